@@ -1,0 +1,178 @@
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import type { Logger } from "./log.ts";
+
+/** One problem with a request, located by a JSON path such as `records[3].value.price`. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+  index?: number;
+}
+
+/**
+ * An error meant for the caller: rendered as `{"error":{"code","message",...details}}`.
+ *
+ * @example
+ *   throw new ApiError(404, "unknown_topic", `topic "${name}" is not declared`);
+ */
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(status, { message });
+  }
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface ServiceAppOptions {
+  service: string;
+  log: Logger;
+  /** Body of `GET /stats`. */
+  stats: () => unknown;
+  /** Whether the service can do its job now (dependencies reachable). */
+  readiness: () => Readiness | Promise<Readiness>;
+  maxBodyBytes?: number;
+}
+
+/**
+ * A Hono app with the routes every service has (`/healthz`, `/readyz`, `/stats`), JSON errors for
+ * everything (including 404 and oversized bodies) and a body size limit.
+ *
+ * @example
+ *   const app = createServiceApp({ service: "producer", log, stats: () => snapshot(), readiness });
+ *   app.post("/v1/things", async (c) => c.json(await parseJson(c, thingSchema)));
+ */
+export function createServiceApp(options: ServiceAppOptions): Hono {
+  const app = new Hono();
+  let draining = false;
+  app.use(async (c, next) => {
+    if (draining && c.req.path !== "/healthz") {
+      throw new ApiError(503, "shutting_down", `${options.service} is shutting down`, {}, { "Retry-After": "5" });
+    }
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", `request body exceeds ${options.maxBodyBytes ?? 1024 * 1024} bytes`, {
+          limitBytes: options.maxBodyBytes ?? 1024 * 1024,
+        });
+      },
+    }),
+  );
+  app.get("/healthz", (c) => c.json({ status: "ok", service: options.service }));
+  app.get("/readyz", async (c) => {
+    const readiness = await options.readiness();
+    return c.json({ ...readiness, service: options.service }, readiness.ready && !draining ? 200 : 503);
+  });
+  app.get("/stats", (c) => c.json(options.stats() as object));
+  app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof HTTPException) return errorResponse(c, new ApiError(error.status, "http_error", error.message));
+    options.log.error({ err: error, path: c.req.path }, "unhandled error");
+    return errorResponse(c, new ApiError(500, "internal_error", "internal error; see the service log"));
+  });
+  (app as Hono & { drain: () => void }).drain = () => {
+    draining = true;
+  };
+  return app;
+}
+
+/** Makes the app answer 503 to everything but `/healthz` (used during graceful shutdown). */
+export function drain(app: Hono) {
+  (app as Hono & { drain?: () => void }).drain?.();
+}
+
+function errorResponse(c: Context, error: ApiError) {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json({ error: { code: error.code, message: error.message, ...error.details } }, error.status);
+}
+
+/**
+ * Reads a JSON body and validates it with zod. Malformed JSON → 400 `malformed_json`; a shape error →
+ * 400 `invalid_request` naming each field and reason.
+ */
+export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  const text = await c.req.text();
+  if (text.trim() === "") throw new ApiError(400, "empty_body", "request body is empty; expected JSON");
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, "malformed_json", `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    throw new ApiError(400, "invalid_request", describeIssues(issues), { issues });
+  }
+  return result.data;
+}
+
+/** `["records", 3, "value", "price"]` → `records[3].value.price`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`))
+    .join("");
+}
+
+export function describeIssues(issues: FieldIssue[]): string {
+  const first = issues.slice(0, 3).map((i) => `${i.path || "(body)"}: ${i.message}`);
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
+  return `${first.join("; ")}${more}`;
+}
+
+/**
+ * Serves the app on host:port (Node or Bun) and wires SIGTERM/SIGINT to `shutdown`, which must
+ * finish within `graceMs` or the process exits non-zero.
+ */
+export function startServer(options: {
+  app: Hono;
+  host: string;
+  port: number;
+  log: Logger;
+  shutdown: () => Promise<void>;
+  graceMs?: number;
+}): ServerType {
+  const server = serve({ fetch: options.app.fetch, hostname: options.host, port: options.port }, (info) =>
+    options.log.info({ host: options.host, port: info.port }, "listening"),
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    options.log.info({ signal }, "shutting down");
+    drain(options.app);
+    const timer = setTimeout(() => {
+      options.log.error({ graceMs: options.graceMs ?? 15_000 }, "shutdown timed out");
+      process.exit(1);
+    }, options.graceMs ?? 15_000);
+    try {
+      await options.shutdown();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(timer);
+      options.log.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      options.log.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  return server;
+}

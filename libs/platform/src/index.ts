@@ -1,0 +1,5 @@
+export * from "./config.ts";
+export * from "./http.ts";
+export * from "./log.ts";
+export * from "./retry.ts";
+export * from "./stats.ts";

@@ -1,0 +1,57 @@
+import pRetry, { type Options as PRetryOptions } from "p-retry";
+
+export interface BackoffOptions {
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  factor?: number;
+}
+
+/**
+ * Exponential backoff with full jitter: a random delay in [0, min(max, min·factorⁿ)].
+ *
+ * @example
+ *   await sleep(backoffDelay(attempt, { minDelayMs: 200, maxDelayMs: 10_000 }));
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const { minDelayMs = 100, maxDelayMs = 10_000, factor = 2 } = options;
+  const ceiling = Math.min(maxDelayMs, minDelayMs * factor ** Math.max(0, attempt));
+  return Math.max(minDelayMs / 2, Math.random() * ceiling);
+}
+
+export interface RetryOptions extends BackoffOptions {
+  retries?: number;
+  signal?: AbortSignal;
+  onRetry?: (error: unknown, attempt: number) => void;
+  /** Return false for errors that retrying cannot fix. */
+  shouldRetry?: (error: unknown) => boolean;
+}
+
+/**
+ * Runs `task` until it succeeds, retrying failures with jittered exponential backoff (p-retry).
+ *
+ * @example
+ *   const rows = await withRetry(() => client.execute(query), { retries: 5 });
+ */
+export function withRetry<T>(task: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const { retries = 5, minDelayMs = 100, maxDelayMs = 10_000, factor = 2 } = options;
+  const config: PRetryOptions = {
+    retries,
+    factor,
+    minTimeout: minDelayMs,
+    maxTimeout: maxDelayMs,
+    randomize: true,
+    signal: options.signal,
+    onFailedAttempt: ({ error, attemptNumber }) => options.onRetry?.(error, attemptNumber),
+    shouldRetry: options.shouldRetry ? ({ error }) => options.shouldRetry?.(error) ?? true : undefined,
+  };
+  return pRetry(task, config);
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
