@@ -34,7 +34,11 @@ export function createCassandraClient(
     },
     socketOptions: { connectTimeout: 5000, readTimeout: 12_000 },
     policies: {
-      reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(500, 10_000, false),
+      reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(
+        500,
+        10_000,
+        false,
+      ),
     },
   });
 }

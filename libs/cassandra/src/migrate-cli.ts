@@ -5,7 +5,7 @@
  * Replication comes from CASSANDRA_REPLICATION (a CQL map), default SimpleStrategy RF 1 for the local
  * stack; production uses e.g. `{'class':'NetworkTopologyStrategy','dc1':3}`.
  */
-import { cassandraEnv, ConfigError, loadConfig, z } from "@repo/platform/config";
+import { ConfigError, cassandraEnv, loadConfig, z } from "@repo/platform/config";
 import { withRetry } from "@repo/platform/retry";
 import { createCassandraClient } from "./client.ts";
 import { migrate } from "./migrate.ts";
@@ -13,13 +13,19 @@ import { migrate } from "./migrate.ts";
 try {
   const config = loadConfig({
     ...cassandraEnv,
-    CASSANDRA_REPLICATION: z.string().default("{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+    CASSANDRA_REPLICATION: z
+      .string()
+      .default("{'class': 'SimpleStrategy', 'replication_factor': 1}"),
   });
   const client = createCassandraClient(config, { applicationName: "cql-migrate" });
   try {
-    await withRetry(() => client.connect(), { retries: 3, minDelayMs: 500 }).catch((error: Error) => {
-      throw new Error(`cannot reach Cassandra at ${config.CASSANDRA_CONTACT_POINTS.join(", ")}: ${error.message}`);
-    });
+    await withRetry(() => client.connect(), { retries: 3, minDelayMs: 500 }).catch(
+      (error: Error) => {
+        throw new Error(
+          `cannot reach Cassandra at ${config.CASSANDRA_CONTACT_POINTS.join(", ")}: ${error.message}`,
+        );
+      },
+    );
     const report = await migrate(client, {
       keyspace: config.CASSANDRA_KEYSPACE,
       replication: config.CASSANDRA_REPLICATION,
@@ -34,6 +40,8 @@ try {
     await client.shutdown();
   }
 } catch (error) {
-  console.error(`cql:migrate: ${error instanceof ConfigError || error instanceof Error ? error.message : error}`);
+  console.error(
+    `cql:migrate: ${error instanceof ConfigError || error instanceof Error ? error.message : error}`,
+  );
   process.exitCode = 1;
 }

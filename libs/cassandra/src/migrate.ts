@@ -1,6 +1,6 @@
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createHash } from "node:crypto";
 import type cassandra from "cassandra-driver";
 
 export const defaultMigrationsDir = resolve(import.meta.dir, "../../../cql");
@@ -32,7 +32,9 @@ export function loadMigrations(options: MigrateOptions): Migration[] {
       if (seen.has(version)) throw new Error(`two migrations share version ${version} in ${dir}`);
       seen.add(version);
       const raw = readFileSync(join(dir, file), "utf8");
-      const text = raw.replaceAll("{{keyspace}}", options.keyspace).replaceAll("{{replication}}", options.replication);
+      const text = raw
+        .replaceAll("{{keyspace}}", options.keyspace)
+        .replaceAll("{{replication}}", options.replication);
       return {
         version,
         name: file.slice(4, -4),
@@ -65,21 +67,30 @@ export interface MigrationReport {
  * Applies pending migrations in order and records each in `<keyspace>.schema_migrations`. Idempotent:
  * applied versions are skipped; a changed file that was already applied is an error, not a silent skip.
  */
-export async function migrate(client: cassandra.Client, options: MigrateOptions): Promise<MigrationReport> {
+export async function migrate(
+  client: cassandra.Client,
+  options: MigrateOptions,
+): Promise<MigrationReport> {
   const log = options.log ?? (() => {});
   const migrations = loadMigrations(options);
   const [first] = migrations;
-  if (!first || first.version !== 1) throw new Error("the first migration (001_*.cql) must create the keyspace");
+  if (!first || first.version !== 1)
+    throw new Error("the first migration (001_*.cql) must create the keyspace");
 
   const ks = options.keyspace;
   const keyspaceExists =
-    (await client.execute("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", [ks])).rowLength >
-    0;
+    (
+      await client.execute(
+        "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?",
+        [ks],
+      )
+    ).rowLength > 0;
   const applied = new Map<number, string>();
   if (keyspaceExists) {
     await ensureLedger(client, ks);
     const rows = await client.execute(`SELECT version, checksum FROM ${ks}.schema_migrations`);
-    for (const row of rows.rows) applied.set(row.get("version") as number, row.get("checksum") as string);
+    for (const row of rows.rows)
+      applied.set(row.get("version") as number, row.get("checksum") as string);
   }
 
   const report: MigrationReport = { applied: [], alreadyApplied: [] };

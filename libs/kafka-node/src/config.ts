@@ -3,7 +3,10 @@
  * set, SASL/TLS from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
  * KAFKA_SASL_PASSWORD (never logged).
  */
-export function baseKafkaConfig(brokers: string[], clientId: string): Record<string, string | number | boolean> {
+export function baseKafkaConfig(
+  brokers: string[],
+  clientId: string,
+): Record<string, string | number | boolean> {
   const config: Record<string, string | number | boolean> = {
     "bootstrap.servers": brokers.join(","),
     "client.id": clientId,

@@ -21,7 +21,8 @@ export function loadConfig<S extends z.ZodRawShape>(
     const lines = result.error.issues.map((issue) => {
       const variable = issue.path.join(".");
       const given = env[variable];
-      const shown = given === undefined ? "unset" : isSecret(variable) ? "<redacted>" : JSON.stringify(given);
+      const shown =
+        given === undefined ? "unset" : isSecret(variable) ? "<redacted>" : JSON.stringify(given);
       return `  ${variable} (${shown}): ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
@@ -48,7 +49,8 @@ const csv = (fallback: string) =>
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
-export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+export const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
 
 /** A boolean variable: true/false/1/0/yes/no. */
 export const flag = (fallback: boolean) =>

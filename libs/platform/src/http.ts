@@ -1,5 +1,5 @@
-import { serve, type ServerType } from "@hono/node-server";
-import { Hono, type Context } from "hono";
+import { type ServerType, serve } from "@hono/node-server";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -59,7 +59,13 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
   let draining = false;
   app.use(async (c, next) => {
     if (draining && c.req.path !== "/healthz") {
-      throw new ApiError(503, "shutting_down", `${options.service} is shutting down`, {}, { "Retry-After": "5" });
+      throw new ApiError(
+        503,
+        "shutting_down",
+        `${options.service} is shutting down`,
+        {},
+        { "Retry-After": "5" },
+      );
     }
     await next();
   });
@@ -67,24 +73,38 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 1024 * 1024,
       onError: () => {
-        throw new ApiError(413, "body_too_large", `request body exceeds ${options.maxBodyBytes ?? 1024 * 1024} bytes`, {
-          limitBytes: options.maxBodyBytes ?? 1024 * 1024,
-        });
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `request body exceeds ${options.maxBodyBytes ?? 1024 * 1024} bytes`,
+          {
+            limitBytes: options.maxBodyBytes ?? 1024 * 1024,
+          },
+        );
       },
     }),
   );
   app.get("/healthz", (c) => c.json({ status: "ok", service: options.service }));
   app.get("/readyz", async (c) => {
     const readiness = await options.readiness();
-    return c.json({ ...readiness, service: options.service }, readiness.ready && !draining ? 200 : 503);
+    return c.json(
+      { ...readiness, service: options.service },
+      readiness.ready && !draining ? 200 : 503,
+    );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
-  app.notFound((c) => errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)),
+  );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    if (error instanceof HTTPException) return errorResponse(c, new ApiError(error.status, "http_error", error.message));
+    if (error instanceof HTTPException)
+      return errorResponse(c, new ApiError(error.status, "http_error", error.message));
     options.log.error({ err: error, path: c.req.path }, "unhandled error");
-    return errorResponse(c, new ApiError(500, "internal_error", "internal error; see the service log"));
+    return errorResponse(
+      c,
+      new ApiError(500, "internal_error", "internal error; see the service log"),
+    );
   });
   (app as Hono & { drain: () => void }).drain = () => {
     draining = true;
@@ -99,7 +119,10 @@ export function drain(app: Hono) {
 
 function errorResponse(c: Context, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-  return c.json({ error: { code: error.code, message: error.message, ...error.details } }, error.status);
+  return c.json(
+    { error: { code: error.code, message: error.message, ...error.details } },
+    error.status,
+  );
 }
 
 /**
@@ -109,15 +132,23 @@ function errorResponse(c: Context, error: ApiError) {
 export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   let body: unknown;
   const text = await c.req.text();
-  if (text.trim() === "") throw new ApiError(400, "empty_body", "request body is empty; expected JSON");
+  if (text.trim() === "")
+    throw new ApiError(400, "empty_body", "request body is empty; expected JSON");
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new ApiError(400, "malformed_json", `request body is not valid JSON: ${(error as Error).message}`);
+    throw new ApiError(
+      400,
+      "malformed_json",
+      `request body is not valid JSON: ${(error as Error).message}`,
+    );
   }
   const result = schema.safeParse(body);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    const issues = result.error.issues.map((i) => ({
+      path: formatPath(i.path),
+      message: i.message,
+    }));
     throw new ApiError(400, "invalid_request", describeIssues(issues), { issues });
   }
   return result.data;
@@ -126,7 +157,9 @@ export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Pro
 /** `["records", 3, "value", "price"]` → `records[3].value.price`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`))
+    .map((part, i) =>
+      typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`,
+    )
     .join("");
 }
 
@@ -148,8 +181,9 @@ export function startServer(options: {
   shutdown: () => Promise<void>;
   graceMs?: number;
 }): ServerType {
-  const server = serve({ fetch: options.app.fetch, hostname: options.host, port: options.port }, (info) =>
-    options.log.info({ host: options.host, port: info.port }, "listening"),
+  const server = serve(
+    { fetch: options.app.fetch, hostname: options.host, port: options.port },
+    (info) => options.log.info({ host: options.host, port: info.port }, "listening"),
   );
   let stopping = false;
   const stop = async (signal: string) => {

@@ -16,7 +16,14 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ["*.password", "*.apiKey", "*.token", "*.secret", "*.headers.authorization", "*.key_secret"],
+      paths: [
+        "*.password",
+        "*.apiKey",
+        "*.token",
+        "*.secret",
+        "*.headers.authorization",
+        "*.key_secret",
+      ],
       censor: "<redacted>",
     },
   });

@@ -32,7 +32,10 @@ export interface RetryOptions extends BackoffOptions {
  * @example
  *   const rows = await withRetry(() => client.execute(query), { retries: 5 });
  */
-export function withRetry<T>(task: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export function withRetry<T>(
+  task: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const { retries = 5, minDelayMs = 100, maxDelayMs = 10_000, factor = 2 } = options;
   const config: PRetryOptions = {
     retries,
@@ -42,7 +45,9 @@ export function withRetry<T>(task: (attempt: number) => Promise<T>, options: Ret
     randomize: true,
     signal: options.signal,
     onFailedAttempt: ({ error, attemptNumber }) => options.onRetry?.(error, attemptNumber),
-    shouldRetry: options.shouldRetry ? ({ error }) => options.shouldRetry?.(error) ?? true : undefined,
+    shouldRetry: options.shouldRetry
+      ? ({ error }) => options.shouldRetry?.(error) ?? true
+      : undefined,
   };
   return pRetry(task, config);
 }

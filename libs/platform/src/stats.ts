@@ -64,7 +64,8 @@ export function createStats(now: () => number = Date.now): Stats {
     },
     counters(prefix = "") {
       const out: Record<string, number> = {};
-      for (const [name, cell] of counters) if (name.startsWith(prefix)) out[name.slice(prefix.length)] = cell.value;
+      for (const [name, cell] of counters)
+        if (name.startsWith(prefix)) out[name.slice(prefix.length)] = cell.value;
       return out;
     },
     uptimeSeconds() {

@@ -14,7 +14,15 @@ import { existsSync } from "node:fs";
 import { stackDir } from "./paths.ts";
 import { StackError } from "./ports.ts";
 import { logFile } from "./process.ts";
-import { type ComponentStatus, componentNamed, components, down, reset, status, up } from "./stack.ts";
+import {
+  type ComponentStatus,
+  componentNamed,
+  components,
+  down,
+  reset,
+  status,
+  up,
+} from "./stack.ts";
 import { runTests } from "./test-command.ts";
 
 const usage = `usage: bun run stack <command> [component...]
@@ -34,7 +42,9 @@ function printTable(rows: ComponentStatus[]) {
     const state = row.up ? "up  " : "down";
     const version = row.version ? ` ${row.version}` : "";
     const pid = row.pid ? ` (pid ${row.pid})` : "";
-    console.log(`  ${row.name.padEnd(10)} ${state} ${row.endpoint}${version}${pid}${row.detail ? ` — ${row.detail}` : ""}`);
+    console.log(
+      `  ${row.name.padEnd(10)} ${state} ${row.endpoint}${version}${pid}${row.detail ? ` — ${row.detail}` : ""}`,
+    );
   }
 }
 
@@ -50,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "down": {
       const stopped = await down(rest.length > 0 ? rest.map(componentNamed) : undefined);
-      console.log(stopped.length > 0 ? `stopped: ${stopped.join(", ")}` : "nothing of ours was running");
+      console.log(
+        stopped.length > 0 ? `stopped: ${stopped.join(", ")}` : "nothing of ours was running",
+      );
       return 0;
     }
     case "status": {
@@ -60,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "logs": {
       const name = rest[0];
-      if (!name) throw new StackError(`logs needs a component: ${components.map((c) => c.name).join(", ")}`);
+      if (!name)
+        throw new StackError(`logs needs a component: ${components.map((c) => c.name).join(", ")}`);
       const file = logFile(componentNamed(name).name);
       if (!existsSync(file)) throw new StackError(`${name} has not written a log yet (${file})`);
       const follow = process.stdout.isTTY ? ["-F"] : [];

@@ -47,7 +47,13 @@ export function resolveClasspath(name: string, artifacts: Artifact[]): string {
   console.log(`  resolving ${name} jars with Maven (first run only)…`);
   run(
     mvn,
-    ["-B", "-q", "dependency:copy-dependencies", `-DoutputDirectory=${staging}`, "-DincludeScope=runtime"],
+    [
+      "-B",
+      "-q",
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${staging}`,
+      "-DincludeScope=runtime",
+    ],
     { cwd: home },
   );
   rmSync(libs, { recursive: true, force: true });

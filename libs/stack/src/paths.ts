@@ -8,7 +8,9 @@ export const repoRoot = resolve(import.meta.dir, "../../..");
 export const stackDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"));
 
 /** Downloads and builds shared by every checkout on this machine; the package managers verify them. */
-export const cacheDir = resolve(process.env.STACK_CACHE_DIR ?? join(homedir(), ".cache", "marketpipe"));
+export const cacheDir = resolve(
+  process.env.STACK_CACHE_DIR ?? join(homedir(), ".cache", "marketpipe"),
+);
 
 export const runDir = join(stackDir, "run");
 export const logDir = join(stackDir, "logs");

@@ -60,7 +60,8 @@ export function startDetached(options: StartOptions): number {
     detached: true,
     stdio: ["ignore", out, out],
   });
-  if (child.pid === undefined) throw new Error(`could not start ${options.name}: ${options.command}`);
+  if (child.pid === undefined)
+    throw new Error(`could not start ${options.name}: ${options.command}`);
   child.unref();
   const startTime = procStartTime(child.pid) ?? "";
   const record: PidRecord = {

@@ -22,7 +22,9 @@ const dependsOn: Record<ComponentName, ComponentName[]> = {
 export function componentNamed(name: string): Component {
   const found = components.find((c) => c.name === name);
   if (!found) {
-    throw new StackError(`unknown component "${name}"; expected one of ${components.map((c) => c.name).join(", ")}`);
+    throw new StackError(
+      `unknown component "${name}"; expected one of ${components.map((c) => c.name).join(", ")}`,
+    );
   }
   return found;
 }
@@ -61,7 +63,13 @@ export async function up(selected: Component[] = components): Promise<ComponentS
         timeoutMs: c.readyTimeoutMs,
         alive: () => runningRecord(c.name) !== undefined,
       });
-      return { name: c.name, up: true, pid: runningRecord(c.name)?.pid, version, endpoint: c.endpoint };
+      return {
+        name: c.name,
+        up: true,
+        pid: runningRecord(c.name)?.pid,
+        version,
+        endpoint: c.endpoint,
+      };
     } catch (error) {
       if (!existing) await stopRecorded(c.name, c.stopGraceMs);
       throw error;

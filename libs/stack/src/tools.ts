@@ -9,21 +9,33 @@ const installHints: Record<string, string> = {
 
 /** Path of a required tool, or a StackError naming it and how to install it. */
 export function requireTool(name: "java" | "mvn" | "go"): string {
-  const candidate = name === "java" && process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : name;
-  const probe = spawnSync(candidate, [name === "go" ? "version" : "-version"], { encoding: "utf8" });
+  const candidate =
+    name === "java" && process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : name;
+  const probe = spawnSync(candidate, [name === "go" ? "version" : "-version"], {
+    encoding: "utf8",
+  });
   if (probe.error || probe.status !== 0) {
-    throw new StackError(`missing prerequisite: \`${name}\` was not found. Install ${installHints[name]}.`);
+    throw new StackError(
+      `missing prerequisite: \`${name}\` was not found. Install ${installHints[name]}.`,
+    );
   }
   if (name === "java") {
     const text = `${probe.stderr}${probe.stdout}`;
     const major = Number(/version "(\d+)/.exec(text)?.[1] ?? 0);
-    if (major < 17) throw new StackError(`Java ${major} found; Kafka 4 and Cassandra 5 need ${installHints.java}.`);
+    if (major < 17)
+      throw new StackError(
+        `Java ${major} found; Kafka 4 and Cassandra 5 need ${installHints.java}.`,
+      );
   }
   return candidate;
 }
 
 /** Runs a build step, streaming nothing; on failure the error carries the step's output tail. */
-export function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+) {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -31,8 +43,14 @@ export function run(command: string, args: string[], options: { cwd?: string; en
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error || result.status !== 0) {
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trimEnd().split("\n").slice(-40).join("\n");
-    throw new StackError(`\`${command} ${args.join(" ")}\` failed (exit ${result.status}):\n${output}`);
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`
+      .trimEnd()
+      .split("\n")
+      .slice(-40)
+      .join("\n");
+    throw new StackError(
+      `\`${command} ${args.join(" ")}\` failed (exit ${result.status}):\n${output}`,
+    );
   }
   return result.stdout;
 }

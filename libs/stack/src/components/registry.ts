@@ -35,7 +35,8 @@ export const registry: Component = {
     const downloaded = JSON.parse(
       run(go, ["mod", "download", "-json", `${registryModule}@${versions.registry}`]),
     ) as { Dir?: string; Error?: string };
-    if (!downloaded.Dir) throw new Error(downloaded.Error ?? "go mod download returned no directory");
+    if (!downloaded.Dir)
+      throw new Error(downloaded.Error ?? "go mod download returned no directory");
     mkdirSync(join(cacheDir, `registry-${versions.registry}`), { recursive: true });
     run(
       go,
@@ -67,9 +68,12 @@ export const registry: Component = {
   },
 
   async probe() {
-    const subjects = await fetch(`http://127.0.0.1:${port}/subjects`, { signal: AbortSignal.timeout(2000) });
+    const subjects = await fetch(`http://127.0.0.1:${port}/subjects`, {
+      signal: AbortSignal.timeout(2000),
+    });
     if (!subjects.ok) throw new Error(`GET /subjects answered ${subjects.status}`);
-    if (!Array.isArray(await subjects.json())) throw new Error("GET /subjects did not answer a JSON array");
+    if (!Array.isArray(await subjects.json()))
+      throw new Error("GET /subjects did not answer a JSON array");
     return versions.registry;
   },
 };

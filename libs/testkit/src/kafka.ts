@@ -1,0 +1,161 @@
+import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { brokers } from "./env.ts";
+
+export interface TopicMessage {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+function admin() {
+  return new Admin({ clientId: "testkit", bootstrapBrokers: brokers });
+}
+
+/** Creates topics that do not exist yet. */
+export async function createTopics(
+  specs: { name: string; partitions: number; config?: Record<string, string> }[],
+) {
+  const client = admin();
+  try {
+    const existing = new Set(await client.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    for (const spec of missing) {
+      await client.createTopics({
+        topics: [spec.name],
+        partitions: spec.partitions,
+        replicas: 1,
+        configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      });
+    }
+    await waitForLeaders(
+      client,
+      missing.map((s) => s.name),
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+/** A freshly created topic only takes writes once each partition has a leader. */
+async function waitForLeaders(client: Admin, names: string[]) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const metadata = await client
+      .metadata({ topics: names, forceUpdate: true })
+      .catch(() => undefined);
+    const ready =
+      metadata &&
+      names.every((n) => {
+        const topic = metadata.topics.get(n);
+        return topic !== undefined && topic.partitions.every((p) => p.leader >= 0);
+      });
+    if (ready) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`topics ${names.join(", ")} have no partition leaders after 15 s`);
+}
+
+/**
+ * Produces raw messages (idempotent, acks=all) — for tests that need exact bytes on a topic, such as
+ * poison records, without going through the producer service.
+ */
+export async function produceRaw(
+  topic: string,
+  messages: {
+    key?: Buffer | string | null;
+    value: Buffer | null;
+    headers?: Record<string, string>;
+    partition?: number;
+  }[],
+): Promise<void> {
+  const producer = new Producer({
+    clientId: "testkit-producer",
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: -1,
+  });
+  try {
+    await producer.send({
+      messages: messages.map((m) => ({
+        topic,
+        key: typeof m.key === "string" ? Buffer.from(m.key) : (m.key ?? undefined),
+        value: m.value ?? undefined,
+        partition: m.partition,
+        headers: m.headers
+          ? new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))
+          : undefined,
+      })),
+    });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** The high watermark (next offset) of every partition of a topic, by partition index. */
+export async function endOffsets(topic: string): Promise<Map<number, bigint>> {
+  const consumer = new Consumer({
+    clientId: "testkit-offsets",
+    groupId: "testkit-offsets",
+    bootstrapBrokers: brokers,
+  });
+  try {
+    const offsets = await consumer.listOffsets({ topics: [topic], timestamp: -1n });
+    const list = offsets.get(topic) ?? [];
+    return new Map(list.map((offset, partition) => [partition, offset]));
+  } finally {
+    await consumer.close().catch(() => {});
+  }
+}
+
+/** Total messages currently on a topic (sum of end offsets; topics here are never compacted or truncated in tests). */
+export async function messageCount(topic: string): Promise<number> {
+  let total = 0n;
+  for (const offset of (await endOffsets(topic)).values()) total += offset;
+  return Number(total);
+}
+
+/**
+ * Reads every message currently on `topic` (from the beginning up to the end offsets at call time,
+ * or until `untilCount` messages arrived), with raw key/value bytes.
+ */
+export async function readTopic(
+  topic: string,
+  options: { untilCount?: number; timeoutMs?: number } = {},
+): Promise<TopicMessage[]> {
+  const ends = await endOffsets(topic);
+  const target = options.untilCount ?? Number([...ends.values()].reduce((a, b) => a + b, 0n));
+  const messages: TopicMessage[] = [];
+  if (target === 0) return messages;
+  const consumer = new Consumer({
+    clientId: "testkit-reader",
+    groupId: `testkit-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    bootstrapBrokers: brokers,
+    autocommit: false,
+  });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
+  const timer = setTimeout(() => stream.close(), options.timeoutMs ?? 30_000);
+  try {
+    for await (const message of stream) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of message.headers ?? new Map()) headers[String(k)] = String(v);
+      messages.push({
+        topic,
+        partition: message.partition,
+        offset: message.offset,
+        key: (message.key as Buffer | undefined) ?? null,
+        value: (message.value as Buffer | undefined) ?? null,
+        headers,
+      });
+      if (messages.length >= target) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await stream.close().catch(() => {});
+    await consumer.close(true).catch(() => {});
+  }
+  return messages;
+}

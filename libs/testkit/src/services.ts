@@ -1,0 +1,118 @@
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { type Subprocess, spawn } from "bun";
+import { eventually, stackEnv } from "./env.ts";
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+
+export type ServiceName = "producer" | "consumer" | "ingest";
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  pid: number;
+  /** Sends a signal (SIGTERM by default) and resolves the exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL, no goodbye: a crash. */
+  kill(): Promise<void>;
+  /** Everything the service printed so far (stdout and stderr, interleaved by arrival). */
+  output(): string;
+  json<T = unknown>(path: string): Promise<T>;
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts a service as users do (Node for producer/consumer from their built `dist/`, Bun for ingest)
+ * with the stack's endpoints and `env` on top, and waits until `/healthz` (or `/readyz`) answers 200.
+ *
+ * @example
+ *   const producer = await startService("producer", { TOPIC_PREFIX: prefix });
+ *   await fetch(`${producer.url}/stats`);
+ */
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string> = {},
+  options: { waitFor?: "healthz" | "readyz"; timeoutMs?: number } = {},
+): Promise<RunningService> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const command =
+    name === "ingest"
+      ? ["bun", resolve(repoRoot, "apps/ingest/src/main.ts")]
+      : ["node", "--enable-source-maps", resolve(repoRoot, `apps/${name}/dist/main.js`)];
+  if (name !== "ingest" && !existsSync(command[2] as string)) {
+    throw new Error(`apps/${name}/dist/main.js is missing: run \`bun run build\` first`);
+  }
+  let output = "";
+  const child: Subprocess<"ignore", "pipe", "pipe"> = spawn(command, {
+    cwd: resolve(repoRoot, `apps/${name}`),
+    env: {
+      ...process.env,
+      ...stackEnv,
+      LOG_LEVEL: "info",
+      ...env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+    },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
+  };
+  void collect(child.stdout);
+  void collect(child.stderr);
+
+  const url = `http://127.0.0.1:${port}`;
+  const service: RunningService = {
+    name,
+    url,
+    pid: child.pid,
+    async stop(signal = "SIGTERM", timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const code = await child.exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await child.exited;
+    },
+    output: () => output,
+    async json<T>(path: string) {
+      const response = await fetch(`${url}${path}`);
+      return (await response.json()) as T;
+    },
+  };
+  const path = options.waitFor === "readyz" ? "/readyz" : "/healthz";
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+        const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(1000) });
+        return response.ok ? true : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 60_000, message: `${name} did not answer ${path}` },
+    );
+  } catch (error) {
+    await service.kill();
+    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${output.slice(-4000)}`);
+  }
+  return service;
+}
