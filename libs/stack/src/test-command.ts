@@ -1,3 +1,53 @@
-export async function runTests(_args: string[]): Promise<number> {
-  return 0;
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot, stackDir } from "./paths.ts";
+import { runningRecord } from "./process.ts";
+import { components, down, up } from "./stack.ts";
+
+/**
+ * `bun run test`: starts whatever part of the stack is not running, builds the Node services, runs
+ * `bun test` (extra arguments are passed through), prints a one-line summary, and stops exactly the
+ * components it started (set STACK_KEEP=1 to leave them running).
+ */
+export async function runTests(args: string[]): Promise<number> {
+  const startedHere = components.filter((c) => !runningRecord(c.name));
+  const rows = await up();
+  console.log(`stack ready: ${rows.map((r) => `${r.name} ${r.version}`).join(", ")}`);
+  try {
+    const build = spawnSync("bunx", ["turbo", "run", "build", "--output-logs=errors-only"], {
+      cwd: repoRoot,
+      stdio: "inherit",
+    });
+    if (build.status !== 0) {
+      console.error("build failed; not running tests");
+      return build.status ?? 1;
+    }
+    const reportDir = join(stackDir, "test-results");
+    mkdirSync(reportDir, { recursive: true });
+    const junit = join(reportDir, "junit.xml");
+    const tests = spawnSync(
+      "bun",
+      ["test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${junit}`, ...args],
+      { cwd: repoRoot, stdio: "inherit" },
+    );
+    printSummary(junit);
+    return tests.status ?? 1;
+  } finally {
+    if (process.env.STACK_KEEP !== "1" && startedHere.length > 0) {
+      const stopped = await down(startedHere);
+      console.log(`stopped what this run started: ${stopped.join(", ") || "nothing"}`);
+    }
+  }
+}
+
+function printSummary(junitFile: string) {
+  if (!existsSync(junitFile)) return;
+  const xml = readFileSync(junitFile, "utf8");
+  const root = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(root)?.[1] ?? 0);
+  const total = attr("tests");
+  const failed = attr("failures") + attr("errors");
+  const skipped = attr("skipped");
+  console.log(`\nTests: ${total - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
 }

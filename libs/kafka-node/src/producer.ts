@@ -1,0 +1,217 @@
+import type { DeliveryReport, LibrdKafkaError, Producer } from "@confluentinc/kafka-javascript";
+import Kafka from "@confluentinc/kafka-javascript";
+import { baseKafkaConfig } from "./config.ts";
+
+/** One message to produce: raw key and value bytes. */
+export interface OutgoingMessage {
+  key: Buffer | string | null;
+  value: Buffer;
+}
+
+/** Where Kafka stored one message. Offsets are decimal strings (they are 64-bit). */
+export interface DeliveredOffset {
+  partition: number;
+  offset: string;
+}
+
+/** Why a batch did not reach Kafka: the local queue refused it, or Kafka did not acknowledge in time. */
+export class ProduceError extends Error {
+  override name = "ProduceError";
+  constructor(
+    readonly reason: "queue_full" | "timeout" | "failed" | "not_connected",
+    message: string,
+    /** Records of the batch that Kafka did acknowledge before the failure. */
+    readonly delivered = 0,
+  ) {
+    super(message);
+  }
+}
+
+export interface KafkaProducerOptions {
+  brokers: string[];
+  clientId: string;
+  /** librdkafka `message.timeout.ms`: how long a message may wait for an acknowledgement. */
+  deliveryTimeoutMs: number;
+  /** Messages that may be waiting for acknowledgement at once; batches beyond it are refused. */
+  maxInFlight: number;
+  /** Extra librdkafka properties, applied last. */
+  overrides?: Record<string, string | number | boolean>;
+  /** Called for each acknowledged message with ms from enqueue to acknowledgement. */
+  onDelivery?: (latencyMs: number, error: boolean) => void;
+  onEvent?: (event: { kind: "error" | "log"; message: string; code?: number }) => void;
+}
+
+/** The producer surface the services use. */
+export interface KafkaProducer {
+  connect(timeoutMs?: number): Promise<void>;
+  /**
+   * Enqueues every message, then resolves with their offsets in input order once Kafka acknowledged
+   * all of them. Refuses the whole batch up front (`queue_full`) when it would exceed `maxInFlight`.
+   */
+  produceBatch(topic: string, messages: OutgoingMessage[]): Promise<DeliveredOffset[]>;
+  /** Messages enqueued and not yet acknowledged or failed. */
+  inFlight(): number;
+  connected(): boolean;
+  /** Whether the cluster answers a metadata request within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<boolean>;
+  flush(timeoutMs: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+const ERR_QUEUE_FULL = -184;
+const ERR_MSG_TIMED_OUT = -192;
+const ERR_ALL_BROKERS_DOWN = -187;
+
+interface Pending {
+  offsets: (DeliveredOffset | undefined)[];
+  remaining: number;
+  delivered: number;
+  error?: LibrdKafkaError;
+  settle: () => void;
+}
+
+/**
+ * An idempotent librdkafka producer (`acks=all`, lz4, small linger) that answers per batch with
+ * per-message offsets from delivery reports.
+ *
+ * @example
+ *   const producer = createKafkaProducer({ brokers: ["127.0.0.1:9092"], clientId: "producer",
+ *     deliveryTimeoutMs: 30_000, maxInFlight: 100_000 });
+ *   await producer.connect();
+ *   const offsets = await producer.produceBatch("market.ticks", [{ key: "AAPL", value: bytes }]);
+ */
+export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
+  const config = {
+    ...baseKafkaConfig(options.brokers, options.clientId),
+    "enable.idempotence": true,
+    acks: "all",
+    "compression.type": "lz4",
+    "linger.ms": 5,
+    "batch.num.messages": 10_000,
+    "batch.size": 1_000_000,
+    "queue.buffering.max.messages": options.maxInFlight * 2,
+    "queue.buffering.max.kbytes": 1_048_576,
+    "message.timeout.ms": options.deliveryTimeoutMs,
+    "request.timeout.ms": Math.min(30_000, options.deliveryTimeoutMs),
+    dr_cb: true,
+    ...options.overrides,
+  };
+  const producer: Producer = new Kafka.Producer(config as never);
+  let inFlight = 0;
+  let isConnected = false;
+  let brokersDown = false;
+
+  producer.on("delivery-report", (error: LibrdKafkaError, report: DeliveryReport) => {
+    const { pending, index, enqueuedAt } = report.opaque as {
+      pending: Pending;
+      index: number;
+      enqueuedAt: number;
+    };
+    inFlight -= 1;
+    options.onDelivery?.(performance.now() - enqueuedAt, Boolean(error));
+    if (error) pending.error ??= error;
+    else {
+      pending.offsets[index] = { partition: report.partition, offset: String(report.offset) };
+      pending.delivered += 1;
+      brokersDown = false;
+    }
+    pending.remaining -= 1;
+    if (pending.remaining === 0) pending.settle();
+  });
+  producer.on("event.error", (error: LibrdKafkaError) => {
+    if (error.code === ERR_ALL_BROKERS_DOWN) brokersDown = true;
+    options.onEvent?.({ kind: "error", message: error.message, code: error.code });
+  });
+
+  return {
+    connect(timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        producer.connect({ timeout: timeoutMs }, (error) => {
+          if (error)
+            return reject(
+              new ProduceError("not_connected", `Kafka connect failed: ${error.message}`),
+            );
+          isConnected = true;
+          producer.setPollInBackground(true);
+          resolve();
+        });
+      });
+    },
+    produceBatch(topic, messages) {
+      if (!isConnected)
+        return Promise.reject(new ProduceError("not_connected", "Kafka producer is not connected"));
+      if (inFlight + messages.length > options.maxInFlight) {
+        return Promise.reject(
+          new ProduceError(
+            "queue_full",
+            `local queue is full (${inFlight} of ${options.maxInFlight} messages waiting)`,
+          ),
+        );
+      }
+      return new Promise((resolve, reject) => {
+        const pending: Pending = {
+          offsets: new Array(messages.length),
+          remaining: messages.length,
+          delivered: 0,
+          settle: () => {
+            if (!pending.error) return resolve(pending.offsets as DeliveredOffset[]);
+            const code = pending.error.code;
+            const reason =
+              code === ERR_MSG_TIMED_OUT
+                ? "timeout"
+                : code === ERR_QUEUE_FULL
+                  ? "queue_full"
+                  : "failed";
+            reject(
+              new ProduceError(
+                reason,
+                `Kafka did not acknowledge: ${pending.error.message}`,
+                pending.delivered,
+              ),
+            );
+          },
+        };
+        const enqueuedAt = performance.now();
+        for (let index = 0; index < messages.length; index += 1) {
+          const message = messages[index] as OutgoingMessage;
+          try {
+            producer.produce(topic, null, message.value, message.key, Date.now(), {
+              pending,
+              index,
+              enqueuedAt,
+            });
+            inFlight += 1;
+          } catch (error) {
+            pending.error ??= error as LibrdKafkaError;
+            pending.remaining -= messages.length - index;
+            if (pending.remaining === 0) pending.settle();
+            return;
+          }
+        }
+      });
+    },
+    inFlight: () => inFlight,
+    connected: () => isConnected && !brokersDown,
+    ping(timeoutMs) {
+      if (!isConnected) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        producer.getMetadata({ timeout: timeoutMs }, (error, metadata) =>
+          resolve(!error && metadata.brokers.length > 0),
+        );
+      });
+    },
+    flush(timeoutMs) {
+      if (!isConnected) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        producer.flush(timeoutMs, (error) => (error ? reject(error) : resolve()));
+      });
+    },
+    disconnect() {
+      if (!isConnected) return Promise.resolve();
+      isConnected = false;
+      return new Promise((resolve) => {
+        producer.disconnect(5_000, () => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Admin } from "@platformatic/kafka";
+import { cassandraClient, createTopics, dropKeyspace, readTopic, uniqueId } from "@repo/testkit";
+import { assertPortsFree, StackError } from "./ports.ts";
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+
+describe("the local stack serves real clients", () => {
+  test("Kafka creates and describes a topic with 6 partitions", async () => {
+    const topic = uniqueId("stack.six");
+    await createTopics([{ name: topic, partitions: 6 }]);
+    const admin = new Admin({ clientId: "stack-test", bootstrapBrokers: ["127.0.0.1:9092"] });
+    try {
+      const metadata = await admin.metadata({ topics: [topic] });
+      const described = metadata.topics.get(topic);
+      expect(described?.partitionsCount).toBe(6);
+      expect(described?.partitions.every((p) => p.leader === 1)).toBe(true);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test("Kafka does not create topics implicitly", async () => {
+    const admin = new Admin({ clientId: "stack-test", bootstrapBrokers: ["127.0.0.1:9092"] });
+    try {
+      const topic = uniqueId("stack.absent");
+      await admin.metadata({ topics: [topic], autocreateTopics: true }).catch(() => undefined);
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test("the registry registers an Avro schema and serves it by id", async () => {
+    const registry = new SchemaRegistry({ host: "http://127.0.0.1:8081" });
+    const subject = `${uniqueId("stack.subject")}-value`;
+    const schema = {
+      type: "record",
+      name: "Probe",
+      namespace: "market.test",
+      fields: [{ name: "symbol", type: "string" }],
+    };
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject },
+    );
+    expect(id).toBeGreaterThan(0);
+    const fetched = await registry.getSchema(id);
+    const encoded = await registry.encode(id, { symbol: "AAPL" });
+    expect(encoded[0]).toBe(0);
+    expect(encoded.readInt32BE(1)).toBe(id);
+    expect(await registry.decode(encoded)).toEqual({ symbol: "AAPL" });
+    expect(fetched).toBeDefined();
+  });
+
+  describe("Cassandra", () => {
+    const keyspace = uniqueId("stack_rw");
+    afterAll(() => dropKeyspace(keyspace));
+
+    test("writes and reads back a row", async () => {
+      const client = await cassandraClient();
+      try {
+        const release = (await client.execute("SELECT release_version FROM system.local")).first();
+        expect(String(release?.get("release_version"))).toStartWith("5.0.");
+        await client.execute(
+          `CREATE KEYSPACE ${keyspace} WITH replication = {'class':'SimpleStrategy','replication_factor':1}`,
+        );
+        await client.execute(
+          `CREATE TABLE ${keyspace}.probe (symbol text PRIMARY KEY, price decimal)`,
+        );
+        await client.execute(
+          `INSERT INTO ${keyspace}.probe (symbol, price) VALUES (?, ?)`,
+          ["AAPL", "189.123456"],
+          {
+            prepare: true,
+          },
+        );
+        const row = (
+          await client.execute(`SELECT price FROM ${keyspace}.probe WHERE symbol = ?`, ["AAPL"])
+        ).first();
+        expect(row?.get("price").toString()).toBe("189.123456");
+      } finally {
+        await client.shutdown();
+      }
+    });
+  });
+
+  test("librdkafka (in a Node process) round-trips messages through the real broker", async () => {
+    const topic = uniqueId("stack.rdkafka");
+    await createTopics([{ name: topic, partitions: 3 }]);
+    const run = spawnSync(
+      "node",
+      [resolve(repoRoot, "libs/kafka-node/scripts/roundtrip.mjs"), topic, "200"],
+      {
+        cwd: resolve(repoRoot, "libs/kafka-node"),
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(report.librdkafka).toStartWith("2.");
+    expect(report.features).toEqual(expect.arrayContaining(["lz4", "zstd", "ssl"]));
+    expect(report).toMatchObject({ delivered: 200, received: 200, distinctReceived: 200 });
+    const onTopic = await readTopic(topic);
+    expect(onTopic.length).toBe(200);
+  });
+});
+
+describe("stack CLI failures are explained", () => {
+  test("a taken port is named in the error", async () => {
+    const server = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const error = await assertPortsFree("kafka", [port]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StackError);
+      expect((error as Error).message).toContain(`port ${port}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("status reports every component with its version", () => {
+    const run = spawnSync("bun", ["run", "stack", "status"], { cwd: repoRoot, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/kafka\s+up\s+127\.0\.0\.1:9092 4\.\d+\.\d+/);
+    expect(run.stdout).toMatch(/cassandra\s+up\s+127\.0\.0\.1:9042 5\.0\.\d+/);
+    expect(run.stdout).toMatch(/registry\s+up\s+http:\/\/127\.0\.0\.1:8081/);
+  });
+
+  test("an unknown command prints usage and exits 2", () => {
+    const run = spawnSync("bun", ["libs/stack/src/cli.ts", "launch"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('unknown command "launch"');
+  });
+});
