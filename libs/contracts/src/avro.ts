@@ -1,0 +1,73 @@
+import avro, { type ForSchemaOptions, type Schema, type Type } from "avsc";
+import { bytesToUnscaled, formatDecimal, parseDecimal, unscaledToBytes } from "./decimal.ts";
+
+interface DecimalAttributes {
+  precision?: number;
+  scale?: number;
+}
+
+/**
+ * avsc logical type for `{"type": "bytes", "logicalType": "decimal"}`: the app sees a canonical
+ * decimal string, the wire carries the two's-complement big-endian unscaled integer.
+ * Values with more decimals than `scale` or more digits than `precision` are invalid.
+ */
+export class DecimalType extends avro.types.LogicalType {
+  readonly precision: number;
+  readonly scale: number;
+
+  constructor(schema: Schema, opts?: Partial<ForSchemaOptions>) {
+    super(schema, opts);
+    const { precision, scale = 0 } = schema as DecimalAttributes;
+    if (precision === undefined) throw new Error("decimal logical type needs a precision");
+    this.precision = precision;
+    this.scale = scale;
+  }
+
+  /** Why `value` is not a valid decimal of this type, or undefined when it is. */
+  problem(value: unknown): string | undefined {
+    if (typeof value !== "string") return `expected a decimal string, got ${describe(value)}`;
+    const parsed = parseDecimal(value, this.scale, this.precision);
+    return parsed.ok ? undefined : parsed.message;
+  }
+
+  protected override _fromValue(bytes: Buffer): string {
+    return formatDecimal(bytesToUnscaled(bytes), this.scale);
+  }
+
+  protected override _toValue(value: unknown): Buffer {
+    const problem = this.problem(value);
+    if (problem !== undefined) throw new Error(problem);
+    const parsed = parseDecimal(value as string, this.scale, this.precision);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return unscaledToBytes(parsed.unscaled);
+  }
+
+  protected override _resolve(type: Type): ((bytes: Buffer) => string) | undefined {
+    if (type instanceof DecimalType && type.scale === this.scale) return (bytes) => bytes as never;
+    return undefined;
+  }
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
+  if (Buffer.isBuffer(value)) return "bytes";
+  if (value === null || typeof value !== "object") return `${typeof value} ${String(value)}`;
+  return Array.isArray(value) ? "an array" : "an object";
+}
+
+/**
+ * avsc `forSchema` options shared by every producer, consumer and test: decimals as exact
+ * strings, longs and timestamp-micros as numbers (microseconds since the epoch).
+ * Pass as `new SchemaRegistry({ host }, { [SchemaType.AVRO]: avroOptions })`.
+ */
+export const avroOptions: Partial<ForSchemaOptions> = {
+  logicalTypes: { decimal: DecimalType },
+  omitRecordMethods: true,
+};
+
+/** Builds the avsc type of a schema with {@link avroOptions}. */
+export function avroTypeOf(schema: Schema): Type {
+  return avro.Type.forSchema(schema, avroOptions);
+}

@@ -1,0 +1,93 @@
+/**
+ * Exact decimals for prices: Avro `decimal(18, 6)` values are carried as canonical decimal
+ * strings in the app and as two's-complement big-endian unscaled integers on the wire.
+ * No floating point is ever involved.
+ */
+
+/** Decimal places every price in the contract carries (Avro `scale`). */
+export const PRICE_SCALE = 6;
+/** Maximum significant digits of a price (Avro `precision`). */
+export const PRICE_PRECISION = 18;
+
+/** Outcome of parsing a decimal: the unscaled integer, or why it was refused. */
+export type DecimalParse = { ok: true; unscaled: bigint } | { ok: false; message: string };
+
+const PLAIN = /^(-)?(\d+)(?:\.(\d+))?$/;
+const SCIENTIFIC = /^(-)?(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i;
+
+/**
+ * Parses a decimal string into its unscaled integer (value × 10^scale) without rounding.
+ * Refuses more than `scale` decimals and more than `precision` significant digits.
+ * Exponent notation is accepted only when `allowExponent` (used for JSON numbers).
+ */
+export function parseDecimal(
+  text: string,
+  scale = PRICE_SCALE,
+  precision = PRICE_PRECISION,
+  allowExponent = false,
+): DecimalParse {
+  const match = (allowExponent ? SCIENTIFIC : PLAIN).exec(text);
+  if (!match) return { ok: false, message: `not a decimal number: ${JSON.stringify(text)}` };
+  const [, sign, whole = "", fraction = "", exponentText] = match;
+  const exponent = exponentText === undefined ? 0 : Number(exponentText);
+  let digits = `${whole}${fraction}`.replace(/^0+(?=\d)/, "");
+  let places = fraction.length - exponent;
+  if (places < 0) {
+    if (-places > precision) return tooPrecise(text, precision, scale);
+    digits += "0".repeat(-places);
+    places = 0;
+  }
+  if (places > scale) {
+    return { ok: false, message: `${text} has more than ${scale} decimal places` };
+  }
+  const unscaled = BigInt(digits) * 10n ** BigInt(scale - places);
+  if ((unscaled < 0n ? -unscaled : unscaled) >= 10n ** BigInt(precision))
+    return tooPrecise(text, precision, scale);
+  return { ok: true, unscaled: sign === "-" ? -unscaled : unscaled };
+}
+
+function tooPrecise(text: string, precision: number, scale: number): DecimalParse {
+  const message = `${text} exceeds decimal(${precision}, ${scale}): at most ${precision - scale} digits before the decimal point`;
+  return { ok: false, message };
+}
+
+/**
+ * Canonical string of an unscaled decimal: no exponent, no leading zeros, no trailing
+ * fractional zeros, no "+" and no "-0" (e.g. 123450000n → "123.45", 1n → "0.000001").
+ */
+export function formatDecimal(unscaled: bigint, scale = PRICE_SCALE): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
+}
+
+/** Canonical form of a decimal string (see {@link formatDecimal}), or undefined if invalid. */
+export function canonicalDecimal(text: string, scale = PRICE_SCALE): string | undefined {
+  const parsed = parseDecimal(text, scale);
+  return parsed.ok ? formatDecimal(parsed.unscaled, scale) : undefined;
+}
+
+/** Minimal two's-complement big-endian bytes of an integer (Avro decimal wire form). */
+export function unscaledToBytes(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  for (;;) {
+    const byte = Number(rest & 0xffn);
+    bytes.unshift(byte);
+    rest >>= 8n;
+    const signBitSet = (byte & 0x80) !== 0;
+    if ((rest === 0n && !signBitSet) || (rest === -1n && signBitSet)) break;
+  }
+  return Buffer.from(bytes);
+}
+
+/** Integer from two's-complement big-endian bytes (empty bytes read as 0). */
+export function bytesToUnscaled(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  const first = bytes[0];
+  if (first !== undefined && (first & 0x80) !== 0) value -= 1n << BigInt(8 * bytes.length);
+  return value;
+}

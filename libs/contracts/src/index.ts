@@ -1,0 +1,39 @@
+/**
+ * @repo/contracts — the record shapes of schemas/*.avsc as the apps use them.
+ * Avro values: decimals are canonical strings ("123.45"), timestamps and longs are numbers
+ * (timestamps in microseconds since the epoch), optional fields are `T | null`.
+ */
+export { avroOptions, avroTypeOf, DecimalType } from "./avro.ts";
+export {
+  canonicalDecimal,
+  formatDecimal,
+  PRICE_PRECISION,
+  PRICE_SCALE,
+  parseDecimal,
+} from "./decimal.ts";
+export type { Bar } from "./generated/Bar.ts";
+export type { Tick } from "./generated/Tick.ts";
+export { tickIdentity } from "./identity.ts";
+export { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";
+export { formatTimestamp, parseTimestamp } from "./timestamp.ts";
+export {
+  type Compatibility,
+  dlqHeaders,
+  type TopicSpec,
+  type TopicValueSchema,
+  topicNamed,
+  topics,
+} from "./topics.ts";
+export {
+  type RecordTypes,
+  SOURCE_PATTERN,
+  SYMBOL_PATTERN,
+  type Validation,
+  type ValidationIssue,
+  validate,
+  validateBar,
+  validateTick,
+} from "./validate.ts";
+
+/** Whether a tick is an execution or a top-of-book quote. */
+export type TickKind = import("./generated/Tick.ts").Market.TickKind;

@@ -1,0 +1,158 @@
+/**
+ * `schemas:push`: makes Kafka and the Schema Registry match the declared topics and schemas.
+ * Everything is checked first (reachability, partition counts, compatibility); only when all
+ * checks pass is anything created, so a refused change leaves nothing half-applied.
+ */
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type ExistingTopic, TopicAdmin } from "./kafka-admin.ts";
+import { RegistryRest } from "./registry-rest.ts";
+import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
+
+/** Where and how to push. */
+export interface PushOptions {
+  brokers: string[];
+  registryUrl: string;
+  /** Print what would change and change nothing. */
+  dryRun?: boolean;
+  /** Read `<schemaDir>/<file>.avsc` instead of the schemas built into this package. */
+  schemaDir?: string;
+  /** Topics to push; defaults to every declared topic. */
+  topics?: readonly TopicSpec[];
+  log?: (line: string) => void;
+}
+
+/** One line of the report: what happened (or would happen) to one topic or subject. */
+export interface PushAction {
+  item: string;
+  outcome: "created" | "registered" | "set" | "unchanged";
+  detail: string;
+}
+
+/** What `pushSchemas` did; `errors` non-empty means nothing was changed. */
+export interface PushReport {
+  dryRun: boolean;
+  actions: PushAction[];
+  errors: string[];
+  changed: boolean;
+}
+
+type Step = PushAction & { apply?: () => Promise<string> };
+
+/**
+ * Creates missing topics, sets each subject's compatibility and registers each value schema
+ * under `<topic>-value`. Throws (naming the URL) when the registry or Kafka is unreachable.
+ */
+export async function pushSchemas(options: PushOptions): Promise<PushReport> {
+  const { dryRun = false, log = () => {} } = options;
+  const topics = options.topics ?? declaredTopics;
+  const registry = new RegistryRest(options.registryUrl);
+  const admin = new TopicAdmin(options.brokers);
+  try {
+    const [, existing] = await Promise.all([
+      registry.globalCompatibility(),
+      admin.describe(topics.map((topic) => topic.name)),
+    ]);
+    const errors: string[] = [];
+    const steps: Step[] = topics.map((topic) =>
+      topicStep(topic, existing.get(topic.name), admin, errors),
+    );
+    for (const topic of topics)
+      steps.push(...(await subjectSteps(topic, options.schemaDir, registry, errors)));
+    const changed = steps.some((step) => step.apply);
+    if (errors.length > 0) {
+      for (const error of errors) log(`error: ${error}`);
+      log("nothing was changed");
+      return { dryRun, actions: steps.map(toAction), errors, changed: false };
+    }
+    for (const step of steps) {
+      if (step.apply && !dryRun) step.detail = await step.apply();
+      const outcome = step.apply && dryRun ? `would be ${step.outcome}` : step.outcome;
+      log(`${step.item}: ${outcome}${step.detail ? ` (${step.detail})` : ""}`);
+    }
+    log(changed ? (dryRun ? "dry run: nothing was changed" : "done") : "no changes");
+    return { dryRun, actions: steps.map(toAction), errors, changed: changed && !dryRun };
+  } finally {
+    await admin.close();
+  }
+}
+
+const toAction = ({ item, outcome, detail }: Step): PushAction => ({ item, outcome, detail });
+
+function topicStep(
+  topic: TopicSpec,
+  found: ExistingTopic | undefined,
+  admin: TopicAdmin,
+  errors: string[],
+): Step {
+  const item = `topic ${topic.name}`;
+  const declared = `${topic.partitions} partitions, replication ${topic.replicationFactor}`;
+  if (!found) {
+    return {
+      item,
+      outcome: "created",
+      detail: declared,
+      apply: () => admin.create(topic).then(() => declared),
+    };
+  }
+  if (
+    found.partitions !== topic.partitions ||
+    found.replicationFactor !== topic.replicationFactor
+  ) {
+    errors.push(
+      `${item} has ${found.partitions} partitions, replication ${found.replicationFactor}; declared ${declared}. ` +
+        "schemas:push never alters an existing topic: change the declaration (TOPIC_PARTITIONS_*, KAFKA_REPLICATION_FACTOR) or the topic.",
+    );
+  }
+  return { item, outcome: "unchanged", detail: `${found.partitions} partitions` };
+}
+
+async function subjectSteps(
+  topic: TopicSpec,
+  schemaDir: string | undefined,
+  registry: RegistryRest,
+  errors: string[],
+): Promise<Step[]> {
+  if (topic.value === "bytes") return [];
+  const { subject, compatibility, schemaFile } = topic.value;
+  const schema = JSON.stringify(
+    schemaDir
+      ? JSON.parse(readFileSync(join(schemaDir, basename(schemaFile)), "utf8"))
+      : topic.value.schema,
+  );
+  const steps: Step[] = [];
+  const level = await registry.subjectCompatibility(subject);
+  const configItem = `compatibility ${subject}`;
+  if (level === compatibility)
+    steps.push({ item: configItem, outcome: "unchanged", detail: level });
+  else {
+    const apply = () => registry.setCompatibility(subject, compatibility).then(() => compatibility);
+    steps.push({
+      item: configItem,
+      outcome: "set",
+      detail: `${level ?? "none"} → ${compatibility}`,
+      apply,
+    });
+  }
+  const item = `subject ${subject}`;
+  const registered = await registry.lookup(subject, schema);
+  if (registered) {
+    steps.push({
+      item,
+      outcome: "unchanged",
+      detail: `id ${registered.id} version ${registered.version}`,
+    });
+    return steps;
+  }
+  const check = await registry.checkCompatibility(subject, schema);
+  if (!check.compatible) {
+    const messages = check.messages.length > 0 ? check.messages.join("\n    ") : "(no message)";
+    errors.push(
+      `${item}: ${schemaFile} is incompatible with the latest registered version:\n    ${messages}`,
+    );
+  }
+  const apply = () =>
+    registry.register(subject, schema).then((r) => `id ${r.id} version ${r.version}`);
+  steps.push({ item, outcome: "registered", detail: "new version", apply });
+  return steps;
+}

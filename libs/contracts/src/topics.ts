@@ -1,0 +1,133 @@
+import type { Schema } from "avsc";
+import { z } from "zod";
+import { Market as BarSchemas } from "./generated/Bar.ts";
+import { Market as TickSchemas } from "./generated/Tick.ts";
+
+/** Schema Registry compatibility levels (Confluent REST API). */
+export type Compatibility =
+  | "BACKWARD"
+  | "BACKWARD_TRANSITIVE"
+  | "FORWARD"
+  | "FORWARD_TRANSITIVE"
+  | "FULL"
+  | "FULL_TRANSITIVE"
+  | "NONE";
+
+/** An Avro value registered under TopicNameStrategy (`<topic>-value`). */
+export interface TopicValueSchema {
+  /** Path of the source schema, relative to the repository root. */
+  schemaFile: string;
+  /** The parsed `.avsc` JSON. */
+  schema: Schema;
+  subject: string;
+  compatibility: Compatibility;
+}
+
+/** A Kafka topic as the product declares it; `schemas:push` creates it exactly so. */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  retentionMs: number;
+  cleanupPolicy: "delete" | "compact";
+  /** Full topic-level configuration passed to CreateTopics (includes retention and cleanup). */
+  config: Record<string, string>;
+  /** Ticks and bars are keyed by symbol (UTF-8); the DLQ keeps the original key bytes. */
+  key: "string" | "bytes";
+  /** Avro value with its subject, or raw bytes (the DLQ carries the original message bytes). */
+  value: TopicValueSchema | "bytes";
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const count = z.coerce.number().int().positive();
+
+/** Reads a positive integer from the environment, failing fast with the variable's name. */
+function envCount(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const parsed = count.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return parsed.data;
+}
+
+/** `TOPIC_PARTITIONS_MARKET_TICKS` for `market.ticks`, and so on. */
+function partitionsVariable(topic: string): string {
+  return `TOPIC_PARTITIONS_${topic.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+function avroValue(topic: string, schemaFile: string, schemaJson: string): TopicValueSchema {
+  const schema = JSON.parse(schemaJson) as Schema;
+  return { schemaFile, schema, subject: `${topic}-value`, compatibility: "BACKWARD" };
+}
+
+function declare(
+  name: string,
+  partitions: number,
+  retentionDays: number,
+  key: TopicSpec["key"],
+  value: TopicSpec["value"],
+): TopicSpec {
+  const replicationFactor = envCount("KAFKA_REPLICATION_FACTOR", 1);
+  const retentionMs = retentionDays * DAY_MS;
+  const config = {
+    "cleanup.policy": "delete",
+    "retention.ms": String(retentionMs),
+    "min.insync.replicas": String(Math.min(2, replicationFactor)),
+  };
+  return {
+    name,
+    partitions: envCount(partitionsVariable(name), partitions),
+    replicationFactor,
+    retentionMs,
+    cleanupPolicy: "delete",
+    config,
+    key,
+    value,
+  };
+}
+
+/**
+ * Every topic of the product. Partitions come from `TOPIC_PARTITIONS_<TOPIC>` (e.g.
+ * `TOPIC_PARTITIONS_MARKET_TICKS`) and replication from `KAFKA_REPLICATION_FACTOR` (default 1).
+ */
+export const topics: readonly TopicSpec[] = Object.freeze([
+  declare(
+    "market.ticks",
+    6,
+    7,
+    "string",
+    avroValue("market.ticks", "schemas/Tick.avsc", TickSchemas.TickSchema),
+  ),
+  declare(
+    "market.bars.1m",
+    6,
+    30,
+    "string",
+    avroValue("market.bars.1m", "schemas/Bar.avsc", BarSchemas.BarSchema),
+  ),
+  declare("market.ticks.dlq", 3, 14, "bytes", "bytes"),
+]);
+
+/** The declared topic of that name; throws for an undeclared name. */
+export function topicNamed(name: string): TopicSpec {
+  const topic = topics.find((candidate) => candidate.name === name);
+  if (!topic)
+    throw new Error(
+      `unknown topic ${JSON.stringify(name)}; declared: ${topics.map((t) => t.name).join(", ")}`,
+    );
+  return topic;
+}
+
+/**
+ * Headers the consumer puts on a dead-letter record (whose value and key are the original
+ * bytes), so the record can be understood and replayed without a schema of its own.
+ */
+export const dlqHeaders = {
+  reason: "dlq.reason",
+  stage: "dlq.stage",
+  sourceTopic: "dlq.source.topic",
+  sourcePartition: "dlq.source.partition",
+  sourceOffset: "dlq.source.offset",
+  failedAt: "dlq.failed.at",
+} as const;

@@ -1,0 +1,184 @@
+import type { Schema, Type } from "avsc";
+import { avroTypeOf, DecimalType, describe } from "./avro.ts";
+import { parseDecimal } from "./decimal.ts";
+import type { Bar } from "./generated/Bar.ts";
+import type { Tick } from "./generated/Tick.ts";
+import { topics } from "./topics.ts";
+
+/** One problem with a value; `path` is relative to the value (e.g. `price`, `bid`). */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** A checked value, or every problem found with it. */
+export type Validation<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+/** Record names and the topics whose value they are. */
+export interface RecordTypes {
+  Tick: Tick;
+  Bar: Bar;
+}
+
+/** Symbols are upper-case tickers such as `AAPL` or `BRK.B`. */
+export const SYMBOL_PATTERN = /^[A-Z0-9.-]{1,12}$/;
+/** Provider ids such as `simulator`. */
+export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+type Rule = (value: Record<string, unknown>) => ValidationIssue[];
+
+/** A record schema with its avsc type and the rules Avro cannot express. */
+export interface RecordContract {
+  name: string;
+  schema: Schema;
+  type: Type;
+  rules: Rule;
+}
+
+const contracts = new Map<string, RecordContract>();
+for (const topic of topics) {
+  if (topic.value === "bytes") continue;
+  const { schema } = topic.value;
+  const name = (schema as { name: string }).name;
+  const existing = contracts.get(name);
+  const contract = existing ?? { name, schema, type: avroTypeOf(schema), rules: rulesFor(name) };
+  contracts.set(name, contract);
+  contracts.set(topic.name, contract);
+}
+
+/** The record contract for a topic name (`market.ticks`) or a record name (`Tick`). */
+export function recordContract(topicOrType: string): RecordContract {
+  const contract =
+    contracts.get(topicOrType) ?? contracts.get(topicOrType.replace(/^market\./, ""));
+  if (!contract) {
+    const known = [...contracts.keys()].join(", ");
+    throw new Error(`no Avro record for ${JSON.stringify(topicOrType)}; known: ${known}`);
+  }
+  return contract;
+}
+
+/**
+ * Checks a value in its Avro shape (decimals as strings, timestamps as micros) against the
+ * schema (with field paths) and against the rules Avro cannot express (symbol pattern,
+ * positive prices, consistent OHLC...).
+ */
+export function validate<K extends keyof RecordTypes>(
+  type: K,
+  value: unknown,
+): Validation<RecordTypes[K]>;
+export function validate(topicOrType: string, value: unknown): Validation<unknown>;
+export function validate(topicOrType: string, value: unknown): Validation<unknown> {
+  const contract = recordContract(topicOrType);
+  const issues = shapeIssues(contract.type, value);
+  if (issues.length === 0) issues.push(...contract.rules(value as Record<string, unknown>));
+  return issues.length === 0 ? { ok: true, value } : { ok: false, issues };
+}
+
+/** Problems with a tick in its Avro shape; empty when it is valid. */
+export function validateTick(value: unknown): ValidationIssue[] {
+  const result = validate("Tick", value);
+  return result.ok ? [] : result.issues;
+}
+
+/** Problems with a bar in its Avro shape; empty when it is valid. */
+export function validateBar(value: unknown): ValidationIssue[] {
+  const result = validate("Bar", value);
+  return result.ok ? [] : result.issues;
+}
+
+function shapeIssues(type: Type, value: unknown): ValidationIssue[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return [{ path: "", message: `expected a record, got ${describe(value)}` }];
+  }
+  const fields = new Set(
+    (type as unknown as { fields: { name: string }[] }).fields.map((f) => f.name),
+  );
+  const issues = Object.keys(value)
+    .filter((key) => !fields.has(key))
+    .map((key) => ({ path: key, message: "is not a field of this record" }));
+  type.isValid(value, {
+    errorHook: (path, found, fieldType) => {
+      issues.push({ path: formatPath(path), message: mismatch(fieldType, found) });
+    },
+  });
+  return issues;
+}
+
+/** `["records", "3", "price"]` → `records[3].price`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((text, part) => {
+    if (typeof part === "number" || /^\d+$/.test(part)) return `${text}[${part}]`;
+    return text === "" ? part : `${text}.${part}`;
+  }, "");
+}
+
+function mismatch(type: Type, found: unknown): string {
+  if (found === undefined) return "is required";
+  if (type instanceof DecimalType) return type.problem(found) ?? "invalid decimal";
+  const branches = (type as { types?: Type[] }).types;
+  if (branches) {
+    const other = branches.find((branch) => branch.typeName !== "null");
+    if (branches.length === 2 && other) {
+      const detail = other instanceof DecimalType ? other.problem(found) : undefined;
+      return detail ?? `expected null or ${expected(other)}, got ${describe(found)}`;
+    }
+  }
+  return `expected ${expected(type)}, got ${describe(found)}`;
+}
+
+function expected(type: Type): string {
+  const symbols = (type as { symbols?: string[] }).symbols;
+  if (symbols) return `one of ${symbols.join(", ")}`;
+  if (type.typeName === "long" || type.typeName === "int") return "an integer";
+  if (type.typeName === "double" || type.typeName === "float") return "a number";
+  return `a ${type.typeName}`;
+}
+
+function rulesFor(recordName: string): Rule {
+  if (recordName === "market.Tick") return tickRules;
+  if (recordName === "market.Bar") return barRules;
+  return () => [];
+}
+
+const unscaled = (text: unknown): bigint => {
+  const parsed = parseDecimal(String(text));
+  return parsed.ok ? parsed.unscaled : 0n;
+};
+
+function tickRules(tick: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const fail = (path: string, message: string) => issues.push({ path, message });
+  if (!SOURCE_PATTERN.test(String(tick.source)))
+    fail("source", `must match ${SOURCE_PATTERN.source}`);
+  if (!SYMBOL_PATTERN.test(String(tick.symbol)))
+    fail("symbol", `must match ${SYMBOL_PATTERN.source}`);
+  for (const field of ["price", "bid", "ask"]) {
+    if (tick[field] !== null && unscaled(tick[field]) <= 0n) fail(field, "must be positive");
+  }
+  for (const field of ["size", "bidSize", "askSize", "sequence"]) {
+    if (tick[field] !== null && (tick[field] as number) < 0) fail(field, "must not be negative");
+  }
+  if (tick.kind === "TRADE" && (tick.size as number) <= 0)
+    fail("size", "a TRADE must have a positive size");
+  if (tick.kind === "QUOTE" && tick.bid === null) fail("bid", "a QUOTE must have a bid");
+  if (tick.kind === "QUOTE" && tick.ask === null) fail("ask", "a QUOTE must have an ask");
+  return issues;
+}
+
+function barRules(bar: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const fail = (path: string, message: string) => issues.push({ path, message });
+  if (!SYMBOL_PATTERN.test(String(bar.symbol)))
+    fail("symbol", `must match ${SYMBOL_PATTERN.source}`);
+  if ((bar.end as number) <= (bar.start as number)) fail("end", "must be after start");
+  const [low, high] = [unscaled(bar.low), unscaled(bar.high)];
+  for (const field of ["open", "high", "low", "close", "vwap"]) {
+    const price = unscaled(bar[field]);
+    if (price <= 0n) fail(field, "must be positive");
+    else if (price < low || price > high) fail(field, "must lie between low and high");
+  }
+  for (const field of ["volume", "trades"]) {
+    if ((bar[field] as number) < 0) fail(field, "must not be negative");
+  }
+  return issues;
+}
