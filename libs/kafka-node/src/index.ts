@@ -1,2 +1,3 @@
 export * from "./config.ts";
+export * from "./consumer.ts";
 export * from "./producer.ts";

@@ -1,0 +1,79 @@
+import { createKafkaProducer } from "@repo/kafka-node";
+import { createServiceApp, startServer } from "@repo/platform/http";
+import { createLogger } from "@repo/platform/log";
+import { createStats } from "@repo/platform/stats";
+import { loadProducerConfig } from "./config.ts";
+import { mountRecordRoutes } from "./http/routes.ts";
+import { createReadiness } from "./readiness.ts";
+import { createPublisher } from "./records/publish.ts";
+import { createRegistryEncoder } from "./registry/wire-encoder.ts";
+import { producerStats } from "./stats.ts";
+
+const config = loadProducerConfig();
+const log = createLogger("producer", config.LOG_LEVEL);
+const stats = createStats();
+const deliveryLatency = stats.latency("deliveryLatencyMs");
+
+const kafka = createKafkaProducer({
+  brokers: config.KAFKA_BROKERS,
+  clientId: "marketpipe-producer",
+  deliveryTimeoutMs: config.DELIVERY_TIMEOUT_MS,
+  maxInFlight: config.PRODUCER_MAX_IN_FLIGHT,
+  onDelivery: (latencyMs) => deliveryLatency.record(latencyMs),
+  onEvent: (event) => log.warn({ code: event.code }, `kafka: ${event.message}`),
+});
+const encoder = createRegistryEncoder({
+  url: config.SCHEMA_REGISTRY_URL,
+  ttlMs: config.SCHEMA_CACHE_TTL_MS,
+  onStale: (subject, error) =>
+    log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
+});
+
+const app = createServiceApp({
+  service: "producer",
+  log,
+  maxBodyBytes: config.MAX_BODY_BYTES,
+  stats: () =>
+    producerStats(stats, {
+      connected: kafka.connected,
+      queueDepth: kafka.inFlight,
+      cachedSchemaIds: encoder.cachedSchemaIds,
+    }),
+  readiness: createReadiness({ kafka, registry: encoder }),
+});
+mountRecordRoutes(app, {
+  maxRecords: config.PRODUCER_MAX_RECORDS,
+  publish: createPublisher({
+    topicPrefix: config.TOPIC_PREFIX,
+    sink: kafka,
+    encoder,
+    stats,
+    retryAfterSeconds: Math.max(1, Math.ceil(config.DELIVERY_TIMEOUT_MS / 10_000)),
+  }),
+});
+
+await kafka.connect(config.DELIVERY_TIMEOUT_MS).catch((error: Error) => {
+  log.warn(
+    { err: error },
+    "Kafka not reachable at start; librdkafka keeps retrying in the background",
+  );
+});
+
+startServer({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  log,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  async shutdown() {
+    const inFlight = kafka.inFlight();
+    await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
+      log.error(
+        { err: error, inFlight: kafka.inFlight() },
+        "flush did not finish; unacknowledged records are lost to their callers",
+      );
+    });
+    log.info({ flushed: inFlight }, "flushed in-flight records");
+    await kafka.disconnect();
+  },
+});

@@ -1,0 +1,213 @@
+import { topics } from "@repo/contracts";
+import { ApiError, describeIssues } from "@repo/platform/http";
+import type { Stats } from "@repo/platform/stats";
+import { RegistryUnavailableError, UnknownSubjectError } from "../registry/schema-ids.ts";
+import type { PostedRecord } from "./request.ts";
+import { messageKey, validateRecords } from "./validate.ts";
+
+export interface DeliveredOffset {
+  partition: number;
+  offset: string;
+}
+
+/** Where records go: a Kafka producer answering per batch (see `@repo/kafka-node`), or a fake in tests. */
+export interface RecordSink {
+  produceBatch(
+    topic: string,
+    messages: { key: string | null; value: Buffer }[],
+  ): Promise<DeliveredOffset[]>;
+}
+
+/** How values become bytes: the subject's latest schema id and a Confluent wire-format encoder. */
+export interface WireEncoder {
+  idFor(subject: string): Promise<number>;
+  encode(schemaId: number, value: unknown): Promise<Buffer>;
+}
+
+export interface PublisherOptions {
+  topicPrefix: string;
+  sink: RecordSink;
+  encoder: WireEncoder;
+  stats: Stats;
+  /** Seconds a client should wait after a 503 delivery timeout or a 429. */
+  retryAfterSeconds: number;
+}
+
+/** A produce failure as `@repo/kafka-node` reports it. */
+interface SinkFailure {
+  reason: "queue_full" | "timeout" | "failed" | "not_connected";
+  delivered?: number;
+  message: string;
+}
+
+const isSinkFailure = (error: unknown): error is SinkFailure =>
+  typeof (error as SinkFailure)?.reason === "string" &&
+  typeof (error as SinkFailure)?.message === "string";
+
+/**
+ * Validates, encodes and produces the records of one request, all or nothing up to Kafka's answer.
+ * Throws {@link ApiError}s whose status the HTTP edge returns as is.
+ *
+ * @example
+ *   const publish = createPublisher({ topicPrefix: "", sink, encoder, stats, retryAfterSeconds: 5 });
+ *   await publish("market.ticks", [{ value: tickJson }]); // [{ partition: 2, offset: "41" }]
+ */
+export function createPublisher(options: PublisherOptions) {
+  const { stats } = options;
+  const counter = (name: string) => stats.counter(`records.${name}`);
+
+  return async function publish(
+    topic: string,
+    records: PostedRecord[],
+  ): Promise<DeliveredOffset[]> {
+    const started = performance.now();
+    const subject = subjectOf(options.topicPrefix, topic);
+    const validation = validateRecords(topic, records);
+    if (!validation.ok) {
+      counter("rejected").add(records.length);
+      counter("invalid").add(new Set(validation.issues.map((i) => i.index)).size);
+      const message = `${new Set(validation.issues.map((i) => i.index)).size} of ${records.length} records are invalid; nothing was produced: ${describeIssues(validation.issues)}`;
+      throw new ApiError(422, "invalid_records", message, { records: validation.issues });
+    }
+    const schemaId = await schemaIdOf(options.encoder, subject);
+    const messages = await encodeAll(
+      options.encoder,
+      schemaId,
+      records,
+      validation.values,
+      counter,
+    );
+    const physical = `${options.topicPrefix}${topic}`;
+    try {
+      const offsets = await options.sink.produceBatch(physical, messages);
+      counter("accepted").add(records.length);
+      counter("delivered").add(offsets.length);
+      stats.latency("requestLatencyMs").record(performance.now() - started);
+      return offsets;
+    } catch (error) {
+      throw produceFailure(error, records.length, options.retryAfterSeconds, counter);
+    }
+  };
+}
+
+/** The registry subject of a logical topic's values; 404 for a topic that is not declared or carries no Avro value. */
+export function subjectOf(topicPrefix: string, topic: string): string {
+  const spec = topics.find((candidate) => candidate.name === topic);
+  if (!spec) {
+    const known = topics.filter((t) => t.value !== "bytes").map((t) => t.name);
+    throw new ApiError(
+      404,
+      "unknown_topic",
+      `topic "${topic}" is not declared; known topics: ${known.join(", ")}`,
+      {
+        topic,
+      },
+    );
+  }
+  if (spec.value === "bytes") {
+    throw new ApiError(
+      404,
+      "unknown_topic",
+      `topic "${topic}" has no Avro value schema and cannot be produced to here`,
+      {
+        topic,
+      },
+    );
+  }
+  return `${topicPrefix}${topic}-value`;
+}
+
+async function schemaIdOf(encoder: WireEncoder, subject: string): Promise<number> {
+  try {
+    return await encoder.idFor(subject);
+  } catch (error) {
+    if (error instanceof UnknownSubjectError) {
+      throw new ApiError(404, "unknown_subject", `${error.message}; run \`bun run schemas:push\``, {
+        subject,
+      });
+    }
+    if (error instanceof RegistryUnavailableError) {
+      throw new ApiError(
+        503,
+        "registry_unavailable",
+        error.message,
+        { subject },
+        { "Retry-After": "5" },
+      );
+    }
+    throw error;
+  }
+}
+
+async function encodeAll(
+  encoder: WireEncoder,
+  schemaId: number,
+  records: PostedRecord[],
+  values: unknown[],
+  counter: (name: string) => { add(n?: number): void },
+) {
+  const messages: { key: string | null; value: Buffer }[] = [];
+  const issues: { index: number; path: string; message: string }[] = [];
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
+    try {
+      messages.push({
+        key: messageKey(records[index] as PostedRecord, value),
+        value: await encoder.encode(schemaId, value),
+      });
+    } catch (error) {
+      issues.push({
+        index,
+        path: `records[${index}].value`,
+        message: `does not fit registered schema ${schemaId}: ${(error as Error).message}`,
+      });
+    }
+  }
+  if (issues.length > 0) {
+    counter("rejected").add(records.length);
+    counter("invalid").add(issues.length);
+    throw new ApiError(
+      422,
+      "invalid_records",
+      `${issues.length} of ${records.length} records do not fit the registered schema; nothing was produced`,
+      {
+        records: issues,
+      },
+    );
+  }
+  return messages;
+}
+
+function produceFailure(
+  error: unknown,
+  count: number,
+  retryAfterSeconds: number,
+  counter: (name: string) => { add(n?: number): void },
+): unknown {
+  if (!isSinkFailure(error)) return error;
+  const retryAfter = { "Retry-After": String(retryAfterSeconds) };
+  if (error.reason === "queue_full" && !error.delivered) {
+    counter("throttled").add(count);
+    return new ApiError(429, "queue_full", `${error.message}; retry later`, {}, retryAfter);
+  }
+  const delivered = error.delivered ?? 0;
+  counter("accepted").add(count);
+  counter("delivered").add(delivered);
+  counter("failed").add(count - delivered);
+  if (error.reason === "timeout") {
+    return new ApiError(
+      503,
+      "delivery_timeout",
+      `${error.message}; ${delivered} of ${count} records were acknowledged`,
+      { delivered },
+      retryAfter,
+    );
+  }
+  return new ApiError(
+    503,
+    "kafka_unavailable",
+    `${error.message}; ${delivered} of ${count} records were acknowledged`,
+    { delivered },
+    retryAfter,
+  );
+}

@@ -1,0 +1,50 @@
+import { describe, expect, test } from "bun:test";
+import {
+  createSchemaIdCache,
+  RegistryUnavailableError,
+  UnknownSubjectError,
+} from "./schema-ids.ts";
+
+const unreachable = () => Object.assign(new Error("connect ECONNREFUSED"), { status: 400 });
+
+describe("schema id cache", () => {
+  test("asks the registry once per subject while the id is fresh", async () => {
+    let calls = 0;
+    const ids = createSchemaIdCache(async () => ++calls && 7, { ttlMs: 60_000 });
+    expect(await Promise.all([ids.idFor("t-value"), ids.idFor("t-value")])).toEqual([7, 7]);
+    expect(await ids.idFor("t-value")).toBe(7);
+    expect(calls).toBe(1);
+  });
+
+  test("keeps serving a stale id while the registry is down", async () => {
+    let clock = 0;
+    let up = true;
+    const ids = createSchemaIdCache(async () => (up ? 3 : Promise.reject(unreachable())), {
+      ttlMs: 10,
+      now: () => clock,
+    });
+    expect(await ids.idFor("t-value")).toBe(3);
+    up = false;
+    clock = 1_000;
+    expect(await ids.idFor("t-value")).toBe(3);
+  });
+
+  test("a cold cache with the registry down fails as unavailable, naming the subject", async () => {
+    const ids = createSchemaIdCache(async () => Promise.reject(unreachable()), { ttlMs: 10 });
+    const error = await ids.idFor("t-value").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryUnavailableError);
+    expect((error as Error).message).toContain('"t-value"');
+  });
+
+  test("a subject the registry does not know is an unknown subject", async () => {
+    const ids = createSchemaIdCache(
+      async () => Promise.reject(Object.assign(new Error("Subject not found"), { status: 404 })),
+      {
+        ttlMs: 10,
+      },
+    );
+    const error = await ids.idFor("x-value").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownSubjectError);
+    expect((error as UnknownSubjectError).subject).toBe("x-value");
+  });
+});

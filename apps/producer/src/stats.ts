@@ -1,0 +1,32 @@
+import type { Stats } from "@repo/platform/stats";
+
+/**
+ * The body of `GET /stats`.
+ *
+ * @example
+ *   producerStats(stats, { connected: () => true, queueDepth: () => 0, cachedSchemaIds: () => 1 });
+ */
+export function producerStats(
+  stats: Stats,
+  kafka: { connected: () => boolean; queueDepth: () => number; cachedSchemaIds: () => number },
+) {
+  const records = stats.counters("records.");
+  const delivery = stats.latency("deliveryLatencyMs").summary();
+  const request = stats.latency("requestLatencyMs").summary();
+  return {
+    service: "producer",
+    uptimeSeconds: stats.uptimeSeconds(),
+    records: {
+      accepted: records.accepted ?? 0,
+      rejected: records.rejected ?? 0,
+      delivered: records.delivered ?? 0,
+      failed: records.failed ?? 0,
+      invalid: records.invalid ?? 0,
+      throttled: records.throttled ?? 0,
+    },
+    deliveryLatencyMs: { p50: delivery.p50, p99: delivery.p99 },
+    requestLatencyMs: { p50: request.p50, p99: request.p99, count: request.count },
+    kafka: { connected: kafka.connected(), queueDepth: kafka.queueDepth() },
+    registry: { cachedSchemaIds: kafka.cachedSchemaIds() },
+  };
+}

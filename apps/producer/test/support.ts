@@ -1,0 +1,97 @@
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { topics } from "@repo/contracts";
+import { createTopics, type RunningService, stackEnv, startService, uniqueId } from "@repo/testkit";
+import { freshAvroOptions } from "../src/registry/wire-encoder.ts";
+
+/** Creates `${prefix}<topic>` for every declared topic and registers `${prefix}<topic>-value`. */
+export async function provisionTopics(prefix: string): Promise<void> {
+  await createTopics(
+    topics.map((topic) => ({ name: `${prefix}${topic.name}`, partitions: topic.partitions })),
+  );
+  for (const topic of topics) {
+    if (topic.value === "bytes") continue;
+    const subject = `${prefix}${topic.name}-value`;
+    const response = await fetch(`${stackEnv.SCHEMA_REGISTRY_URL}/subjects/${subject}/versions`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+      body: JSON.stringify({ schema: JSON.stringify(topic.value.schema) }),
+    });
+    if (!response.ok)
+      throw new Error(`registering ${subject}: ${response.status} ${await response.text()}`);
+  }
+}
+
+/** A producer on its own topics (`prefix`), built dist spawned on Node. */
+export async function isolatedProducer(
+  env: Record<string, string> = {},
+): Promise<{ prefix: string; producer: RunningService }> {
+  const prefix = `${uniqueId("prod")}.`;
+  await provisionTopics(prefix);
+  const producer = await startService(
+    "producer",
+    { TOPIC_PREFIX: prefix, ...env },
+    { waitFor: "readyz" },
+  );
+  return { prefix, producer };
+}
+
+export const registry = new SchemaRegistry(
+  { host: stackEnv.SCHEMA_REGISTRY_URL },
+  { [SchemaType.AVRO]: freshAvroOptions() },
+);
+
+const baseMicros = Date.UTC(2026, 0, 5, 14, 30) * 1000;
+
+/** The JSON form of a valid trade tick; `sequence` also spreads the event time and price. */
+export function tickJson(symbol: string, sequence: number): Record<string, unknown> {
+  const eventMicros = baseMicros + sequence * 1_000 + 7;
+  return {
+    source: "simulator",
+    symbol,
+    kind: "TRADE",
+    eventTime: isoMicros(eventMicros),
+    sequence,
+    price: `${100 + (sequence % 50)}.${String(sequence % 1_000_000).padStart(6, "0")}`,
+    size: 1 + (sequence % 500),
+    exchange: "XNAS",
+    ingestTime: isoMicros(eventMicros + 250),
+  };
+}
+
+function isoMicros(micros: number): string {
+  const millis = Math.floor(micros / 1000);
+  return new Date(millis).toISOString().replace("Z", `${String(micros % 1000).padStart(3, "0")}Z`);
+}
+
+/** What the producer answers: offsets on success, an error otherwise. */
+export interface ResponseJson {
+  offsets?: { partition: number; offset: string }[];
+  error?: {
+    code: string;
+    message: string;
+    records?: { index: number; path: string; message: string }[];
+  } & Record<string, unknown>;
+  unparsable?: string;
+}
+
+/** POSTs records to the producer and returns status, headers and parsed JSON body. */
+export async function postRecords(
+  producer: RunningService,
+  topic: string,
+  body: unknown,
+  raw?: string,
+) {
+  const response = await fetch(`${producer.url}/v1/topics/${topic}/records`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: raw ?? JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: ResponseJson;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { unparsable: text };
+  }
+  return { status: response.status, headers: response.headers, json };
+}
