@@ -1,6 +1,7 @@
 import { createKafkaProducer } from "@repo/kafka-node";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
+import { withRetry } from "@repo/platform/retry";
 import { createStats } from "@repo/platform/stats";
 import { loadProducerConfig } from "./config.ts";
 import { mountRecordRoutes } from "./http/routes.ts";
@@ -52,12 +53,18 @@ mountRecordRoutes(app, {
   }),
 });
 
-await kafka.connect(config.DELIVERY_TIMEOUT_MS).catch((error: Error) => {
-  log.warn(
-    { err: error },
-    "Kafka not reachable at start; librdkafka keeps retrying in the background",
-  );
-});
+const stopConnecting = new AbortController();
+void withRetry(() => kafka.connect(10_000), {
+  retries: Number.POSITIVE_INFINITY,
+  minDelayMs: 500,
+  maxDelayMs: 10_000,
+  signal: stopConnecting.signal,
+  onRetry: (error) =>
+    log.warn({ err: error }, "Kafka not reachable; requests answer 503 until it is"),
+}).then(
+  () => log.info({ brokers: config.KAFKA_BROKERS }, "connected to Kafka"),
+  () => {},
+);
 
 startServer({
   app,
@@ -66,6 +73,7 @@ startServer({
   log,
   graceMs: config.SHUTDOWN_GRACE_MS,
   async shutdown() {
+    stopConnecting.abort();
     const inFlight = kafka.inFlight();
     await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
       log.error(

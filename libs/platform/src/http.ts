@@ -80,6 +80,8 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
           {
             limitBytes: options.maxBodyBytes ?? 1024 * 1024,
           },
+          // The unread rest of the body makes the connection unusable for a next request.
+          { Connection: "close" },
         );
       },
     }),
