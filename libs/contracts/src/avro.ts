@@ -60,7 +60,10 @@ export function describe(value: unknown): string {
 /**
  * avsc `forSchema` options shared by every producer, consumer and test: decimals as exact
  * strings, longs and timestamp-micros as numbers (microseconds since the epoch).
- * Pass as `new SchemaRegistry({ host }, { [SchemaType.AVRO]: avroOptions })`.
+ * Pass as `new SchemaRegistry({ host }, { [SchemaType.AVRO]: avroOptions })` (that client copies
+ * it). avsc's `Type.forSchema` writes its name registry into the options it is given, so when
+ * calling avsc directly pass a copy (`{ ...avroOptions }`) or use {@link avroTypeOf}; a shared
+ * registry makes the second version of a schema fail with "duplicate type name".
  */
 export const avroOptions: Partial<ForSchemaOptions> = {
   logicalTypes: { decimal: DecimalType },
@@ -69,5 +72,5 @@ export const avroOptions: Partial<ForSchemaOptions> = {
 
 /** Builds the avsc type of a schema with {@link avroOptions}. */
 export function avroTypeOf(schema: Schema): Type {
-  return avro.Type.forSchema(schema, avroOptions);
+  return avro.Type.forSchema(schema, { ...avroOptions });
 }

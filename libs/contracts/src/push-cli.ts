@@ -1,11 +1,34 @@
 /**
- * `bun run schemas:push [--dry-run]`: creates the declared topics and registers the value
- * schemas from schemas/*.avsc. Env: KAFKA_BROKERS (default 127.0.0.1:9092),
- * SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081).
+ * `bun run schemas:push [--dry-run] [--schema-dir DIR] [--topic-prefix PREFIX]`: creates the
+ * declared topics and registers the value schemas from schemas/*.avsc.
+ * Env: KAFKA_BROKERS (default 127.0.0.1:9092), SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081).
  */
+import { readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { z } from "zod";
-import { pushSchemas } from "./push.ts";
+import { prefixTopics, pushSchemas } from "./push.ts";
+import { topics } from "./topics.ts";
+
+const usage = "usage: schemas:push [--dry-run] [--schema-dir DIR] [--topic-prefix PREFIX]";
+const { values: args } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        "dry-run": { type: "boolean", default: false },
+        "schema-dir": { type: "string" },
+        "topic-prefix": { type: "string", default: "" },
+      },
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exit(2);
+  }
+})();
+const schemaDir = args["schema-dir"]
+  ? resolve(args["schema-dir"])
+  : fileURLToPath(new URL("../../../schemas/", import.meta.url));
 
 const env = z
   .object({
@@ -18,12 +41,26 @@ if (!env.success) {
   process.exit(1);
 }
 
+if (!args["schema-dir"]) {
+  for (const topic of topics) {
+    if (topic.value === "bytes") continue;
+    const onDisk = readFileSync(join(schemaDir, basename(topic.value.schemaFile)), "utf8");
+    if (JSON.stringify(JSON.parse(onDisk)) !== JSON.stringify(topic.value.schema)) {
+      console.error(
+        `${topic.value.schemaFile} changed since libs/contracts/src/generated was built: run \`bun run generate\` first.`,
+      );
+      process.exit(1);
+    }
+  }
+}
+
 try {
   const report = await pushSchemas({
     brokers: env.data.KAFKA_BROKERS.split(",").map((broker) => broker.trim()),
     registryUrl: env.data.SCHEMA_REGISTRY_URL,
-    dryRun: process.argv.includes("--dry-run"),
-    schemaDir: fileURLToPath(new URL("../../../schemas/", import.meta.url)),
+    dryRun: args["dry-run"],
+    schemaDir,
+    topics: prefixTopics(topics, args["topic-prefix"]),
     log: (line) => console.log(line),
   });
   process.exit(report.errors.length > 0 ? 1 : 0);

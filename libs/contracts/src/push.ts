@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type ExistingTopic, TopicAdmin } from "./kafka-admin.ts";
-import { RegistryRest } from "./registry-rest.ts";
+import { type CompatibilityCheck, RegistryRest } from "./registry-rest.ts";
 import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
 
 /** Where and how to push. */
@@ -58,7 +58,7 @@ export async function pushSchemas(options: PushOptions): Promise<PushReport> {
       topicStep(topic, existing.get(topic.name), admin, errors),
     );
     for (const topic of topics)
-      steps.push(...(await subjectSteps(topic, options.schemaDir, registry, errors)));
+      steps.push(...(await subjectSteps(topic, options.schemaDir, registry, errors, dryRun)));
     const changed = steps.some((step) => step.apply);
     if (errors.length > 0) {
       for (const error of errors) log(`error: ${error}`);
@@ -75,6 +75,19 @@ export async function pushSchemas(options: PushOptions): Promise<PushReport> {
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * The declared topics renamed `<prefix><name>` (subjects follow), so tests and isolated
+ * environments can push the real declarations without touching the real topics.
+ */
+export function prefixTopics(topics: readonly TopicSpec[], prefix: string): TopicSpec[] {
+  return topics.map((topic) => {
+    const name = `${prefix}${topic.name}`;
+    const value =
+      topic.value === "bytes" ? topic.value : { ...topic.value, subject: `${name}-value` };
+    return { ...topic, name, value };
+  });
 }
 
 const toAction = ({ item, outcome, detail }: Step): PushAction => ({ item, outcome, detail });
@@ -112,6 +125,7 @@ async function subjectSteps(
   schemaDir: string | undefined,
   registry: RegistryRest,
   errors: string[],
+  dryRun: boolean,
 ): Promise<Step[]> {
   if (topic.value === "bytes") return [];
   const { subject, compatibility, schemaFile } = topic.value;
@@ -144,7 +158,7 @@ async function subjectSteps(
     });
     return steps;
   }
-  const check = await registry.checkCompatibility(subject, schema);
+  const check = await checkUnder(registry, subject, schema, compatibility, level, dryRun);
   if (!check.compatible) {
     const messages = check.messages.length > 0 ? check.messages.join("\n    ") : "(no message)";
     errors.push(
@@ -155,4 +169,32 @@ async function subjectSteps(
     registry.register(subject, schema).then((r) => `id ${r.id} version ${r.version}`);
   steps.push({ item, outcome: "registered", detail: "new version", apply });
   return steps;
+}
+
+/**
+ * The registry checks against the subject's current level. When the declared level differs,
+ * the check runs under the declared level, switched in for the check and restored right after
+ * (a dry run changes nothing, so it checks under the current level and says so).
+ */
+async function checkUnder(
+  registry: RegistryRest,
+  subject: string,
+  schema: string,
+  declared: string,
+  current: string | undefined,
+  dryRun: boolean,
+): Promise<CompatibilityCheck> {
+  if (current === declared) return registry.checkCompatibility(subject, schema);
+  if (dryRun) {
+    const check = await registry.checkCompatibility(subject, schema);
+    const note = `(dry run: checked under the current level ${current ?? "global"}, not ${declared})`;
+    return { ...check, messages: [...check.messages, note] };
+  }
+  await registry.setCompatibility(subject, declared);
+  try {
+    return await registry.checkCompatibility(subject, schema);
+  } finally {
+    if (current) await registry.setCompatibility(subject, current);
+    else await registry.clearCompatibility(subject);
+  }
 }

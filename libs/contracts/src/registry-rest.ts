@@ -90,6 +90,13 @@ export class RegistryRest {
     if (reply.status !== 200) this.fail(`PUT config of ${subject}`, reply);
   }
 
+  /** Removes the subject-level compatibility, so the global level applies again. */
+  async clearCompatibility(subject: string): Promise<void> {
+    const reply = await this.call("DELETE", `/config/${enc(subject)}`);
+    if (reply.status !== 200 && reply.status !== 404)
+      this.fail(`DELETE config of ${subject}`, reply);
+  }
+
   /** The version under which this exact schema is registered in the subject, if any. */
   async lookup(subject: string, schema: string): Promise<RegisteredVersion | undefined> {
     const reply = await this.call<RegisteredVersion>("POST", `/subjects/${enc(subject)}`, {

@@ -56,9 +56,23 @@ function partitionsVariable(topic: string): string {
   return `TOPIC_PARTITIONS_${topic.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
-function avroValue(topic: string, schemaFile: string, schemaJson: string): TopicValueSchema {
+/**
+ * A value schema under `<topic>-value`, BACKWARD unless declared otherwise.
+ *
+ * Ticks and bars are declared FULL_TRANSITIVE: producer and consumer deploy in either order
+ * (FORWARD) and consumers replay everything retained, written under any earlier version
+ * (BACKWARD, transitive). Under plain BACKWARD the registry accepts removing a required field,
+ * which breaks consumers still on the old schema; FULL lets only optional fields with
+ * defaults come and go.
+ */
+function avroValue(
+  topic: string,
+  schemaFile: string,
+  schemaJson: string,
+  compatibility: Compatibility = "BACKWARD",
+): TopicValueSchema {
   const schema = JSON.parse(schemaJson) as Schema;
-  return { schemaFile, schema, subject: `${topic}-value`, compatibility: "BACKWARD" };
+  return { schemaFile, schema, subject: `${topic}-value`, compatibility };
 }
 
 function declare(
@@ -97,14 +111,14 @@ export const topics: readonly TopicSpec[] = Object.freeze([
     6,
     7,
     "string",
-    avroValue("market.ticks", "schemas/Tick.avsc", TickSchemas.TickSchema),
+    avroValue("market.ticks", "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
   ),
   declare(
     "market.bars.1m",
     6,
     30,
     "string",
-    avroValue("market.bars.1m", "schemas/Bar.avsc", BarSchemas.BarSchema),
+    avroValue("market.bars.1m", "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
   ),
   declare("market.ticks.dlq", 3, 14, "bytes", "bytes"),
 ]);

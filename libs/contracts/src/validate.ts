@@ -39,17 +39,22 @@ const contracts = new Map<string, RecordContract>();
 for (const topic of topics) {
   if (topic.value === "bytes") continue;
   const { schema } = topic.value;
-  const name = (schema as { name: string }).name;
-  const existing = contracts.get(name);
-  const contract = existing ?? { name, schema, type: avroTypeOf(schema), rules: rulesFor(name) };
+  const { name: shortName, namespace } = schema as { name: string; namespace?: string };
+  const name = namespace ? `${namespace}.${shortName}` : shortName;
+  const contract = contracts.get(name) ?? {
+    name,
+    schema,
+    type: avroTypeOf(schema),
+    rules: rulesFor(name),
+  };
   contracts.set(name, contract);
+  contracts.set(shortName, contract);
   contracts.set(topic.name, contract);
 }
 
 /** The record contract for a topic name (`market.ticks`) or a record name (`Tick`). */
 export function recordContract(topicOrType: string): RecordContract {
-  const contract =
-    contracts.get(topicOrType) ?? contracts.get(topicOrType.replace(/^market\./, ""));
+  const contract = contracts.get(topicOrType);
   if (!contract) {
     const known = [...contracts.keys()].join(", ");
     throw new Error(`no Avro record for ${JSON.stringify(topicOrType)}; known: ${known}`);

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { avroOptions } from "./avro.ts";
+import { sampleBar, sampleTick } from "./fixtures.test-helpers.ts";
+import type { Tick } from "./generated/Tick.ts";
+import { TopicAdmin } from "./kafka-admin.ts";
+import { prefixTopics, pushSchemas } from "./push.ts";
+import { RegistryRest } from "./registry-rest.ts";
+import { topics } from "./topics.ts";
+
+const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
+const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+const throwaway = prefixTopics(topics, `test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
+const [ticksTopic, barsTopic] = throwaway;
+const registry = new SchemaRegistry({ host: registryUrl }, { [SchemaType.AVRO]: avroOptions });
+
+beforeAll(async () => {
+  const report = await pushSchemas({ brokers, registryUrl, topics: throwaway });
+  expect(report.errors).toEqual([]);
+});
+
+afterAll(async () => {
+  const rest = new RegistryRest(registryUrl);
+  for (const topic of throwaway)
+    if (topic.value !== "bytes") await rest.deleteSubject(topic.value.subject);
+  const admin = new TopicAdmin(brokers);
+  await admin.delete(throwaway.map((topic) => topic.name)).finally(() => admin.close());
+});
+
+const subjectOf = (topic: (typeof throwaway)[number] | undefined) =>
+  topic && topic.value !== "bytes" ? topic.value.subject : "";
+
+describe("Confluent wire format through the real registry", () => {
+  test("a tick encodes and decodes back equal, prices exact", async () => {
+    const id = await registry.getLatestSchemaId(subjectOf(ticksTopic));
+    const ticks: Tick[] = [
+      sampleTick({ price: "0.000001", bid: "123456789012.123456", ask: "999999999999.999999" }),
+      sampleTick({ price: "123456789012.123456", kind: "QUOTE", bid: "0.000001", ask: "0.5" }),
+      sampleTick({ exchange: null, bidSize: 0, eventTime: 1, sequence: 2 ** 52 }),
+    ];
+    for (const tick of ticks) {
+      const bytes = await registry.encode(id, tick);
+      expect(bytes[0]).toBe(0);
+      expect(bytes.readUInt32BE(1)).toBe(id);
+      expect({ ...(await registry.decode(bytes)) }).toEqual(tick);
+    }
+  });
+
+  test("a bar encodes and decodes back equal", async () => {
+    const id = await registry.getLatestSchemaId(subjectOf(barsTopic));
+    const bar = sampleBar();
+    expect({ ...(await registry.decode(await registry.encode(id, bar))) }).toEqual(bar);
+  });
+
+  test("an invalid value is refused by the encoder with its field path", async () => {
+    const id = await registry.getLatestSchemaId(subjectOf(ticksTopic));
+    const error = await registry
+      .encode(id, sampleTick({ price: "1.1234567" }))
+      .catch((e: Error) => e);
+    expect(String((error as { paths?: unknown }).paths ?? error)).toContain("price");
+  });
+
+  test("two versions of a schema decode in one process; the options stay clean", async () => {
+    const subject = subjectOf(ticksTopic);
+    const v1 = await registry.getLatestSchemaId(subject);
+    const schema = ticksTopic?.value === "bytes" ? undefined : ticksTopic?.value.schema;
+    const venue = { name: "venueTime", type: ["null", "long"], default: null, doc: "Venue time." };
+    const evolved = {
+      ...(schema as object),
+      fields: [...(schema as { fields: object[] }).fields, venue],
+    };
+    const v2 = (await new RegistryRest(registryUrl).register(subject, JSON.stringify(evolved))).id;
+    const old = await registry.encode(v1, sampleTick());
+    const fresh = await registry.encode(v2, { ...sampleTick(), venueTime: 7 });
+    expect({ ...(await registry.decode(old)) }).toEqual(sampleTick());
+    expect({ ...(await registry.decode(fresh)) }).toEqual({ ...sampleTick(), venueTime: 7 });
+    expect(Object.keys(avroOptions)).not.toContain("registry");
+  });
+});
