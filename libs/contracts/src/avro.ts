@@ -42,8 +42,10 @@ export class DecimalType extends avro.types.LogicalType {
     return unscaledToBytes(parsed.unscaled);
   }
 
-  protected override _resolve(type: Type): ((bytes: Buffer) => string) | undefined {
-    if (type instanceof DecimalType && type.scale === this.scale) return (bytes) => bytes as never;
+  /** Reading data written as the same decimal (already a string) or as plain bytes. */
+  protected override _resolve(type: Type): ((written: string | Buffer) => string) | undefined {
+    if (type instanceof DecimalType && type.scale === this.scale) return (text) => text as string;
+    if (type.typeName === "bytes") return (bytes) => this._fromValue(bytes as Buffer);
     return undefined;
   }
 }

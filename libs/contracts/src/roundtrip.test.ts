@@ -8,6 +8,10 @@ import { prefixTopics, pushSchemas } from "./push.ts";
 import { RegistryRest } from "./registry-rest.ts";
 import { topics } from "./topics.ts";
 
+type ReaderSchema = NonNullable<
+  NonNullable<Parameters<SchemaRegistry["decode"]>[1]>[SchemaType.AVRO]
+>["readerSchema"];
+
 const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const throwaway = prefixTopics(topics, `test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
@@ -74,6 +78,12 @@ describe("Confluent wire format through the real registry", () => {
     const fresh = await registry.encode(v2, { ...sampleTick(), venueTime: 7 });
     expect({ ...(await registry.decode(old)) }).toEqual(sampleTick());
     expect({ ...(await registry.decode(fresh)) }).toEqual({ ...sampleTick(), venueTime: 7 });
+    const asReader = (schema: unknown) => ({
+      [SchemaType.AVRO]: { readerSchema: schema as ReaderSchema },
+    });
+    expect({ ...(await registry.decode(fresh, asReader(schema))) }).toEqual(sampleTick());
+    const upgraded = await registry.decode(old, asReader(evolved));
+    expect({ ...upgraded }).toEqual({ ...sampleTick(), venueTime: null });
     expect(Object.keys(avroOptions)).not.toContain("registry");
   });
 });
