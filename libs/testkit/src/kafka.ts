@@ -159,3 +159,19 @@ export async function readTopic(
   }
   return messages;
 }
+
+/**
+ * Creates `${prefix}market.ticks` and every other declared topic with their declared partitions and
+ * registers their value schemas under `${prefix}<topic>-value` — the real `schemas:push`, isolated.
+ */
+export async function provisionTopics(prefix: string): Promise<void> {
+  const { topics } = await import("@repo/contracts");
+  const { prefixTopics, pushSchemas } = await import("@repo/contracts/push");
+  const report = await pushSchemas({
+    brokers,
+    registryUrl: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
+    topics: prefixTopics(topics, prefix),
+  });
+  if (report.errors.length > 0)
+    throw new Error(`provisionTopics(${prefix}): ${report.errors.join("; ")}`);
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bun
+/**
+ * The infrastructure half of `turbo run dev`: starts the local stack components that the environment
+ * does not point elsewhere, applies the CQL migrations, pushes topics and schemas, then stays in the
+ * foreground until Ctrl-C, when it stops exactly the components it started.
+ *
+ * Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CASSANDRA_CONTACT_POINTS to use existing servers instead.
+ */
+import { createCassandraClient, migrate } from "@repo/cassandra";
+import { topics } from "@repo/contracts";
+import { prefixTopics, pushSchemas } from "@repo/contracts/push";
+import { cassandraEnv, kafkaEnv, loadConfig, registryEnv, z } from "@repo/platform/config";
+import { withRetry } from "@repo/platform/retry";
+import type { Component } from "./components/types.ts";
+import { StackError } from "./ports.ts";
+import { runningRecord } from "./process.ts";
+import { components, down, up } from "./stack.ts";
+
+const log = (line: string) => console.log(`[stack] ${line}`);
+
+const external: Record<Component["name"], string | undefined> = {
+  kafka: process.env.KAFKA_BROKERS,
+  registry: process.env.SCHEMA_REGISTRY_URL,
+  cassandra: process.env.CASSANDRA_CONTACT_POINTS,
+};
+
+async function main() {
+  const config = loadConfig({
+    ...kafkaEnv,
+    ...registryEnv,
+    ...cassandraEnv,
+    CASSANDRA_REPLICATION: z
+      .string()
+      .default("{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+    TOPIC_PREFIX: z.string().default(""),
+  });
+  const local = components.filter((c) => !external[c.name]);
+  for (const c of components.filter((c) => external[c.name]))
+    log(`${c.name}: using ${external[c.name]}`);
+  const startedHere = local.filter((c) => !runningRecord(c.name));
+
+  const stop = async (signal: string) => {
+    log(
+      `${signal}: stopping ${startedHere.map((c) => c.name).join(", ") || "nothing (stack was already running)"}`,
+    );
+    await down(startedHere);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (local.length > 0) {
+    const rows = await up(local);
+    for (const row of rows) log(`${row.name} ${row.version} at ${row.endpoint}`);
+  }
+
+  const client = createCassandraClient(config, { applicationName: "dev-migrate" });
+  try {
+    await withRetry(() => client.connect(), { retries: 10, minDelayMs: 500 });
+    const report = await migrate(client, {
+      keyspace: config.CASSANDRA_KEYSPACE,
+      replication: config.CASSANDRA_REPLICATION,
+    });
+    log(
+      `migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`,
+    );
+  } finally {
+    await client.shutdown();
+  }
+
+  const push = await pushSchemas({
+    brokers: config.KAFKA_BROKERS,
+    registryUrl: config.SCHEMA_REGISTRY_URL,
+    topics: prefixTopics(topics, config.TOPIC_PREFIX),
+    log: (line) => log(`schemas: ${line}`),
+  });
+  if (push.errors.length > 0)
+    throw new StackError(`schemas:push refused: ${push.errors.join("; ")}`);
+  log("infrastructure ready; press Ctrl-C to stop the pipeline");
+  await new Promise(() => {});
+}
+
+main().catch(async (error) => {
+  console.error(`[stack] ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
