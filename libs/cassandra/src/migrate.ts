@@ -1,9 +1,14 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type cassandra from "cassandra-driver";
 
-export const defaultMigrationsDir = resolve(import.meta.dir, "../../../cql");
+/** `cql/` at the repository root (import.meta.dir is Bun-only; Node services import this module too). */
+export const defaultMigrationsDir = resolve(
+  import.meta.dir ?? dirname(fileURLToPath(import.meta.url)),
+  "../../../cql",
+);
 
 export interface Migration {
   version: number;

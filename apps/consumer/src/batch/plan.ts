@@ -1,0 +1,87 @@
+import type { Tick } from "@repo/contracts";
+import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
+import { minuteStart } from "../bars/bar.ts";
+import type { Lateness } from "../bars/lateness.ts";
+import type { DecodedTick, PoisonReason } from "../tick/decode.ts";
+
+/** A (symbol, minute) whose bar must be recomputed. */
+export interface MinuteKey {
+  symbol: string;
+  start: number;
+}
+
+/** What one polled batch requires, in the order it must happen before its offsets are committed. */
+export interface BatchPlan {
+  ticks: Tick[];
+  deadLetters: { record: ConsumedRecord; reason: PoisonReason }[];
+  minutes: MinuteKey[];
+  latest: Tick[];
+  lateTicks: number;
+  /** Next offset to read per partition: every record below it is handled by this plan. */
+  commits: PartitionOffset[];
+}
+
+/**
+ * Turns decoded records (in partition order) into the work of one batch. Bars come from TRADE ticks
+ * only; a trade later than the allowance is stored but does not reopen its bar.
+ *
+ * @example
+ *   const plan = planBatch(records, decoded, lateness);
+ *   await store.writeTicks(plan.ticks);
+ */
+export function planBatch(
+  records: ConsumedRecord[],
+  decoded: DecodedTick[],
+  lateness: Lateness,
+): BatchPlan {
+  const plan: BatchPlan = {
+    ticks: [],
+    deadLetters: [],
+    minutes: [],
+    latest: [],
+    lateTicks: 0,
+    commits: [],
+  };
+  const minutes = new Map<string, MinuteKey>();
+  const latest = new Map<string, Tick>();
+  const commits = new Map<string, PartitionOffset>();
+  records.forEach((record, i) => {
+    const partitionKey = `${record.topic}\u0000${record.partition}`;
+    const next = commits.get(partitionKey);
+    if (!next || next.offset <= record.offset) {
+      commits.set(partitionKey, {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset + 1,
+      });
+    }
+    const result = decoded[i];
+    if (!result) throw new Error(`record ${i} was not decoded`);
+    if (!result.ok) {
+      plan.deadLetters.push({ record, reason: result.reason });
+      return;
+    }
+    const tick = result.tick;
+    plan.ticks.push(tick);
+    const current = latest.get(tick.symbol);
+    if (!current || isAfter(tick, current)) latest.set(tick.symbol, tick);
+    if (tick.kind === "TRADE" && lateness.isLate(tick.symbol, tick.eventTime)) {
+      plan.lateTicks += 1;
+    } else if (tick.kind === "TRADE") {
+      const start = minuteStart(tick.eventTime);
+      minutes.set(`${tick.symbol}|${start}`, { symbol: tick.symbol, start });
+    }
+    lateness.observe(tick.symbol, tick.eventTime);
+  });
+  plan.minutes = [...minutes.values()];
+  plan.latest = [...latest.values()];
+  plan.commits = [...commits.values()];
+  return plan;
+}
+
+/** Event-time order of ticks of one symbol: time, then sequence, then source. */
+export function isAfter(a: Tick, b: Tick): boolean {
+  if (a.eventTime !== b.eventTime) return a.eventTime > b.eventTime;
+  if (a.sequence !== b.sequence) return a.sequence > b.sequence;
+  return a.source > b.source;
+}

@@ -1,0 +1,55 @@
+import {
+  cassandraEnv,
+  httpEnv,
+  kafkaEnv,
+  loadConfig,
+  positiveInt,
+  registryEnv,
+  z,
+} from "@repo/platform/config";
+
+/** Every setting of the consumer, from the environment (see README for meanings). */
+export const consumerEnv = {
+  ...httpEnv(3003),
+  ...kafkaEnv,
+  ...registryEnv,
+  ...cassandraEnv,
+  TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, "may only contain letters, digits, '.', '_' and '-'")
+    .default(""),
+  CONSUMER_GROUP: z.string().min(1).default("market-consumer"),
+  CONSUMER_MAX_BATCH: positiveInt(2000),
+  CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),
+  CASSANDRA_CONSISTENCY: z
+    .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
+    .default("LOCAL_QUORUM"),
+  CASSANDRA_MAX_CONCURRENCY: positiveInt(32),
+  CASSANDRA_BATCH_MAX_ROWS: positiveInt(40),
+  BAR_LATE_ALLOWANCE_MS: z.coerce.number().int().min(0).default(60_000),
+  RETRY_MAX_DELAY_MS: positiveInt(5000),
+  SHUTDOWN_GRACE_MS: positiveInt(25_000),
+};
+
+export type ConsumerConfig = ReturnType<typeof loadConsumerConfig>;
+
+/**
+ * Loads and validates the consumer's configuration, failing with the names of bad variables.
+ *
+ * @example
+ *   const config = loadConsumerConfig({ TOPIC_PREFIX: "t1." });
+ *   config.CONSUMER_GROUP; // "market-consumer"
+ */
+export function loadConsumerConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(consumerEnv, env);
+}
+
+/** Physical topic names for a prefix. */
+export function topicsFor(prefix: string) {
+  return {
+    ticks: `${prefix}market.ticks`,
+    deadLetter: `${prefix}market.ticks.dlq`,
+    bars: `${prefix}market.bars.1m`,
+    barsSubject: `${prefix}market.bars.1m-value`,
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * Test harness for the consumer's end-to-end tests (Bun only): isolated topics, subjects,
+ * keyspace and group per test; Avro ticks produced straight onto the topic; table readers.
+ */
+import { resolve } from "node:path";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { type Tick, topics } from "@repo/contracts";
+import {
+  cassandraClient,
+  createTopics,
+  produceRaw,
+  provisionKeyspace,
+  type RunningService,
+  stackEnv,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import type cassandra from "cassandra-driver";
+import { freshAvroOptions } from "../tick/avro-options.ts";
+
+export const appDir = resolve(import.meta.dir, "../..");
+
+/** Builds dist/ once per test process so the spawned service runs the current code. */
+let built = false;
+export function buildConsumer() {
+  if (built) return;
+  const result = Bun.spawnSync(["bun", "run", "build"], { cwd: appDir, stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`build failed: ${result.stderr.toString()}`);
+  built = true;
+}
+
+export interface Scenario {
+  prefix: string;
+  keyspace: string;
+  group: string;
+  env: Record<string, string>;
+  topic: { ticks: string; deadLetter: string; bars: string };
+  registry: SchemaRegistry;
+  db: cassandra.Client;
+}
+
+/** Creates prefixed topics + subjects (schemas:push) and a migrated keyspace for one test. */
+export async function scenario(name: string): Promise<Scenario> {
+  const id = uniqueId(name);
+  const prefix = `${id}.`;
+  const keyspace = id.replace(/[^a-z0-9_]/g, "_");
+  const registry = new SchemaRegistry(
+    { host: stackEnv.SCHEMA_REGISTRY_URL },
+    { [SchemaType.AVRO]: freshAvroOptions() as never },
+  );
+  await createTopics(
+    topics.map((t) => ({ name: `${prefix}${t.name}`, partitions: t.partitions, config: t.config })),
+  );
+  for (const t of topics) {
+    if (t.value === "bytes") continue;
+    await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(t.value.schema) },
+      { subject: `${prefix}${t.value.subject}` },
+    );
+  }
+  await provisionKeyspace(keyspace);
+  return {
+    prefix,
+    keyspace,
+    group: `${id}-group`,
+    env: {
+      TOPIC_PREFIX: prefix,
+      CASSANDRA_KEYSPACE: keyspace,
+      CONSUMER_GROUP: `${id}-group`,
+      CASSANDRA_CONSISTENCY: "LOCAL_QUORUM",
+    },
+    topic: {
+      ticks: `${prefix}market.ticks`,
+      deadLetter: `${prefix}market.ticks.dlq`,
+      bars: `${prefix}market.bars.1m`,
+    },
+    registry,
+    db: await cassandraClient(keyspace),
+  };
+}
+
+export function startConsumer(s: Scenario, extra: Record<string, string> = {}) {
+  return startService("consumer", { ...s.env, ...extra }, { waitFor: "healthz" });
+}
+
+/**
+ * Deterministic ticks: `perSymbol` per symbol, 250 ms apart, every 4th a QUOTE, prices with
+ * 6 decimals, starting at a minute boundary two hours ago.
+ */
+export function makeTicks(symbols: number, perSymbol: number, base = defaultBase()): Tick[] {
+  const ticks: Tick[] = [];
+  for (let i = 0; i < perSymbol; i += 1) {
+    for (let s = 0; s < symbols; s += 1) {
+      const symbol = `SYM${String(s).padStart(2, "0")}`;
+      const quote = i % 4 === 3;
+      const price = (100 + s + ((i * 7919 + s * 31) % 1000) / 1000 + 0.000001 * (i % 7)).toFixed(6);
+      ticks.push({
+        source: "e2e",
+        symbol,
+        kind: quote ? "QUOTE" : "TRADE",
+        eventTime: base + i * 250_000 + s,
+        sequence: i,
+        price,
+        size: quote ? 0 : 1 + ((i * 13 + s) % 500),
+        bid: quote ? (Number(price) - 0.01).toFixed(6) : null,
+        ask: quote ? (Number(price) + 0.01).toFixed(6) : null,
+        bidSize: quote ? 100 : null,
+        askSize: quote ? 200 : null,
+        exchange: i % 2 === 0 ? "XNAS" : null,
+        ingestTime: base + i * 250_000 + 1000,
+      });
+    }
+  }
+  return ticks;
+}
+
+function defaultBase() {
+  return (Math.floor(Date.now() / 60_000) - 120) * 60_000 * 1000;
+}
+
+/** Encodes with the subject's latest schema id and produces (key = symbol) in chunks. */
+export async function produceTicks(s: Scenario, ticks: Tick[]) {
+  const id = await s.registry.getLatestSchemaId(`${s.topic.ticks}-value`);
+  for (let i = 0; i < ticks.length; i += 5000) {
+    const chunk = ticks.slice(i, i + 5000);
+    const messages = await Promise.all(
+      chunk.map(async (tick) => ({ key: tick.symbol, value: await s.registry.encode(id, tick) })),
+    );
+    await produceRaw(s.topic.ticks, messages);
+  }
+}
+
+/** Polls `check` until it returns a value or the deadline passes (bounded; no blind sleeps). */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  service?: RunningService,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(250);
+  }
+  const tail = service ? `\n--- consumer output ---\n${service.output().slice(-3000)}` : "";
+  throw new Error(`${what} not reached within ${timeoutMs} ms ${last ?? ""}${tail}`);
+}
+
+export interface ConsumerStats {
+  records: { consumed: number; written: number; deadLettered: number };
+  bars: { written: number; lateTicks: number };
+  lag: { total: number; byPartition: Record<string, number> };
+  batches: { count: number; p50Ms: number | null; p99Ms: number | null };
+  cassandra: { connected: boolean };
+}
+
+export const stats = (service: RunningService) => service.json<ConsumerStats>("/stats");
+
+/** Reads every row of a table (paged). */
+export async function allRows(db: cassandra.Client, query: string): Promise<cassandra.types.Row[]> {
+  const rows: cassandra.types.Row[] = [];
+  let pageState: string | undefined;
+  for (let page = 0; page < 1000; page += 1) {
+    const result = await db.execute(query, [], { fetchSize: 5000, pageState });
+    rows.push(...result.rows);
+    pageState = result.pageState ?? undefined;
+    if (!pageState) break;
+  }
+  return rows;
+}
+
+export async function tickCount(db: cassandra.Client): Promise<number> {
+  const result = await db.execute("SELECT COUNT(*) AS n FROM ticks", [], { readTimeout: 30_000 });
+  return Number(result.first()?.get("n") ?? 0);
+}
+
+/** Identities of stored ticks with how often each occurs (always 1 by construction of the key). */
+export async function storedIdentities(db: cassandra.Client): Promise<string[]> {
+  const rows = await allRows(db, "SELECT source, symbol, event_time_us, sequence FROM ticks");
+  return rows.map(
+    (r) => `${r.get("source")}|${r.get("symbol")}|${r.get("event_time_us")}|${r.get("sequence")}`,
+  );
+}
+
+/** Canonical decimal text (what contracts produce), from a Cassandra BigDecimal. */
+export function canonical(value: { toString(): string } | null): string | null {
+  if (value === null) return null;
+  const text = value.toString();
+  if (!text.includes(".")) return text;
+  return text.replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/**
+ * Bars recomputed here, independently of the service, from the stored TRADE ticks:
+ * `symbol|minuteStartMs` → [open, high, low, close, volume, vwap(6dp half-even), trades].
+ */
+export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<string, string[]>> {
+  const rows = await allRows(
+    db,
+    "SELECT symbol, event_time_us, source, sequence, kind, price, size FROM ticks",
+  );
+  const groups = new Map<string, { t: bigint; seq: bigint; src: string; p: bigint; q: bigint }[]>();
+  for (const row of rows) {
+    if (row.get("kind") !== "TRADE") continue;
+    const t = BigInt(row.get("event_time_us").toString());
+    const key = `${row.get("symbol")}|${(t / 60_000_000n) * 60_000n}`;
+    const list = groups.get(key) ?? [];
+    list.push({
+      t,
+      seq: BigInt(row.get("sequence").toString()),
+      src: row.get("source"),
+      p: micros(row.get("price").toString()),
+      q: BigInt(row.get("size").toString()),
+    });
+    groups.set(key, list);
+  }
+  const bars = new Map<string, string[]>();
+  for (const [key, list] of groups) {
+    list.sort((a, b) =>
+      a.t !== b.t
+        ? a.t < b.t
+          ? -1
+          : 1
+        : a.seq !== b.seq
+          ? a.seq < b.seq
+            ? -1
+            : 1
+          : a.src.localeCompare(b.src),
+    );
+    const prices = list.map((x) => x.p);
+    const volume = list.reduce((sum, x) => sum + x.q, 0n);
+    const notional = list.reduce((sum, x) => sum + x.p * x.q, 0n);
+    let vwap = notional / volume;
+    const rest = (notional % volume) * 2n;
+    if (rest > volume || (rest === volume && vwap % 2n === 1n)) vwap += 1n;
+    bars.set(key, [
+      fromMicros(prices[0] as bigint),
+      fromMicros(prices.reduce((a, b) => (b > a ? b : a))),
+      fromMicros(prices.reduce((a, b) => (b < a ? b : a))),
+      fromMicros(prices[prices.length - 1] as bigint),
+      volume.toString(),
+      fromMicros(vwap),
+      String(list.length),
+    ]);
+  }
+  return bars;
+}
+
+/** Stored bars in the same shape as {@link barsFromStoredTicks}. */
+export async function storedBars(db: cassandra.Client): Promise<Map<string, string[]>> {
+  const rows = await allRows(
+    db,
+    "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m",
+  );
+  return new Map(
+    rows.map((r) => [
+      `${r.get("symbol")}|${(r.get("minute") as Date).getTime()}`,
+      [
+        canonical(r.get("open")),
+        canonical(r.get("high")),
+        canonical(r.get("low")),
+        canonical(r.get("close")),
+        r.get("volume").toString(),
+        canonical(r.get("vwap")),
+        r.get("trades").toString(),
+      ] as string[],
+    ]),
+  );
+}
+
+function micros(text: string): bigint {
+  const [whole = "0", fraction = ""] = text.split(".");
+  return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
+}
+
+function fromMicros(value: bigint): string {
+  const whole = value / 1_000_000n;
+  const fraction = (value % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : whole.toString();
+}

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Admin } from "@platformatic/kafka";
+import { brokers, dropKeyspace, readTopic } from "@repo/testkit";
+import {
+  barsFromStoredTicks,
+  buildConsumer,
+  canonical,
+  makeTicks,
+  produceTicks,
+  type Scenario,
+  scenario,
+  startConsumer,
+  stats,
+  storedBars,
+  tickCount,
+  waitFor,
+} from "./harness.ts";
+
+let s: Scenario;
+const ticks = makeTicks(20, 1000);
+
+beforeAll(async () => {
+  buildConsumer();
+  s = await scenario("cons_bulk");
+});
+afterAll(async () => {
+  await s?.db.shutdown();
+  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+});
+
+test("20,000 ticks over 20 symbols become exactly 20,000 rows, bars equal their ticks, latest quotes hold each symbol's last tick", async () => {
+  const consumer = await startConsumer(s);
+  try {
+    const started = performance.now();
+    await produceTicks(s, ticks);
+    const produced = performance.now();
+    await waitFor(
+      "all 20,000 ticks written and lag 0",
+      async () => {
+        const now = await stats(consumer);
+        return now.records.written >= 20_000 && now.lag.total === 0 ? now : undefined;
+      },
+      90_000,
+      consumer,
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    console.log(
+      `throughput: 20000 ticks produced in ${((produced - started) / 1000).toFixed(1)} s, all in Cassandra after ${elapsed.toFixed(1)} s → ${Math.round(20_000 / elapsed)} rows/s end to end`,
+    );
+    expect(await tickCount(s.db)).toBe(20_000);
+
+    const expected = await barsFromStoredTicks(s.db);
+    const stored = await storedBars(s.db);
+    expect(stored.size).toBeGreaterThan(0);
+    expect(stored).toEqual(expected);
+
+    const latest = await s.db.execute(
+      "SELECT symbol, event_time_us, sequence, price, kind FROM latest_quotes",
+    );
+    expect(latest.rowLength).toBe(20);
+    for (const row of latest.rows) {
+      const last = ticks.filter((t) => t.symbol === row.get("symbol")).at(-1);
+      expect(Number(row.get("event_time_us"))).toBe(last?.eventTime as number);
+      expect(canonical(row.get("price"))).toBe(
+        last?.price.replace(/0+$/, "").replace(/\.$/, "") as string,
+      );
+    }
+
+    const barMessages = await readTopic(s.topic.bars, { timeoutMs: 20_000 });
+    const onTopic = new Map<string, string[]>();
+    for (const message of barMessages) {
+      const bar = await s.registry.decode(message.value as Buffer);
+      onTopic.set(`${bar.symbol}|${bar.start / 1000}`, [
+        bar.open,
+        bar.high,
+        bar.low,
+        bar.close,
+        String(bar.volume),
+        bar.vwap,
+        String(bar.trades),
+      ]);
+    }
+    expect(onTopic).toEqual(stored);
+    const final = await stats(consumer);
+    expect(final.records).toEqual({ consumed: 20_000, written: 20_000, deadLettered: 0 });
+    expect(await consumer.stop()).toBe(0);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 150_000);
+
+test("resetting the group to the earliest offset and consuming again leaves 20,000 rows and the bars unchanged", async () => {
+  const before = await storedBars(s.db);
+  const admin = new Admin({ clientId: "e2e-reset", bootstrapBrokers: brokers });
+  try {
+    await admin.alterConsumerGroupOffsets({
+      groupId: s.group,
+      topics: [
+        {
+          name: s.topic.ticks,
+          partitionOffsets: [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, offset: 0n })),
+        },
+      ],
+    });
+  } finally {
+    await admin.close();
+  }
+  const consumer = await startConsumer(s);
+  try {
+    await waitFor(
+      "replayed 20,000 records",
+      async () => {
+        const now = await stats(consumer);
+        return now.records.written >= 20_000 && now.lag.total === 0 ? now : undefined;
+      },
+      90_000,
+      consumer,
+    );
+    expect(await tickCount(s.db)).toBe(20_000);
+    expect(await storedBars(s.db)).toEqual(before);
+    expect(await consumer.stop()).toBe(0);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 120_000);

@@ -1,0 +1,53 @@
+import type { PartitionLag } from "@repo/kafka-node";
+import { createServiceApp, type Readiness } from "@repo/platform/http";
+import type { Logger } from "@repo/platform/log";
+import type { Stats } from "@repo/platform/stats";
+
+export interface ConsumerView {
+  stats: Stats;
+  lag: () => PartitionLag[];
+  cassandraConnected: () => boolean;
+  readiness: () => Readiness;
+}
+
+/**
+ * The consumer's HTTP edge: `/healthz`, `/readyz` (Kafka, Cassandra, registry, no failing step)
+ * and `/stats` in the shape the issue defines.
+ *
+ * @example
+ *   const app = createConsumerApp(log, view);
+ *   await app.request("/stats"); // {"service":"consumer","records":{…},"lag":{…},…}
+ */
+export function createConsumerApp(log: Logger, view: ConsumerView) {
+  return createServiceApp({
+    service: "consumer",
+    log,
+    readiness: view.readiness,
+    stats: () => consumerStats(view),
+  });
+}
+
+export function consumerStats(view: ConsumerView) {
+  const { stats } = view;
+  const lag = view.lag();
+  const batches = stats.latency("batchMs").summary();
+  return {
+    service: "consumer",
+    uptimeSeconds: stats.uptimeSeconds(),
+    records: {
+      consumed: stats.counter("records.consumed").value,
+      written: stats.counter("records.written").value,
+      deadLettered: stats.counter("records.deadLettered").value,
+    },
+    bars: {
+      written: stats.counter("bars.written").value,
+      lateTicks: stats.counter("bars.lateTicks").value,
+    },
+    lag: {
+      total: lag.reduce((sum, p) => sum + p.lag, 0),
+      byPartition: Object.fromEntries(lag.map((p) => [String(p.partition), p.lag])),
+    },
+    batches: { count: batches.count, p50Ms: batches.p50, p99Ms: batches.p99 },
+    cassandra: { connected: view.cassandraConnected() },
+  };
+}

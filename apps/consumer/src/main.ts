@@ -1,0 +1,133 @@
+import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
+import { ConfigError } from "@repo/platform/config";
+import { startServer } from "@repo/platform/http";
+import { createLogger } from "@repo/platform/log";
+import { sleep } from "@repo/platform/retry";
+import { createStats } from "@repo/platform/stats";
+import { createLateness } from "./bars/lateness.ts";
+import { createTickStore } from "./cassandra/store.ts";
+import { loadConsumerConfig, topicsFor } from "./config.ts";
+import { createConsumerApp } from "./http/app.ts";
+import { createRecordPublisher } from "./kafka/publisher.ts";
+import { createRegistry, deadLetterRecord } from "./kafka/registry.ts";
+import { createRunner } from "./runner.ts";
+import { createTickDecoder } from "./tick/decode.ts";
+
+let config: ReturnType<typeof loadConsumerConfig>;
+try {
+  config = loadConsumerConfig();
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(2);
+}
+const log = createLogger("consumer", config.LOG_LEVEL);
+const stats = createStats();
+const topics = topicsFor(config.TOPIC_PREFIX);
+const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
+
+const client = createCassandraClient(config, {
+  keyspace: config.CASSANDRA_KEYSPACE,
+  consistency,
+  applicationName: "consumer",
+});
+const store = createTickStore({
+  client,
+  consistency,
+  maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
+  batchMaxRows: config.CASSANDRA_BATCH_MAX_ROWS,
+});
+const registry = createRegistry(config.SCHEMA_REGISTRY_URL, topics.barsSubject);
+const publisher = createRecordPublisher({ brokers: config.KAFKA_BROKERS, clientId: "consumer" });
+const consumer = createManualCommitConsumer({
+  brokers: config.KAFKA_BROKERS,
+  groupId: config.CONSUMER_GROUP,
+  clientId: "consumer",
+  pollTimeoutMs: config.CONSUMER_POLL_TIMEOUT_MS,
+  onRebalance: (event, partitions) =>
+    log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance"),
+  onError: (error) =>
+    log.warn({ code: error.code, message: error.message }, "kafka consumer error"),
+});
+const runner = createRunner({
+  consumer,
+  decode: createTickDecoder(registry.writerSchemas),
+  store,
+  publishDeadLetters: (letters) =>
+    publisher.publish(topics.deadLetter, letters.map(deadLetterRecord)),
+  publishBars: async (bars) => publisher.publish(topics.bars, await registry.encodeBars(bars)),
+  lateness: createLateness(config.BAR_LATE_ALLOWANCE_MS),
+  stats,
+  log,
+  maxBatch: config.CONSUMER_MAX_BATCH,
+  maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
+  retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
+});
+
+const health = { cassandra: false, registry: false, kafka: false };
+let lag: PartitionLag[] = [];
+let stopped = false;
+
+async function watch() {
+  while (!stopped) {
+    const [cassandraOk, registryOk] = await Promise.all([store.ping(), registry.ping()]);
+    health.cassandra = cassandraOk;
+    health.registry = registryOk;
+    health.kafka = consumer.isConnected();
+    lag = await consumer.lag().catch(() => lag);
+    await sleep(1000);
+  }
+}
+
+const app = createConsumerApp(log, {
+  stats,
+  lag: () => lag,
+  cassandraConnected: () => health.cassandra,
+  readiness: () => {
+    const failing = runner.failingStep();
+    const checks = {
+      kafka: { ok: health.kafka },
+      cassandra: { ok: health.cassandra },
+      registry: { ok: health.registry },
+      pipeline: failing ? { ok: false, detail: `retrying ${failing}` } : { ok: true },
+    };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  },
+});
+
+startServer({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  log,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  async shutdown() {
+    stopped = true;
+    await runner.stop();
+    await consumer.stop();
+    await publisher.disconnect();
+    await client.shutdown();
+  },
+});
+
+await connectCassandra();
+await publisher.connect();
+await consumer.start([topics.ticks]);
+log.info(
+  { topic: topics.ticks, group: config.CONSUMER_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
+  "consuming",
+);
+runner.start();
+void watch();
+
+async function connectCassandra() {
+  for (let attempt = 0; !stopped; attempt += 1) {
+    try {
+      await client.connect();
+      return;
+    } catch (error) {
+      log.warn({ err: error, attempt }, "Cassandra not reachable yet; retrying");
+      await sleep(Math.min(5000, 500 * 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { type Tick, topicNamed, validate } from "@repo/contracts";
+import avro, { type Resolver, type Schema, type Type } from "avsc";
+import { freshAvroOptions } from "./avro-options.ts";
+
+/** Why a record went to the dead-letter topic: a stable code and a human explanation. */
+export interface PoisonReason {
+  code:
+    | "empty_value"
+    | "bad_magic_byte"
+    | "unknown_schema_id"
+    | "incompatible_schema"
+    | "corrupt_avro"
+    | "invalid_value";
+  stage: "decode" | "validate";
+  detail: string;
+}
+
+export type DecodedTick = { ok: true; tick: Tick } | { ok: false; reason: PoisonReason };
+
+/** Thrown by a {@link WriterSchemas} lookup when the registry has no schema with that id. */
+export class UnknownSchemaError extends Error {
+  override name = "UnknownSchemaError";
+}
+
+/**
+ * Where writer schemas come from (the Schema Registry, cached by id). Throws
+ * {@link UnknownSchemaError} for an id the registry does not know; any other error is transient
+ * (registry unreachable) and must be retried, never dead-lettered.
+ */
+export interface WriterSchemas {
+  typeOf(schemaId: number): Promise<Type>;
+}
+
+const tickValue = topicNamed("market.ticks").value;
+if (tickValue === "bytes") throw new Error("market.ticks must carry an Avro value");
+const readerType = avro.Type.forSchema(tickValue.schema as Schema, freshAvroOptions());
+
+/**
+ * Decodes Confluent wire-format bytes (magic 0, 4-byte schema id, Avro body) into a validated
+ * Tick, resolving the writer schema into the current Tick schema. Poison is returned with a reason;
+ * registry outages are thrown.
+ *
+ * @example
+ *   const decode = createTickDecoder({ typeOf: (id) => registry.getSchema(id) as Promise<Type> });
+ *   const result = await decode(message.value);
+ *   if (!result.ok) deadLetter(message, result.reason);
+ */
+export function createTickDecoder(schemas: WriterSchemas) {
+  const resolvers = new Map<number, Resolver | "same">();
+
+  async function resolverFor(schemaId: number): Promise<Resolver | "same"> {
+    const cached = resolvers.get(schemaId);
+    if (cached) return cached;
+    const writer = await schemas.typeOf(schemaId);
+    const resolver = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
+    resolvers.set(schemaId, resolver);
+    return resolver;
+  }
+
+  return async function decodeTick(value: Buffer | null): Promise<DecodedTick> {
+    if (value === null || value.length === 0) {
+      return poison("empty_value", "decode", "record has no value");
+    }
+    if (value.length < 5 || value[0] !== 0) {
+      const magic = value[0] ?? "none";
+      return poison(
+        "bad_magic_byte",
+        "decode",
+        `not Confluent wire format: magic byte ${magic}, length ${value.length}`,
+      );
+    }
+    const schemaId = value.readInt32BE(1);
+    let resolver: Resolver | "same";
+    try {
+      resolver = await resolverFor(schemaId);
+    } catch (error) {
+      if (error instanceof UnknownSchemaError) {
+        return poison(
+          "unknown_schema_id",
+          "decode",
+          `schema id ${schemaId} is not in the registry`,
+        );
+      }
+      if (isResolutionError(error)) {
+        return poison(
+          "incompatible_schema",
+          "decode",
+          `schema id ${schemaId} cannot be read as market.Tick: ${(error as Error).message}`,
+        );
+      }
+      throw error;
+    }
+    let decoded: unknown;
+    try {
+      const body = value.subarray(5);
+      decoded =
+        resolver === "same" ? readerType.fromBuffer(body) : readerType.fromBuffer(body, resolver);
+    } catch (error) {
+      return poison("corrupt_avro", "decode", `schema id ${schemaId}: ${(error as Error).message}`);
+    }
+    const checked = validate("Tick", decoded);
+    if (!checked.ok) {
+      const detail = checked.issues.map((i) => `${i.path || "(value)"}: ${i.message}`).join("; ");
+      return poison("invalid_value", "validate", detail);
+    }
+    return { ok: true, tick: checked.value };
+  };
+}
+
+function poison(code: PoisonReason["code"], stage: PoisonReason["stage"], detail: string) {
+  return { ok: false as const, reason: { code, stage, detail } };
+}
+
+function isResolutionError(error: unknown): boolean {
+  return error instanceof Error && /cannot read|no matching|incompatible/i.test(error.message);
+}

@@ -1,0 +1,204 @@
+import { createRequire } from "node:module";
+import type {
+  LibrdKafkaError,
+  Message,
+  KafkaConsumer as RdKafkaConsumer,
+} from "@confluentinc/kafka-javascript";
+import { baseKafkaConfig } from "./config.ts";
+
+type RdKafka = typeof import("@confluentinc/kafka-javascript");
+/** Loaded with require: the addon is CommonJS and stays external to bundles. */
+const kafka = createRequire(import.meta.url)("@confluentinc/kafka-javascript") as RdKafka;
+
+/** One record as read from a partition: raw key/value bytes, headers as buffers. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number | undefined;
+}
+
+/** An offset to commit: the NEXT offset to read (last durable offset + 1). */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  committed: number;
+  highWatermark: number;
+  lag: number;
+}
+
+/**
+ * A librdkafka group consumer with manual offset control: nothing is stored or committed unless
+ * `commit` is called; assignment is cooperative-sticky.
+ */
+export interface ManualCommitConsumer {
+  /** Connects and subscribes to `topics`. */
+  start(topics: string[]): Promise<void>;
+  /** Up to `max` records (possibly none after the poll timeout). */
+  poll(max: number): Promise<ConsumedRecord[]>;
+  /** Synchronously commits offsets of partitions this member still owns; others are dropped. */
+  commit(offsets: PartitionOffset[]): PartitionOffset[];
+  /** Stops/starts fetching on every assigned partition (e.g. while the sink is down). */
+  pauseAll(): void;
+  resumeAll(): void;
+  readonly paused: boolean;
+  assignments(): { topic: string; partition: number }[];
+  /** Lag per assigned partition: high watermark − committed offset (low watermark if none). */
+  lag(timeoutMs?: number): Promise<PartitionLag[]>;
+  isConnected(): boolean;
+  /** Closes the consumer, leaving the group. */
+  stop(): Promise<void>;
+}
+
+export interface ManualCommitConsumerOptions {
+  brokers: string[];
+  groupId: string;
+  clientId: string;
+  /** How long one poll waits for the first record. */
+  pollTimeoutMs?: number;
+  /** Extra librdkafka properties. */
+  config?: Record<string, string | number | boolean>;
+  onRebalance?: (
+    event: "assign" | "revoke",
+    partitions: { topic: string; partition: number }[],
+  ) => void;
+  onError?: (error: LibrdKafkaError) => void;
+}
+
+/**
+ * Creates a {@link ManualCommitConsumer} (Node only: loads librdkafka).
+ *
+ * @example
+ *   const consumer = createManualCommitConsumer({ brokers, groupId: "market-consumer", clientId: "consumer" });
+ *   await consumer.start(["market.ticks"]);
+ *   const records = await consumer.poll(500);
+ *   // … make them durable, then:
+ *   consumer.commit([{ topic: "market.ticks", partition: 0, offset: last.offset + 1 }]);
+ */
+export function createManualCommitConsumer(
+  options: ManualCommitConsumerOptions,
+): ManualCommitConsumer {
+  const consumer: RdKafkaConsumer = new kafka.KafkaConsumer(
+    {
+      ...baseKafkaConfig(options.brokers, options.clientId),
+      "group.id": options.groupId,
+      "enable.auto.commit": false,
+      "enable.auto.offset.store": false,
+      "partition.assignment.strategy": "cooperative-sticky",
+      "auto.offset.reset": "earliest",
+      "enable.partition.eof": false,
+      rebalance_cb: true,
+      ...options.config,
+    } as never,
+    {},
+  );
+  consumer.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
+  let paused = false;
+
+  consumer.on("rebalance", (error, partitions) => {
+    const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
+    const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
+    if (event === "assign" && paused) consumer.pause(list);
+    options.onRebalance?.(event, list);
+  });
+  consumer.on("event.error", (error) => options.onError?.(error));
+
+  const assignments = () =>
+    consumer.isConnected()
+      ? consumer.assignments().map(({ topic, partition }) => ({ topic, partition }))
+      : [];
+
+  return {
+    start: (topics) =>
+      new Promise((resolve, reject) => {
+        consumer.connect({ timeout: 10_000 }, (error) => {
+          if (error) return reject(new Error(`cannot connect to Kafka: ${error.message}`));
+          consumer.subscribe(topics);
+          resolve();
+        });
+      }),
+    poll: (max) =>
+      new Promise((resolve, reject) => {
+        consumer.consume(max, (error, messages) => {
+          if (error) return reject(error);
+          resolve(messages.map(toRecord));
+        });
+      }),
+    commit(offsets) {
+      const owned = new Set(assignments().map((a) => `${a.topic}\u0000${a.partition}`));
+      const committable = offsets.filter((o) => owned.has(`${o.topic}\u0000${o.partition}`));
+      if (committable.length > 0) consumer.commitSync(committable);
+      return committable;
+    },
+    pauseAll() {
+      paused = true;
+      const list = assignments();
+      if (list.length > 0) consumer.pause(list);
+    },
+    resumeAll() {
+      paused = false;
+      const list = assignments();
+      if (list.length > 0) consumer.resume(list);
+    },
+    get paused() {
+      return paused;
+    },
+    assignments,
+    async lag(timeoutMs = 2000) {
+      const owned = assignments();
+      if (owned.length === 0) return [];
+      const committed = await new Promise<Map<string, number>>((resolve, reject) =>
+        consumer.committed(owned, timeoutMs, (error, list) =>
+          error
+            ? reject(error)
+            : resolve(new Map(list.map((p) => [`${p.topic}\u0000${p.partition}`, p.offset]))),
+        ),
+      );
+      return Promise.all(
+        owned.map(
+          ({ topic, partition }) =>
+            new Promise<PartitionLag>((resolve, reject) =>
+              consumer.queryWatermarkOffsets(topic, partition, timeoutMs, (error, marks) => {
+                if (error) return reject(error);
+                const stored = committed.get(`${topic}\u0000${partition}`) ?? -1;
+                const base = stored >= 0 ? stored : marks.lowOffset;
+                resolve({
+                  topic,
+                  partition,
+                  committed: stored,
+                  highWatermark: marks.highOffset,
+                  lag: Math.max(0, marks.highOffset - base),
+                });
+              }),
+            ),
+        ),
+      );
+    },
+    isConnected: () => consumer.isConnected(),
+    stop: () =>
+      new Promise((resolve) => {
+        if (!consumer.isConnected()) return resolve();
+        consumer.disconnect(() => resolve());
+      }),
+  };
+}
+
+function toRecord(message: Message): ConsumedRecord {
+  const key = message.key;
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key: key == null ? null : Buffer.isBuffer(key) ? key : Buffer.from(key),
+    value: message.value,
+    timestamp: message.timestamp,
+  };
+}
