@@ -77,7 +77,7 @@ async function main() {
   if (push.errors.length > 0)
     throw new StackError(`schemas:push refused: ${push.errors.join("; ")}`);
   log("infrastructure ready; press Ctrl-C to stop the pipeline");
-  await new Promise(() => {});
+  setInterval(() => {}, 1 << 30);
 }
 
 main().catch(async (error) => {
