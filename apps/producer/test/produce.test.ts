@@ -69,7 +69,7 @@ describe("POST /v1/topics/market.ticks/records", () => {
       bySymbol.set(tick.symbol, list);
     }
     expect(bySymbol.size).toBe(10);
-    const identity = (tick?: { symbol: unknown; sequence: unknown }) =>
+    const identity = (tick?: { symbol?: unknown; sequence?: unknown }) =>
       `${tick?.symbol}/${tick?.sequence}`;
     expect(answered.map((position) => identity(atPosition.get(position)))).toEqual(
       posted.map((json) => identity(json)),

@@ -3,11 +3,15 @@ import { topics } from "@repo/contracts";
 import { createTopics, type RunningService, stackEnv, startService, uniqueId } from "@repo/testkit";
 import { freshAvroOptions } from "../src/registry/wire-encoder.ts";
 
-/** Creates `${prefix}<topic>` for every declared topic and registers `${prefix}<topic>-value`. */
-export async function provisionTopics(prefix: string): Promise<void> {
-  await createTopics(
-    topics.map((topic) => ({ name: `${prefix}${topic.name}`, partitions: topic.partitions })),
-  );
+/** Creates `${prefix}<topic>` for every declared topic (unless told not to) and registers `${prefix}<topic>-value`. */
+export async function provisionTopics(
+  prefix: string,
+  options = { createTopics: true },
+): Promise<void> {
+  if (options.createTopics)
+    await createTopics(
+      topics.map((topic) => ({ name: `${prefix}${topic.name}`, partitions: topic.partitions })),
+    );
   for (const topic of topics) {
     if (topic.value === "bytes") continue;
     const subject = `${prefix}${topic.name}-value`;

@@ -1,0 +1,155 @@
+import { describe, expect, test } from "bun:test";
+import { ApiError } from "@repo/platform/http";
+import { createStats } from "@repo/platform/stats";
+import { UnknownSubjectError } from "../registry/schema-ids.ts";
+import { createPublisher, type RecordSink, type WireEncoder } from "./publish.ts";
+
+const tick = (symbol: string, sequence: number) => ({
+  source: "simulator",
+  symbol,
+  kind: "TRADE",
+  eventTime: "2026-01-05T14:30:00.000001Z",
+  sequence,
+  price: "187.25",
+  size: 100,
+  ingestTime: "2026-01-05T14:30:00.000002Z",
+});
+
+const encoder: WireEncoder = {
+  idFor: async (subject) =>
+    subject.endsWith("market.ticks-value") ? 9 : Promise.reject(new UnknownSubjectError(subject)),
+  encode: async (id, value) => Buffer.from(JSON.stringify({ id, value })),
+};
+
+function recordingSink(fail?: { reason: string; delivered?: number; message: string }) {
+  const produced: { topic: string; key: string | null; value: Buffer }[] = [];
+  const sink: RecordSink = {
+    async produceBatch(topic, messages) {
+      if (fail) throw fail;
+      produced.push(...messages.map((m) => ({ topic, ...m })));
+      return messages.map((_, i) => ({ partition: i % 3, offset: String(i) }));
+    },
+  };
+  return { sink, produced };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe("publish", () => {
+  test("produces to the prefixed topic, keyed by the given key else the symbol, answering offsets in request order", async () => {
+    const { sink, produced } = recordingSink();
+    const publish = createPublisher({
+      topicPrefix: "t1.",
+      sink,
+      encoder,
+      stats: createStats(),
+      retryAfterSeconds: 3,
+    });
+    const offsets = await publish("market.ticks", [
+      { value: tick("AAPL", 1) },
+      { key: "custom", value: tick("MSFT", 2) },
+    ]);
+    expect(offsets).toEqual([
+      { partition: 0, offset: "0" },
+      { partition: 1, offset: "1" },
+    ]);
+    expect(produced.map((m) => [m.topic, m.key])).toEqual([
+      ["t1.market.ticks", "AAPL"],
+      ["t1.market.ticks", "custom"],
+    ]);
+    expect(JSON.parse(produced[0]?.value.toString() ?? "")).toMatchObject({
+      id: 9,
+      value: { eventTime: 1767623400000001 },
+    });
+  });
+
+  test("one invalid record → 422 with its index and path, and nothing reaches the sink", async () => {
+    const { sink, produced } = recordingSink();
+    const stats = createStats();
+    const publish = createPublisher({
+      topicPrefix: "",
+      sink,
+      encoder,
+      stats,
+      retryAfterSeconds: 3,
+    });
+    const error = await failure(
+      publish("market.ticks", [
+        { value: tick("AAPL", 1) },
+        { value: { ...tick("AAPL", 2), price: "1.2.3" } },
+      ]),
+    );
+    expect(error.status).toBe(422);
+    expect(error.details.records).toEqual([
+      { index: 1, path: "records[1].value.price", message: expect.any(String) },
+    ]);
+    expect(produced).toHaveLength(0);
+    expect(stats.counters("records.")).toMatchObject({ rejected: 2, invalid: 1 });
+  });
+
+  test("unknown topics and unregistered subjects → 404 naming them", async () => {
+    const publish = createPublisher({
+      topicPrefix: "x.",
+      sink: recordingSink().sink,
+      encoder: { ...encoder, idFor: async (s) => Promise.reject(new UnknownSubjectError(s)) },
+      stats: createStats(),
+      retryAfterSeconds: 3,
+    });
+    expect((await failure(publish("market.quotes", [{ value: tick("AAPL", 1) }]))).details).toEqual(
+      { topic: "market.quotes" },
+    );
+    const unregistered = await failure(publish("market.ticks", [{ value: tick("AAPL", 1) }]));
+    expect([unregistered.status, unregistered.code, unregistered.details.subject]).toEqual([
+      404,
+      "unknown_subject",
+      "x.market.ticks-value",
+    ]);
+  });
+
+  test("a full local queue → 429 with Retry-After; a delivery timeout → 503 with Retry-After and the failures counted", async () => {
+    const stats = createStats();
+    const full = createPublisher({
+      topicPrefix: "",
+      sink: recordingSink({ reason: "queue_full", message: "local queue is full" }).sink,
+      encoder,
+      stats,
+      retryAfterSeconds: 3,
+    });
+    const throttled = await failure(full("market.ticks", [{ value: tick("AAPL", 1) }]));
+    expect([throttled.status, throttled.code, throttled.headers["Retry-After"]]).toEqual([
+      429,
+      "queue_full",
+      "3",
+    ]);
+
+    const slow = createPublisher({
+      topicPrefix: "",
+      sink: recordingSink({ reason: "timeout", delivered: 1, message: "Local: Message timed out" })
+        .sink,
+      encoder,
+      stats,
+      retryAfterSeconds: 3,
+    });
+    const timedOut = await failure(
+      slow("market.ticks", [{ value: tick("AAPL", 1) }, { value: tick("AAPL", 2) }]),
+    );
+    expect([timedOut.status, timedOut.code, timedOut.headers["Retry-After"]]).toEqual([
+      503,
+      "delivery_timeout",
+      "3",
+    ]);
+    expect(stats.counters("records.")).toMatchObject({
+      throttled: 1,
+      accepted: 2,
+      delivered: 1,
+      failed: 1,
+    });
+  });
+});
