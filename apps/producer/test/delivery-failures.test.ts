@@ -7,7 +7,7 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import { buildProducer } from "./build.ts";
-import { postRecords, provisionTopics, tickJson } from "./support.ts";
+import { postRecords, registerSubjectsOnly, tickJson } from "./support.ts";
 
 /**
  * Kafka that never acknowledges, without touching the shared broker: the subject is registered but
@@ -20,7 +20,7 @@ let prefix: string;
 beforeAll(async () => {
   await buildProducer();
   prefix = `${uniqueId("prod_nak")}.`;
-  await provisionTopics(prefix, { createTopics: false });
+  await registerSubjectsOnly(prefix);
   producer = await startService(
     "producer",
     {
@@ -102,7 +102,7 @@ describe("graceful shutdown", () => {
 
   test("while unacknowledged records are flushed, new requests get 503 shutting_down; exit 0 within the delivery timeout", async () => {
     const stuckPrefix = `${uniqueId("prod_term")}.`;
-    await provisionTopics(stuckPrefix, { createTopics: false });
+    await registerSubjectsOnly(stuckPrefix);
     const draining = await startService(
       "producer",
       { TOPIC_PREFIX: stuckPrefix, DELIVERY_TIMEOUT_MS: "3000" },
