@@ -1,0 +1,96 @@
+import { ConfigError, flag, httpEnv, loadConfig, positiveInt, z } from "@repo/platform/config";
+
+const symbols = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.length > 0 && list.every((s) => /^[A-Z0-9.-]{1,12}$/.test(s)),
+      "must list tickers like AAPL,MSFT",
+    );
+
+const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+const PROVIDERS = ["simulator", "alpaca", "tiingo"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const ingestEnv = {
+  ...httpEnv(3001),
+  PRODUCER_URL: z.url().default("http://127.0.0.1:3002"),
+  INGEST_PROVIDERS: z
+    .string()
+    .default("simulator")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(PROVIDERS)).min(1)),
+  INGEST_TIMEZONE: z.string().default("America/New_York"),
+  INGEST_BUFFER_CAPACITY: positiveInt(100_000),
+  INGEST_BATCH_SIZE: positiveInt(500),
+  INGEST_LINGER_MS: positiveInt(200),
+  INGEST_FORWARD_TIMEOUT_MS: positiveInt(10_000),
+  INGEST_MAX_FUTURE_MS: positiveInt(5_000),
+  INGEST_MAX_STALENESS_MS: positiveInt(15 * 60_000),
+  INGEST_MAX_PRICE_JUMP: positive(0.1),
+  INGEST_DEDUPE_WINDOW: positiveInt(100_000),
+  SHUTDOWN_GRACE_MS: positiveInt(15_000),
+  PROVIDER_TIMEOUT_MS: positiveInt(5_000),
+  PROVIDER_RETRIES: z.coerce.number().int().min(0).default(3),
+  PROVIDER_RETRY_MIN_MS: positiveInt(250),
+  PROVIDER_BREAKER_THRESHOLD: positiveInt(3),
+  PROVIDER_BREAKER_RESET_MS: positiveInt(30_000),
+  SIMULATOR_SEED: z.coerce.number().int().default(42),
+  SIMULATOR_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
+  SIMULATOR_RATE: positive(20),
+  SIMULATOR_CRON: z.string().default("* * * * * *"),
+  SIMULATOR_REGULAR_HOURS_ONLY: flag(false),
+  ALPACA_API_KEY_ID: z.string().optional(),
+  ALPACA_API_SECRET_KEY: z.string().optional(),
+  ALPACA_DATA_URL: z.url().default("https://data.alpaca.markets"),
+  ALPACA_FEED: z.enum(["iex", "sip", "delayed_sip"]).default("iex"),
+  ALPACA_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
+  ALPACA_CRON: z.string().default("*/15 * * * * *"),
+  ALPACA_REGULAR_HOURS_ONLY: flag(true),
+  ALPACA_RATE_PER_MINUTE: positive(200),
+  TIINGO_API_TOKEN: z.string().optional(),
+  TIINGO_BASE_URL: z.url().default("https://api.tiingo.com"),
+  TIINGO_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
+  TIINGO_CRON: z.string().default("0 */5 * * * *"),
+  TIINGO_REGULAR_HOURS_ONLY: flag(true),
+  TIINGO_RATE_PER_HOUR: positive(50),
+};
+
+export type IngestConfig = ReturnType<typeof loadIngestConfig>;
+
+/**
+ * The ingest configuration from the environment; fails naming the variable when an active
+ * provider lacks its key.
+ *
+ * @example
+ *   const config = loadIngestConfig(); // INGEST_PROVIDERS=simulator by default
+ */
+export function loadIngestConfig(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(ingestEnv, env);
+  const missing: string[] = [];
+  if (config.INGEST_PROVIDERS.includes("alpaca")) {
+    if (!config.ALPACA_API_KEY_ID) missing.push("ALPACA_API_KEY_ID");
+    if (!config.ALPACA_API_SECRET_KEY) missing.push("ALPACA_API_SECRET_KEY");
+  }
+  if (config.INGEST_PROVIDERS.includes("tiingo") && !config.TIINGO_API_TOKEN)
+    missing.push("TIINGO_API_TOKEN");
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n${missing.map((v) => `  ${v} (unset): required by INGEST_PROVIDERS`).join("\n")}`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,86 @@
+import { createServiceApp, startServer } from "@repo/platform/http";
+import { createLogger } from "@repo/platform/log";
+import { createStats } from "@repo/platform/stats";
+import { loadIngestConfig } from "./config.ts";
+import { createTickBuffer } from "./forward/buffer.ts";
+import { createForwarder } from "./forward/forwarder.ts";
+import { producerReadiness } from "./http/readiness.ts";
+import { createIngest } from "./ingest.ts";
+import { createProviders } from "./providers/registry.ts";
+import { createQualityGates } from "./quality/gates.ts";
+import { createSchedule } from "./schedule/scheduler.ts";
+
+const config = loadIngestConfig();
+const log = createLogger("ingest", config.LOG_LEVEL);
+const stats = createStats();
+const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY);
+const forwarder = createForwarder({
+  producerUrl: config.PRODUCER_URL,
+  buffer,
+  log,
+  batchSize: config.INGEST_BATCH_SIZE,
+  lingerMs: config.INGEST_LINGER_MS,
+  requestTimeoutMs: config.INGEST_FORWARD_TIMEOUT_MS,
+  onForwarded: (count) => stats.counter("records.forwarded").add(count),
+  onRejected: (count) => stats.counter("records.rejected.producer_rejected").add(count),
+});
+const gates = createQualityGates({
+  maxFutureMs: config.INGEST_MAX_FUTURE_MS,
+  maxStalenessMs: config.INGEST_MAX_STALENESS_MS,
+  maxPriceJump: config.INGEST_MAX_PRICE_JUMP,
+  dedupeWindow: config.INGEST_DEDUPE_WINDOW,
+});
+const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
+const polling = new AbortController();
+const scheduled = createProviders(config, log).map(({ provider, cron, regularHoursOnly }) => {
+  const schedule = createSchedule({
+    name: provider.name,
+    cron,
+    timezone: config.INGEST_TIMEZONE,
+    regularHoursOnly,
+    log,
+    run: () => ingest.poll(provider, polling.signal),
+  });
+  return { provider, schedule };
+});
+
+const app = createServiceApp({
+  service: "ingest",
+  log,
+  maxBodyBytes: config.MAX_BODY_BYTES,
+  stats: () =>
+    ingest.snapshot(
+      scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
+    ),
+  readiness: () => producerReadiness(config.PRODUCER_URL),
+});
+
+forwarder.start();
+for (const { schedule } of scheduled) schedule.start();
+log.info(
+  {
+    providers: scheduled.map(({ provider, schedule }) => ({
+      name: provider.name,
+      ...schedule.view(),
+    })),
+    producer: config.PRODUCER_URL,
+  },
+  "ingest scheduled",
+);
+
+startServer({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  log,
+  graceMs: config.SHUTDOWN_GRACE_MS + 1_000,
+  shutdown: async () => {
+    for (const { schedule, provider } of scheduled) {
+      schedule.stop();
+      provider.close?.();
+    }
+    polling.abort();
+    await forwarder.stop(config.SHUTDOWN_GRACE_MS);
+    log.info(ingest.snapshot([]).records, "final counts");
+  },
+});

@@ -1,0 +1,113 @@
+import type { Logger } from "@repo/platform/log";
+import { isRecord, microsFromIso, priceText } from "./fields.ts";
+import { createHttpSource, type HttpSourceOptions } from "./http-source.ts";
+import type { PollResult, Provider } from "./provider.ts";
+
+export interface AlpacaOptions extends Omit<HttpSourceOptions, "name" | "log"> {
+  baseUrl: string;
+  keyId: string;
+  secretKey: string;
+  symbols: string[];
+  /** `iex` (free plan) or `sip`. */
+  feed: string;
+  log: Logger;
+  nowMicros?: () => number;
+}
+
+/**
+ * Turns an Alpaca market-data v2 multi-snapshot body (`GET /v2/stocks/snapshots`) into ticks:
+ * `latestTrade` → TRADE (sequence = Alpaca's trade id), `latestQuote` → QUOTE priced at the mid.
+ *
+ * @example
+ *   parseAlpacaSnapshots({ AAPL: { latestTrade: { t: "2026-01-05T15:00:00.1Z", p: 187.2, s: 100, i: 7, x: "V" } } }, now);
+ */
+export function parseAlpacaSnapshots(body: unknown, ingestTime: number): PollResult {
+  const result: PollResult = { ticks: [], malformed: [] };
+  if (!isRecord(body)) {
+    result.malformed.push("alpaca snapshots body is not a JSON object");
+    return result;
+  }
+  if (typeof body.malformed === "string") {
+    result.malformed.push(body.malformed);
+    return result;
+  }
+  for (const [symbol, snapshot] of Object.entries(body)) {
+    if (!isRecord(snapshot)) {
+      result.malformed.push(`alpaca snapshot for ${symbol} is not an object`);
+      continue;
+    }
+    const { latestTrade: trade, latestQuote: quote } = snapshot;
+    if (trade !== undefined && trade !== null) {
+      if (!isRecord(trade))
+        result.malformed.push(`alpaca latestTrade for ${symbol} is not an object`);
+      else
+        result.ticks.push({
+          source: "alpaca",
+          symbol,
+          kind: "TRADE",
+          eventTime: microsFromIso(trade.t),
+          sequence: trade.i,
+          price: priceText(trade.p),
+          size: trade.s,
+          bid: null,
+          ask: null,
+          bidSize: null,
+          askSize: null,
+          exchange: typeof trade.x === "string" ? trade.x : null,
+          ingestTime,
+        });
+    }
+    if (quote !== undefined && quote !== null) {
+      if (!isRecord(quote))
+        result.malformed.push(`alpaca latestQuote for ${symbol} is not an object`);
+      else
+        result.ticks.push({
+          source: "alpaca",
+          symbol,
+          kind: "QUOTE",
+          eventTime: microsFromIso(quote.t),
+          sequence: 0,
+          price: midPrice(quote.bp, quote.ap),
+          size: 0,
+          bid: priceText(quote.bp),
+          ask: priceText(quote.ap),
+          bidSize: quote.bs,
+          askSize: quote.as,
+          exchange: typeof quote.bx === "string" ? quote.bx : null,
+          ingestTime,
+        });
+    }
+  }
+  return result;
+}
+
+/** Mid of bid and ask with 6 decimals; the raw bid when either side is not a number. */
+export function midPrice(bid: unknown, ask: unknown): unknown {
+  if (typeof bid !== "number" || typeof ask !== "number") return priceText(bid);
+  return priceText(Math.round(((bid + ask) / 2) * 1e6) / 1e6);
+}
+
+/**
+ * Alpaca market data (https://data.alpaca.markets): one snapshots request per poll for all symbols.
+ * Keys go in `APCA-API-KEY-ID` / `APCA-API-SECRET-KEY` headers and are never logged.
+ */
+export function createAlpacaProvider(options: AlpacaOptions): Provider {
+  const http = createHttpSource({ ...options, name: "alpaca" });
+  const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
+  return {
+    name: "alpaca",
+    async poll(signal) {
+      const url = new URL("/v2/stocks/snapshots", options.baseUrl);
+      url.searchParams.set("symbols", options.symbols.join(","));
+      url.searchParams.set("feed", options.feed);
+      const body = await http.getJson(
+        url.toString(),
+        { "APCA-API-KEY-ID": options.keyId, "APCA-API-SECRET-KEY": options.secretKey },
+        signal,
+      );
+      return parseAlpacaSnapshots(body, nowMicros());
+    },
+    health: http.health,
+    close: http.close,
+  };
+}

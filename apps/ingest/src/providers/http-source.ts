@@ -1,0 +1,109 @@
+import type { Logger } from "@repo/platform/log";
+import { withRetry } from "@repo/platform/retry";
+import CircuitBreaker from "opossum";
+import { createTokenBucket } from "./token-bucket.ts";
+
+export interface HttpSourceOptions {
+  name: string;
+  log: Logger;
+  /** Requests per second the provider allows (token bucket refill rate). */
+  ratePerSecond: number;
+  burst?: number;
+  timeoutMs: number;
+  retries: number;
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Consecutive failed requests (after retries) that open the circuit. */
+  breakerThreshold: number;
+  breakerResetMs: number;
+}
+
+/** An HTTP answer that retrying will not fix (4xx other than 408/429). */
+export class PermanentHttpError extends Error {
+  override name = "PermanentHttpError";
+}
+
+export interface HttpSource {
+  /** GETs JSON; throws after retries, or at once while the circuit is open (`code: EOPENBREAKER`). */
+  getJson(url: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<unknown>;
+  health(): { circuit: "closed" | "open" | "halfOpen"; retries: number };
+  close(): void;
+}
+
+/**
+ * The edge every real provider shares: token-bucket rate limit, per-attempt timeout,
+ * jittered exponential retries, and an opossum circuit breaker around the whole call.
+ * The response body of a 2xx that is not JSON is returned as `{ malformed: message }`.
+ *
+ * @example
+ *   const http = createHttpSource({ name: "alpaca", log, ratePerSecond: 3, timeoutMs: 5000,
+ *     retries: 3, breakerThreshold: 5, breakerResetMs: 30_000 });
+ *   const body = await http.getJson("https://data.alpaca.markets/v2/stocks/snapshots?symbols=AAPL");
+ */
+export function createHttpSource(options: HttpSourceOptions): HttpSource {
+  const bucket = createTokenBucket({
+    capacity: options.burst ?? Math.max(1, Math.ceil(options.ratePerSecond)),
+    perSecond: options.ratePerSecond,
+  });
+  let retries = 0;
+
+  async function attempt(url: string, headers: Record<string, string>, signal?: AbortSignal) {
+    await bucket.take(signal);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const response = await fetch(url, {
+      headers: { accept: "application/json", ...headers },
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    const body = await response.text();
+    if (!response.ok) {
+      const message = `${options.name} answered HTTP ${response.status}: ${body.slice(0, 200)}`;
+      const retryable =
+        response.status >= 500 || response.status === 429 || response.status === 408;
+      throw retryable ? new Error(message) : new PermanentHttpError(message);
+    }
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return {
+        malformed: `${options.name} answered a body that is not JSON: ${body.slice(0, 80)}`,
+      };
+    }
+  }
+
+  const breaker = new CircuitBreaker(
+    (url: string, headers: Record<string, string>, signal?: AbortSignal) =>
+      withRetry(() => attempt(url, headers, signal), {
+        retries: options.retries,
+        minDelayMs: options.minRetryDelayMs ?? 250,
+        maxDelayMs: options.maxRetryDelayMs ?? 5_000,
+        signal,
+        shouldRetry: (error) => !(error instanceof PermanentHttpError),
+        onRetry: (error) => {
+          retries += 1;
+          options.log.warn(
+            { provider: options.name, err: (error as Error).message },
+            "retrying provider request",
+          );
+        },
+      }),
+    {
+      name: options.name,
+      timeout: false,
+      errorThresholdPercentage: 100,
+      volumeThreshold: options.breakerThreshold,
+      rollingCountTimeout: Math.max(options.breakerResetMs, 10_000),
+      resetTimeout: options.breakerResetMs,
+    },
+  );
+  breaker.on("open", () => options.log.error({ provider: options.name }, "circuit opened"));
+  breaker.on("close", () => options.log.info({ provider: options.name }, "circuit closed"));
+
+  return {
+    getJson: (url, headers = {}, signal) => breaker.fire(url, headers, signal),
+    health: () => ({
+      circuit: breaker.opened ? "open" : breaker.halfOpen ? "halfOpen" : "closed",
+      retries,
+    }),
+    close: () => breaker.shutdown(),
+  };
+}
