@@ -93,12 +93,12 @@ export function createManualCommitConsumer(
       "enable.auto.commit": false,
       "enable.auto.offset.store": false,
       "partition.assignment.strategy": "cooperative-sticky",
-      "auto.offset.reset": "earliest",
       "enable.partition.eof": false,
       rebalance_cb: true,
       ...options.config,
     } as never,
-    {},
+    // A topic config object replaces the default one, so the reset policy must live here.
+    { "auto.offset.reset": "earliest" },
   );
   consumer.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
   let paused = false;

@@ -36,6 +36,8 @@ export interface Scenario {
   env: Record<string, string>;
   topic: { ticks: string; deadLetter: string; bars: string };
   registry: SchemaRegistry;
+  /** Registry id of the Tick schema under the prefixed subject (resolved once: the registry stores in Cassandra). */
+  tickSchemaId: number;
   db: cassandra.Client;
 }
 
@@ -75,6 +77,7 @@ export async function scenario(name: string): Promise<Scenario> {
       bars: `${prefix}market.bars.1m`,
     },
     registry,
+    tickSchemaId: await registry.getLatestSchemaId(`${prefix}market.ticks-value`),
     db: await cassandraClient(keyspace),
   };
 }
@@ -120,7 +123,7 @@ function defaultBase() {
 
 /** Encodes with the subject's latest schema id and produces (key = symbol) in chunks. */
 export async function produceTicks(s: Scenario, ticks: Tick[]) {
-  const id = await s.registry.getLatestSchemaId(`${s.topic.ticks}-value`);
+  const id = s.tickSchemaId;
   for (let i = 0; i < ticks.length; i += 5000) {
     const chunk = ticks.slice(i, i + 5000);
     const messages = await Promise.all(

@@ -48,13 +48,30 @@ const readerType = avro.Type.forSchema(tickValue.schema as Schema, freshAvroOpti
 export function createTickDecoder(schemas: WriterSchemas) {
   const resolvers = new Map<number, Resolver | "same">();
 
-  async function resolverFor(schemaId: number): Promise<Resolver | "same"> {
+  async function resolverFor(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
     const cached = resolvers.get(schemaId);
     if (cached) return cached;
-    const writer = await schemas.typeOf(schemaId);
-    const resolver = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
-    resolvers.set(schemaId, resolver);
-    return resolver;
+    let writer: Type;
+    try {
+      writer = await schemas.typeOf(schemaId);
+    } catch (error) {
+      if (error instanceof UnknownSchemaError) {
+        return {
+          code: "unknown_schema_id",
+          stage: "decode",
+          detail: `schema id ${schemaId} is not in the registry`,
+        };
+      }
+      throw error;
+    }
+    try {
+      const resolver = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
+      resolvers.set(schemaId, resolver);
+      return resolver;
+    } catch (error) {
+      const detail = `schema id ${schemaId} cannot be read as market.Tick: ${(error as Error).message}`;
+      return { code: "incompatible_schema", stage: "decode", detail };
+    }
   }
 
   return async function decodeTick(value: Buffer | null): Promise<DecodedTick> {
@@ -70,26 +87,8 @@ export function createTickDecoder(schemas: WriterSchemas) {
       );
     }
     const schemaId = value.readInt32BE(1);
-    let resolver: Resolver | "same";
-    try {
-      resolver = await resolverFor(schemaId);
-    } catch (error) {
-      if (error instanceof UnknownSchemaError) {
-        return poison(
-          "unknown_schema_id",
-          "decode",
-          `schema id ${schemaId} is not in the registry`,
-        );
-      }
-      if (isResolutionError(error)) {
-        return poison(
-          "incompatible_schema",
-          "decode",
-          `schema id ${schemaId} cannot be read as market.Tick: ${(error as Error).message}`,
-        );
-      }
-      throw error;
-    }
+    const resolver = await resolverFor(schemaId);
+    if (typeof resolver === "object" && "code" in resolver) return { ok: false, reason: resolver };
     let decoded: unknown;
     try {
       const body = value.subarray(5);
@@ -109,8 +108,4 @@ export function createTickDecoder(schemas: WriterSchemas) {
 
 function poison(code: PoisonReason["code"], stage: PoisonReason["stage"], detail: string) {
   return { ok: false as const, reason: { code, stage, detail } };
-}
-
-function isResolutionError(error: unknown): boolean {
-  return error instanceof Error && /cannot read|no matching|incompatible/i.test(error.message);
 }

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { computeBar, dayOf, divideHalfEven, MINUTE_US, minuteStart, type Trade } from "./bar.ts";
+import { createLateness } from "./lateness.ts";
+
+const start = 1_795_703_400_000_000; // a minute boundary
+const trade = (offsetUs: number, price: string, size: number, sequence = offsetUs): Trade => ({
+  source: "sim",
+  sequence,
+  eventTime: start + offsetUs,
+  price,
+  size,
+});
+
+describe("computeBar", () => {
+  test("OHLC follow event time, not arrival order; volume, trades and VWAP are exact", () => {
+    const bar = computeBar("AAPL", start, [
+      trade(30, "101.5", 100),
+      trade(10, "100.000001", 200),
+      trade(50, "99.25", 300),
+      trade(20, "102", 400),
+    ]);
+    expect(bar).toEqual({
+      symbol: "AAPL",
+      start,
+      end: start + MINUTE_US,
+      open: "100.000001",
+      high: "102",
+      low: "99.25",
+      close: "99.25",
+      volume: 1000,
+      // (101.5·100 + 100.000001·200 + 99.25·300 + 102·400) / 1000 = 100.7250002
+      vwap: "100.725",
+      trades: 4,
+    });
+  });
+
+  test("ties in event time are ordered by sequence, so open and close are deterministic", () => {
+    const bar = computeBar("AAPL", start, [trade(5, "2", 1, 9), trade(5, "1", 1, 3)]);
+    expect([bar?.open, bar?.close]).toEqual(["1", "2"]);
+  });
+
+  test("no trades, no bar", () => {
+    expect(computeBar("AAPL", start, [])).toBeUndefined();
+  });
+
+  test("VWAP rounds half to even at 6 decimals", () => {
+    expect(divideHalfEven(5n, 2n)).toBe(2n);
+    expect(divideHalfEven(7n, 2n)).toBe(4n);
+    expect(divideHalfEven(10n, 3n)).toBe(3n);
+    expect(divideHalfEven(11n, 3n)).toBe(4n);
+  });
+});
+
+test("minutes and days are UTC buckets of microsecond timestamps", () => {
+  expect(minuteStart(start + 59_999_999)).toBe(start);
+  expect(minuteStart(start + MINUTE_US)).toBe(start + MINUTE_US);
+  expect(dayOf(Date.UTC(2026, 10, 26, 23, 59, 59) * 1000 + 999_999)).toBe("2026-11-26");
+  expect(dayOf(Date.UTC(2026, 10, 27) * 1000)).toBe("2026-11-27");
+});
+
+test("a trade is late only once the symbol's watermark passed its minute's end plus the allowance", () => {
+  const lateness = createLateness(30_000);
+  lateness.observe("AAPL", start + MINUTE_US + 29_000_000);
+  expect(lateness.isLate("AAPL", start + 1)).toBe(false);
+  lateness.observe("AAPL", start + MINUTE_US + 30_000_000);
+  expect(lateness.isLate("AAPL", start + 1)).toBe(true);
+  expect(lateness.isLate("MSFT", start + 1)).toBe(false);
+});

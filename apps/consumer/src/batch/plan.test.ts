@@ -1,0 +1,83 @@
+import { expect, test } from "bun:test";
+import type { Tick } from "@repo/contracts";
+import type { ConsumedRecord } from "@repo/kafka-node";
+import { MINUTE_US } from "../bars/bar.ts";
+import { createLateness } from "../bars/lateness.ts";
+import type { DecodedTick } from "../tick/decode.ts";
+import { planBatch } from "./plan.ts";
+
+const minute = 1_795_703_400_000_000;
+const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick => ({
+  source: "sim",
+  symbol,
+  kind,
+  eventTime,
+  sequence: eventTime % 1000,
+  price: "10",
+  size: kind === "TRADE" ? 5 : 0,
+  bid: kind === "QUOTE" ? "9.9" : null,
+  ask: kind === "QUOTE" ? "10.1" : null,
+  bidSize: null,
+  askSize: null,
+  exchange: null,
+  ingestTime: eventTime,
+});
+const record = (partition: number, offset: number): ConsumedRecord => ({
+  topic: "market.ticks",
+  partition,
+  offset,
+  key: null,
+  value: Buffer.from([0]),
+  timestamp: 0,
+});
+const ok = (t: Tick): DecodedTick => ({ ok: true, tick: t });
+
+test("commits the next offset of every partition, including partitions that only had poison", () => {
+  const plan = planBatch(
+    [record(0, 7), record(1, 3), record(0, 8)],
+    [
+      ok(tick("AAPL", minute)),
+      { ok: false, reason: { code: "bad_magic_byte", stage: "decode", detail: "x" } },
+      ok(tick("AAPL", minute + 1)),
+    ],
+    createLateness(60_000),
+  );
+  expect(plan.commits).toEqual([
+    { topic: "market.ticks", partition: 0, offset: 9 },
+    { topic: "market.ticks", partition: 1, offset: 4 },
+  ]);
+  expect(plan.deadLetters.map((d) => d.record.offset)).toEqual([3]);
+  expect(plan.ticks).toHaveLength(2);
+});
+
+test("bars are touched by trades only; quotes still update the latest tick", () => {
+  const plan = planBatch(
+    [record(0, 0), record(0, 1), record(0, 2)],
+    [
+      ok(tick("AAPL", minute)),
+      ok(tick("AAPL", minute + MINUTE_US, "QUOTE")),
+      ok(tick("MSFT", minute + 5)),
+    ],
+    createLateness(60_000),
+  );
+  expect(plan.minutes).toEqual([
+    { symbol: "AAPL", start: minute },
+    { symbol: "MSFT", start: minute },
+  ]);
+  expect(plan.latest.map((t) => [t.symbol, t.kind])).toEqual([
+    ["AAPL", "QUOTE"],
+    ["MSFT", "TRADE"],
+  ]);
+});
+
+test("a trade beyond the late allowance is stored and counted but does not reopen its bar", () => {
+  const plan = planBatch(
+    [record(0, 0), record(0, 1)],
+    [ok(tick("AAPL", minute + 3 * MINUTE_US)), ok(tick("AAPL", minute))],
+    createLateness(60_000),
+  );
+  expect(plan.ticks).toHaveLength(2);
+  expect(plan.lateTicks).toBe(1);
+  expect(plan.minutes).toEqual([{ symbol: "AAPL", start: minute + 3 * MINUTE_US }]);
+  expect(plan.latest[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
+});

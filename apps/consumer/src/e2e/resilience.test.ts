@@ -1,0 +1,201 @@
+import { afterAll, expect, test } from "bun:test";
+import { dlqHeaders, tickIdentity } from "@repo/contracts";
+import { dropKeyspace, produceRaw, readTopic } from "@repo/testkit";
+import {
+  appDir,
+  barsFromStoredTicks,
+  buildConsumer,
+  makeTicks,
+  produceTicks,
+  type Scenario,
+  scenario,
+  startConsumer,
+  stats,
+  storedBars,
+  storedIdentities,
+  tickCount,
+  waitFor,
+} from "./harness.ts";
+
+const scenarios: Scenario[] = [];
+async function fresh(name: string) {
+  buildConsumer();
+  const s = await scenario(name);
+  scenarios.push(s);
+  return s;
+}
+afterAll(async () => {
+  for (const s of scenarios) {
+    await s.db.shutdown();
+    await dropKeyspace(s.keyspace).catch(() => {});
+  }
+});
+
+test("poison records go to the DLQ with their reason and original bytes; good neighbours are stored and lag reaches 0", async () => {
+  const s = await fresh("cons_dlq");
+  const good = makeTicks(3, 100);
+  const id = await s.registry.getLatestSchemaId(`${s.topic.ticks}-value`);
+  const invalid = await s.registry.encode(id, {
+    ...good[0],
+    symbol: "not a symbol!",
+    sequence: 999_999,
+  });
+  const poison = [
+    { reason: "bad_magic_byte", value: Buffer.from("definitely not avro") },
+    { reason: "unknown_schema_id", value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 4, 6]) },
+    { reason: "invalid_value", value: invalid },
+  ];
+  const consumer = await startConsumer(s);
+  try {
+    await produceTicks(s, good.slice(0, 150));
+    await produceRaw(
+      s.topic.ticks,
+      poison.map((p) => ({ key: "SYM00", value: p.value })),
+    );
+    await produceTicks(s, good.slice(150));
+    const final = await waitFor(
+      "all records handled and lag 0",
+      async () => {
+        const now = await stats(consumer);
+        const handled = now.records.written + now.records.deadLettered;
+        return handled >= 303 && now.lag.total === 0 ? now : undefined;
+      },
+      60_000,
+      consumer,
+    );
+    expect(final.records).toEqual({ consumed: 303, written: 300, deadLettered: 3 });
+    expect(await tickCount(s.db)).toBe(300);
+
+    const letters = await readTopic(s.topic.deadLetter, { untilCount: 3, timeoutMs: 20_000 });
+    expect(letters.map((l) => l.headers[dlqHeaders.reason]?.split(":")[0]).sort()).toEqual(
+      poison.map((p) => p.reason).sort(),
+    );
+    for (const letter of letters) {
+      const original = poison.find((p) => letter.headers[dlqHeaders.reason]?.startsWith(p.reason));
+      expect(letter.value).toEqual(original?.value as Buffer);
+      expect(letter.key?.toString()).toBe("SYM00");
+      expect(letter.headers[dlqHeaders.sourceTopic]).toBe(s.topic.ticks);
+      expect(Number(letter.headers[dlqHeaders.sourcePartition])).toBeGreaterThanOrEqual(0);
+      expect(Number(letter.headers[dlqHeaders.sourceOffset])).toBeGreaterThanOrEqual(0);
+    }
+    expect(
+      letters.find((l) => l.headers[dlqHeaders.reason]?.startsWith("invalid_value"))?.headers[
+        dlqHeaders.reason
+      ],
+    ).toContain("symbol");
+    expect(await consumer.stop()).toBe(0);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 90_000);
+
+test("a consumer SIGKILLed mid-stream and restarted stores every tick exactly once", async () => {
+  const s = await fresh("cons_kill");
+  const ticks = makeTicks(6, 1500);
+  const slow = { CONSUMER_MAX_BATCH: "100" };
+  let consumer = await startConsumer(s, slow);
+  try {
+    await produceTicks(s, ticks);
+    const atKill = await waitFor(
+      "some but not all ticks written",
+      async () => {
+        const now = await stats(consumer);
+        return now.records.written > 0 ? now : undefined;
+      },
+      30_000,
+      consumer,
+    );
+    await consumer.kill();
+    expect(atKill.records.written).toBeLessThan(ticks.length);
+    consumer = await startConsumer(s);
+    await waitFor(
+      "all ticks stored after restart",
+      async () => {
+        const now = await stats(consumer);
+        return now.lag.total === 0 && (await tickCount(s.db)) === ticks.length ? now : undefined;
+      },
+      60_000,
+      consumer,
+    );
+    const stored = await storedIdentities(s.db);
+    expect(stored.length).toBe(ticks.length);
+    expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
+    expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
+    expect(await consumer.stop()).toBe(0);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 120_000);
+
+async function stack(action: "up" | "down") {
+  const child = Bun.spawn(["bun", "run", "stack", action, "cassandra"], {
+    cwd: `${appDir}/../..`,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const code = await child.exited;
+  if (code !== 0)
+    throw new Error(`stack ${action} cassandra failed: ${await new Response(child.stderr).text()}`);
+}
+
+test("Cassandra stopped for 20 s mid-stream: readyz fails, consumption pauses, then everything is stored exactly once", async () => {
+  const s = await fresh("cons_outage");
+  const ticks = makeTicks(4, 1000);
+  const consumer = await startConsumer(s);
+  try {
+    await produceTicks(s, ticks.slice(0, 2000));
+    await waitFor(
+      "first half stored",
+      async () => {
+        const now = await stats(consumer);
+        return now.records.written >= 2000 && now.lag.total === 0 ? now : undefined;
+      },
+      30_000,
+      consumer,
+    );
+    const down = Date.now();
+    try {
+      await stack("down");
+      await produceTicks(s, ticks.slice(2000));
+      await waitFor(
+        "readyz 503",
+        async () => {
+          const response = await fetch(`${consumer.url}/readyz`);
+          return response.status === 503 ? true : undefined;
+        },
+        15_000,
+        consumer,
+      );
+      const during = await stats(consumer);
+      expect(during.cassandra.connected).toBe(false);
+      await Bun.sleep(Math.max(0, 20_000 - (Date.now() - down)));
+    } finally {
+      await stack("up");
+    }
+    await waitFor(
+      "readyz 200 again",
+      async () => {
+        const response = await fetch(`${consumer.url}/readyz`);
+        return response.status === 200 ? true : undefined;
+      },
+      90_000,
+      consumer,
+    );
+    await waitFor(
+      "all ticks stored after the outage",
+      async () => {
+        const now = await stats(consumer);
+        return now.lag.total === 0 && now.records.written >= ticks.length ? now : undefined;
+      },
+      60_000,
+      consumer,
+    );
+    const stored = await storedIdentities(s.db);
+    expect(stored.length).toBe(ticks.length);
+    expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
+    expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
+    expect(await consumer.stop()).toBe(0);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 200_000);

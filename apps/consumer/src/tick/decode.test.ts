@@ -1,0 +1,70 @@
+import { expect, test } from "bun:test";
+import { type Tick, topicNamed } from "@repo/contracts";
+import avro, { type Schema } from "avsc";
+import { freshAvroOptions } from "./avro-options.ts";
+import { createTickDecoder, UnknownSchemaError } from "./decode.ts";
+
+const spec = topicNamed("market.ticks").value;
+if (spec === "bytes") throw new Error("unexpected");
+const tickType = avro.Type.forSchema(spec.schema as Schema, freshAvroOptions());
+const otherType = avro.Type.forSchema({
+  type: "record",
+  name: "Other",
+  fields: [{ name: "n", type: "int" }],
+});
+const tick: Tick = {
+  source: "sim",
+  symbol: "AAPL",
+  kind: "TRADE",
+  eventTime: 1_795_703_400_123_456,
+  sequence: 1,
+  price: "187.123456",
+  size: 10,
+  bid: null,
+  ask: null,
+  bidSize: null,
+  askSize: null,
+  exchange: "XNAS",
+  ingestTime: 1_795_703_400_200_000,
+};
+const wire = (id: number, body: Buffer) => {
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(id, 1);
+  return Buffer.concat([header, body]);
+};
+const decode = createTickDecoder({
+  async typeOf(id) {
+    if (id === 1) return tickType;
+    if (id === 2) return otherType;
+    if (id === 3) throw new Error("ECONNREFUSED");
+    throw new UnknownSchemaError(`no ${id}`);
+  },
+});
+
+test("a wire-format tick decodes to the exact value, decimals and micros intact", async () => {
+  expect(await decode(wire(1, tickType.toBuffer(tick)))).toEqual({ ok: true, tick });
+});
+
+test.each([
+  ["bad_magic_byte", Buffer.from("garbage")],
+  ["bad_magic_byte", Buffer.from([0, 0])],
+  ["empty_value", null],
+  ["unknown_schema_id", wire(99, Buffer.from([1, 2]))],
+  ["incompatible_schema", wire(2, otherType.toBuffer({ n: 1 }))],
+  ["corrupt_avro", wire(1, tickType.toBuffer(tick).subarray(0, 20))],
+  ["invalid_value", wire(1, tickType.toBuffer({ ...tick, symbol: "aapl" }))],
+] as const)("poison is classified as %s", async (code, bytes) => {
+  const result = await decode(bytes);
+  expect(result.ok ? "ok" : result.reason.code).toBe(code);
+});
+
+test("an invalid value names the field and the reason", async () => {
+  const result = await decode(wire(1, tickType.toBuffer({ ...tick, kind: "TRADE", size: 0 })));
+  expect(result.ok ? "" : result.reason.detail).toContain(
+    "size: a TRADE must have a positive size",
+  );
+});
+
+test("a registry outage is thrown (retried by the runner), never dead-lettered", async () => {
+  expect(decode(wire(3, Buffer.from([1])))).rejects.toThrow("ECONNREFUSED");
+});
