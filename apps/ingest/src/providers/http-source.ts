@@ -13,7 +13,7 @@ export interface HttpSourceOptions {
   retries: number;
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
-  /** Consecutive failed requests (after retries) that open the circuit. */
+  /** Calls (each after its retries) in the rolling window before the circuit may open; it opens when over half failed. */
   breakerThreshold: number;
   breakerResetMs: number;
 }
@@ -78,7 +78,8 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
         maxDelayMs: options.maxRetryDelayMs ?? 5_000,
         signal,
         shouldRetry: (error) => !(error instanceof PermanentHttpError),
-        onRetry: (error) => {
+        onRetry: (error, attempt) => {
+          if (attempt > options.retries || error instanceof PermanentHttpError) return;
           retries += 1;
           options.log.warn(
             { provider: options.name, err: (error as Error).message },
@@ -89,7 +90,7 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
     {
       name: options.name,
       timeout: false,
-      errorThresholdPercentage: 100,
+      errorThresholdPercentage: 50,
       volumeThreshold: options.breakerThreshold,
       rollingCountTimeout: Math.max(options.breakerResetMs, 10_000),
       resetTimeout: options.breakerResetMs,

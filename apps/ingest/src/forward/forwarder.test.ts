@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import type { Tick } from "@repo/contracts";
+import { createStats } from "@repo/platform/stats";
+import { createIngest } from "../ingest.ts";
+import { createSimulator } from "../providers/simulator.ts";
+import { createQualityGates } from "../quality/gates.ts";
+import { captureLog } from "../testing/capture-log.ts";
+import { createTickBuffer } from "./buffer.ts";
+import { createForwarder } from "./forwarder.ts";
+
+interface ReceivedRecord {
+  key: string;
+  value: { symbol: string; sequence: number };
+}
+
+/** A stand-in for the producer's records endpoint that can go down and come back on one port. */
+function fakeProducer(
+  port: number,
+  answer: (records: ReceivedRecord[]) => Response = () => Response.json({ offsets: [] }),
+) {
+  const received: ReceivedRecord[][] = [];
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  return {
+    received,
+    records: () => received.flat(),
+    up() {
+      server = Bun.serve({
+        hostname: "127.0.0.1",
+        port,
+        async fetch(request) {
+          const body = (await request.json()) as { records: ReceivedRecord[] };
+          received.push(body.records);
+          return answer(body.records);
+        },
+      });
+    },
+    down: () => server?.stop(true),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port as number;
+  probe.stop(true);
+  return port;
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
+    await Bun.sleep(10);
+  }
+}
+
+function harness(port: number, capacity: number, batchSize = 50) {
+  const stats = createStats();
+  const buffer = createTickBuffer(capacity);
+  const { log } = captureLog();
+  const forwarder = createForwarder({
+    producerUrl: `http://127.0.0.1:${port}`,
+    buffer,
+    log,
+    batchSize,
+    lingerMs: 20,
+    requestTimeoutMs: 1_000,
+    minRetryDelayMs: 10,
+    maxRetryDelayMs: 50,
+    onForwarded: (n) => stats.counter("records.forwarded").add(n),
+    onRejected: (n) => stats.counter("records.rejected.producer_rejected").add(n),
+  });
+  const gates = createQualityGates({
+    maxFutureMs: 5_000,
+    maxStalenessMs: 60_000,
+    maxPriceJump: 0.5,
+    dedupeWindow: 100_000,
+  });
+  const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
+  return { stats, buffer, forwarder, ingest };
+}
+
+const sequencesBySymbol = (records: { symbol: string; sequence: number }[]) => {
+  const out: Record<string, number[]> = {};
+  for (const r of records) (out[r.symbol] ??= []).push(r.sequence);
+  return out;
+};
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+describe("forwarding to the producer", () => {
+  test("producer down then up: every buffered record arrives, in order per symbol, in bounded batches", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port);
+    const { stats, buffer, forwarder, ingest } = harness(port, 10_000);
+    const simulator = createSimulator({
+      seed: 5,
+      symbols: ["AAPL", "MSFT", "NVDA"],
+      ticksPerPoll: 120,
+    });
+    forwarder.start();
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    const sent: Tick[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      await ingest.poll(simulator);
+      sent.push(...buffer.peek(10_000).slice(sent.length));
+    }
+    expect(buffer.size).toBe(600);
+    producer.up();
+    await until(() => stats.counter("records.forwarded").value === 600);
+    expect(buffer.size).toBe(0);
+    expect(producer.received.every((batch) => batch.length <= 50)).toBe(true);
+    const arrived = producer.records();
+    expect(arrived).toHaveLength(600);
+    expect(arrived.every((r) => r.key === r.value.symbol)).toBe(true);
+    expect(sequencesBySymbol(arrived.map((r) => r.value))).toEqual(sequencesBySymbol(sent));
+    expect(sequencesBySymbol(arrived.map((r) => r.value)).AAPL).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+  });
+
+  test("beyond capacity the dropped count is exact and the buffered records are still delivered", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port);
+    const { stats, buffer, forwarder, ingest } = harness(port, 100);
+    const simulator = createSimulator({ seed: 6, symbols: ["AAPL", "MSFT"], ticksPerPoll: 70 });
+    forwarder.start();
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    for (let i = 0; i < 4; i += 1) await ingest.poll(simulator);
+    expect(buffer.size).toBe(100);
+    expect(ingest.snapshot([]).records).toMatchObject({ fetched: 280, dropped: 180, forwarded: 0 });
+    producer.up();
+    await until(() => stats.counter("records.forwarded").value === 100);
+    const arrived = producer.records().map((r) => r.value);
+    expect(sequencesBySymbol(arrived)).toEqual({
+      AAPL: Array.from({ length: 50 }, (_, i) => i + 1),
+      MSFT: Array.from({ length: 50 }, (_, i) => i + 1),
+    });
+    expect(ingest.snapshot([]).buffer).toEqual({ size: 0, capacity: 100 });
+  });
+
+  test("a 422 naming records drops exactly those and delivers the rest; it is never retried forever", async () => {
+    const port = await freePort();
+    let first = true;
+    const producer = fakeProducer(port, () => {
+      if (!first) return Response.json({ offsets: [] });
+      first = false;
+      return Response.json(
+        {
+          error: {
+            code: "invalid_records",
+            message: "bad",
+            records: [{ index: 1, path: "records[1].value.price", message: "x" }],
+          },
+        },
+        { status: 422 },
+      );
+    });
+    producer.up();
+    const { stats, buffer, forwarder } = harness(port, 100, 10);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    const ticks = createSimulator({ seed: 1, symbols: ["AAPL"], ticksPerPoll: 0 }).next(5);
+    buffer.offer(ticks);
+    forwarder.start();
+    await until(() => stats.counter("records.forwarded").value === 4);
+    expect(stats.counter("records.rejected.producer_rejected").value).toBe(1);
+    expect(producer.received.map((batch) => batch.map((r) => r.value.sequence))).toEqual([
+      [1, 2, 3, 4, 5],
+      [1, 3, 4, 5],
+    ]);
+  });
+
+  test("a 422 without record indices refuses the whole batch once", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port, () =>
+      Response.json({ error: { code: "invalid_records", message: "bad" } }, { status: 422 }),
+    );
+    producer.up();
+    const { stats, buffer, forwarder } = harness(port, 100, 10);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    buffer.offer(createSimulator({ seed: 1, symbols: ["AAPL"], ticksPerPoll: 0 }).next(3));
+    forwarder.start();
+    await until(() => stats.counter("records.rejected.producer_rejected").value === 3);
+    await until(() => buffer.size === 0);
+    expect(producer.received).toHaveLength(1);
+    expect(stats.counter("records.forwarded").value).toBe(0);
+  });
+
+  test("a partial batch is sent once it has waited the linger time", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port);
+    producer.up();
+    const { stats, buffer, forwarder } = harness(port, 100, 1_000);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    forwarder.start();
+    buffer.offer(createSimulator({ seed: 1, symbols: ["AAPL"], ticksPerPoll: 0 }).next(3));
+    forwarder.notify();
+    await until(() => stats.counter("records.forwarded").value === 3, 2_000);
+    expect(producer.received).toEqual([expect.any(Array)]);
+  });
+});
