@@ -51,6 +51,7 @@ export const ingestEnv = {
   SIMULATOR_SEED: z.coerce.number().int().default(42),
   SIMULATOR_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
   SIMULATOR_RATE: positive(20),
+  SIMULATOR_LIMIT: z.coerce.number().int().min(0).default(0),
   SIMULATOR_CRON: z.string().default("* * * * * *"),
   SIMULATOR_REGULAR_HOURS_ONLY: flag(false),
   ALPACA_API_KEY_ID: z.string().optional(),

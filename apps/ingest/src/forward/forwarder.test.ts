@@ -81,7 +81,7 @@ function harness(port: number, capacity: number, batchSize = 50) {
 
 const sequencesBySymbol = (records: { symbol: string; sequence: number }[]) => {
   const out: Record<string, number[]> = {};
-  for (const r of records) (out[r.symbol] ??= []).push(r.sequence);
+  for (const r of records) out[r.symbol] = [...(out[r.symbol] ?? []), r.sequence];
   return out;
 };
 

@@ -48,3 +48,10 @@ describe("simulator", () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 });
+
+test("a simulator with a limit emits exactly that many ticks, then goes quiet", async () => {
+  const simulator = createSimulator({ seed: 2, symbols: ["AAPL"], ticksPerPoll: 40, limit: 100 });
+  const counts = [];
+  for (let i = 0; i < 4; i += 1) counts.push((await simulator.poll()).ticks.length);
+  expect(counts).toEqual([40, 40, 20, 0]);
+});

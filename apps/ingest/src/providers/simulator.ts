@@ -7,6 +7,8 @@ export interface SimulatorOptions {
   symbols: string[];
   /** Ticks generated per poll, spread round-robin over the symbols. */
   ticksPerPoll: number;
+  /** Total ticks to emit before going quiet (0 = no limit), for reproducible load tests. */
+  limit?: number;
   /** Clock in microseconds since the epoch (injectable for deterministic tests). */
   nowMicros?: () => number;
 }
@@ -38,6 +40,7 @@ export function createSimulator(
   }
   let cursor = 0;
   let lastMicros = 0;
+  let emitted = 0;
 
   const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
   const text = (units: number) => (units / UNITS).toFixed(4).replace(/\.?0+$/, "");
@@ -94,7 +97,10 @@ export function createSimulator(
     name: "simulator",
     next,
     async poll(): Promise<PollResult> {
-      return { ticks: next(options.ticksPerPoll), malformed: [] };
+      const remaining = options.limit ? options.limit - emitted : options.ticksPerPoll;
+      const count = Math.max(0, Math.min(options.ticksPerPoll, remaining));
+      emitted += count;
+      return { ticks: next(count), malformed: [] };
     },
   };
 }
