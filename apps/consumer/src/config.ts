@@ -21,6 +21,8 @@ export const consumerEnv = {
   CONSUMER_GROUP: z.string().min(1).default("market-consumer"),
   CONSUMER_MAX_BATCH: positiveInt(2000),
   CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),
+  /** How long a crashed member keeps its partitions before the group reassigns them. */
+  CONSUMER_SESSION_TIMEOUT_MS: positiveInt(45_000),
   CASSANDRA_CONSISTENCY: z
     .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
     .default("LOCAL_QUORUM"),

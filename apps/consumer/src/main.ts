@@ -44,6 +44,7 @@ const consumer = createManualCommitConsumer({
   groupId: config.CONSUMER_GROUP,
   clientId: "consumer",
   pollTimeoutMs: config.CONSUMER_POLL_TIMEOUT_MS,
+  config: { "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS },
   onRebalance: (event, partitions) =>
     log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance"),
   onError: (error) =>

@@ -92,7 +92,7 @@ test("poison records go to the DLQ with their reason and original bytes; good ne
 test("a consumer SIGKILLed mid-stream and restarted stores every tick exactly once", async () => {
   const s = await fresh("cons_kill");
   const ticks = makeTicks(6, 1500);
-  const slow = { CONSUMER_MAX_BATCH: "100" };
+  const slow = { CONSUMER_MAX_BATCH: "100", CONSUMER_SESSION_TIMEOUT_MS: "8000" };
   let consumer = await startConsumer(s, slow);
   try {
     await produceTicks(s, ticks);

@@ -1,0 +1,27 @@
+import { expect, test } from "bun:test";
+import { loadConsumerConfig, topicsFor } from "./config.ts";
+
+test("defaults work against the local stack", () => {
+  const config = loadConsumerConfig({});
+  expect(config.PORT).toBe(3003);
+  expect(config.HOST).toBe("127.0.0.1");
+  expect(config.CONSUMER_GROUP).toBe("market-consumer");
+  expect(config.CASSANDRA_CONSISTENCY).toBe("LOCAL_QUORUM");
+  expect(config.KAFKA_BROKERS).toEqual(["127.0.0.1:9092"]);
+});
+
+test("a bad variable fails start-up with its name and the reason", () => {
+  const start = () =>
+    loadConsumerConfig({ CASSANDRA_CONSISTENCY: "SOMETIMES", CONSUMER_MAX_BATCH: "-1" });
+  expect(start).toThrow(/CASSANDRA_CONSISTENCY \("SOMETIMES"\): Invalid option/);
+  expect(start).toThrow(/CONSUMER_MAX_BATCH \("-1"\): Too small/);
+});
+
+test("every topic carries the prefix; the bars subject follows TopicNameStrategy", () => {
+  expect(topicsFor("t1.")).toEqual({
+    ticks: "t1.market.ticks",
+    deadLetter: "t1.market.ticks.dlq",
+    bars: "t1.market.bars.1m",
+    barsSubject: "t1.market.bars.1m-value",
+  });
+});
