@@ -37,6 +37,7 @@ export const ingestEnv = {
   INGEST_BUFFER_CAPACITY: positiveInt(100_000),
   INGEST_BATCH_SIZE: positiveInt(500),
   INGEST_LINGER_MS: positiveInt(200),
+  INGEST_FORWARD_LANES: positiveInt(4),
   INGEST_FORWARD_TIMEOUT_MS: positiveInt(10_000),
   INGEST_MAX_FUTURE_MS: positiveInt(5_000),
   INGEST_MAX_STALENESS_MS: positiveInt(15 * 60_000),

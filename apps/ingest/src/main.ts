@@ -13,7 +13,7 @@ import { createSchedule } from "./schedule/scheduler.ts";
 const config = loadIngestConfig();
 const log = createLogger("ingest", config.LOG_LEVEL);
 const stats = createStats();
-const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY);
+const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
 const forwarder = createForwarder({
   producerUrl: config.PRODUCER_URL,
   buffer,

@@ -1,7 +1,7 @@
 import { type Tick, tickToJson } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
-import type { TickBuffer } from "./buffer.ts";
+import type { Lane, TickBuffer } from "./buffer.ts";
 
 export interface ForwarderOptions {
   producerUrl: string;
@@ -37,12 +37,12 @@ export function createForwarder(options: ForwarderOptions) {
   const url = `${options.producerUrl.replace(/\/$/, "")}/v1/topics/${TOPIC}/records`;
   let running = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
+  const sleepers = new Set<() => void>();
   let failures = 0;
   let lastError: string | undefined;
   const stopping = new AbortController();
 
-  async function send(batch: Tick[]): Promise<"sent" | "retry"> {
+  async function send(lane: Lane, batch: Tick[]): Promise<"sent" | "retry"> {
     let response: Response;
     try {
       response = await fetch(url, {
@@ -59,7 +59,7 @@ export function createForwarder(options: ForwarderOptions) {
     }
     if (response.ok) {
       await response.body?.cancel();
-      buffer.remove(batch.length);
+      lane.remove(batch.length);
       options.onForwarded(batch.length);
       return "sent";
     }
@@ -71,8 +71,8 @@ export function createForwarder(options: ForwarderOptions) {
       const invalid = new Set(
         named.filter((i): i is number => typeof i === "number" && i >= 0 && i < batch.length),
       );
-      if (invalid.size === 0) return refuse(batch, batch.length, response.status, body);
-      buffer.discard(invalid);
+      if (invalid.size === 0) return refuse(lane, batch, response.status, body);
+      lane.discard(invalid);
       options.onRejected(invalid.size);
       log.warn(
         { status: 422, refused: invalid.size, answer: body },
@@ -86,55 +86,57 @@ export function createForwarder(options: ForwarderOptions) {
       response.status !== 408 &&
       response.status !== 429
     ) {
-      return refuse(batch, batch.length, response.status, body);
+      return refuse(lane, batch, response.status, body);
     }
     lastError = `producer answered HTTP ${response.status} ${body.error?.code ?? ""}`.trim();
     return "retry";
   }
 
-  function refuse(batch: Tick[], count: number, status: number, body: unknown): "sent" {
-    buffer.remove(count);
-    options.onRejected(count);
+  function refuse(lane: Lane, batch: Tick[], status: number, body: unknown): "sent" {
+    lane.remove(batch.length);
+    options.onRejected(batch.length);
     log.warn(
-      { status, refused: count, sample: batch[0], answer: body },
+      { status, refused: batch.length, sample: batch[0], answer: body },
       "producer refused records",
     );
     return "sent";
   }
 
-  async function run() {
+  /** One lane's loop: lanes run concurrently, each sends its batches one at a time, in order. */
+  async function run(lane: Lane) {
     let waitingSince: number | undefined;
-    while (running || buffer.size > 0) {
-      if (buffer.size === 0) {
+    let laneFailures = 0;
+    while (running || lane.size > 0) {
+      if (lane.size === 0) {
         waitingSince = undefined;
         if (!running) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
+        await new Promise<void>((resolve) => sleepers.add(resolve));
         continue;
       }
       waitingSince ??= Date.now();
-      const full = buffer.size >= options.batchSize;
+      const full = lane.size >= options.batchSize;
       const lingered = Date.now() - waitingSince >= options.lingerMs;
       if (running && !full && !lingered) {
         await sleep(options.lingerMs - (Date.now() - waitingSince), stopping.signal);
         continue;
       }
-      const outcome = await send(buffer.peek(options.batchSize));
+      const outcome = await send(lane, lane.peek(options.batchSize));
       if (outcome === "sent") {
-        failures = 0;
+        if (laneFailures > 0) failures -= 1;
+        laneFailures = 0;
         waitingSince = undefined;
         continue;
       }
-      failures += 1;
-      if (failures === 1 || failures % 10 === 0)
+      if (laneFailures === 0) failures += 1;
+      laneFailures += 1;
+      if (laneFailures === 1 || laneFailures % 10 === 0)
         log.warn(
-          { failures, err: lastError, buffered: buffer.size },
+          { failures: laneFailures, err: lastError, buffered: buffer.size },
           "producer unavailable; retrying",
         );
       if (stopping.signal.aborted) break;
       await sleep(
-        backoffDelay(failures, {
+        backoffDelay(laneFailures, {
           minDelayMs: options.minRetryDelayMs ?? 200,
           maxDelayMs: options.maxRetryDelayMs ?? 5_000,
         }),
@@ -143,24 +145,27 @@ export function createForwarder(options: ForwarderOptions) {
     }
   }
 
+  function wakeAll() {
+    for (const resolve of sleepers) resolve();
+    sleepers.clear();
+  }
+
   return {
     start() {
       if (running) return;
       running = true;
-      loop = run();
+      loop = Promise.all(buffer.lanes.map((lane) => run(lane))).then(() => undefined);
     },
     /** Call after offering records to the buffer. */
-    notify() {
-      wake?.();
-      wake = undefined;
-    },
+    notify: wakeAll,
+    /** Whether no lane is currently failing to reach the producer. */
     get healthy() {
       return failures === 0;
     },
     /** Flushes what is buffered, giving up after `graceMs` (what is left is reported). */
     async stop(graceMs: number) {
       running = false;
-      wake?.();
+      wakeAll();
       const timer = setTimeout(() => stopping.abort(), graceMs);
       await loop;
       clearTimeout(timer);

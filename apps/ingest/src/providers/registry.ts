@@ -32,6 +32,7 @@ export function createProviders(config: IngestConfig, log: Logger): ConfiguredPr
       provider: createSimulator({
         seed: config.SIMULATOR_SEED,
         symbols: config.SIMULATOR_SYMBOLS,
+        limit: config.SIMULATOR_LIMIT,
         ticksPerPoll: Math.max(
           1,
           Math.round(config.SIMULATOR_RATE * intervalSeconds(config.SIMULATOR_CRON)),
