@@ -101,6 +101,7 @@ describe("pipeline end to end", () => {
   });
 
   test("ingest forwarded = producer delivered = consumer written = rows in Cassandra; bars equal their ticks", async () => {
+    const started = Date.now();
     ingest = await startService(
       "ingest",
       {
