@@ -4,19 +4,18 @@
  */
 import { resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { type Tick, topics } from "@repo/contracts";
+import { avroOptions, type Tick } from "@repo/contracts";
 import {
   cassandraClient,
-  createTopics,
   produceRaw,
   provisionKeyspace,
+  provisionTopics,
   type RunningService,
   stackEnv,
   startService,
   uniqueId,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
-import { freshAvroOptions } from "../tick/avro-options.ts";
 
 export const appDir = resolve(import.meta.dir, "../..");
 
@@ -48,18 +47,9 @@ export async function scenario(name: string): Promise<Scenario> {
   const keyspace = id.replace(/[^a-z0-9_]/g, "_");
   const registry = new SchemaRegistry(
     { host: stackEnv.SCHEMA_REGISTRY_URL },
-    { [SchemaType.AVRO]: freshAvroOptions() as never },
+    { [SchemaType.AVRO]: avroOptions as never },
   );
-  await createTopics(
-    topics.map((t) => ({ name: `${prefix}${t.name}`, partitions: t.partitions, config: t.config })),
-  );
-  for (const t of topics) {
-    if (t.value === "bytes") continue;
-    await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(t.value.schema) },
-      { subject: `${prefix}${t.value.subject}` },
-    );
-  }
+  await provisionTopics(prefix);
   await provisionKeyspace(keyspace);
   return {
     prefix,

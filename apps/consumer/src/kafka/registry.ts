@@ -1,9 +1,8 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { type Bar, dlqHeaders, topicNamed } from "@repo/contracts";
+import { avroOptions, type Bar, dlqHeaders, topicNamed } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import type { Type } from "avsc";
 import type { DeadLetter } from "../runner.ts";
-import { freshAvroOptions } from "../tick/avro-options.ts";
 import { UnknownSchemaError, type WriterSchemas } from "../tick/decode.ts";
 import type { OutgoingRecord } from "./publisher.ts";
 
@@ -18,7 +17,7 @@ import type { OutgoingRecord } from "./publisher.ts";
 export function createRegistry(url: string, barsSubject: string) {
   const client = new SchemaRegistry(
     { host: url, retry: { retries: 1 } },
-    { [SchemaType.AVRO]: freshAvroOptions() as never },
+    { [SchemaType.AVRO]: avroOptions as never },
   );
   let barsSchemaId: number | undefined;
   const barValue = topicNamed("market.bars.1m").value;

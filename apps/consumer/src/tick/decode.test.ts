@@ -1,12 +1,11 @@
 import { expect, test } from "bun:test";
-import { type Tick, topicNamed } from "@repo/contracts";
+import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
 import avro, { type Schema } from "avsc";
-import { freshAvroOptions } from "./avro-options.ts";
 import { createTickDecoder, UnknownSchemaError } from "./decode.ts";
 
 const spec = topicNamed("market.ticks").value;
 if (spec === "bytes") throw new Error("unexpected");
-const tickType = avro.Type.forSchema(spec.schema as Schema, freshAvroOptions());
+const tickType = avroTypeOf(spec.schema as Schema);
 const otherType = avro.Type.forSchema({
   type: "record",
   name: "Other",

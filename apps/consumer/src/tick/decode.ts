@@ -1,6 +1,5 @@
-import { type Tick, topicNamed, validate } from "@repo/contracts";
-import avro, { type Resolver, type Schema, type Type } from "avsc";
-import { freshAvroOptions } from "./avro-options.ts";
+import { avroTypeOf, type Tick, topicNamed, validate } from "@repo/contracts";
+import type { Resolver, Schema, Type } from "avsc";
 
 /** Why a record went to the dead-letter topic: a stable code and a human explanation. */
 export interface PoisonReason {
@@ -33,7 +32,7 @@ export interface WriterSchemas {
 
 const tickValue = topicNamed("market.ticks").value;
 if (tickValue === "bytes") throw new Error("market.ticks must carry an Avro value");
-const readerType = avro.Type.forSchema(tickValue.schema as Schema, freshAvroOptions());
+const readerType = avroTypeOf(tickValue.schema as Schema);
 
 /**
  * Decodes Confluent wire-format bytes (magic 0, 4-byte schema id, Avro body) into a validated
