@@ -1,12 +1,28 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cassandraClient, dropKeyspace, uniqueId } from "@repo/testkit";
+import { createCassandraClient } from "./client.ts";
 import { splitStatements } from "./migrate.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
+const uniqueId = (prefix: string) => `${prefix}_${randomBytes(5).toString("hex")}`;
+
+async function cassandraClient() {
+  const client = createCassandraClient({
+    CASSANDRA_CONTACT_POINTS: [process.env.CASSANDRA_CONTACT_POINTS ?? "127.0.0.1:9042"],
+    CASSANDRA_LOCAL_DC: "datacenter1",
+  });
+  await client.connect();
+  return client;
+}
+
+async function dropKeyspace(keyspace: string) {
+  const client = await cassandraClient();
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).finally(() => client.shutdown());
+}
 const migrateCli = (env: Record<string, string>) =>
   spawnSync("bun", ["run", "cql:migrate"], {
     cwd: repoRoot,
