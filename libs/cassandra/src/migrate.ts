@@ -79,7 +79,7 @@ export async function migrate(
   const log = options.log ?? (() => {});
   const migrations = loadMigrations(options);
   const [first] = migrations;
-  if (!first || first.version !== 1)
+  if (first?.version !== 1)
     throw new Error("the first migration (001_*.cql) must create the keyspace");
 
   const ks = options.keyspace;

@@ -44,6 +44,13 @@ export function fromMicros(value: bigint): string {
   return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
 }
 
+/** The largest (sign 1n) or smallest (sign -1n) of non-empty bigints; Math.max does not take bigint. */
+function extreme(values: bigint[], sign: 1n | -1n): bigint {
+  let best = values[0] ?? 0n;
+  for (const value of values) if ((value - best) * sign > 0n) best = value;
+  return best;
+}
+
 /** numerator / denominator rounded half to even. */
 function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
   const quotient = numerator / denominator;
@@ -79,8 +86,8 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
       minuteMs: Number(minute),
       open: fromMicros(prices[0] ?? 0n),
       close: fromMicros(prices.at(-1) ?? 0n),
-      high: fromMicros(prices.reduce((a, b) => (b > a ? b : a))),
-      low: fromMicros(prices.reduce((a, b) => (b < a ? b : a))),
+      high: fromMicros(extreme(prices, 1n)),
+      low: fromMicros(extreme(prices, -1n)),
       volume,
       vwap: fromMicros(divideHalfEven(notional, volume)),
       trades: BigInt(list.length),

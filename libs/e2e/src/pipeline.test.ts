@@ -65,7 +65,7 @@ function loggedErrors(service: RunningService): string[] {
     .split("\n")
     .filter((line) => {
       try {
-        return (JSON.parse(line) as { level?: number }).level! >= 50;
+        return ((JSON.parse(line) as { level?: number }).level ?? 0) >= 50;
       } catch {
         return false;
       }

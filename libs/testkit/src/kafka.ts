@@ -51,7 +51,7 @@ async function waitForLeaders(client: Admin, names: string[]) {
       metadata &&
       names.every((n) => {
         const topic = metadata.topics.get(n);
-        return topic !== undefined && topic.partitions.every((p) => p.leader >= 0);
+        return topic?.partitions.every((p) => p.leader >= 0) ?? false;
       });
     if (ready) return;
     await Bun.sleep(100);

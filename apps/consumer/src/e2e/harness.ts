@@ -234,7 +234,9 @@ export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<str
     if (rest > volume || (rest === volume && vwap % 2n === 1n)) vwap += 1n;
     bars.set(key, [
       fromMicros(prices[0] as bigint),
+      // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigint
       fromMicros(prices.reduce((a, b) => (b > a ? b : a))),
+      // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigint
       fromMicros(prices.reduce((a, b) => (b < a ? b : a))),
       fromMicros(prices[prices.length - 1] as bigint),
       volume.toString(),
