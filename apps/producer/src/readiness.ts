@@ -1,8 +1,9 @@
 import type { Readiness } from "@repo/platform/http";
 
 /**
- * `GET /readyz`: Kafka answers a metadata request, and the registry answers (or, once warm, the
- * cached schema ids let producing continue without it). Results are reused for one second.
+ * `GET /readyz`: Kafka answers a metadata request and the registry answers. A lost registry makes
+ * the service not ready (operators see it) even though, once warm, the cached schema ids keep
+ * producing working. Results are reused for one second.
  *
  * @example
  *   createReadiness({ kafka, registry })(); // { ready: true, checks: { kafka: { ok: true }, registry: { ok: true } } }
@@ -20,12 +21,12 @@ export function createReadiness(deps: {
       deps.registry.reachable(timeoutMs),
     ]);
     const cached = deps.registry.cachedSchemaIds();
-    const registryOk = registry || cached > 0;
+    const registryOk = registry;
     const registryDetail = registry
       ? "reachable"
       : cached > 0
-        ? `unreachable; producing with ${cached} cached schema ids`
-        : "unreachable";
+        ? `unreachable; still producing with ${cached} cached schema ids`
+        : "unreachable; no schema id cached yet";
     return {
       ready: kafka && registryOk,
       checks: {
