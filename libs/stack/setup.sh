@@ -50,8 +50,34 @@ if [ ! -f /usr/include/node/node.h ]; then
   fi
 fi
 
-say "bun install (compiles librdkafka on first install, about 80 s on 2 cores)"
 frozen=()
 [ "${CI:-}" = "true" ] && frozen=(--frozen-lockfile)
-CKJS_LINKING=dynamic npm_config_nodedir="$nodedir" bun install "${frozen[@]}"
-say "ready"
+
+# The librdkafka addon is compiled once per (package version, Node ABI, machine) and its build/
+# directory cached, so a fresh clone on a warm machine does not spend 80 s compiling it again.
+ckjs_version=$(grep -o '"@confluentinc/kafka-javascript": "[^"]*"' libs/kafka-node/package.json | cut -d'"' -f4)
+addon_cache="${HOME}/.cache/marketpipe/kafka-javascript-${ckjs_version}-node$(node -p process.versions.modules)-$(uname -m)"
+addon_dir() { (cd libs/kafka-node && node -p "require('path').dirname(require.resolve('@confluentinc/kafka-javascript/package.json'))"); }
+addon_loads() { (cd libs/kafka-node && node -e "require('@confluentinc/kafka-javascript')" 2>/dev/null); }
+
+if [ -f "$addon_cache/build/Release/confluent-kafka-javascript.node" ]; then
+  say "bun install (librdkafka addon from $addon_cache)"
+  bun install "${frozen[@]}" --ignore-scripts
+  if ! addon_loads; then
+    dir=$(addon_dir)
+    rm -rf "$dir/build" && cp -a "$addon_cache/build" "$dir/build"
+  fi
+fi
+if ! addon_loads; then
+  say "bun install (compiles librdkafka from source, about 80 s on 2 cores)"
+  # A package installed earlier with --ignore-scripts is not rebuilt by bun install: remove it first.
+  rm -rf node_modules/.bun/@confluentinc+kafka-javascript@*
+  CKJS_LINKING=dynamic npm_config_nodedir="$nodedir" bun install "${frozen[@]}"
+  addon_loads || die "@confluentinc/kafka-javascript does not load after building; see the output above"
+fi
+if [ ! -f "$addon_cache/build/Release/confluent-kafka-javascript.node" ]; then
+  rm -rf "$addon_cache.partial" && mkdir -p "$addon_cache.partial"
+  cp -a "$(addon_dir)/build" "$addon_cache.partial/build"
+  rm -rf "$addon_cache" && mv "$addon_cache.partial" "$addon_cache"
+fi
+say "ready: $(cd libs/kafka-node && node -p "'librdkafka ' + require('@confluentinc/kafka-javascript').librdkafkaVersion")"

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "./paths.ts";
-import { requireTool, run } from "./tools.ts";
+import { requireTool, runAsync } from "./tools.ts";
 
 export interface Artifact {
   group: string;
@@ -14,7 +14,7 @@ export interface Artifact {
  * verified, cached in ~/.m2) and copies the jars into `~/.cache/marketpipe/<name>/libs`. Idempotent:
  * a complete previous resolution is reused without starting Maven.
  */
-export function resolveClasspath(name: string, artifacts: Artifact[]): string {
+export async function resolveClasspath(name: string, artifacts: Artifact[]): Promise<string> {
   const home = join(cacheDir, name);
   const libs = join(home, "libs");
   const marker = join(home, ".complete");
@@ -45,7 +45,7 @@ export function resolveClasspath(name: string, artifacts: Artifact[]): string {
   const staging = join(home, "libs.partial");
   rmSync(staging, { recursive: true, force: true });
   console.log(`  resolving ${name} jars with Maven (first run only)…`);
-  run(
+  await runAsync(
     mvn,
     [
       "-B",

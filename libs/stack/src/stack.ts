@@ -48,7 +48,12 @@ export async function up(selected: Component[] = components): Promise<ComponentS
   for (const c of selected) add(c.name);
   const ordered = components.filter((c) => wanted.has(c.name));
 
-  for (const c of ordered) await c.install();
+  // Maven runs one at a time (they share ~/.m2); the registry's Go build overlaps with them.
+  const jvm = ordered.filter((c) => c.name !== "registry");
+  await Promise.all([
+    jvm.reduce((chain, c) => chain.then(() => c.install()), Promise.resolve()),
+    ...ordered.filter((c) => c.name === "registry").map((c) => c.install()),
+  ]);
 
   const started = new Map<ComponentName, Promise<ComponentStatus>>();
   const bringUp = async (c: Component): Promise<ComponentStatus> => {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { StackError } from "./ports.ts";
 
 const installHints: Record<string, string> = {
@@ -53,4 +53,35 @@ export function run(
     );
   }
   return result.stdout;
+}
+
+/** `run` without blocking the event loop, so independent build steps (Maven, Go) overlap. */
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    });
+    let stdout = "";
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk;
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.on("error", (error) =>
+      reject(new StackError(`\`${command}\` could not start: ${error.message}`)),
+    );
+    child.on("close", (code) => {
+      if (code === 0) return resolve(stdout);
+      const tail = output.trimEnd().split("\n").slice(-40).join("\n");
+      reject(new StackError(`\`${command} ${args.join(" ")}\` failed (exit ${code}):\n${tail}`));
+    });
+  });
 }

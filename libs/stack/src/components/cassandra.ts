@@ -27,8 +27,8 @@ export const cassandra: Component = {
   readyTimeoutMs: 180_000,
   stopGraceMs: 60_000,
 
-  install() {
-    libs = resolveClasspath(`cassandra-${versions.cassandra}`, [
+  async install() {
+    libs = await resolveClasspath(`cassandra-${versions.cassandra}`, [
       { group: "org.apache.cassandra", artifact: "cassandra-all", version: versions.cassandra },
     ]);
   },

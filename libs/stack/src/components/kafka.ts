@@ -26,8 +26,8 @@ export const kafka: Component = {
   readyTimeoutMs: 90_000,
   stopGraceMs: 30_000,
 
-  install() {
-    const libs = resolveClasspath(`kafka-${versions.kafka}`, [
+  async install() {
+    const libs = await resolveClasspath(`kafka-${versions.kafka}`, [
       { group: "org.apache.kafka", artifact: "kafka_2.13", version: versions.kafka },
       { group: "org.apache.logging.log4j", artifact: "log4j-slf4j-impl", version: versions.log4j },
       { group: "org.apache.logging.log4j", artifact: "log4j-core", version: versions.log4j },

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import cassandraDriver from "cassandra-driver";
 import { cacheDir, confDir } from "../paths.ts";
 import { startDetached } from "../process.ts";
-import { requireTool, run } from "../tools.ts";
+import { requireTool, runAsync } from "../tools.ts";
 import { registryModule, versions } from "../versions.ts";
 import type { Component } from "./types.ts";
 
@@ -25,7 +25,7 @@ export const registry: Component = {
   readyTimeoutMs: 60_000,
   stopGraceMs: 10_000,
 
-  install() {
+  async install() {
     if (existsSync(binary)) return;
     const go = requireTool("go");
     console.log(`  building ${registryModule}@${versions.registry} with Go (first run only)…`);
@@ -33,12 +33,12 @@ export const registry: Component = {
     // module; downloading the exact version (checksum-verified against the Go checksum database) and
     // building its command from the module cache is equivalent.
     const downloaded = JSON.parse(
-      run(go, ["mod", "download", "-json", `${registryModule}@${versions.registry}`]),
+      await runAsync(go, ["mod", "download", "-json", `${registryModule}@${versions.registry}`]),
     ) as { Dir?: string; Error?: string };
     if (!downloaded.Dir)
       throw new Error(downloaded.Error ?? "go mod download returned no directory");
     mkdirSync(join(cacheDir, `registry-${versions.registry}`), { recursive: true });
-    run(
+    await runAsync(
       go,
       [
         "build",
@@ -51,7 +51,7 @@ export const registry: Component = {
       ],
       { cwd: downloaded.Dir, env: { GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" } },
     );
-    run("mv", [`${binary}.partial`, binary]);
+    await runAsync("mv", [`${binary}.partial`, binary]);
   },
 
   async start() {

@@ -6,7 +6,7 @@ export interface Component {
   /** The address clients use. */
   endpoint: string;
   /** Downloads or builds what the server needs (cached; a no-op when warm). */
-  install(): Promise<void> | void;
+  install(): Promise<void>;
   /** Writes configuration, prepares data and starts the process. */
   start(): Promise<void>;
   /** Resolves the running server's version once it really answers; throws while it does not. */
