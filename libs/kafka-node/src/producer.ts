@@ -64,6 +64,8 @@ const ERR_ALL_BROKERS_DOWN = -187;
 
 interface Pending {
   offsets: (DeliveredOffset | undefined)[];
+  /** Indexes whose delivery report arrived: a repeated report must not settle a batch early. */
+  reported: Uint8Array;
   remaining: number;
   delivered: number;
   error?: LibrdKafkaError;
@@ -96,17 +98,18 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     dr_cb: true,
     ...options.overrides,
   };
-  const producer: Producer = new Kafka.Producer(config as never);
   let inFlight = 0;
   let isConnected = false;
   let brokersDown = false;
 
-  producer.on("delivery-report", (error: LibrdKafkaError, report: DeliveryReport) => {
+  const onDeliveryReport = (error: LibrdKafkaError, report: DeliveryReport) => {
     const { pending, index, enqueuedAt } = report.opaque as {
       pending: Pending;
       index: number;
       enqueuedAt: number;
     };
+    if (pending.reported[index] === 1) return;
+    pending.reported[index] = 1;
     inFlight -= 1;
     options.onDelivery?.(performance.now() - enqueuedAt, Boolean(error));
     if (error) pending.error ??= error;
@@ -117,20 +120,39 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     }
     pending.remaining -= 1;
     if (pending.remaining === 0) pending.settle();
-  });
-  producer.on("event.error", (error: LibrdKafkaError) => {
+  };
+  const onError = (error: LibrdKafkaError) => {
     if (error.code === ERR_ALL_BROKERS_DOWN) brokersDown = true;
     options.onEvent?.({ kind: "error", message: error.message, code: error.code });
-  });
+  };
+  /**
+   * A fresh native client per connection attempt: retrying connect() on the same client after a
+   * failed attempt makes it deliver every report twice (seen when Kafka starts after the service).
+   */
+  const createClient = (): Producer => {
+    const client: Producer = new Kafka.Producer(config as never);
+    client.on("delivery-report", onDeliveryReport);
+    client.on("event.error", onError);
+    return client;
+  };
+  let producer = createClient();
 
   return {
     connect(timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         producer.connect({ timeout: timeoutMs }, (error) => {
-          if (error)
+          if (error) {
+            const failed = producer;
+            producer = createClient();
+            try {
+              failed.disconnect(1_000, () => {});
+            } catch {
+              // never connected: nothing to close
+            }
             return reject(
               new ProduceError("not_connected", `Kafka connect failed: ${error.message}`),
             );
+          }
           isConnected = true;
           producer.setPollInBackground(true);
           resolve();
@@ -151,6 +173,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
       return new Promise((resolve, reject) => {
         const pending: Pending = {
           offsets: new Array(messages.length),
+          reported: new Uint8Array(messages.length),
           remaining: messages.length,
           delivered: 0,
           settle: () => {
@@ -174,14 +197,17 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
         const enqueuedAt = performance.now();
         for (let index = 0; index < messages.length; index += 1) {
           const message = messages[index] as OutgoingMessage;
+          // Counted before produce(): with background polling the delivery report can be
+          // dispatched before produce() returns.
+          inFlight += 1;
           try {
             producer.produce(topic, null, message.value, message.key, Date.now(), {
               pending,
               index,
               enqueuedAt,
             });
-            inFlight += 1;
           } catch (error) {
+            inFlight -= 1;
             pending.error ??= error as LibrdKafkaError;
             pending.remaining -= messages.length - index;
             if (pending.remaining === 0) pending.settle();

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connect, createServer, type Server } from "node:net";
+import {
+  eventually,
+  freePort,
+  provisionTopics,
+  type RunningService,
+  readTopic,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import { buildProducer } from "./build.ts";
+import { postRecords, tickJson } from "./support.ts";
+
+/**
+ * Kafka unreachable when the producer starts, without stopping the shared broker: the producer
+ * bootstraps through a loopback TCP relay to 127.0.0.1:9092 that only starts listening later.
+ */
+let producer: RunningService;
+let relay: Server | undefined;
+let relayPort: number;
+let prefix: string;
+
+beforeAll(async () => {
+  await buildProducer();
+  prefix = `${uniqueId("prod_late")}.`;
+  await provisionTopics(prefix);
+  relayPort = await freePort();
+  producer = await startService(
+    "producer",
+    { TOPIC_PREFIX: prefix, KAFKA_BROKERS: `127.0.0.1:${relayPort}` },
+    { waitFor: "healthz" },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.stop();
+  relay?.close();
+});
+
+test("a producer started before Kafka is not ready, then recovers and acknowledges every record", async () => {
+  const notReady = await fetch(`${producer.url}/readyz`);
+  expect(notReady.status).toBe(503);
+  expect(((await notReady.json()) as { checks: { kafka: { ok: boolean } } }).checks.kafka.ok).toBe(
+    false,
+  );
+  const early = await postRecords(producer, "market.ticks", {
+    records: [{ value: tickJson("AAPL", 1) }],
+  });
+  expect(early.status).toBe(503);
+
+  // Let at least one connection attempt fail before Kafka "returns".
+  await Bun.sleep(12_000);
+  relay = createServer((client) => {
+    const upstream = connect(9092, "127.0.0.1");
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close);
+    upstream.on("error", close);
+  }).listen(relayPort, "127.0.0.1");
+
+  await eventually(async () => ((await fetch(`${producer.url}/readyz`)).ok ? true : undefined), {
+    timeoutMs: 60_000,
+    message: "producer did not become ready after Kafka became reachable",
+  });
+  const symbols = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA"];
+  const records = Array.from({ length: 50 }, (_, i) => ({
+    value: tickJson(symbols[i % 5] as string, i + 1),
+  }));
+  const response = await postRecords(producer, "market.ticks", { records });
+  expect(response.status).toBe(200);
+  expect(response.json.offsets).toHaveLength(50);
+  for (const offset of response.json.offsets ?? []) {
+    expect(offset).toEqual({
+      partition: expect.any(Number),
+      offset: expect.stringMatching(/^\d+$/),
+    });
+  }
+  const stats = await producer.json<{
+    records: { delivered: number };
+    kafka: { queueDepth: number };
+  }>("/stats");
+  expect(stats.records.delivered).toBe(50);
+  expect(stats.kafka.queueDepth).toBe(0);
+  expect((await readTopic(`${prefix}market.ticks`)).length).toBe(50);
+}, 120_000);
