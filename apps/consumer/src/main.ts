@@ -112,14 +112,27 @@ startServer({
 });
 
 await connectCassandra();
-await publisher.connect();
-await consumer.start([topics.ticks]);
+await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
+await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));
 log.info(
   { topic: topics.ticks, group: config.CONSUMER_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
   "consuming",
 );
 runner.start();
 void watch();
+
+/** Retries a connection with capped backoff until it succeeds or the service is stopping. */
+async function untilConnected(what: string, connect: () => Promise<void>) {
+  for (let attempt = 0; !stopped; attempt += 1) {
+    try {
+      await connect();
+      return;
+    } catch (error) {
+      log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`);
+      await sleep(Math.min(5000, 500 * 2 ** attempt));
+    }
+  }
+}
 
 async function connectCassandra() {
   for (let attempt = 0; !stopped; attempt += 1) {

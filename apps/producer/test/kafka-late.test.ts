@@ -6,6 +6,7 @@ import {
   provisionTopics,
   type RunningService,
   readTopic,
+  startRelay,
   startService,
   uniqueId,
 } from "@repo/testkit";
@@ -51,16 +52,7 @@ test("a producer started before Kafka is not ready, then recovers and acknowledg
 
   // Let at least one connection attempt fail before Kafka "returns".
   await Bun.sleep(12_000);
-  relay = createServer((client) => {
-    const upstream = connect(9092, "127.0.0.1");
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", close);
-    upstream.on("error", close);
-  }).listen(relayPort, "127.0.0.1");
+  relay = await startRelay(relayPort, 9092);
 
   await eventually(async () => ((await fetch(`${producer.url}/readyz`)).ok ? true : undefined), {
     timeoutMs: 60_000,

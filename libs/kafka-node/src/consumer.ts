@@ -86,30 +86,34 @@ export interface ManualCommitConsumerOptions {
 export function createManualCommitConsumer(
   options: ManualCommitConsumerOptions,
 ): ManualCommitConsumer {
-  const consumer: RdKafkaConsumer = new kafka.KafkaConsumer(
-    {
-      ...baseKafkaConfig(options.brokers, options.clientId),
-      "group.id": options.groupId,
-      "enable.auto.commit": false,
-      "enable.auto.offset.store": false,
-      "partition.assignment.strategy": "cooperative-sticky",
-      "enable.partition.eof": false,
-      rebalance_cb: true,
-      ...options.config,
-    } as never,
-    // A topic config object replaces the default one, so the reset policy must live here.
-    { "auto.offset.reset": "earliest" },
-  );
-  consumer.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
+  /** A fresh native client per connection attempt (a failed client is not reused). */
+  const createClient = (): RdKafkaConsumer => {
+    const client: RdKafkaConsumer = new kafka.KafkaConsumer(
+      {
+        ...baseKafkaConfig(options.brokers, options.clientId),
+        "group.id": options.groupId,
+        "enable.auto.commit": false,
+        "enable.auto.offset.store": false,
+        "partition.assignment.strategy": "cooperative-sticky",
+        "enable.partition.eof": false,
+        rebalance_cb: true,
+        ...options.config,
+      } as never,
+      // A topic config object replaces the default one, so the reset policy must live here.
+      { "auto.offset.reset": "earliest" },
+    );
+    client.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
+    client.on("rebalance", (error, partitions) => {
+      const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
+      const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
+      if (event === "assign" && paused) client.pause(list);
+      options.onRebalance?.(event, list);
+    });
+    client.on("event.error", (error) => options.onError?.(error));
+    return client;
+  };
+  let consumer = createClient();
   let paused = false;
-
-  consumer.on("rebalance", (error, partitions) => {
-    const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
-    const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
-    if (event === "assign" && paused) consumer.pause(list);
-    options.onRebalance?.(event, list);
-  });
-  consumer.on("event.error", (error) => options.onError?.(error));
 
   const assignments = () =>
     consumer.isConnected()
@@ -120,7 +124,16 @@ export function createManualCommitConsumer(
     start: (topics) =>
       new Promise((resolve, reject) => {
         consumer.connect({ timeout: 10_000 }, (error) => {
-          if (error) return reject(new Error(`cannot connect to Kafka: ${error.message}`));
+          if (error) {
+            const failed = consumer;
+            consumer = createClient();
+            try {
+              failed.disconnect(() => {});
+            } catch {
+              // never connected: nothing to close
+            }
+            return reject(new Error(`cannot connect to Kafka: ${error.message}`));
+          }
           consumer.subscribe(topics);
           resolve();
         });

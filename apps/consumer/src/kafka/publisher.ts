@@ -32,28 +32,44 @@ export function createRecordPublisher(options: {
   clientId: string;
   deliveryTimeoutMs?: number;
 }): RecordPublisher {
-  const producer: Producer = new kafka.Producer({
-    ...baseKafkaConfig(options.brokers, options.clientId),
-    "enable.idempotence": true,
-    acks: "all",
-    "compression.type": "lz4",
-    "linger.ms": 5,
-    "message.timeout.ms": options.deliveryTimeoutMs ?? 30_000,
-    dr_cb: true,
-  } as never);
+  const createClient = (): Producer => {
+    const client: Producer = new kafka.Producer({
+      ...baseKafkaConfig(options.brokers, options.clientId),
+      "enable.idempotence": true,
+      acks: "all",
+      "compression.type": "lz4",
+      "linger.ms": 5,
+      "message.timeout.ms": options.deliveryTimeoutMs ?? 30_000,
+      dr_cb: true,
+    } as never);
+    client.on("delivery-report", onDeliveryReport);
+    return client;
+  };
   type Waiter = { remaining: number; error?: LibrdKafkaError; settle: () => void };
-  producer.on("delivery-report", (error: LibrdKafkaError, report: DeliveryReport) => {
+  const onDeliveryReport = (error: LibrdKafkaError, report: DeliveryReport) => {
     const waiter = report.opaque as Waiter;
     if (error) waiter.error ??= error;
     waiter.remaining -= 1;
     if (waiter.remaining === 0) waiter.settle();
-  });
+  };
+  // A fresh native client per connection attempt: a client retried after a failed connect
+  // delivers its reports twice, which would settle a publish before every record was acknowledged.
+  let producer = createClient();
 
   return {
     connect: () =>
       new Promise((resolve, reject) =>
         producer.connect({ timeout: 10_000 }, (error) => {
-          if (error) return reject(new Error(`Kafka producer cannot connect: ${error.message}`));
+          if (error) {
+            const failed = producer;
+            producer = createClient();
+            try {
+              failed.disconnect(() => {});
+            } catch {
+              // never connected: nothing to close
+            }
+            return reject(new Error(`Kafka producer cannot connect: ${error.message}`));
+          }
           producer.setPollInBackground(true);
           resolve();
         }),

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Server } from "node:net";
+import { freePort, produceRaw, type RunningService, readTopic, startRelay } from "@repo/testkit";
+import {
+  buildConsumer,
+  makeTicks,
+  produceTicks,
+  type Scenario,
+  scenario,
+  startConsumer,
+  stats,
+  tickCount,
+  waitFor,
+} from "./harness.ts";
+
+/**
+ * Kafka unreachable when the consumer starts (its bootstrap address is a loopback relay to the
+ * shared broker that starts listening only later): the consumer waits, is not ready, then consumes
+ * everything, dead-letters the poison record and commits — nothing lost, nothing doubled.
+ */
+let s: Scenario;
+let consumer: RunningService;
+let relay: Server | undefined;
+
+beforeAll(async () => {
+  buildConsumer();
+  s = await scenario("late_kafka");
+}, 120_000);
+
+afterAll(async () => {
+  await consumer?.stop();
+  relay?.close();
+  await s?.db.shutdown();
+});
+
+test("a consumer started before Kafka is reachable recovers and stores every tick exactly once", async () => {
+  const ticks = makeTicks(4, 50);
+  await produceTicks(s, ticks);
+  await produceRaw(s.topic.ticks, [{ key: "SYM00", value: Buffer.from("not avro at all") }]);
+
+  const relayPort = await freePort();
+  consumer = await startConsumer(s, { KAFKA_BROKERS: `127.0.0.1:${relayPort}` });
+  expect((await fetch(`${consumer.url}/readyz`)).status).toBe(503);
+  await Bun.sleep(12_000);
+  relay = await startRelay(relayPort, 9092);
+
+  const final = await waitFor(
+    "every tick written and the poison record dead-lettered",
+    async () => {
+      const current = await stats(consumer);
+      return current.records.written === ticks.length &&
+        current.records.deadLettered === 1 &&
+        current.lag.total === 0
+        ? current
+        : undefined;
+    },
+    90_000,
+    consumer,
+  );
+  expect(final.records.consumed).toBe(ticks.length + 1);
+  expect(await tickCount(s.db)).toBe(ticks.length);
+  const deadLetters = await readTopic(s.topic.deadLetter);
+  expect(deadLetters).toHaveLength(1);
+  expect(deadLetters[0]?.value?.toString()).toBe("not avro at all");
+  expect((await fetch(`${consumer.url}/readyz`)).status).toBe(200);
+}, 180_000);
