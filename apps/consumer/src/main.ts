@@ -71,10 +71,14 @@ let stopped = false;
 
 async function watch() {
   while (!stopped) {
-    const [cassandraOk, registryOk] = await Promise.all([store.ping(), registry.ping()]);
+    const [cassandraOk, registryOk, kafkaOk] = await Promise.all([
+      store.ping(),
+      registry.ping(),
+      consumer.ping(2000),
+    ]);
     health.cassandra = cassandraOk;
     health.registry = registryOk;
-    health.kafka = consumer.isConnected();
+    health.kafka = kafkaOk;
     lag = await consumer.lag().catch(() => lag);
     await sleep(1000);
   }

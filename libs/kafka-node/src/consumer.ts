@@ -54,6 +54,8 @@ export interface ManualCommitConsumer {
   /** Lag per assigned partition: high watermark − committed offset (low watermark if none). */
   lag(timeoutMs?: number): Promise<PartitionLag[]>;
   isConnected(): boolean;
+  /** Whether a broker answers a metadata request now (librdkafka stays "connected" while brokers are down). */
+  ping(timeoutMs?: number): Promise<boolean>;
   /** Closes the consumer, leaving the group. */
   stop(): Promise<void>;
 }
@@ -196,6 +198,13 @@ export function createManualCommitConsumer(
       );
     },
     isConnected: () => consumer.isConnected(),
+    ping: (timeoutMs = 2000) =>
+      new Promise((resolve) => {
+        if (!consumer.isConnected()) return resolve(false);
+        consumer.getMetadata({ timeout: timeoutMs }, (error, metadata) =>
+          resolve(!error && metadata.brokers.length > 0),
+        );
+      }),
     stop: () =>
       new Promise((resolve) => {
         if (!consumer.isConnected()) return resolve();

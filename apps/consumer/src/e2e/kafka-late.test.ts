@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Server } from "node:net";
+import type { Relay } from "@repo/testkit";
 import { freePort, produceRaw, type RunningService, readTopic, startRelay } from "@repo/testkit";
 import {
   buildConsumer,
@@ -20,7 +20,7 @@ import {
  */
 let s: Scenario;
 let consumer: RunningService;
-let relay: Server | undefined;
+let relay: Relay | undefined;
 
 beforeAll(async () => {
   buildConsumer();
@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await consumer?.stop();
-  relay?.close();
+  await relay?.close();
   await s?.db.shutdown();
 });
 

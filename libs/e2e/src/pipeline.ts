@@ -1,0 +1,225 @@
+/**
+ * The pieces of an end-to-end run: an isolated pipeline (topics, keyspace, group, the three services
+ * as users run them) and the checks on what reached Cassandra, shared by the pipeline tests.
+ */
+import { resolve } from "node:path";
+import {
+  cassandraClient,
+  dropKeyspace,
+  eventually,
+  provisionKeyspace,
+  provisionTopics,
+  type RunningService,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import type cassandra from "cassandra-driver";
+import { expectedBars, type StoredTrade } from "./bars.ts";
+
+export interface IngestStats {
+  records: {
+    fetched: number;
+    forwarded: number;
+    dropped: number;
+    rejected: Record<string, number>;
+  };
+  buffer: { size: number };
+}
+export interface ProducerStats {
+  records: { accepted: number; delivered: number; failed: number; rejected: number };
+}
+export interface ConsumerStats {
+  records: { consumed: number; written: number; deadLettered: number };
+  bars: { written: number };
+  lag: { total: number; byPartition: Record<string, number> };
+}
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+
+function build(app: string) {
+  const run = Bun.spawnSync(["bun", "run", "build"], {
+    cwd: resolve(repoRoot, "apps", app),
+    stderr: "pipe",
+  });
+  if (run.exitCode !== 0) throw new Error(`building ${app} failed: ${run.stderr.toString()}`);
+}
+
+export interface Pipeline {
+  prefix: string;
+  keyspace: string;
+  group: string;
+  db: cassandra.Client;
+  producer: RunningService;
+  consumer: RunningService;
+  services: RunningService[];
+  startIngest(env: Record<string, string>): Promise<RunningService>;
+  close(): Promise<void>;
+}
+
+/** Builds and starts producer and consumer on their own topics, keyspace and group. */
+export async function startPipeline(name: string): Promise<Pipeline> {
+  build("producer");
+  build("consumer");
+  const id = uniqueId(name);
+  const prefix = `${id}.`;
+  const group = `${id}-group`;
+  await provisionTopics(prefix);
+  await provisionKeyspace(id);
+  const db = await cassandraClient(id);
+  const services: RunningService[] = [];
+  const producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
+  services.push(producer);
+  const consumer = await startService(
+    "consumer",
+    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group },
+    { waitFor: "readyz" },
+  );
+  services.push(consumer);
+  return {
+    prefix,
+    keyspace: id,
+    group,
+    db,
+    producer,
+    consumer,
+    services,
+    async startIngest(env) {
+      const ingest = await startService(
+        "ingest",
+        { PRODUCER_URL: producer.url, INGEST_PROVIDERS: "simulator", ...env },
+        { waitFor: "readyz" },
+      );
+      services.push(ingest);
+      return ingest;
+    },
+    async close() {
+      for (const service of services) await service.stop().catch(() => {});
+      await db.shutdown().catch(() => {});
+      await dropKeyspace(id).catch(() => {});
+    },
+  };
+}
+
+/** Waits until ingest accounted for every one of `limit` simulated ticks and its buffer is empty. */
+export function ingestSettled(ingest: RunningService, limit: number, timeoutMs = 120_000) {
+  return eventually(
+    async () => {
+      const stats = await ingest.json<IngestStats>("/stats");
+      const rejected = Object.values(stats.records.rejected).reduce((a, b) => a + b, 0);
+      const settled =
+        stats.records.fetched === limit &&
+        stats.buffer.size === 0 &&
+        stats.records.forwarded + rejected + stats.records.dropped === limit;
+      return settled ? stats : undefined;
+    },
+    { timeoutMs, intervalMs: 500, message: "ingest did not forward every simulated tick" },
+  );
+}
+
+/** Waits until the consumer's lag is 0 and it wrote at least `atLeast` ticks. */
+export function consumerCaughtUp(consumer: RunningService, atLeast: number, timeoutMs = 120_000) {
+  return eventually(
+    async () => {
+      const stats = await consumer.json<ConsumerStats>("/stats");
+      return stats.lag.total === 0 && stats.records.written >= atLeast ? stats : undefined;
+    },
+    { timeoutMs, intervalMs: 500, message: "consumer lag did not reach 0" },
+  );
+}
+
+/** Pino lines at level error (50) or fatal (60) that a service printed. */
+export function loggedErrors(service: RunningService): string[] {
+  return service
+    .output()
+    .split("\n")
+    .filter((line) => {
+      try {
+        return ((JSON.parse(line) as { level?: number }).level ?? 0) >= 50;
+      } catch {
+        return false;
+      }
+    });
+}
+
+export interface StoredOutcome {
+  rows: number;
+  bars: number;
+  /** Bars whose stored values differ from the recomputation (key → [stored, expected]). */
+  mismatchedBars: [string, unknown, unknown][];
+  missingBars: string[];
+  /** Symbols whose latest_quotes row is not their newest stored tick. */
+  staleLatest: string[];
+}
+
+/** Reads the keyspace back and compares bars and latest quotes with an independent recomputation. */
+export async function storedOutcome(db: cassandra.Client): Promise<StoredOutcome> {
+  const trades: StoredTrade[] = [];
+  const newest = new Map<string, bigint>();
+  let rows = 0;
+  const ticks = await db.execute(
+    "SELECT symbol, event_time_us, sequence, source, kind, price, size FROM ticks",
+    [],
+    { prepare: true, fetchSize: 2000 },
+  );
+  for await (const row of ticks) {
+    rows += 1;
+    const tick = {
+      symbol: row.get("symbol") as string,
+      eventTimeUs: BigInt(row.get("event_time_us").toString()),
+      sequence: BigInt(row.get("sequence").toString()),
+      source: row.get("source") as string,
+      price: String(row.get("price")),
+      size: BigInt(row.get("size").toString()),
+    };
+    if (row.get("kind") === "TRADE") trades.push(tick);
+    if (tick.eventTimeUs > (newest.get(tick.symbol) ?? -1n))
+      newest.set(tick.symbol, tick.eventTimeUs);
+  }
+  const expected = expectedBars(trades);
+  const stored = await db.execute(
+    "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m",
+  );
+  const mismatchedBars: [string, unknown, unknown][] = [];
+  const seen = new Set<string>();
+  for (const bar of stored.rows) {
+    const key = `${bar.get("symbol")}|${(bar.get("minute") as Date).getTime()}`;
+    seen.add(key);
+    const want = expected.get(key);
+    const got = {
+      open: String(bar.get("open")),
+      high: String(bar.get("high")),
+      low: String(bar.get("low")),
+      close: String(bar.get("close")),
+      volume: BigInt(bar.get("volume").toString()),
+      vwap: String(bar.get("vwap")),
+      trades: BigInt(bar.get("trades").toString()),
+    };
+    const wanted = want && {
+      open: want.open,
+      high: want.high,
+      low: want.low,
+      close: want.close,
+      volume: want.volume,
+      vwap: want.vwap,
+      trades: want.trades,
+    };
+    if (JSON.stringify(got, bigints) !== JSON.stringify(wanted, bigints))
+      mismatchedBars.push([key, got, wanted]);
+  }
+  const latest = await db.execute("SELECT symbol, event_time_us FROM latest_quotes");
+  const staleLatest = latest.rows
+    .filter((row) => BigInt(row.get("event_time_us").toString()) !== newest.get(row.get("symbol")))
+    .map((row) => row.get("symbol") as string);
+  for (const symbol of newest.keys())
+    if (!latest.rows.some((r) => r.get("symbol") === symbol)) staleLatest.push(symbol);
+  return {
+    rows,
+    bars: stored.rowLength,
+    mismatchedBars,
+    missingBars: [...expected.keys()].filter((key) => !seen.has(key)),
+    staleLatest,
+  };
+}
+
+const bigints = (_: string, value: unknown) =>
+  typeof value === "bigint" ? value.toString() : value;
