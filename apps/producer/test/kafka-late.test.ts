@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connect, createServer, type Server } from "node:net";
+
 import {
   eventually,
   freePort,
   provisionTopics,
+  type Relay,
   type RunningService,
   readTopic,
   startRelay,
@@ -18,7 +19,7 @@ import { postRecords, tickJson } from "./support.ts";
  * bootstraps through a loopback TCP relay to 127.0.0.1:9092 that only starts listening later.
  */
 let producer: RunningService;
-let relay: Server | undefined;
+let relay: Relay | undefined;
 let relayPort: number;
 let prefix: string;
 
@@ -36,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.stop();
-  relay?.close();
+  await relay?.close();
 });
 
 test("a producer started before Kafka is not ready, then recovers and acknowledges every record", async () => {

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import {
+  eventually,
+  freePort,
+  provisionTopics,
+  type Relay,
+  type RunningService,
+  readTopic,
+  startRelay,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import { buildProducer } from "./build.ts";
+import { postRecords, tickJson } from "./support.ts";
+
+/**
+ * The registry goes away after the producer is warm (its address is a loopback relay to the shared
+ * registry, closed mid-test): /readyz reports it, producing continues with the cached schema id,
+ * and readiness returns with the registry.
+ */
+let producer: RunningService;
+let relay: Relay | undefined;
+let relayPort: number;
+let prefix: string;
+
+beforeAll(async () => {
+  await buildProducer();
+  prefix = `${uniqueId("prod_sr")}.`;
+  await provisionTopics(prefix);
+  relayPort = await freePort();
+  relay = await startRelay(relayPort, 8081);
+  producer = await startService(
+    "producer",
+    {
+      TOPIC_PREFIX: prefix,
+      SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}`,
+      SCHEMA_CACHE_TTL_MS: "500",
+    },
+    { waitFor: "readyz" },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.stop();
+  await relay?.close();
+});
+
+const readiness = async () => {
+  const response = await fetch(`${producer.url}/readyz`);
+  return {
+    status: response.status,
+    body: (await response.json()) as { checks: { registry: { ok: boolean } } },
+  };
+};
+
+test("a warm producer keeps producing through a registry outage and reports it in /readyz", async () => {
+  const batch = (from: number) => ({
+    records: Array.from({ length: 10 }, (_, i) => ({ value: tickJson("AAPL", from + i) })),
+  });
+  expect((await postRecords(producer, "market.ticks", batch(1))).status).toBe(200);
+
+  await relay?.close();
+  relay = undefined;
+  const down = await eventually(async () => {
+    const current = await readiness();
+    return current.status === 503 ? current : undefined;
+  });
+  expect(down.body.checks.registry.ok).toBe(false);
+  await Bun.sleep(600); // past SCHEMA_CACHE_TTL_MS: the id is re-checked, fails, and the cached one is used
+  const during = await postRecords(producer, "market.ticks", batch(11));
+  expect(during.status).toBe(200);
+  expect(during.json.offsets).toHaveLength(10);
+
+  relay = await startRelay(relayPort, 8081);
+  await eventually(async () => ((await readiness()).status === 200 ? true : undefined));
+  expect((await postRecords(producer, "market.ticks", batch(21))).status).toBe(200);
+  expect((await readTopic(`${prefix}market.ticks`)).length).toBe(30);
+}, 120_000);
