@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
 import {
+  buildApp,
   eventually,
   messageCount,
   provisionTopics,
@@ -10,17 +10,6 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
-
-/** Builds the producer's dist once, as users get it from `bun run build`. */
-async function buildProducer() {
-  const child = Bun.spawn(["bun", "run", "build"], {
-    cwd: resolve(import.meta.dir, "../../producer"),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if ((await child.exited) !== 0)
-    throw new Error(`producer build failed:\n${await new Response(child.stderr).text()}`);
-}
 
 interface IngestStats {
   polls: number;
@@ -45,7 +34,7 @@ let ingest: RunningService | undefined;
 
 beforeAll(async () => {
   prefix = `${uniqueId("ingest")}.`;
-  await Promise.all([buildProducer(), provisionTopics(prefix)]);
+  await Promise.all([buildApp("producer"), provisionTopics(prefix)]);
   producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
   ingest = await startService(
     "ingest",

@@ -2,8 +2,8 @@
  * The pieces of an end-to-end run: an isolated pipeline (topics, keyspace, group, the three services
  * as users run them) and the checks on what reached Cassandra, shared by the pipeline tests.
  */
-import { resolve } from "node:path";
 import {
+  buildApp,
   cassandraClient,
   dropKeyspace,
   eventually,
@@ -34,16 +34,6 @@ export interface ConsumerStats {
   lag: { total: number; byPartition: Record<string, number> };
 }
 
-const repoRoot = resolve(import.meta.dir, "../../..");
-
-function build(app: string) {
-  const run = Bun.spawnSync(["bun", "run", "build"], {
-    cwd: resolve(repoRoot, "apps", app),
-    stderr: "pipe",
-  });
-  if (run.exitCode !== 0) throw new Error(`building ${app} failed: ${run.stderr.toString()}`);
-}
-
 export interface Pipeline {
   prefix: string;
   keyspace: string;
@@ -58,8 +48,7 @@ export interface Pipeline {
 
 /** Builds and starts producer and consumer on their own topics, keyspace and group. */
 export async function startPipeline(name: string): Promise<Pipeline> {
-  build("producer");
-  build("consumer");
+  await Promise.all([buildApp("producer"), buildApp("consumer")]);
   const id = uniqueId(name);
   const prefix = `${id}.`;
   const group = `${id}-group`;

@@ -116,3 +116,30 @@ export async function startService(
   }
   return service;
 }
+
+const builds = new Map<ServiceName, Promise<void>>();
+
+/**
+ * Builds a Node service's `dist/` once per test process (`bun run build`, as users get it), so a
+ * spawned service runs the current code.
+ *
+ * @example
+ *   beforeAll(() => buildApp("producer"));
+ */
+export function buildApp(name: Exclude<ServiceName, "ingest">): Promise<void> {
+  let build = builds.get(name);
+  if (!build) {
+    build = (async () => {
+      const child = spawn(["bun", "run", "build"], {
+        cwd: resolve(repoRoot, "apps", name),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      if ((await child.exited) !== 0) {
+        throw new Error(`building ${name} failed:\n${await new Response(child.stderr).text()}`);
+      }
+    })();
+    builds.set(name, build);
+  }
+  return build;
+}

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions, type Tick } from "@repo/contracts";
 import {
+  buildApp,
   cassandraClient,
   produceRaw,
   provisionKeyspace,
@@ -20,13 +21,7 @@ import type cassandra from "cassandra-driver";
 export const appDir = resolve(import.meta.dir, "../..");
 
 /** Builds dist/ once per test process so the spawned service runs the current code. */
-let built = false;
-export function buildConsumer() {
-  if (built) return;
-  const result = Bun.spawnSync(["bun", "run", "build"], { cwd: appDir, stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`build failed: ${result.stderr.toString()}`);
-  built = true;
-}
+export const buildConsumer = () => buildApp("consumer");
 
 export interface Scenario {
   prefix: string;

@@ -23,7 +23,7 @@ let consumer: RunningService;
 let relay: Relay | undefined;
 
 beforeAll(async () => {
-  buildConsumer();
+  await buildConsumer();
   s = await scenario("late_kafka");
 }, 120_000);
 

@@ -31,7 +31,7 @@ let relay: Relay | undefined;
 let relayPort: number;
 
 beforeAll(async () => {
-  buildConsumer();
+  await buildConsumer();
   s = await scenario("sr_outage");
   relayPort = await freePort();
   relay = await startRelay(relayPort, 8081);

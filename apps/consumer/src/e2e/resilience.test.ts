@@ -19,7 +19,7 @@ import {
 
 const scenarios: Scenario[] = [];
 async function fresh(name: string) {
-  buildConsumer();
+  await buildConsumer();
   const s = await scenario(name);
   scenarios.push(s);
   return s;

@@ -24,7 +24,7 @@ const replicas: RunningService[] = [];
 const ticks = makeTicks(12, 800);
 
 beforeAll(async () => {
-  buildConsumer();
+  await buildConsumer();
   s = await scenario("cons_scale");
 });
 afterAll(async () => {

@@ -20,7 +20,7 @@ let s: Scenario;
 const ticks = makeTicks(20, 1000);
 
 beforeAll(async () => {
-  buildConsumer();
+  await buildConsumer();
   s = await scenario("cons_bulk");
 });
 afterAll(async () => {
