@@ -1,11 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Admin } from "@platformatic/kafka";
 import { cassandraClient, createTopics, dropKeyspace, readTopic, uniqueId } from "@repo/testkit";
 import { assertPortsFree, StackError } from "./ports.ts";
+import { logFile } from "./process.ts";
+import { waitUntilReady } from "./wait.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
@@ -112,7 +115,28 @@ describe("the local stack serves real clients", () => {
   });
 });
 
-describe("stack CLI failures are explained", () => {
+describe("stack CLI", () => {
+  test("a server that does not answer in time is reported with the last lines of its log", async () => {
+    const name = uniqueId("never-ready");
+    mkdirSync(dirname(logFile(name)), { recursive: true });
+    writeFileSync(logFile(name), "starting\nERROR something specific went wrong\n");
+    try {
+      const error = await waitUntilReady(
+        name,
+        () => Promise.reject(new Error("connection refused")),
+        {
+          timeoutMs: 1_000,
+          alive: () => true,
+        },
+      ).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(StackError);
+      expect((error as Error).message).toContain("did not answer within 1 s (connection refused)");
+      expect((error as Error).message).toContain("ERROR something specific went wrong");
+    } finally {
+      rmSync(logFile(name), { force: true });
+    }
+  });
+
   test("a taken port is named in the error", async () => {
     const server = createServer().listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
@@ -132,6 +156,34 @@ describe("stack CLI failures are explained", () => {
     expect(run.stdout).toMatch(/kafka\s+up\s+127\.0\.0\.1:9092 4\.\d+\.\d+/);
     expect(run.stdout).toMatch(/cassandra\s+up\s+127\.0\.0\.1:9042 5\.0\.\d+/);
     expect(run.stdout).toMatch(/registry\s+up\s+http:\/\/127\.0\.0\.1:8081/);
+  });
+
+  test("up on a running stack changes nothing: same processes, exit 0", () => {
+    const pids = (text: string) => [...text.matchAll(/\(pid (\d+)\)/g)].map((m) => m[1]);
+    const before = spawnSync("bun", ["run", "stack", "status"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    const again = spawnSync("bun", ["run", "stack", "up"], { cwd: repoRoot, encoding: "utf8" });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain("stack up in");
+    expect(pids(again.stdout)).toEqual(pids(before.stdout));
+    expect(pids(before.stdout)).toHaveLength(3);
+  }, 60_000);
+
+  test("logs prints a component's own log, and an unknown component is named", () => {
+    const kafkaLog = spawnSync("bun", ["run", "stack", "logs", "kafka"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    expect(kafkaLog.status).toBe(0);
+    expect(kafkaLog.stdout).toMatch(/INFO .*\(org\.apache\.kafka|kafka\./);
+    const unknown = spawnSync("bun", ["run", "stack", "logs", "zookeeper"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('unknown component "zookeeper"');
   });
 
   test("an unknown command prints usage and exits 2", () => {
