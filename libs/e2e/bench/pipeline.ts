@@ -1,0 +1,60 @@
+#!/usr/bin/env bun
+/**
+ * Pipeline benchmark on the local stack: the simulator at BENCH_RATE ticks/s for BENCH_SECONDS
+ * (bounded by SIMULATOR_LIMIT), through ingest → producer → Kafka → consumer → Cassandra, on
+ * isolated topics and keyspace. Prints sustained throughput per stage and latency percentiles.
+ *
+ *   bun run stack up && bun libs/e2e/bench/pipeline.ts        # BENCH_RATE=2000 BENCH_SECONDS=20
+ */
+import { consumerCaughtUp, ingestSettled, startPipeline } from "../src/pipeline.ts";
+
+const rate = Number(process.env.BENCH_RATE ?? 2000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const limit = rate * seconds;
+if (!(rate > 0 && seconds > 0 && limit <= 1_000_000)) {
+  console.error("BENCH_RATE × BENCH_SECONDS must be positive and at most 1,000,000 ticks");
+  process.exit(2);
+}
+
+const pipeline = await startPipeline("bench");
+try {
+  const started = performance.now();
+  const ingest = await pipeline.startIngest({
+    SIMULATOR_SYMBOLS: "AAPL,MSFT,GOOG,AMZN,NVDA,META,TSLA,AMD,INTC,ORCL,IBM,CSCO",
+    SIMULATOR_RATE: String(rate),
+    SIMULATOR_LIMIT: String(limit),
+    SIMULATOR_CRON: "* * * * * *",
+    SIMULATOR_SEED: "1",
+  });
+  const ingested = await ingestSettled(ingest, limit, (seconds + 300) * 1000);
+  const forwardedAt = performance.now();
+  const consumer = await consumerCaughtUp(pipeline.consumer, ingested.records.forwarded, 600_000);
+  const doneAt = performance.now();
+  const producer = await pipeline.producer.json<{
+    records: { delivered: number };
+    deliveryLatencyMs: { p50: number; p99: number };
+    requestLatencyMs: { p50: number; p99: number };
+  }>("/stats");
+  const consumerStats = await pipeline.consumer.json<{
+    batches: { count: number; p50Ms: number; p99Ms: number };
+  }>("/stats");
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const perSecond = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString("en-US");
+  console.log(`simulated ${limit.toLocaleString("en-US")} ticks at ${rate}/s over ${seconds} s`);
+  console.log(
+    `ingest → producer: ${ingested.records.forwarded.toLocaleString("en-US")} forwarded in ${s(forwardedAt - started)} s ` +
+      `(${perSecond(ingested.records.forwarded, forwardedAt - started)}/s), dropped ${ingested.records.dropped}`,
+  );
+  console.log(
+    `producer: ${producer.records.delivered.toLocaleString("en-US")} delivered; request p50 ${producer.requestLatencyMs.p50} ms, ` +
+      `p99 ${producer.requestLatencyMs.p99} ms; Kafka ack p50 ${producer.deliveryLatencyMs.p50} ms, p99 ${producer.deliveryLatencyMs.p99} ms`,
+  );
+  console.log(
+    `consumer: ${consumer.records.written.toLocaleString("en-US")} written, lag 0 after ${s(doneAt - started)} s ` +
+      `(${perSecond(consumer.records.written, doneAt - started)} rows/s end to end); ` +
+      `${consumerStats.batches.count} batches, p50 ${consumerStats.batches.p50Ms} ms, p99 ${consumerStats.batches.p99Ms} ms`,
+  );
+  await ingest.stop();
+} finally {
+  await pipeline.close();
+}
