@@ -21,7 +21,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 export interface RetryOptions extends BackoffOptions {
   retries?: number;
   signal?: AbortSignal;
-  onRetry?: (error: unknown, attempt: number) => void;
+  /** Called after each failed attempt; a returned promise delays the next attempt until it settles. */
+  onRetry?: (error: unknown, attempt: number) => void | Promise<void>;
   /** Return false for errors that retrying cannot fix. */
   shouldRetry?: (error: unknown) => boolean;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "@repo/platform/log";
-import { withRetry } from "@repo/platform/retry";
+import { sleep, withRetry } from "@repo/platform/retry";
 import CircuitBreaker from "opossum";
 import { createTokenBucket } from "./token-bucket.ts";
 
@@ -59,7 +59,10 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
       const message = `${options.name} answered HTTP ${response.status}: ${body.slice(0, 200)}`;
       const retryable =
         response.status >= 500 || response.status === 429 || response.status === 408;
-      throw retryable ? new Error(message) : new PermanentHttpError(message);
+      if (!retryable) throw new PermanentHttpError(message);
+      throw Object.assign(new Error(message), {
+        retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+      });
     }
     try {
       return JSON.parse(body) as unknown;
@@ -78,13 +81,16 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
         maxDelayMs: options.maxRetryDelayMs ?? 5_000,
         signal,
         shouldRetry: (error) => !(error instanceof PermanentHttpError),
-        onRetry: (error, attempt) => {
+        onRetry: async (error, attempt) => {
           if (attempt > options.retries || error instanceof PermanentHttpError) return;
           retries += 1;
+          const waitMs = (error as { retryAfterMs?: number }).retryAfterMs;
           options.log.warn(
-            { provider: options.name, err: (error as Error).message },
+            { provider: options.name, err: (error as Error).message, retryAfterMs: waitMs },
             "retrying provider request",
           );
+          // The provider said when to come back (429/503 Retry-After): wait at least that long.
+          if (waitMs) await sleep(waitMs, signal);
         },
       }),
     {
@@ -107,4 +113,16 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
     }),
     close: () => breaker.shutdown(),
   };
+}
+
+/** Longest Retry-After honoured; a provider asking for more is retried by the next schedule instead. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }

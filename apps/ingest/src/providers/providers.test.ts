@@ -7,6 +7,7 @@ import { captureLog } from "../testing/capture-log.ts";
 import { createAlpacaProvider, parseAlpacaSnapshots } from "./alpaca.ts";
 import alpacaSnapshots from "./fixtures/alpaca-snapshots.json";
 import tiingoIex from "./fixtures/tiingo-iex.json";
+import { retryAfterMs } from "./http-source.ts";
 import { createTiingoProvider, parseTiingoTops } from "./tiingo.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -196,6 +197,35 @@ describe("provider failures", () => {
       circuit: "closed",
     });
     provider.close?.();
+  });
+
+  test("HTTP 429 with Retry-After waits at least that long before the next attempt", async () => {
+    let calls = 0;
+    handler = () =>
+      ++calls === 1
+        ? new Response(JSON.stringify({ message: "slow down" }), {
+            status: 429,
+            headers: { "content-type": "application/json", "retry-after": "1" },
+          })
+        : json(alpacaSnapshots);
+    const { provider } = alpaca();
+    const { ingest, buffer } = pipeline();
+    const started = performance.now();
+    await ingest.poll(provider);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(calls).toBe(2);
+    expect(buffer.size).toBe(4);
+    provider.close?.();
+  });
+
+  test("Retry-After is read as seconds or an HTTP date, capped, and ignored when invalid", () => {
+    const now = Date.parse("2026-11-26T12:00:00Z");
+    expect(retryAfterMs("2", now)).toBe(2000);
+    expect(retryAfterMs("Thu, 26 Nov 2026 12:00:05 GMT", now)).toBe(5000);
+    expect(retryAfterMs("3600", now)).toBe(30_000);
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+    expect(retryAfterMs("-1", now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
   });
 
   test("a provider that does not answer in time is timed out per attempt and counted as an error", async () => {
