@@ -3,7 +3,7 @@ import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node"
 import { ConfigError } from "@repo/platform/config";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
-import { sleep } from "@repo/platform/retry";
+import { sleep, withRetry } from "@repo/platform/retry";
 import { createStats } from "@repo/platform/stats";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
@@ -68,6 +68,7 @@ const runner = createRunner({
 const health = { cassandra: false, registry: false, kafka: false };
 let lag: PartitionLag[] = [];
 let stopped = false;
+const stopConnecting = new AbortController();
 
 async function watch() {
   while (!stopped) {
@@ -108,6 +109,7 @@ startServer({
   graceMs: config.SHUTDOWN_GRACE_MS,
   async shutdown() {
     stopped = true;
+    stopConnecting.abort();
     await runner.stop();
     await consumer.stop();
     await publisher.disconnect();
@@ -115,37 +117,29 @@ startServer({
   },
 });
 
-await connectCassandra();
+await untilConnected("Cassandra", () => client.connect());
 await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
 await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));
-log.info(
-  { topic: topics.ticks, group: config.CONSUMER_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
-  "consuming",
-);
-runner.start();
-void watch();
-
-/** Retries a connection with capped backoff until it succeeds or the service is stopping. */
-async function untilConnected(what: string, connect: () => Promise<void>) {
-  for (let attempt = 0; !stopped; attempt += 1) {
-    try {
-      await connect();
-      return;
-    } catch (error) {
-      log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`);
-      await sleep(Math.min(5000, 500 * 2 ** attempt));
-    }
-  }
+if (!stopped) {
+  log.info(
+    { topic: topics.ticks, group: config.CONSUMER_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
+    "consuming",
+  );
+  runner.start();
+  void watch();
 }
 
-async function connectCassandra() {
-  for (let attempt = 0; !stopped; attempt += 1) {
-    try {
-      await client.connect();
-      return;
-    } catch (error) {
-      log.warn({ err: error, attempt }, "Cassandra not reachable yet; retrying");
-      await sleep(Math.min(5000, 500 * 2 ** attempt));
-    }
-  }
+/** Retries a connection with jittered, capped backoff until it succeeds or the service stops. */
+async function untilConnected(what: string, connect: () => Promise<void>) {
+  if (stopped) return;
+  await withRetry(connect, {
+    retries: Number.POSITIVE_INFINITY,
+    minDelayMs: 500,
+    maxDelayMs: 5_000,
+    signal: stopConnecting.signal,
+    onRetry: (error, attempt) =>
+      log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`),
+  }).catch((error: unknown) => {
+    if (!stopped) throw error;
+  });
 }

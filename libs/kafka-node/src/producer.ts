@@ -2,10 +2,11 @@ import type { DeliveryReport, LibrdKafkaError, Producer } from "@confluentinc/ka
 import Kafka from "@confluentinc/kafka-javascript";
 import { baseKafkaConfig } from "./config.ts";
 
-/** One message to produce: raw key and value bytes. */
+/** One message to produce: raw key and value bytes, and optional string headers. */
 export interface OutgoingMessage {
   key: Buffer | string | null;
   value: Buffer;
+  headers?: Record<string, string>;
 }
 
 /** Where Kafka stored one message. Offsets are decimal strings (they are 64-bit). */
@@ -201,11 +202,16 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
           // dispatched before produce() returns.
           inFlight += 1;
           try {
-            producer.produce(topic, null, message.value, message.key, Date.now(), {
-              pending,
-              index,
-              enqueuedAt,
-            });
+            producer.produce(
+              topic,
+              null,
+              message.value,
+              message.key,
+              Date.now(),
+              { pending, index, enqueuedAt },
+              message.headers &&
+                Object.entries(message.headers).map(([name, value]) => ({ [name]: value })),
+            );
           } catch (error) {
             inFlight -= 1;
             pending.error ??= error as LibrdKafkaError;
