@@ -91,7 +91,7 @@ describe("graceful shutdown", () => {
     const inFlight = postRecords(healthy, "market.ticks", { records });
     await eventually(async () => ((await queueDepth(healthy)) > 0 ? true : undefined), {
       timeoutMs: 5_000,
-      intervalMs: 1,
+      intervalMs: 5,
     }).catch(() => {});
     const started = performance.now();
     const exitCode = healthy.stop("SIGTERM", 20_000);

@@ -57,7 +57,7 @@ describe("the local stack serves real clients", () => {
     expect(encoded[0]).toBe(0);
     expect(encoded.readInt32BE(1)).toBe(id);
     expect(await registry.decode(encoded)).toEqual({ symbol: "AAPL" });
-    expect(fetched).toBeDefined();
+    expect(JSON.parse(JSON.stringify(fetched))).toMatchObject({ name: "market.test.Probe" });
   });
 
   describe("Cassandra", () => {

@@ -8,6 +8,7 @@ import { avroOptions, type Tick } from "@repo/contracts";
 import {
   buildApp,
   cassandraClient,
+  eventually,
   produceRaw,
   provisionKeyspace,
   provisionTopics,
@@ -118,26 +119,19 @@ export async function produceTicks(s: Scenario, ticks: Tick[]) {
   }
 }
 
-/** Polls `check` until it returns a value or the deadline passes (bounded; no blind sleeps). */
+/** testkit's `eventually`, with the consumer's recent output in the failure message. */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs: number,
   service?: RunningService,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(250);
+  try {
+    return await eventually(check, { timeoutMs, message: what });
+  } catch (error) {
+    const tail = service ? `\n--- consumer output ---\n${service.output().slice(-3000)}` : "";
+    throw new Error(`${(error as Error).message}${tail}`);
   }
-  const tail = service ? `\n--- consumer output ---\n${service.output().slice(-3000)}` : "";
-  throw new Error(`${what} not reached within ${timeoutMs} ms ${last ?? ""}${tail}`);
 }
 
 export interface ConsumerStats {
