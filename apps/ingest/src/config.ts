@@ -1,15 +1,16 @@
-import { ConfigError, flag, httpEnv, loadConfig, positiveInt, z } from "@repo/platform/config";
+import {
+  ConfigError,
+  commaList,
+  flag,
+  httpEnv,
+  loadConfig,
+  positiveInt,
+  z,
+} from "@repo/platform/config";
 
 const symbols = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) =>
-      value
-        .split(",")
-        .map((s) => s.trim().toUpperCase())
-        .filter(Boolean),
-    )
+  commaList(fallback)
+    .transform((list) => list.map((s) => s.toUpperCase()))
     .refine(
       (list) => list.length > 0 && list.every((s) => /^[A-Z0-9.-]{1,12}$/.test(s)),
       "must list tickers like AAPL,MSFT",
@@ -23,16 +24,7 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export const ingestEnv = {
   ...httpEnv(3001),
   PRODUCER_URL: z.url().default("http://127.0.0.1:3002"),
-  INGEST_PROVIDERS: z
-    .string()
-    .default("simulator")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.enum(PROVIDERS)).min(1)),
+  INGEST_PROVIDERS: commaList("simulator").pipe(z.array(z.enum(PROVIDERS)).min(1)),
   INGEST_TIMEZONE: z.string().default("America/New_York"),
   INGEST_BUFFER_CAPACITY: positiveInt(100_000),
   INGEST_BATCH_SIZE: positiveInt(500),

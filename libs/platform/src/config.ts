@@ -35,7 +35,8 @@ export function isSecret(name: string): boolean {
   return /KEY|SECRET|PASSWORD|TOKEN/i.test(name);
 }
 
-const csv = (fallback: string) =>
+/** A comma-separated variable as a list of trimmed, non-empty items. */
+export const commaList = (fallback: string) =>
   z
     .string()
     .default(fallback)
@@ -44,8 +45,10 @@ const csv = (fallback: string) =>
         .split(",")
         .map((part) => part.trim())
         .filter(Boolean),
-    )
-    .refine((list) => list.length > 0, "must list at least one host:port");
+    );
+
+const csv = (fallback: string) =>
+  commaList(fallback).refine((list) => list.length > 0, "must list at least one host:port");
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
