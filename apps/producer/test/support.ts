@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { topics } from "@repo/contracts";
+import { avroOptions, topics } from "@repo/contracts";
 import {
   provisionTopics,
   type RunningService,
@@ -7,7 +7,6 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
-import { freshAvroOptions } from "../src/registry/wire-encoder.ts";
 
 /**
  * Registers `${prefix}<topic>-value` for every declared Avro topic without creating the topics, so
@@ -43,7 +42,7 @@ export async function isolatedProducer(
 
 export const registry = new SchemaRegistry(
   { host: stackEnv.SCHEMA_REGISTRY_URL },
-  { [SchemaType.AVRO]: freshAvroOptions() },
+  { [SchemaType.AVRO]: avroOptions },
 );
 
 const baseMicros = Date.UTC(2026, 0, 5, 14, 30) * 1000;

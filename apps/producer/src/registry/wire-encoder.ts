@@ -24,7 +24,7 @@ export function createRegistryEncoder(options: {
 }): RegistryEncoder {
   const registry = new SchemaRegistry(
     { host: options.url, retry: { retries: 1, initialRetryTimeInSecs: 0.1 } },
-    { [SchemaType.AVRO]: freshAvroOptions() },
+    { [SchemaType.AVRO]: avroOptions },
   );
   const ids = createSchemaIdCache((subject) => registry.getLatestSchemaId(subject), {
     ttlMs: options.ttlMs,
@@ -46,15 +46,4 @@ export function createRegistryEncoder(options: {
       }
     },
   };
-}
-
-/**
- * `avroOptions` without the type registry avsc stores into the options object it is given: the
- * contracts lib's own types would otherwise clash with the registry's ("duplicate type name").
- */
-export function freshAvroOptions() {
-  const { registry: _shared, ...options } = avroOptions as typeof avroOptions & {
-    registry?: unknown;
-  };
-  return options;
 }
