@@ -47,9 +47,17 @@ afterAll(async () => {
 test("a registry outage pauses only what needs the registry and loses nothing", async () => {
   const ticks = makeTicks(4, 50);
   await produceTicks(s, ticks.slice(0, 100));
+  // Wait for the whole first batch, bars and commit included (lag 0): the consumer has then
+  // resolved and cached both the Tick writer schema and the Bar schema id. Before that, a registry
+  // outage pauses the pipeline (nothing lost) instead of letting cached-schema ticks through.
   await waitFor(
-    "the first ticks written",
-    async () => ((await stats(consumer)).records.written === 100 ? true : undefined),
+    "the first ticks written, their bars published and their offsets committed",
+    async () => {
+      const current = await stats(consumer);
+      return current.records.written === 100 && current.bars.written > 0 && current.lag.total === 0
+        ? true
+        : undefined;
+    },
     60_000,
     consumer,
   );
