@@ -53,11 +53,23 @@ export function withRetry<T>(
   return pRetry(task, config);
 }
 
+/**
+ * Resolves after `ms`, or at once when `signal` aborts (never rejects). The abort listener is
+ * removed when the timer fires, so a long-lived signal does not collect one listener per call.
+ *
+ * @example
+ *   await sleep(backoffDelay(attempt), stopping.signal);
+ */
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    if (signal?.aborted) return resolve();
+    const wake = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", wake);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", wake, { once: true });
   });
