@@ -1,10 +1,19 @@
-import { httpEnv, kafkaEnv, loadConfig, positiveInt, registryEnv, z } from "@repo/platform/config";
+import {
+  clockSkewEnv,
+  httpEnv,
+  kafkaEnv,
+  loadConfig,
+  positiveInt,
+  registryEnv,
+  z,
+} from "@repo/platform/config";
 
 /** Everything the producer reads from the environment, validated at start-up. */
 export const producerEnv = {
   ...httpEnv(3002),
   ...kafkaEnv,
   ...registryEnv,
+  ...clockSkewEnv,
   /** Prepended to every logical topic (and so to its `-value` subject); isolates tests and tenants. */
   TOPIC_PREFIX: z
     .string()

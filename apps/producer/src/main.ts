@@ -49,6 +49,7 @@ mountRecordRoutes(app, {
     sink: kafka,
     encoder,
     stats,
+    maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
     retryAfterSeconds: Math.max(1, Math.ceil(config.DELIVERY_TIMEOUT_MS / 10_000)),
   }),
 });

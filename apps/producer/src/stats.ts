@@ -24,6 +24,8 @@ export function producerStats(
       invalid: records.invalid ?? 0,
       throttled: records.throttled ?? 0,
     },
+    /** Refused fields by schema field name (a record with two bad fields counts twice). */
+    invalidByField: stats.counters("invalidByField."),
     deliveryLatencyMs: { p50: delivery.p50, p99: delivery.p99 },
     requestLatencyMs: { p50: request.p50, p99: request.p99, count: request.count },
     kafka: { connected: kafka.connected(), queueDepth: kafka.queueDepth() },

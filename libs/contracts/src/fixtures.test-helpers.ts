@@ -7,7 +7,7 @@ export function sampleTick(overrides: Partial<Tick> = {}): Tick {
     source: "simulator",
     symbol: "AAPL",
     kind: "TRADE",
-    eventTime: 1_795_703_400_123_456,
+    eventTime: 1_795_617_000_123_456,
     sequence: 42,
     price: "123456789012.123456",
     size: 100,
@@ -16,7 +16,7 @@ export function sampleTick(overrides: Partial<Tick> = {}): Tick {
     bidSize: null,
     askSize: 300,
     exchange: "XNAS",
-    ingestTime: 1_795_703_400_200_001,
+    ingestTime: 1_795_617_000_200_001,
     ...overrides,
   };
 }
@@ -25,8 +25,8 @@ export function sampleTick(overrides: Partial<Tick> = {}): Tick {
 export function sampleBar(overrides: Partial<Bar> = {}): Bar {
   return {
     symbol: "BRK.B",
-    start: 1_795_703_400_000_000,
-    end: 1_795_703_460_000_000,
+    start: 1_795_617_000_000_000,
+    end: 1_795_617_060_000_000,
     open: "10.5",
     high: "11",
     low: "10.000001",

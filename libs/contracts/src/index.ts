@@ -25,9 +25,13 @@ export {
   topics,
 } from "./topics.ts";
 export {
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  EXCHANGE_PATTERN,
+  MAX_TICK_SIZE,
   type RecordTypes,
   SOURCE_PATTERN,
   SYMBOL_PATTERN,
+  type ValidateOptions,
   type Validation,
   type ValidationIssue,
   validate,

@@ -6,14 +6,14 @@ const tickJson = {
   source: "simulator",
   symbol: "AAPL",
   kind: "TRADE",
-  eventTime: "2026-11-26T14:30:00.123456Z",
+  eventTime: "2026-11-25T14:30:00.123456Z",
   sequence: 42,
   price: "123456789012.123456",
   size: 100,
   bid: "0.000001",
   askSize: 300,
   exchange: "XNAS",
-  ingestTime: "2026-11-26T14:30:00.200001Z",
+  ingestTime: "2026-11-25T14:30:00.200001Z",
 };
 
 describe("tick JSON", () => {
@@ -41,6 +41,15 @@ describe("tick JSON", () => {
     expect(read(101.25)).toBe("101.25");
     expect(read(1e-6)).toBe("0.000001");
     expect(read("0012.500")).toBe("12.5");
+    expect(read(123456789012.34567)).toEqual([
+      {
+        path: "price",
+        message:
+          "a JSON number with more than 15 significant digits may have been rounded by the JSON parser; send it as a decimal string",
+      },
+    ]);
+    expect(read("123456789012.34567")).toBe("123456789012.34567");
+    expect(read(123456789.123456)).toBe("123456789.123456");
     expect(read(1.1234567)).toEqual([
       { path: "price", message: "1.1234567 has more than 6 decimal places" },
     ]);
@@ -58,11 +67,11 @@ describe("tick JSON", () => {
   });
 
   test("timestamps: offsets normalised, missing offsets and nanoseconds refused", () => {
-    const result = tickFromJson({ ...tickJson, eventTime: "2026-11-26T15:30:00.123456+01:00" });
-    expect(result.ok && result.value.eventTime).toBe(1_795_703_400_123_456);
-    const local = tickFromJson({ ...tickJson, eventTime: "2026-11-26T14:30:00.123456" });
+    const result = tickFromJson({ ...tickJson, eventTime: "2026-11-25T15:30:00.123456+01:00" });
+    expect(result.ok && result.value.eventTime).toBe(1_795_617_000_123_456);
+    const local = tickFromJson({ ...tickJson, eventTime: "2026-11-25T14:30:00.123456" });
     expect(!local.ok && local.issues.map((issue) => issue.path)).toEqual(["eventTime"]);
-    const nanos = tickFromJson({ ...tickJson, ingestTime: "2026-11-26T14:30:00.123456789Z" });
+    const nanos = tickFromJson({ ...tickJson, ingestTime: "2026-11-25T14:30:00.123456789Z" });
     expect(!nanos.ok && nanos.issues.map((issue) => issue.path)).toEqual(["ingestTime"]);
   });
 
@@ -88,7 +97,7 @@ describe("tick JSON", () => {
 describe("generic JSON by topic", () => {
   test("bars round-trip through their JSON form", () => {
     const json = toJson("market.bars.1m", sampleBar());
-    expect(json.start).toBe("2026-11-26T14:30:00.000000Z");
+    expect(json.start).toBe("2026-11-25T14:30:00.000000Z");
     expect(fromJson("market.bars.1m", json)).toEqual({ ok: true, value: sampleBar() });
   });
 });

@@ -13,6 +13,7 @@ import {
   formatPath,
   type RecordTypes,
   recordContract,
+  type ValidateOptions,
   type Validation,
   validate,
 } from "./validate.ts";
@@ -90,6 +91,17 @@ function reader(schema: Schema): z.ZodType {
   }
 }
 
+/**
+ * Significant digits a binary double carries exactly (DBL_DIG): a decimal with at most 15 of them
+ * survives JSON parsing unchanged, one with more may already have been rounded by the parser.
+ */
+const EXACT_NUMBER_DIGITS = 15;
+
+function significantDigits(value: number): number {
+  const mantissa = Math.abs(value).toExponential().split("e")[0] ?? "";
+  return mantissa.replace(".", "").replace(/0+$/, "").length;
+}
+
 function decimalReader(scale: number, precision: number): z.ZodType<string> {
   return z.unknown().transform((input, ctx) => {
     const finite =
@@ -97,6 +109,11 @@ function decimalReader(scale: number, precision: number): z.ZodType<string> {
     if (!finite) {
       const message =
         input === undefined ? "is required" : `expected a decimal string, got ${describe(input)}`;
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    }
+    if (typeof input === "number" && significantDigits(input) > EXACT_NUMBER_DIGITS) {
+      const message = `a JSON number with more than ${EXACT_NUMBER_DIGITS} significant digits may have been rounded by the JSON parser; send it as a decimal string`;
       ctx.addIssue({ code: "custom", message });
       return z.NEVER;
     }
@@ -157,9 +174,18 @@ function readerFor(topicOrType: string): z.ZodType {
 export function fromJson<K extends keyof RecordTypes>(
   type: K,
   json: unknown,
+  options?: ValidateOptions,
 ): Validation<RecordTypes[K]>;
-export function fromJson(topicOrType: string, json: unknown): Validation<unknown>;
-export function fromJson(topicOrType: string, json: unknown): Validation<unknown> {
+export function fromJson(
+  topicOrType: string,
+  json: unknown,
+  options?: ValidateOptions,
+): Validation<unknown>;
+export function fromJson(
+  topicOrType: string,
+  json: unknown,
+  options?: ValidateOptions,
+): Validation<unknown> {
   const parsed = readerFor(topicOrType).safeParse(json, { error: requiredMessage });
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) =>
@@ -172,7 +198,7 @@ export function fromJson(topicOrType: string, json: unknown): Validation<unknown
     );
     return { ok: false, issues };
   }
-  return validate(topicOrType, parsed.data);
+  return validate(topicOrType, parsed.data, options);
 }
 
 /** The JSON form of a record's Avro value (timestamps as ISO-8601 UTC with 6 fractional digits). */
@@ -181,8 +207,8 @@ export function toJson(topicOrType: string, value: unknown): Record<string, unkn
 }
 
 /** Reads a tick from its JSON form; see {@link fromJson}. */
-export function tickFromJson(json: unknown): Validation<Tick> {
-  return fromJson("Tick", json);
+export function tickFromJson(json: unknown, options?: ValidateOptions): Validation<Tick> {
+  return fromJson("Tick", json, options);
 }
 
 /** The JSON form of a tick; see {@link toJson}. */

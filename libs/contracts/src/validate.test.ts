@@ -65,7 +65,43 @@ describe("validate by topic or record name", () => {
   test("bars must be consistent", () => {
     expect(validateBar(sampleBar())).toEqual([]);
     expect(paths(validateBar(sampleBar({ open: "11.5" })))).toEqual(["open"]);
-    expect(paths(validateBar(sampleBar({ end: 1_795_703_400_000_000 })))).toEqual(["end"]);
+    expect(paths(validateBar(sampleBar({ end: 1_795_617_000_000_000 })))).toEqual(["end"]);
     expect(paths(validateBar(sampleBar({ volume: -1 })))).toEqual(["volume"]);
+  });
+});
+
+describe("bounds that keep hostile ticks out of the pipeline", () => {
+  const now = Date.parse("2026-11-26T12:00:00Z");
+  const us = (iso: string) => Date.parse(iso) * 1000;
+
+  test("event and ingest times beyond now + skew are refused; history is allowed", () => {
+    const future = sampleTick({ eventTime: us("2250-01-01T00:00:00Z") });
+    expect(validateTick(future, { now })).toEqual([
+      { path: "eventTime", message: "must not be later than now + 60 s (clock skew allowance)" },
+    ]);
+    const lateIngest = sampleTick({ ingestTime: us("2250-01-01T00:00:00Z") });
+    expect(paths(validateTick(lateIngest, { now }))).toEqual(["ingestTime"]);
+    const withinSkew = us("2026-11-26T12:00:59Z");
+    expect(validateTick(sampleTick({ eventTime: withinSkew }), { now })).toEqual([]);
+    const skew = { now, maxFutureSkewMs: 10_000 };
+    expect(paths(validateTick(sampleTick({ eventTime: withinSkew }), skew))).toEqual(["eventTime"]);
+    const history = sampleTick({ eventTime: us("1999-03-01T14:30:00Z") });
+    expect(validateTick(history, { now })).toEqual([]);
+    expect(paths(validateTick(sampleTick({ eventTime: -1 }), { now }))).toEqual(["eventTime"]);
+  });
+
+  test("sizes are bounded so a minute's volume cannot overflow its Avro long", () => {
+    expect(paths(validateTick(sampleTick({ size: 9_007_199_254_740_990 })))).toEqual(["size"]);
+    expect(paths(validateTick(sampleTick({ bidSize: 1_000_000_001 })))).toEqual(["bidSize"]);
+    expect(validateTick(sampleTick({ size: 1_000_000_000 }))).toEqual([]);
+  });
+
+  test("exchange is short printable text", () => {
+    expect(paths(validateTick(sampleTick({ exchange: "X".repeat(100_000) })))).toEqual([
+      "exchange",
+    ]);
+    expect(paths(validateTick(sampleTick({ exchange: "XN\u0000S" })))).toEqual(["exchange"]);
+    expect(paths(validateTick(sampleTick({ exchange: "" })))).toEqual(["exchange"]);
+    expect(validateTick(sampleTick({ exchange: "V" }))).toEqual([]);
   });
 });

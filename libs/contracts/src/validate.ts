@@ -24,8 +24,26 @@ export interface RecordTypes {
 export const SYMBOL_PATTERN = /^[A-Z0-9.-]{1,12}$/;
 /** Provider ids such as `simulator`. */
 export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Venue codes such as `XNAS` or Alpaca's `V`: printable, at most 32 characters. */
+export const EXCHANGE_PATTERN = /^[\x20-\x7e]{1,32}$/;
+/**
+ * Largest size (shares) one tick may carry. Real prints stay far below it; it makes a minute's
+ * volume overflow Avro's long (as a safe JS integer, 2^53 − 1) only after 9 million maximal trades
+ * of one symbol in one minute, and the consumer dead-letters even that rather than stall.
+ */
+export const MAX_TICK_SIZE = 1_000_000_000;
+/** How far in the future an event or ingest time may lie (clock skew between hosts). */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 60_000;
 
-type Rule = (value: Record<string, unknown>) => ValidationIssue[];
+/** The bounds that depend on the moment of validation. */
+export interface ValidateOptions {
+  /** The current time in ms since the epoch (default `Date.now()`). */
+  now?: number;
+  /** How far timestamps may lie beyond `now` (default {@link DEFAULT_MAX_FUTURE_SKEW_MS}). */
+  maxFutureSkewMs?: number;
+}
+
+type Rule = (value: Record<string, unknown>, options: ValidateOptions) => ValidationIssue[];
 
 /** A record schema with its avsc type and the rules Avro cannot express. */
 export interface RecordContract {
@@ -65,23 +83,38 @@ export function recordContract(topicOrType: string): RecordContract {
 /**
  * Checks a value in its Avro shape (decimals as strings, timestamps as micros) against the
  * schema (with field paths) and against the rules Avro cannot express (symbol pattern,
- * positive prices, consistent OHLC...).
+ * positive prices, bounded sizes and strings, no timestamps beyond now + skew, consistent OHLC...).
+ * The one validator of the product: the producer, the consumer and ingest all call it.
+ *
+ * @example
+ *   const result = validate("Tick", tick, { maxFutureSkewMs: 60_000 });
+ *   if (!result.ok) result.issues; // [{ path: "eventTime", message: "must not be later than …" }]
  */
 export function validate<K extends keyof RecordTypes>(
   type: K,
   value: unknown,
+  options?: ValidateOptions,
 ): Validation<RecordTypes[K]>;
-export function validate(topicOrType: string, value: unknown): Validation<unknown>;
-export function validate(topicOrType: string, value: unknown): Validation<unknown> {
+export function validate(
+  topicOrType: string,
+  value: unknown,
+  options?: ValidateOptions,
+): Validation<unknown>;
+export function validate(
+  topicOrType: string,
+  value: unknown,
+  options: ValidateOptions = {},
+): Validation<unknown> {
   const contract = recordContract(topicOrType);
   const issues = shapeIssues(contract.type, value);
-  if (issues.length === 0) issues.push(...contract.rules(value as Record<string, unknown>));
+  if (issues.length === 0)
+    issues.push(...contract.rules(value as Record<string, unknown>, options));
   return issues.length === 0 ? { ok: true, value } : { ok: false, issues };
 }
 
 /** Problems with a tick in its Avro shape; empty when it is valid. */
-export function validateTick(value: unknown): ValidationIssue[] {
-  const result = validate("Tick", value);
+export function validateTick(value: unknown, options?: ValidateOptions): ValidationIssue[] {
+  const result = validate("Tick", value, options);
   return result.ok ? [] : result.issues;
 }
 
@@ -150,18 +183,32 @@ const unscaled = (text: unknown): bigint => {
   return parsed.ok ? parsed.unscaled : 0n;
 };
 
-function tickRules(tick: Record<string, unknown>): ValidationIssue[] {
+function tickRules(tick: Record<string, unknown>, options: ValidateOptions): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const fail = (path: string, message: string) => issues.push({ path, message });
   if (!SOURCE_PATTERN.test(String(tick.source)))
     fail("source", `must match ${SOURCE_PATTERN.source}`);
   if (!SYMBOL_PATTERN.test(String(tick.symbol)))
     fail("symbol", `must match ${SYMBOL_PATTERN.source}`);
+  if (tick.exchange !== null && !EXCHANGE_PATTERN.test(String(tick.exchange)))
+    fail("exchange", "must be 1 to 32 printable ASCII characters");
   for (const field of ["price", "bid", "ask"]) {
     if (tick[field] !== null && unscaled(tick[field]) <= 0n) fail(field, "must be positive");
   }
   for (const field of ["size", "bidSize", "askSize", "sequence"]) {
     if (tick[field] !== null && (tick[field] as number) < 0) fail(field, "must not be negative");
+  }
+  for (const field of ["size", "bidSize", "askSize"]) {
+    if (tick[field] !== null && (tick[field] as number) > MAX_TICK_SIZE)
+      fail(field, `must be at most ${MAX_TICK_SIZE.toLocaleString("en-US")} shares`);
+  }
+  const skewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const latestUs = ((options.now ?? Date.now()) + skewMs) * 1000;
+  for (const field of ["eventTime", "ingestTime"]) {
+    const micros = tick[field] as number;
+    if (micros < 0) fail(field, "must not be before 1970-01-01T00:00:00Z");
+    else if (micros > latestUs)
+      fail(field, `must not be later than now + ${skewMs / 1000} s (clock skew allowance)`);
   }
   if (tick.kind === "TRADE" && (tick.size as number) <= 0)
     fail("size", "a TRADE must have a positive size");

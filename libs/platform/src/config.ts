@@ -89,4 +89,9 @@ export const cassandraEnv = {
   CASSANDRA_PASSWORD: z.string().optional(),
 };
 
+/** How far in the future a tick's eventTime or ingestTime may lie (clock skew between hosts). */
+export const clockSkewEnv = {
+  MAX_CLOCK_SKEW_MS: positiveInt(60_000),
+};
+
 export { z };

@@ -1,4 +1,5 @@
 export * from "./config.ts";
+export * from "./errors.ts";
 export * from "./http.ts";
 export * from "./log.ts";
 export * from "./retry.ts";

@@ -43,7 +43,7 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe("publish", () => {
-  test("produces to the prefixed topic, keyed by the given key else the symbol, answering offsets in request order", async () => {
+  test("produces to the prefixed topic, keyed by the symbol, answering offsets in request order", async () => {
     const { sink, produced } = recordingSink();
     const publish = createPublisher({
       topicPrefix: "t1.",
@@ -54,7 +54,7 @@ describe("publish", () => {
     });
     const offsets = await publish("market.ticks", [
       { value: tick("AAPL", 1) },
-      { key: "custom", value: tick("MSFT", 2) },
+      { key: "MSFT", value: tick("MSFT", 2) },
     ]);
     expect(offsets).toEqual([
       { partition: 0, offset: "0" },
@@ -62,12 +62,43 @@ describe("publish", () => {
     ]);
     expect(produced.map((m) => [m.topic, m.key])).toEqual([
       ["t1.market.ticks", "AAPL"],
-      ["t1.market.ticks", "custom"],
+      ["t1.market.ticks", "MSFT"],
     ]);
     expect(JSON.parse(produced[0]?.value.toString() ?? "")).toMatchObject({
       id: 9,
       value: { eventTime: 1767623400000001 },
     });
+  });
+
+  test("a key that differs from the symbol → 422 at records[i].key, counted by field, nothing produced", async () => {
+    const { sink, produced } = recordingSink();
+    const stats = createStats();
+    const publish = createPublisher({
+      topicPrefix: "",
+      sink,
+      encoder,
+      stats,
+      retryAfterSeconds: 3,
+    });
+    const error = await failure(
+      publish("market.ticks", [
+        { value: tick("AAPL", 1) },
+        { key: "AAPL", value: tick("MSFT", 2) },
+      ]),
+    );
+    expect(error.status).toBe(422);
+    expect(error.details).toEqual({
+      records: [
+        {
+          index: 1,
+          path: "records[1].key",
+          message:
+            "must equal the value's symbol (MSFT) or be omitted: records are keyed by symbol",
+        },
+      ],
+    });
+    expect(produced).toEqual([]);
+    expect(stats.counters("invalidByField.")).toEqual({ key: 1 });
   });
 
   test("one invalid record → 422 with its index and path, and nothing reaches the sink", async () => {

@@ -29,6 +29,8 @@ export interface PublisherOptions {
   sink: RecordSink;
   encoder: WireEncoder;
   stats: Stats;
+  /** How far in the future event and ingest times may lie (default 60 s). */
+  maxFutureSkewMs?: number;
   /** Seconds a client should wait after a 503 delivery timeout or a 429. */
   retryAfterSeconds: number;
 }
@@ -62,10 +64,13 @@ export function createPublisher(options: PublisherOptions) {
   ): Promise<DeliveredOffset[]> {
     const started = performance.now();
     const subject = subjectOf(options.topicPrefix, topic);
-    const validation = validateRecords(topic, records);
+    const validation = validateRecords(topic, records, {
+      maxFutureSkewMs: options.maxFutureSkewMs,
+    });
     if (!validation.ok) {
       counter("rejected").add(records.length);
       counter("invalid").add(new Set(validation.issues.map((i) => i.index)).size);
+      for (const issue of validation.issues) stats.counter(invalidFieldCounter(issue.path)).add();
       const message = `${new Set(validation.issues.map((i) => i.index)).size} of ${records.length} records are invalid; nothing was produced: ${describeIssues(validation.issues)}`;
       throw new ApiError(422, "invalid_records", message, { records: validation.issues });
     }
@@ -89,6 +94,27 @@ export function createPublisher(options: PublisherOptions) {
     }
   };
 }
+
+const FIELD_OF_PATH = /^records\[\d+\]\.(key|value)(?:\.([A-Za-z_][A-Za-z0-9_]*))?/;
+
+/**
+ * The `/stats` counter of one refused field, e.g. `invalidByField.eventTime`. Names come from the
+ * schema, so the set is bounded even when a client invents fields (counted as `unknown_field`).
+ */
+function invalidFieldCounter(path: string): string {
+  const [, part, field] = FIELD_OF_PATH.exec(path) ?? [];
+  if (part === "key") return "invalidByField.key";
+  if (!field) return "invalidByField.value";
+  return KNOWN_FIELDS.has(field) ? `invalidByField.${field}` : "invalidByField.unknown_field";
+}
+
+const KNOWN_FIELDS = new Set(
+  topics.flatMap((topic) =>
+    topic.value === "bytes"
+      ? []
+      : ((topic.value.schema as { fields?: { name: string }[] }).fields ?? []).map((f) => f.name),
+  ),
+);
 
 /** The registry subject of a logical topic's values; 404 for a topic that is not declared or carries no Avro value. */
 export function subjectOf(topicPrefix: string, topic: string): string {

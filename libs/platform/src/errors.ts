@@ -1,0 +1,43 @@
+/**
+ * The one error vocabulary of the pipeline: every error says whether retrying can help.
+ * Retry loops and the dead-letter path decide from {@link isRetriable}, never from a message.
+ */
+export class PipelineError extends Error {
+  override name = "PipelineError";
+  /** Whether the same operation may succeed later (a lost connection) or never will (bad data). */
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.retriable = options.retriable;
+  }
+}
+
+/**
+ * The data itself cannot be encoded, validated or stored: retrying cannot help, so the records
+ * behind it are dead-lettered (or refused) and their neighbours go on.
+ *
+ * @example
+ *   throw new DataError("bar volume 18014398509481980 exceeds a long", { code: "bar_out_of_range" });
+ */
+export class DataError extends PipelineError {
+  override name = "DataError";
+  /** A stable reason code for dead-letter headers and `/stats`. */
+  readonly code: string;
+
+  constructor(message: string, options: { code: string; cause?: unknown }) {
+    super(message, { retriable: false, cause: options.cause });
+    this.code = options.code;
+  }
+}
+
+/**
+ * Whether retrying may fix `error`. Errors outside this vocabulary (sockets, timeouts, driver
+ * errors not classified at an edge) count as transient.
+ *
+ * @example
+ *   if (!isRetriable(error)) deadLetter(records, error);
+ */
+export function isRetriable(error: unknown): boolean {
+  return !(error instanceof PipelineError) || error.retriable;
+}
