@@ -1,5 +1,6 @@
 import {
   cassandraEnv,
+  clockSkewEnv,
   httpEnv,
   kafkaEnv,
   loadConfig,
@@ -14,6 +15,7 @@ export const consumerEnv = {
   ...kafkaEnv,
   ...registryEnv,
   ...cassandraEnv,
+  ...clockSkewEnv,
   TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, "may only contain letters, digits, '.', '_' and '-'")
@@ -23,6 +25,8 @@ export const consumerEnv = {
   CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),
   /** How long a crashed member keeps its partitions before the group reassigns them. */
   CONSUMER_SESSION_TIMEOUT_MS: positiveInt(45_000),
+  /** librdkafka max.poll.interval.ms; the loop keeps polling while it retries, so outages may outlast it. */
+  CONSUMER_MAX_POLL_INTERVAL_MS: positiveInt(300_000),
   CASSANDRA_CONSISTENCY: z
     .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
     .default("LOCAL_QUORUM"),

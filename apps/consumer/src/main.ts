@@ -44,7 +44,10 @@ const consumer = createManualCommitConsumer({
   groupId: config.CONSUMER_GROUP,
   clientId: "consumer",
   pollTimeoutMs: config.CONSUMER_POLL_TIMEOUT_MS,
-  config: { "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS },
+  config: {
+    "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS,
+    "max.poll.interval.ms": config.CONSUMER_MAX_POLL_INTERVAL_MS,
+  },
   onRebalance: (event, partitions) =>
     log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance"),
   onError: (error) =>
@@ -52,11 +55,15 @@ const consumer = createManualCommitConsumer({
 });
 const runner = createRunner({
   consumer,
-  decode: createTickDecoder(registry.writerSchemas),
+  decode: createTickDecoder(registry.writerSchemas, { maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS }),
   store,
   publishDeadLetters: (letters) =>
     publisher.publish(topics.deadLetter, letters.map(deadLetterRecord)),
-  publishBars: async (bars) => publisher.publish(topics.bars, await registry.encodeBars(bars)),
+  publishBars: async (bars) => {
+    const { records, refused } = await registry.encodeBars(bars);
+    await publisher.publish(topics.bars, records);
+    return refused;
+  },
   lateness: createLateness(config.BAR_LATE_ALLOWANCE_MS),
   stats,
   log,

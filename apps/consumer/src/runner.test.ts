@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { Bar, Tick } from "@repo/contracts";
 import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
+import { DataError } from "@repo/platform/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { createLateness } from "./bars/lateness.ts";
@@ -8,7 +9,7 @@ import type { TickStore } from "./cassandra/store.ts";
 import { createRunner, type DeadLetter } from "./runner.ts";
 import type { DecodedTick } from "./tick/decode.ts";
 
-const minute = 1_795_703_400_000_000;
+const minute = 1_795_617_000_000_000;
 const tickAt = (offset: number): Tick => ({
   source: "sim",
   symbol: "AAPL",
@@ -25,12 +26,17 @@ const tickAt = (offset: number): Tick => ({
   ingestTime: minute,
 });
 
-/** A fake world: one poll of `records`, a store that fails `failures` times, an event log. */
-function world(records: ConsumedRecord[], failures = 0) {
+/**
+ * A fake world: one poll of `records`, a store that fails `failures` times (transiently) and
+ * refuses ticks of size `refuseSize` (for their data), an event log.
+ */
+function world(records: ConsumedRecord[], failures = 0, decodeTick = tickAt, refuseSize = -1) {
   const events: string[] = [];
   const stored: Tick[] = [];
+  const stats = createStats();
   let remainingFailures = failures;
   let polled = false;
+  let keepAlivePolls = 0;
   const store: TickStore = {
     async writeTicks(ticks) {
       if (remainingFailures > 0) {
@@ -38,8 +44,13 @@ function world(records: ConsumedRecord[], failures = 0) {
         events.push("writeTicks failed");
         throw new Error("NoHostAvailable");
       }
-      stored.push(...ticks);
-      events.push(`writeTicks ${ticks.length}`);
+      const refused = ticks.filter((t) => t.size === refuseSize);
+      stored.push(...ticks.filter((t) => t.size !== refuseSize));
+      events.push(`writeTicks ${ticks.length - refused.length}`);
+      return refused.map((row) => ({
+        row,
+        error: new DataError("Key length too long", { code: "cassandra_refused" }),
+      }));
     },
     async tradesOf({ start }) {
       return stored
@@ -48,9 +59,11 @@ function world(records: ConsumedRecord[], failures = 0) {
     },
     async writeBars(bars) {
       events.push(`writeBars ${bars.length}`);
+      return [];
     },
-    async writeLatest() {
-      events.push("writeLatest");
+    async writeLatest(ticks) {
+      events.push(`writeLatest ${ticks.map((t) => t.sequence).join(",")}`);
+      return [];
     },
     ping: async () => true,
   };
@@ -58,6 +71,7 @@ function world(records: ConsumedRecord[], failures = 0) {
     consumer: {
       async poll() {
         if (polled) {
+          if (remainingFailures > 0) keepAlivePolls += 1;
           await Bun.sleep(5);
           return [];
         }
@@ -73,23 +87,26 @@ function world(records: ConsumedRecord[], failures = 0) {
     },
     decode: async (value): Promise<DecodedTick> =>
       value?.[0] === 0
-        ? { ok: true, tick: tickAt(value[1] as number) }
+        ? { ok: true, tick: decodeTick(value[1] as number) }
         : { ok: false, reason: { code: "bad_magic_byte", stage: "decode", detail: "x" } },
     store,
     publishDeadLetters: async (letters: DeadLetter[]) => {
-      events.push(`deadLetter ${letters.map((l) => l.record.offset).join(",")}`);
+      events.push(
+        `deadLetter ${letters.map((l) => `${l.record.offset}:${l.reason.code}`).join(",")}`,
+      );
     },
     publishBars: async (bars: Bar[]) => {
       events.push(`publishBars ${bars.map((b) => `${b.open}x${b.trades}`).join(",")}`);
+      return [];
     },
     lateness: createLateness(60_000),
-    stats: createStats(),
+    stats,
     log: createLogger("consumer-test", "fatal"),
     maxBatch: 100,
     maxConcurrency: 4,
     retryMaxDelayMs: 20,
   });
-  return { events, runner, stored };
+  return { events, runner, stored, stats, keepAlivePolls: () => keepAlivePolls };
 }
 
 const record = (offset: number, value: number[]): ConsumedRecord => ({
@@ -111,11 +128,11 @@ test("offsets are committed only after dead letters are acknowledged and ticks, 
   await settle(events, "commit");
   await runner.stop();
   expect(events).toEqual([
-    "deadLetter 1",
     "writeTicks 2",
+    "deadLetter 1:bad_magic_byte",
     "writeBars 1",
     "publishBars 10.5x2",
-    "writeLatest",
+    "writeLatest 2",
     "commit 0@3",
   ]);
 });
@@ -125,8 +142,7 @@ test("a failing store pauses consumption, retries with backoff, resumes and comm
   runner.start();
   await settle(events, "commit");
   await runner.stop();
-  expect(events.slice(0, 6)).toEqual([
-    "deadLetter ",
+  expect(events.slice(0, 5)).toEqual([
     "writeTicks failed",
     "pause",
     "writeTicks failed",
@@ -143,4 +159,53 @@ test("stopping while the store is down abandons the batch without committing it"
   await settle(events, "pause");
   await runner.stop();
   expect(events.filter((e) => e.startsWith("commit"))).toEqual([]);
+});
+
+test("while a step retries, the loop keeps polling the paused consumer so it stays in its group", async () => {
+  const { events, runner, keepAlivePolls } = world([record(5, [0, 1])], 3);
+  runner.start();
+  await settle(events, "commit");
+  await runner.stop();
+  expect(keepAlivePolls()).toBeGreaterThan(3);
+  expect(events.at(-1)).toBe("commit 0@6");
+});
+
+test("a tick Cassandra refuses for its data is dead-lettered alone; its neighbours are stored and the batch commits", async () => {
+  const sized = (n: number) => ({ ...tickAt(n), size: n === 2 ? 777 : 2 });
+  const { events, runner, stored, stats } = world(
+    [record(0, [0, 1]), record(1, [0, 2]), record(2, [0, 3])],
+    0,
+    sized,
+    777,
+  );
+  runner.start();
+  await settle(events, "commit");
+  await runner.stop();
+  expect(stored.map((t) => t.sequence)).toEqual([1, 3]);
+  expect(events).toEqual([
+    "writeTicks 2",
+    "deadLetter 1:cassandra_refused",
+    "writeBars 1",
+    "publishBars 10.5x2",
+    "writeLatest 3",
+    "commit 0@3",
+  ]);
+  expect(stats.counters("deadLettered.")).toEqual({ cassandra_refused: 1 });
+});
+
+test("two valid trades whose minute volume overflows a long are dead-lettered with the reason, and the batch commits", async () => {
+  const huge = (n: number) => ({ ...tickAt(n), size: 9_007_199_254_740_990 });
+  const { events, runner, stats } = world([record(0, [0, 1]), record(1, [0, 2])], 0, huge);
+  runner.start();
+  await settle(events, "commit");
+  await runner.stop();
+  expect(events).toEqual([
+    "writeTicks 2",
+    "deadLetter 0:bar_out_of_range,1:bar_out_of_range",
+    "writeBars 0",
+    "publishBars ",
+    "writeLatest 2",
+    "commit 0@2",
+  ]);
+  expect(stats.counters("bars.")).toMatchObject({ refused: 1, written: 0 });
 });

@@ -1,12 +1,13 @@
-import type { Bar } from "@repo/contracts";
+import { type Bar, type Tick, validate } from "@repo/contracts";
 import type { ConsumedRecord, ManualCommitConsumer, PartitionOffset } from "@repo/kafka-node";
+import { isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
-import { computeBar } from "./bars/bar.ts";
+import { computeBar, minuteStart } from "./bars/bar.ts";
 import type { Lateness } from "./bars/lateness.ts";
-import { type BatchPlan, planBatch } from "./batch/plan.ts";
-import { boundedAll, type TickStore } from "./cassandra/store.ts";
+import { type BatchPlan, latestOf, type MinuteKey, planBatch } from "./batch/plan.ts";
+import { boundedAll, type RejectedRow, type TickStore } from "./cassandra/store.ts";
 import type { DecodedTick, PoisonReason } from "./tick/decode.ts";
 
 export interface DeadLetter {
@@ -16,12 +17,13 @@ export interface DeadLetter {
 
 export interface RunnerOptions {
   consumer: Pick<ManualCommitConsumer, "poll" | "commit" | "pauseAll" | "resumeAll">;
+  /** Returns poison with its reason; throws only transient errors (registry unreachable). */
   decode: (value: Buffer | null) => Promise<DecodedTick>;
   store: TickStore;
   /** Resolves once Kafka acknowledged every dead letter. */
   publishDeadLetters: (letters: DeadLetter[]) => Promise<void>;
-  /** Resolves once Kafka acknowledged every bar. */
-  publishBars: (bars: Bar[]) => Promise<void>;
+  /** Resolves once Kafka acknowledged every bar it could encode, with the bars it could not. */
+  publishBars: (bars: Bar[]) => Promise<Bar[]>;
   lateness: Lateness;
   stats: Stats;
   log: Logger;
@@ -33,10 +35,15 @@ export interface RunnerOptions {
 class Stopped extends Error {}
 
 /**
- * The consume loop: poll a batch, decode it, dead-letter poison, write ticks, recompute the bars
- * of touched minutes from the stored ticks, write latest quotes, then commit. Every step retries
- * with backoff until it succeeds (partitions paused meanwhile), so an offset is committed only
- * when every record below it is in Cassandra or acknowledged on the dead-letter topic.
+ * The consume loop: poll a batch, decode it, write ticks, recompute the bars of touched minutes
+ * from the stored ticks, dead-letter poison, write bars and latest quotes, then commit.
+ *
+ * Failures are sorted by whether retrying can help. Data that cannot be decoded, validated, stored
+ * or aggregated is dead-lettered record by record with its reason and the batch goes on. Transient
+ * failures (timeouts, unavailable, connection loss) pause every partition and retry the step with
+ * backoff; meanwhile the loop keeps polling the paused consumer so it stays in its group however
+ * long the outage lasts. An offset is committed only when every record below it is in Cassandra
+ * or acknowledged on the dead-letter topic.
  *
  * @example
  *   const runner = createRunner({ consumer, decode, store, publishDeadLetters, publishBars, … });
@@ -49,6 +56,8 @@ export function createRunner(options: RunnerOptions) {
   let loop: Promise<void> | undefined;
   let failing: string | undefined;
   const uncommitted = new Map<string, PartitionOffset>();
+  /** Records a keep-alive poll returned while a step was retrying; handled next, in order. */
+  const pending: ConsumedRecord[] = [];
 
   async function step<T>(name: string, task: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
@@ -62,6 +71,7 @@ export function createRunner(options: RunnerOptions) {
         return result;
       } catch (error) {
         if (stopping) throw new Stopped();
+        if (!isRetriable(error)) throw error;
         if (failing === undefined) consumer.pauseAll();
         failing = name;
         const delay = backoffDelay(attempt, {
@@ -72,16 +82,34 @@ export function createRunner(options: RunnerOptions) {
           { step: name, attempt, delayMs: Math.round(delay), err: error },
           "step failed; retrying",
         );
-        await sleep(delay);
+        await keepAlive(delay);
       }
     }
   }
 
-  async function recomputeBars(plan: BatchPlan): Promise<Bar[]> {
-    const bars = await boundedAll(plan.minutes, options.maxConcurrency, async (minute) =>
-      computeBar(minute.symbol, minute.start, await options.store.tradesOf(minute)),
-    );
-    return bars.filter((bar): bar is Bar => bar !== undefined);
+  /**
+   * Waits `ms` while polling the paused consumer: librdkafka leaves the group when the application
+   * does not poll within max.poll.interval.ms, which a long outage would otherwise exceed.
+   */
+  async function keepAlive(ms: number) {
+    const until = performance.now() + ms;
+    while (!stopping && performance.now() < until) {
+      const polled = performance.now();
+      try {
+        pending.push(...(await consumer.poll(options.maxBatch)));
+      } catch (error) {
+        log.debug({ err: error }, "keep-alive poll failed");
+      }
+      const left = until - performance.now();
+      if (performance.now() - polled < 50 && left > 0) await sleep(Math.min(left, 100));
+    }
+  }
+
+  async function recomputeBars(minutes: MinuteKey[]) {
+    return boundedAll(minutes, options.maxConcurrency, async (minute) => ({
+      minute,
+      trades: await options.store.tradesOf(minute),
+    }));
   }
 
   function commit(offsets: PartitionOffset[]) {
@@ -96,6 +124,18 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
+  function letterFor(plan: BatchPlan, tick: Tick, reason: PoisonReason): DeadLetter {
+    const record = plan.recordOf.get(tick);
+    if (!record) throw new Error(`tick ${tick.symbol}@${tick.eventTime} has no source record`);
+    return { record, reason };
+  }
+
+  function refusedRows<T>(what: string, rows: RejectedRow<T>[]) {
+    if (rows.length === 0) return;
+    stats.counter(`${what}.refused`).add(rows.length);
+    for (const { error } of rows) log.error({ err: error }, `Cassandra refused a ${what} row`);
+  }
+
   async function handle(records: ConsumedRecord[]) {
     const started = performance.now();
     stats.counter("records.consumed").add(records.length);
@@ -103,9 +143,44 @@ export function createRunner(options: RunnerOptions) {
       Promise.all(records.map((r) => options.decode(r.value))),
     );
     const plan = planBatch(records, decoded, options.lateness);
-    await step("deadLetter", () => options.publishDeadLetters(plan.deadLetters));
-    stats.counter("records.deadLettered").add(plan.deadLetters.length);
-    for (const { record, reason } of plan.deadLetters) {
+    const letters: DeadLetter[] = [...plan.deadLetters];
+
+    const refused = await step("writeTicks", () => options.store.writeTicks(plan.ticks));
+    const refusedTicks = new Set(refused.map(({ row }) => row));
+    for (const { row, error } of refused) {
+      letters.push(
+        letterFor(plan, row, { code: "cassandra_refused", stage: "store", detail: error.message }),
+      );
+    }
+    const written =
+      refused.length === 0 ? plan.ticks : plan.ticks.filter((t) => !refusedTicks.has(t));
+    stats.counter("records.written").add(written.length);
+    stats.counter("bars.lateTicks").add(plan.lateTicks);
+
+    const bars: Bar[] = [];
+    for (const { minute, trades } of await step("recomputeBars", () =>
+      recomputeBars(plan.minutes),
+    )) {
+      const problem = barProblem(minute, () => computeBar(minute.symbol, minute.start, trades));
+      if (typeof problem !== "string") {
+        if (problem) bars.push(problem);
+        continue;
+      }
+      stats.counter("bars.refused").add();
+      const detail = `${problem}; the tick is stored, the bar of ${minute.symbol} at ${new Date(minute.start / 1000).toISOString()} keeps its last value`;
+      for (const tick of written) {
+        if (tick.kind !== "TRADE" || tick.symbol !== minute.symbol) continue;
+        if (minuteStart(tick.eventTime) !== minute.start) continue;
+        letters.push(
+          letterFor(plan, tick, { code: "bar_out_of_range", stage: "aggregate", detail }),
+        );
+      }
+    }
+
+    await step("deadLetter", () => options.publishDeadLetters(letters));
+    stats.counter("records.deadLettered").add(letters.length);
+    for (const { record, reason } of letters) {
+      stats.counter(`deadLettered.${reason.code}`).add();
       log.warn(
         {
           partition: record.partition,
@@ -116,14 +191,20 @@ export function createRunner(options: RunnerOptions) {
         "dead-lettered",
       );
     }
-    await step("writeTicks", () => options.store.writeTicks(plan.ticks));
-    stats.counter("records.written").add(plan.ticks.length);
-    stats.counter("bars.lateTicks").add(plan.lateTicks);
-    const bars = await step("recomputeBars", () => recomputeBars(plan));
-    await step("writeBars", () => options.store.writeBars(bars));
-    await step("publishBars", () => options.publishBars(bars));
+    refusedRows("bar", await step("writeBars", () => options.store.writeBars(bars)));
+    const unpublished = await step("publishBars", () => options.publishBars(bars));
+    if (unpublished.length > 0) {
+      stats.counter("bars.unpublished").add(unpublished.length);
+      log.error(
+        { bars: unpublished.length },
+        "bars the registry schema cannot encode were not published",
+      );
+    }
     stats.counter("bars.written").add(bars.length);
-    await step("writeLatest", () => options.store.writeLatest(plan.latest));
+    refusedRows(
+      "latest",
+      await step("writeLatest", () => options.store.writeLatest(latestOf(written))),
+    );
     commit(plan.commits);
     stats.latency("batchMs").record(performance.now() - started);
   }
@@ -132,7 +213,10 @@ export function createRunner(options: RunnerOptions) {
     for (let idle = 0; !stopping; ) {
       let records: ConsumedRecord[];
       try {
-        records = await consumer.poll(options.maxBatch);
+        records =
+          pending.length > 0
+            ? pending.splice(0, options.maxBatch)
+            : await consumer.poll(options.maxBatch);
         idle = 0;
       } catch (error) {
         log.warn({ err: error }, "poll failed");
@@ -168,4 +252,22 @@ export function createRunner(options: RunnerOptions) {
     /** The step that is failing and being retried, if any. */
     failingStep: () => failing,
   };
+}
+
+/**
+ * The bar of a minute, undefined when it has no trades, or why it cannot be represented (a volume
+ * or trade count beyond Avro's long, a stored price that is not a decimal(18,6)).
+ */
+function barProblem(minute: MinuteKey, compute: () => Bar | undefined): Bar | undefined | string {
+  let bar: Bar | undefined;
+  try {
+    bar = compute();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (!bar) return undefined;
+  const checked = validate("Bar", bar);
+  if (checked.ok) return bar;
+  const issues = checked.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  return `the bar of ${minute.symbol} cannot be represented (${issues})`;
 }

@@ -4,9 +4,9 @@ import type { ConsumedRecord } from "@repo/kafka-node";
 import { MINUTE_US } from "../bars/bar.ts";
 import { createLateness } from "../bars/lateness.ts";
 import type { DecodedTick } from "../tick/decode.ts";
-import { planBatch } from "./plan.ts";
+import { latestOf, planBatch } from "./plan.ts";
 
-const minute = 1_795_703_400_000_000;
+const minute = 1_795_617_000_000_000;
 const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick => ({
   source: "sim",
   symbol,
@@ -64,7 +64,7 @@ test("bars are touched by trades only; quotes still update the latest tick", () 
     { symbol: "AAPL", start: minute },
     { symbol: "MSFT", start: minute },
   ]);
-  expect(plan.latest.map((t) => [t.symbol, t.kind])).toEqual([
+  expect(latestOf(plan.ticks).map((t) => [t.symbol, t.kind])).toEqual([
     ["AAPL", "QUOTE"],
     ["MSFT", "TRADE"],
   ]);
@@ -79,5 +79,5 @@ test("a trade beyond the late allowance is stored and counted but does not reope
   expect(plan.ticks).toHaveLength(2);
   expect(plan.lateTicks).toBe(1);
   expect(plan.minutes).toEqual([{ symbol: "AAPL", start: minute + 3 * MINUTE_US }]);
-  expect(plan.latest[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
+  expect(latestOf(plan.ticks)[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
 });

@@ -13,9 +13,10 @@ export interface MinuteKey {
 /** What one polled batch requires, in the order it must happen before its offsets are committed. */
 export interface BatchPlan {
   ticks: Tick[];
+  /** The record each tick was decoded from (to dead-letter a tick Cassandra or its bar refuses). */
+  recordOf: Map<Tick, ConsumedRecord>;
   deadLetters: { record: ConsumedRecord; reason: PoisonReason }[];
   minutes: MinuteKey[];
-  latest: Tick[];
   lateTicks: number;
   /** Next offset to read per partition: every record below it is handled by this plan. */
   commits: PartitionOffset[];
@@ -36,14 +37,13 @@ export function planBatch(
 ): BatchPlan {
   const plan: BatchPlan = {
     ticks: [],
+    recordOf: new Map(),
     deadLetters: [],
     minutes: [],
-    latest: [],
     lateTicks: 0,
     commits: [],
   };
   const minutes = new Map<string, MinuteKey>();
-  const latest = new Map<string, Tick>();
   const commits = new Map<string, PartitionOffset>();
   records.forEach((record, i) => {
     const partitionKey = `${record.topic}\u0000${record.partition}`;
@@ -63,8 +63,7 @@ export function planBatch(
     }
     const tick = result.tick;
     plan.ticks.push(tick);
-    const current = latest.get(tick.symbol);
-    if (!current || isAfter(tick, current)) latest.set(tick.symbol, tick);
+    plan.recordOf.set(tick, record);
     if (tick.kind === "TRADE" && lateness.isLate(tick.symbol, tick.eventTime)) {
       plan.lateTicks += 1;
     } else if (tick.kind === "TRADE") {
@@ -74,9 +73,18 @@ export function planBatch(
     lateness.observe(tick.symbol, tick.eventTime);
   });
   plan.minutes = [...minutes.values()];
-  plan.latest = [...latest.values()];
   plan.commits = [...commits.values()];
   return plan;
+}
+
+/** The newest tick per symbol among `ticks` (what `latest_quotes` must hold after them). */
+export function latestOf(ticks: Tick[]): Tick[] {
+  const latest = new Map<string, Tick>();
+  for (const tick of ticks) {
+    const current = latest.get(tick.symbol);
+    if (!current || isAfter(tick, current)) latest.set(tick.symbol, tick);
+  }
+  return [...latest.values()];
 }
 
 /** Event-time order of ticks of one symbol: time, then sequence, then source. */

@@ -1,17 +1,29 @@
 import type { Bar, Tick } from "@repo/contracts";
+import { DataError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
 
 const { BigDecimal, LocalDate } = cassandra.types;
 
-/** The consumer's writes and the one read bars need; every call is idempotent. */
+/** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */
+export interface RejectedRow<T> {
+  row: T;
+  error: DataError;
+}
+
+/**
+ * The consumer's writes and the one read bars need; every call is idempotent. Writes resolve with
+ * the rows Cassandra refused deterministically (found row by row, their neighbours written) and
+ * reject only with transient errors (timeouts, unavailable, connection loss).
+ */
 export interface TickStore {
-  writeTicks(ticks: Tick[]): Promise<void>;
+  writeTicks(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
   /** TRADE ticks stored for one symbol-minute. */
   tradesOf(minute: MinuteKey): Promise<Trade[]>;
-  writeBars(bars: Bar[]): Promise<void>;
-  writeLatest(ticks: Tick[]): Promise<void>;
+  /** Versioned by trade count: a bar computed from fewer ticks never replaces one from more. */
+  writeBars(bars: Bar[]): Promise<RejectedRow<Bar>[]>;
+  writeLatest(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
   /** Whether a trivial query succeeds now. */
   ping(): Promise<boolean>;
 }
@@ -29,7 +41,14 @@ const INSERT_TICK = `INSERT INTO ticks (symbol, day, event_time_us, source, sequ
 const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, price, size FROM ticks
   WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
 const INSERT_BAR = `INSERT INTO bars_1m (symbol, day, minute, open, high, low, close, volume, vwap,
-  trades, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  trades, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
+const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
+
+/** Response codes that mean the request itself is wrong; every other failure may pass on retry. */
+const REFUSED = new Set<number>([
+  cassandra.types.responseErrorCodes.invalid,
+  cassandra.types.responseErrorCodes.syntaxError,
+]);
 const INSERT_LATEST = `INSERT INTO latest_quotes (symbol, source, kind, event_time_us, event_time,
   sequence, price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
@@ -46,12 +65,54 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   const { client, consistency } = options;
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
 
+  /**
+   * A refusal is the data's fault only while the tables themselves answer; a dropped table or a
+   * schema that was never migrated refuses every row alike and must pause, not dead-letter.
+   */
+  const refusedForItsData = async (error: unknown): Promise<boolean> => {
+    const refused =
+      error instanceof TypeError ||
+      (error instanceof cassandra.errors.ResponseError && REFUSED.has(error.code));
+    if (!refused) return false;
+    await client.execute(SCHEMA_PROBE, [], { prepare: true, consistency });
+    return true;
+  };
+
+  /** Writes `batch` whole, or row by row after a refusal to find exactly the refused rows. */
+  const writeBatch = async <T>(
+    batch: T[],
+    query: string,
+    params: (row: T) => unknown[],
+    rejected: RejectedRow<T>[],
+  ) => {
+    try {
+      await (batch.length === 1
+        ? client.execute(query, params(batch[0] as T), writeOptions)
+        : client.batch(
+            batch.map((row) => ({ query, params: params(row) })),
+            writeOptions,
+          ));
+      return;
+    } catch (error) {
+      if (!(await refusedForItsData(error))) throw error;
+      if (batch.length === 1) {
+        const message = `Cassandra refused the row: ${(error as Error).message}`;
+        rejected.push({
+          row: batch[0] as T,
+          error: new DataError(message, { code: "cassandra_refused", cause: error }),
+        });
+        return;
+      }
+    }
+    for (const row of batch) await writeBatch([row], query, params, rejected);
+  };
+
   const inPartitions = async <T>(
     rows: T[],
     keyOf: (row: T) => string,
     query: string,
     params: (row: T) => unknown[],
-  ) => {
+  ): Promise<RejectedRow<T>[]> => {
     const groups = new Map<string, T[]>();
     for (const row of rows) {
       const key = keyOf(row);
@@ -65,14 +126,11 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         batches.push(group.slice(i, i + options.batchMaxRows));
       }
     }
+    const rejected: RejectedRow<T>[] = [];
     await boundedAll(batches, options.maxConcurrency, (batch) =>
-      batch.length === 1
-        ? client.execute(query, params(batch[0] as T), writeOptions)
-        : client.batch(
-            batch.map((row) => ({ query, params: params(row) })),
-            writeOptions,
-          ),
+      writeBatch(batch, query, params, rejected),
     );
+    return rejected;
   };
 
   return {
@@ -119,12 +177,10 @@ export function createTickStore(options: TickStoreOptions): TickStore {
           decimal(bar.vwap),
           bar.trades,
           new Date(),
+          barVersion(bar),
         ],
       ),
-    writeLatest: (ticks) =>
-      boundedAll(ticks, options.maxConcurrency, (tick) =>
-        client.execute(INSERT_LATEST, latestRow(tick), writeOptions),
-      ).then(() => undefined),
+    writeLatest: (ticks) => inPartitions(ticks, (t) => t.symbol, INSERT_LATEST, latestRow),
     async ping() {
       try {
         await client.execute("SELECT release_version FROM system.local", [], {
@@ -137,6 +193,15 @@ export function createTickStore(options: TickStoreOptions): TickStore {
     },
   };
 }
+
+/**
+ * The write timestamp of a bar row: its minute's start plus its trade count. Stored ticks only
+ * grow, and a recompute reads after its own ticks are written, so the recompute that read the most
+ * ticks read them all; Cassandra's last-write-wins then keeps it whatever order the writes land in
+ * (a revoked member finishing late, a retry, a replay). Close to the minute's time, so
+ * time-window compaction still groups bars by when they happened.
+ */
+export const barVersion = (bar: Bar) => bar.start + bar.trades;
 
 const decimal = (value: string) => BigDecimal.fromString(value);
 const optionalDecimal = (value: string | null) => (value === null ? undefined : decimal(value));

@@ -52,11 +52,17 @@ export function createRegistry(url: string, barsSubject: string) {
 
   return {
     writerSchemas,
-    async encodeBars(bars: Bar[]): Promise<OutgoingRecord[]> {
+    /** Wire-format bars; a bar the registered schema refuses is returned, not thrown (data, not outage). */
+    async encodeBars(bars: Bar[]): Promise<{ records: OutgoingRecord[]; refused: Bar[] }> {
       const id = await barsId();
-      return Promise.all(
-        bars.map(async (bar) => ({ key: bar.symbol, value: await client.encode(id, bar) })),
-      );
+      const type = (await client.getSchema(id)) as unknown as Type;
+      const records: OutgoingRecord[] = [];
+      const refused: Bar[] = [];
+      for (const bar of bars) {
+        if (!type.isValid(bar)) refused.push(bar);
+        else records.push({ key: bar.symbol, value: await client.encode(id, bar) });
+      }
+      return { records, refused };
     },
     async ping(): Promise<boolean> {
       try {

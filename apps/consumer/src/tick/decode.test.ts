@@ -15,7 +15,7 @@ const tick: Tick = {
   source: "sim",
   symbol: "AAPL",
   kind: "TRADE",
-  eventTime: 1_795_703_400_123_456,
+  eventTime: 1_795_617_000_123_456,
   sequence: 1,
   price: "187.123456",
   size: 10,
@@ -24,7 +24,7 @@ const tick: Tick = {
   bidSize: null,
   askSize: null,
   exchange: "XNAS",
-  ingestTime: 1_795_703_400_200_000,
+  ingestTime: 1_795_617_000_200_000,
 };
 const wire = (id: number, body: Buffer) => {
   const header = Buffer.alloc(5);
@@ -66,4 +66,16 @@ test("an invalid value names the field and the reason", async () => {
 
 test("a registry outage is thrown (retried by the runner), never dead-lettered", async () => {
   expect(decode(wire(3, Buffer.from([1])))).rejects.toThrow("ECONNREFUSED");
+});
+
+test("records produced by other clients get the producer's bounds: a tick dated 2250 or a huge size is poison", async () => {
+  const in2250 = Date.parse("2250-01-01T00:00:00Z") * 1000;
+  const future = await decode(wire(1, tickType.toBuffer({ ...tick, eventTime: in2250 })));
+  expect(future.ok ? "ok" : future.reason).toEqual({
+    code: "invalid_value",
+    stage: "validate",
+    detail: "eventTime: must not be later than now + 60 s (clock skew allowance)",
+  });
+  const huge = await decode(wire(1, tickType.toBuffer({ ...tick, size: 9_007_199_254_740_990 })));
+  expect(huge.ok ? "ok" : huge.reason.detail).toBe("size: must be at most 1,000,000,000 shares");
 });

@@ -1,4 +1,4 @@
-import { avroTypeOf, type Tick, topicNamed, validate } from "@repo/contracts";
+import { avroTypeOf, type Tick, topicNamed, type ValidateOptions, validate } from "@repo/contracts";
 import type { Resolver, Schema, Type } from "avsc";
 
 /** Why a record went to the dead-letter topic: a stable code and a human explanation. */
@@ -9,8 +9,10 @@ export interface PoisonReason {
     | "unknown_schema_id"
     | "incompatible_schema"
     | "corrupt_avro"
-    | "invalid_value";
-  stage: "decode" | "validate";
+    | "invalid_value"
+    | "cassandra_refused"
+    | "bar_out_of_range";
+  stage: "decode" | "validate" | "store" | "aggregate";
   detail: string;
 }
 
@@ -36,15 +38,16 @@ const readerType = avroTypeOf(tickValue.schema as Schema);
 
 /**
  * Decodes Confluent wire-format bytes (magic 0, 4-byte schema id, Avro body) into a validated
- * Tick, resolving the writer schema into the current Tick schema. Poison is returned with a reason;
- * registry outages are thrown.
+ * Tick, resolving the writer schema into the current Tick schema. Records produced by any client
+ * get the producer's bounds (no timestamps beyond now + skew, bounded sizes and strings). Poison is
+ * returned with a reason; registry outages are thrown.
  *
  * @example
  *   const decode = createTickDecoder({ typeOf: (id) => registry.getSchema(id) as Promise<Type> });
  *   const result = await decode(message.value);
  *   if (!result.ok) deadLetter(message, result.reason);
  */
-export function createTickDecoder(schemas: WriterSchemas) {
+export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOptions = {}) {
   const resolvers = new Map<number, Resolver | "same">();
 
   async function resolverFor(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
@@ -96,7 +99,7 @@ export function createTickDecoder(schemas: WriterSchemas) {
     } catch (error) {
       return poison("corrupt_avro", "decode", `schema id ${schemaId}: ${(error as Error).message}`);
     }
-    const checked = validate("Tick", decoded);
+    const checked = validate("Tick", decoded, bounds);
     if (!checked.ok) {
       const detail = checked.issues.map((i) => `${i.path || "(value)"}: ${i.message}`).join("; ");
       return poison("invalid_value", "validate", detail);
