@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import type { Tick } from "@repo/contracts";
 import { createStats } from "@repo/platform/stats";
 import { createTickBuffer } from "../forward/buffer.ts";
 import { createIngest } from "../ingest.ts";
@@ -8,7 +9,7 @@ import { createAlpacaProvider, parseAlpacaSnapshots } from "./alpaca.ts";
 import alpacaSnapshots from "./fixtures/alpaca-snapshots.json";
 import tiingoIex from "./fixtures/tiingo-iex.json";
 import { retryAfterMs } from "./http-source.ts";
-import { createTiingoProvider, parseTiingoTops } from "./tiingo.ts";
+import { createTiingoProvider, parseTiingoTops, TIINGO_SEQUENCE } from "./tiingo.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 let handler: Handler = () => new Response("not set", { status: 500 });
@@ -156,6 +157,44 @@ describe("tiingo iex", () => {
     expect(requests[0]?.url.searchParams.get("tickers")).toBe("aapl,msft");
     expect(requests[0]?.headers.get("authorization")).toBe("Token tiingo-token");
     provider.close?.();
+  });
+});
+
+describe("tiingo identities", () => {
+  test("a trade and a quote stamped with the same microsecond both pass; polling the same tops again yields only duplicates", async () => {
+    const sameInstant = "2026-01-05T10:00:00.201020876-05:00";
+    const tops = [{ ...tiingoIex[0], lastSaleTimestamp: sameInstant, quoteTimestamp: sameInstant }];
+    const sequencesOf = (ticks: unknown[]) => (ticks as Tick[]).map((t) => t.sequence);
+    const parsed = parseTiingoTops(tops, INGEST).ticks as Tick[];
+    expect(parsed.map((t) => [t.kind, t.eventTime, t.sequence])).toEqual([
+      ["TRADE", 1_767_625_200_201_020, TIINGO_SEQUENCE.TRADE],
+      ["QUOTE", 1_767_625_200_201_020, TIINGO_SEQUENCE.QUOTE],
+    ]);
+    expect(sequencesOf(parseTiingoTops(tops, INGEST + 60_000_000).ticks)).toEqual(
+      sequencesOf(parsed),
+    );
+
+    handler = () => json(tops);
+    const provider = createTiingoProvider({
+      baseUrl,
+      token: "tiingo-token",
+      symbols: ["AAPL"],
+      log: captureLog().log,
+      ratePerSecond: 1_000,
+      timeoutMs: 1_000,
+      retries: 0,
+      breakerThreshold: 3,
+      breakerResetMs: 60_000,
+    });
+    const { buffer, ingest } = pipeline();
+    await ingest.poll(provider);
+    await ingest.poll(provider);
+    provider.close?.();
+    expect(buffer.peek(10).map((t) => t.kind)).toEqual(["TRADE", "QUOTE"]);
+    expect(ingest.snapshot([]).records).toMatchObject({
+      fetched: 4,
+      rejected: expect.objectContaining({ duplicate: 2 }),
+    });
   });
 });
 

@@ -12,9 +12,17 @@ export interface TiingoOptions extends Omit<HttpSourceOptions, "name" | "log"> {
 }
 
 /**
+ * Tiingo reports no sequence numbers: one poll yields at most one last sale and one top of book per
+ * symbol. The sequence is derived from the kind, so a trade and a quote stamped with the same
+ * microsecond keep distinct identities, and a re-polled leg keeps its identity.
+ */
+export const TIINGO_SEQUENCE = { TRADE: 0, QUOTE: 1 } as const;
+
+/**
  * Turns a Tiingo IEX top-of-book body (`GET /iex/?tickers=aapl,msft`, an array) into ticks:
- * last sale → TRADE, top of book → QUOTE priced at Tiingo's `mid`. A leg whose fields Tiingo
- * reports as null (outside trading hours) is skipped, not malformed.
+ * last sale → TRADE, top of book → QUOTE priced at Tiingo's `mid`, sequences from
+ * `TIINGO_SEQUENCE`. A leg whose fields Tiingo reports as null (outside trading hours) is
+ * skipped, not malformed.
  *
  * @example
  *   parseTiingoTops([{ ticker: "AAPL", lastSaleTimestamp: "2026-01-05T10:00:00-05:00", last: 187.2, lastSize: 100 }], now);
@@ -42,7 +50,7 @@ export function parseTiingoTops(body: unknown, ingestTime: number): PollResult {
         symbol,
         kind: "TRADE",
         eventTime,
-        sequence: 0,
+        sequence: TIINGO_SEQUENCE.TRADE,
         price: priceText(top.last),
         size: top.lastSize,
         bid: null,
@@ -59,7 +67,7 @@ export function parseTiingoTops(body: unknown, ingestTime: number): PollResult {
         symbol,
         kind: "QUOTE",
         eventTime: microsFromIso(top.quoteTimestamp),
-        sequence: 0,
+        sequence: TIINGO_SEQUENCE.QUOTE,
         price: priceText(top.mid ?? top.bidPrice),
         size: 0,
         bid: priceText(top.bidPrice),
