@@ -25,3 +25,15 @@ test("an active provider without its key fails naming the variable, never printi
     expect(String(error)).not.toContain("s3cr3t");
   }
 });
+
+test("price-jump re-anchoring defaults to 3 agreeing ticks or 60 s and needs at least 2 ticks", () => {
+  const config = loadIngestConfig({});
+  expect(config.INGEST_PRICE_JUMP_REANCHOR_TICKS).toBe(3);
+  expect(config.INGEST_PRICE_JUMP_REANCHOR_MS).toBe(60_000);
+  expect(() => loadIngestConfig({ INGEST_PRICE_JUMP_REANCHOR_TICKS: "1" })).toThrow(
+    /INGEST_PRICE_JUMP_REANCHOR_TICKS/,
+  );
+  expect(() => loadIngestConfig({ INGEST_PRICE_JUMP_REANCHOR_MS: "0" })).toThrow(
+    /INGEST_PRICE_JUMP_REANCHOR_MS/,
+  );
+});

@@ -34,6 +34,10 @@ export const ingestEnv = {
   INGEST_MAX_FUTURE_MS: positiveInt(5_000),
   INGEST_MAX_STALENESS_MS: positiveInt(15 * 60_000),
   INGEST_MAX_PRICE_JUMP: positive(0.1),
+  /** Consecutive agreeing ticks beyond the price-jump threshold that re-anchor the gate. */
+  INGEST_PRICE_JUMP_REANCHOR_TICKS: z.coerce.number().int().min(2).default(3),
+  /** Event-time span after which 2+ agreeing ticks beyond the threshold re-anchor the gate. */
+  INGEST_PRICE_JUMP_REANCHOR_MS: positiveInt(60_000),
   INGEST_DEDUPE_WINDOW: positiveInt(100_000),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
   PROVIDER_TIMEOUT_MS: positiveInt(5_000),

@@ -80,8 +80,18 @@ export function createIngest(options: IngestOptions) {
     const accepted = [];
     for (const candidate of result.ticks) {
       const verdict = gates.check(candidate, now);
-      if (verdict.ok) accepted.push(verdict.tick);
-      else reject(verdict.reason, verdict.detail, candidate, provider.name);
+      if (!verdict.ok) {
+        reject(verdict.reason, verdict.detail, candidate, provider.name);
+        continue;
+      }
+      accepted.push(verdict.tick);
+      if (verdict.reanchored) {
+        stats.counter("gates.reanchored").add();
+        log.info(
+          { provider: provider.name, symbol: verdict.tick.symbol, ...verdict.reanchored },
+          "price moved beyond the jump threshold and held; re-anchored",
+        );
+      }
     }
     const dropped = buffer.offer(accepted);
     if (dropped > 0) {
@@ -105,6 +115,7 @@ export function createIngest(options: IngestOptions) {
         forwarded: stats.counter("records.forwarded").value,
         dropped: stats.counter("records.dropped").value,
       },
+      gates: { reanchored: stats.counter("gates.reanchored").value },
       providers: Object.fromEntries(
         providers.map(({ provider, schedule }) => [
           provider.name,

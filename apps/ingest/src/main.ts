@@ -28,6 +28,8 @@ const gates = createQualityGates({
   maxFutureMs: config.INGEST_MAX_FUTURE_MS,
   maxStalenessMs: config.INGEST_MAX_STALENESS_MS,
   maxPriceJump: config.INGEST_MAX_PRICE_JUMP,
+  reanchorTicks: config.INGEST_PRICE_JUMP_REANCHOR_TICKS,
+  reanchorAfterMs: config.INGEST_PRICE_JUMP_REANCHOR_MS,
   dedupeWindow: config.INGEST_DEDUPE_WINDOW,
 });
 const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });

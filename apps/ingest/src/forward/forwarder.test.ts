@@ -72,6 +72,8 @@ function harness(port: number, capacity: number, batchSize = 50, lanes = 1) {
     maxFutureMs: 5_000,
     maxStalenessMs: 60_000,
     maxPriceJump: 0.5,
+    reanchorTicks: 3,
+    reanchorAfterMs: 60_000,
     dedupeWindow: 100_000,
   });
   const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });

@@ -57,6 +57,8 @@ function pipeline() {
     maxFutureMs: 5_000,
     maxStalenessMs: 10 * 365 * 86_400_000,
     maxPriceJump: 0.5,
+    reanchorTicks: 3,
+    reanchorAfterMs: 60_000,
     dedupeWindow: 1_000,
   });
   const { log } = captureLog();

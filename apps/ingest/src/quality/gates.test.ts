@@ -1,14 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
+import { createStats } from "@repo/platform/stats";
+import { createTickBuffer } from "../forward/buffer.ts";
+import { createIngest } from "../ingest.ts";
+import type { Provider } from "../providers/provider.ts";
+import { captureLog } from "../testing/capture-log.ts";
 import { createQualityGates, type RejectReason } from "./gates.ts";
 
 const NOW = 1_767_623_400_000_000;
-const gates = () =>
+const gates = (overrides: { reanchorTicks?: number; reanchorAfterMs?: number } = {}) =>
   createQualityGates({
     maxFutureMs: 5_000,
     maxStalenessMs: 60_000,
     maxPriceJump: 0.1,
+    reanchorTicks: 3,
+    reanchorAfterMs: 30_000,
     dedupeWindow: 1_000,
+    ...overrides,
   });
 
 let sequence = 0;
@@ -97,5 +105,112 @@ describe("quality gates", () => {
     expect(checker.check(trade({ price: "100" }), NOW).ok).toBe(true);
     expect(checker.check(trade({ price: "150" }), NOW).ok).toBe(false);
     expect(checker.check(trade({ price: "105" }), NOW).ok).toBe(true);
+  });
+});
+
+describe("price_jump re-anchoring", () => {
+  const verdicts = (checker: ReturnType<typeof gates>, prices: string[], at = NOW - 1_000) =>
+    prices.map((price) => checker.check(trade({ price, eventTime: at }), NOW).ok);
+
+  test("a sustained move is accepted from the 3rd agreeing tick on, and the new level becomes the anchor", () => {
+    const checker = gates();
+    expect(verdicts(checker, ["100", "130", "131", "129.5", "130.2"])).toEqual([
+      true,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(checker.check(trade({ price: "100" }), NOW)).toMatchObject({
+      ok: false,
+      reason: "price_jump",
+    });
+  });
+
+  test("the re-anchoring tick reports the move it confirmed", () => {
+    const checker = gates();
+    verdicts(checker, ["100", "80", "79"]);
+    expect(checker.check(trade({ price: "78.5" }), NOW)).toMatchObject({
+      ok: true,
+      reanchored: { from: 100, to: 78.5 },
+    });
+  });
+
+  test("a single outlier is rejected and does not move the anchor, however often it happens", () => {
+    const checker = gates();
+    expect(verdicts(checker, ["100", "150", "101", "150", "100.5", "150", "99.8"])).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
+  });
+
+  test("outliers that disagree with each other never confirm a new level", () => {
+    const checker = gates();
+    expect(verdicts(checker, ["100", "150", "70", "150", "70", "150"])).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(checker.check(trade({ price: "100.2" }), NOW).ok).toBe(true);
+  });
+
+  test("the same refused tick seen again does not count as a confirmation", () => {
+    const checker = gates();
+    expect(checker.check(trade({ price: "100" }), NOW).ok).toBe(true);
+    const jumped = trade({ price: "130" });
+    expect(checker.check(jumped, NOW).ok).toBe(false);
+    expect(checker.check({ ...jumped }, NOW).ok).toBe(false);
+    expect(checker.check({ ...jumped }, NOW).ok).toBe(false);
+    expect(checker.check(trade({ price: "130.1" }), NOW).ok).toBe(false);
+    expect(checker.check(trade({ price: "130.2" }), NOW).ok).toBe(true);
+  });
+
+  test("two agreeing ticks spanning reanchorAfterMs of event time re-anchor a sparse provider", () => {
+    const checker = gates({ reanchorTicks: 5, reanchorAfterMs: 30_000 });
+    const at = (secondsAgo: number) => NOW - secondsAgo * 1_000_000;
+    expect(checker.check(trade({ price: "100", eventTime: at(50) }), NOW).ok).toBe(true);
+    expect(checker.check(trade({ price: "120", eventTime: at(45) }), NOW).ok).toBe(false);
+    expect(checker.check(trade({ price: "121", eventTime: at(20) }), NOW).ok).toBe(false);
+    expect(checker.check(trade({ price: "120.5", eventTime: at(10) }), NOW)).toMatchObject({
+      ok: true,
+      reanchored: { from: 100, to: 120.5 },
+    });
+  });
+
+  test("/stats counts the refused ticks of a move as price_jump and the re-anchor once; the confirmed ticks are buffered", async () => {
+    const stats = createStats();
+    const buffer = createTickBuffer(100);
+    const ingest = createIngest({
+      stats,
+      log: captureLog().log,
+      gates: gates(),
+      buffer,
+      onBuffered: () => {},
+      nowMicros: () => NOW,
+    });
+    const prices = ["100", "100.5", "62", "61.8", "62.1", "62.3", "140", "62.2"];
+    const provider: Provider = {
+      name: "earnings",
+      poll: async () => ({ ticks: prices.map((price) => trade({ price })), malformed: [] }),
+    };
+    await ingest.poll(provider);
+    const snapshot = ingest.snapshot([]);
+    expect(snapshot.records.rejected).toMatchObject({ price_jump: 3 });
+    expect(snapshot.gates).toEqual({ reanchored: 1 });
+    expect(buffer.peek(100).map((tick) => tick.price)).toEqual([
+      "100",
+      "100.5",
+      "62.1",
+      "62.3",
+      "62.2",
+    ]);
   });
 });

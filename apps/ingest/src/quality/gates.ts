@@ -11,7 +11,7 @@ export type RejectReason =
   | "price_jump";
 
 export type GateResult =
-  | { ok: true; tick: Tick }
+  | { ok: true; tick: Tick; reanchored?: { from: number; to: number } }
   | { ok: false; reason: RejectReason; detail: string };
 
 export interface QualityGateOptions {
@@ -21,25 +21,51 @@ export interface QualityGateOptions {
   maxStalenessMs: number;
   /** Largest accepted move against the symbol's last accepted price, as a fraction (0.1 = 10 %). */
   maxPriceJump: number;
+  /**
+   * Consecutive ticks, each within `maxPriceJump` of the one before, that make a move beyond the
+   * threshold the new anchor (the last of them is accepted). At least 2.
+   */
+  reanchorTicks: number;
+  /**
+   * Event-time span after which such a run of agreeing ticks (at least 2) re-anchors even when it
+   * holds fewer than `reanchorTicks` ticks (sparse providers, a reopening after a halt).
+   */
+  reanchorAfterMs: number;
   /** How many recent identities are remembered for duplicate detection. */
   dedupeWindow: number;
 }
 
 const PRICE_FIELDS = ["price", "bid", "ask"] as const;
 
+/** Ticks that jumped away from the anchor and agree with each other, in arrival order. */
+interface CandidateLevel {
+  last: number;
+  ticks: number;
+  firstEventTime: number;
+  identities: Set<string>;
+}
+
 /**
  * The data-quality gates, in order: non-positive/non-finite price, schema, crossed quote,
  * future/stale timestamp, duplicate identity, price jump. Only accepted ticks update the
- * duplicate window and the last accepted price.
+ * duplicate window and the anchor (the last accepted price of the source and symbol).
+ *
+ * A tick moving more than `maxPriceJump` from the anchor is refused and starts a candidate level;
+ * each next refused tick within `maxPriceJump` of the previous one extends it, one that is not
+ * starts a new one, and a tick close to the anchor is accepted and discards it. The candidate
+ * becomes the anchor, its latest tick accepted, once it holds `reanchorTicks` ticks, or at least
+ * 2 ticks spanning `reanchorAfterMs` of event time. A lone outlier never moves the anchor.
  *
  * @example
- *   const gates = createQualityGates({ maxFutureMs: 5000, maxStalenessMs: 3_600_000, maxPriceJump: 0.1, dedupeWindow: 100_000 });
+ *   const gates = createQualityGates({ maxFutureMs: 5000, maxStalenessMs: 3_600_000, maxPriceJump: 0.1,
+ *     reanchorTicks: 3, reanchorAfterMs: 60_000, dedupeWindow: 100_000 });
  *   const verdict = gates.check(candidate, Date.now() * 1000);
  *   if (!verdict.ok) stats.counter(`rejected.${verdict.reason}`).add();
  */
 export function createQualityGates(options: QualityGateOptions) {
   const seen = new Set<string>();
-  const lastPrice = new Map<string, number>();
+  const anchors = new Map<string, number>();
+  const candidates = new Map<string, CandidateLevel>();
 
   function check(candidate: unknown, nowMicros: number): GateResult {
     if (candidate !== null && typeof candidate === "object") {
@@ -77,17 +103,50 @@ export function createQualityGates(options: QualityGateOptions) {
     if (seen.has(identity)) return { ok: false, reason: "duplicate", detail: identity };
     const key = `${tick.source}|${tick.symbol}`;
     const price = Number(tick.price);
-    const previous = lastPrice.get(key);
-    if (previous !== undefined && Math.abs(price - previous) / previous > options.maxPriceJump) {
-      return {
-        ok: false,
-        reason: "price_jump",
-        detail: `${tick.symbol} ${previous} → ${tick.price}`,
-      };
+    const anchor = anchors.get(key);
+    let reanchored: { from: number; to: number } | undefined;
+    if (anchor !== undefined && moved(anchor, price)) {
+      const level = extendCandidate(key, price, tick.eventTime, identity);
+      if (!confirmed(level, tick.eventTime)) {
+        return {
+          ok: false,
+          reason: "price_jump",
+          detail: `${tick.symbol} ${anchor} → ${tick.price} (${level.ticks} of ${options.reanchorTicks} agreeing ticks to re-anchor)`,
+        };
+      }
+      reanchored = { from: anchor, to: price };
     }
+    candidates.delete(key);
     remember(identity);
-    lastPrice.set(key, price);
-    return { ok: true, tick };
+    anchors.set(key, price);
+    return reanchored ? { ok: true, tick, reanchored } : { ok: true, tick };
+  }
+
+  const moved = (from: number, to: number) => Math.abs(to - from) / from > options.maxPriceJump;
+
+  function extendCandidate(key: string, price: number, eventTime: number, identity: string) {
+    const level = candidates.get(key);
+    if (level && !moved(level.last, price)) {
+      if (!level.identities.has(identity)) {
+        level.identities.add(identity);
+        level.ticks += 1;
+      }
+      level.last = price;
+      return level;
+    }
+    const fresh = {
+      last: price,
+      ticks: 1,
+      firstEventTime: eventTime,
+      identities: new Set([identity]),
+    };
+    candidates.set(key, fresh);
+    return fresh;
+  }
+
+  function confirmed(level: CandidateLevel, eventTime: number) {
+    if (level.ticks >= options.reanchorTicks) return true;
+    return level.ticks >= 2 && eventTime - level.firstEventTime >= options.reanchorAfterMs * 1000;
   }
 
   function remember(identity: string) {
