@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { ConfigError } from "@repo/platform/config";
 import { loadIngestConfig } from "./config.ts";
 
 test("defaults run the simulator against the local producer", () => {
@@ -24,6 +25,33 @@ test("an active provider without its key fails naming the variable, never printi
     expect(String(error)).toContain("TIINGO_API_TOKEN");
     expect(String(error)).not.toContain("s3cr3t");
   }
+});
+
+test("a batch larger than the producer's record limit fails start-up naming INGEST_BATCH_SIZE", () => {
+  expect(loadIngestConfig({ INGEST_BATCH_SIZE: "1000" }).INGEST_BATCH_SIZE).toBe(1000);
+  expect(() => loadIngestConfig({ INGEST_BATCH_SIZE: "1001" })).toThrow(
+    /INGEST_BATCH_SIZE \(1001\): must be at most INGEST_PRODUCER_MAX_RECORDS \(1000\)/,
+  );
+  expect(() =>
+    loadIngestConfig({ INGEST_BATCH_SIZE: "500", INGEST_PRODUCER_MAX_RECORDS: "200" }),
+  ).toThrow(ConfigError);
+});
+
+test("the forward timeout outlasts the producer's delivery timeout by default and must do so", () => {
+  const config = loadIngestConfig({});
+  expect(config.INGEST_FORWARD_TIMEOUT_MS).toBe(45_000);
+  expect(config.INGEST_FORWARD_TIMEOUT_MS).toBeGreaterThan(
+    config.INGEST_PRODUCER_DELIVERY_TIMEOUT_MS,
+  );
+  expect(() => loadIngestConfig({ INGEST_FORWARD_TIMEOUT_MS: "30000" })).toThrow(
+    /INGEST_FORWARD_TIMEOUT_MS \(30000\): must be longer than INGEST_PRODUCER_DELIVERY_TIMEOUT_MS \(30000\)/,
+  );
+  expect(() =>
+    loadIngestConfig({
+      INGEST_FORWARD_TIMEOUT_MS: "20000",
+      INGEST_PRODUCER_DELIVERY_TIMEOUT_MS: "10000",
+    }),
+  ).not.toThrow();
 });
 
 test("price-jump re-anchoring defaults to 3 agreeing ticks or 60 s and needs at least 2 ticks", () => {

@@ -30,7 +30,12 @@ export const ingestEnv = {
   INGEST_BATCH_SIZE: positiveInt(500),
   INGEST_LINGER_MS: positiveInt(200),
   INGEST_FORWARD_LANES: positiveInt(4),
-  INGEST_FORWARD_TIMEOUT_MS: positiveInt(10_000),
+  /** Per request to the producer; must exceed the producer's delivery timeout. */
+  INGEST_FORWARD_TIMEOUT_MS: positiveInt(45_000),
+  /** The producer's PRODUCER_MAX_RECORDS: INGEST_BATCH_SIZE may not exceed it. */
+  INGEST_PRODUCER_MAX_RECORDS: positiveInt(1_000),
+  /** The producer's DELIVERY_TIMEOUT_MS: INGEST_FORWARD_TIMEOUT_MS must exceed it. */
+  INGEST_PRODUCER_DELIVERY_TIMEOUT_MS: positiveInt(30_000),
   INGEST_MAX_FUTURE_MS: positiveInt(5_000),
   INGEST_MAX_STALENESS_MS: positiveInt(15 * 60_000),
   INGEST_MAX_PRICE_JUMP: positive(0.1),
@@ -71,24 +76,35 @@ export type IngestConfig = ReturnType<typeof loadIngestConfig>;
 
 /**
  * The ingest configuration from the environment; fails naming the variable when an active
- * provider lacks its key.
+ * provider lacks its key, when a batch would exceed the producer's record limit, or when the
+ * forward timeout would give up on a request the producer is still delivering.
  *
  * @example
  *   const config = loadIngestConfig(); // INGEST_PROVIDERS=simulator by default
  */
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(ingestEnv, env);
-  const missing: string[] = [];
+  const problems: string[] = [];
+  const missing = (variable: string) =>
+    problems.push(`  ${variable} (unset): required by INGEST_PROVIDERS`);
   if (config.INGEST_PROVIDERS.includes("alpaca")) {
-    if (!config.ALPACA_API_KEY_ID) missing.push("ALPACA_API_KEY_ID");
-    if (!config.ALPACA_API_SECRET_KEY) missing.push("ALPACA_API_SECRET_KEY");
+    if (!config.ALPACA_API_KEY_ID) missing("ALPACA_API_KEY_ID");
+    if (!config.ALPACA_API_SECRET_KEY) missing("ALPACA_API_SECRET_KEY");
   }
   if (config.INGEST_PROVIDERS.includes("tiingo") && !config.TIINGO_API_TOKEN)
-    missing.push("TIINGO_API_TOKEN");
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `invalid configuration:\n${missing.map((v) => `  ${v} (unset): required by INGEST_PROVIDERS`).join("\n")}`,
+    missing("TIINGO_API_TOKEN");
+  if (config.INGEST_BATCH_SIZE > config.INGEST_PRODUCER_MAX_RECORDS) {
+    problems.push(
+      `  INGEST_BATCH_SIZE (${config.INGEST_BATCH_SIZE}): must be at most INGEST_PRODUCER_MAX_RECORDS (${config.INGEST_PRODUCER_MAX_RECORDS}), the producer's PRODUCER_MAX_RECORDS`,
     );
+  }
+  if (config.INGEST_FORWARD_TIMEOUT_MS <= config.INGEST_PRODUCER_DELIVERY_TIMEOUT_MS) {
+    problems.push(
+      `  INGEST_FORWARD_TIMEOUT_MS (${config.INGEST_FORWARD_TIMEOUT_MS}): must be longer than INGEST_PRODUCER_DELIVERY_TIMEOUT_MS (${config.INGEST_PRODUCER_DELIVERY_TIMEOUT_MS}), the producer's DELIVERY_TIMEOUT_MS, or batches still being delivered are sent again`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
   }
   return config;
 }
