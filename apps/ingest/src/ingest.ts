@@ -1,23 +1,24 @@
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import type { TickBuffer } from "./forward/buffer.ts";
+import type { ProducerRefusal } from "./forward/forwarder.ts";
 import type { Provider } from "./providers/provider.ts";
 import type { createQualityGates, RejectReason } from "./quality/gates.ts";
 import type { ScheduleView } from "./schedule/scheduler.ts";
 
 /** Every reason a record can be refused, including payloads and producer refusals. */
-export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | "producer_rejected")[] =
-  [
-    "schema_invalid",
-    "non_positive_price",
-    "crossed_quote",
-    "future_timestamp",
-    "stale_timestamp",
-    "duplicate",
-    "price_jump",
-    "malformed_payload",
-    "producer_rejected",
-  ];
+export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | ProducerRefusal)[] = [
+  "schema_invalid",
+  "non_positive_price",
+  "crossed_quote",
+  "future_timestamp",
+  "stale_timestamp",
+  "duplicate",
+  "price_jump",
+  "malformed_payload",
+  "producer_rejected",
+  "producer_too_large",
+];
 
 const SAMPLES_PER_REASON = 5;
 const SAMPLE_EVERY = 1000;

@@ -4,7 +4,7 @@ import { createStats } from "@repo/platform/stats";
 import { loadIngestConfig } from "./config.ts";
 import { createTickBuffer } from "./forward/buffer.ts";
 import { createForwarder } from "./forward/forwarder.ts";
-import { producerReadiness } from "./http/readiness.ts";
+import { ingestReadiness } from "./http/readiness.ts";
 import { createIngest } from "./ingest.ts";
 import { createProviders } from "./providers/registry.ts";
 import { createQualityGates } from "./quality/gates.ts";
@@ -22,7 +22,7 @@ const forwarder = createForwarder({
   lingerMs: config.INGEST_LINGER_MS,
   requestTimeoutMs: config.INGEST_FORWARD_TIMEOUT_MS,
   onForwarded: (count) => stats.counter("records.forwarded").add(count),
-  onRejected: (count) => stats.counter("records.rejected.producer_rejected").add(count),
+  onRejected: (count, reason) => stats.counter(`records.rejected.${reason}`).add(count),
 });
 const gates = createQualityGates({
   maxFutureMs: config.INGEST_MAX_FUTURE_MS,
@@ -54,7 +54,7 @@ const app = createServiceApp({
     ingest.snapshot(
       scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
     ),
-  readiness: () => producerReadiness(config.PRODUCER_URL),
+  readiness: () => ingestReadiness(config.PRODUCER_URL, forwarder.problem),
 });
 
 forwarder.start();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createStats } from "@repo/platform/stats";
+import { ingestReadiness } from "../http/readiness.ts";
 import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
 import { createQualityGates } from "../quality/gates.ts";
@@ -27,6 +28,7 @@ function fakeProducer(
         hostname: "127.0.0.1",
         port,
         async fetch(request) {
+          if (request.method === "GET") return Response.json({ ready: true, checks: {} });
           const body = (await request.json()) as { records: ReceivedRecord[] };
           received.push(body.records);
           return answer(body.records);
@@ -66,7 +68,7 @@ function harness(port: number, capacity: number, batchSize = 50, lanes = 1) {
     minRetryDelayMs: 10,
     maxRetryDelayMs: 50,
     onForwarded: (n) => stats.counter("records.forwarded").add(n),
-    onRejected: (n) => stats.counter("records.rejected.producer_rejected").add(n),
+    onRejected: (n, reason) => stats.counter(`records.rejected.${reason}`).add(n),
   });
   const gates = createQualityGates({
     maxFutureMs: 5_000,
@@ -198,5 +200,130 @@ describe("forwarding to the producer", () => {
     forwarder.notify();
     await until(() => stats.counter("records.forwarded").value === 3, 2_000);
     expect(producer.received).toEqual([expect.any(Array)]);
+  });
+
+  test("404 unknown_subject holds every record, /readyz names the reason, and all arrive once schemas are pushed", async () => {
+    const port = await freePort();
+    let schemasPushed = false;
+    const producer = fakeProducer(port, () =>
+      schemasPushed
+        ? Response.json({ offsets: [] })
+        : Response.json(
+            {
+              error: {
+                code: "unknown_subject",
+                message: "subject market.ticks-value not found",
+                subject: "market.ticks-value",
+              },
+            },
+            { status: 404 },
+          ),
+    );
+    producer.up();
+    const { buffer, forwarder, ingest } = harness(port, 1_000, 10);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    buffer.offer(createSimulator({ seed: 2, symbols: ["AAPL"], ticksPerPoll: 0 }).next(25));
+    forwarder.start();
+    await until(() => producer.received.length >= 3);
+    const held = await ingestReadiness(`http://127.0.0.1:${port}`, forwarder.problem);
+    expect(held.ready).toBe(false);
+    expect(held.checks.forwarding?.detail).toMatch(
+      /market\.ticks-value.*unknown_subject.*holding 25 buffered records/,
+    );
+    expect(buffer.size).toBe(25);
+    expect(ingest.snapshot([]).records.rejected).toMatchObject({ producer_rejected: 0 });
+
+    schemasPushed = true;
+    await until(() => ingest.snapshot([]).records.forwarded === 25);
+    const sequences = [...new Set(producer.records().map((r) => r.value.sequence))];
+    expect(sequences).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(Object.values(ingest.snapshot([]).records.rejected).every((n) => n === 0)).toBe(true);
+    expect((await ingestReadiness(`http://127.0.0.1:${port}`, forwarder.problem)).ready).toBe(true);
+  });
+
+  test("413 splits the batch in halves down to one record: the record too large on its own is counted as producer_too_large, every other arrives in order", async () => {
+    const port = await freePort();
+    const HUGE = 7;
+    const producer = fakeProducer(port, (records) =>
+      records.length > 4 || records.some((r) => r.value.sequence === HUGE)
+        ? Response.json(
+            { error: { code: "body_too_large", message: "too large" } },
+            { status: 413 },
+          )
+        : Response.json({ offsets: [] }),
+    );
+    producer.up();
+    const { buffer, forwarder, ingest } = harness(port, 1_000, 20);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    buffer.offer(createSimulator({ seed: 3, symbols: ["AAPL"], ticksPerPoll: 0 }).next(20));
+    forwarder.start();
+    await until(() => buffer.size === 0);
+    expect(ingest.snapshot([]).records).toMatchObject({
+      forwarded: 19,
+      rejected: expect.objectContaining({ producer_too_large: 1, producer_rejected: 0 }),
+    });
+    const accepted = producer.received.filter(
+      (batch) => batch.length <= 4 && !batch.some((r) => r.value.sequence === HUGE),
+    );
+    expect(accepted.flat().map((r) => r.value.sequence)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1).filter((n) => n !== HUGE),
+    );
+    expect(
+      producer.received.filter((batch) => batch.length === 1 && batch[0]?.value.sequence === HUGE),
+    ).toHaveLength(1);
+  });
+
+  test("a 400 for too many records splits the batch until the producer takes it; nothing is refused", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port, (records) =>
+      records.length > 8
+        ? Response.json(
+            {
+              error: {
+                code: "invalid_request",
+                message: "records: must hold at most 8 records per request",
+                issues: [{ path: "records", message: "must hold at most 8 records per request" }],
+              },
+            },
+            { status: 400 },
+          )
+        : Response.json({ offsets: [] }),
+    );
+    producer.up();
+    const { buffer, forwarder, ingest } = harness(port, 1_000, 50, 2);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    buffer.offer(createSimulator({ seed: 4, symbols: ["AAPL", "MSFT"], ticksPerPoll: 0 }).next(90));
+    forwarder.start();
+    await until(() => ingest.snapshot([]).records.forwarded === 90);
+    expect(Object.values(ingest.snapshot([]).records.rejected).every((n) => n === 0)).toBe(true);
+    const delivered = producer.received.filter((batch) => batch.length <= 8).flat();
+    expect(delivered).toHaveLength(90);
+    const bySymbol = sequencesBySymbol(delivered.map((r) => r.value));
+    for (const sequences of Object.values(bySymbol))
+      expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 1));
+  });
+
+  test("a 400 naming a field of a record still refuses the batch once as producer_rejected", async () => {
+    const port = await freePort();
+    const producer = fakeProducer(port, () =>
+      Response.json(
+        {
+          error: {
+            code: "invalid_request",
+            message: "records[1].key: must not be empty",
+            issues: [{ path: "records[1].key", message: "must not be empty" }],
+          },
+        },
+        { status: 400 },
+      ),
+    );
+    producer.up();
+    const { buffer, forwarder, ingest } = harness(port, 100, 10);
+    cleanups.push(() => forwarder.stop(1_000), producer.down);
+    buffer.offer(createSimulator({ seed: 1, symbols: ["AAPL"], ticksPerPoll: 0 }).next(4));
+    forwarder.start();
+    await until(() => buffer.size === 0);
+    expect(producer.received).toHaveLength(1);
+    expect(ingest.snapshot([]).records.rejected).toMatchObject({ producer_rejected: 4 });
   });
 });

@@ -3,33 +3,62 @@ import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Lane, TickBuffer } from "./buffer.ts";
 
+/** Why the producer refused records for good; each is a counter under `/stats` `records.rejected`. */
+export type ProducerRefusal = "producer_rejected" | "producer_too_large";
+
 export interface ForwarderOptions {
   producerUrl: string;
   buffer: TickBuffer;
   log: Logger;
-  /** Most records per request (the producer accepts up to 1000 by default). */
+  /** Most records per request (at most the producer's PRODUCER_MAX_RECORDS). */
   batchSize: number;
   /** Longest a partial batch waits for more records. */
   lingerMs: number;
+  /** Per request; longer than the producer's delivery timeout, so a slow Kafka is not resent to. */
   requestTimeoutMs: number;
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   onForwarded: (count: number) => void;
-  /** Records the producer refused as invalid (422 or another non-retryable 4xx). */
-  onRejected: (count: number) => void;
+  /** Records the producer refused for good: invalid (422, other 4xx) or too large on their own (413). */
+  onRejected: (count: number, reason: ProducerRefusal) => void;
+}
+
+type Outcome =
+  /** `count` records left the head of the lane (delivered or refused). */
+  | { kind: "progress"; count: number }
+  /** Nothing left the lane; send the same records again after a backoff. */
+  | { kind: "retry" }
+  /** The producer refused the request's size; send the batch again as two halves. */
+  | { kind: "split" };
+
+interface ProducerAnswer {
+  error?: {
+    code?: string;
+    message?: string;
+    subject?: string;
+    records?: { index?: number }[];
+    issues?: { path?: string }[];
+  };
 }
 
 const TOPIC = "market.ticks";
 
 /**
- * Sends buffered ticks to the producer in batches bounded by size and time. Failures that may
- * pass (connection refused, 5xx, 429, timeouts) are retried with jittered exponential backoff,
- * the batch staying at the head of the buffer so per-symbol order holds. A 422 drops exactly
- * the records it names and resends the rest; other 4xx refuse the batch. Both are counted.
+ * Sends buffered ticks to the producer in batches bounded by size and time; lanes run
+ * concurrently, each sending one batch at a time so per-symbol order holds.
+ *
+ * - Connection errors, timeouts, 5xx, 408, 429 and 404 `unknown_subject` (schemas not pushed yet)
+ *   keep the batch at the head of its lane and retry it with jittered exponential backoff;
+ *   `problem` says why meanwhile.
+ * - 413, or a 400 on the number of records, sends the batch again as two halves, down to one
+ *   record; a single record still too large is refused as `producer_too_large`.
+ * - A 422 refuses exactly the records it names and resends the rest; other 4xx refuse the batch.
+ *   Refusals are counted through `onRejected`, never dropped silently.
  *
  * @example
  *   const forwarder = createForwarder({ producerUrl, buffer, log, batchSize: 500, lingerMs: 200,
- *     requestTimeoutMs: 10_000, onForwarded: (n) => forwarded.add(n), onRejected: (n) => rejected.add(n) });
+ *     requestTimeoutMs: 45_000, onForwarded: (n) => forwarded.add(n),
+ *     onRejected: (n, reason) => stats.counter(`records.rejected.${reason}`).add(n) });
  *   forwarder.start(); // later: await forwarder.stop(5000)
  */
 export function createForwarder(options: ForwarderOptions) {
@@ -42,7 +71,7 @@ export function createForwarder(options: ForwarderOptions) {
   let lastError: string | undefined;
   const stopping = new AbortController();
 
-  async function send(lane: Lane, batch: Tick[]): Promise<"sent" | "retry"> {
+  async function send(lane: Lane, batch: Tick[]): Promise<Outcome> {
     let response: Response;
     try {
       response = await fetch(url, {
@@ -51,64 +80,81 @@ export function createForwarder(options: ForwarderOptions) {
         body: JSON.stringify({
           records: batch.map((tick) => ({ key: tick.symbol, value: tickToJson(tick) })),
         }),
-        signal: AbortSignal.timeout(options.requestTimeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(options.requestTimeoutMs), stopping.signal]),
       });
     } catch (error) {
-      lastError = (error as Error).message;
-      return "retry";
+      lastError = `producer unreachable: ${(error as Error).message}`;
+      return { kind: "retry" };
     }
     if (response.ok) {
       await response.body?.cancel();
       lane.remove(batch.length);
       options.onForwarded(batch.length);
-      return "sent";
+      return { kind: "progress", count: batch.length };
     }
-    const body = (await response.json().catch(() => ({}))) as {
-      error?: { code?: string; records?: { index?: number }[] };
-    };
-    if (response.status === 422) {
+    const { status } = response;
+    const body = (await response.json().catch(() => ({}))) as ProducerAnswer;
+    if (status === 404 && body.error?.code === "unknown_subject") {
+      lastError = `producer has no schema for ${body.error.subject ?? `${TOPIC}-value`} yet (404 unknown_subject; run \`bun run schemas:push\`)`;
+      return { kind: "retry" };
+    }
+    if (status === 413 || (status === 400 && tooManyRecords(body))) {
+      if (batch.length > 1) {
+        log.warn(
+          { status, records: batch.length, answer: body.error?.code },
+          "producer refused the batch's size; sending it in halves",
+        );
+        return { kind: "split" };
+      }
+      return refuse(lane, batch, status, body, status === 413 ? "producer_too_large" : undefined);
+    }
+    if (status === 422) {
       const named = (body.error?.records ?? []).map((r) => r.index);
       const invalid = new Set(
         named.filter((i): i is number => typeof i === "number" && i >= 0 && i < batch.length),
       );
-      if (invalid.size === 0) return refuse(lane, batch, response.status, body);
+      if (invalid.size === 0) return refuse(lane, batch, status, body);
       lane.discard(invalid);
-      options.onRejected(invalid.size);
+      options.onRejected(invalid.size, "producer_rejected");
       log.warn(
-        { status: 422, refused: invalid.size, answer: body },
+        { status, refused: invalid.size, answer: body },
         "producer refused records; resending the rest",
       );
-      return "sent";
+      return { kind: "progress", count: invalid.size };
     }
-    if (
-      response.status >= 400 &&
-      response.status < 500 &&
-      response.status !== 408 &&
-      response.status !== 429
-    ) {
-      return refuse(lane, batch, response.status, body);
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      return refuse(lane, batch, status, body);
     }
-    lastError = `producer answered HTTP ${response.status} ${body.error?.code ?? ""}`.trim();
-    return "retry";
+    lastError = `producer answered HTTP ${status} ${body.error?.code ?? ""}`.trim();
+    return { kind: "retry" };
   }
 
-  function refuse(lane: Lane, batch: Tick[], status: number, body: unknown): "sent" {
+  function refuse(
+    lane: Lane,
+    batch: Tick[],
+    status: number,
+    body: unknown,
+    reason: ProducerRefusal = "producer_rejected",
+  ): Outcome {
     lane.remove(batch.length);
-    options.onRejected(batch.length);
+    options.onRejected(batch.length, reason);
     log.warn(
-      { status, refused: batch.length, sample: batch[0], answer: body },
+      { status, reason, refused: batch.length, sample: batch[0], answer: body },
       "producer refused records",
     );
-    return "sent";
+    return { kind: "progress", count: batch.length };
   }
 
   /** One lane's loop: lanes run concurrently, each sends its batches one at a time, in order. */
   async function run(lane: Lane) {
     let waitingSince: number | undefined;
     let laneFailures = 0;
+    // Sizes of the halves still to send after a split, the next one last.
+    const halves: number[] = [];
     while (running || lane.size > 0) {
       if (lane.size === 0) {
         waitingSince = undefined;
+        halves.length = 0;
         if (!running) break;
         await new Promise<void>((resolve) => sleepers.add(resolve));
         continue;
@@ -116,14 +162,25 @@ export function createForwarder(options: ForwarderOptions) {
       waitingSince ??= Date.now();
       const full = lane.size >= options.batchSize;
       const lingered = Date.now() - waitingSince >= options.lingerMs;
-      if (running && !full && !lingered) {
+      if (running && halves.length === 0 && !full && !lingered) {
         await sleep(options.lingerMs - (Date.now() - waitingSince), stopping.signal);
         continue;
       }
-      const outcome = await send(lane, lane.peek(options.batchSize));
-      if (outcome === "sent") {
+      const batch = lane.peek(halves.at(-1) ?? options.batchSize);
+      const outcome = await send(lane, batch);
+      if (outcome.kind !== "retry") {
         if (laneFailures > 0) failures -= 1;
         laneFailures = 0;
+      }
+      if (outcome.kind === "split") {
+        halves.pop();
+        const first = Math.ceil(batch.length / 2);
+        halves.push(batch.length - first, first);
+        continue;
+      }
+      if (outcome.kind === "progress") {
+        const left = (halves.pop() ?? 0) - outcome.count;
+        if (left > 0) halves.push(left);
         waitingSince = undefined;
         continue;
       }
@@ -162,6 +219,11 @@ export function createForwarder(options: ForwarderOptions) {
     get healthy() {
       return failures === 0;
     },
+    /** Why batches are held (for `/readyz`), while a lane is retrying; otherwise undefined. */
+    problem(): string | undefined {
+      if (failures === 0) return undefined;
+      return `${lastError ?? "producer unavailable"}; holding ${buffer.size} buffered records, retrying`;
+    },
     /** Flushes what is buffered, giving up after `graceMs` (what is left is reported). */
     async stop(graceMs: number) {
       running = false;
@@ -173,4 +235,12 @@ export function createForwarder(options: ForwarderOptions) {
         log.error({ unsent: buffer.size }, "stopped with records still buffered");
     },
   };
+}
+
+/** A 400 about the records array itself (e.g. more records than PRODUCER_MAX_RECORDS), not a record in it. */
+function tooManyRecords(body: ProducerAnswer): boolean {
+  return (
+    body.error?.code === "invalid_request" &&
+    (body.error.issues ?? []).some((issue) => issue.path === "records")
+  );
 }
