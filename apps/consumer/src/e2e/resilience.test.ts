@@ -1,8 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { dlqHeaders, tickIdentity } from "@repo/contracts";
-import { dropKeyspace, produceRaw, readTopic } from "@repo/testkit";
+import { dropKeyspace, freePort, produceRaw, readTopic, stackEnv, startRelay } from "@repo/testkit";
 import {
-  appDir,
   barsFromStoredTicks,
   buildConsumer,
   makeTicks,
@@ -127,21 +126,18 @@ test("a consumer SIGKILLed mid-stream and restarted stores every tick exactly on
   }
 }, 120_000);
 
-async function stack(action: "up" | "down") {
-  const child = Bun.spawn(["bun", "run", "stack", action, "cassandra"], {
-    cwd: `${appDir}/../..`,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const code = await child.exited;
-  if (code !== 0)
-    throw new Error(`stack ${action} cassandra failed: ${await new Response(child.stderr).text()}`);
-}
-
-test("Cassandra stopped for 20 s mid-stream: readyz fails, consumption pauses, then everything is stored exactly once", async () => {
+test("Cassandra unreachable for longer than max.poll.interval.ms: readyz fails, consumption pauses, the member stays in its group, then everything is stored exactly once", async () => {
   const s = await fresh("cons_outage");
   const ticks = makeTicks(4, 1000);
-  const consumer = await startConsumer(s);
+  const cassandraPort = Number(stackEnv.CASSANDRA_CONTACT_POINTS.split(",")[0]?.split(":")[1]);
+  const relayPort = await freePort();
+  let relay = await startRelay(relayPort, cassandraPort);
+  const maxPollIntervalMs = 8_000;
+  const consumer = await startConsumer(s, {
+    CASSANDRA_CONTACT_POINTS: `127.0.0.1:${relayPort}`,
+    CONSUMER_SESSION_TIMEOUT_MS: "6000",
+    CONSUMER_MAX_POLL_INTERVAL_MS: String(maxPollIntervalMs),
+  });
   try {
     await produceTicks(s, ticks.slice(0, 2000));
     await waitFor(
@@ -153,49 +149,46 @@ test("Cassandra stopped for 20 s mid-stream: readyz fails, consumption pauses, t
       30_000,
       consumer,
     );
-    const down = Date.now();
-    try {
-      await stack("down");
-      await produceTicks(s, ticks.slice(2000));
-      await waitFor(
-        "readyz 503",
-        async () => {
-          const response = await fetch(`${consumer.url}/readyz`);
-          return response.status === 503 ? true : undefined;
-        },
-        15_000,
-        consumer,
-      );
-      const during = await stats(consumer);
-      expect(during.cassandra.connected).toBe(false);
-      await Bun.sleep(Math.max(0, 20_000 - (Date.now() - down)));
-    } finally {
-      await stack("up");
-    }
+    const outputBefore = consumer.output().length;
+    await relay.close();
+    const cutAt = Date.now();
+    await produceTicks(s, ticks.slice(2000));
     await waitFor(
-      "readyz 200 again",
+      "readyz 503 naming Cassandra",
       async () => {
         const response = await fetch(`${consumer.url}/readyz`);
-        return response.status === 200 ? true : undefined;
+        const body = (await response.json()) as { checks: { cassandra: { ok: boolean } } };
+        return response.status === 503 && !body.checks.cassandra.ok ? true : undefined;
       },
-      90_000,
+      20_000,
       consumer,
     );
+    await waitFor(
+      `the outage outlasting max.poll.interval.ms (${maxPollIntervalMs} ms) by 4 s`,
+      async () => (Date.now() - cutAt > maxPollIntervalMs + 4_000 ? true : undefined),
+      30_000,
+    );
+    relay = await startRelay(relayPort, cassandraPort);
     await waitFor(
       "all ticks stored after the outage",
       async () => {
         const now = await stats(consumer);
         return now.lag.total === 0 && now.records.written >= ticks.length ? now : undefined;
       },
-      60_000,
+      90_000,
       consumer,
     );
+    const duringOutage = consumer.output().slice(outputBefore);
+    expect(duringOutage).not.toContain('"event":"revoke"');
+    expect(duringOutage).not.toContain("maximum poll interval");
     const stored = await storedIdentities(s.db);
     expect(stored.length).toBe(ticks.length);
     expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
     expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
+    expect((await fetch(`${consumer.url}/readyz`)).status).toBe(200);
     expect(await consumer.stop()).toBe(0);
   } finally {
     await consumer.kill().catch(() => {});
+    await relay.close();
   }
 }, 200_000);

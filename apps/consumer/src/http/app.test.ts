@@ -8,6 +8,7 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
   stats.counter("records.consumed").add(5);
   stats.counter("records.written").add(4);
   stats.counter("records.deadLettered").add(1);
+  stats.counter("deadLettered.invalid_value").add(1);
   stats.latency("batchMs").record(12);
   const app = createConsumerApp(createLogger("consumer-test", "fatal"), {
     stats,
@@ -23,7 +24,8 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
     service: "consumer",
     uptimeSeconds: expect.any(Number),
     records: { consumed: 5, written: 4, deadLettered: 1 },
-    bars: { written: 0, lateTicks: 0 },
+    deadLettered: { invalid_value: 1 },
+    bars: { written: 0, lateTicks: 0, refused: 0 },
     lag: { total: 2, byPartition: { "0": 2, "1": 0 } },
     batches: { count: 1, p50Ms: 12, p99Ms: 12 },
     cassandra: { connected: false },

@@ -39,9 +39,13 @@ export function consumerStats(view: ConsumerView) {
       written: stats.counter("records.written").value,
       deadLettered: stats.counter("records.deadLettered").value,
     },
+    /** Dead letters by reason code (`invalid_value`, `corrupt_avro`, `bar_out_of_range`, …). */
+    deadLettered: stats.counters("deadLettered."),
     bars: {
       written: stats.counter("bars.written").value,
       lateTicks: stats.counter("bars.lateTicks").value,
+      /** Minutes whose bar could not be represented (their trades were dead-lettered). */
+      refused: stats.counter("bars.refused").value,
     },
     lag: {
       total: lag.reduce((sum, p) => sum + p.lag, 0),
