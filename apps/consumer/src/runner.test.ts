@@ -30,7 +30,13 @@ const tickAt = (offset: number): Tick => ({
  * A fake world: one poll of `records`, a store that fails `failures` times (transiently) and
  * refuses ticks of size `refuseSize` (for their data), an event log.
  */
-function world(records: ConsumedRecord[], failures = 0, decodeTick = tickAt, refuseSize = -1) {
+function world(
+  records: ConsumedRecord[],
+  failures = 0,
+  decodeTick = tickAt,
+  refuseSize = -1,
+  deadLetterTopicDown = false,
+) {
   const events: string[] = [];
   const stored: Tick[] = [];
   const stats = createStats();
@@ -91,6 +97,10 @@ function world(records: ConsumedRecord[], failures = 0, decodeTick = tickAt, ref
         : { ok: false, reason: { code: "bad_magic_byte", stage: "decode", detail: "x" } },
     store,
     publishDeadLetters: async (letters: DeadLetter[]) => {
+      if (deadLetterTopicDown && letters.length > 0) {
+        events.push("deadLetter failed");
+        throw new Error("Kafka did not acknowledge market.ticks.dlq: Local: Message timed out");
+      }
       events.push(
         `deadLetter ${letters.map((l) => `${l.record.offset}:${l.reason.code}`).join(",")}`,
       );
@@ -208,4 +218,15 @@ test("two valid trades whose minute volume overflows a long are dead-lettered wi
     "commit 0@2",
   ]);
   expect(stats.counters("bars.")).toMatchObject({ refused: 1, written: 0 });
+});
+
+test("while the dead-letter topic cannot be written, the step is reported as failing, consumption pauses and nothing is committed", async () => {
+  const { events, runner } = world([record(0, [0, 1]), record(1, [9])], 0, tickAt, -1, true);
+  runner.start();
+  for (let i = 0; i < 400 && events.filter((e) => e === "deadLetter failed").length < 3; i += 1)
+    await Bun.sleep(5);
+  expect(runner.failingStep()).toBe("deadLetter");
+  await runner.stop();
+  expect(events).toContain("pause");
+  expect(events.filter((e) => e.startsWith("commit"))).toEqual([]);
 });
