@@ -182,7 +182,7 @@ test("after all of that, a fresh batch of normal ticks is stored, lag returns to
     expect(answer.status).toBe(200);
   }
   const total = acceptedByTests + fresh.length;
-  const consumer = await consumerCaughtUp(pipeline.consumer, total, 60_000);
+  const consumer = await consumerCaughtUp(pipeline.consumer, total);
   expect(consumer.records.written + consumer.records.deadLettered).toBe(total);
   const stored = await storedOutcome(pipeline.db);
   const isFresh = (key: string) => key.startsWith("FRESH.");
