@@ -59,9 +59,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "down": {
-      const stopped = await down(rest.length > 0 ? rest.map(componentNamed) : undefined);
+      const stopped = await down(rest.length > 0 ? rest.map(componentNamed) : undefined, (line) =>
+        console.log(`  ${line}`),
+      );
       console.log(
-        stopped.length > 0 ? `stopped: ${stopped.join(", ")}` : "nothing of ours was running",
+        stopped.length > 0
+          ? `stopped: ${stopped.map((s) => `${s.name} in ${(s.ms / 1000).toFixed(1)} s${s.killed ? " (killed)" : ""}`).join(", ")}`
+          : "nothing of ours was running",
       );
       return 0;
     }
@@ -102,10 +106,13 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
+  const command = process.argv.slice(2).join(" ");
   if (error instanceof StackError) {
-    console.error(`stack: ${error.message}`);
+    console.error(`stack ${command}: ${error.message}`);
   } else {
-    console.error(error);
+    // Never an empty line: an error without a message still has a name and a stack.
+    const text = error instanceof Error ? error.stack || error.name : String(error);
+    console.error(`stack ${command} failed unexpectedly: ${text || "(no message)"}`);
   }
   process.exitCode = 1;
 }

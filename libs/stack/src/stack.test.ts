@@ -1,13 +1,21 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Admin } from "@platformatic/kafka";
-import { cassandraClient, createTopics, dropKeyspace, readTopic, uniqueId } from "@repo/testkit";
+import {
+  cassandraClient,
+  createTopics,
+  dropKeyspace,
+  eventually,
+  readTopic,
+  uniqueId,
+} from "@repo/testkit";
 import { assertPortsFree, StackError } from "./ports.ts";
-import { logFile } from "./process.ts";
+import { logFile, recordStarted, runningRecord, stopRecorded } from "./process.ts";
 import { waitUntilReady } from "./wait.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
@@ -134,6 +142,26 @@ describe("stack CLI", () => {
       expect((error as Error).message).toContain("ERROR something specific went wrong");
     } finally {
       rmSync(logFile(name), { force: true });
+    }
+  });
+
+  test("down does not wait for a stopped server its blocked parent has not reaped (a zombie)", async () => {
+    // The server's parent never calls wait(), like `bun run test` blocked in spawnSync.
+    const pidFile = join(tmpdir(), `${uniqueId("zombie")}.pid`);
+    const parent = Bun.spawn(["sh", "-c", `sleep 60 & echo $! > ${pidFile}; exec sleep 60`]);
+    const name = uniqueId("zombie");
+    try {
+      const pid = await eventually(() => Number(readFileSync(pidFile, "utf8").trim()) || undefined);
+      recordStarted(name, pid, "test");
+      expect(runningRecord(name)?.pid).toBe(pid);
+      const started = Date.now();
+      const stopped = await stopRecorded(name, 5_000);
+      expect(stopped).toMatchObject({ pid, killed: false });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(readFileSync(`/proc/${pid}/stat`, "utf8")).toContain(") Z ");
+    } finally {
+      parent.kill("SIGKILL");
+      rmSync(pidFile, { force: true });
     }
   });
 

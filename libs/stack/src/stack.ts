@@ -5,7 +5,7 @@ import { registry } from "./components/registry.ts";
 import type { Component } from "./components/types.ts";
 import { stackDir } from "./paths.ts";
 import { assertPortsFree, StackError } from "./ports.ts";
-import { runningRecord, stopRecorded } from "./process.ts";
+import { runningRecord, type Stopped, stopRecorded } from "./process.ts";
 import { waitUntilReady } from "./wait.ts";
 
 export type ComponentName = Component["name"];
@@ -87,11 +87,18 @@ export async function up(selected: Component[] = components): Promise<ComponentS
   return results.map((r) => (r as PromiseFulfilledResult<ComponentStatus>).value);
 }
 
-/** Stops exactly the processes this stack started (pid files), newest dependency last. Keeps data. */
-export async function down(selected: Component[] = components): Promise<ComponentName[]> {
-  const stopped: ComponentName[] = [];
+/**
+ * Stops exactly the processes this stack started (pid files), newest dependency last. Keeps data.
+ * `onProgress` hears each signal sent, so a stop that takes long says what it is waiting for.
+ */
+export async function down(
+  selected: Component[] = components,
+  onProgress?: (line: string) => void,
+): Promise<Stopped[]> {
+  const stopped: Stopped[] = [];
   for (const c of [...selected].reverse()) {
-    if (await stopRecorded(c.name, c.stopGraceMs)) stopped.push(c.name);
+    const result = await stopRecorded(c.name, c.stopGraceMs, onProgress);
+    if (result) stopped.push(result);
   }
   return stopped;
 }

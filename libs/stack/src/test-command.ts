@@ -36,7 +36,9 @@ export async function runTests(args: string[]): Promise<number> {
   } finally {
     if (process.env.STACK_KEEP !== "1" && startedHere.length > 0) {
       const stopped = await down(startedHere);
-      console.log(`stopped what this run started: ${stopped.join(", ") || "nothing"}`);
+      console.log(
+        `stopped what this run started: ${stopped.map((s) => s.name).join(", ") || "nothing"}`,
+      );
     }
   }
 }
