@@ -26,9 +26,15 @@ try {
     SIMULATOR_CRON: "* * * * * *",
     SIMULATOR_SEED: "1",
   });
-  const ingested = await ingestSettled(ingest, limit, (seconds + 300) * 1000);
+  const ingested = await ingestSettled(ingest, limit, {
+    timeoutMs: (seconds + 300) * 1000,
+    diagnose: pipeline.diagnose,
+  });
   const forwardedAt = performance.now();
-  const consumer = await consumerCaughtUp(pipeline.consumer, ingested.records.forwarded, 600_000);
+  const consumer = await consumerCaughtUp(pipeline.consumer, ingested.records.forwarded, {
+    timeoutMs: 600_000,
+    diagnose: pipeline.diagnose,
+  });
   const doneAt = performance.now();
   const producer = await pipeline.producer.json<{
     records: { delivered: number };

@@ -37,13 +37,19 @@ test("ingest forwarded = producer delivered = consumer written = rows in Cassand
   });
 
   // Bounded run: the simulator goes quiet after TICK_LIMIT ticks; ingest accounts for every one.
-  const ingestStats = await ingestSettled(ingest, TICK_LIMIT);
+  const ingestStats = await ingestSettled(ingest, TICK_LIMIT, {
+    timeoutMs: 90_000,
+    diagnose: pipeline.diagnose,
+  });
   expect(await ingest.stop("SIGTERM")).toBe(0);
   const forwarded = ingestStats.records.forwarded;
   expect(forwarded).toBeGreaterThan(TICK_LIMIT * 0.95);
   expect(ingestStats.records.dropped).toBe(0);
 
-  const consumerStats = await consumerCaughtUp(pipeline.consumer, forwarded);
+  const consumerStats = await consumerCaughtUp(pipeline.consumer, forwarded, {
+    timeoutMs: 90_000,
+    diagnose: pipeline.diagnose,
+  });
   const elapsedSeconds = (Date.now() - started) / 1000;
 
   // The group's committed offsets, read from Kafka itself, are at the end of every partition.
@@ -83,4 +89,4 @@ test("ingest forwarded = producer delivered = consumer written = rows in Cassand
   for (const service of [ingest, pipeline.producer, pipeline.consumer]) {
     expect(loggedErrors(service), service.name).toEqual([]);
   }
-}, 300_000);
+}, 300_000); // ingest start 60 s + settled 90 s + caught up 90 s + checks: every wait reports before this

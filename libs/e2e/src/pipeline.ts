@@ -5,7 +5,9 @@
 import {
   buildApp,
   cassandraClient,
+  describeServices,
   dropKeyspace,
+  dropTopics,
   eventually,
   provisionKeyspace,
   provisionTopics,
@@ -43,11 +45,20 @@ export interface Pipeline {
   consumer: RunningService;
   services: RunningService[];
   startIngest(env: Record<string, string>): Promise<RunningService>;
+  /** `/readyz`, `/stats` and the output tail of every service started so far, for failed waits. */
+  diagnose(): Promise<string>;
+  /** Stops the services and drops the pipeline's keyspace, topics and consumer group. */
   close(): Promise<void>;
 }
 
-/** Builds and starts producer and consumer on their own topics, keyspace and group. */
-export async function startPipeline(name: string): Promise<Pipeline> {
+/**
+ * Builds and starts producer and consumer on their own topics, keyspace and group; `env` is added
+ * to both (e.g. `KAFKA_BROKERS` pointing at a relay). Topics are created on the stack's broker.
+ */
+export async function startPipeline(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<Pipeline> {
   await Promise.all([buildApp("producer"), buildApp("consumer")]);
   const id = uniqueId(name);
   const prefix = `${id}.`;
@@ -56,11 +67,15 @@ export async function startPipeline(name: string): Promise<Pipeline> {
   await provisionKeyspace(id);
   const db = await cassandraClient(id);
   const services: RunningService[] = [];
-  const producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
+  const producer = await startService(
+    "producer",
+    { TOPIC_PREFIX: prefix, ...env },
+    { waitFor: "readyz" },
+  );
   services.push(producer);
   const consumer = await startService(
     "consumer",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group },
+    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group, ...env },
     { waitFor: "readyz" },
   );
   services.push(consumer);
@@ -81,16 +96,26 @@ export async function startPipeline(name: string): Promise<Pipeline> {
       services.push(ingest);
       return ingest;
     },
+    diagnose: () => describeServices(services),
     async close() {
       for (const service of services) await service.stop().catch(() => {});
       await db.shutdown().catch(() => {});
       await dropKeyspace(id).catch(() => {});
+      await dropTopics(prefix, [group]).catch((error: Error) =>
+        console.warn(`could not delete the topics of ${prefix}: ${error.message}`),
+      );
     },
   };
 }
 
+export interface WaitOptions {
+  timeoutMs?: number;
+  /** What to report when the wait gives up (default: the awaited service's state). */
+  diagnose?: () => Promise<string>;
+}
+
 /** Waits until ingest accounted for every one of `limit` simulated ticks and its buffer is empty. */
-export function ingestSettled(ingest: RunningService, limit: number, timeoutMs = 120_000) {
+export function ingestSettled(ingest: RunningService, limit: number, options: WaitOptions = {}) {
   return eventually(
     async () => {
       const stats = await ingest.json<IngestStats>("/stats");
@@ -101,18 +126,32 @@ export function ingestSettled(ingest: RunningService, limit: number, timeoutMs =
         stats.records.forwarded + rejected + stats.records.dropped === limit;
       return settled ? stats : undefined;
     },
-    { timeoutMs, intervalMs: 500, message: "ingest did not forward every simulated tick" },
+    {
+      timeoutMs: options.timeoutMs ?? 120_000,
+      intervalMs: 500,
+      message: `ingest did not account for all ${limit} simulated ticks with an empty buffer`,
+      diagnose: options.diagnose ?? (() => describeServices([ingest])),
+    },
   );
 }
 
 /** Waits until the consumer's lag is 0 and it wrote at least `atLeast` ticks. */
-export function consumerCaughtUp(consumer: RunningService, atLeast: number, timeoutMs = 120_000) {
+export function consumerCaughtUp(
+  consumer: RunningService,
+  atLeast: number,
+  options: WaitOptions = {},
+) {
   return eventually(
     async () => {
       const stats = await consumer.json<ConsumerStats>("/stats");
       return stats.lag.total === 0 && stats.records.written >= atLeast ? stats : undefined;
     },
-    { timeoutMs, intervalMs: 500, message: "consumer lag did not reach 0" },
+    {
+      timeoutMs: options.timeoutMs ?? 120_000,
+      intervalMs: 500,
+      message: `consumer did not reach lag 0 with at least ${atLeast} ticks written`,
+      diagnose: options.diagnose ?? (() => describeServices([consumer])),
+    },
   );
 }
 

@@ -19,24 +19,73 @@ export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString("hex")}`;
 }
 
-/** Polls `check` until it returns a non-undefined value or the deadline passes. */
+export interface EventuallyOptions {
+  /** Gives up after this long (default 30 s); a check still running then is abandoned. */
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** What was awaited, said as what did not happen: "consumer lag did not reach 0". */
+  message?: string;
+  /**
+   * Called once when the wait gives up; what it returns is appended to the error, so a failed wait
+   * shows the state that explains it (services' `/stats`, `/readyz`, log tails: see
+   * `describeServices`). It gets a few seconds; its own failure is reported in its place.
+   */
+  diagnose?: () => Promise<string> | string;
+}
+
+/**
+ * Polls `check` until it returns a non-undefined value or `timeoutMs` passes, then throws an error
+ * naming what it waited for, the last error `check` threw and what `diagnose` reports.
+ *
+ * @example
+ *   const stats = await eventually(
+ *     async () => ((await consumer.json<Stats>("/stats")).lag.total === 0 ? true : undefined),
+ *     { timeoutMs: 60_000, message: "consumer lag did not reach 0", diagnose: () => describeServices([consumer]) },
+ *   );
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+  options: EventuallyOptions = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const value = await check();
+      const value = await withinMs(deadline - Date.now(), check);
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
     }
-    await Bun.sleep(options.intervalMs ?? 250);
+    const left = deadline - Date.now();
+    if (left > 0) await Bun.sleep(Math.min(options.intervalMs ?? 250, left));
   }
-  const reason = lastError instanceof Error ? `: ${lastError.message}` : "";
+  const reason = lastError instanceof Error ? ` (last check failed: ${lastError.message})` : "";
+  let report = "";
+  if (options.diagnose) {
+    const diagnose = options.diagnose;
+    report = await withinMs(10_000, async () => `\n${await diagnose()}`).catch(
+      (error: Error) => `\n(diagnose failed: ${error.message})`,
+    );
+  }
   throw new Error(
-    `${options.message ?? "condition not met"} within ${options.timeoutMs ?? 30_000} ms${reason}`,
+    `${options.message ?? "condition not met"} within ${timeoutMs} ms${reason}${report}`,
   );
+}
+
+const timedOut = Symbol("timed out");
+
+/** `run()`'s value, or an error when it takes longer than `ms` (it is left running). */
+async function withinMs<T>(ms: number, run: () => Promise<T> | T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof timedOut>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), Math.max(0, ms));
+  });
+  try {
+    const value = await Promise.race([Promise.resolve().then(run), late]);
+    if (value === timedOut) throw new Error(`no answer within ${Math.max(0, ms)} ms`);
+    return value;
+  } finally {
+    clearTimeout(timer);
+  }
 }

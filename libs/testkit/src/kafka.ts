@@ -40,6 +40,31 @@ export async function createTopics(
   }
 }
 
+/**
+ * Deletes every topic whose name starts with `prefix` (a test's isolated topics) and the named
+ * consumer groups, so runs on a kept stack do not pile up partitions and groups in the broker.
+ * Groups must be empty: stop their consumers first. Returns the topics deleted.
+ *
+ * @example
+ *   afterAll(() => dropTopics(`${id}.`, [`${id}-group`]));
+ */
+export async function dropTopics(prefix: string, groups: string[] = []): Promise<string[]> {
+  if (prefix.length === 0) throw new Error("dropTopics needs a non-empty prefix");
+  const client = admin();
+  try {
+    const topics = (await client.listTopics()).filter((name) => name.startsWith(prefix));
+    if (topics.length > 0) await client.deleteTopics({ topics });
+    if (groups.length > 0) {
+      const existing = await client.listGroups();
+      const known = groups.filter((group) => existing.has(group));
+      if (known.length > 0) await client.deleteGroups({ groups: known });
+    }
+    return topics;
+  } finally {
+    await client.close();
+  }
+}
+
 /** A freshly created topic only takes writes once each partition has a leader. */
 async function waitForLeaders(client: Admin, names: string[]) {
   const deadline = Date.now() + 15_000;

@@ -18,6 +18,8 @@ export interface RunningService {
   kill(): Promise<void>;
   /** Everything the service printed so far (stdout and stderr, interleaved by arrival). */
   output(): string;
+  /** How the process ended ("exit code 1", "signal SIGKILL"), or undefined while it runs. */
+  ended(): string | undefined;
   json<T = unknown>(path: string): Promise<T>;
 }
 
@@ -95,6 +97,12 @@ export async function startService(
       await child.exited;
     },
     output: () => output,
+    ended: () =>
+      child.signalCode
+        ? `signal ${child.signalCode}`
+        : child.exitCode !== null
+          ? `exit code ${child.exitCode}`
+          : undefined,
     async json<T>(path: string) {
       const response = await fetch(`${url}${path}`);
       return (await response.json()) as T;
@@ -142,4 +150,43 @@ export function buildApp(name: Exclude<ServiceName, "ingest">): Promise<void> {
     builds.set(name, build);
   }
   return build;
+}
+
+/**
+ * What each service is doing, for a wait that gave up: how it ended if it did, its `/readyz` and
+ * `/stats` answers (2 s each) and the last lines it printed.
+ *
+ * @example
+ *   await eventually(check, { message: "lag did not reach 0", diagnose: () => describeServices([consumer]) });
+ */
+export async function describeServices(
+  services: RunningService[],
+  options: { logLines?: number } = {},
+): Promise<string> {
+  const reports = await Promise.all(
+    services.map(async (service) => {
+      const ended = service.ended();
+      const answers = ended
+        ? [`process ended: ${ended}`]
+        : await Promise.all(["/readyz", "/stats"].map((path) => answer(service.url, path)));
+      const lines = service.output().trimEnd().split("\n");
+      const shown = lines.slice(-(options.logLines ?? 30));
+      return [
+        `--- ${service.name} (pid ${service.pid}, ${service.url}) ---`,
+        ...answers,
+        `last ${shown.length} of ${lines.length} output lines:`,
+        ...shown,
+      ].join("\n");
+    }),
+  );
+  return reports.join("\n");
+}
+
+async function answer(url: string, path: string): Promise<string> {
+  try {
+    const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_000) });
+    return `GET ${path} → ${response.status} ${(await response.text()).slice(0, 4_000)}`;
+  } catch (error) {
+    return `GET ${path} → no answer (${(error as Error).message})`;
+  }
 }
