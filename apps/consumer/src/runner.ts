@@ -34,6 +34,9 @@ export interface RunnerOptions {
 
 class Stopped extends Error {}
 
+/** Samples behind the end-to-end latency quantiles (several seconds at 10,000 ticks/s). */
+const LATENCY_WINDOW = 65_536;
+
 /**
  * The consume loop: poll a batch, decode it, write ticks, recompute the bars of touched minutes
  * from the stored ticks, dead-letter poison, write bars and latest quotes, then commit.
@@ -56,6 +59,8 @@ export function createRunner(options: RunnerOptions) {
   let loop: Promise<void> | undefined;
   let failing: string | undefined;
   const uncommitted = new Map<string, PartitionOffset>();
+  const endToEnd = stats.latency("endToEndMs", LATENCY_WINDOW);
+  const eventToStore = stats.latency("eventToStoreMs", LATENCY_WINDOW);
   /** Records a keep-alive poll returned while a step was retrying; handled next, in order. */
   const pending: ConsumedRecord[] = [];
 
@@ -136,6 +141,15 @@ export function createRunner(options: RunnerOptions) {
     for (const { error } of rows) log.error({ err: error }, `Cassandra refused a ${what} row`);
   }
 
+  /** How late each tick is once durable: from ingest (our pipeline) and from the event (the market). */
+  function recordLatencies(ticks: Tick[]) {
+    const durableUs = Date.now() * 1000;
+    for (const tick of ticks) {
+      endToEnd.record((durableUs - tick.ingestTime) / 1000);
+      eventToStore.record((durableUs - tick.eventTime) / 1000);
+    }
+  }
+
   async function handle(records: ConsumedRecord[]) {
     const started = performance.now();
     stats.counter("records.consumed").add(records.length);
@@ -205,6 +219,7 @@ export function createRunner(options: RunnerOptions) {
       "latest",
       await step("writeLatest", () => options.store.writeLatest(latestOf(written))),
     );
+    recordLatencies(written);
     commit(plan.commits);
     stats.latency("batchMs").record(performance.now() - started);
   }

@@ -28,6 +28,10 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
     bars: { written: 0, lateTicks: 0, refused: 0 },
     lag: { total: 2, byPartition: { "0": 2, "1": 0 } },
     batches: { count: 1, p50Ms: 12, p99Ms: 12 },
+    latency: {
+      endToEndMs: { p50: null, p99: null },
+      eventToStoreMs: { p50: null, p99: null },
+    },
     cassandra: { connected: false },
   });
   const ready = await app.request("/readyz");

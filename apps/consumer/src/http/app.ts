@@ -27,6 +27,8 @@ export function createConsumerApp(log: Logger, view: ConsumerView) {
   });
 }
 
+const quantiles = ({ p50, p99 }: { p50: number | null; p99: number | null }) => ({ p50, p99 });
+
 export function consumerStats(view: ConsumerView) {
   const { stats } = view;
   const lag = view.lag();
@@ -52,6 +54,11 @@ export function consumerStats(view: ConsumerView) {
       byPartition: Object.fromEntries(lag.map((p) => [String(p.partition), p.lag])),
     },
     batches: { count: batches.count, p50Ms: batches.p50, p99Ms: batches.p99 },
+    /** Per tick once durable: ingestTime → written (our pipeline) and eventTime → written. */
+    latency: {
+      endToEndMs: quantiles(stats.latency("endToEndMs").summary()),
+      eventToStoreMs: quantiles(stats.latency("eventToStoreMs").summary()),
+    },
     cassandra: { connected: view.cassandraConnected() },
   };
 }

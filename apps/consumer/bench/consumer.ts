@@ -1,0 +1,229 @@
+#!/usr/bin/env bun
+/**
+ * Consumer benchmark on the local stack, every number from one run on one machine:
+ *   1. fills an isolated topic with BENCH_TICKS ticks (default 500,000) of a realistic mix: 300
+ *      symbols, a few hot ones with thousands of trades a minute, 1 quote in 4;
+ *   2. the raw Cassandra ceiling: the same ticks written to the same table with the same driver
+ *      (unlogged batches per partition, 32 in flight; no Kafka, decoding or bars);
+ *   3. the consumer draining the full topic (rows/s, and its ratio to the ceiling);
+ *   4. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
+ *   5. the consumer's peak RSS.
+ * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
+ *
+ *   bun run bench:consumer                 # BENCH_TICKS=500000 BENCH_STEADY_SECONDS=15
+ */
+import { readFileSync } from "node:fs";
+import { Producer } from "@platformatic/kafka";
+import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
+import { brokers, cassandraClient, dropKeyspace, provisionKeyspace } from "@repo/testkit";
+import type { Schema } from "avsc";
+import cassandra from "cassandra-driver";
+import { createTickStore } from "../src/cassandra/store.ts";
+import {
+  buildConsumer,
+  type Scenario,
+  scenario,
+  startConsumer,
+  stats,
+} from "../src/e2e/harness.ts";
+
+const total = Number(process.env.BENCH_TICKS ?? 500_000);
+const steadySeconds = Number(process.env.BENCH_STEADY_SECONDS ?? 15);
+if (!(total > 0 && total <= 5_000_000 && steadySeconds > 0 && steadySeconds <= 120)) {
+  console.error("BENCH_TICKS must be in 1..5,000,000 and BENCH_STEADY_SECONDS in 1..120");
+  process.exit(2);
+}
+
+const spec = topicNamed("market.ticks").value;
+if (spec === "bytes") throw new Error("market.ticks must carry an Avro value");
+const tickType = avroTypeOf(spec.schema as Schema);
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** Symbol i's share of the flow: Zipf-like, so SYM000–SYM002 are hot and most are quiet. */
+const SYMBOLS = 300;
+const weights = Array.from({ length: SYMBOLS }, (_, i) => 1 / (i + 1) ** 1.1);
+const cumulative = weights.map(
+  (
+    (sum) => (w) =>
+      (sum += w)
+  )(0),
+);
+const weightTotal = cumulative.at(-1) as number;
+
+function* mixedTicks(count: number, startUs: number, spanUs: number, source: string) {
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  for (let i = 0; i < count; i += 1) {
+    const pick = random() * weightTotal;
+    let s = cumulative.findIndex((c) => c >= pick);
+    if (s < 0) s = SYMBOLS - 1;
+    const quote = i % 4 === 3;
+    const price = (50 + s + random()).toFixed(4);
+    const eventTime = startUs + Math.floor((i / count) * spanUs);
+    yield {
+      source,
+      symbol: `SYM${String(s).padStart(3, "0")}`,
+      kind: quote ? "QUOTE" : "TRADE",
+      eventTime,
+      sequence: i,
+      price,
+      size: quote ? 0 : 1 + Math.floor(random() * 500),
+      bid: quote ? (Number(price) - 0.01).toFixed(4) : null,
+      ask: quote ? (Number(price) + 0.01).toFixed(4) : null,
+      bidSize: quote ? 100 : null,
+      askSize: quote ? 200 : null,
+      exchange: "XNAS",
+      ingestTime: eventTime + 1000,
+    } satisfies Tick;
+  }
+}
+
+function wire(schemaId: number, tick: Tick): Buffer {
+  const body = tickType.toBuffer(tick);
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = 0;
+  out.writeInt32BE(schemaId, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+async function produceAll(s: Scenario, producer: Producer, ticks: Iterable<Tick>) {
+  let chunk: { topic: string; key: Buffer; value: Buffer }[] = [];
+  const flush = async () => {
+    if (chunk.length > 0) await producer.send({ messages: chunk });
+    chunk = [];
+  };
+  for (const tick of ticks) {
+    chunk.push({
+      topic: s.topic.ticks,
+      key: Buffer.from(tick.symbol),
+      value: wire(s.tickSchemaId, tick),
+    });
+    if (chunk.length >= 5000) await flush();
+  }
+  await flush();
+}
+
+function rssOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+await buildConsumer();
+const s = await scenario("bench_consumer");
+const ceilingKeyspace = `${s.keyspace}_ceiling`;
+const producer = new Producer({
+  clientId: "bench-consumer",
+  bootstrapBrokers: brokers,
+  idempotent: true,
+  acks: -1,
+});
+try {
+  const minuteUs = 60_000_000;
+  const spanUs = Math.max(10, Math.ceil(total / 50_000)) * minuteUs;
+  const startUs = (Math.floor(Date.now() / 60_000) * 60_000 - 90 * 60_000) * 1000;
+
+  let started = performance.now();
+  await produceAll(s, producer, mixedTicks(total, startUs, spanUs, "bench"));
+  console.log(
+    `filled ${s.topic.ticks} with ${fmt(total)} ticks (${SYMBOLS} symbols, Zipf-like, 1 quote in 4) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  await provisionKeyspace(ceilingKeyspace);
+  const ceilingClient = await cassandraClient(ceilingKeyspace);
+  const raw = createTickStore({
+    client: ceilingClient,
+    consistency: cassandra.types.consistencies.localQuorum,
+    maxConcurrency: 32,
+    batchMaxRows: 40,
+  });
+  started = performance.now();
+  let chunk: Tick[] = [];
+  for (const tick of mixedTicks(total, startUs, spanUs, "bench")) {
+    chunk.push(tick);
+    if (chunk.length === 2000) {
+      await raw.writeTicks(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await raw.writeTicks(chunk);
+  const ceilingRate = total / ((performance.now() - started) / 1000);
+  await ceilingClient.shutdown();
+  console.log(
+    `raw Cassandra ceiling (same table and driver, unlogged batches per partition, 32 in flight): ${fmt(ceilingRate)} rows/s`,
+  );
+
+  started = performance.now();
+  const consumer = await startConsumer(s);
+  let firstWriteAt: number | undefined;
+  let peakMb = 0;
+  for (;;) {
+    const now = await stats(consumer);
+    if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
+    peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
+    if (now.records.written >= total && now.lag.total === 0) break;
+    if (performance.now() - started > 900_000) throw new Error("consumer did not drain in 15 min");
+    await Bun.sleep(100);
+  }
+  const doneAt = performance.now();
+  const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
+  const withStartup = total / ((doneAt - started) / 1000);
+  const drained = await stats(consumer);
+  console.log(
+    `consumer drain: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
+      `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms`,
+  );
+  console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
+
+  for (const rate of [2_000, 10_000]) {
+    const before = await stats(consumer);
+    const count = rate * steadySeconds;
+    const stepMs = 100;
+    const perStep = rate / (1000 / stepMs);
+    const phaseStart = performance.now();
+    let sequence = 10_000_000 * rate;
+    for (let sent = 0; sent < count; ) {
+      const nowUs = Date.now() * 1000;
+      const batch = [...mixedTicks(perStep, nowUs, 1, `steady${rate}`)].map((tick) => ({
+        ...tick,
+        sequence: sequence++,
+        eventTime: nowUs,
+        ingestTime: nowUs,
+      }));
+      await produceAll(s, producer, batch);
+      sent += batch.length;
+      const wait = phaseStart + (sent / perStep) * stepMs - performance.now();
+      if (wait > 0) await Bun.sleep(wait);
+    }
+    const produceSeconds = (performance.now() - phaseStart) / 1000;
+    for (;;) {
+      const now = await stats(consumer);
+      peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
+      if (now.records.written >= before.records.written + count && now.lag.total === 0) break;
+      if (performance.now() - phaseStart > 300_000)
+        throw new Error(`steady ${rate}/s did not drain`);
+      await Bun.sleep(100);
+    }
+    const latency = (
+      await consumer.json<{
+        latency?: { endToEndMs?: { p50: number | null; p99: number | null } };
+      }>("/stats")
+    ).latency?.endToEndMs;
+    console.log(
+      `steady ${fmt(rate)} ticks/s for ${steadySeconds} s (achieved ${fmt(count / produceSeconds)}/s): ` +
+        `end-to-end latency ingestTime → durably written p50 ${latency?.p50 ?? "n/a"} ms, p99 ${latency?.p99 ?? "n/a"} ms`,
+    );
+  }
+  peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
+  console.log(`consumer peak RSS: ${fmt(peakMb)} MB`);
+  await consumer.stop();
+} finally {
+  await producer.close().catch(() => {});
+  await s.db.shutdown().catch(() => {});
+  await dropKeyspace(s.keyspace).catch(() => {});
+  await dropKeyspace(ceilingKeyspace).catch(() => {});
+}
