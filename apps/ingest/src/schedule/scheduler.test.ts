@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { captureLog } from "../testing/capture-log.ts";
 import { createSchedule } from "./scheduler.ts";
-import { isRegularTradingHours } from "./trading-hours.ts";
 
 async function until(condition: () => boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -10,16 +9,6 @@ async function until(condition: () => boolean, timeoutMs: number) {
     await Bun.sleep(20);
   }
 }
-
-describe("regular trading hours", () => {
-  test("Mon–Fri 09:30–16:00 New York time, across daylight saving", () => {
-    expect(isRegularTradingHours(new Date("2026-01-05T14:30:00Z"))).toBe(true); // Mon 09:30 EST
-    expect(isRegularTradingHours(new Date("2026-01-05T14:29:59Z"))).toBe(false);
-    expect(isRegularTradingHours(new Date("2026-01-05T21:00:00Z"))).toBe(false); // 16:00 EST
-    expect(isRegularTradingHours(new Date("2026-07-06T13:30:00Z"))).toBe(true); // Mon 09:30 EDT
-    expect(isRegularTradingHours(new Date("2026-01-04T15:00:00Z"))).toBe(false); // Sunday
-  });
-});
 
 describe("provider schedule", () => {
   test("a seconds-resolution cron runs the poll, never overlapping a run still going", async () => {
@@ -74,4 +63,23 @@ describe("provider schedule", () => {
     expect(schedule.view().nextRunAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:(00|15|30|45)\.000Z$/);
     schedule.stop();
   });
+});
+
+test("with regular hours only, a weekday holiday (Good Friday) is outside the session and skipped", async () => {
+  let runs = 0;
+  const schedule = createSchedule({
+    name: "holiday",
+    cron: "*/15 * * * * *",
+    timezone: "America/New_York",
+    regularHoursOnly: true,
+    log: captureLog().log,
+    now: () => new Date("2026-04-03T15:00:00Z"),
+    run: async () => {
+      runs += 1;
+    },
+  });
+  schedule.trigger();
+  await until(() => schedule.view().skippedOutsideHours === 1, 1_000);
+  expect(runs).toBe(0);
+  schedule.stop();
 });

@@ -1,6 +1,6 @@
 import type { Logger } from "@repo/platform/log";
 import { Cron } from "croner";
-import { isRegularTradingHours } from "./trading-hours.ts";
+import { isMarketOpen } from "./calendar.ts";
 
 export interface ScheduleOptions {
   name: string;
@@ -24,9 +24,10 @@ export interface ScheduleView {
 }
 
 /**
- * Polls one provider on its croner schedule in the exchange's time zone. A run still going when
- * the next is due is not overlapped (`protect`), and outside regular trading hours runs are
- * skipped when asked; both are counted in the view shown by `/stats`.
+ * Polls one provider on its croner schedule in `timezone`. A run still going when the next is due
+ * is not overlapped (`protect`), and when asked, runs outside the exchange's regular session
+ * (weekends, holidays, after an early close; see `calendar.ts`) are skipped; both are counted in
+ * the view shown by `/stats`.
  *
  * @example
  *   const schedule = createSchedule({ name: "alpaca", cron: "*\/15 * * * * *", timezone: "America/New_York",
@@ -51,7 +52,7 @@ export function createSchedule(options: ScheduleOptions) {
         options.log.error({ err: error, provider: options.name }, "scheduled poll failed"),
     },
     async () => {
-      if (options.regularHoursOnly && !isRegularTradingHours(now(), options.timezone)) {
+      if (options.regularHoursOnly && !isMarketOpen(now())) {
         skippedOutsideHours += 1;
         return;
       }
