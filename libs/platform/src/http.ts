@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { Logger } from "./log.ts";
+import { type GaugeSample, serviceMetrics } from "./metrics.ts";
 
 /** One problem with a request, located by a JSON path such as `records[3].value.price`. */
 export interface FieldIssue {
@@ -44,11 +45,14 @@ export interface ServiceAppOptions {
   /** Whether the service can do its job now (dependencies reachable). */
   readiness: () => Readiness | Promise<Readiness>;
   maxBodyBytes?: number;
+  /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
+  gauges?: () => GaugeSample[];
 }
 
 /**
- * A Hono app with the routes every service has (`/healthz`, `/readyz`, `/stats`), JSON errors for
- * everything (including 404 and oversized bodies) and a body size limit.
+ * A Hono app with the routes every service has (`/healthz`, `/readyz`, `/stats`, `/metrics` in
+ * Prometheus text format from the process's stats registry), JSON errors for everything (including
+ * 404 and oversized bodies) and a body size limit.
  *
  * @example
  *   const app = createServiceApp({ service: "producer", log, stats: () => snapshot(), readiness });
@@ -95,6 +99,10 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
+  const metrics = serviceMetrics({ service: options.service, gauges: options.gauges });
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.render(), 200, { "content-type": metrics.contentType }),
+  );
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)),
   );

@@ -18,9 +18,20 @@ export interface LatencySummary {
   p99: number | null;
 }
 
+/** Every sample ever recorded, counted into fixed buckets (what a Prometheus histogram exports). */
+export interface LatencyHistogram {
+  /** Upper bounds in milliseconds, ascending; a last implicit bucket is +Inf. */
+  boundsMs: readonly number[];
+  /** Samples ≤ each bound (cumulative), one per bound. */
+  cumulative: number[];
+  sumMs: number;
+  count: number;
+}
+
 export interface Latency {
   record(ms: number): void;
   summary(): LatencySummary;
+  histogram(): LatencyHistogram;
 }
 
 export interface Stats {
@@ -28,15 +39,38 @@ export interface Stats {
   latency(name: string, window?: number): Latency;
   /** Counter values by name, e.g. `{ "records.accepted": 5 }`. */
   counters(prefix?: string): Record<string, number>;
+  /** Every latency by name. */
+  latencies(): ReadonlyMap<string, Latency>;
   readonly startedAt: number;
   uptimeSeconds(): number;
+}
+
+/** Histogram bucket bounds (ms) shared by every latency: 1 ms to 5 min. */
+export const LATENCY_BOUNDS_MS: readonly number[] = [
+  1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000,
+];
+
+const live = new Set<WeakRef<Stats>>();
+
+/**
+ * Every registry this process created and still holds: what `GET /metrics` exports. A service
+ * creates one; a test process may hold several, whose same-named counters are then added up.
+ */
+export function processStats(): Stats[] {
+  const out: Stats[] = [];
+  for (const ref of live) {
+    const stats = ref.deref();
+    if (stats) out.push(stats);
+    else live.delete(ref);
+  }
+  return out;
 }
 
 export function createStats(now: () => number = Date.now): Stats {
   const counters = new Map<string, { value: number }>();
   const latencies = new Map<string, Latency>();
   const startedAt = now();
-  return {
+  const stats: Stats = {
     startedAt,
     counter(name) {
       let cell = counters.get(name);
@@ -68,20 +102,39 @@ export function createStats(now: () => number = Date.now): Stats {
         if (name.startsWith(prefix)) out[name.slice(prefix.length)] = cell.value;
       return out;
     },
+    latencies: () => latencies,
     uptimeSeconds() {
       return Math.round((now() - startedAt) / 1000);
     },
   };
+  live.add(new WeakRef(stats));
+  return stats;
 }
 
-/** Quantiles over the most recent `window` samples (plus the total count ever recorded). */
+/**
+ * Quantiles over the most recent `window` samples (plus the total count ever recorded), and every
+ * sample counted into {@link LATENCY_BOUNDS_MS} buckets.
+ */
 function slidingLatency(window: number): Latency {
   const samples = new Float64Array(window);
+  const buckets = new Float64Array(LATENCY_BOUNDS_MS.length);
   let count = 0;
+  let sumMs = 0;
   return {
     record(ms) {
       samples[count % window] = ms;
       count += 1;
+      sumMs += ms;
+      const bucket = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
+      if (bucket >= 0) buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+    },
+    histogram() {
+      let running = 0;
+      const cumulative = Array.from(buckets, (n) => {
+        running += n;
+        return running;
+      });
+      return { boundsMs: LATENCY_BOUNDS_MS, cumulative, sumMs, count };
     },
     summary() {
       const n = Math.min(count, window);

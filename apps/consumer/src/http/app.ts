@@ -12,7 +12,7 @@ export interface ConsumerView {
 
 /**
  * The consumer's HTTP edge: `/healthz`, `/readyz` (Kafka, Cassandra, registry, no failing step)
- * and `/stats` in the shape the issue defines.
+ * `/stats` in the shape the issue defines and `/metrics` with the lag of each partition.
  *
  * @example
  *   const app = createConsumerApp(log, view);
@@ -24,6 +24,13 @@ export function createConsumerApp(log: Logger, view: ConsumerView) {
     log,
     readiness: view.readiness,
     stats: () => consumerStats(view),
+    gauges: () =>
+      view.lag().map((p) => ({
+        name: "partitionLag",
+        help: "Records between the committed offset and the high watermark, per assigned partition.",
+        labels: { topic: p.topic, partition: String(p.partition) },
+        value: p.lag,
+      })),
   });
 }
 
