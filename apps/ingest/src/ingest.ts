@@ -1,8 +1,17 @@
+import type { Tick } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
+import { sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
 import type { TickBuffer } from "./forward/buffer.ts";
 import type { ProducerRefusal } from "./forward/forwarder.ts";
-import type { Provider } from "./providers/provider.ts";
+import type {
+  OfferMode,
+  OfferOutcome,
+  PollResult,
+  Provider,
+  StreamProvider,
+  TickSink,
+} from "./providers/provider.ts";
 import type { createQualityGates, RejectReason } from "./quality/gates.ts";
 import type { ScheduleView } from "./schedule/scheduler.ts";
 
@@ -20,6 +29,13 @@ export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | Prod
   "producer_too_large",
 ];
 
+/**
+ * Why an accepted record never reached the producer: the buffer was full when it arrived
+ * (`buffer_full`), or it was still buffered when the shutdown grace ran out (`shutdown`).
+ */
+export const DROP_REASONS = ["buffer_full", "shutdown"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
 const SAMPLES_PER_REASON = 5;
 const SAMPLE_EVERY = 1000;
 
@@ -33,18 +49,26 @@ export interface IngestOptions {
   nowMicros?: () => number;
 }
 
+export interface PolledProviderView {
+  provider: Provider;
+  schedule?: () => ScheduleView;
+}
+
 /**
- * One poll of one provider: fetch, run the quality gates, buffer what passes. Failures are
- * counted per provider and never thrown, so a bad provider cannot stop the schedule.
+ * The path every tick takes into the buffer: quality gates, then the bounded buffer. Polls and
+ * streams share it (`poll` for scheduled providers, `sinkFor` for streaming ones). Failures are
+ * counted per provider and never thrown, so a bad provider cannot stop the others.
  *
  * @example
  *   const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
  *   await ingest.poll(simulator);
+ *   alpacaStream.start(ingest.sinkFor("alpaca"));
  */
 export function createIngest(options: IngestOptions) {
   const { stats, log, gates, buffer } = options;
   const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
   const lastSuccessAt = new Map<string, string>();
+  let dropping = false;
 
   function reject(
     reason: (typeof REJECT_REASONS)[number],
@@ -62,9 +86,83 @@ export function createIngest(options: IngestOptions) {
     }
   }
 
+  /** Counts records that will never reach the producer, by reason. */
+  function drop(count: number, reason: DropReason) {
+    if (count <= 0) return;
+    stats.counter("records.dropped").add(count);
+    stats.counter(`records.droppedByReason.${reason}`).add(count);
+  }
+
+  /**
+   * Runs candidates through the gates into the buffer. Once the buffer is full, the remaining
+   * candidates are dropped before the gates see them, so a dropped tick is not remembered as seen
+   * and its copy from history (gap recovery) still passes.
+   */
+  function offer(provider: string, result: PollResult, mode: OfferMode = {}): OfferOutcome {
+    stats.counter("records.fetched").add(result.ticks.length + result.malformed.length);
+    for (const message of result.malformed)
+      reject("malformed_payload", message, undefined, provider);
+    const now = nowMicros();
+    const room = Math.max(0, buffer.capacity - buffer.size);
+    const accepted: Tick[] = [];
+    let rejected = result.malformed.length;
+    let dropped = 0;
+    const droppedSymbols = new Set<string>();
+    let fromMicros = Number.POSITIVE_INFINITY;
+    let toMicros = Number.NEGATIVE_INFINITY;
+    for (const candidate of result.ticks) {
+      if (accepted.length >= room) {
+        dropped += 1;
+        const { symbol, eventTime } = (candidate ?? {}) as {
+          symbol?: unknown;
+          eventTime?: unknown;
+        };
+        if (typeof symbol === "string" && typeof eventTime === "number") {
+          droppedSymbols.add(symbol);
+          fromMicros = Math.min(fromMicros, eventTime);
+          toMicros = Math.max(toMicros, eventTime);
+        }
+        continue;
+      }
+      const verdict = gates.check(candidate, now, mode);
+      if (!verdict.ok) {
+        rejected += 1;
+        reject(verdict.reason, verdict.detail, candidate, provider);
+        continue;
+      }
+      accepted.push(verdict.tick);
+      if (verdict.reanchored) {
+        stats.counter("gates.reanchored").add();
+        log.info(
+          { provider, symbol: verdict.tick.symbol, ...verdict.reanchored },
+          "price moved beyond the jump threshold and held; re-anchored",
+        );
+      }
+    }
+    buffer.offer(accepted);
+    drop(dropped, "buffer_full");
+    if (dropped > 0 && !dropping) {
+      log.warn(
+        { provider, dropped, capacity: buffer.capacity },
+        "buffer full (the producer is slower than the sources); dropping newest records",
+      );
+    } else if (dropped === 0 && dropping && accepted.length > 0) {
+      log.info(
+        { provider, droppedSoFar: stats.counter("records.droppedByReason.buffer_full").value },
+        "buffer has room again",
+      );
+    }
+    if (dropped > 0 || accepted.length > 0) dropping = dropped > 0;
+    if (accepted.length > 0) options.onBuffered();
+    const outcome: OfferOutcome = { accepted: accepted.length, rejected, dropped };
+    if (droppedSymbols.size > 0)
+      outcome.droppedSpan = { symbols: [...droppedSymbols].sort(), fromMicros, toMicros };
+    return outcome;
+  }
+
   async function poll(provider: Provider, signal?: AbortSignal): Promise<void> {
     stats.counter("polls").add();
-    let result: Awaited<ReturnType<Provider["poll"]>>;
+    let result: PollResult;
     try {
       result = await provider.poll(signal);
     } catch (error) {
@@ -74,37 +172,33 @@ export function createIngest(options: IngestOptions) {
     }
     stats.counter(`providers.${provider.name}.ok`).add();
     lastSuccessAt.set(provider.name, new Date().toISOString());
-    stats.counter("records.fetched").add(result.ticks.length + result.malformed.length);
-    for (const message of result.malformed)
-      reject("malformed_payload", message, undefined, provider.name);
-    const now = nowMicros();
-    const accepted = [];
-    for (const candidate of result.ticks) {
-      const verdict = gates.check(candidate, now);
-      if (!verdict.ok) {
-        reject(verdict.reason, verdict.detail, candidate, provider.name);
-        continue;
-      }
-      accepted.push(verdict.tick);
-      if (verdict.reanchored) {
-        stats.counter("gates.reanchored").add();
-        log.info(
-          { provider: provider.name, symbol: verdict.tick.symbol, ...verdict.reanchored },
-          "price moved beyond the jump threshold and held; re-anchored",
-        );
-      }
-    }
-    const dropped = buffer.offer(accepted);
-    if (dropped > 0) {
-      stats.counter("records.dropped").add(dropped);
-      log.warn({ dropped, capacity: buffer.capacity }, "buffer full; dropped newest records");
-    }
-    if (accepted.length > dropped) options.onBuffered();
+    offer(provider.name, result);
   }
 
-  function snapshot(providers: { provider: Provider; schedule?: () => ScheduleView }[]) {
+  /** Resolves once the buffer can take `records` more (at most its capacity), with its free room; 0 on abort. */
+  async function room(records: number, signal?: AbortSignal): Promise<number> {
+    const needed = Math.min(Math.max(1, records), buffer.capacity);
+    while (buffer.capacity - buffer.size < needed && !signal?.aborted) await sleep(20, signal);
+    return signal?.aborted ? 0 : buffer.capacity - buffer.size;
+  }
+
+  /** The sink a streaming provider delivers to, counted under its name. */
+  function sinkFor(provider: string): TickSink {
+    return {
+      offer: (result, mode) => offer(provider, result, mode),
+      room,
+    };
+  }
+
+  function snapshot(polled: PolledProviderView[], streams: StreamProvider[] = []) {
     const rejected = Object.fromEntries(
       REJECT_REASONS.map((reason) => [reason, stats.counter(`records.rejected.${reason}`).value]),
+    );
+    const droppedByReason = Object.fromEntries(
+      DROP_REASONS.map((reason) => [
+        reason,
+        stats.counter(`records.droppedByReason.${reason}`).value,
+      ]),
     );
     return {
       service: "ingest",
@@ -115,12 +209,14 @@ export function createIngest(options: IngestOptions) {
         rejected,
         forwarded: stats.counter("records.forwarded").value,
         dropped: stats.counter("records.dropped").value,
+        droppedByReason,
       },
       gates: { reanchored: stats.counter("gates.reanchored").value },
-      providers: Object.fromEntries(
-        providers.map(({ provider, schedule }) => [
+      providers: Object.fromEntries([
+        ...polled.map(({ provider, schedule }) => [
           provider.name,
           {
+            mode: "poll",
             ok: stats.counter(`providers.${provider.name}.ok`).value,
             errors: stats.counter(`providers.${provider.name}.errors`).value,
             lastSuccessAt: lastSuccessAt.get(provider.name) ?? null,
@@ -128,10 +224,13 @@ export function createIngest(options: IngestOptions) {
             ...(provider.health?.() ?? {}),
           },
         ]),
-      ),
+        ...streams.map((stream) => [stream.name, { mode: "stream", ...stream.view() }]),
+      ]),
       buffer: { size: buffer.size, capacity: buffer.capacity },
     };
   }
 
-  return { poll, snapshot, reject };
+  return { poll, offer, room, sinkFor, drop, snapshot, reject };
 }
+
+export type Ingest = ReturnType<typeof createIngest>;

@@ -1,5 +1,5 @@
 /**
- * What every market-data source implements: one poll returns candidate ticks (not yet checked
+ * What a polling market-data source implements: one poll returns candidate ticks (not yet checked
  * against the contract; the quality gates do that) and payloads it could not read at all.
  */
 export interface Provider {
@@ -16,4 +16,82 @@ export interface PollResult {
   ticks: unknown[];
   /** One message per payload (or payload part) that was not in the provider's format. */
   malformed: string[];
+}
+
+/** How candidates are offered: `history` ones (gap recovery, backfill, old replays) skip the staleness gate. */
+export interface OfferMode {
+  history?: boolean;
+}
+
+/** What became of the candidates of one offer. */
+export interface OfferOutcome {
+  accepted: number;
+  rejected: number;
+  /** Candidates refused because the buffer was full (the producer is slower than the source). */
+  dropped: number;
+  /** Symbols and event-time span (µs) of the dropped candidates, for recovery from history. */
+  droppedSpan?: { symbols: string[]; fromMicros: number; toMicros: number };
+}
+
+/**
+ * Where a streaming source delivers: the same gates, dedupe, buffer and forwarder as polls.
+ * Pull-based sources (history, file replays) wait for `room` so they never drop.
+ */
+export interface TickSink {
+  offer(result: PollResult, mode?: OfferMode): OfferOutcome;
+  /**
+   * Resolves once the buffer can take `records` more (or at least its capacity), with how many it
+   * can take now; 0 only when the signal aborted.
+   */
+  room(records: number, signal?: AbortSignal): Promise<number>;
+}
+
+/**
+ * Offers a large result in slices that fit the buffer, waiting for room between them, so a
+ * pull-based source (history, replay, backfill) never drops. Outcomes are summed.
+ *
+ * @example
+ *   await offerPaced(sink, page, { history: true }, signal);
+ */
+export async function offerPaced(
+  sink: TickSink,
+  result: PollResult,
+  mode: OfferMode,
+  signal?: AbortSignal,
+): Promise<OfferOutcome> {
+  const total: OfferOutcome = { accepted: 0, rejected: 0, dropped: 0 };
+  let malformed = result.malformed;
+  let next = 0;
+  do {
+    const room = await sink.room(result.ticks.length - next, signal);
+    if (signal?.aborted || room === 0) break;
+    const ticks = result.ticks.slice(next, next + room);
+    next += ticks.length;
+    const outcome = sink.offer({ ticks, malformed }, mode);
+    malformed = [];
+    total.accepted += outcome.accepted;
+    total.rejected += outcome.rejected;
+    total.dropped += outcome.dropped;
+    if (outcome.droppedSpan) total.droppedSpan = outcome.droppedSpan;
+  } while (next < result.ticks.length);
+  return total;
+}
+
+/** A readiness check of one provider. */
+export interface ProviderCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * What a streaming source implements: it runs on its own once started (connections, reconnects,
+ * gap recovery) and delivers to the sink; `/stats` shows `view()`, `/readyz` shows `check()`.
+ */
+export interface StreamProvider {
+  readonly name: string;
+  start(sink: TickSink): void;
+  /** Closes connections and stops recovery; resolves when nothing more will be offered. */
+  stop(): Promise<void>;
+  view(): Record<string, unknown>;
+  check(): ProviderCheck;
 }

@@ -35,6 +35,11 @@ export interface QualityGateOptions {
   dedupeWindow: number;
 }
 
+/** How one check is made: `history` (gap recovery, backfill, replays of old files) skips the staleness gate. */
+export interface GateMode {
+  history?: boolean;
+}
+
 const PRICE_FIELDS = ["price", "bid", "ask"] as const;
 
 /** Ticks that jumped away from the anchor and agree with each other, in arrival order. */
@@ -47,7 +52,7 @@ interface CandidateLevel {
 
 /**
  * The data-quality gates, in order: non-positive/non-finite price, schema, crossed quote,
- * future/stale timestamp, duplicate identity, price jump. Only accepted ticks update the
+ * future/stale timestamp (not for history), duplicate identity, price jump. Only accepted ticks update the
  * duplicate window and the anchor (the last accepted price of the source and symbol).
  *
  * A tick moving more than `maxPriceJump` from the anchor is refused and starts a candidate level;
@@ -67,7 +72,7 @@ export function createQualityGates(options: QualityGateOptions) {
   const anchors = new Map<string, number>();
   const candidates = new Map<string, CandidateLevel>();
 
-  function check(candidate: unknown, nowMicros: number): GateResult {
+  function check(candidate: unknown, nowMicros: number, mode: GateMode = {}): GateResult {
     if (candidate !== null && typeof candidate === "object") {
       const record = candidate as Record<string, unknown>;
       for (const field of PRICE_FIELDS) {
@@ -92,7 +97,7 @@ export function createQualityGates(options: QualityGateOptions) {
         detail: `eventTime ${tick.eventTime} is ahead of ${nowMicros}`,
       };
     }
-    if (tick.eventTime < nowMicros - options.maxStalenessMs * 1000) {
+    if (!mode.history && tick.eventTime < nowMicros - options.maxStalenessMs * 1000) {
       return {
         ok: false,
         reason: "stale_timestamp",
