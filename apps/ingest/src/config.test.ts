@@ -14,7 +14,11 @@ test("an active provider without its key fails naming the variable, never printi
   expect(() =>
     loadIngestConfig({ INGEST_PROVIDERS: "simulator,alpaca", ALPACA_API_SECRET_KEY: "s3cr3t" }),
   ).toThrow(/ALPACA_API_KEY_ID \(unset\): required by INGEST_PROVIDERS/);
-  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "finnhub" })).toThrow(/INGEST_PROVIDERS/);
+  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "finnhub" })).toThrow(
+    /FINNHUB_API_KEY \(unset\): required by INGEST_PROVIDERS/,
+  );
+  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "replay" })).toThrow(/REPLAY_FILE \(unset\)/);
+  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "polygon" })).toThrow(/INGEST_PROVIDERS/);
   try {
     loadIngestConfig({
       INGEST_PROVIDERS: "tiingo",
@@ -64,4 +68,40 @@ test("price-jump re-anchoring defaults to 3 agreeing ticks or 60 s and needs at 
   expect(() => loadIngestConfig({ INGEST_PRICE_JUMP_REANCHOR_MS: "0" })).toThrow(
     /INGEST_PRICE_JUMP_REANCHOR_MS/,
   );
+});
+
+test("Alpaca streams by default; provider URLs must be https/wss except on loopback", () => {
+  const config = loadIngestConfig({});
+  expect(config.ALPACA_MODE).toBe("stream");
+  expect(config.ALPACA_STREAM_URL).toBe("wss://stream.data.alpaca.markets");
+  expect(config.FINNHUB_STREAM_URL).toBe("wss://ws.finnhub.io");
+  expect(config.ALPACA_GAP_RECOVERY).toEqual(["trades", "quotes"]);
+  expect(
+    loadIngestConfig({
+      ALPACA_STREAM_URL: "ws://127.0.0.1:4000",
+      ALPACA_DATA_URL: "http://localhost:4000",
+      FINNHUB_STREAM_URL: "ws://127.0.0.1:4001",
+    }).ALPACA_STREAM_URL,
+  ).toBe("ws://127.0.0.1:4000");
+  expect(() => loadIngestConfig({ ALPACA_STREAM_URL: "ws://stream.example.com" })).toThrow(
+    /ALPACA_STREAM_URL .*must use wss:/,
+  );
+  expect(() => loadIngestConfig({ ALPACA_DATA_URL: "http://data.example.com" })).toThrow(
+    /ALPACA_DATA_URL .*must use https:/,
+  );
+  expect(() => loadIngestConfig({ TIINGO_BASE_URL: "ftp://127.0.0.1" })).toThrow(/TIINGO_BASE_URL/);
+});
+
+test("more streamed symbols than the plan's connections can carry fail start-up naming the variables", () => {
+  const keys = { ALPACA_API_KEY_ID: "k", ALPACA_API_SECRET_KEY: "s", INGEST_PROVIDERS: "alpaca" };
+  const many = Array.from({ length: 31 }, (_, i) => `S${i}`).join(",");
+  expect(() => loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many })).toThrow(
+    /ALPACA_SYMBOLS \(31 symbols\): more than ALPACA_STREAM_MAX_SYMBOLS \(30\) × ALPACA_STREAM_MAX_CONNECTIONS \(1\)/,
+  );
+  expect(() =>
+    loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many, ALPACA_STREAM_MAX_CONNECTIONS: "2" }),
+  ).not.toThrow();
+  expect(() =>
+    loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many, ALPACA_MODE: "poll" }),
+  ).not.toThrow();
 });

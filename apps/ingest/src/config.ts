@@ -18,7 +18,30 @@ const symbols = (fallback: string) =>
 
 const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
 
-const PROVIDERS = ["simulator", "alpaca", "tiingo"] as const;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * A provider URL: `https:`/`wss:` (or `http:`/`ws:` when `secure` is either), plain `http:`/`ws:`
+ * only for loopback hosts (local test servers), so keys never cross a network in clear text.
+ */
+export const providerUrl = (fallback: string, secure: readonly string[]) =>
+  z
+    .url()
+    .default(fallback)
+    .refine(
+      (text) => {
+        const url = new URL(text);
+        const plain = secure.map((scheme) => scheme.replace(/s:$/, ":"));
+        if (secure.includes(url.protocol)) return true;
+        return plain.includes(url.protocol) && LOOPBACK.has(url.hostname);
+      },
+      `must use ${secure.join(" or ")} (plain http/ws only for 127.0.0.1 or localhost)`,
+    );
+
+const HTTPS = ["https:"] as const;
+const WSS = ["wss:"] as const;
+
+const PROVIDERS = ["simulator", "alpaca", "tiingo", "finnhub", "replay"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const ingestEnv = {
@@ -56,20 +79,57 @@ export const ingestEnv = {
   SIMULATOR_LIMIT: z.coerce.number().int().min(0).default(0),
   SIMULATOR_CRON: z.string().default("* * * * * *"),
   SIMULATOR_REGULAR_HOURS_ONLY: flag(false),
+  /** No data for this long while the market is open: the stream is stale and is reconnected. */
+  INGEST_STREAM_STALE_MS: positiveInt(60_000),
+  /** A protocol ping after this long without a frame; no frame or pong for twice as long: dead. */
+  INGEST_STREAM_PING_MS: positiveInt(15_000),
+  /** From opening a socket to a confirmed subscription. */
+  INGEST_STREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  INGEST_STREAM_RECONNECT_MIN_MS: positiveInt(500),
+  INGEST_STREAM_RECONNECT_MAX_MS: positiveInt(30_000),
+  /** Least wait after a connection-limit (Alpaca 406) or rate-limit (HTTP 429) refusal. */
+  INGEST_STREAM_LIMIT_WAIT_MS: positiveInt(60_000),
+  /** A session subscribed this long (or that delivered data) resets the reconnect backoff. */
+  INGEST_STREAM_STABLE_MS: positiveInt(30_000),
+  /** Added on both sides of a recovered gap; the overlap dedupes by identity. */
+  INGEST_GAP_OVERLAP_MS: z.coerce.number().int().min(0).default(2_000),
+  /** Longest gap recovered from history (default one regular session); older parts need a backfill. */
+  INGEST_GAP_MAX_MS: positiveInt(23_400_000),
   ALPACA_API_KEY_ID: z.string().optional(),
   ALPACA_API_SECRET_KEY: z.string().optional(),
-  ALPACA_DATA_URL: z.url().default("https://data.alpaca.markets"),
+  ALPACA_MODE: z.enum(["stream", "poll"]).default("stream"),
+  ALPACA_DATA_URL: providerUrl("https://data.alpaca.markets", HTTPS),
+  ALPACA_STREAM_URL: providerUrl("wss://stream.data.alpaca.markets", WSS),
   ALPACA_FEED: z.enum(["iex", "sip", "delayed_sip"]).default("iex"),
+  /** Free (IEX) plan: 30 symbols for trades and quotes on its one connection. */
+  ALPACA_STREAM_MAX_SYMBOLS: positiveInt(30),
+  ALPACA_STREAM_MAX_CONNECTIONS: positiveInt(1),
+  /** What gap recovery fetches from history: `trades,quotes`, `trades`, or `off`. */
+  ALPACA_GAP_RECOVERY: commaList("trades,quotes").pipe(
+    z.array(z.enum(["trades", "quotes", "off"])),
+  ),
   ALPACA_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
   ALPACA_CRON: z.string().default("*/15 * * * * *"),
   ALPACA_REGULAR_HOURS_ONLY: flag(true),
   ALPACA_RATE_PER_MINUTE: positive(200),
   TIINGO_API_TOKEN: z.string().optional(),
-  TIINGO_BASE_URL: z.url().default("https://api.tiingo.com"),
+  TIINGO_BASE_URL: providerUrl("https://api.tiingo.com", HTTPS),
   TIINGO_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
   TIINGO_CRON: z.string().default("0 */5 * * * *"),
   TIINGO_REGULAR_HOURS_ONLY: flag(true),
   TIINGO_RATE_PER_HOUR: positive(50),
+  FINNHUB_API_KEY: z.string().optional(),
+  FINNHUB_STREAM_URL: providerUrl("wss://ws.finnhub.io", WSS),
+  FINNHUB_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
+  FINNHUB_REGULAR_HOURS_ONLY: flag(true),
+  /** Free plan: one connection; about 50 symbols (reported by users, not in Finnhub's docs). */
+  FINNHUB_STREAM_MAX_SYMBOLS: positiveInt(50),
+  FINNHUB_STREAM_MAX_CONNECTIONS: positiveInt(1),
+  REPLAY_FILE: z.string().optional(),
+  /** N× the recorded pace; 0 = as fast as the buffer takes it. */
+  REPLAY_SPEED: z.coerce.number().min(0).default(1),
+  REPLAY_SHIFT_TIME: flag(false),
+  REPLAY_LOOP: flag(false),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -93,6 +153,34 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
   }
   if (config.INGEST_PROVIDERS.includes("tiingo") && !config.TIINGO_API_TOKEN)
     missing("TIINGO_API_TOKEN");
+  if (config.INGEST_PROVIDERS.includes("finnhub") && !config.FINNHUB_API_KEY)
+    missing("FINNHUB_API_KEY");
+  if (config.INGEST_PROVIDERS.includes("replay") && !config.REPLAY_FILE) missing("REPLAY_FILE");
+  const streamLimit = (
+    name: string,
+    symbolCount: number,
+    perConnection: number,
+    connections: number,
+  ) => {
+    if (symbolCount > perConnection * connections)
+      problems.push(
+        `  ${name}_SYMBOLS (${symbolCount} symbols): more than ${name}_STREAM_MAX_SYMBOLS (${perConnection}) × ${name}_STREAM_MAX_CONNECTIONS (${connections}) allow; the plan's limits would refuse them`,
+      );
+  };
+  if (config.INGEST_PROVIDERS.includes("alpaca") && config.ALPACA_MODE === "stream")
+    streamLimit(
+      "ALPACA",
+      config.ALPACA_SYMBOLS.length,
+      config.ALPACA_STREAM_MAX_SYMBOLS,
+      config.ALPACA_STREAM_MAX_CONNECTIONS,
+    );
+  if (config.INGEST_PROVIDERS.includes("finnhub"))
+    streamLimit(
+      "FINNHUB",
+      config.FINNHUB_SYMBOLS.length,
+      config.FINNHUB_STREAM_MAX_SYMBOLS,
+      config.FINNHUB_STREAM_MAX_CONNECTIONS,
+    );
   if (config.INGEST_BATCH_SIZE > config.INGEST_PRODUCER_MAX_RECORDS) {
     problems.push(
       `  INGEST_BATCH_SIZE (${config.INGEST_BATCH_SIZE}): must be at most INGEST_PRODUCER_MAX_RECORDS (${config.INGEST_PRODUCER_MAX_RECORDS}), the producer's PRODUCER_MAX_RECORDS`,

@@ -1,3 +1,4 @@
+import { ConfigError } from "@repo/platform/config";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
@@ -10,7 +11,13 @@ import { createProviders } from "./providers/registry.ts";
 import { createQualityGates } from "./quality/gates.ts";
 import { createSchedule } from "./schedule/scheduler.ts";
 
-const config = loadIngestConfig();
+let config: ReturnType<typeof loadIngestConfig>;
+try {
+  config = loadIngestConfig();
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(2);
+}
 const log = createLogger("ingest", config.LOG_LEVEL);
 const stats = createStats();
 const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
@@ -34,7 +41,10 @@ const gates = createQualityGates({
 });
 const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
 const polling = new AbortController();
-const scheduled = createProviders(config, log).map(({ provider, cron, regularHoursOnly }) => {
+const configured = createProviders(config, log);
+const scheduled = configured.flatMap((entry) => {
+  if (entry.kind !== "poll") return [];
+  const { provider, cron, regularHoursOnly } = entry;
   const schedule = createSchedule({
     name: provider.name,
     cron,
@@ -43,8 +53,9 @@ const scheduled = createProviders(config, log).map(({ provider, cron, regularHou
     log,
     run: () => ingest.poll(provider, polling.signal),
   });
-  return { provider, schedule };
+  return [{ provider, schedule }];
 });
+const streams = configured.flatMap((entry) => (entry.kind === "stream" ? [entry.provider] : []));
 
 const app = createServiceApp({
   service: "ingest",
@@ -53,21 +64,27 @@ const app = createServiceApp({
   stats: () =>
     ingest.snapshot(
       scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
+      streams,
     ),
-  readiness: () => ingestReadiness(config.PRODUCER_URL, forwarder.problem),
+  readiness: () => ingestReadiness(config.PRODUCER_URL, forwarder.problem, streams),
 });
 
 forwarder.start();
 for (const { schedule } of scheduled) schedule.start();
+for (const stream of streams) stream.start(ingest.sinkFor(stream.name));
 log.info(
   {
-    providers: scheduled.map(({ provider, schedule }) => ({
-      name: provider.name,
-      ...schedule.view(),
-    })),
+    providers: [
+      ...scheduled.map(({ provider, schedule }) => ({
+        name: provider.name,
+        mode: "poll",
+        ...schedule.view(),
+      })),
+      ...streams.map((stream) => ({ name: stream.name, mode: "stream" })),
+    ],
     producer: config.PRODUCER_URL,
   },
-  "ingest scheduled",
+  "ingest started",
 );
 
 startServer({
@@ -82,7 +99,9 @@ startServer({
       provider.close?.();
     }
     polling.abort();
+    await Promise.all(streams.map((stream) => stream.stop()));
     await forwarder.stop(config.SHUTDOWN_GRACE_MS);
+    ingest.drop(buffer.size, "shutdown");
     log.info(ingest.snapshot([]).records, "final counts");
   },
 });

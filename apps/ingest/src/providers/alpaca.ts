@@ -1,5 +1,5 @@
 import type { Logger } from "@repo/platform/log";
-import { isRecord, microsFromIso, priceText } from "./fields.ts";
+import { contentSequence, isRecord, microsFromIso, nanosFromIso, priceText } from "./fields.ts";
 import { createHttpSource, type HttpSourceOptions } from "./http-source.ts";
 import type { PollResult, Provider } from "./provider.ts";
 
@@ -12,6 +12,74 @@ export interface AlpacaOptions extends Omit<HttpSourceOptions, "name" | "log"> {
   feed: string;
   log: Logger;
   nowMicros?: () => number;
+}
+
+/**
+ * An Alpaca trade (stream `T:"t"`, history `trades[symbol][]`, snapshot `latestTrade`) as a TRADE
+ * candidate; the trade id `i` is its sequence, so every path gives it the same identity.
+ *
+ * @example
+ *   alpacaTrade("AAPL", { t: "2026-01-05T15:00:00.1Z", p: 187.2, s: 100, i: 7, x: "V" }, now);
+ */
+export function alpacaTrade(symbol: unknown, trade: Record<string, unknown>, ingestTime: number) {
+  return {
+    source: "alpaca",
+    symbol,
+    kind: "TRADE",
+    eventTime: microsFromIso(trade.t),
+    sequence: trade.i,
+    price: priceText(trade.p),
+    size: trade.s,
+    bid: null,
+    ask: null,
+    bidSize: null,
+    askSize: null,
+    exchange: typeof trade.x === "string" ? trade.x : null,
+    ingestTime,
+  };
+}
+
+/**
+ * An Alpaca quote (stream `T:"q"`, history `quotes[symbol][]`, snapshot `latestQuote`) as a QUOTE
+ * candidate priced at the mid. Quotes carry no id: the sequence is derived from the quote's content
+ * with its full nanosecond time, so a streamed quote and the same quote from history share an identity.
+ *
+ * @example
+ *   alpacaQuote("AMD", { t: "2021-02-22T15:51:45.335689322Z", bp: 87.66, bs: 1, ap: 87.68, as: 4 }, now);
+ */
+export function alpacaQuote(symbol: unknown, quote: Record<string, unknown>, ingestTime: number) {
+  return {
+    source: "alpaca",
+    symbol,
+    kind: "QUOTE",
+    eventTime: microsFromIso(quote.t),
+    sequence: alpacaQuoteSequence(quote),
+    price: midPrice(quote.bp, quote.ap),
+    size: 0,
+    bid: priceText(quote.bp),
+    ask: priceText(quote.ap),
+    bidSize: quote.bs,
+    askSize: quote.as,
+    exchange: typeof quote.bx === "string" ? quote.bx : null,
+    ingestTime,
+  };
+}
+
+/** The content-derived sequence of an Alpaca quote (time to the nanosecond, both sides, conditions, tape). */
+export function alpacaQuoteSequence(quote: Record<string, unknown>): number {
+  const conditions = Array.isArray(quote.c) ? quote.c.join(",") : "";
+  const key = [
+    nanosFromIso(quote.t) ?? String(quote.t),
+    quote.bx,
+    quote.bp,
+    quote.bs,
+    quote.ax,
+    quote.ap,
+    quote.as,
+    conditions,
+    quote.z,
+  ].join("|");
+  return contentSequence(key);
 }
 
 /**
@@ -40,42 +108,12 @@ export function parseAlpacaSnapshots(body: unknown, ingestTime: number): PollRes
     if (trade !== undefined && trade !== null) {
       if (!isRecord(trade))
         result.malformed.push(`alpaca latestTrade for ${symbol} is not an object`);
-      else
-        result.ticks.push({
-          source: "alpaca",
-          symbol,
-          kind: "TRADE",
-          eventTime: microsFromIso(trade.t),
-          sequence: trade.i,
-          price: priceText(trade.p),
-          size: trade.s,
-          bid: null,
-          ask: null,
-          bidSize: null,
-          askSize: null,
-          exchange: typeof trade.x === "string" ? trade.x : null,
-          ingestTime,
-        });
+      else result.ticks.push(alpacaTrade(symbol, trade, ingestTime));
     }
     if (quote !== undefined && quote !== null) {
       if (!isRecord(quote))
         result.malformed.push(`alpaca latestQuote for ${symbol} is not an object`);
-      else
-        result.ticks.push({
-          source: "alpaca",
-          symbol,
-          kind: "QUOTE",
-          eventTime: microsFromIso(quote.t),
-          sequence: 0,
-          price: midPrice(quote.bp, quote.ap),
-          size: 0,
-          bid: priceText(quote.bp),
-          ask: priceText(quote.ap),
-          bidSize: quote.bs,
-          askSize: quote.as,
-          exchange: typeof quote.bx === "string" ? quote.bx : null,
-          ingestTime,
-        });
+      else result.ticks.push(alpacaQuote(symbol, quote, ingestTime));
     }
   }
   return result;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { canonicalDecimal, parseTimestamp } from "@repo/contracts";
 
 /**
@@ -32,3 +33,34 @@ export function microsFromIso(value: unknown): unknown {
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * An RFC 3339 time as nanoseconds since the epoch (decimal text), however many fraction digits the
+ * provider wrote: `…:45.3356Z` and `…:45.335600000Z` give the same text. Undefined when unreadable.
+ *
+ * @example
+ *   nanosFromIso("2021-02-22T15:51:45.335689322Z"); // "1614009105335689322"
+ */
+export function nanosFromIso(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value);
+  if (!match) return undefined;
+  const seconds = Date.parse(`${match[1]}${match[3]}`);
+  if (!Number.isFinite(seconds)) return undefined;
+  return (BigInt(seconds) * 1_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"))).toString();
+}
+
+/**
+ * A deterministic sequence for an event the provider gives no id: derived from the event's content
+ * (`key`: every field that tells two events apart, normalised), so the same event gets the same
+ * identity however it reaches us (stream, gap recovery, backfill, replay). `occurrence` numbers
+ * identical events reported together (0, 1, …). Below 2^53, non-negative.
+ *
+ * @example
+ *   contentSequence("AAPL|1672348887195|122.1|1|1,8,24,12"); // a stable 53-bit integer
+ */
+export function contentSequence(key: string, occurrence = 0): number {
+  const digest = createHash("sha256").update(key).digest();
+  const high = digest.readUIntBE(0, 6) % 2 ** 47;
+  return high * 64 + Math.min(Math.max(0, occurrence), 63);
+}

@@ -1,24 +1,78 @@
 import type { Logger } from "@repo/platform/log";
 import { Cron } from "croner";
 import type { IngestConfig, ProviderName } from "../config.ts";
+import type { ConnectionTimings, MarketClock } from "../stream/connection.ts";
+import { createWebSocketProvider } from "../stream/websocket-provider.ts";
 import { createAlpacaProvider } from "./alpaca.ts";
-import type { Provider } from "./provider.ts";
+import { type AlpacaHistoryKind, createAlpacaHistory } from "./alpaca-history.ts";
+import { alpacaProtocol } from "./alpaca-stream.ts";
+import { finnhubProtocol } from "./finnhub.ts";
+import { createHttpSource } from "./http-source.ts";
+import type { Provider, StreamProvider } from "./provider.ts";
+import { createReplayProvider } from "./replay.ts";
 import { createSimulator } from "./simulator.ts";
 import { createTiingoProvider } from "./tiingo.ts";
 
-export interface ConfiguredProvider {
-  provider: Provider;
-  cron: string;
-  regularHoursOnly: boolean;
+/** A provider polled on a croner schedule, or one that streams on its own. */
+export type ConfiguredProvider =
+  | { kind: "poll"; provider: Provider; cron: string; regularHoursOnly: boolean }
+  | { kind: "stream"; provider: StreamProvider };
+
+/** The reconnect and liveness settings every WebSocket provider shares. */
+export function streamTimings(config: IngestConfig): ConnectionTimings {
+  return {
+    connectTimeoutMs: config.INGEST_STREAM_CONNECT_TIMEOUT_MS,
+    pingIntervalMs: config.INGEST_STREAM_PING_MS,
+    staleAfterMs: config.INGEST_STREAM_STALE_MS,
+    reconnectMinMs: config.INGEST_STREAM_RECONNECT_MIN_MS,
+    reconnectMaxMs: config.INGEST_STREAM_RECONNECT_MAX_MS,
+    limitWaitMs: config.INGEST_STREAM_LIMIT_WAIT_MS,
+    stableAfterMs: config.INGEST_STREAM_STABLE_MS,
+  };
 }
 
 /**
- * The providers named by INGEST_PROVIDERS, each with its schedule. Add a provider here.
+ * The Alpaca REST history (trades and quotes) used by gap recovery and the backfill CLI.
+ *
+ * @example
+ *   const history = alpacaHistoryFor(config, log, ["trades"]);
+ */
+export function alpacaHistoryFor(
+  config: IngestConfig,
+  log: Logger,
+  kinds: readonly AlpacaHistoryKind[],
+) {
+  return createAlpacaHistory({
+    dataUrl: config.ALPACA_DATA_URL,
+    feed: config.ALPACA_FEED,
+    keyId: config.ALPACA_API_KEY_ID ?? "",
+    secretKey: config.ALPACA_API_SECRET_KEY ?? "",
+    kinds,
+    http: createHttpSource({
+      name: "alpaca-history",
+      log,
+      ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
+      timeoutMs: Math.max(config.PROVIDER_TIMEOUT_MS, 15_000),
+      retries: config.PROVIDER_RETRIES,
+      minRetryDelayMs: config.PROVIDER_RETRY_MIN_MS,
+      breakerThreshold: config.PROVIDER_BREAKER_THRESHOLD,
+      breakerResetMs: config.PROVIDER_BREAKER_RESET_MS,
+    }),
+  });
+}
+
+/**
+ * The providers named by INGEST_PROVIDERS: polling ones with their schedule, streaming ones
+ * (Alpaca in `stream` mode, Finnhub, replay) ready to start. Add a provider here.
  *
  * @example
  *   createProviders(loadIngestConfig(), log).map((p) => p.provider.name); // ["simulator"]
  */
-export function createProviders(config: IngestConfig, log: Logger): ConfiguredProvider[] {
+export function createProviders(
+  config: IngestConfig,
+  log: Logger,
+  options: { clock?: MarketClock } = {},
+): ConfiguredProvider[] {
   const shared = {
     log,
     timeoutMs: config.PROVIDER_TIMEOUT_MS,
@@ -29,6 +83,7 @@ export function createProviders(config: IngestConfig, log: Logger): ConfiguredPr
   };
   const factories: Record<ProviderName, () => ConfiguredProvider> = {
     simulator: () => ({
+      kind: "poll",
       provider: createSimulator({
         seed: config.SIMULATOR_SEED,
         symbols: config.SIMULATOR_SYMBOLS,
@@ -41,20 +96,25 @@ export function createProviders(config: IngestConfig, log: Logger): ConfiguredPr
       cron: config.SIMULATOR_CRON,
       regularHoursOnly: config.SIMULATOR_REGULAR_HOURS_ONLY,
     }),
-    alpaca: () => ({
-      provider: createAlpacaProvider({
-        ...shared,
-        baseUrl: config.ALPACA_DATA_URL,
-        keyId: config.ALPACA_API_KEY_ID ?? "",
-        secretKey: config.ALPACA_API_SECRET_KEY ?? "",
-        feed: config.ALPACA_FEED,
-        symbols: config.ALPACA_SYMBOLS,
-        ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
-      }),
-      cron: config.ALPACA_CRON,
-      regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY,
-    }),
+    alpaca: () =>
+      config.ALPACA_MODE === "stream"
+        ? alpacaStream()
+        : {
+            kind: "poll",
+            provider: createAlpacaProvider({
+              ...shared,
+              baseUrl: config.ALPACA_DATA_URL,
+              keyId: config.ALPACA_API_KEY_ID ?? "",
+              secretKey: config.ALPACA_API_SECRET_KEY ?? "",
+              feed: config.ALPACA_FEED,
+              symbols: config.ALPACA_SYMBOLS,
+              ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
+            }),
+            cron: config.ALPACA_CRON,
+            regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY,
+          },
     tiingo: () => ({
+      kind: "poll",
       provider: createTiingoProvider({
         ...shared,
         baseUrl: config.TIINGO_BASE_URL,
@@ -66,7 +126,67 @@ export function createProviders(config: IngestConfig, log: Logger): ConfiguredPr
       cron: config.TIINGO_CRON,
       regularHoursOnly: config.TIINGO_REGULAR_HOURS_ONLY,
     }),
+    finnhub: () => ({
+      kind: "stream",
+      provider: createWebSocketProvider({
+        name: "finnhub",
+        symbols: config.FINNHUB_SYMBOLS,
+        maxSymbolsPerConnection: config.FINNHUB_STREAM_MAX_SYMBOLS,
+        protocol: (symbols) =>
+          finnhubProtocol({
+            streamUrl: config.FINNHUB_STREAM_URL,
+            token: config.FINNHUB_API_KEY ?? "",
+            symbols,
+          }),
+        regularHoursOnly: config.FINNHUB_REGULAR_HOURS_ONLY,
+        timings: streamTimings(config),
+        gapOverlapMs: config.INGEST_GAP_OVERLAP_MS,
+        gapMaxMs: config.INGEST_GAP_MAX_MS,
+        clock: options.clock,
+        log,
+      }),
+    }),
+    replay: () => ({
+      kind: "stream",
+      provider: createReplayProvider({
+        file: config.REPLAY_FILE ?? "",
+        speed: config.REPLAY_SPEED,
+        shiftTime: config.REPLAY_SHIFT_TIME,
+        loop: config.REPLAY_LOOP,
+        log,
+      }),
+    }),
   };
+
+  function alpacaStream(): ConfiguredProvider {
+    const kinds = config.ALPACA_GAP_RECOVERY.filter((kind) => kind !== "off");
+    return {
+      kind: "stream",
+      provider: createWebSocketProvider({
+        name: "alpaca",
+        symbols: config.ALPACA_SYMBOLS,
+        maxSymbolsPerConnection: config.ALPACA_STREAM_MAX_SYMBOLS,
+        protocol: (symbols) =>
+          alpacaProtocol({
+            streamUrl: config.ALPACA_STREAM_URL,
+            feed: config.ALPACA_FEED,
+            keyId: config.ALPACA_API_KEY_ID ?? "",
+            secretKey: config.ALPACA_API_SECRET_KEY ?? "",
+            symbols,
+          }),
+        history:
+          kinds.length > 0 && !config.ALPACA_GAP_RECOVERY.includes("off")
+            ? alpacaHistoryFor(config, log, kinds as AlpacaHistoryKind[])
+            : undefined,
+        regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY,
+        timings: streamTimings(config),
+        gapOverlapMs: config.INGEST_GAP_OVERLAP_MS,
+        gapMaxMs: config.INGEST_GAP_MAX_MS,
+        clock: options.clock,
+        log,
+      }),
+    };
+  }
   return config.INGEST_PROVIDERS.map((name) => factories[name]());
 }
 

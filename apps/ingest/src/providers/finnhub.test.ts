@@ -1,0 +1,211 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { type Tick, tickIdentity } from "@repo/contracts";
+import { createStats } from "@repo/platform/stats";
+import type { ServerWebSocket } from "bun";
+import { createTickBuffer } from "../forward/buffer.ts";
+import { createIngest } from "../ingest.ts";
+import { createQualityGates } from "../quality/gates.ts";
+import { alwaysOpen } from "../stream/connection.ts";
+import { createWebSocketProvider } from "../stream/websocket-provider.ts";
+import { captureLog } from "../testing/capture-log.ts";
+import { finnhubProtocol, finnhubSequence, parseFinnhubTrades } from "./finnhub.ts";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+}
+
+/** The message from Finnhub's documentation of the trades websocket. */
+const DOCUMENTED = {
+  data: [
+    { c: ["1", "8", "24", "12"], p: 122.1, s: "TSLA", t: 1672348887195, v: 1 },
+    { c: ["1", "8", "24", "12"], p: 122.09, s: "TSLA", t: 1672348887196, v: 4 },
+    { c: ["1", "8", "24", "12"], p: 122.09, s: "TSLA", t: 1672348887196, v: 10 },
+    { c: ["1", "24", "12"], p: 129.58, s: "AAPL", t: 1672348887666, v: 1 },
+  ],
+  type: "trade",
+};
+
+/** A local server speaking the Finnhub trades websocket: token in the URL, per-symbol subscribe. */
+function fakeFinnhub(token = "fh-token") {
+  const subscribed = new Set<string>();
+  const clients = new Set<ServerWebSocket<unknown>>();
+  let connections = 0;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(request, srv) {
+      if (new URL(request.url).searchParams.get("token") !== token)
+        return new Response('{"error":"Invalid API key"}', { status: 401 });
+      if (srv.upgrade(request, { data: undefined })) return;
+      return new Response("upgrade expected", { status: 400 });
+    },
+    websocket: {
+      open(ws) {
+        connections += 1;
+        clients.add(ws);
+      },
+      message(_ws, raw) {
+        const message = JSON.parse(String(raw)) as { type: string; symbol: string };
+        if (message.type === "subscribe") subscribed.add(message.symbol);
+      },
+      close(ws) {
+        clients.delete(ws);
+      },
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  return {
+    url: `ws://127.0.0.1:${server.port}`,
+    subscribed,
+    get connections() {
+      return connections;
+    },
+    get clients() {
+      return clients.size;
+    },
+    send(message: unknown) {
+      for (const ws of clients) ws.send(JSON.stringify(message));
+    },
+    drop() {
+      for (const ws of clients) ws.terminate();
+    },
+  };
+}
+
+interface FinnhubView {
+  state: string;
+  ticks: { accepted: number; rejected: number; dropped: number };
+  connections: { ignored: Record<string, number> }[];
+  recovery: { available: boolean; gaps: number; unrecovered: { why: string }[] };
+}
+
+function harness(url: string, token = "fh-token") {
+  const stats = createStats();
+  const buffer = createTickBuffer(10_000);
+  const captured = captureLog();
+  const gates = createQualityGates({
+    maxFutureMs: 5_000,
+    maxStalenessMs: 900_000,
+    maxPriceJump: 0.1,
+    reanchorTicks: 3,
+    reanchorAfterMs: 60_000,
+    dedupeWindow: 100_000,
+  });
+  const ingest = createIngest({ stats, log: captured.log, gates, buffer, onBuffered: () => {} });
+  const provider = createWebSocketProvider({
+    name: "finnhub",
+    symbols: ["AAPL", "TSLA"],
+    maxSymbolsPerConnection: 50,
+    protocol: (symbols) => finnhubProtocol({ streamUrl: url, token, symbols }),
+    regularHoursOnly: false,
+    timings: {
+      connectTimeoutMs: 2_000,
+      pingIntervalMs: 5_000,
+      staleAfterMs: 60_000,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 200,
+      limitWaitMs: 300,
+      stableAfterMs: 30_000,
+    },
+    gapOverlapMs: 100,
+    gapMaxMs: 3_600_000,
+    clock: alwaysOpen,
+    log: captured.log,
+  });
+  cleanups.push(() => provider.stop());
+  provider.start(ingest.sinkFor("finnhub"));
+  return {
+    provider,
+    buffer,
+    stats,
+    captured,
+    view: () => provider.view() as unknown as FinnhubView,
+  };
+}
+
+const now = () => Date.now();
+const recentTrades = (at: number) => ({
+  type: "trade",
+  data: [
+    { s: "AAPL", p: 129.58, t: at, v: 1, c: ["1", "24", "12"] },
+    { s: "AAPL", p: 129.58, t: at, v: 1, c: ["1", "24", "12"] }, // identical: a second trade
+    { s: "TSLA", p: 122.1, t: at + 1, v: 10, c: ["1"] },
+  ],
+});
+
+describe("finnhub trades websocket", () => {
+  test("the documented trade message becomes TRADE candidates with a sequence derived from the trade's content", () => {
+    const { ticks, malformed } = parseFinnhubTrades(DOCUMENTED, 1_700_000_000_000_000);
+    expect(malformed).toEqual([]);
+    expect(ticks[0]).toMatchObject({
+      source: "finnhub",
+      symbol: "TSLA",
+      kind: "TRADE",
+      eventTime: 1_672_348_887_195_000,
+      price: "122.1",
+      size: 1,
+      exchange: null,
+    });
+    const sequences = (ticks as Tick[]).map((t) => t.sequence);
+    expect(new Set(sequences).size).toBe(4);
+    expect(sequences.every((s) => Number.isSafeInteger(s) && s >= 0)).toBe(true);
+    // The same trade parsed again (a replay, a backfilled copy) gets the same identity.
+    const again = parseFinnhubTrades(structuredClone(DOCUMENTED), 1_800_000_000_000_000);
+    expect((again.ticks as Tick[]).map(tickIdentity)).toEqual((ticks as Tick[]).map(tickIdentity));
+    expect(sequences[0]).toBe(finnhubSequence(DOCUMENTED.data[0] as Record<string, unknown>));
+  });
+
+  test("subscribes every symbol, streams trades, tells identical trades in one message apart, and a replayed message adds nothing", async () => {
+    const server = fakeFinnhub();
+    const h = harness(server.url);
+    await until(() => server.subscribed.size === 2, "symbols not subscribed");
+    expect([...server.subscribed].sort()).toEqual(["AAPL", "TSLA"]);
+    const message = recentTrades(now());
+    server.send({ type: "ping" });
+    server.send(message);
+    await until(() => h.buffer.size === 3, "trades did not arrive");
+    server.send(message); // the same message again
+    await until(() => h.stats.counter("records.rejected.duplicate").value === 3, "no duplicates");
+    expect(h.buffer.size).toBe(3);
+    expect(h.view()).toMatchObject({ state: "streaming", ticks: { accepted: 3, rejected: 3 } });
+    expect(h.view().connections[0]?.ignored).toEqual({ ping: 1 });
+    expect(h.captured.text()).not.toContain("fh-token");
+  });
+
+  test("a rejected token (HTTP 401 on the handshake) is final: no reconnect, not ready", async () => {
+    const server = fakeFinnhub("right");
+    const h = harness(server.url, "wrong");
+    await until(() => h.view().state === "failed", "did not give up");
+    await Bun.sleep(300);
+    expect(server.connections).toBe(0);
+    expect(h.provider.check()).toMatchObject({ ok: false });
+    expect(h.provider.check().detail).toContain("auth_failed");
+  });
+
+  test("after a disconnect Finnhub has no history to recover from: the gap is reported as unrecovered", async () => {
+    const server = fakeFinnhub();
+    const h = harness(server.url);
+    await until(() => server.clients === 1 && server.subscribed.size === 2, "no subscription");
+    server.send(recentTrades(now()));
+    await until(() => h.buffer.size === 3, "trades did not arrive");
+    server.drop();
+    await until(() => server.connections === 2 && h.view().state === "streaming", "no reconnect");
+    const recovery = await until(
+      () => (h.view().recovery.unrecovered.length === 1 ? h.view().recovery : undefined),
+      "gap not reported",
+    );
+    expect(recovery).toMatchObject({ available: false, gaps: 1 });
+    expect(recovery.unrecovered[0]?.why).toBe("no history for this provider");
+  });
+});

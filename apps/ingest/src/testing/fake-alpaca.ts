@@ -1,0 +1,294 @@
+import type { ServerWebSocket } from "bun";
+
+/**
+ * A local stand-in for Alpaca market data on 127.0.0.1, speaking the documented protocols: the
+ * stream v2 (`/v2/{feed}`: connected → auth → subscribe → subscription, arrays of `T:"t"` trades and
+ * `T:"q"` quotes, `T:"error"` codes) and the paged history (`GET /v2/stocks/{trades|quotes}` with
+ * `symbols`, `start`, `end`, `limit`, `page_token`, keys in `APCA-API-*` headers). Every trade and
+ * quote it emits is kept as history, whether or not a client was there to receive it.
+ */
+
+export type FakeBehaviour =
+  /** The documented happy path. */
+  | "normal"
+  /** `[{"T":"error","code":402,"msg":"auth failed"}]` after the auth message, then close. */
+  | "auth_failure"
+  /** `[{"T":"error","code":406,"msg":"connection limit exceeded"}]` after auth, then close. */
+  | "connection_limit"
+  /** Control messages as usual, but no data frames reach the client (emitted ones go to history only). */
+  | "silent";
+
+interface TradeRecord {
+  t: string;
+  x: string;
+  p: number;
+  s: number;
+  c: string[];
+  i: number;
+  z: string;
+}
+interface QuoteRecord {
+  t: string;
+  bx: string;
+  bp: number;
+  bs: number;
+  ax: string;
+  ap: number;
+  as: number;
+  c: string[];
+  z: string;
+}
+
+interface Session {
+  authenticated: boolean;
+  subscribed: boolean;
+}
+
+export interface FakeAlpacaOptions {
+  keyId?: string;
+  secretKey?: string;
+  /** Largest page the history returns, whatever `limit` asks (Alpaca "may return less"). */
+  maxPage?: number;
+}
+
+/**
+ * Starts the fake; `streamUrl` and `dataUrl` go into ALPACA_STREAM_URL and ALPACA_DATA_URL.
+ *
+ * @example
+ *   const alpaca = startFakeAlpaca({ maxPage: 25 });
+ *   alpaca.trades("AAPL", 10); // streamed to subscribed clients and kept as history
+ *   alpaca.dropClients();      // an abrupt disconnect
+ */
+export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
+  const keyId = options.keyId ?? "AKFAKEKEY";
+  const secretKey = options.secretKey ?? "fake-secret";
+  const trades = new Map<string, TradeRecord[]>();
+  const quotes = new Map<string, QuoteRecord[]>();
+  const clients = new Set<ServerWebSocket<Session>>();
+  const received: unknown[] = [];
+  const historyRequests: URL[] = [];
+  let behaviour: FakeBehaviour = "normal";
+  let connections = 0;
+  let nextTradeId = 1;
+  let counter = 0;
+
+  /** RFC 3339 with nanoseconds, unique per record (the counter fills the sub-millisecond digits). */
+  const stamp = () => {
+    counter += 1;
+    const ms = Date.now();
+    const iso = new Date(ms).toISOString().slice(0, 19);
+    const nanos = `${String(ms % 1000).padStart(3, "0")}${String(counter % 1_000_000).padStart(6, "0")}`;
+    return `${iso}.${nanos}Z`;
+  };
+
+  const server = Bun.serve<Session>({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(request, srv) {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith("/v2/stocks/")) return history(url, request.headers);
+      if (/^\/v2\/[a-z_]+$/.test(url.pathname)) {
+        if (srv.upgrade(request, { data: { authenticated: false, subscribed: false } })) return;
+      }
+      return new Response("not found", { status: 404 });
+    },
+    websocket: {
+      open(ws) {
+        connections += 1;
+        ws.send(JSON.stringify([{ T: "success", msg: "connected" }]));
+      },
+      message(ws, raw) {
+        const message = JSON.parse(String(raw)) as {
+          action?: string;
+          key?: string;
+          secret?: string;
+          trades?: string[];
+          quotes?: string[];
+        };
+        received.push(message);
+        if (message.action === "auth") {
+          if (
+            behaviour === "auth_failure" ||
+            message.key !== keyId ||
+            message.secret !== secretKey
+          ) {
+            ws.send(JSON.stringify([{ T: "error", code: 402, msg: "auth failed" }]));
+            ws.close();
+            return;
+          }
+          if (behaviour === "connection_limit") {
+            ws.send(JSON.stringify([{ T: "error", code: 406, msg: "connection limit exceeded" }]));
+            ws.close();
+            return;
+          }
+          ws.data.authenticated = true;
+          ws.send(JSON.stringify([{ T: "success", msg: "authenticated" }]));
+          return;
+        }
+        if (message.action === "subscribe") {
+          if (!ws.data.authenticated) {
+            ws.send(JSON.stringify([{ T: "error", code: 401, msg: "not authenticated" }]));
+            return;
+          }
+          ws.data.subscribed = true;
+          clients.add(ws);
+          ws.send(
+            JSON.stringify([
+              {
+                T: "subscription",
+                trades: message.trades ?? [],
+                quotes: message.quotes ?? [],
+                bars: [],
+                updatedBars: [],
+                dailyBars: [],
+                statuses: [],
+                lulds: [],
+                corrections: message.trades ?? [],
+                cancelErrors: message.trades ?? [],
+              },
+            ]),
+          );
+          return;
+        }
+        ws.send(JSON.stringify([{ T: "error", code: 400, msg: "invalid syntax" }]));
+      },
+      close(ws) {
+        clients.delete(ws);
+      },
+    },
+  });
+
+  function history(url: URL, headers: Headers): Response {
+    historyRequests.push(url);
+    if (
+      headers.get("APCA-API-KEY-ID") !== keyId ||
+      headers.get("APCA-API-SECRET-KEY") !== secretKey
+    )
+      return Response.json({ message: "unauthorized." }, { status: 401 });
+    const kind = url.pathname.split("/").pop();
+    if (kind !== "trades" && kind !== "quotes")
+      return Response.json({ message: "not found" }, { status: 404 });
+    const symbols = (url.searchParams.get("symbols") ?? "").split(",").filter(Boolean).sort();
+    const start = Date.parse(url.searchParams.get("start") ?? "1970-01-01T00:00:00Z");
+    const end = Date.parse(url.searchParams.get("end") ?? new Date().toISOString());
+    const limit = Math.min(
+      Number(url.searchParams.get("limit") ?? 1000),
+      options.maxPage ?? 10_000,
+    );
+    const offset = Number(url.searchParams.get("page_token") ?? 0);
+    const store = kind === "trades" ? trades : quotes;
+    // Sorted by symbol, then time, as Alpaca documents.
+    const all = symbols.flatMap((symbol) =>
+      (store.get(symbol) ?? [])
+        .filter((record) => {
+          const ms = Date.parse(record.t.replace(/(\.\d{3})\d+/, "$1"));
+          return ms >= start && ms <= end;
+        })
+        .map((record) => ({ symbol, record })),
+    );
+    const page = all.slice(offset, offset + limit);
+    const body: Record<string, unknown> = {};
+    for (const { symbol, record } of page) {
+      const list = (body[symbol] as unknown[] | undefined) ?? [];
+      list.push(record);
+      body[symbol] = list;
+    }
+    const next = offset + limit < all.length ? String(offset + limit) : null;
+    return Response.json({ [kind]: body, next_page_token: next });
+  }
+
+  function broadcast(messages: unknown[]) {
+    if (behaviour === "silent" || messages.length === 0) return;
+    const frame = JSON.stringify(messages);
+    for (const ws of clients) if (ws.data.subscribed) ws.send(frame);
+  }
+
+  return {
+    streamUrl: `ws://127.0.0.1:${server.port}`,
+    dataUrl: `http://127.0.0.1:${server.port}`,
+    keyId,
+    secretKey,
+    /** Emits `count` trades of a symbol in one frame; returns their trade ids. */
+    trades(symbol: string, count = 1): number[] {
+      const list = trades.get(symbol) ?? [];
+      trades.set(symbol, list);
+      const frame: unknown[] = [];
+      const ids: number[] = [];
+      for (let n = 0; n < count; n += 1) {
+        const i = nextTradeId++;
+        const record = {
+          t: stamp(),
+          x: "V",
+          p: 100 + (i % 50) / 100,
+          s: 1 + (i % 9),
+          c: ["@"],
+          i,
+          z: "C",
+        };
+        list.push(record);
+        frame.push({ T: "t", S: symbol, ...record });
+        ids.push(i);
+      }
+      broadcast(frame);
+      return ids;
+    },
+    /** Emits `count` quotes of a symbol in one frame. */
+    quotes(symbol: string, count = 1): void {
+      const list = quotes.get(symbol) ?? [];
+      quotes.set(symbol, list);
+      const frame: unknown[] = [];
+      for (let n = 0; n < count; n += 1) {
+        const bid = 100 + (counter % 50) / 100;
+        const record = {
+          t: stamp(),
+          bx: "V",
+          bp: bid,
+          bs: 1 + (counter % 5),
+          ax: "V",
+          ap: Math.round((bid + 0.02) * 100) / 100,
+          as: 2,
+          c: ["R"],
+          z: "C",
+        };
+        list.push(record);
+        frame.push({ T: "q", S: symbol, ...record });
+      }
+      broadcast(frame);
+    },
+    /** Sends raw messages as one frame to every subscribed client (corrections, odd frames). */
+    send(messages: unknown[]) {
+      for (const ws of clients) ws.send(JSON.stringify(messages));
+    },
+    /** Drops every client without a close frame, as a network failure would. */
+    dropClients() {
+      for (const ws of clients) ws.terminate();
+      clients.clear();
+    },
+    set behaviour(next: FakeBehaviour) {
+      behaviour = next;
+    },
+    get behaviour() {
+      return behaviour;
+    },
+    /** WebSocket connections opened so far. */
+    get connections() {
+      return connections;
+    },
+    /** Clients subscribed right now. */
+    get subscribedClients() {
+      return clients.size;
+    },
+    /** Every message clients sent (auth, subscribe, …), in order. */
+    received,
+    historyRequests,
+    tradeIds(symbol: string): number[] {
+      return (trades.get(symbol) ?? []).map((t) => t.i);
+    },
+    quoteCount(symbol: string): number {
+      return (quotes.get(symbol) ?? []).length;
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+export type FakeAlpaca = ReturnType<typeof startFakeAlpaca>;
