@@ -76,7 +76,7 @@ export function createAlpacaHistory(options: AlpacaHistoryOptions) {
       }
     },
   };
-  return { ...source, page };
+  return { ...source, page, close: () => options.http.close() };
 }
 
 export type AlpacaHistory = ReturnType<typeof createAlpacaHistory>;

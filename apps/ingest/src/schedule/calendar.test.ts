@@ -3,6 +3,7 @@ import {
   currentOrNextSession,
   earlyCloses,
   easterSunday,
+  exchangeDay,
   holidays,
   isMarketOpen,
   sessionsBetween,
@@ -112,4 +113,16 @@ describe("US equity market calendar", () => {
       "2026-11-27",
     ]);
   });
+});
+
+test("a New York day spans 24 hours from local midnight, 23 or 25 on the daylight-saving Sundays", () => {
+  const hours = (date: string) => {
+    const { start, end } = exchangeDay(date);
+    return (end.getTime() - start.getTime()) / 3_600_000;
+  };
+  expect(exchangeDay("2026-11-20").start.toISOString()).toBe("2026-11-20T05:00:00.000Z");
+  expect(exchangeDay("2026-07-06").start.toISOString()).toBe("2026-07-06T04:00:00.000Z");
+  expect(hours("2026-11-20")).toBe(24);
+  expect(hours("2026-03-08")).toBe(23);
+  expect(hours("2026-11-01")).toBe(25);
 });

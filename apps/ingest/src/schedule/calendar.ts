@@ -250,3 +250,20 @@ function exchangeInstant(year: number, month: number, day: number, minute: numbe
   const second = wall - offsetAt(first);
   return second;
 }
+
+/**
+ * The instants a New York calendar date begins and ends (the next midnight), across daylight saving.
+ *
+ * @example
+ *   exchangeDay("2026-11-20"); // { start: 2026-11-20T05:00:00Z, end: 2026-11-21T05:00:00Z }
+ */
+export function exchangeDay(date: string): { start: Date; end: Date } {
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
+  const next = addDays(civil(year, month, day), 1);
+  return {
+    start: new Date(exchangeInstant(year, month, day, 0)),
+    end: new Date(
+      exchangeInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0),
+    ),
+  };
+}

@@ -13,6 +13,7 @@ export interface HistoryRequest {
 /** A provider's REST history of the ticks it streams, in pages. */
 export interface HistorySource {
   pages(request: HistoryRequest, signal?: AbortSignal): AsyncIterable<PollResult>;
+  close?(): void;
 }
 
 export interface GapRecoveryOptions {
@@ -170,6 +171,7 @@ export function createGapRecovery(options: GapRecoveryOptions) {
       stopping.abort();
       wake?.();
       await loop;
+      history?.close?.();
     },
     /** Whether no gap is waiting or being recovered. */
     get idle() {

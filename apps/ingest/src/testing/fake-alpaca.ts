@@ -71,11 +71,13 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
   let connections = 0;
   let nextTradeId = 1;
   let counter = 0;
+  /** History requests answered before the history starts failing with 500 (undefined: never). */
+  let historyBudget: number | undefined;
 
   /** RFC 3339 with nanoseconds, unique per record (the counter fills the sub-millisecond digits). */
-  const stamp = () => {
+  const stamp = (at?: number) => {
     counter += 1;
-    const ms = Date.now();
+    const ms = at ?? Date.now();
     const iso = new Date(ms).toISOString().slice(0, 19);
     const nanos = `${String(ms % 1000).padStart(3, "0")}${String(counter % 1_000_000).padStart(6, "0")}`;
     return `${iso}.${nanos}Z`;
@@ -160,6 +162,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
 
   function history(url: URL, headers: Headers): Response {
     historyRequests.push(url);
+    if (historyBudget !== undefined) {
+      if (historyBudget <= 0) return Response.json({ message: "internal error" }, { status: 500 });
+      historyBudget -= 1;
+    }
     if (
       headers.get("APCA-API-KEY-ID") !== keyId ||
       headers.get("APCA-API-SECRET-KEY") !== secretKey
@@ -208,8 +214,8 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     dataUrl: `http://127.0.0.1:${server.port}`,
     keyId,
     secretKey,
-    /** Emits `count` trades of a symbol in one frame; returns their trade ids. */
-    trades(symbol: string, count = 1): number[] {
+    /** Emits `count` trades of a symbol in one frame (stamped `atMs`, default now); returns their trade ids. */
+    trades(symbol: string, count = 1, atMs?: number): number[] {
       const list = trades.get(symbol) ?? [];
       trades.set(symbol, list);
       const frame: unknown[] = [];
@@ -217,7 +223,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       for (let n = 0; n < count; n += 1) {
         const i = nextTradeId++;
         const record = {
-          t: stamp(),
+          t: stamp(atMs === undefined ? undefined : atMs + n),
           x: "V",
           p: 100 + (i % 50) / 100,
           s: 1 + (i % 9),
@@ -232,15 +238,15 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       broadcast(frame);
       return ids;
     },
-    /** Emits `count` quotes of a symbol in one frame. */
-    quotes(symbol: string, count = 1): void {
+    /** Emits `count` quotes of a symbol in one frame (stamped `atMs`, default now). */
+    quotes(symbol: string, count = 1, atMs?: number): void {
       const list = quotes.get(symbol) ?? [];
       quotes.set(symbol, list);
       const frame: unknown[] = [];
       for (let n = 0; n < count; n += 1) {
         const bid = 100 + (counter % 50) / 100;
         const record = {
-          t: stamp(),
+          t: stamp(atMs === undefined ? undefined : atMs + n),
           bx: "V",
           bp: bid,
           bs: 1 + (counter % 5),
@@ -258,6 +264,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     /** Sends raw messages as one frame to every subscribed client (corrections, odd frames). */
     send(messages: unknown[]) {
       for (const ws of clients) ws.send(JSON.stringify(messages));
+    },
+    /** Answers the next `requests` history requests, then 500 to every one (undefined: heal). */
+    failHistoryAfter(requests: number | undefined) {
+      historyBudget = requests;
     },
     /** Drops every client without a close frame, as a network failure would. */
     dropClients() {
