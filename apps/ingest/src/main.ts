@@ -5,6 +5,7 @@ import { createStats } from "@repo/platform/stats";
 import { loadIngestConfig } from "./config.ts";
 import { createTickBuffer } from "./forward/buffer.ts";
 import { createForwarder } from "./forward/forwarder.ts";
+import { streamGauges } from "./http/gauges.ts";
 import { ingestReadiness } from "./http/readiness.ts";
 import { createIngest } from "./ingest.ts";
 import { createProviders } from "./providers/registry.ts";
@@ -67,6 +68,7 @@ const app = createServiceApp({
       streams,
     ),
   readiness: () => ingestReadiness(config.PRODUCER_URL, forwarder.problem, streams),
+  gauges: () => streamGauges(streams),
 });
 
 forwarder.start();

@@ -25,7 +25,12 @@ import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts"
  */
 
 interface StreamStats {
-  records: { fetched: number; forwarded: number; dropped: number; rejected: Record<string, number> };
+  records: {
+    fetched: number;
+    forwarded: number;
+    dropped: number;
+    rejected: Record<string, number>;
+  };
   buffer: { size: number };
   providers: {
     alpaca: {
@@ -89,11 +94,10 @@ const alpacaEnv = () => ({
 async function stored(symbol: string) {
   const trades: number[] = [];
   let quotes = 0;
-  const rows = await db.execute(
-    "SELECT symbol, kind, sequence FROM ticks",
-    [],
-    { prepare: true, fetchSize: 2_000 },
-  );
+  const rows = await db.execute("SELECT symbol, kind, sequence FROM ticks", [], {
+    prepare: true,
+    fetchSize: 2_000,
+  });
   for await (const row of rows) {
     if (row.get("symbol") !== symbol) continue;
     if (row.get("kind") === "TRADE") trades.push(Number(row.get("sequence")));
@@ -196,6 +200,9 @@ describe("streaming ingest on the real stack", () => {
       ([reason, n]) => reason !== "duplicate" && n > 0,
     );
     expect(otherRejections).toEqual([]);
+    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+    expect(metrics).toMatch(/marketpipe_ingest_stream_up\{provider="alpaca"\} 1/);
+    expect(metrics).toMatch(/marketpipe_ingest_stream_reconnects\{provider="alpaca"\} 1/);
 
     await consumerCaughtUp(total);
     for (const symbol of ["AAPL", "MSFT"]) {
@@ -240,7 +247,12 @@ describe("streaming ingest on the real stack", () => {
           ...extra,
         ],
         {
-          env: { ...process.env, ...alpacaEnv(), PRODUCER_URL: producer.url, INGEST_LINGER_MS: "50" },
+          env: {
+            ...process.env,
+            ...alpacaEnv(),
+            PRODUCER_URL: producer.url,
+            INGEST_LINGER_MS: "50",
+          },
           stdout: "pipe",
           stderr: "pipe",
         },
