@@ -315,6 +315,26 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(h.stats.counter("records.rejected.duplicate").value).toBeGreaterThan(0);
   });
 
+  test("gaps are reckoned in the feed's event time: a delayed feed (events 5 minutes old) still recovers what a drop missed", async () => {
+    const h = harness();
+    const delayed = () => Date.now() - 5 * 60_000;
+    h.start();
+    await until(() => h.fake.subscribedClients === 1, "no subscription");
+    h.fake.trades("AAPL", 10, delayed());
+    await until(() => h.tradeIds("AAPL").length === 10, "first trades did not arrive");
+    h.fake.dropClients();
+    h.fake.trades("AAPL", 10, delayed() + 50);
+    await until(() => h.fake.subscribedClients === 1, "no resubscription");
+    h.fake.trades("AAPL", 10, delayed() + 100);
+    await until(
+      () => h.tradeIds("AAPL").length === 30 && h.view().recovery.pending === 0,
+      "the delayed gap was not recovered",
+    );
+    expect(h.tradeIds("AAPL")).toEqual(h.fake.tradeIds("AAPL"));
+    const asked = h.fake.historyRequests.at(-1);
+    expect(Date.parse(asked?.searchParams.get("end") ?? "")).toBeLessThan(Date.now() - 4 * 60_000);
+  });
+
   test("a slow producer: the buffer never exceeds its capacity, drops are counted as buffer_full, and the dropped ticks come back from history once there is room", async () => {
     const received: { sequence: number; symbol: string; eventTime: string }[] = [];
     const producer = Bun.serve({

@@ -76,6 +76,8 @@ interface SessionEnd {
   error?: StreamError;
   subscribedAt?: number;
   lastDataAt?: number;
+  /** The newest event time (ms) the session delivered. */
+  lastEventMs?: number;
 }
 
 /**
@@ -125,6 +127,7 @@ export function createStreamConnection(options: StreamConnectionOptions) {
     return new Promise((resolve) => {
       let subscribedAt: number | undefined;
       let sessionDataAt: number | undefined;
+      let sessionEventMs: number | undefined;
       let quietSince = now();
       let pinged = false;
       let finished = false;
@@ -145,7 +148,13 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         } catch {
           // already closed
         }
-        resolve({ reason, error, subscribedAt, lastDataAt: sessionDataAt });
+        resolve({
+          reason,
+          error,
+          subscribedAt,
+          lastDataAt: sessionDataAt,
+          lastEventMs: sessionEventMs,
+        });
       };
       const onStop = () => finish("stopped");
 
@@ -168,6 +177,11 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         ticks(result) {
           sessionDataAt = now();
           lastDataAt = sessionDataAt;
+          const newest = newestEventMs(result.ticks);
+          if (newest !== undefined) {
+            sessionEventMs = Math.max(sessionEventMs ?? newest, newest);
+            lagMs = sessionDataAt - newest;
+          }
           ticks += result.ticks.length;
           options.onTicks(result);
         },
@@ -291,14 +305,21 @@ export function createStreamConnection(options: StreamConnectionOptions) {
     });
   }
 
-  /** Where the next gap starts: the last data before an unplanned end, kept across failed attempts. */
+  /**
+   * Where the next gap starts, in the provider's event time: the newest event delivered before an
+   * unplanned end (kept across failed attempts). Gaps are reckoned in event time, so a delayed feed
+   * (delayed_sip lags 15 min) or a skewed clock still asks history for the right interval.
+   */
   let gapFrom: number | undefined;
   /** The close of the session the gap began in (regular hours only): a gap never spans a closed market. */
   let gapUntil: number | undefined;
+  /** How far the feed's event times trail our clock (receipt time − event time of the newest tick). */
+  let lagMs = 0;
 
   function resumeAfterGap(subscribedAt: number) {
     if (gapFrom === undefined) return;
-    const toMs = Math.min(subscribedAt, gapUntil ?? subscribedAt);
+    const resumedAt = subscribedAt - lagMs;
+    const toMs = Math.min(resumedAt, gapUntil ?? resumedAt);
     const gap: Gap = { symbols: options.symbols, fromMs: gapFrom, toMs, reason: "disconnect" };
     gapFrom = undefined;
     gapUntil = undefined;
@@ -351,7 +372,7 @@ export function createStreamConnection(options: StreamConnectionOptions) {
       const error = end.error ?? new StreamError("closed", "the connection ended without a reason");
       lastError = error;
       if (end.subscribedAt !== undefined) {
-        gapFrom ??= end.lastDataAt ?? end.subscribedAt;
+        gapFrom ??= end.lastEventMs ?? end.subscribedAt - lagMs;
         gapUntil ??= sessionClose;
       }
       if (!error.retriable) {
@@ -419,3 +440,14 @@ export function createStreamConnection(options: StreamConnectionOptions) {
 }
 
 export type StreamConnection = ReturnType<typeof createStreamConnection>;
+
+/** The newest numeric event time (µs) among candidates, in milliseconds. */
+function newestEventMs(candidates: readonly unknown[]): number | undefined {
+  let newest: number | undefined;
+  for (const candidate of candidates) {
+    const eventTime = (candidate as { eventTime?: unknown } | null)?.eventTime;
+    if (typeof eventTime === "number" && Number.isFinite(eventTime))
+      newest = Math.max(newest ?? eventTime, eventTime);
+  }
+  return newest === undefined ? undefined : Math.floor(newest / 1000);
+}
