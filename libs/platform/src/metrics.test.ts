@@ -42,6 +42,8 @@ describe("Prometheus metrics bridged from the stats registry", () => {
     stats.counter("deadLettered.corrupt_avro").add();
     stats.counter("records.rejected.price_jump").add(5);
     stats.counter("providers.simulator.ok").add(9);
+    stats.counter("records.droppedByReason.buffer_full").add(2);
+    stats.counter("requests.4xx").add(6);
     const families = await scrape([stats]);
     expect(families.get("marketpipe_consumer_dead_lettered_total")?.samples).toEqual([
       {
@@ -61,6 +63,13 @@ describe("Prometheus metrics bridged from the stats registry", () => {
     expect(families.get("marketpipe_consumer_provider_polls_total")?.samples[0]?.labels).toEqual({
       provider: "simulator",
       outcome: "ok",
+    });
+    expect(
+      families.get("marketpipe_consumer_records_dropped_by_reason_total")?.samples[0]?.labels,
+    ).toEqual({ reason: "buffer_full" });
+    expect(families.get("marketpipe_consumer_requests_total")?.samples[0]).toMatchObject({
+      labels: { status: "4xx" },
+      value: 6,
     });
   });
 

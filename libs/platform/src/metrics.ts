@@ -32,8 +32,14 @@ export interface ServiceMetrics {
 const LABELLED_COUNTERS: { pattern: RegExp; metric: string; labels: string[] }[] = [
   { pattern: /^records\.rejected\.([^.]+)$/, metric: "records.rejected", labels: ["reason"] },
   { pattern: /^rejected\.([^.]+)$/, metric: "rejected", labels: ["reason"] },
+  {
+    pattern: /^records\.droppedByReason\.([^.]+)$/,
+    metric: "records.droppedByReason",
+    labels: ["reason"],
+  },
   { pattern: /^deadLettered\.([^.]+)$/, metric: "deadLettered", labels: ["reason"] },
   { pattern: /^invalidByField\.([^.]+)$/, metric: "invalidByField", labels: ["field"] },
+  { pattern: /^requests\.([1-5]xx)$/, metric: "requests", labels: ["status"] },
   {
     pattern: /^providers\.([^.]+)\.(ok|errors)$/,
     metric: "provider.polls",
