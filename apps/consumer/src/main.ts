@@ -48,8 +48,10 @@ const consumer = createManualCommitConsumer({
     "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS,
     "max.poll.interval.ms": config.CONSUMER_MAX_POLL_INTERVAL_MS,
   },
-  onRebalance: (event, partitions) =>
-    log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance"),
+  onRebalance: (event, partitions) => {
+    log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance");
+    if (event === "revoke") runner.revoked(partitions);
+  },
   onError: (error) =>
     log.warn({ code: error.code, message: error.message }, "kafka consumer error"),
 });

@@ -38,6 +38,7 @@ export {
   validateBar,
   validateTick,
 } from "./validate.ts";
+export { fromWire, toWire, WIRE_HEADER_BYTES } from "./wire.ts";
 
 /** Whether a tick is an execution or a top-of-book quote. */
 export type TickKind = import("./generated/Tick.ts").Market.TickKind;

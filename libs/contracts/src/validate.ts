@@ -41,6 +41,11 @@ export interface ValidateOptions {
   now?: number;
   /** How far timestamps may lie beyond `now` (default {@link DEFAULT_MAX_FUTURE_SKEW_MS}). */
   maxFutureSkewMs?: number;
+  /**
+   * The value was just decoded from Avro bytes of this very schema, so its shape (field names and
+   * types) is given; only the rules and bounds are checked, and decimals for their precision.
+   */
+  decodedFromAvro?: boolean;
 }
 
 type Rule = (value: Record<string, unknown>, options: ValidateOptions) => ValidationIssue[];
@@ -106,7 +111,9 @@ export function validate(
   options: ValidateOptions = {},
 ): Validation<unknown> {
   const contract = recordContract(topicOrType);
-  const issues = shapeIssues(contract.type, value);
+  const issues = options.decodedFromAvro
+    ? decimalIssues(contract.type, value as Record<string, unknown>)
+    : shapeIssues(contract.type, value);
   if (issues.length === 0)
     issues.push(...contract.rules(value as Record<string, unknown>, options));
   return issues.length === 0 ? { ok: true, value } : { ok: false, issues };
@@ -140,6 +147,33 @@ function shapeIssues(type: Type, value: unknown): ValidationIssue[] {
     },
   });
   return issues;
+}
+
+/** Decimals read from Avro bytes can carry more digits than the schema's precision allows. */
+function decimalIssues(type: Type, value: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const { name, decimal } of decimalFields(type)) {
+    const text = value[name];
+    if (text === null || text === undefined) continue;
+    const problem = decimal.problem(text);
+    if (problem) issues.push({ path: name, message: problem });
+  }
+  return issues;
+}
+
+const decimalFieldCache = new WeakMap<Type, { name: string; decimal: DecimalType }[]>();
+function decimalFields(type: Type) {
+  let found = decimalFieldCache.get(type);
+  if (!found) {
+    found = [];
+    for (const field of (type as unknown as { fields: { name: string; type: Type }[] }).fields) {
+      const branches = (field.type as { types?: Type[] }).types ?? [field.type];
+      const decimal = branches.find((branch) => branch instanceof DecimalType);
+      if (decimal) found.push({ name: field.name, decimal: decimal as DecimalType });
+    }
+    decimalFieldCache.set(type, found);
+  }
+  return found;
 }
 
 /** `["records", "3", "price"]` → `records[3].price`. */

@@ -105,6 +105,9 @@ export function createManualCommitConsumer(
       { "auto.offset.reset": "earliest" },
     );
     client.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
+    // Wait for the first record only, then take what is already fetched: otherwise a poll waits up
+    // to the timeout for every record of the batch, which adds seconds at a trickle.
+    client.setDefaultIsTimeoutOnlyForFirstMessage(true);
     client.on("rebalance", (error, partitions) => {
       const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
       const list = partitions.map(({ topic, partition }) => ({ topic, partition }));

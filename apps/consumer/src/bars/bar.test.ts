@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { computeBar, dayOf, divideHalfEven, MINUTE_US, minuteStart, type Trade } from "./bar.ts";
+import {
+  computeBar,
+  dayOf,
+  divideHalfEven,
+  MINUTE_US,
+  MinuteAggregate,
+  minuteStart,
+  type Trade,
+} from "./bar.ts";
 import { createLateness } from "./lateness.ts";
 
 const start = 1_795_703_400_000_000; // a minute boundary
@@ -65,4 +73,29 @@ test("a trade is late only once the symbol's watermark passed its minute's end p
   lateness.observe("AAPL", start + MINUTE_US + 30_000_000);
   expect(lateness.isLate("AAPL", start + 1)).toBe(true);
   expect(lateness.isLate("MSFT", start + 1)).toBe(false);
+});
+
+test("a minute aggregate fed trades in any order, with replays and a corrected trade, equals the bar of its distinct trades", () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const trades = Array.from({ length: 500 }, (_, i) =>
+    trade(Math.floor(random() * 59_000_000), (100 + random() * 10).toFixed(6), 1 + (i % 97), i),
+  );
+  const aggregate = new MinuteAggregate("AAPL", start);
+  for (const t of trades) aggregate.add(t);
+  for (const t of trades.slice(0, 100)) aggregate.add(t);
+  expect(aggregate.bar()).toEqual(computeBar("AAPL", start, trades));
+  expect(aggregate.size).toBe(500);
+  const corrected = { ...(trades[42] as Trade), price: "250", size: 5 };
+  aggregate.add(corrected);
+  const expected = computeBar(
+    "AAPL",
+    start,
+    trades.map((t, i) => (i === 42 ? corrected : t)),
+  );
+  expect(aggregate.bar()).toEqual(expected);
+  expect(aggregate.bar()?.high).toBe("250");
 });

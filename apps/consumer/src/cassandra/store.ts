@@ -142,7 +142,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       for (let page = 0; page < 10_000; page += 1) {
         const result = await client.execute(
           SELECT_MINUTE,
-          [symbol, LocalDate.fromString(dayOf(start)), start, start + MINUTE_US],
+          [symbol, localDate(start), start, start + MINUTE_US],
           { prepare: true, consistency, fetchSize: 5000, pageState },
         );
         for (const row of result.rows) {
@@ -167,7 +167,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         INSERT_BAR,
         (bar) => [
           bar.symbol,
-          LocalDate.fromString(dayOf(bar.start)),
+          localDate(bar.start),
           new Date(bar.start / 1000),
           decimal(bar.open),
           decimal(bar.high),
@@ -204,6 +204,19 @@ export function createTickStore(options: TickStoreOptions): TickStore {
 export const barVersion = (bar: Bar) => bar.start + bar.trades;
 
 const decimal = (value: string) => BigDecimal.fromString(value);
+
+const localDates = new Map<string, cassandra.types.LocalDate>();
+/** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
+function localDate(micros: number): cassandra.types.LocalDate {
+  const day = dayOf(micros);
+  let date = localDates.get(day);
+  if (!date) {
+    date = LocalDate.fromString(day);
+    if (localDates.size > 10_000) localDates.clear();
+    localDates.set(day, date);
+  }
+  return date;
+}
 const optionalDecimal = (value: string | null) => (value === null ? undefined : decimal(value));
 const optional = <T>(value: T | null) => (value === null ? undefined : value);
 
@@ -211,7 +224,7 @@ const optional = <T>(value: T | null) => (value === null ? undefined : value);
 function tickRow(tick: Tick): unknown[] {
   return [
     tick.symbol,
-    LocalDate.fromString(dayOf(tick.eventTime)),
+    localDate(tick.eventTime),
     tick.eventTime,
     tick.source,
     tick.sequence,

@@ -55,6 +55,8 @@ export function consumerStats(view: ConsumerView) {
       lateTicks: stats.counter("bars.lateTicks").value,
       /** Minutes whose bar could not be represented (their trades were dead-lettered). */
       refused: stats.counter("bars.refused").value,
+      /** Open minutes read back from stored ticks (first touch, restart, rebalance). */
+      rebuilt: stats.counter("bars.rebuilt").value,
     },
     lag: {
       total: lag.reduce((sum, p) => sum + p.lag, 0),

@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { avroOptions, type Bar, dlqHeaders, topicNamed } from "@repo/contracts";
+import { avroOptions, type Bar, dlqHeaders, topicNamed, toWire } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import type { Type } from "avsc";
 import type { DeadLetter } from "../runner.ts";
@@ -60,7 +60,7 @@ export function createRegistry(url: string, barsSubject: string) {
       const refused: Bar[] = [];
       for (const bar of bars) {
         if (!type.isValid(bar)) refused.push(bar);
-        else records.push({ key: bar.symbol, value: await client.encode(id, bar) });
+        else records.push({ key: bar.symbol, value: toWire(id, type.toBuffer(bar)) });
       }
       return { records, refused };
     },

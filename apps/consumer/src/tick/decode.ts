@@ -1,4 +1,11 @@
-import { avroTypeOf, type Tick, topicNamed, type ValidateOptions, validate } from "@repo/contracts";
+import {
+  avroTypeOf,
+  fromWire,
+  type Tick,
+  topicNamed,
+  type ValidateOptions,
+  validate,
+} from "@repo/contracts";
 import type { Resolver, Schema, Type } from "avsc";
 
 /** Why a record went to the dead-letter topic: a stable code and a human explanation. */
@@ -49,10 +56,10 @@ const readerType = avroTypeOf(tickValue.schema as Schema);
  */
 export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOptions = {}) {
   const resolvers = new Map<number, Resolver | "same">();
+  /** One registry lookup per schema id, however many records of a batch wait for it. */
+  const lookups = new Map<number, Promise<Resolver | "same" | PoisonReason>>();
 
-  async function resolverFor(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
-    const cached = resolvers.get(schemaId);
-    if (cached) return cached;
+  async function lookUp(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
     let writer: Type;
     try {
       writer = await schemas.typeOf(schemaId);
@@ -76,30 +83,36 @@ export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOption
     }
   }
 
+  function resolverFor(
+    schemaId: number,
+  ): Resolver | "same" | Promise<Resolver | "same" | PoisonReason> {
+    const cached = resolvers.get(schemaId);
+    if (cached) return cached;
+    let lookup = lookups.get(schemaId);
+    if (!lookup) {
+      lookup = lookUp(schemaId).finally(() => lookups.delete(schemaId));
+      lookups.set(schemaId, lookup);
+    }
+    return lookup;
+  }
+
   return async function decodeTick(value: Buffer | null): Promise<DecodedTick> {
     if (value === null || value.length === 0) {
       return poison("empty_value", "decode", "record has no value");
     }
-    if (value.length < 5 || value[0] !== 0) {
-      const magic = value[0] ?? "none";
-      return poison(
-        "bad_magic_byte",
-        "decode",
-        `not Confluent wire format: magic byte ${magic}, length ${value.length}`,
-      );
-    }
-    const schemaId = value.readInt32BE(1);
+    const framed = fromWire(value);
+    if (!framed.ok) return poison("bad_magic_byte", "decode", framed.message);
+    const { schemaId, body } = framed;
     const resolver = await resolverFor(schemaId);
     if (typeof resolver === "object" && "code" in resolver) return { ok: false, reason: resolver };
     let decoded: unknown;
     try {
-      const body = value.subarray(5);
       decoded =
         resolver === "same" ? readerType.fromBuffer(body) : readerType.fromBuffer(body, resolver);
     } catch (error) {
       return poison("corrupt_avro", "decode", `schema id ${schemaId}: ${(error as Error).message}`);
     }
-    const checked = validate("Tick", decoded, bounds);
+    const checked = validate("Tick", decoded, { ...bounds, decodedFromAvro: true });
     if (!checked.ok) {
       const detail = checked.issues.map((i) => `${i.path || "(value)"}: ${i.message}`).join("; ");
       return poison("invalid_value", "validate", detail);
