@@ -112,7 +112,7 @@ describe("POST /v1/topics/market.ticks/records", () => {
       sizes.map((size, r) =>
         postRecords(producer, "market.ticks", {
           records: Array.from({ length: size }, (_, i) => ({
-            key: `K${r}`,
+            key: SYMBOLS[r % 10] as string,
             value: tickJson(SYMBOLS[r % 10] as string, 200_000 + r * 1000 + i),
           })),
         }),
