@@ -18,6 +18,9 @@ test("an active provider without its key fails naming the variable, never printi
     /FINNHUB_API_KEY \(unset\): required by INGEST_PROVIDERS/,
   );
   expect(() => loadIngestConfig({ INGEST_PROVIDERS: "replay" })).toThrow(/REPLAY_FILE \(unset\)/);
+  expect(() =>
+    loadIngestConfig({ INGEST_PROVIDERS: "replay", REPLAY_FILE: "/no/such/recording.ndjson" }),
+  ).toThrow(/REPLAY_FILE \(\/no\/such\/recording.ndjson\): no such file/);
   expect(() => loadIngestConfig({ INGEST_PROVIDERS: "polygon" })).toThrow(/INGEST_PROVIDERS/);
   try {
     loadIngestConfig({

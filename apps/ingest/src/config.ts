@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import {
   ConfigError,
   commaList,
@@ -155,7 +156,13 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     missing("TIINGO_API_TOKEN");
   if (config.INGEST_PROVIDERS.includes("finnhub") && !config.FINNHUB_API_KEY)
     missing("FINNHUB_API_KEY");
-  if (config.INGEST_PROVIDERS.includes("replay") && !config.REPLAY_FILE) missing("REPLAY_FILE");
+  if (config.INGEST_PROVIDERS.includes("replay")) {
+    if (!config.REPLAY_FILE) missing("REPLAY_FILE");
+    else if (!existsSync(config.REPLAY_FILE))
+      problems.push(
+        `  REPLAY_FILE (${config.REPLAY_FILE}): no such file (relative to ${process.cwd()})`,
+      );
+  }
   const streamLimit = (
     name: string,
     symbolCount: number,
