@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { ApiError, createServiceApp, drain, formatPath, parseJson } from "./http.ts";
+import { ApiError, createServiceApp, drain, formatPath, parseJson, settled } from "./http.ts";
 import { createLogger } from "./log.ts";
 
 function app(ready = true) {
@@ -91,6 +91,32 @@ describe("service app", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("5");
     expect((await service.request("/healthz")).status).toBe(200);
+  });
+
+  test("settled waits for requests accepted before the drain, so they finish against live dependencies", async () => {
+    const service = app();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    service.get("/slow", async (c) => {
+      await gate;
+      return c.json({ done: true });
+    });
+    const slow = service.request("/slow");
+    await Bun.sleep(5);
+    drain(service);
+    let answered = false;
+    const waiting = settled(service, 5_000).then((all) => {
+      answered = true;
+      return all;
+    });
+    await Bun.sleep(20);
+    expect(answered).toBe(false);
+    release();
+    expect(await waiting).toBe(true);
+    expect((await slow).status).toBe(200);
+    expect(await settled(service, 10)).toBe(true);
   });
 
   test("paths are rendered the way callers write them", () => {

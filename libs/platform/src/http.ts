@@ -60,9 +60,10 @@ export interface ServiceAppOptions {
  */
 export function createServiceApp(options: ServiceAppOptions): Hono {
   const app = new Hono();
-  let draining = false;
+  const lifecycle: Lifecycle = { draining: false, active: 0, idle: new Set() };
+  lifecycles.set(app, lifecycle);
   app.use(async (c, next) => {
-    if (draining && c.req.path !== "/healthz") {
+    if (lifecycle.draining && c.req.path !== "/healthz") {
       throw new ApiError(
         503,
         "shutting_down",
@@ -71,7 +72,13 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
         { "Retry-After": "5" },
       );
     }
-    await next();
+    lifecycle.active += 1;
+    try {
+      await next();
+    } finally {
+      lifecycle.active -= 1;
+      if (lifecycle.active === 0) for (const notify of lifecycle.idle) notify();
+    }
   });
   app.use(
     bodyLimit({
@@ -95,7 +102,7 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     const readiness = await options.readiness();
     return c.json(
       { ...readiness, service: options.service },
-      readiness.ready && !draining ? 200 : 503,
+      readiness.ready && !lifecycle.draining ? 200 : 503,
     );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
@@ -116,15 +123,44 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
       new ApiError(500, "internal_error", "internal error; see the service log"),
     );
   });
-  (app as Hono & { drain: () => void }).drain = () => {
-    draining = true;
-  };
   return app;
 }
 
+/** Requests being answered and whether new ones are refused, per service app. */
+interface Lifecycle {
+  draining: boolean;
+  active: number;
+  idle: Set<() => void>;
+}
+const lifecycles = new WeakMap<Hono, Lifecycle>();
+
 /** Makes the app answer 503 to everything but `/healthz` (used during graceful shutdown). */
 export function drain(app: Hono) {
-  (app as Hono & { drain?: () => void }).drain?.();
+  const lifecycle = lifecycles.get(app);
+  if (lifecycle) lifecycle.draining = true;
+}
+
+/**
+ * Resolves once every request the app accepted has been answered, or after `timeoutMs`
+ * (true when all were answered).
+ *
+ * @example
+ *   drain(app);
+ *   await settled(app, 10_000); // then close Kafka, Cassandra…
+ */
+export function settled(app: Hono, timeoutMs: number): Promise<boolean> {
+  const lifecycle = lifecycles.get(app);
+  if (!lifecycle || lifecycle.active === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      lifecycle.idle.delete(notify);
+      resolve(answered);
+    };
+    const notify = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    lifecycle.idle.add(notify);
+  });
 }
 
 function errorResponse(c: Context, error: ApiError) {
@@ -201,11 +237,15 @@ export function startServer(options: {
     stopping = true;
     options.log.info({ signal }, "shutting down");
     drain(options.app);
+    const graceMs = options.graceMs ?? 15_000;
     const timer = setTimeout(() => {
-      options.log.error({ graceMs: options.graceMs ?? 15_000 }, "shutdown timed out");
+      options.log.error({ graceMs }, "shutdown timed out");
       process.exit(1);
-    }, options.graceMs ?? 15_000);
+    }, graceMs);
     try {
+      // Requests already accepted finish against live dependencies before those are closed.
+      if (!(await settled(options.app, graceMs / 2)))
+        options.log.warn("requests still open after half the grace period; closing anyway");
       await options.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(timer);
