@@ -140,6 +140,7 @@ function harness(options: HarnessOptions = {}) {
 
 interface ConnectionView {
   state: string;
+  stateSinceMs: number;
   reconnects: number;
   lastError: { code: string; message: string } | null;
   nextAttemptAt: string | null;
@@ -216,12 +217,13 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     h.start();
     const waiting = await until(() => {
       const connection = h.view().connections[0];
-      return connection?.state === "backoff" ? connection : undefined;
+      // When the backoff began, from the same snapshot: the wait it planned, however late we look.
+      const since = Date.now() - (connection?.stateSinceMs ?? 0);
+      return connection?.state === "backoff" ? { ...connection, since } : undefined;
     }, "no backoff after 406");
-    const failedAt = Date.now();
     expect(waiting.lastError?.code).toBe("connection_limit");
-    const plannedDelay = Date.parse(waiting.nextAttemptAt ?? "") - failedAt;
-    expect(plannedDelay).toBeGreaterThanOrEqual(400 - 50);
+    const plannedDelay = Date.parse(waiting.nextAttemptAt ?? "") - waiting.since;
+    expect(plannedDelay).toBeGreaterThanOrEqual(400 - 2);
     expect(h.fake.connections).toBe(1);
     expect(h.provider.check().detail).toContain("connection_limit");
     h.fake.behaviour = "normal";

@@ -85,6 +85,7 @@ function fakeFinnhub(token = "fh-token") {
 
 interface FinnhubView {
   state: string;
+  reconnects: number;
   ticks: { accepted: number; rejected: number; dropped: number };
   connections: { ignored: Record<string, number> }[];
   recovery: { available: boolean; gaps: number; unrecovered: { why: string }[] };
@@ -191,6 +192,17 @@ describe("finnhub trades websocket", () => {
     expect(server.connections).toBe(0);
     expect(h.provider.check()).toMatchObject({ ok: false });
     expect(h.provider.check().detail).toContain("auth_failed");
+    expect(h.provider.check().detail).not.toContain("wrong");
+    expect(JSON.stringify(h.view())).not.toContain("wrong");
+    expect(h.captured.text()).not.toContain("wrong");
+  });
+
+  test("a connection that cannot be opened is retried, and its error never shows the token", async () => {
+    const h = harness("ws://127.0.0.1:1", "sekret-token");
+    await until(() => h.view().reconnects >= 2, "no retries");
+    const shown = `${h.provider.check().detail} ${JSON.stringify(h.view())} ${h.captured.text()}`;
+    expect(shown).toContain("closed");
+    expect(shown).not.toContain("sekret-token");
   });
 
   test("after a disconnect Finnhub has no history to recover from: the gap is reported as unrecovered", async () => {

@@ -285,7 +285,11 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         }
       });
       socket.addEventListener("error", (event) => {
-        const message = (event as ErrorEvent).message ?? "";
+        // Bun's text names the URL, which may carry a token (Finnhub): only the display URL is kept.
+        const message = ((event as ErrorEvent).message ?? "")
+          .split(protocol.url())
+          .join(protocol.displayUrl)
+          .replace(/([?&][^=&\s'"]*(?:token|key|secret)[^=&\s'"]*=)[^&\s'"]*/gi, "$1<redacted>");
         finish(
           "failed",
           opened
