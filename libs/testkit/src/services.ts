@@ -6,7 +6,10 @@ import { eventually, stackEnv } from "./env.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
-export type ServiceName = "producer" | "consumer" | "ingest";
+export type ServiceName = "producer" | "consumer" | "ingest" | "api";
+
+/** Services that run on Bun straight from TypeScript (the others are built for Node). */
+const onBun: readonly ServiceName[] = ["ingest", "api"];
 
 export interface RunningService {
   name: ServiceName;
@@ -37,8 +40,9 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts a service as users do (Node for producer/consumer from their built `dist/`, Bun for ingest)
- * with the stack's endpoints and `env` on top, and waits until `/healthz` (or `/readyz`) answers 200.
+ * Starts a service as users do (Node for producer/consumer from their built `dist/`, Bun for ingest
+ * and api) with the stack's endpoints and `env` on top, and waits until `/healthz` (or `/readyz`)
+ * answers 200.
  *
  * @example
  *   const producer = await startService("producer", { TOPIC_PREFIX: prefix });
@@ -50,11 +54,10 @@ export async function startService(
   options: { waitFor?: "healthz" | "readyz"; timeoutMs?: number } = {},
 ): Promise<RunningService> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const command =
-    name === "ingest"
-      ? ["bun", resolve(repoRoot, "apps/ingest/src/main.ts")]
-      : ["node", "--enable-source-maps", resolve(repoRoot, `apps/${name}/dist/main.js`)];
-  if (name !== "ingest" && !existsSync(command[2] as string)) {
+  const command = onBun.includes(name)
+    ? ["bun", resolve(repoRoot, `apps/${name}/src/main.ts`)]
+    : ["node", "--enable-source-maps", resolve(repoRoot, `apps/${name}/dist/main.js`)];
+  if (!onBun.includes(name) && !existsSync(command[2] as string)) {
     throw new Error(`apps/${name}/dist/main.js is missing: run \`bun run build\` first`);
   }
   let output = "";
@@ -128,8 +131,8 @@ export async function startService(
 const builds = new Map<ServiceName, Promise<void>>();
 
 /**
- * Builds a Node service's `dist/` once per test process (`bun run build`, as users get it), so a
- * spawned service runs the current code.
+ * Builds a service's `dist/` once per test process (`bun run build`, as users get it), so a
+ * spawned service runs the current code (for the api: its dashboard).
  *
  * @example
  *   beforeAll(() => buildApp("producer"));

@@ -1,0 +1,72 @@
+import { createServiceApp, type Readiness } from "@repo/platform/http";
+import type { Logger } from "@repo/platform/log";
+import type { Stats } from "@repo/platform/stats";
+import { mountDashboard } from "./http/dashboard.ts";
+import { type ApiDeps, createApiRoutes } from "./http/routes.ts";
+
+export interface ApiAppOptions extends ApiDeps {
+  log: Logger;
+  stats: Stats;
+  readiness: () => Readiness | Promise<Readiness>;
+  cassandraConnected: () => boolean;
+  /** The built dashboard (`dist/public`). */
+  dashboardDir: string;
+}
+
+/**
+ * The api's HTTP edge: `/v1/*` and `/openapi.json`, the dashboard at `/`, and the routes every
+ * service has (`/healthz`, `/readyz`, `/stats`, `/metrics`).
+ *
+ * @example
+ *   const app = createApiApp({ log, stats, reader, stream, pipeline, readiness, … });
+ *   await app.request("/v1/quotes?symbols=AAPL");
+ */
+export function createApiApp(options: ApiAppOptions) {
+  const { stats } = options;
+  const app = createServiceApp({
+    service: "api",
+    log: options.log,
+    readiness: options.readiness,
+    stats: () => apiStats(options),
+    gauges: () => [
+      {
+        name: "streamClients",
+        help: "Open /v1/stream connections.",
+        value: options.stream.clients(),
+      },
+    ],
+  });
+  app.use("/v1/*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (c.req.path === "/v1/stream") return;
+    stats.counter(`requests.${Math.floor(c.res.status / 100)}xx`).add();
+    stats.latency("requestLatencyMs").record(performance.now() - started);
+  });
+  app.route("/", createApiRoutes(options));
+  mountDashboard(app, options.dashboardDir);
+  return app;
+}
+
+function apiStats(options: ApiAppOptions) {
+  const { stats } = options;
+  const requests = stats.latency("requestLatencyMs").summary();
+  const polls = stats.latency("streamPollMs").summary();
+  return {
+    service: "api",
+    uptimeSeconds: stats.uptimeSeconds(),
+    requests: {
+      count: requests.count,
+      byStatus: stats.counters("requests."),
+      latencyMs: { p50: requests.p50, p99: requests.p99 },
+    },
+    stream: {
+      clients: options.stream.clients(),
+      polls: stats.counter("stream.polls").value,
+      pollErrors: stats.counter("stream.pollErrors").value,
+      events: stats.counters("stream.events."),
+      pollMs: { p50: polls.p50, p99: polls.p99 },
+    },
+    cassandra: { connected: options.cassandraConnected() },
+  };
+}

@@ -1,0 +1,96 @@
+import { type Bar, INTERVAL_MS, type Interval, pipeline, type Quote, symbols } from "./api.ts";
+import { createBoard } from "./board.ts";
+import { createBarChart } from "./chart.ts";
+import { createHealth } from "./health.ts";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const connection = $<HTMLSpanElement>("connection");
+const picker = $<HTMLSelectElement>("symbol");
+const chart = createBarChart($("chart"), $("chart-status"));
+const health = createHealth($("services"));
+const latest = new Map<string, string>();
+let symbol = params.get("symbol")?.toUpperCase() ?? "";
+let interval: Interval =
+  (params.get("interval") as Interval) in INTERVAL_MS ? (params.get("interval") as Interval) : "1m";
+
+const board = createBoard(
+  $<HTMLTableElement>("quotes").tBodies[0] as HTMLTableSectionElement,
+  $("quotes-empty"),
+  (name) => select(name, interval),
+);
+
+function addSymbol(name: string) {
+  if ([...picker.options].some((o) => o.value === name)) return;
+  const option = new Option(name, name);
+  const after = [...picker.options].find((o) => o.value > name);
+  picker.add(option, after ?? null);
+}
+
+function select(name: string, every: Interval) {
+  symbol = name;
+  interval = every;
+  picker.value = name;
+  board.select(name);
+  for (const button of document.querySelectorAll<HTMLButtonElement>("#intervals button"))
+    button.setAttribute("aria-pressed", String(button.dataset.interval === every));
+  history.replaceState(null, "", `?symbol=${encodeURIComponent(name)}&interval=${every}`);
+  chart.show(name, every, latest.get(name)).catch(report);
+}
+
+function report(error: unknown) {
+  $("chart-status").textContent = `error: ${(error as Error).message}`;
+}
+
+picker.addEventListener("change", () => select(picker.value, interval));
+for (const button of document.querySelectorAll<HTMLButtonElement>("#intervals button"))
+  button.addEventListener(
+    "click",
+    () => symbol && select(symbol, button.dataset.interval as Interval),
+  );
+
+function connect() {
+  const source = new EventSource("/v1/stream");
+  source.addEventListener("open", () => {
+    connection.dataset.state = "open";
+    connection.textContent = "live";
+  });
+  source.addEventListener("error", () => {
+    connection.dataset.state = "error";
+    connection.textContent = "reconnecting…";
+  });
+  source.addEventListener("quote", (event) => {
+    const quote = JSON.parse((event as MessageEvent<string>).data) as Quote;
+    latest.set(quote.symbol, quote.eventTime);
+    board.update(quote);
+    addSymbol(quote.symbol);
+    if (!symbol) select(quote.symbol, interval);
+  });
+  source.addEventListener("bar", (event) => {
+    const bar = JSON.parse((event as MessageEvent<string>).data) as Bar & { symbol: string };
+    chart.live(bar.symbol, bar).catch(report);
+  });
+}
+
+async function refreshHealth() {
+  try {
+    health.render((await pipeline()).services);
+  } catch (error) {
+    $("services").textContent = `pipeline health unavailable: ${(error as Error).message}`;
+  }
+}
+
+async function start() {
+  const known = await symbols().catch(() => ({ symbols: [] }));
+  for (const entry of known.symbols) {
+    latest.set(entry.symbol, entry.latestEventTime);
+    addSymbol(entry.symbol);
+  }
+  const first = symbol || known.symbols[0]?.symbol;
+  if (first) select(first, interval);
+  connect();
+  await refreshHealth();
+  setInterval(refreshHealth, 2_000);
+}
+
+void start();

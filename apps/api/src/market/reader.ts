@@ -1,0 +1,201 @@
+import { canonicalDecimal, type Tick } from "@repo/contracts";
+import type cassandra from "cassandra-driver";
+import { decodeCursor, encodeCursor, queryKey, type TicksCursor } from "./cursor.ts";
+import type { StoredBar } from "./rollup.ts";
+import { DAY_US, dayOf, daysOf, floorTo } from "./time.ts";
+
+export interface SymbolSummary {
+  symbol: string;
+  /** Event time (µs) of the symbol's latest tick. */
+  latestEventTime: number;
+}
+
+export interface TicksPage {
+  ticks: Tick[];
+  /** Opaque token for the next page, or null when the range is exhausted. */
+  next: string | null;
+}
+
+export interface MarketReader {
+  symbols(): Promise<SymbolSummary[]>;
+  /** The latest tick of each symbol that has one, in the order asked; every symbol when omitted. */
+  latest(symbols?: readonly string[]): Promise<Tick[]>;
+  /** Stored 1-minute bars starting in [fromUs, toUs), oldest first. */
+  minuteBars(symbol: string, fromUs: number, toUs: number): Promise<StoredBar[]>;
+  /** Ticks with event time in [fromUs, toUs), oldest first, `limit` per page. */
+  ticks(
+    symbol: string,
+    range: { fromUs: number; toUs: number },
+    limit: number,
+    cursor?: string,
+  ): Promise<TicksPage>;
+  ping(): Promise<boolean>;
+}
+
+const TICK_COLUMNS =
+  "symbol, source, kind, event_time_us, sequence, price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us";
+/** Day partitions read at once by a bars query. */
+const PARTITION_CONCURRENCY = 8;
+/** IN lists are split so no single query names too many partitions. */
+const IN_CHUNK = 50;
+
+/**
+ * Reads the consumer's tables (`latest_quotes`, `bars_1m`, `ticks`), one partition per
+ * (symbol, UTC day), with prepared statements.
+ *
+ * @example
+ *   const reader = createMarketReader(client);
+ *   await reader.minuteBars("AAPL", fromUs, toUs); // [{ start, open, … }]
+ */
+export function createMarketReader(client: cassandra.Client): MarketReader {
+  const options = { prepare: true };
+  return {
+    async symbols() {
+      const out: SymbolSummary[] = [];
+      const rows = await client.execute("SELECT symbol, event_time_us FROM latest_quotes", [], {
+        ...options,
+        fetchSize: 1000,
+      });
+      for await (const row of rows)
+        out.push({ symbol: row.get("symbol"), latestEventTime: long(row.get("event_time_us")) });
+      return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    },
+
+    async latest(symbols) {
+      if (symbols === undefined) {
+        const out: Tick[] = [];
+        const rows = await client.execute(`SELECT ${TICK_COLUMNS} FROM latest_quotes`, [], {
+          ...options,
+          fetchSize: 1000,
+        });
+        for await (const row of rows) out.push(tickOf(row));
+        return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+      }
+      const found = new Map<string, Tick>();
+      for (let i = 0; i < symbols.length; i += IN_CHUNK) {
+        const chunk = symbols.slice(i, i + IN_CHUNK);
+        const result = await client.execute(
+          `SELECT ${TICK_COLUMNS} FROM latest_quotes WHERE symbol IN ?`,
+          [chunk],
+          options,
+        );
+        for (const row of result.rows) found.set(row.get("symbol"), tickOf(row));
+      }
+      return symbols.flatMap((symbol) => found.get(symbol) ?? []);
+    },
+
+    async minuteBars(symbol, fromUs, toUs) {
+      const days = daysOf(fromUs, toUs);
+      const perDay = await mapBounded(days, PARTITION_CONCURRENCY, async (day) => {
+        const bars: StoredBar[] = [];
+        const rows = await client.execute(
+          "SELECT minute, open, high, low, close, volume, vwap, trades FROM bars_1m " +
+            "WHERE symbol = ? AND day = ? AND minute >= ? AND minute < ?",
+          [
+            symbol,
+            dayOf(day),
+            new Date(Math.max(fromUs, day) / 1000),
+            new Date(Math.min(toUs, day + DAY_US) / 1000),
+          ],
+          { ...options, fetchSize: 2000 },
+        );
+        for await (const row of rows) {
+          bars.push({
+            start: (row.get("minute") as Date).getTime() * 1000,
+            open: decimal(row.get("open")),
+            high: decimal(row.get("high")),
+            low: decimal(row.get("low")),
+            close: decimal(row.get("close")),
+            volume: BigInt(row.get("volume").toString()),
+            vwap: decimal(row.get("vwap")),
+            trades: BigInt(row.get("trades").toString()),
+          });
+        }
+        return bars.reverse();
+      });
+      return perDay.flat();
+    },
+
+    async ticks(symbol, { fromUs, toUs }, limit, token) {
+      const key = queryKey(symbol, fromUs, toUs);
+      const days = daysOf(fromUs, toUs);
+      let position: TicksCursor = token
+        ? decodeCursor(token, key)
+        : { day: days[0] ?? floorTo(fromUs, DAY_US), pageState: null };
+      const ticks: Tick[] = [];
+      while (ticks.length < limit && position.day < toUs) {
+        const result = await client.execute(
+          `SELECT ${TICK_COLUMNS} FROM ticks WHERE symbol = ? AND day = ? ` +
+            "AND event_time_us >= ? AND event_time_us < ? ORDER BY event_time_us ASC",
+          [
+            symbol,
+            dayOf(position.day),
+            Math.max(fromUs, position.day),
+            Math.min(toUs, position.day + DAY_US),
+          ],
+          {
+            ...options,
+            fetchSize: limit - ticks.length,
+            ...(position.pageState ? { pageState: position.pageState } : {}),
+          },
+        );
+        for (const row of result.rows) ticks.push(tickOf(row));
+        position = result.pageState
+          ? { day: position.day, pageState: result.pageState }
+          : { day: position.day + DAY_US, pageState: null };
+      }
+      const more = position.day < toUs;
+      return { ticks, next: more ? encodeCursor(key, position) : null };
+    },
+
+    async ping() {
+      try {
+        await client.execute("SELECT release_version FROM system.local", [], options);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+function tickOf(row: cassandra.types.Row): Tick {
+  return {
+    source: row.get("source"),
+    symbol: row.get("symbol"),
+    kind: row.get("kind"),
+    eventTime: long(row.get("event_time_us")),
+    sequence: long(row.get("sequence")),
+    price: decimal(row.get("price")),
+    size: long(row.get("size")),
+    bid: optionalDecimal(row.get("bid")),
+    ask: optionalDecimal(row.get("ask")),
+    bidSize: optionalLong(row.get("bid_size")),
+    askSize: optionalLong(row.get("ask_size")),
+    exchange: row.get("exchange") ?? null,
+    ingestTime: optionalLong(row.get("ingest_time_us")) ?? 0,
+  };
+}
+
+const long = (value: { toString(): string }) => Number(value.toString());
+const optionalLong = (value: { toString(): string } | null) =>
+  value === null || value === undefined ? null : long(value);
+/** A stored decimal in the contract's canonical form (no trailing zeros). */
+const decimal = (value: { toString(): string }) =>
+  canonicalDecimal(value.toString()) ?? value.toString();
+const optionalDecimal = (value: { toString(): string } | null) =>
+  value === null || value === undefined ? null : decimal(value);
+
+/** `task` over `items` with at most `limit` running at once, results in input order. */
+async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

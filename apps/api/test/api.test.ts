@@ -1,0 +1,371 @@
+/**
+ * The api on the real stack: ticks posted through the producer, stored by the consumer, read back
+ * through every `/v1` route and compared with CQL queries on the same keyspace; rollups against an
+ * independent recomputation; every bad parameter a 400 naming it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type cassandra from "cassandra-driver";
+import { type ApiPipeline, iso, marketTicks, openStream, startApiPipeline } from "./support.ts";
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+const SYMBOLS = ["AAPL", "MSFT", "BRK.B"];
+/** Two UTC days before today's: history across a midnight, all in the past. */
+const midnight = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS;
+const FROM_MS = midnight - 50 * MINUTE_MS;
+const TO_MS = midnight + 70 * MINUTE_MS;
+const ticks = marketTicks({
+  symbols: SYMBOLS,
+  fromMs: FROM_MS,
+  toMs: TO_MS,
+  stepMs: 9_000,
+  source: "api-test",
+  seed: 13,
+});
+
+let run: ApiPipeline;
+let db: cassandra.Client;
+beforeAll(async () => {
+  run = await startApiPipeline("api");
+  db = run.pipeline.db;
+  await run.post(ticks);
+  await run.stored(ticks.length);
+}, 240_000);
+afterAll(async () => {
+  await run?.pipeline.close();
+}, 60_000);
+
+const get = async <T = Record<string, unknown>>(path: string) => {
+  const response = await fetch(`${run.api.url}${path}`);
+  return { status: response.status, body: (await response.json()) as T };
+};
+
+const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+const usToIso = (us: bigint) => {
+  const ms = us / 1000n;
+  return new Date(Number(ms)).toISOString().replace("Z", `${String(us % 1000n).padStart(3, "0")}Z`);
+};
+
+/** Stored 1-minute bars of a symbol over [fromMs, toMs) by CQL, oldest first. */
+async function cqlMinuteBars(symbol: string, fromMs: number, toMs: number) {
+  const bars: CqlBar[] = [];
+  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < toMs; day += DAY_MS) {
+    const result = await db.execute(
+      "SELECT minute, open, high, low, close, volume, vwap, trades FROM bars_1m WHERE symbol = ? AND day = ? AND minute >= ? AND minute < ?",
+      [symbol, dayOf(day), new Date(fromMs), new Date(toMs)],
+      { prepare: true, fetchSize: 10_000 },
+    );
+    const rows = result.rows.map((row) => ({
+      start: (row.get("minute") as Date).getTime(),
+      open: String(row.get("open")),
+      high: String(row.get("high")),
+      low: String(row.get("low")),
+      close: String(row.get("close")),
+      volume: BigInt(row.get("volume").toString()),
+      vwap: String(row.get("vwap")),
+      trades: BigInt(row.get("trades").toString()),
+    }));
+    bars.push(...rows.reverse());
+  }
+  return bars;
+}
+
+interface CqlBar {
+  start: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: bigint;
+  vwap: string;
+  trades: bigint;
+}
+
+interface ApiBar {
+  start: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+  vwap: string;
+  trades: number;
+}
+
+/** Decimal text → integer millionths, by string surgery (independent of the api's helpers). */
+function millionths(text: string): bigint {
+  const [whole, fraction = ""] = text.split(".");
+  return BigInt(`${whole}${fraction.padEnd(6, "0").slice(0, 6)}`);
+}
+
+function decimalText(value: bigint): string {
+  const digits = value.toString().padStart(7, "0");
+  const fraction = digits.slice(-6).replace(/0+$/, "");
+  return `${BigInt(digits.slice(0, -6))}${fraction ? `.${fraction}` : ""}`;
+}
+
+const sorted = (values: bigint[]) => [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** The oracle: buckets of `stepMs` recomputed from CQL minute bars. */
+function expectedRollup(minutes: CqlBar[], stepMs: number): ApiBar[] {
+  const groups = new Map<number, CqlBar[]>();
+  for (const bar of minutes) {
+    const key = bar.start - (bar.start % stepMs);
+    groups.set(key, [...(groups.get(key) ?? []), bar]);
+  }
+  return [...groups.keys()]
+    .sort((a, b) => a - b)
+    .map((start) => {
+      const group = (groups.get(start) ?? []).sort((a, b) => a.start - b.start);
+      const highs = group.map((b) => millionths(b.high));
+      const lows = group.map((b) => millionths(b.low));
+      const volume = group.reduce((s, b) => s + b.volume, 0n);
+      const weighted = group.reduce((s, b) => s + millionths(b.vwap) * b.volume, 0n);
+      let vwap = weighted / volume;
+      const remainder = weighted - vwap * volume;
+      if (remainder * 2n > volume || (remainder * 2n === volume && vwap % 2n !== 0n)) vwap += 1n;
+      return {
+        start: new Date(start).toISOString().replace("Z", "000Z"),
+        open: decimalText(millionths(group[0]?.open ?? "0")),
+        high: decimalText(sorted(highs).at(-1) ?? 0n),
+        low: decimalText(sorted(lows)[0] ?? 0n),
+        close: decimalText(millionths(group.at(-1)?.close ?? "0")),
+        volume: Number(volume),
+        vwap: decimalText(vwap),
+        trades: Number(group.reduce((s, b) => s + b.trades, 0n)),
+      };
+    });
+}
+
+describe("the api answers what Cassandra holds", () => {
+  test("/v1/symbols lists every latest_quotes symbol with its latest event time", async () => {
+    const rows = (await db.execute("SELECT symbol, event_time_us FROM latest_quotes")).rows;
+    const expected = rows
+      .map((r) => ({
+        symbol: r.get("symbol") as string,
+        latestEventTime: usToIso(BigInt(r.get("event_time_us").toString())),
+      }))
+      .sort((a, b) => a.symbol.localeCompare(b.symbol));
+    const { status, body } = await get("/v1/symbols");
+    expect(status).toBe(200);
+    expect(body).toEqual({ symbols: expected });
+    expect(expected.map((s) => s.symbol)).toEqual([...SYMBOLS].sort());
+  });
+
+  test("/v1/quotes answers each asked symbol's latest_quotes row in the order asked", async () => {
+    const { status, body } = await get<{ quotes: Record<string, unknown>[] }>(
+      "/v1/quotes?symbols=msft,AAPL,NOPE",
+    );
+    expect(status).toBe(200);
+    expect(body.quotes.map((q) => q.symbol)).toEqual(["MSFT", "AAPL"]);
+    for (const quote of body.quotes) {
+      const row = (
+        await db.execute(
+          "SELECT kind, price, bid, ask, size, event_time_us, source, sequence FROM latest_quotes WHERE symbol = ?",
+          [quote.symbol],
+          { prepare: true },
+        )
+      ).first();
+      const price = (value: unknown) =>
+        value === null ? null : decimalText(millionths(String(value)));
+      expect(quote).toMatchObject({
+        kind: row.get("kind"),
+        price: price(row.get("price")),
+        bid: price(row.get("bid")),
+        ask: price(row.get("ask")),
+        size: Number(row.get("size")),
+        eventTime: usToIso(BigInt(row.get("event_time_us").toString())),
+        source: row.get("source"),
+        sequence: Number(row.get("sequence")),
+      });
+    }
+  });
+
+  test("/v1/bars at 1m equals the bars_1m rows of the range, oldest first, across UTC midnight", async () => {
+    for (const symbol of SYMBOLS) {
+      const stored = await cqlMinuteBars(symbol, FROM_MS, TO_MS);
+      const { status, body } = await get<{ symbol: string; interval: string; bars: ApiBar[] }>(
+        `/v1/bars/${symbol}?interval=1m&from=${iso(FROM_MS)}&to=${iso(TO_MS)}`,
+      );
+      expect(status).toBe(200);
+      expect(body.symbol).toBe(symbol);
+      expect(stored.length).toBe(120);
+      expect(body.bars).toEqual(expectedRollup(stored, MINUTE_MS));
+    }
+  });
+
+  test.each([
+    ["5m", 5 * MINUTE_MS],
+    ["15m", 15 * MINUTE_MS],
+    ["1h", 60 * MINUTE_MS],
+    ["1d", DAY_MS],
+  ])(
+    "/v1/bars at %s equals an independent rollup of the stored minutes",
+    async (interval, stepMs) => {
+      const from = FROM_MS + 7 * MINUTE_MS + 123;
+      const to = TO_MS - 3 * MINUTE_MS;
+      const alignedFrom = from - (from % stepMs);
+      const alignedTo = Math.ceil(to / stepMs) * stepMs;
+      for (const symbol of SYMBOLS) {
+        const minutes = await cqlMinuteBars(symbol, alignedFrom, alignedTo);
+        const { status, body } = await get<{ interval: string; bars: ApiBar[] }>(
+          `/v1/bars/${encodeURIComponent(symbol)}?interval=${interval}&from=${iso(from)}&to=${iso(to)}`,
+        );
+        expect(status).toBe(200);
+        expect(body.interval).toBe(interval);
+        expect(body.bars.length).toBeGreaterThan(0);
+        expect(body.bars).toEqual(expectedRollup(minutes, stepMs));
+      }
+    },
+  );
+
+  test("/v1/ticks pages through every stored tick of the range exactly once, oldest first", async () => {
+    const symbol = "MSFT";
+    const expected: string[] = [];
+    for (const day of [FROM_MS, TO_MS]) {
+      const rows = await db.execute(
+        "SELECT event_time_us, source, sequence FROM ticks WHERE symbol = ? AND day = ?",
+        [symbol, dayOf(day)],
+        { prepare: true, fetchSize: 10_000 },
+      );
+      for (const row of rows.rows) {
+        const us = BigInt(row.get("event_time_us").toString());
+        if (us >= BigInt(FROM_MS) * 1000n && us < BigInt(TO_MS) * 1000n)
+          expected.push(`${usToIso(us)}|${row.get("source")}|${row.get("sequence")}`);
+      }
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `from=${iso(FROM_MS)}&to=${iso(TO_MS)}&limit=97${cursor ? `&cursor=${cursor}` : ""}`;
+      const page = await get<{ ticks: Record<string, unknown>[]; next: string | null }>(
+        `/v1/ticks/${symbol}?${query}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.ticks.length).toBeLessThanOrEqual(97);
+      for (const tick of page.body.ticks)
+        seen.push(`${tick.eventTime}|${tick.source}|${tick.sequence}`);
+      cursor = page.body.next;
+      pages += 1;
+    } while (cursor !== null && pages < 100);
+    expect(seen.length).toBe(expected.length);
+    expect(new Set(seen)).toEqual(new Set(expected));
+    const times = seen.map((s) => s.split("|")[0] as string);
+    expect(times).toEqual([...times].sort());
+    expect(pages).toBeGreaterThan(5);
+  });
+
+  test("a ticks cursor is refused for another range", async () => {
+    const first = await get<{ next: string }>(
+      `/v1/ticks/AAPL?from=${iso(FROM_MS)}&to=${iso(TO_MS)}&limit=10`,
+    );
+    const other = await get<{ error: { issues: { path: string }[] } }>(
+      `/v1/ticks/AAPL?from=${iso(FROM_MS)}&to=${iso(TO_MS - 1)}&limit=10&cursor=${first.body.next}`,
+    );
+    expect(other.status).toBe(400);
+    expect(other.body.error.issues[0]?.path).toBe("cursor");
+  });
+});
+
+describe("every parameter is validated", () => {
+  const range = `from=${iso(FROM_MS)}&to=${iso(TO_MS)}`;
+  test.each([
+    ["/v1/quotes", "symbols"],
+    ["/v1/quotes?symbols=", "symbols"],
+    ["/v1/quotes?symbols=AAPL,$$$", "symbols"],
+    [`/v1/quotes?symbols=${Array.from({ length: 51 }, (_, i) => `S${i}`).join(",")}`, "symbols"],
+    ["/v1/bars/AAPL?interval=2m", "interval"],
+    ["/v1/bars/AAPL?from=yesterday", "from"],
+    ["/v1/bars/AAPL?to=2026-01-05T14:30:00", "to"],
+    [`/v1/bars/AAPL?from=${iso(TO_MS)}&to=${iso(FROM_MS)}`, "from"],
+    [`/v1/bars/AAPL?interval=1m&from=${iso(FROM_MS - 8 * DAY_MS)}&to=${iso(FROM_MS)}`, "from"],
+    [`/v1/bars/AAPL?interval=1d&from=${iso(FROM_MS - 400 * DAY_MS)}&to=${iso(FROM_MS)}`, "from"],
+    ["/v1/bars/NOT_A_TICKER_AT_ALL", "symbol"],
+    [`/v1/ticks/AAPL?${range}&limit=0`, "limit"],
+    [`/v1/ticks/AAPL?${range}&limit=5001`, "limit"],
+    [`/v1/ticks/AAPL?${range}&limit=ten`, "limit"],
+    [`/v1/ticks/AAPL?${range}&cursor=not*a*cursor`, "cursor"],
+    [`/v1/ticks/AAPL?${range}&cursor=bm90LWEtY3Vyc29y`, "cursor"],
+    [`/v1/ticks/AAPL?from=${iso(FROM_MS - 40 * DAY_MS)}&to=${iso(FROM_MS)}`, "from"],
+    ["/v1/stream?symbols=a b", "symbols"],
+  ])("%s → 400 naming %s", async (path, field) => {
+    const { status, body } = await get<{
+      error: { code: string; message: string; issues: { path: string }[] };
+    }>(path);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe("invalid_parameter");
+    expect(body.error.issues.map((i) => i.path)).toContain(field);
+    expect(body.error.message).toContain(field);
+  });
+});
+
+test("/openapi.json documents every /v1 route with its validated parameters", async () => {
+  const { status, body } = await get<{
+    openapi: string;
+    paths: Record<
+      string,
+      { get: { parameters?: { name: string; schema: Record<string, unknown> }[] } }
+    >;
+  }>("/openapi.json");
+  expect(status).toBe(200);
+  expect(body.openapi).toBe("3.1.0");
+  expect(Object.keys(body.paths).sort()).toEqual([
+    "/v1/bars/{symbol}",
+    "/v1/pipeline",
+    "/v1/quotes",
+    "/v1/stream",
+    "/v1/symbols",
+    "/v1/ticks/{symbol}",
+  ]);
+  const bars = body.paths["/v1/bars/{symbol}"]?.get.parameters ?? [];
+  expect(bars.map((p) => p.name).sort()).toEqual(["from", "interval", "symbol", "to"]);
+  expect(bars.find((p) => p.name === "interval")?.schema.enum).toEqual([
+    "1m",
+    "5m",
+    "15m",
+    "1h",
+    "1d",
+  ]);
+  const limit = body.paths["/v1/ticks/{symbol}"]?.get.parameters?.find((p) => p.name === "limit");
+  expect(limit?.schema).toMatchObject({ minimum: 1, maximum: 5000 });
+});
+
+test("/v1/stream sends the stored quote and 1-minute bar of a newly posted tick", async () => {
+  const stream = await openStream(`${run.api.url}/v1/stream?symbols=AAPL`);
+  try {
+    expect(stream.contentType).toStartWith("text/event-stream");
+    await stream.next((e) => e.event === "quote", "the current AAPL quote was not sent first");
+    const eventTime = iso(Date.now() - 2_000, 321);
+    await run.post([
+      {
+        source: "api-test",
+        symbol: "AAPL",
+        kind: "TRADE",
+        eventTime,
+        sequence: 1_000_000,
+        price: "123.456789",
+        size: 42,
+        ingestTime: eventTime,
+      },
+    ]);
+    const quote = await stream.next(
+      (e) => e.event === "quote" && JSON.parse(e.data).eventTime === eventTime,
+      "no quote event for the posted tick",
+    );
+    expect(JSON.parse(quote.data)).toMatchObject({ symbol: "AAPL", price: "123.456789", size: 42 });
+    const minute = new Date(Math.floor(Date.parse(eventTime) / MINUTE_MS) * MINUTE_MS);
+    const bar = await stream.next(
+      (e) => e.event === "bar" && JSON.parse(e.data).start === iso(minute.getTime()),
+      "no bar event for the posted tick's minute",
+    );
+    const [stored] = await cqlMinuteBars("AAPL", minute.getTime(), minute.getTime() + MINUTE_MS);
+    expect(JSON.parse(bar.data)).toEqual({
+      symbol: "AAPL",
+      interval: "1m",
+      ...expectedRollup(stored ? [stored] : [], MINUTE_MS)[0],
+    });
+  } finally {
+    stream.close();
+  }
+});

@@ -1,0 +1,185 @@
+/**
+ * The api against a real pipeline: producer and consumer on an isolated prefix and keyspace (see
+ * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
+ */
+import { consumerCaughtUp, type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
+import { buildApp, eventually, freePort, type RunningService, startService } from "@repo/testkit";
+
+export interface ApiPipeline {
+  pipeline: Pipeline;
+  api: RunningService;
+  /** Posts ticks (JSON form) through the producer in batches; resolves when Kafka acknowledged. */
+  post(ticks: Record<string, unknown>[]): Promise<void>;
+  /** Waits until the consumer stored at least `written` ticks in total and its lag is 0. */
+  stored(written: number): Promise<void>;
+  /** Starts ingest (simulator) at the address the api's pipeline health already reads. */
+  startIngest(env: Record<string, string>): Promise<RunningService>;
+}
+
+/**
+ * Starts producer, consumer and the api on an isolated topic prefix and keyspace (ingest later, on
+ * demand, so a test can first wait for its own ticks with the lag at 0). The consumer keeps bars
+ * open for 10 days (BAR_LATE_ALLOWANCE_MS) so backfilled history gets its bars.
+ */
+export async function startApiPipeline(
+  name: string,
+  apiEnv: Record<string, string> = {},
+): Promise<ApiPipeline> {
+  const [pipeline] = await Promise.all([
+    startPipeline(name, { BAR_LATE_ALLOWANCE_MS: String(10 * 86_400_000) }),
+    buildApp("api"),
+  ]);
+  let api: RunningService;
+  const ingestPort = await freePort();
+  try {
+    api = await startService(
+      "api",
+      {
+        CASSANDRA_KEYSPACE: pipeline.keyspace,
+        PRODUCER_URL: pipeline.producer.url,
+        CONSUMER_URL: pipeline.consumer.url,
+        INGEST_URL: `http://127.0.0.1:${ingestPort}`,
+        API_STREAM_POLL_MS: "200",
+        ...apiEnv,
+      },
+      { waitFor: "readyz" },
+    );
+  } catch (error) {
+    await pipeline.close();
+    throw error;
+  }
+  pipeline.services.push(api);
+  return {
+    pipeline,
+    api,
+    async post(ticks) {
+      for (let i = 0; i < ticks.length; i += 500) {
+        const records = ticks.slice(i, i + 500).map((value) => ({ value }));
+        const response = await fetch(`${pipeline.producer.url}/v1/topics/market.ticks/records`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ records }),
+        });
+        if (response.status !== 200)
+          throw new Error(`producer answered ${response.status}: ${await response.text()}`);
+      }
+    },
+    async stored(written) {
+      await consumerCaughtUp(pipeline.consumer, written, { diagnose: pipeline.diagnose });
+    },
+    startIngest: (env) => pipeline.startIngest({ ...env, PORT: String(ingestPort) }),
+  };
+}
+
+/** `2026-01-05T14:30:00.123456Z` for epoch milliseconds plus extra microseconds. */
+export const iso = (ms: number, micros = 0) =>
+  new Date(ms).toISOString().replace("Z", `${String(micros).padStart(3, "0")}Z`);
+
+/** A deterministic pseudo-random source (mulberry32) so failures reproduce. */
+export function seeded(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Trades (and every fifth tick a quote) for `symbols` every `stepMs` over [fromMs, toMs), prices a
+ * random walk with 6 decimals, in event-time order.
+ */
+export function marketTicks(options: {
+  symbols: string[];
+  fromMs: number;
+  toMs: number;
+  stepMs: number;
+  source: string;
+  seed: number;
+}): Record<string, unknown>[] {
+  const random = seeded(options.seed);
+  const ticks: Record<string, unknown>[] = [];
+  const prices = new Map(options.symbols.map((s, i) => [s, 100_000_000 + i * 50_000_000]));
+  let sequence = 0;
+  for (let ms = options.fromMs; ms < options.toMs; ms += options.stepMs) {
+    for (const symbol of options.symbols) {
+      sequence += 1;
+      const previous = prices.get(symbol) ?? 100_000_000;
+      const price = Math.max(1_000_000, previous + Math.round((random() - 0.5) * 400_000));
+      prices.set(symbol, price);
+      const micros = Math.floor(random() * 1000);
+      const eventTime = iso(ms + Math.floor(random() * options.stepMs * 0.9), micros);
+      const quote = sequence % 5 === 0;
+      ticks.push({
+        source: options.source,
+        symbol,
+        kind: quote ? "QUOTE" : "TRADE",
+        eventTime,
+        sequence,
+        price: decimal(price),
+        size: quote ? 0 : 1 + Math.floor(random() * 5000),
+        ...(quote ? { bid: decimal(price - 10_000), ask: decimal(price + 10_000) } : {}),
+        exchange: "XNAS",
+        ingestTime: eventTime,
+      });
+    }
+  }
+  return ticks;
+}
+
+const decimal = (micros: number) =>
+  `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
+
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Opens an SSE stream with fetch and collects its events, so a test can wait for one.
+ *
+ * @example
+ *   const sse = await openStream(`${api.url}/v1/stream?symbols=AAPL`);
+ *   await sse.next((e) => e.event === "quote");
+ */
+export async function openStream(url: string) {
+  const controller = new AbortController();
+  const response = await fetch(url, { signal: controller.signal });
+  if (response.status !== 200 || !response.body)
+    throw new Error(`stream answered ${response.status}: ${await response.text()}`);
+  const events: SseEvent[] = [];
+  const contentType = response.headers.get("content-type");
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = "message";
+          const data: string[] = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) event = line.slice(6).trim();
+            else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+          }
+          if (data.length > 0) events.push({ event, data: data.join("\n") });
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return {
+    contentType,
+    events,
+    /** The first event (after `skip` earlier ones) matching `match`, waiting up to 30 s. */
+    next(match: (event: SseEvent) => boolean, message = "no matching SSE event") {
+      return eventually(() => events.find(match), { timeoutMs: 30_000, intervalMs: 50, message });
+    },
+    close: () => controller.abort(),
+  };
+}
