@@ -76,7 +76,9 @@ async function main() {
   });
   if (push.errors.length > 0)
     throw new StackError(`schemas:push refused: ${push.errors.join("; ")}`);
-  log("infrastructure ready; press Ctrl-C to stop the pipeline");
+  log(
+    "infrastructure ready; the dashboard opens at http://127.0.0.1:3004/; Ctrl-C stops the pipeline",
+  );
   setInterval(() => {}, 1 << 30);
 }
 
