@@ -106,8 +106,12 @@ export function createManualCommitConsumer(
     );
     client.setDefaultConsumeTimeout(options.pollTimeoutMs ?? 200);
     // Wait for the first record only, then take what is already fetched: otherwise a poll waits up
-    // to the timeout for every record of the batch, which adds seconds at a trickle.
-    client.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    // to the timeout for every record of the batch, which adds seconds at a trickle. The setter is
+    // marked private in the binding's typings (its KafkaJS-style API uses it) but is stable since 1.0.
+    const firstOnly = client as unknown as {
+      setDefaultIsTimeoutOnlyForFirstMessage?(on: boolean): void;
+    };
+    firstOnly.setDefaultIsTimeoutOnlyForFirstMessage?.(true);
     client.on("rebalance", (error, partitions) => {
       const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
       const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
