@@ -70,7 +70,7 @@ test("bars are touched by trades only; quotes still update the latest tick", () 
   ]);
 });
 
-test("a trade beyond the late allowance is stored and counted but does not reopen its bar", () => {
+test("a trade beyond the late allowance (history, a recovered gap) is counted and still touches its bar", () => {
   const plan = planBatch(
     [record(0, 0), record(0, 1)],
     [ok(tick("AAPL", minute + 3 * MINUTE_US)), ok(tick("AAPL", minute))],
@@ -78,6 +78,9 @@ test("a trade beyond the late allowance is stored and counted but does not reope
   );
   expect(plan.ticks).toHaveLength(2);
   expect(plan.lateTicks).toBe(1);
-  expect(plan.minutes).toEqual([{ symbol: "AAPL", start: minute + 3 * MINUTE_US }]);
+  expect(plan.minutes).toEqual([
+    { symbol: "AAPL", start: minute + 3 * MINUTE_US },
+    { symbol: "AAPL", start: minute },
+  ]);
   expect(latestOf(plan.ticks)[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
 });

@@ -24,7 +24,8 @@ export interface BatchPlan {
 
 /**
  * Turns decoded records (in partition order) into the work of one batch. Bars come from TRADE ticks
- * only; a trade later than the allowance is stored but does not reopen its bar.
+ * only; every trade touches its minute's bar, a late one (its minute already closed: history,
+ * backfill, a recovered gap) too, and is counted in `lateTicks`.
  *
  * @example
  *   const plan = planBatch(records, decoded, lateness);
@@ -64,9 +65,8 @@ export function planBatch(
     const tick = result.tick;
     plan.ticks.push(tick);
     plan.recordOf.set(tick, record);
-    if (tick.kind === "TRADE" && lateness.isLate(tick.symbol, tick.eventTime)) {
-      plan.lateTicks += 1;
-    } else if (tick.kind === "TRADE") {
+    if (tick.kind === "TRADE") {
+      if (lateness.isLate(tick.symbol, tick.eventTime)) plan.lateTicks += 1;
       const start = minuteStart(tick.eventTime);
       minutes.set(`${tick.symbol}|${start}`, { symbol: tick.symbol, start });
     }

@@ -1,0 +1,63 @@
+/**
+ * History that arrives after its minutes closed (a backfill, a recovered stream gap): the ticks are
+ * stored and their minutes' bars are rebuilt from the stored ticks, so every bar equals its ticks.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { dropKeyspace } from "@repo/testkit";
+import {
+  barsFromStoredTicks,
+  buildConsumer,
+  makeTicks,
+  produceTicks,
+  type Scenario,
+  scenario,
+  startConsumer,
+  stats,
+  storedBars,
+  tickCount,
+  waitFor,
+} from "./harness.ts";
+
+let s: Scenario | undefined;
+afterAll(async () => {
+  await s?.db.shutdown();
+  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+});
+
+test("trades of minutes that already closed still update their bars: every bar equals its stored ticks", async () => {
+  await buildConsumer();
+  s = await scenario("cons_late");
+  const hour = 60 * 60_000_000;
+  const base = (Math.floor(Date.now() / 60_000) - 180) * 60_000_000;
+  const recent = makeTicks(3, 200, base + hour);
+  const history = makeTicks(3, 200, base);
+  const consumer = await startConsumer(s);
+  try {
+    await produceTicks(s, recent);
+    await waitFor(
+      "the recent ticks written",
+      async () => ((await stats(consumer)).records.written >= recent.length ? true : undefined),
+      60_000,
+      consumer,
+    );
+    await produceTicks(s, history);
+    const final = await waitFor(
+      "the history written, lag 0",
+      async () => {
+        const now = await stats(consumer);
+        const total = recent.length + history.length;
+        return now.records.written >= total && now.lag.total === 0 ? now : undefined;
+      },
+      60_000,
+      consumer,
+    );
+    expect(final.bars.lateTicks).toBeGreaterThan(0);
+    expect(await tickCount(s.db)).toBe(recent.length + history.length);
+    const bars = await storedBars(s.db);
+    const expected = await barsFromStoredTicks(s.db);
+    expect(bars.size).toBe(expected.size);
+    expect(bars).toEqual(expected);
+  } finally {
+    await consumer.kill().catch(() => {});
+  }
+}, 180_000);
