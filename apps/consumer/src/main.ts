@@ -5,12 +5,13 @@ import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { sleep, withRetry } from "@repo/platform/retry";
 import { createStats } from "@repo/platform/stats";
+import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
 import { loadConsumerConfig, topicsFor } from "./config.ts";
 import { createConsumerApp } from "./http/app.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
-import { createRegistry, deadLetterRecord } from "./kafka/registry.ts";
+import { createConsumerRegistry, deadLetterRecord } from "./kafka/registry.ts";
 import { createRunner } from "./runner.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
@@ -37,7 +38,14 @@ const store = createTickStore({
   maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
   batchMaxRows: config.CASSANDRA_BATCH_MAX_ROWS,
 });
-const registry = createRegistry(config.SCHEMA_REGISTRY_URL, topics.barsSubject);
+const registry = createConsumerRegistry(
+  createSchemaRegistryClient({
+    url: config.SCHEMA_REGISTRY_URL,
+    onStale: (subject, error) =>
+      log.warn({ subject, err: error }, "registry unreachable; publishing bars with the cached id"),
+  }),
+  topics.barsSubject,
+);
 const publisher = createRecordPublisher({ brokers: config.KAFKA_BROKERS, clientId: "consumer" });
 const consumer = createManualCommitConsumer({
   brokers: config.KAFKA_BROKERS,

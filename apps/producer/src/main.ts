@@ -3,11 +3,11 @@ import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
 import { createStats } from "@repo/platform/stats";
+import { createSchemaRegistryClient } from "@repo/registry";
 import { loadProducerConfig } from "./config.ts";
 import { mountRecordRoutes } from "./http/routes.ts";
 import { createReadiness } from "./readiness.ts";
 import { createPublisher } from "./records/publish.ts";
-import { createRegistryEncoder } from "./registry/wire-encoder.ts";
 import { producerStats } from "./stats.ts";
 
 const config = loadProducerConfig();
@@ -23,7 +23,7 @@ const kafka = createKafkaProducer({
   onDelivery: (latencyMs) => deliveryLatency.record(latencyMs),
   onEvent: (event) => log.warn({ code: event.code }, `kafka: ${event.message}`),
 });
-const encoder = createRegistryEncoder({
+const encoder = createSchemaRegistryClient({
   url: config.SCHEMA_REGISTRY_URL,
   ttlMs: config.SCHEMA_CACHE_TTL_MS,
   onStale: (subject, error) =>

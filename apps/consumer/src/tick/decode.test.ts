@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
+import { UnknownSchemaError } from "@repo/registry";
 import avro, { type Schema } from "avsc";
-import { createTickDecoder, UnknownSchemaError } from "./decode.ts";
+import { createTickDecoder } from "./decode.ts";
 
 const spec = topicNamed("market.ticks").value;
 if (spec === "bytes") throw new Error("unexpected");
@@ -36,7 +37,7 @@ const decode = createTickDecoder({
     if (id === 1) return tickType;
     if (id === 2) return otherType;
     if (id === 3) throw new Error("ECONNREFUSED");
-    throw new UnknownSchemaError(`no ${id}`);
+    throw new UnknownSchemaError(id);
   },
 });
 

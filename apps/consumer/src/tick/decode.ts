@@ -6,6 +6,7 @@ import {
   type ValidateOptions,
   validate,
 } from "@repo/contracts";
+import { UnknownSchemaError } from "@repo/registry";
 import type { Resolver, Schema, Type } from "avsc";
 
 /** Why a record went to the dead-letter topic: a stable code and a human explanation. */
@@ -24,11 +25,6 @@ export interface PoisonReason {
 }
 
 export type DecodedTick = { ok: true; tick: Tick } | { ok: false; reason: PoisonReason };
-
-/** Thrown by a {@link WriterSchemas} lookup when the registry has no schema with that id. */
-export class UnknownSchemaError extends Error {
-  override name = "UnknownSchemaError";
-}
 
 /**
  * Where writer schemas come from (the Schema Registry, cached by id). Throws

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "@repo/platform/http";
 import { createStats } from "@repo/platform/stats";
-import { UnknownSubjectError } from "../registry/schema-ids.ts";
+import { UnknownSubjectError } from "@repo/registry";
 import { createPublisher, type RecordSink, type WireEncoder } from "./publish.ts";
 
 const tick = (symbol: string, sequence: number) => ({

@@ -1,7 +1,8 @@
 import { topics } from "@repo/contracts";
+import { isRetriable } from "@repo/platform/errors";
 import { ApiError, describeIssues } from "@repo/platform/http";
 import type { Stats } from "@repo/platform/stats";
-import { RegistryUnavailableError, UnknownSubjectError } from "../registry/schema-ids.ts";
+import { RegistryUnavailableError, UnknownSubjectError } from "@repo/registry";
 import type { PostedRecord } from "./request.ts";
 import { messageKey, validateRecords } from "./validate.ts";
 
@@ -152,17 +153,16 @@ async function schemaIdOf(encoder: WireEncoder, subject: string): Promise<number
         subject,
       });
     }
-    if (error instanceof RegistryUnavailableError) {
-      throw new ApiError(
-        503,
-        "registry_unavailable",
-        error.message,
-        { subject },
-        { "Retry-After": "5" },
-      );
-    }
-    throw error;
+    throw registryFailure(error, subject);
   }
+}
+
+/** A registry that did not answer is a 503 the client should retry; anything else is ours. */
+function registryFailure(error: unknown, subject?: string): unknown {
+  if (!(error instanceof RegistryUnavailableError)) return error;
+  return new ApiError(503, "registry_unavailable", error.message, subject ? { subject } : {}, {
+    "Retry-After": "5",
+  });
 }
 
 async function encodeAll(
@@ -182,10 +182,11 @@ async function encodeAll(
         value: await encoder.encode(schemaId, value),
       });
     } catch (error) {
+      if (isRetriable(error)) throw registryFailure(error);
       issues.push({
         index,
         path: `records[${index}].value`,
-        message: `does not fit registered schema ${schemaId}: ${(error as Error).message}`,
+        message: (error as Error).message,
       });
     }
   }

@@ -1,21 +1,29 @@
+import { PipelineError } from "@repo/platform/errors";
+
 /** Fetches the latest schema id of a subject; rejects with `{ status }` like the registry client does. */
 export type LatestIdLookup = (subject: string) => Promise<number>;
 
-export class UnknownSubjectError extends Error {
+/**
+ * No schema is registered under the subject: the deployment is missing `bun run schemas:push`.
+ * Retriable: it succeeds once the schemas are pushed, and nothing here registers them itself.
+ */
+export class UnknownSubjectError extends PipelineError {
   override name = "UnknownSubjectError";
   constructor(readonly subject: string) {
-    super(`no schema is registered under subject "${subject}"`);
+    super(`no schema is registered under subject "${subject}"`, { retriable: true });
   }
 }
 
-export class RegistryUnavailableError extends Error {
+/** The registry did not answer (down, timing out): retriable. */
+export class RegistryUnavailableError extends PipelineError {
   override name = "RegistryUnavailableError";
   constructor(
     readonly subject: string,
     cause: unknown,
   ) {
     super(
-      `schema registry did not answer for subject "${subject}": ${(cause as Error)?.message ?? String(cause)}`,
+      `schema registry did not answer for ${JSON.stringify(subject)}: ${(cause as Error)?.message ?? String(cause)}`,
+      { retriable: true, cause },
     );
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { isRetriable } from "@repo/platform/errors";
 import {
   createSchemaIdCache,
   RegistryUnavailableError,
@@ -46,5 +47,14 @@ describe("schema id cache", () => {
     const error = await ids.idFor("x-value").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownSubjectError);
     expect((error as UnknownSubjectError).subject).toBe("x-value");
+  });
+});
+
+describe("error vocabulary", () => {
+  test("an unknown subject and an unreachable registry are retriable (pushing the schemas or the registry's return fixes them)", () => {
+    expect(isRetriable(new UnknownSubjectError("t-value"))).toBe(true);
+    expect(isRetriable(new RegistryUnavailableError("t-value", new Error("ECONNREFUSED")))).toBe(
+      true,
+    );
   });
 });

@@ -1,0 +1,13 @@
+export {
+  createSchemaRegistryClient,
+  type SchemaRegistryClient,
+  type SchemaRegistryOptions,
+  UnknownSchemaError,
+} from "./client.ts";
+export {
+  createSchemaIdCache,
+  type LatestIdLookup,
+  RegistryUnavailableError,
+  type SchemaIdCache,
+  UnknownSubjectError,
+} from "./schema-ids.ts";
