@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { loadConsumerConfig, topicsFor } from "./config.ts";
+import { loadConsumerConfig } from "./config.ts";
 
 test("defaults work against the local stack", () => {
   const config = loadConsumerConfig({});
@@ -15,13 +15,4 @@ test("a bad variable fails start-up with its name and the reason", () => {
     loadConsumerConfig({ CASSANDRA_CONSISTENCY: "SOMETIMES", CONSUMER_MAX_BATCH: "-1" });
   expect(start).toThrow(/CASSANDRA_CONSISTENCY \("SOMETIMES"\): Invalid option/);
   expect(start).toThrow(/CONSUMER_MAX_BATCH \("-1"\): Too small/);
-});
-
-test("every topic carries the prefix; the bars subject follows TopicNameStrategy", () => {
-  expect(topicsFor("t1.")).toEqual({
-    ticks: "t1.market.ticks",
-    deadLetter: "t1.market.ticks.dlq",
-    bars: "t1.market.bars.1m",
-    barsSubject: "t1.market.bars.1m-value",
-  });
 });

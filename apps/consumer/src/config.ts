@@ -49,13 +49,3 @@ export type ConsumerConfig = ReturnType<typeof loadConsumerConfig>;
 export function loadConsumerConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(consumerEnv, env);
 }
-
-/** Physical topic names for a prefix. */
-export function topicsFor(prefix: string) {
-  return {
-    ticks: `${prefix}market.ticks`,
-    deadLetter: `${prefix}market.ticks.dlq`,
-    bars: `${prefix}market.bars.1m`,
-    barsSubject: `${prefix}market.bars.1m-value`,
-  };
-}

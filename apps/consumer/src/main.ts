@@ -1,4 +1,5 @@
 import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
 import { ConfigError } from "@repo/platform/config";
 import { startServer } from "@repo/platform/http";
@@ -8,7 +9,7 @@ import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
-import { loadConsumerConfig, topicsFor } from "./config.ts";
+import { loadConsumerConfig } from "./config.ts";
 import { createConsumerApp } from "./http/app.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry, deadLetterRecord } from "./kafka/registry.ts";
@@ -24,7 +25,7 @@ try {
 }
 const log = createLogger("consumer", config.LOG_LEVEL);
 const stats = createStats();
-const topics = topicsFor(config.TOPIC_PREFIX);
+const topics = topicNames(config.TOPIC_PREFIX);
 const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
 
 const client = createCassandraClient(config, {
@@ -44,7 +45,7 @@ const registry = createConsumerRegistry(
     onStale: (subject, error) =>
       log.warn({ subject, err: error }, "registry unreachable; publishing bars with the cached id"),
   }),
-  topics.barsSubject,
+  topics.subjects.bars,
 );
 const publisher = createRecordPublisher({ brokers: config.KAFKA_BROKERS, clientId: "consumer" });
 const consumer = createManualCommitConsumer({

@@ -19,10 +19,14 @@ export { formatTimestamp, parseTimestamp } from "./timestamp.ts";
 export {
   type Compatibility,
   dlqHeaders,
+  TOPIC,
+  type TopicRole,
   type TopicSpec,
   type TopicValueSchema,
   topicNamed,
+  topicNames,
   topics,
+  valueSubject,
 } from "./topics.ts";
 export {
   DEFAULT_MAX_FUTURE_SKEW_MS,

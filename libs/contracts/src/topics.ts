@@ -101,26 +101,57 @@ function declare(
   };
 }
 
+/** The logical names of the product's topics: the one place they are spelled. */
+export const TOPIC = {
+  ticks: "market.ticks",
+  bars: "market.bars.1m",
+  deadLetter: "market.ticks.dlq",
+} as const;
+
+export type TopicRole = keyof typeof TOPIC;
+
+/** The TopicNameStrategy subject of a (physical) topic's values. */
+export const valueSubject = (topic: string) => `${topic}-value`;
+
+/**
+ * Physical topic names and value subjects for an environment's prefix (tests, tenants).
+ *
+ * @example
+ *   topicNames("t1.").ticks;         // "t1.market.ticks"
+ *   topicNames("").subjects.bars;     // "market.bars.1m-value"
+ */
+export function topicNames(prefix = "") {
+  const ticks = `${prefix}${TOPIC.ticks}`;
+  const bars = `${prefix}${TOPIC.bars}`;
+  const deadLetter = `${prefix}${TOPIC.deadLetter}`;
+  return {
+    ticks,
+    bars,
+    deadLetter,
+    subjects: { ticks: valueSubject(ticks), bars: valueSubject(bars) },
+  };
+}
+
 /**
  * Every topic of the product. Partitions come from `TOPIC_PARTITIONS_<TOPIC>` (e.g.
  * `TOPIC_PARTITIONS_MARKET_TICKS`) and replication from `KAFKA_REPLICATION_FACTOR` (default 1).
  */
 export const topics: readonly TopicSpec[] = Object.freeze([
   declare(
-    "market.ticks",
+    TOPIC.ticks,
     6,
     7,
     "string",
-    avroValue("market.ticks", "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
+    avroValue(TOPIC.ticks, "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
   ),
   declare(
-    "market.bars.1m",
+    TOPIC.bars,
     6,
     30,
     "string",
-    avroValue("market.bars.1m", "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
+    avroValue(TOPIC.bars, "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
   ),
-  declare("market.ticks.dlq", 3, 14, "bytes", "bytes"),
+  declare(TOPIC.deadLetter, 3, 14, "bytes", "bytes"),
 ]);
 
 /** The declared topic of that name; throws for an undeclared name. */

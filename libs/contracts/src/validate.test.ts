@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { sampleBar, sampleTick } from "./fixtures.test-helpers.ts";
+import { TOPIC, topicNames, topics } from "./topics.ts";
 import { validate, validateBar, validateTick } from "./validate.ts";
 
 const paths = (issues: { path: string }[]) => issues.map((issue) => issue.path);
@@ -103,5 +104,17 @@ describe("bounds that keep hostile ticks out of the pipeline", () => {
     expect(paths(validateTick(sampleTick({ exchange: "XN\u0000S" })))).toEqual(["exchange"]);
     expect(paths(validateTick(sampleTick({ exchange: "" })))).toEqual(["exchange"]);
     expect(validateTick(sampleTick({ exchange: "V" }))).toEqual([]);
+  });
+});
+
+describe("topic catalog", () => {
+  test("every topic carries the prefix; subjects follow TopicNameStrategy; names match the declarations", () => {
+    expect(topicNames("t1.")).toEqual({
+      ticks: "t1.market.ticks",
+      bars: "t1.market.bars.1m",
+      deadLetter: "t1.market.ticks.dlq",
+      subjects: { ticks: "t1.market.ticks-value", bars: "t1.market.bars.1m-value" },
+    });
+    expect(topics.map((t) => t.name).sort()).toEqual(Object.values(TOPIC).sort());
   });
 });

@@ -2,6 +2,7 @@ import {
   avroTypeOf,
   fromWire,
   type Tick,
+  TOPIC,
   topicNamed,
   type ValidateOptions,
   validate,
@@ -35,7 +36,7 @@ export interface WriterSchemas {
   typeOf(schemaId: number): Promise<Type>;
 }
 
-const tickValue = topicNamed("market.ticks").value;
+const tickValue = topicNamed(TOPIC.ticks).value;
 if (tickValue === "bytes") throw new Error("market.ticks must carry an Avro value");
 const readerType = avroTypeOf(tickValue.schema as Schema);
 
