@@ -3,8 +3,7 @@ import { DataError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
-
-const { BigDecimal, LocalDate } = cassandra.types;
+import { barRow, latestRow, localDate, type RowMapping, tickRow } from "./rows.ts";
 
 /** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */
 export interface RejectedRow<T> {
@@ -35,13 +34,9 @@ export interface TickStoreOptions {
   batchMaxRows: number;
 }
 
-const INSERT_TICK = `INSERT INTO ticks (symbol, day, event_time_us, source, sequence, event_time, kind,
-  price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, price, size FROM ticks
   WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
-const INSERT_BAR = `INSERT INTO bars_1m (symbol, day, minute, open, high, low, close, volume, vwap,
-  trades, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
+
 const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
 
 /** Response codes that mean the request itself is wrong; every other failure may pass on retry. */
@@ -49,9 +44,6 @@ const REFUSED = new Set<number>([
   cassandra.types.responseErrorCodes.invalid,
   cassandra.types.responseErrorCodes.syntaxError,
 ]);
-const INSERT_LATEST = `INSERT INTO latest_quotes (symbol, source, kind, event_time_us, event_time,
-  sequence, price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
 
 /**
  * Cassandra edge of the consumer: prepared statements, unlogged batches of rows that share a
@@ -79,17 +71,12 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   };
 
   /** Writes `batch` whole, or row by row after a refusal to find exactly the refused rows. */
-  const writeBatch = async <T>(
-    batch: T[],
-    query: string,
-    params: (row: T) => unknown[],
-    rejected: RejectedRow<T>[],
-  ) => {
+  const writeBatch = async <T>(batch: T[], row: RowMapping<T>, rejected: RejectedRow<T>[]) => {
     try {
       await (batch.length === 1
-        ? client.execute(query, params(batch[0] as T), writeOptions)
+        ? client.execute(row.insert, row.values(batch[0] as T), writeOptions)
         : client.batch(
-            batch.map((row) => ({ query, params: params(row) })),
+            batch.map((record) => ({ query: row.insert, params: row.values(record) })),
             writeOptions,
           ));
       return;
@@ -104,21 +91,20 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         return;
       }
     }
-    for (const row of batch) await writeBatch([row], query, params, rejected);
+    for (const record of batch) await writeBatch([record], row, rejected);
   };
 
   const inPartitions = async <T>(
     rows: T[],
     keyOf: (row: T) => string,
-    query: string,
-    params: (row: T) => unknown[],
+    row: RowMapping<T>,
   ): Promise<RejectedRow<T>[]> => {
     const groups = new Map<string, T[]>();
-    for (const row of rows) {
-      const key = keyOf(row);
+    for (const record of rows) {
+      const key = keyOf(record);
       const group = groups.get(key);
-      if (group) group.push(row);
-      else groups.set(key, [row]);
+      if (group) group.push(record);
+      else groups.set(key, [record]);
     }
     const batches: T[][] = [];
     for (const group of groups.values()) {
@@ -127,15 +113,12 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
     }
     const rejected: RejectedRow<T>[] = [];
-    await boundedAll(batches, options.maxConcurrency, (batch) =>
-      writeBatch(batch, query, params, rejected),
-    );
+    await boundedAll(batches, options.maxConcurrency, (batch) => writeBatch(batch, row, rejected));
     return rejected;
   };
 
   return {
-    writeTicks: (ticks) =>
-      inPartitions(ticks, (t) => `${t.symbol}|${dayOf(t.eventTime)}`, INSERT_TICK, tickRow),
+    writeTicks: (ticks) => inPartitions(ticks, (t) => `${t.symbol}|${dayOf(t.eventTime)}`, tickRow),
     async tradesOf({ symbol, start }) {
       const trades: Trade[] = [];
       let pageState: string | undefined;
@@ -160,27 +143,8 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
       return trades;
     },
-    writeBars: (bars) =>
-      inPartitions(
-        bars,
-        (b) => `${b.symbol}|${dayOf(b.start)}`,
-        INSERT_BAR,
-        (bar) => [
-          bar.symbol,
-          localDate(bar.start),
-          new Date(bar.start / 1000),
-          decimal(bar.open),
-          decimal(bar.high),
-          decimal(bar.low),
-          decimal(bar.close),
-          bar.volume,
-          decimal(bar.vwap),
-          bar.trades,
-          new Date(),
-          barVersion(bar),
-        ],
-      ),
-    writeLatest: (ticks) => inPartitions(ticks, (t) => t.symbol, INSERT_LATEST, latestRow),
+    writeBars: (bars) => inPartitions(bars, (b) => `${b.symbol}|${dayOf(b.start)}`, barRow),
+    writeLatest: (ticks) => inPartitions(ticks, (t) => t.symbol, latestRow),
     async ping() {
       try {
         await client.execute("SELECT release_version FROM system.local", [], {
@@ -192,74 +156,6 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
     },
   };
-}
-
-/**
- * The write timestamp of a bar row: its minute's start plus its trade count. Stored ticks only
- * grow, and a recompute reads after its own ticks are written, so the recompute that read the most
- * ticks read them all; Cassandra's last-write-wins then keeps it whatever order the writes land in
- * (a revoked member finishing late, a retry, a replay). Close to the minute's time, so
- * time-window compaction still groups bars by when they happened.
- */
-export const barVersion = (bar: Bar) => bar.start + bar.trades;
-
-const decimal = (value: string) => BigDecimal.fromString(value);
-
-const localDates = new Map<string, cassandra.types.LocalDate>();
-/** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
-function localDate(micros: number): cassandra.types.LocalDate {
-  const day = dayOf(micros);
-  let date = localDates.get(day);
-  if (!date) {
-    date = LocalDate.fromString(day);
-    if (localDates.size > 10_000) localDates.clear();
-    localDates.set(day, date);
-  }
-  return date;
-}
-const optionalDecimal = (value: string | null) => (value === null ? undefined : decimal(value));
-const optional = <T>(value: T | null) => (value === null ? undefined : value);
-
-/** Unset (not null) for absent optionals: no tombstones in the time series. */
-function tickRow(tick: Tick): unknown[] {
-  return [
-    tick.symbol,
-    localDate(tick.eventTime),
-    tick.eventTime,
-    tick.source,
-    tick.sequence,
-    new Date(Math.floor(tick.eventTime / 1000)),
-    tick.kind,
-    decimal(tick.price),
-    tick.size,
-    optionalDecimal(tick.bid),
-    optionalDecimal(tick.ask),
-    optional(tick.bidSize),
-    optional(tick.askSize),
-    optional(tick.exchange),
-    tick.ingestTime,
-  ];
-}
-
-/** Explicit nulls: the latest tick replaces every column of the previous one. */
-function latestRow(tick: Tick): unknown[] {
-  return [
-    tick.symbol,
-    tick.source,
-    tick.kind,
-    tick.eventTime,
-    new Date(Math.floor(tick.eventTime / 1000)),
-    tick.sequence,
-    decimal(tick.price),
-    tick.size,
-    tick.bid === null ? null : decimal(tick.bid),
-    tick.ask === null ? null : decimal(tick.ask),
-    tick.bidSize,
-    tick.askSize,
-    tick.exchange,
-    tick.ingestTime,
-    tick.eventTime,
-  ];
 }
 
 /**

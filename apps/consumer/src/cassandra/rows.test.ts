@@ -1,0 +1,69 @@
+import { expect, test } from "bun:test";
+import type { Tick } from "@repo/contracts";
+import { barRow, latestRow, tickRow } from "./rows.ts";
+
+const tick: Tick = {
+  source: "sim",
+  symbol: "AAPL",
+  kind: "QUOTE",
+  eventTime: 1_767_623_400_123_456,
+  sequence: 7,
+  price: "187.25",
+  size: 0,
+  bid: "187.24",
+  ask: null,
+  bidSize: 100,
+  askSize: null,
+  exchange: null,
+  ingestTime: 1_767_623_400_200_000,
+};
+
+const bound = (insert: string, values: unknown[]) => {
+  const names = /\(([^)]*)\) VALUES/.exec(insert)?.[1]?.split(", ") ?? [];
+  expect(values.length).toBeGreaterThanOrEqual(names.length);
+  return Object.fromEntries(names.map((name, i) => [name, String(values[i])]));
+};
+
+test("a tick row binds every column by name; absent optionals are unset, not null", () => {
+  expect(bound(tickRow.insert, tickRow.values(tick))).toEqual({
+    symbol: "AAPL",
+    day: "2026-01-05",
+    event_time_us: "1767623400123456",
+    event_time: new Date(1_767_623_400_123).toString(),
+    source: "sim",
+    sequence: "7",
+    kind: "QUOTE",
+    price: "187.25",
+    size: "0",
+    bid: "187.24",
+    ask: "undefined",
+    bid_size: "100",
+    ask_size: "undefined",
+    exchange: "undefined",
+    ingest_time_us: "1767623400200000",
+  });
+});
+
+test("the latest quote replaces absent optionals with nulls and is timestamped with its event time", () => {
+  const values = latestRow.values(tick);
+  expect(bound(latestRow.insert, values)).toMatchObject({ ask: "null", exchange: "null" });
+  expect(latestRow.insert).toEndWith("USING TIMESTAMP ?");
+  expect(values.at(-1)).toBe(tick.eventTime);
+});
+
+test("a bar row is versioned by its minute's start plus its trade count", () => {
+  const bar = {
+    symbol: "AAPL",
+    start: 1_767_623_400_000_000,
+    end: 1_767_623_460_000_000,
+    open: "1",
+    high: "2",
+    low: "1",
+    close: "2",
+    volume: 10,
+    vwap: "1.5",
+    trades: 3,
+  };
+  expect(barRow.insert).toEndWith("USING TIMESTAMP ?");
+  expect(barRow.values(bar).at(-1)).toBe(1_767_623_400_000_003);
+});

@@ -1,0 +1,129 @@
+import type { Bar, Tick } from "@repo/contracts";
+import cassandra from "cassandra-driver";
+import { dayOf } from "../bars/bar.ts";
+
+const { BigDecimal, LocalDate } = cassandra.types;
+
+/** Column name → how to compute its bound value from a record. */
+type Columns<T> = Record<string, (value: T) => unknown>;
+
+/**
+ * A table's row mapping: named columns, the INSERT generated from them, and the bound values in
+ * the same order. No statement is written by hand, so a column cannot be bound out of place.
+ */
+export interface RowMapping<T> {
+  insert: string;
+  values(record: T): unknown[];
+}
+
+function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping<T> {
+  const names = Object.keys(columns);
+  const compute = Object.values(columns);
+  return {
+    insert: `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${suffix}`,
+    values: (record) => compute.map((column) => column(record)),
+  };
+}
+
+/**
+ * Every Tick field with the column(s) it is stored in. Keyed by the generated Tick type, so adding
+ * a field to `schemas/Tick.avsc` fails to compile here until it is mapped (or stored nowhere, `{}`).
+ */
+type TickFieldColumns = { [K in keyof Tick]: Columns<Tick> };
+
+const decimal = (value: string) => BigDecimal.fromString(value);
+/** Unset (not null) for an absent optional: no tombstones in the time series. */
+const unsetIfNull = <T>(value: T | null) => (value === null ? undefined : value);
+const millis = (micros: number) => new Date(Math.floor(micros / 1000));
+
+const localDates = new Map<string, cassandra.types.LocalDate>();
+/** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
+export function localDate(micros: number): cassandra.types.LocalDate {
+  const day = dayOf(micros);
+  let date = localDates.get(day);
+  if (!date) {
+    date = LocalDate.fromString(day);
+    if (localDates.size > 10_000) localDates.clear();
+    localDates.set(day, date);
+  }
+  return date;
+}
+
+const tickColumns: TickFieldColumns = {
+  symbol: { symbol: (t) => t.symbol },
+  eventTime: {
+    day: (t) => localDate(t.eventTime),
+    event_time_us: (t) => t.eventTime,
+    event_time: (t) => millis(t.eventTime),
+  },
+  source: { source: (t) => t.source },
+  sequence: { sequence: (t) => t.sequence },
+  kind: { kind: (t) => t.kind },
+  price: { price: (t) => decimal(t.price) },
+  size: { size: (t) => t.size },
+  bid: { bid: (t) => (t.bid === null ? undefined : decimal(t.bid)) },
+  ask: { ask: (t) => (t.ask === null ? undefined : decimal(t.ask)) },
+  bidSize: { bid_size: (t) => unsetIfNull(t.bidSize) },
+  askSize: { ask_size: (t) => unsetIfNull(t.askSize) },
+  exchange: { exchange: (t) => unsetIfNull(t.exchange) },
+  ingestTime: { ingest_time_us: (t) => t.ingestTime },
+};
+
+/** Explicit nulls: the latest tick replaces every column of the previous one. */
+const latestColumns: TickFieldColumns = {
+  symbol: { symbol: (t) => t.symbol },
+  eventTime: { event_time_us: (t) => t.eventTime, event_time: (t) => millis(t.eventTime) },
+  source: { source: (t) => t.source },
+  sequence: { sequence: (t) => t.sequence },
+  kind: { kind: (t) => t.kind },
+  price: { price: (t) => decimal(t.price) },
+  size: { size: (t) => t.size },
+  bid: { bid: (t) => (t.bid === null ? null : decimal(t.bid)) },
+  ask: { ask: (t) => (t.ask === null ? null : decimal(t.ask)) },
+  bidSize: { bid_size: (t) => t.bidSize },
+  askSize: { ask_size: (t) => t.askSize },
+  exchange: { exchange: (t) => t.exchange },
+  ingestTime: { ingest_time_us: (t) => t.ingestTime },
+};
+
+const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
+  Object.assign({}, ...Object.values(fields));
+
+/** One row per tick identity in `ticks`. */
+export const tickRow = mapping("ticks", flatten(tickColumns));
+
+/**
+ * The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` = its event time (µs)
+ * so last-write-wins keeps the tick with the latest event time whatever the arrival order.
+ */
+export const latestRow: RowMapping<Tick> = (() => {
+  const row = mapping("latest_quotes", flatten(latestColumns), " USING TIMESTAMP ?");
+  return { insert: row.insert, values: (tick) => [...row.values(tick), tick.eventTime] };
+})();
+
+/**
+ * The write timestamp of a bar row: its minute's start plus its trade count. Stored ticks only
+ * grow, so the bar that counted the most trades is the complete one and last-write-wins keeps it
+ * whatever order the writes land in (a revoked member finishing late, a retry, a replay). Close to
+ * the minute's time, so time-window compaction still groups bars by when they happened.
+ */
+export const barVersion = (bar: Bar) => bar.start + bar.trades;
+
+/** One row per symbol and minute in `bars_1m`, versioned by {@link barVersion}. */
+export const barRow: RowMapping<Bar> = (() => {
+  const columns: Columns<Bar> = {
+    symbol: (b) => b.symbol,
+    day: (b) => localDate(b.start),
+    minute: (b) => millis(b.start),
+    open: (b) => decimal(b.open),
+    high: (b) => decimal(b.high),
+    low: (b) => decimal(b.low),
+    close: (b) => decimal(b.close),
+    volume: (b) => b.volume,
+    vwap: (b) => decimal(b.vwap),
+    trades: (b) => b.trades,
+    updated_at: () => new Date(),
+  };
+  const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");
+  return { insert: row.insert, values: (bar) => [...row.values(bar), barVersion(bar)] };
+})();
