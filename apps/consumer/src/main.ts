@@ -4,7 +4,7 @@ import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node"
 import { ConfigError } from "@repo/platform/config";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
-import { sleep, withRetry } from "@repo/platform/retry";
+import { withRetry } from "@repo/platform/retry";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
@@ -13,6 +13,7 @@ import { loadConsumerConfig } from "./config.ts";
 import { createConsumerApp } from "./http/app.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry, deadLetterRecord } from "./kafka/registry.ts";
+import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
@@ -83,40 +84,26 @@ const runner = createRunner({
   retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
 });
 
-const health = { cassandra: false, registry: false, kafka: false };
 let lag: PartitionLag[] = [];
 let stopped = false;
 const stopConnecting = new AbortController();
-
-async function watch() {
-  while (!stopped) {
-    const [cassandraOk, registryOk, kafkaOk] = await Promise.all([
-      store.ping(),
-      registry.ping(),
-      consumer.ping(2000),
-    ]);
-    health.cassandra = cassandraOk;
-    health.registry = registryOk;
-    health.kafka = kafkaOk;
+const health = createHealthWatch({
+  probes: {
+    kafka: () => consumer.ping(2000),
+    cassandra: () => store.ping(),
+    registry: () => registry.ping(),
+  },
+  failingStep: () => runner.failingStep(),
+  refresh: async () => {
     lag = await consumer.lag().catch(() => lag);
-    await sleep(1000);
-  }
-}
+  },
+});
 
 const app = createConsumerApp(log, {
   stats,
   lag: () => lag,
-  cassandraConnected: () => health.cassandra,
-  readiness: () => {
-    const failing = runner.failingStep();
-    const checks = {
-      kafka: { ok: health.kafka },
-      cassandra: { ok: health.cassandra },
-      registry: { ok: health.registry },
-      pipeline: failing ? { ok: false, detail: `retrying ${failing}` } : { ok: true },
-    };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
-  },
+  cassandraConnected: () => health.healthy("cassandra"),
+  readiness: () => health.readiness(),
 });
 
 startServer({
@@ -128,6 +115,7 @@ startServer({
   async shutdown() {
     stopped = true;
     stopConnecting.abort();
+    await health.stop();
     await runner.stop();
     await consumer.stop();
     await publisher.disconnect();
@@ -144,7 +132,7 @@ if (!stopped) {
     "consuming",
   );
   runner.start();
-  void watch();
+  health.start();
 }
 
 /** Retries a connection with jittered, capped backoff until it succeeds or the service stops. */

@@ -9,6 +9,7 @@ import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
 import { type BatchPlan, latestOf, type MinuteKey, planBatch } from "./batch/plan.ts";
 import { boundedAll, type RejectedRow, type TickStore } from "./cassandra/store.ts";
+import { METRIC } from "./stats.ts";
 import type { DecodedTick, PoisonReason } from "./tick/decode.ts";
 
 export interface DeadLetter {
@@ -69,8 +70,8 @@ export function createRunner(options: RunnerOptions) {
   /** Records a keep-alive poll returned while a step was retrying; handled next, in order. */
   const pending: ConsumedRecord[] = [];
   const book = createMinuteBook(options.lateness);
-  const endToEnd = stats.latency("endToEndMs", LATENCY_WINDOW);
-  const eventToStore = stats.latency("eventToStoreMs", LATENCY_WINDOW);
+  const endToEnd = stats.latency(METRIC.endToEndMs, LATENCY_WINDOW);
+  const eventToStore = stats.latency(METRIC.eventToStoreMs, LATENCY_WINDOW);
 
   /**
    * Runs `task` until it succeeds or fails for good. `polls` marks steps of the polling loop
@@ -140,9 +141,9 @@ export function createRunner(options: RunnerOptions) {
     return { record, reason };
   }
 
-  function refusedRows<T>(what: string, rows: RejectedRow<T>[]) {
+  function refusedRows<T>(what: "bar" | "latest", rows: RejectedRow<T>[]) {
     if (rows.length === 0) return;
-    stats.counter(`${what}.refused`).add(rows.length);
+    stats.counter(METRIC.refusedRows(what)).add(rows.length);
     for (const { error } of rows) log.error({ err: error }, `Cassandra refused a ${what} row`);
   }
 
@@ -179,7 +180,7 @@ export function createRunner(options: RunnerOptions) {
         const record = source && plan.recordOf.get(source);
         book.put(aggregate, record ? `${record.topic}\u0000${record.partition}` : "");
       });
-      stats.counter("bars.rebuilt").add(missing.length);
+      stats.counter(METRIC.barsRebuilt).add(missing.length);
     }
     return [...touched.values()].map(({ minute, trades }) => {
       const aggregate =
@@ -191,7 +192,7 @@ export function createRunner(options: RunnerOptions) {
 
   /** Decodes and plans a polled batch (the part that overlaps the previous batch's writes). */
   async function prepare(records: ConsumedRecord[]) {
-    stats.counter("records.consumed").add(records.length);
+    stats.counter(METRIC.consumed).add(records.length);
     const decoded = await step(
       "decode",
       () => Promise.all(records.map((r) => options.decode(r.value))),
@@ -212,8 +213,8 @@ export function createRunner(options: RunnerOptions) {
     }
     const written =
       refused.length === 0 ? plan.ticks : plan.ticks.filter((t) => !refusedTicks.has(t));
-    stats.counter("records.written").add(written.length);
-    stats.counter("bars.lateTicks").add(plan.lateTicks);
+    stats.counter(METRIC.written).add(written.length);
+    stats.counter(METRIC.lateTicks).add(plan.lateTicks);
 
     const bars: Bar[] = [];
     for (const { minute, trades, aggregate } of await aggregates(plan, written)) {
@@ -222,7 +223,7 @@ export function createRunner(options: RunnerOptions) {
         if (problem) bars.push(problem);
         continue;
       }
-      stats.counter("bars.refused").add();
+      stats.counter(METRIC.barsRefused).add();
       const detail = `${problem}; the tick is stored, the bar of ${minute.symbol} at ${new Date(minute.start / 1000).toISOString()} keeps its last value`;
       for (const tick of trades) {
         letters.push(
@@ -233,9 +234,9 @@ export function createRunner(options: RunnerOptions) {
 
     if (letters.length > 0) {
       await step("deadLetter", () => options.publishDeadLetters(letters));
-      stats.counter("records.deadLettered").add(letters.length);
+      stats.counter(METRIC.deadLettered).add(letters.length);
       for (const { record, reason } of letters) {
-        stats.counter(`deadLettered.${reason.code}`).add();
+        stats.counter(METRIC.deadLetteredFor(reason.code)).add();
         log.warn(
           {
             partition: record.partition,
@@ -251,13 +252,13 @@ export function createRunner(options: RunnerOptions) {
       refusedRows("bar", await step("writeBars", () => options.store.writeBars(bars)));
       const unpublished = await step("publishBars", () => options.publishBars(bars));
       if (unpublished.length > 0) {
-        stats.counter("bars.unpublished").add(unpublished.length);
+        stats.counter(METRIC.barsUnpublished).add(unpublished.length);
         log.error(
           { bars: unpublished.length },
           "bars the registry schema cannot encode were not published",
         );
       }
-      stats.counter("bars.written").add(bars.length);
+      stats.counter(METRIC.barsWritten).add(bars.length);
     }
     refusedRows(
       "latest",
@@ -266,7 +267,7 @@ export function createRunner(options: RunnerOptions) {
     recordLatencies(written);
     book.evictFinal();
     commit(plan.commits);
-    stats.latency("batchMs").record(performance.now() - started);
+    stats.latency(METRIC.batchMs).record(performance.now() - started);
   }
 
   /** Waits for the batch being written, polling the paused consumer while its steps retry. */

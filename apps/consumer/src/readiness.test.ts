@@ -1,0 +1,40 @@
+import { expect, test } from "bun:test";
+import { createHealthWatch } from "./readiness.ts";
+
+test("ready only while every dependency answers and no step is retrying; the failing check is named", async () => {
+  let cassandraUp = true;
+  let failing: string | undefined;
+  let refreshed = 0;
+  const health = createHealthWatch({
+    probes: {
+      kafka: async () => true,
+      cassandra: async () => cassandraUp,
+      registry: async () => {
+        throw new Error("ECONNREFUSED");
+      },
+    },
+    failingStep: () => failing,
+    refresh: async () => {
+      refreshed += 1;
+    },
+  });
+  expect(health.readiness().ready).toBe(false);
+  await health.round();
+  expect(health.readiness()).toEqual({
+    ready: false,
+    checks: {
+      kafka: { ok: true },
+      cassandra: { ok: true },
+      registry: { ok: false },
+      pipeline: { ok: true },
+    },
+  });
+  cassandraUp = false;
+  failing = "writeTicks";
+  await health.round();
+  expect(health.readiness().checks).toMatchObject({
+    cassandra: { ok: false },
+    pipeline: { ok: false, detail: "retrying writeTicks" },
+  });
+  expect(refreshed).toBe(2);
+});

@@ -1,0 +1,75 @@
+import type { PartitionLag } from "@repo/kafka-node";
+import type { Stats } from "@repo/platform/stats";
+
+/** The consumer's metric names: written by the runner, read by `/stats` and `/metrics`. */
+export const METRIC = {
+  consumed: "records.consumed",
+  written: "records.written",
+  deadLettered: "records.deadLettered",
+  /** Dead letters of one reason code, e.g. `deadLettered.invalid_value`. */
+  deadLetteredFor: (code: string) => `deadLettered.${code}`,
+  barsWritten: "bars.written",
+  lateTicks: "bars.lateTicks",
+  barsRefused: "bars.refused",
+  barsRebuilt: "bars.rebuilt",
+  barsUnpublished: "bars.unpublished",
+  /** Rows Cassandra refused for their data, by table role (`bar.refused`, `latest.refused`). */
+  refusedRows: (table: "bar" | "latest") => `${table}.refused`,
+  batchMs: "batchMs",
+  endToEndMs: "endToEndMs",
+  eventToStoreMs: "eventToStoreMs",
+} as const;
+
+export interface ConsumerView {
+  stats: Stats;
+  lag: () => PartitionLag[];
+  cassandraConnected: () => boolean;
+}
+
+const quantiles = ({ p50, p99 }: { p50: number | null; p99: number | null }) => ({ p50, p99 });
+
+/**
+ * The body of `GET /stats`.
+ *
+ * @example
+ *   consumerStats({ stats, lag: () => [], cassandraConnected: () => true }).records.written;
+ */
+export function consumerStats(view: ConsumerView) {
+  const { stats } = view;
+  const count = (name: string) => stats.counter(name).value;
+  const lag = view.lag();
+  const batches = stats.latency(METRIC.batchMs).summary();
+  return {
+    service: "consumer" as const,
+    uptimeSeconds: stats.uptimeSeconds(),
+    records: {
+      consumed: count(METRIC.consumed),
+      written: count(METRIC.written),
+      deadLettered: count(METRIC.deadLettered),
+    },
+    /** Dead letters by reason code (`invalid_value`, `corrupt_avro`, `bar_out_of_range`, …). */
+    deadLettered: stats.counters(METRIC.deadLetteredFor("")),
+    bars: {
+      written: count(METRIC.barsWritten),
+      lateTicks: count(METRIC.lateTicks),
+      /** Minutes whose bar could not be represented (their trades were dead-lettered). */
+      refused: count(METRIC.barsRefused),
+      /** Open minutes read back from stored ticks (first touch, restart, rebalance, late trades). */
+      rebuilt: count(METRIC.barsRebuilt),
+    },
+    lag: {
+      total: lag.reduce((sum, p) => sum + p.lag, 0),
+      byPartition: Object.fromEntries(lag.map((p) => [String(p.partition), p.lag])),
+    },
+    batches: { count: batches.count, p50Ms: batches.p50, p99Ms: batches.p99 },
+    /** Per tick once durable: ingestTime → written (our pipeline) and eventTime → written. */
+    latency: {
+      endToEndMs: quantiles(stats.latency(METRIC.endToEndMs).summary()),
+      eventToStoreMs: quantiles(stats.latency(METRIC.eventToStoreMs).summary()),
+    },
+    cassandra: { connected: view.cassandraConnected() },
+  };
+}
+
+/** What `GET /stats` answers; tests read it with this type. */
+export type ConsumerStats = ReturnType<typeof consumerStats>;
