@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
-import { ConfigError } from "@repo/platform/config";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { sleep, withRetry } from "@repo/platform/retry";
+import { configOrExit } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
@@ -11,13 +11,7 @@ import { createMarketReader } from "./market/reader.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
-let config: ReturnType<typeof loadApiConfig>;
-try {
-  config = loadApiConfig();
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(2);
-}
+const config = configOrExit(loadApiConfig);
 const log = createLogger("api", config.LOG_LEVEL);
 const stats = createStats();
 const client = createCassandraClient(config, {

@@ -1,10 +1,10 @@
 import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
-import { ConfigError } from "@repo/platform/config";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
+import { configOrExit } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
@@ -17,13 +17,7 @@ import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
-let config: ReturnType<typeof loadConsumerConfig>;
-try {
-  config = loadConsumerConfig();
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(2);
-}
+const config = configOrExit(loadConsumerConfig);
 const log = createLogger("consumer", config.LOG_LEVEL);
 const stats = createStats();
 const topics = topicNames(config.TOPIC_PREFIX);

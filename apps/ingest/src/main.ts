@@ -1,6 +1,6 @@
-import { ConfigError } from "@repo/platform/config";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
+import { configOrExit } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { loadIngestConfig } from "./config.ts";
 import { createTickBuffer } from "./forward/buffer.ts";
@@ -12,13 +12,7 @@ import { createProviders } from "./providers/registry.ts";
 import { createQualityGates } from "./quality/gates.ts";
 import { createSchedule } from "./schedule/scheduler.ts";
 
-let config: ReturnType<typeof loadIngestConfig>;
-try {
-  config = loadIngestConfig();
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(2);
-}
+const config = configOrExit(loadIngestConfig);
 const log = createLogger("ingest", config.LOG_LEVEL);
 const stats = createStats();
 const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);

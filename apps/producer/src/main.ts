@@ -2,6 +2,7 @@ import { createKafkaProducer } from "@repo/kafka-node";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
+import { configOrExit } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { loadProducerConfig } from "./config.ts";
@@ -10,7 +11,7 @@ import { createReadiness } from "./readiness.ts";
 import { createPublisher } from "./records/publish.ts";
 import { producerStats } from "./stats.ts";
 
-const config = loadProducerConfig();
+const config = configOrExit(loadProducerConfig);
 const log = createLogger("producer", config.LOG_LEVEL);
 const stats = createStats();
 const deliveryLatency = stats.latency("deliveryLatencyMs");
