@@ -1,10 +1,12 @@
-import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
+import { isRetriable } from "@repo/platform/errors";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
-import { configOrExit } from "@repo/platform/startup";
+import { kafkaSecurity } from "@repo/platform/security";
+import { configOrExit, exitIfRefused } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
@@ -42,11 +44,16 @@ const registry = createConsumerRegistry(
   }),
   topics.subjects.bars,
 );
-const publisher = createRecordPublisher({ brokers: config.KAFKA_BROKERS, clientId: "consumer" });
+const publisher = createRecordPublisher({
+  brokers: config.KAFKA_BROKERS,
+  security: kafkaSecurity(config),
+  clientId: "consumer",
+});
 const consumer = createManualCommitConsumer({
   brokers: config.KAFKA_BROKERS,
   groupId: config.CONSUMER_GROUP,
   clientId: "consumer",
+  security: kafkaSecurity(config),
   pollTimeoutMs: config.CONSUMER_POLL_TIMEOUT_MS,
   config: {
     "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS,
@@ -117,7 +124,7 @@ startServer({
   },
 });
 
-await untilConnected("Cassandra", () => client.connect());
+await untilConnected("Cassandra", () => connectCassandra(client, config));
 await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
 await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));
 if (!stopped) {
@@ -137,9 +144,11 @@ async function untilConnected(what: string, connect: () => Promise<void>) {
     minDelayMs: 500,
     maxDelayMs: 5_000,
     signal: stopConnecting.signal,
+    shouldRetry: isRetriable,
     onRetry: (error, attempt) =>
       log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`),
   }).catch((error: unknown) => {
+    exitIfRefused(log, error);
     if (!stopped) throw error;
   });
 }

@@ -1,8 +1,10 @@
 import { createKafkaProducer } from "@repo/kafka-node";
+import { isRetriable } from "@repo/platform/errors";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
-import { configOrExit } from "@repo/platform/startup";
+import { kafkaSecurity } from "@repo/platform/security";
+import { configOrExit, exitIfRefused } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { loadProducerConfig } from "./config.ts";
@@ -19,6 +21,7 @@ const deliveryLatency = stats.latency("deliveryLatencyMs");
 const kafka = createKafkaProducer({
   brokers: config.KAFKA_BROKERS,
   clientId: "marketpipe-producer",
+  security: kafkaSecurity(config),
   deliveryTimeoutMs: config.DELIVERY_TIMEOUT_MS,
   maxInFlight: config.PRODUCER_MAX_IN_FLIGHT,
   onDelivery: (latencyMs) => deliveryLatency.record(latencyMs),
@@ -61,11 +64,12 @@ void withRetry(() => kafka.connect(10_000), {
   minDelayMs: 500,
   maxDelayMs: 10_000,
   signal: stopConnecting.signal,
+  shouldRetry: isRetriable,
   onRetry: (error) =>
     log.warn({ err: error }, "Kafka not reachable; requests answer 503 until it is"),
 }).then(
   () => log.info({ brokers: config.KAFKA_BROKERS }, "connected to Kafka"),
-  () => {},
+  (error: unknown) => exitIfRefused(log, error),
 );
 
 startServer({

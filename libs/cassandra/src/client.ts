@@ -1,21 +1,32 @@
+import { readFileSync } from "node:fs";
+import { AccessError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 
 export { cassandra };
 
+/** The `cassandraEnv` part of a loaded configuration. */
 export interface CassandraSettings {
   CASSANDRA_CONTACT_POINTS: string[];
   CASSANDRA_LOCAL_DC: string;
   CASSANDRA_USERNAME?: string | undefined;
   CASSANDRA_PASSWORD?: string | undefined;
+  /** TLS to every node, verifying its certificate (system CAs unless CASSANDRA_TLS_CA_FILE). */
+  CASSANDRA_TLS?: boolean | undefined;
+  CASSANDRA_TLS_CA_FILE?: string | undefined;
+  /** A client certificate and its key, for nodes that require one (`require_client_auth`). */
+  CASSANDRA_TLS_CERT_FILE?: string | undefined;
+  CASSANDRA_TLS_KEY_FILE?: string | undefined;
 }
 
 /**
  * A driver client for the configured cluster. Pass `keyspace` to bind queries to it; reconnection
- * uses exponential backoff so a node that returns is picked up without a restart.
+ * uses exponential backoff so a node that returns is picked up without a restart. With
+ * `CASSANDRA_TLS` every connection is TLS and each node's certificate must be signed by a trusted CA
+ * and name the contact point (the driver alone would accept any certificate).
  *
  * @example
  *   const client = createCassandraClient(config, { keyspace: "market" });
- *   await client.connect();
+ *   await connectCassandra(client, config);
  */
 export function createCassandraClient(
   settings: CassandraSettings,
@@ -28,6 +39,7 @@ export function createCassandraClient(
     keyspace: options.keyspace,
     applicationName: options.applicationName,
     credentials: username && password ? { username, password } : undefined,
+    sslOptions: settings.CASSANDRA_TLS ? tlsOptions(settings) : undefined,
     queryOptions: {
       consistency: options.consistency ?? cassandra.types.consistencies.localQuorum,
       prepare: true,
@@ -41,6 +53,56 @@ export function createCassandraClient(
       ),
     },
   });
+}
+
+function tlsOptions(settings: CassandraSettings) {
+  const read = (path: string | undefined) => (path ? readFileSync(path) : undefined);
+  return {
+    rejectUnauthorized: true,
+    ca: read(settings.CASSANDRA_TLS_CA_FILE),
+    cert: read(settings.CASSANDRA_TLS_CERT_FILE),
+    key: read(settings.CASSANDRA_TLS_KEY_FILE),
+  };
+}
+
+/**
+ * Connects, turning a refusal that retrying cannot fix (wrong credentials, an untrusted or
+ * misnamed certificate, a required client certificate) into an {@link AccessError} that names the
+ * settings to check; other failures (nodes down) are thrown as they are, to be retried.
+ *
+ * @example
+ *   await withRetry(() => connectCassandra(client, config), { shouldRetry: isRetriable });
+ */
+export async function connectCassandra(
+  client: cassandra.Client,
+  settings: CassandraSettings,
+): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    throw accessErrorOf(error, settings) ?? error;
+  }
+}
+
+const TLS_REFUSAL = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
+function accessErrorOf(error: unknown, settings: CassandraSettings): AccessError | undefined {
+  const inner = Object.values(
+    (error as { innerErrors?: Record<string, unknown> }).innerErrors ?? {},
+  ) as { code?: unknown; message?: string }[];
+  const causes = inner.length > 0 ? inner : [error as { code?: unknown; message?: string }];
+  const auth = causes.filter((cause) => cause instanceof cassandra.errors.AuthenticationError);
+  const tls = causes.filter(
+    (cause) => typeof cause.code === "string" && TLS_REFUSAL.test(cause.code),
+  );
+  if (auth.length + tls.length !== causes.length || causes.length === 0) return undefined;
+  const first = (auth[0] ?? tls[0]) as { message?: string; code?: unknown };
+  const setting =
+    auth.length > 0
+      ? `check CASSANDRA_USERNAME${settings.CASSANDRA_USERNAME ? ` (${settings.CASSANDRA_USERNAME})` : " (unset)"} and CASSANDRA_PASSWORD`
+      : "check CASSANDRA_TLS_CA_FILE, that each node's certificate names its contact point, and CASSANDRA_TLS_CERT_FILE/CASSANDRA_TLS_KEY_FILE if nodes require a client certificate";
+  const reason = first.code ? `${first.code}: ${first.message}` : first.message;
+  return new AccessError("cassandra", `${reason}; ${setting}`, { cause: error });
 }
 
 /** CQL consistency level by name (`LOCAL_QUORUM`, `ONE`, …). */

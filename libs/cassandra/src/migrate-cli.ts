@@ -6,8 +6,9 @@
  * stack; production uses e.g. `{'class':'NetworkTopologyStrategy','dc1':3}`.
  */
 import { ConfigError, cassandraEnv, loadConfig, z } from "@repo/platform/config";
+import { AccessError, isRetriable } from "@repo/platform/errors";
 import { withRetry } from "@repo/platform/retry";
-import { createCassandraClient } from "./client.ts";
+import { connectCassandra, createCassandraClient } from "./client.ts";
 import { migrate } from "./migrate.ts";
 
 try {
@@ -19,13 +20,16 @@ try {
   });
   const client = createCassandraClient(config, { applicationName: "cql-migrate" });
   try {
-    await withRetry(() => client.connect(), { retries: 3, minDelayMs: 500 }).catch(
-      (error: Error) => {
-        throw new Error(
-          `cannot reach Cassandra at ${config.CASSANDRA_CONTACT_POINTS.join(", ")}: ${error.message}`,
-        );
-      },
-    );
+    await withRetry(() => connectCassandra(client, config), {
+      retries: 3,
+      minDelayMs: 500,
+      shouldRetry: isRetriable,
+    }).catch((error: Error) => {
+      if (error instanceof AccessError) throw error;
+      throw new Error(
+        `cannot reach Cassandra at ${config.CASSANDRA_CONTACT_POINTS.join(", ")}: ${error.message}`,
+      );
+    });
     const report = await migrate(client, {
       keyspace: config.CASSANDRA_KEYSPACE,
       replication: config.CASSANDRA_REPLICATION,

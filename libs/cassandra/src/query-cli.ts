@@ -7,7 +7,7 @@
  *   bun run cql "SELECT symbol, price, event_time FROM market.latest_quotes"
  */
 import { cassandraEnv, loadConfig } from "@repo/platform/config";
-import { createCassandraClient } from "./client.ts";
+import { connectCassandra, createCassandraClient } from "./client.ts";
 
 const statement = process.argv.slice(2).join(" ").trim();
 if (!statement) {
@@ -18,7 +18,7 @@ if (!statement) {
 const config = loadConfig(cassandraEnv);
 const client = createCassandraClient(config, { applicationName: "cql-cli" });
 try {
-  await client.connect();
+  await connectCassandra(client, config);
   const result = await client.execute(statement, [], { prepare: false, fetchSize: 1000 });
   const columns = result.columns?.map((c) => c.name) ?? [];
   if (columns.length === 0) {

@@ -1,4 +1,6 @@
-import { Admin } from "@platformatic/kafka";
+import { readFileSync } from "node:fs";
+import { Admin, type ConnectionOptions } from "@platformatic/kafka";
+import type { KafkaSecurity } from "@repo/platform/security";
 import { causeOf } from "./registry-rest.ts";
 import type { TopicSpec } from "./topics.ts";
 
@@ -15,6 +17,7 @@ export class TopicAdmin {
   constructor(
     readonly brokers: string[],
     private readonly timeoutMs = 8000,
+    security?: KafkaSecurity,
   ) {
     this.admin = new Admin({
       clientId: "marketpipe-schemas-push",
@@ -22,6 +25,7 @@ export class TopicAdmin {
       retries: 0,
       connectTimeout: 3000,
       requestTimeout: 5000,
+      ...platformaticSecurity(security),
     });
   }
 
@@ -81,4 +85,22 @@ export class TopicAdmin {
   async close(): Promise<void> {
     await this.admin.close().catch(() => {});
   }
+}
+
+/**
+ * SASL and TLS options of the pure-JS client for `kafkaSecurity(config)`: TLS for `SSL` and
+ * `SASL_SSL` (the CA file, else the system's CAs, and the broker's name checked), SASL for `SASL_*`.
+ *
+ * @example
+ *   new Admin({ clientId, bootstrapBrokers, ...platformaticSecurity(kafkaSecurity(config)) });
+ */
+export function platformaticSecurity(
+  security: KafkaSecurity | undefined,
+): Pick<ConnectionOptions, "sasl" | "tls"> {
+  if (!security) return {};
+  const options: Pick<ConnectionOptions, "sasl" | "tls"> = {};
+  if (security.protocol.endsWith("SSL"))
+    options.tls = security.caFile ? { ca: readFileSync(security.caFile) } : {};
+  if (security.sasl) options.sasl = { ...security.sasl };
+  return options;
 }

@@ -1,13 +1,16 @@
 /**
  * `bun run schemas:push [--dry-run] [--schema-dir DIR] [--topic-prefix PREFIX]`: creates the
  * declared topics and registers the value schemas from schemas/*.avsc.
- * Env: KAFKA_BROKERS (default 127.0.0.1:9092), SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081).
+ * Env (validated by `@repo/platform/config`): KAFKA_BROKERS (default 127.0.0.1:9092), the Kafka
+ * SASL/TLS variables (`KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_CA_FILE`),
+ * SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081).
  */
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import { ConfigError, kafkaEnv, loadConfig, registryEnv } from "@repo/platform/config";
+import { kafkaSecurity } from "@repo/platform/security";
 import { prefixTopics, pushSchemas } from "./push.ts";
 import { topics } from "./topics.ts";
 
@@ -30,16 +33,14 @@ const schemaDir = args["schema-dir"]
   ? resolve(args["schema-dir"])
   : fileURLToPath(new URL("../../../schemas/", import.meta.url));
 
-const env = z
-  .object({
-    KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
-    SCHEMA_REGISTRY_URL: z.url().default("http://127.0.0.1:8081"),
-  })
-  .safeParse(process.env);
-if (!env.success) {
-  for (const issue of env.error.issues) console.error(`${issue.path.join(".")}: ${issue.message}`);
-  process.exit(1);
-}
+const config = (() => {
+  try {
+    return loadConfig({ ...kafkaEnv, ...registryEnv });
+  } catch (error) {
+    console.error(`schemas:push: ${error instanceof ConfigError ? error.message : error}`);
+    process.exit(1);
+  }
+})();
 
 if (!args["schema-dir"]) {
   for (const topic of topics) {
@@ -56,8 +57,9 @@ if (!args["schema-dir"]) {
 
 try {
   const report = await pushSchemas({
-    brokers: env.data.KAFKA_BROKERS.split(",").map((broker) => broker.trim()),
-    registryUrl: env.data.SCHEMA_REGISTRY_URL,
+    brokers: config.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurity(config),
+    registryUrl: config.SCHEMA_REGISTRY_URL,
     dryRun: args["dry-run"],
     schemaDir,
     topics: prefixTopics(topics, args["topic-prefix"]),

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import type { KafkaSecurity } from "@repo/platform/security";
 import { type ExistingTopic, TopicAdmin } from "./kafka-admin.ts";
 import { type CompatibilityCheck, RegistryRest } from "./registry-rest.ts";
 import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
@@ -12,6 +13,8 @@ import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
 /** Where and how to push. */
 export interface PushOptions {
   brokers: string[];
+  /** SASL/TLS towards the brokers, from `kafkaSecurity(config)`; plain text when absent. */
+  kafkaSecurity?: KafkaSecurity;
   registryUrl: string;
   /** Print what would change and change nothing. */
   dryRun?: boolean;
@@ -47,7 +50,7 @@ export async function pushSchemas(options: PushOptions): Promise<PushReport> {
   const { dryRun = false, log = () => {} } = options;
   const topics = options.topics ?? declaredTopics;
   const registry = new RegistryRest(options.registryUrl);
-  const admin = new TopicAdmin(options.brokers);
+  const admin = new TopicAdmin(options.brokers, undefined, options.kafkaSecurity);
   try {
     const [, existing] = await Promise.all([
       registry.globalCompatibility(),

@@ -1,11 +1,20 @@
+import { AccessError } from "@repo/platform/errors";
+import type { KafkaSecurity } from "@repo/platform/security";
+
+export type { KafkaSecurity };
+
 /**
- * librdkafka client properties shared by every Node service: brokers from KAFKA_BROKERS and, when
- * set, SASL/TLS from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
- * KAFKA_SASL_PASSWORD (never logged).
+ * librdkafka client properties shared by every Node service: brokers, client id, reconnect backoff
+ * and, when given, SASL/TLS. The password goes to librdkafka only; it is never logged.
+ *
+ * @example
+ *   baseKafkaConfig(["k1:9093"], "producer", { protocol: "SASL_SSL",
+ *     sasl: { mechanism: "SCRAM-SHA-512", username: "producer", password }, caFile: "/etc/ca.pem" });
  */
 export function baseKafkaConfig(
   brokers: string[],
   clientId: string,
+  security?: KafkaSecurity,
 ): Record<string, string | number | boolean> {
   const config: Record<string, string | number | boolean> = {
     "bootstrap.servers": brokers.join(","),
@@ -14,10 +23,48 @@ export function baseKafkaConfig(
     "reconnect.backoff.ms": 100,
     "reconnect.backoff.max.ms": 10_000,
   };
-  const env = process.env;
-  if (env.KAFKA_SECURITY_PROTOCOL) config["security.protocol"] = env.KAFKA_SECURITY_PROTOCOL;
-  if (env.KAFKA_SASL_MECHANISM) config["sasl.mechanisms"] = env.KAFKA_SASL_MECHANISM;
-  if (env.KAFKA_SASL_USERNAME) config["sasl.username"] = env.KAFKA_SASL_USERNAME;
-  if (env.KAFKA_SASL_PASSWORD) config["sasl.password"] = env.KAFKA_SASL_PASSWORD;
+  if (!security) return config;
+  config["security.protocol"] = security.protocol.toLowerCase();
+  if (security.sasl) {
+    config["sasl.mechanisms"] = security.sasl.mechanism;
+    config["sasl.username"] = security.sasl.username;
+    config["sasl.password"] = security.sasl.password;
+  }
+  if (security.caFile) config["ssl.ca.location"] = security.caFile;
   return config;
+}
+
+/** librdkafka's local codes for a refused SASL handshake and a failed TLS handshake. */
+const ERR__AUTHENTICATION = -169;
+const ERR__SSL = -181;
+
+/**
+ * Watches a client's error events for refusals that retrying cannot fix (SASL credentials, TLS
+ * certificates), so a failed connect can say why instead of "timed out".
+ *
+ * @example
+ *   const refusals = watchRefusals(); client.on("event.error", refusals.observe);
+ *   // in connect's error callback: reject(refusals.explain(error) ?? error)
+ */
+export function watchRefusals(security: KafkaSecurity | undefined) {
+  let refusal: { code: number; message: string } | undefined;
+  return {
+    observe(error: { code: number; message: string }) {
+      if (error.code === ERR__AUTHENTICATION || error.code === ERR__SSL) refusal = error;
+    },
+    /** An {@link AccessError} naming the refusal seen since the last call, if any. */
+    explain(): AccessError | undefined {
+      const seen = refusal;
+      refusal = undefined;
+      if (!seen) return undefined;
+      const who = security?.sasl
+        ? ` (KAFKA_SASL_MECHANISM=${security.sasl.mechanism}, KAFKA_SASL_USERNAME=${security.sasl.username})`
+        : "";
+      const setting =
+        seen.code === ERR__SSL
+          ? "check KAFKA_SSL_CA_FILE and that the brokers' certificates name the hosts in KAFKA_BROKERS"
+          : `check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD${who}`;
+      return new AccessError("kafka", `${seen.message}; ${setting}`);
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type {
   Message,
   KafkaConsumer as RdKafkaConsumer,
 } from "@confluentinc/kafka-javascript";
-import { baseKafkaConfig } from "./config.ts";
+import { baseKafkaConfig, type KafkaSecurity, watchRefusals } from "./config.ts";
 
 type RdKafka = typeof import("@confluentinc/kafka-javascript");
 /** Loaded with require: the addon is CommonJS and stays external to bundles. */
@@ -64,6 +64,8 @@ export interface ManualCommitConsumerOptions {
   brokers: string[];
   groupId: string;
   clientId: string;
+  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
+  security?: KafkaSecurity;
   /** How long one poll waits for the first record. */
   pollTimeoutMs?: number;
   /** Extra librdkafka properties. */
@@ -88,11 +90,12 @@ export interface ManualCommitConsumerOptions {
 export function createManualCommitConsumer(
   options: ManualCommitConsumerOptions,
 ): ManualCommitConsumer {
+  const refusals = watchRefusals(options.security);
   /** A fresh native client per connection attempt (a failed client is not reused). */
   const createClient = (): RdKafkaConsumer => {
     const client: RdKafkaConsumer = new kafka.KafkaConsumer(
       {
-        ...baseKafkaConfig(options.brokers, options.clientId),
+        ...baseKafkaConfig(options.brokers, options.clientId, options.security),
         "group.id": options.groupId,
         "enable.auto.commit": false,
         "enable.auto.offset.store": false,
@@ -118,7 +121,10 @@ export function createManualCommitConsumer(
       if (event === "assign" && paused) client.pause(list);
       options.onRebalance?.(event, list);
     });
-    client.on("event.error", (error) => options.onError?.(error));
+    client.on("event.error", (error) => {
+      refusals.observe(error);
+      options.onError?.(error);
+    });
     return client;
   };
   let consumer = createClient();
@@ -141,7 +147,9 @@ export function createManualCommitConsumer(
             } catch {
               // never connected: nothing to close
             }
-            return reject(new Error(`cannot connect to Kafka: ${error.message}`));
+            return reject(
+              refusals.explain() ?? new Error(`cannot connect to Kafka: ${error.message}`),
+            );
           }
           consumer.subscribe(topics);
           resolve();

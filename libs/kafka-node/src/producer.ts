@@ -1,6 +1,6 @@
 import type { DeliveryReport, LibrdKafkaError, Producer } from "@confluentinc/kafka-javascript";
 import Kafka from "@confluentinc/kafka-javascript";
-import { baseKafkaConfig } from "./config.ts";
+import { baseKafkaConfig, type KafkaSecurity, watchRefusals } from "./config.ts";
 
 /** One message to produce: raw key and value bytes, and optional string headers. */
 export interface OutgoingMessage {
@@ -31,6 +31,8 @@ export class ProduceError extends Error {
 export interface KafkaProducerOptions {
   brokers: string[];
   clientId: string;
+  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
+  security?: KafkaSecurity;
   /** librdkafka `message.timeout.ms`: how long a message may wait for an acknowledgement. */
   deliveryTimeoutMs: number;
   /** Messages that may be waiting for acknowledgement at once; batches beyond it are refused. */
@@ -85,7 +87,7 @@ interface Pending {
  */
 export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
   const config = {
-    ...baseKafkaConfig(options.brokers, options.clientId),
+    ...baseKafkaConfig(options.brokers, options.clientId, options.security),
     "enable.idempotence": true,
     acks: "all",
     "compression.type": "lz4",
@@ -122,7 +124,9 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     pending.remaining -= 1;
     if (pending.remaining === 0) pending.settle();
   };
+  const refusals = watchRefusals(options.security);
   const onError = (error: LibrdKafkaError) => {
+    refusals.observe(error);
     if (error.code === ERR_ALL_BROKERS_DOWN) brokersDown = true;
     options.onEvent?.({ kind: "error", message: error.message, code: error.code });
   };
@@ -151,7 +155,8 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
               // never connected: nothing to close
             }
             return reject(
-              new ProduceError("not_connected", `Kafka connect failed: ${error.message}`),
+              refusals.explain() ??
+                new ProduceError("not_connected", `Kafka connect failed: ${error.message}`),
             );
           }
           isConnected = true;

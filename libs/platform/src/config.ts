@@ -1,4 +1,14 @@
 import { z } from "zod";
+import {
+  type ConfigProblem,
+  cassandraSecurityEnv,
+  connectionProblems,
+  kafkaSecurityEnv,
+  registrySecurityEnv,
+} from "./security.ts";
+import { commaList, endpointList, port, positiveInt } from "./variables.ts";
+
+export { commaList, flag, positiveInt } from "./variables.ts";
 
 /** Thrown when the environment does not describe a valid configuration. Names every bad variable. */
 export class ConfigError extends Error {
@@ -17,17 +27,31 @@ export function loadConfig<S extends z.ZodRawShape>(
   env: Record<string, string | undefined> = process.env,
 ): z.infer<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const variable = issue.path.join(".");
+  const problems: ConfigProblem[] = result.success
+    ? connectionProblems(result.data)
+    : result.error.issues.map((issue) => ({
+        variable: issue.path.join("."),
+        message: issue.message,
+      }));
+  if (problems.length > 0 || !result.success) {
+    const lines = problems.map(({ variable, message }) => {
       const given = env[variable];
       const shown =
-        given === undefined ? "unset" : isSecret(variable) ? "<redacted>" : JSON.stringify(given);
-      return `  ${variable} (${shown}): ${issue.message}`;
+        given === undefined
+          ? "unset"
+          : isSecret(variable)
+            ? "<redacted>"
+            : JSON.stringify(withoutUserinfo(given));
+      return `  ${variable} (${shown}): ${message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   return result.data;
+}
+
+/** `https://user:secret@host/` → `https://<redacted>@host/`: credentials in URLs are never printed. */
+function withoutUserinfo(value: string): string {
+  return value.replace(/(\/\/)[^/@\s]*@/g, "$1<redacted>@");
 }
 
 /** Variables whose values are never printed. */
@@ -35,58 +59,52 @@ export function isSecret(name: string): boolean {
   return /KEY|SECRET|PASSWORD|TOKEN/i.test(name);
 }
 
-/** A comma-separated variable as a list of trimmed, non-empty items. */
-export const commaList = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) =>
-      value
-        .split(",")
-        .map((part) => part.trim())
-        .filter(Boolean),
-    );
+/** `https://dashboard.example.com`: a scheme, a host and a port if not the default, nothing else. */
+const webOrigin = z
+  .string()
+  .transform((text) => text.replace(/\/+$/, ""))
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return url.origin === text && /^https?:$/.test(url.protocol);
+    } catch {
+      return false;
+    }
+  }, "must list web origins such as https://dashboard.example.com (scheme, host, port; no path)");
 
-const csv = (fallback: string) =>
-  commaList(fallback).refine((list) => list.length > 0, "must list at least one host:port");
-
-const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
-
-export const positiveInt = (fallback: number) =>
-  z.coerce.number().int().positive().default(fallback);
-
-/** A boolean variable: true/false/1/0/yes/no. */
-export const flag = (fallback: boolean) =>
-  z
-    .enum(["true", "false", "1", "0", "yes", "no"])
-    .default(fallback ? "true" : "false")
-    .transform((value) => value === "true" || value === "1" || value === "yes");
-
-/** HOST (127.0.0.1 unless told otherwise), PORT and LOG_LEVEL, common to every service. */
+/**
+ * HOST (127.0.0.1 unless told otherwise), PORT, LOG_LEVEL, the body limit and the browser origins
+ * allowed to call the service (`ALLOWED_ORIGINS`, none by default), common to every service.
+ */
 export const httpEnv = (defaultPort: number) => ({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port(defaultPort),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  ALLOWED_ORIGINS: commaList("").pipe(z.array(webOrigin)),
 });
 
+/** Brokers, and SASL/TLS (see `security.ts`): `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_CA_FILE`. */
 export const kafkaEnv = {
-  KAFKA_BROKERS: csv("127.0.0.1:9092"),
+  KAFKA_BROKERS: endpointList("127.0.0.1:9092"),
+  ...kafkaSecurityEnv,
 };
 
+/** The registry URL, basic auth (`SCHEMA_REGISTRY_USERNAME`/`_PASSWORD`) and `SCHEMA_REGISTRY_CA_FILE`. */
 export const registryEnv = {
   SCHEMA_REGISTRY_URL: z.url().default("http://127.0.0.1:8081"),
+  ...registrySecurityEnv,
 };
 
+/** Contact points, data centre, keyspace, password auth and TLS (`CASSANDRA_TLS*`). */
 export const cassandraEnv = {
-  CASSANDRA_CONTACT_POINTS: csv("127.0.0.1:9042"),
+  CASSANDRA_CONTACT_POINTS: endpointList("127.0.0.1:9042"),
   CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
   CASSANDRA_KEYSPACE: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,47}$/, "must be a lower-case CQL identifier")
     .default("market"),
-  CASSANDRA_USERNAME: z.string().optional(),
-  CASSANDRA_PASSWORD: z.string().optional(),
+  ...cassandraSecurityEnv,
 };
 
 /** How far in the future a tick's eventTime or ingestTime may lie (clock skew between hosts). */

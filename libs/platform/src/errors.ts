@@ -41,3 +41,24 @@ export class DataError extends PipelineError {
 export function isRetriable(error: unknown): boolean {
   return !(error instanceof PipelineError) || error.retriable;
 }
+
+/**
+ * A server refused our credentials, or we refused its certificate (unknown user, wrong password,
+ * untrusted CA, a name the certificate does not carry). Retrying with the same configuration cannot
+ * help: services stop at start-up with this message, which names the server and the setting and
+ * never a secret.
+ *
+ * @example
+ *   throw new AccessError("kafka", "SASL authentication failed (SCRAM-SHA-256, user alice)");
+ */
+export class AccessError extends PipelineError {
+  override name = "AccessError";
+
+  constructor(
+    readonly server: "kafka" | "cassandra" | "schema registry",
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${server} refused access: ${message}`, { retriable: false, cause: options.cause });
+  }
+}

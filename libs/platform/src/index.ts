@@ -5,4 +5,5 @@ export * from "./http.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./retry.ts";
+export * from "./security.ts";
 export * from "./stats.ts";

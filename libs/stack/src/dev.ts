@@ -6,11 +6,13 @@
  *
  * Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CASSANDRA_CONTACT_POINTS to use existing servers instead.
  */
-import { createCassandraClient, migrate } from "@repo/cassandra";
+import { connectCassandra, createCassandraClient, migrate } from "@repo/cassandra";
 import { topics } from "@repo/contracts";
 import { prefixTopics, pushSchemas } from "@repo/contracts/push";
 import { cassandraEnv, kafkaEnv, loadConfig, registryEnv, z } from "@repo/platform/config";
+import { isRetriable } from "@repo/platform/errors";
 import { withRetry } from "@repo/platform/retry";
+import { kafkaSecurity } from "@repo/platform/security";
 import type { Component } from "./components/types.ts";
 import { StackError } from "./ports.ts";
 import { runningRecord } from "./process.ts";
@@ -56,7 +58,11 @@ async function main() {
 
   const client = createCassandraClient(config, { applicationName: "dev-migrate" });
   try {
-    await withRetry(() => client.connect(), { retries: 10, minDelayMs: 500 });
+    await withRetry(() => connectCassandra(client, config), {
+      retries: 10,
+      minDelayMs: 500,
+      shouldRetry: isRetriable,
+    });
     const report = await migrate(client, {
       keyspace: config.CASSANDRA_KEYSPACE,
       replication: config.CASSANDRA_REPLICATION,
@@ -70,6 +76,7 @@ async function main() {
 
   const push = await pushSchemas({
     brokers: config.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurity(config),
     registryUrl: config.SCHEMA_REGISTRY_URL,
     topics: prefixTopics(topics, config.TOPIC_PREFIX),
     log: (line) => log(`schemas: ${line}`),

@@ -1,4 +1,4 @@
-import { createKafkaProducer, type OutgoingMessage } from "@repo/kafka-node";
+import { createKafkaProducer, type KafkaSecurity, type OutgoingMessage } from "@repo/kafka-node";
 
 /** A record to publish with its headers (dead letters keep their original key and value bytes). */
 export type OutgoingRecord = OutgoingMessage;
@@ -20,11 +20,13 @@ export interface RecordPublisher {
  */
 export function createRecordPublisher(options: {
   brokers: string[];
+  security?: KafkaSecurity;
   clientId: string;
   deliveryTimeoutMs?: number;
 }): RecordPublisher {
   const producer = createKafkaProducer({
     brokers: options.brokers,
+    security: options.security,
     clientId: options.clientId,
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 30_000,
     // One poll batch at most (CONSUMER_MAX_BATCH dead letters, one bar per touched minute).
