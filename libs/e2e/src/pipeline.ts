@@ -6,17 +6,17 @@ import {
   buildApp,
   cassandraClient,
   describeServices,
-  dropKeyspace,
-  dropTopics,
+  dropIsolated,
   eventually,
+  expectedBars,
   provisionKeyspace,
   provisionTopics,
   type RunningService,
+  type StoredTrade,
   startService,
   uniqueId,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
-import { expectedBars, type StoredTrade } from "./bars.ts";
 
 export interface IngestStats {
   records: {
@@ -47,7 +47,7 @@ export interface Pipeline {
   startIngest(env: Record<string, string>): Promise<RunningService>;
   /** `/readyz`, `/stats` and the output tail of every service started so far, for failed waits. */
   diagnose(): Promise<string>;
-  /** Stops the services and drops the pipeline's keyspace, topics and consumer group. */
+  /** Stops the services and drops the pipeline's keyspace, topics, subjects and consumer group. */
   close(): Promise<void>;
 }
 
@@ -100,10 +100,7 @@ export async function startPipeline(
     async close() {
       for (const service of services) await service.stop().catch(() => {});
       await db.shutdown().catch(() => {});
-      await dropKeyspace(id).catch(() => {});
-      await dropTopics(prefix, [group]).catch((error: Error) =>
-        console.warn(`could not delete the topics of ${prefix}: ${error.message}`),
-      );
+      await dropIsolated({ prefix, groups: [group], keyspace: id });
     },
   };
 }

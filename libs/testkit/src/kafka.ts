@@ -1,5 +1,6 @@
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { brokers } from "./env.ts";
+import { dropSubjects } from "./registry.ts";
 
 export interface TopicMessage {
   topic: string;
@@ -41,9 +42,10 @@ export async function createTopics(
 }
 
 /**
- * Deletes every topic whose name starts with `prefix` (a test's isolated topics) and the named
- * consumer groups, so runs on a kept stack do not pile up partitions and groups in the broker.
- * Groups must be empty: stop their consumers first. Returns the topics deleted.
+ * Undoes {@link provisionTopics}: deletes every topic and registry subject whose name starts with
+ * `prefix` (a test's isolated topics and their `<topic>-value` subjects) and the named consumer
+ * groups, so runs on a kept stack do not pile up partitions, subjects and groups. Groups must be
+ * empty: stop their consumers first. Returns the topics deleted.
  *
  * @example
  *   afterAll(() => dropTopics(`${id}.`, [`${id}-group`]));
@@ -54,6 +56,7 @@ export async function dropTopics(prefix: string, groups: string[] = []): Promise
   try {
     const topics = (await client.listTopics()).filter((name) => name.startsWith(prefix));
     if (topics.length > 0) await client.deleteTopics({ topics });
+    await dropSubjects(prefix);
     if (groups.length > 0) {
       const existing = await client.listGroups();
       const known = groups.filter((group) => existing.has(group));
