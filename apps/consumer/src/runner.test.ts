@@ -4,27 +4,23 @@ import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
 import { DataError } from "@repo/platform/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
+import { sampleTick } from "@repo/testkit";
 import { createLateness } from "./bars/lateness.ts";
 import type { TickStore } from "./cassandra/store.ts";
 import { createRunner, type DeadLetter } from "./runner.ts";
 import type { DecodedTick } from "./tick/decode.ts";
 
 const minute = 1_795_617_000_000_000;
-const tickAt = (offset: number): Tick => ({
-  source: "sim",
-  symbol: "AAPL",
-  kind: "TRADE",
-  eventTime: minute + offset,
-  sequence: offset,
-  price: "10.5",
-  size: 2,
-  bid: null,
-  ask: null,
-  bidSize: null,
-  askSize: null,
-  exchange: null,
-  ingestTime: minute,
-});
+const tickAt = (offset: number): Tick =>
+  sampleTick({
+    source: "sim",
+    eventTime: minute + offset,
+    sequence: offset,
+    price: "10.5",
+    size: 2,
+    exchange: null,
+    ingestTime: minute,
+  });
 
 /**
  * A fake world: one poll of `records`, a store that fails `failures` times (transiently) and

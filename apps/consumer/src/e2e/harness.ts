@@ -8,6 +8,7 @@ import { avroOptions, type Tick } from "@repo/contracts";
 import {
   buildApp,
   cassandraClient,
+  dropIsolated,
   eventually,
   produceRaw,
   provisionKeyspace,
@@ -34,9 +35,20 @@ export interface Scenario {
   /** Registry id of the Tick schema under the prefixed subject (resolved once: the registry stores in Cassandra). */
   tickSchemaId: number;
   db: cassandra.Client;
+  /**
+   * Shuts `db` down and deletes the keyspace, topics, subjects and consumer group (stop the
+   * scenario's consumers first: a group with members cannot be deleted). Never throws.
+   */
+  close(): Promise<void>;
 }
 
-/** Creates prefixed topics + subjects (schemas:push) and a migrated keyspace for one test. */
+/**
+ * Creates prefixed topics + subjects (schemas:push) and a migrated keyspace for one test; its
+ * `close()` deletes them.
+ *
+ * @example
+ *   afterAll(() => s?.close());
+ */
 export async function scenario(name: string): Promise<Scenario> {
   const id = uniqueId(name);
   const prefix = `${id}.`;
@@ -45,16 +57,18 @@ export async function scenario(name: string): Promise<Scenario> {
     { host: stackEnv.SCHEMA_REGISTRY_URL },
     { [SchemaType.AVRO]: avroOptions as never },
   );
+  const group = `${id}-group`;
   await provisionTopics(prefix);
   await provisionKeyspace(keyspace);
+  const db = await cassandraClient(keyspace);
   return {
     prefix,
     keyspace,
-    group: `${id}-group`,
+    group,
     env: {
       TOPIC_PREFIX: prefix,
       CASSANDRA_KEYSPACE: keyspace,
-      CONSUMER_GROUP: `${id}-group`,
+      CONSUMER_GROUP: group,
       CASSANDRA_CONSISTENCY: "LOCAL_QUORUM",
     },
     topic: {
@@ -64,7 +78,11 @@ export async function scenario(name: string): Promise<Scenario> {
     },
     registry,
     tickSchemaId: await registry.getLatestSchemaId(`${prefix}market.ticks-value`),
-    db: await cassandraClient(keyspace),
+    db,
+    async close() {
+      await db.shutdown().catch(() => {});
+      await dropIsolated({ prefix, groups: [group], keyspace });
+    },
   };
 }
 
@@ -168,103 +186,4 @@ export async function storedIdentities(db: cassandra.Client): Promise<string[]> 
   return rows.map(
     (r) => `${r.get("source")}|${r.get("symbol")}|${r.get("event_time_us")}|${r.get("sequence")}`,
   );
-}
-
-/** Canonical decimal text (what contracts produce), from a Cassandra BigDecimal. */
-export function canonical(value: { toString(): string } | null): string | null {
-  if (value === null) return null;
-  const text = value.toString();
-  if (!text.includes(".")) return text;
-  return text.replace(/0+$/, "").replace(/\.$/, "");
-}
-
-/**
- * Bars recomputed here, independently of the service, from the stored TRADE ticks:
- * `symbol|minuteStartMs` → [open, high, low, close, volume, vwap(6dp half-even), trades].
- */
-export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<string, string[]>> {
-  const rows = await allRows(
-    db,
-    "SELECT symbol, event_time_us, source, sequence, kind, price, size FROM ticks",
-  );
-  const groups = new Map<string, { t: bigint; seq: bigint; src: string; p: bigint; q: bigint }[]>();
-  for (const row of rows) {
-    if (row.get("kind") !== "TRADE") continue;
-    const t = BigInt(row.get("event_time_us").toString());
-    const key = `${row.get("symbol")}|${(t / 60_000_000n) * 60_000n}`;
-    const list = groups.get(key) ?? [];
-    list.push({
-      t,
-      seq: BigInt(row.get("sequence").toString()),
-      src: row.get("source"),
-      p: micros(row.get("price").toString()),
-      q: BigInt(row.get("size").toString()),
-    });
-    groups.set(key, list);
-  }
-  const bars = new Map<string, string[]>();
-  for (const [key, list] of groups) {
-    list.sort((a, b) =>
-      a.t !== b.t
-        ? a.t < b.t
-          ? -1
-          : 1
-        : a.seq !== b.seq
-          ? a.seq < b.seq
-            ? -1
-            : 1
-          : a.src.localeCompare(b.src),
-    );
-    const prices = list.map((x) => x.p);
-    const volume = list.reduce((sum, x) => sum + x.q, 0n);
-    const notional = list.reduce((sum, x) => sum + x.p * x.q, 0n);
-    let vwap = notional / volume;
-    const rest = (notional % volume) * 2n;
-    if (rest > volume || (rest === volume && vwap % 2n === 1n)) vwap += 1n;
-    bars.set(key, [
-      fromMicros(prices[0] as bigint),
-      // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigint
-      fromMicros(prices.reduce((a, b) => (b > a ? b : a))),
-      // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigint
-      fromMicros(prices.reduce((a, b) => (b < a ? b : a))),
-      fromMicros(prices[prices.length - 1] as bigint),
-      volume.toString(),
-      fromMicros(vwap),
-      String(list.length),
-    ]);
-  }
-  return bars;
-}
-
-/** Stored bars in the same shape as {@link barsFromStoredTicks}. */
-export async function storedBars(db: cassandra.Client): Promise<Map<string, string[]>> {
-  const rows = await allRows(
-    db,
-    "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m",
-  );
-  return new Map(
-    rows.map((r) => [
-      `${r.get("symbol")}|${(r.get("minute") as Date).getTime()}`,
-      [
-        canonical(r.get("open")),
-        canonical(r.get("high")),
-        canonical(r.get("low")),
-        canonical(r.get("close")),
-        r.get("volume").toString(),
-        canonical(r.get("vwap")),
-        r.get("trades").toString(),
-      ] as string[],
-    ]),
-  );
-}
-
-function micros(text: string): bigint {
-  const [whole = "0", fraction = ""] = text.split(".");
-  return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
-}
-
-function fromMicros(value: bigint): string {
-  const whole = value / 1_000_000n;
-  const fraction = (value % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-  return fraction ? `${whole}.${fraction}` : whole.toString();
 }

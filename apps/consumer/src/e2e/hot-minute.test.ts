@@ -5,16 +5,14 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
-import { dropKeyspace } from "@repo/testkit";
+import { barsFromStoredTicks, storedBars } from "@repo/testkit";
 import {
-  barsFromStoredTicks,
   buildConsumer,
   produceTicks,
   type Scenario,
   scenario,
   startConsumer,
   stats,
-  storedBars,
   storedIdentities,
   tickCount,
   waitFor,
@@ -22,8 +20,7 @@ import {
 
 let s: Scenario | undefined;
 afterAll(async () => {
-  await s?.db.shutdown();
-  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+  await s?.close();
 });
 
 const TRADES = 20_000;

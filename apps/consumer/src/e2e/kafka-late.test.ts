@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.stop();
   await relay?.close();
-  await s?.db.shutdown();
+  await s?.close();
 });
 
 test("a consumer started before Kafka is reachable recovers and stores every tick exactly once", async () => {
@@ -44,7 +44,9 @@ test("a consumer started before Kafka is reachable recovers and stores every tic
   await waitFor(
     "the consumer to retry connecting to the unreachable Kafka twice",
     async () =>
-      (consumer.output().match(/not reachable yet; retrying/g)?.length ?? 0) >= 2 ? true : undefined,
+      (consumer.output().match(/not reachable yet; retrying/g)?.length ?? 0) >= 2
+        ? true
+        : undefined,
     30_000,
     consumer,
   );

@@ -3,9 +3,8 @@
  * stored and their minutes' bars are rebuilt from the stored ticks, so every bar equals its ticks.
  */
 import { afterAll, expect, test } from "bun:test";
-import { dropKeyspace } from "@repo/testkit";
+import { barsFromStoredTicks, storedBars } from "@repo/testkit";
 import {
-  barsFromStoredTicks,
   buildConsumer,
   makeTicks,
   produceTicks,
@@ -13,15 +12,13 @@ import {
   scenario,
   startConsumer,
   stats,
-  storedBars,
   tickCount,
   waitFor,
 } from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
-  await s?.db.shutdown();
-  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+  await s?.close();
 });
 
 test("trades of minutes that already closed still update their bars: every bar equals its stored ticks", async () => {
@@ -58,6 +55,6 @@ test("trades of minutes that already closed still update their bars: every bar e
     expect(bars.size).toBe(expected.size);
     expect(bars).toEqual(expected);
   } finally {
-    await consumer.kill().catch(() => {});
+    await consumer.stop().catch(() => {}); // leaves the group, so close() can delete it
   }
 }, 180_000);

@@ -5,9 +5,8 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { dlqHeaders, type Tick } from "@repo/contracts";
-import { dropKeyspace, readTopic } from "@repo/testkit";
+import { barsFromStoredTicks, readTopic, storedBars } from "@repo/testkit";
 import {
-  barsFromStoredTicks,
   buildConsumer,
   makeTicks,
   produceTicks,
@@ -15,15 +14,13 @@ import {
   scenario,
   startConsumer,
   stats,
-  storedBars,
   tickCount,
   waitFor,
 } from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
-  await s?.db.shutdown();
-  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+  await s?.close();
 });
 
 test("two trades whose minute volume overflows a long and a tick dated 2250 are dead-lettered; ticks after them are stored, lag reaches 0, latest quote and bars are untouched", async () => {
@@ -81,6 +78,6 @@ test("two trades whose minute volume overflows a long and a tick dated 2250 are 
     expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
     expect((await fetch(`${consumer.url}/readyz`)).status).toBe(200);
   } finally {
-    await consumer.kill().catch(() => {});
+    await consumer.stop().catch(() => {}); // leaves the group, so close() can delete it
   }
 }, 120_000);

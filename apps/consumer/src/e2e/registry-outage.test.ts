@@ -41,7 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.stop();
   await relay?.close();
-  await s?.db.shutdown();
+  await s?.close();
 });
 
 test("a registry outage pauses only what needs the registry and loses nothing", async () => {
@@ -83,8 +83,23 @@ test("a registry outage pauses only what needs the registry and loses nothing", 
     Buffer.from([0x00, 0x0f, 0x42, 0x3f]),
     Buffer.from("body"),
   ]);
+  const logged = consumer.output().length;
   await produceRaw(s.topic.ticks, [{ key: "SYM00", value: unknownId }]);
-  await Bun.sleep(5_000);
+  await waitFor(
+    "the consumer to poll the record with an unresolvable schema id and retry its decode 3 times",
+    async () => {
+      const retries = consumer
+        .output()
+        .slice(logged)
+        .split("\n")
+        .filter(
+          (line) => line.includes('"step":"decode"') && line.includes("step failed; retrying"),
+        );
+      return retries.length >= 3 ? true : undefined;
+    },
+    30_000,
+    consumer,
+  );
   expect((await stats(consumer)).records.deadLettered).toBe(0);
 
   relay = await startRelay(relayPort, 8081);

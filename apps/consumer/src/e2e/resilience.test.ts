@@ -1,8 +1,15 @@
 import { afterAll, expect, test } from "bun:test";
 import { dlqHeaders, tickIdentity } from "@repo/contracts";
-import { dropKeyspace, freePort, produceRaw, readTopic, stackEnv, startRelay } from "@repo/testkit";
 import {
   barsFromStoredTicks,
+  freePort,
+  produceRaw,
+  readTopic,
+  stackEnv,
+  startRelay,
+  storedBars,
+} from "@repo/testkit";
+import {
   buildConsumer,
   makeTicks,
   produceTicks,
@@ -10,7 +17,6 @@ import {
   scenario,
   startConsumer,
   stats,
-  storedBars,
   storedIdentities,
   tickCount,
   waitFor,
@@ -24,10 +30,7 @@ async function fresh(name: string) {
   return s;
 }
 afterAll(async () => {
-  for (const s of scenarios) {
-    await s.db.shutdown();
-    await dropKeyspace(s.keyspace).catch(() => {});
-  }
+  for (const s of scenarios) await s.close();
 });
 
 test("poison records go to the DLQ with their reason and original bytes; good neighbours are stored and lag reaches 0", async () => {

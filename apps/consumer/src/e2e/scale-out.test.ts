@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { dropKeyspace, type RunningService } from "@repo/testkit";
+import { barsFromStoredTicks, type RunningService, storedBars } from "@repo/testkit";
 import {
-  barsFromStoredTicks,
   buildConsumer,
   makeTicks,
   produceTicks,
@@ -9,7 +8,6 @@ import {
   scenario,
   startConsumer,
   stats,
-  storedBars,
   storedIdentities,
   waitFor,
 } from "./harness.ts";
@@ -29,8 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const replica of replicas) await replica.stop().catch(() => {});
-  await s?.db.shutdown();
-  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+  await s?.close();
 });
 
 test("two replicas in one group share the partitions and store every tick exactly once", async () => {

@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Admin } from "@platformatic/kafka";
-import { brokers, dropKeyspace, readTopic } from "@repo/testkit";
+import { barsFromStoredTicks, brokers, canonical, readTopic, storedBars } from "@repo/testkit";
 import {
-  barsFromStoredTicks,
   buildConsumer,
-  canonical,
   makeTicks,
   produceTicks,
   type Scenario,
   scenario,
   startConsumer,
   stats,
-  storedBars,
   tickCount,
   waitFor,
 } from "./harness.ts";
@@ -24,8 +21,7 @@ beforeAll(async () => {
   s = await scenario("cons_bulk");
 });
 afterAll(async () => {
-  await s?.db.shutdown();
-  if (s) await dropKeyspace(s.keyspace).catch(() => {});
+  await s?.close();
 });
 
 test("20,000 ticks over 20 symbols become exactly 20,000 rows, bars equal their ticks, latest quotes hold each symbol's last tick", async () => {

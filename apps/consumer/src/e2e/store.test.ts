@@ -5,9 +5,15 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Bar, Tick } from "@repo/contracts";
-import { cassandraClient, dropKeyspace, provisionKeyspace, uniqueId } from "@repo/testkit";
+import {
+  cassandraClient,
+  dropKeyspace,
+  provisionKeyspace,
+  sampleTick,
+  uniqueId,
+} from "@repo/testkit";
 import cassandra from "cassandra-driver";
-import { createTickStore } from "./store.ts";
+import { createTickStore } from "../cassandra/store.ts";
 
 const keyspace = uniqueId("store").replace(/[^a-z0-9_]/g, "_");
 let client: cassandra.Client;
@@ -29,22 +35,15 @@ afterAll(async () => {
 });
 
 const minute = (Math.floor(Date.now() / 60_000) - 30) * 60_000_000;
-const tick = (sequence: number, overrides: Partial<Tick> = {}): Tick => ({
-  source: "store-test",
-  symbol: "AAPL",
-  kind: "TRADE",
-  eventTime: minute + sequence,
-  sequence,
-  price: "187.25",
-  size: 10,
-  bid: null,
-  ask: null,
-  bidSize: null,
-  askSize: null,
-  exchange: null,
-  ingestTime: minute,
-  ...overrides,
-});
+const tick = (sequence: number, overrides: Partial<Tick> = {}): Tick =>
+  sampleTick({
+    source: "store-test",
+    eventTime: minute + sequence,
+    sequence,
+    exchange: null,
+    ingestTime: minute,
+    ...overrides,
+  });
 const bar = (trades: number, close: string): Bar => ({
   symbol: "AAPL",
   start: minute,
