@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type RunningService, startService, uniqueId } from "@repo/testkit";
+import { dropIsolated, type RunningService, startService, uniqueId } from "@repo/testkit";
 import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 let producer: RunningService;
+let prefix: string | undefined;
 
 beforeAll(async () => {
   await buildProducer();
-  producer = (await isolatedProducer({ PRODUCER_MAX_RECORDS: "50" })).producer;
+  ({ producer, prefix } = await isolatedProducer({ PRODUCER_MAX_RECORDS: "50" }));
 }, 120_000);
 
 afterAll(async () => {
   await producer?.stop();
+  await dropIsolated({ prefix });
 });
 
 describe("bad requests get JSON errors naming what was wrong", () => {

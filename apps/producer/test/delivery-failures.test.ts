@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   createTopics,
+  dropIsolated,
   eventually,
   type RunningService,
   startService,
@@ -33,8 +34,11 @@ beforeAll(async () => {
   );
 }, 120_000);
 
+const stuckPrefixes: string[] = [];
+
 afterAll(async () => {
   await producer?.stop();
+  for (const isolated of [prefix, ...stuckPrefixes]) await dropIsolated({ prefix: isolated });
 });
 
 describe("when Kafka does not acknowledge", () => {
@@ -102,6 +106,7 @@ describe("graceful shutdown", () => {
 
   test("while unacknowledged records are flushed, new requests get 503 shutting_down; exit 0 within the delivery timeout", async () => {
     const stuckPrefix = `${uniqueId("prod_term")}.`;
+    stuckPrefixes.push(stuckPrefix);
     await registerSubjectsOnly(stuckPrefix);
     const draining = await startService(
       "producer",

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 
 import {
+  describeServices,
+  dropIsolated,
   eventually,
   freePort,
   provisionTopics,
@@ -38,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.stop();
   await relay?.close();
+  await dropIsolated({ prefix });
 });
 
 test("a producer started before Kafka is not ready, then recovers and acknowledges every record", async () => {
@@ -51,8 +54,11 @@ test("a producer started before Kafka is not ready, then recovers and acknowledg
   });
   expect(early.status).toBe(503);
 
-  // Let at least one connection attempt fail before Kafka "returns".
-  await Bun.sleep(12_000);
+  await eventually(() => (producer.output().includes("Kafka not reachable") ? true : undefined), {
+    timeoutMs: 30_000,
+    message: "the producer did not report a failed connection attempt before Kafka returned",
+    diagnose: () => describeServices([producer]),
+  });
   relay = await startRelay(relayPort, 9092);
 
   await eventually(async () => ((await fetch(`${producer.url}/readyz`)).ok ? true : undefined), {

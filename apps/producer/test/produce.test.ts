@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromJson } from "@repo/contracts";
-import { endOffsets, messageCount, type RunningService, readTopic } from "@repo/testkit";
+import {
+  dropIsolated,
+  endOffsets,
+  messageCount,
+  type RunningService,
+  readTopic,
+} from "@repo/testkit";
 import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, registry, tickJson } from "./support.ts";
 
 const SYMBOLS = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "BRK.B", "JPM", "V"];
 let producer: RunningService;
+let prefix: string | undefined;
 let topic: string;
 let subject: string;
 const sent = { accepted: 0, rejected: 0, invalid: 0 };
@@ -14,12 +21,14 @@ beforeAll(async () => {
   await buildProducer();
   const started = await isolatedProducer();
   producer = started.producer;
+  prefix = started.prefix;
   topic = `${started.prefix}market.ticks`;
   subject = `${topic}-value`;
 }, 120_000);
 
 afterAll(async () => {
   await producer?.stop();
+  await dropIsolated({ prefix });
 });
 
 const sum = (offsets: Map<number, bigint>) => [...offsets.values()].reduce((a, b) => a + b, 0n);

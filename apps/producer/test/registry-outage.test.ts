@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
+  dropIsolated,
   eventually,
   freePort,
   provisionTopics,
@@ -22,6 +23,7 @@ let producer: RunningService;
 let relay: Relay | undefined;
 let relayPort: number;
 let prefix: string;
+const CACHE_TTL_MS = 500;
 
 beforeAll(async () => {
   await buildProducer();
@@ -34,7 +36,7 @@ beforeAll(async () => {
     {
       TOPIC_PREFIX: prefix,
       SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}`,
-      SCHEMA_CACHE_TTL_MS: "500",
+      SCHEMA_CACHE_TTL_MS: String(CACHE_TTL_MS),
     },
     { waitFor: "readyz" },
   );
@@ -43,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.stop();
   await relay?.close();
+  await dropIsolated({ prefix });
 });
 
 const readiness = async () => {
@@ -58,6 +61,7 @@ test("a warm producer keeps producing through a registry outage and reports it i
     records: Array.from({ length: 10 }, (_, i) => ({ value: tickJson("AAPL", from + i) })),
   });
   expect((await postRecords(producer, "market.ticks", batch(1))).status).toBe(200);
+  const warmAt = Date.now(); // the schema id was fetched and cached before this
 
   await relay?.close();
   relay = undefined;
@@ -66,7 +70,11 @@ test("a warm producer keeps producing through a registry outage and reports it i
     return current.status === 503 ? current : undefined;
   });
   expect(down.body.checks.registry.ok).toBe(false);
-  await Bun.sleep(600); // past SCHEMA_CACHE_TTL_MS: the id is re-checked, fails, and the cached one is used
+  // Past SCHEMA_CACHE_TTL_MS the next request re-checks the id, fails, and uses the cached one.
+  await eventually(() => (Date.now() - warmAt > CACHE_TTL_MS ? true : undefined), {
+    intervalMs: 50,
+    message: `the cached schema id did not outlive SCHEMA_CACHE_TTL_MS (${CACHE_TTL_MS} ms)`,
+  });
   const during = await postRecords(producer, "market.ticks", batch(11));
   expect(during.status).toBe(200);
   expect(during.json.offsets).toHaveLength(10);
