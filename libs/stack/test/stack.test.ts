@@ -9,20 +9,24 @@ import { Admin } from "@platformatic/kafka";
 import {
   cassandraClient,
   createTopics,
+  dropIsolated,
   dropKeyspace,
   eventually,
   readTopic,
   uniqueId,
 } from "@repo/testkit";
-import { assertPortsFree, StackError } from "./ports.ts";
-import { logFile, recordStarted, runningRecord, stopRecorded } from "./process.ts";
-import { waitUntilReady } from "./wait.ts";
+import { assertPortsFree, StackError } from "../src/ports.ts";
+import { logFile, recordStarted, runningRecord, stopRecorded } from "../src/process.ts";
+import { waitUntilReady } from "../src/wait.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
+/** Every topic and subject these tests create starts with it; afterAll deletes them. */
+const prefix = `${uniqueId("stack")}.`;
+afterAll(() => dropIsolated({ prefix, groups: [`roundtrip-${prefix}rdkafka`] }));
 
 describe("the local stack serves real clients", () => {
   test("Kafka creates and describes a topic with 6 partitions", async () => {
-    const topic = uniqueId("stack.six");
+    const topic = `${prefix}six`;
     await createTopics([{ name: topic, partitions: 6 }]);
     const admin = new Admin({ clientId: "stack-test", bootstrapBrokers: ["127.0.0.1:9092"] });
     try {
@@ -48,7 +52,7 @@ describe("the local stack serves real clients", () => {
 
   test("the registry registers an Avro schema and serves it by id", async () => {
     const registry = new SchemaRegistry({ host: "http://127.0.0.1:8081" });
-    const subject = `${uniqueId("stack.subject")}-value`;
+    const subject = `${prefix}subject-value`;
     const schema = {
       type: "record",
       name: "Probe",
@@ -101,7 +105,7 @@ describe("the local stack serves real clients", () => {
   });
 
   test("librdkafka (in a Node process) round-trips messages through the real broker", async () => {
-    const topic = uniqueId("stack.rdkafka");
+    const topic = `${prefix}rdkafka`;
     await createTopics([{ name: topic, partitions: 3 }]);
     const run = spawnSync(
       "node",

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { avroOptions } from "./avro.ts";
-import { sampleBar, sampleTick } from "./fixtures.test-helpers.ts";
-import type { Tick } from "./generated/Tick.ts";
-import { TopicAdmin } from "./kafka-admin.ts";
-import { prefixTopics, pushSchemas } from "./push.ts";
-import { RegistryRest } from "./registry-rest.ts";
-import { topics } from "./topics.ts";
+import { avroOptions } from "../src/avro.ts";
+import { sampleBar, sampleTick } from "../src/fixtures.test-helpers.ts";
+import type { Tick } from "../src/generated/Tick.ts";
+import { TopicAdmin } from "../src/kafka-admin.ts";
+import { prefixTopics, pushSchemas } from "../src/push.ts";
+import { RegistryRest } from "../src/registry-rest.ts";
+import { topics } from "../src/topics.ts";
 
 type ReaderSchema = NonNullable<
   NonNullable<Parameters<SchemaRegistry["decode"]>[1]>[SchemaType.AVRO]

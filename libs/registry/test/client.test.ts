@@ -4,7 +4,11 @@ import { avroTypeOf, fromWire, type Tick, topicNamed } from "@repo/contracts";
 import { DataError } from "@repo/platform/errors";
 import { dropTopics, provisionTopics, stackEnv, uniqueId } from "@repo/testkit";
 import type { Schema } from "avsc";
-import { createSchemaRegistryClient, UnknownSchemaError, UnknownSubjectError } from "./index.ts";
+import {
+  createSchemaRegistryClient,
+  UnknownSchemaError,
+  UnknownSubjectError,
+} from "../src/index.ts";
 
 const prefix = `${uniqueId("registry")}.`;
 const minuteAgo = (Date.now() - 60_000) * 1000;
