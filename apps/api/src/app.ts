@@ -11,6 +11,8 @@ export interface ApiAppOptions extends ApiDeps {
   cassandraConnected: () => boolean;
   /** The built dashboard (`dist/public`). */
   dashboardDir: string;
+  /** Other web origins whose pages may call the api (`ALLOWED_ORIGINS`). */
+  allowedOrigins?: readonly string[];
 }
 
 /**
@@ -26,6 +28,7 @@ export function createApiApp(options: ApiAppOptions) {
   const app = createServiceApp({
     service: "api",
     log: options.log,
+    allowedOrigins: options.allowedOrigins,
     readiness: options.readiness,
     stats: () => apiStats(options),
     gauges: () => [

@@ -33,6 +33,7 @@ const stopConnecting = new AbortController();
 const app = createApiApp({
   log,
   stats,
+  allowedOrigins: config.ALLOWED_ORIGINS,
   reader,
   stream,
   maxStreamClients: config.API_STREAM_MAX_CLIENTS,

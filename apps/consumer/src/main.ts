@@ -100,12 +100,16 @@ const health = createHealthWatch({
   },
 });
 
-const app = createConsumerApp(log, {
-  stats,
-  lag: () => lag,
-  cassandraConnected: () => health.healthy("cassandra"),
-  readiness: () => health.readiness(),
-});
+const app = createConsumerApp(
+  log,
+  {
+    stats,
+    lag: () => lag,
+    cassandraConnected: () => health.healthy("cassandra"),
+    readiness: () => health.readiness(),
+  },
+  config.ALLOWED_ORIGINS,
+);
 
 startServer({
   app,

@@ -56,6 +56,7 @@ const app = createServiceApp({
   service: "ingest",
   log,
   maxBodyBytes: config.MAX_BODY_BYTES,
+  allowedOrigins: config.ALLOWED_ORIGINS,
   stats: () =>
     ingest.snapshot(
       scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),

@@ -38,6 +38,7 @@ const app = createServiceApp({
   service: "producer",
   log,
   maxBodyBytes: config.MAX_BODY_BYTES,
+  allowedOrigins: config.ALLOWED_ORIGINS,
   stats: () =>
     producerStats(stats, {
       connected: kafka.connected,

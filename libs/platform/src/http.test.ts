@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { ApiError, createServiceApp, drain, formatPath, parseJson, settled } from "./http.ts";
+import {
+  ApiError,
+  createServiceApp,
+  drain,
+  echo,
+  formatPath,
+  originAllowed,
+  parseJson,
+  settled,
+} from "./http.ts";
 import { createLogger } from "./log.ts";
 
 function app(ready = true) {
@@ -121,5 +130,142 @@ describe("service app", () => {
 
   test("paths are rendered the way callers write them", () => {
     expect(formatPath(["records", 3, "value", "price"])).toBe("records[3].value.price");
+  });
+});
+
+describe("browser-safe edge", () => {
+  const site = "https://board.example.com";
+  const service = () => {
+    const edge = createServiceApp({
+      service: "test",
+      log: createLogger("test", "silent"),
+      stats: () => ({}),
+      readiness: () => ({ ready: true, checks: {} }),
+      allowedOrigins: [site],
+    });
+    edge.post("/things", async (c) =>
+      c.json(await parseJson(c, z.object({ name: z.string().min(1) }).strict())),
+    );
+    edge.get("/fail", () => {
+      throw new ApiError(
+        503,
+        "registry_unavailable",
+        "fetch http://registry.internal:8081/x failed: connect ECONNREFUSED 10.1.2.3:8081",
+      );
+    });
+    return edge;
+  };
+
+  test("a page's no-cors text/plain post is refused with 415 before anything reads it", async () => {
+    const response = await service().request("/things", {
+      method: "POST",
+      headers: { "content-type": "text/plain;charset=UTF-8", host: "127.0.0.1:3002" },
+      body: '{"name":"forged"}',
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+    const none = await service().request("/things", { method: "POST", body: '{"name":"x"}' });
+    expect(none.status).toBe(415);
+  });
+
+  test("JSON with a charset parameter is a write like any other", async () => {
+    const response = await service().request("/things", {
+      method: "POST",
+      headers: { "content-type": "Application/JSON; charset=utf-8" },
+      body: '{"name":"ok"}',
+    });
+    expect(response.status).toBe(200);
+  });
+
+  test("an Origin outside ALLOWED_ORIGINS is 403 for reads and writes alike, with no CORS headers", async () => {
+    for (const [method, path] of [
+      ["GET", "/stats"],
+      ["POST", "/things"],
+      ["OPTIONS", "/things"],
+    ] as const) {
+      const response = await service().request(path, {
+        method,
+        headers: {
+          origin: "https://evil.example",
+          "content-type": "application/json",
+          host: "127.0.0.1:3002",
+        },
+        body: method === "POST" ? '{"name":"x"}' : undefined,
+      });
+      expect(response.status).toBe(403);
+      expect(response.headers.get("access-control-allow-origin")).toBeNull();
+      expect(await response.json()).toMatchObject({ error: { code: "origin_not_allowed" } });
+    }
+  });
+
+  test("an allowed origin gets CORS headers and its preflight", async () => {
+    const preflight = await service().request("/things", {
+      method: "OPTIONS",
+      headers: { origin: site, "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(site);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    const read = await service().request("/stats", { headers: { origin: site } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("access-control-allow-origin")).toBe(site);
+    expect(read.headers.get("vary")).toBe("Origin");
+  });
+
+  test("without ALLOWED_ORIGINS nothing is permissive: no wildcard, only the service's own pages", async () => {
+    const plain = app();
+    const own = await plain.request("/stats", {
+      headers: { origin: "http://127.0.0.1:3004", host: "127.0.0.1:3004" },
+    });
+    expect(own.status).toBe(200);
+    const other = await plain.request("/stats", {
+      headers: { origin: "http://127.0.0.1:5173", host: "127.0.0.1:3004" },
+    });
+    expect(other.status).toBe(403);
+    const anonymous = await plain.request("/stats");
+    expect(anonymous.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("a page that rebinds its DNS name to 127.0.0.1 may read but not write", () => {
+    const none = new Set<string>();
+    expect(originAllowed("http://rebind.evil:3002", "GET", "rebind.evil:3002", none)).toBe(true);
+    expect(originAllowed("http://rebind.evil:3002", "POST", "rebind.evil:3002", none)).toBe(false);
+    expect(originAllowed("http://127.0.0.1:3002", "POST", "127.0.0.1:3002", none)).toBe(true);
+    expect(originAllowed("null", "GET", "127.0.0.1:3002", none)).toBe(false);
+  });
+
+  test("error bodies repeat at most 64 characters of input and never a URL, an address or a stack", async () => {
+    const long = "k".repeat(5000);
+    const unknownKey = await service().request("/things", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "x", [long]: 1 }),
+    });
+    expect(unknownKey.status).toBe(400);
+    const text = await unknownKey.text();
+    expect(text).not.toContain("k".repeat(65));
+    expect(text.length).toBeLessThan(2000);
+
+    const broken = await service().request("/things", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"name": "${"s".repeat(500)}`,
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.text()).not.toContain("s".repeat(65));
+
+    const route = await service().request(`/${"p".repeat(300)}`);
+    expect(route.status).toBe(404);
+    expect(await route.text()).not.toContain("p".repeat(65));
+
+    const internal = await (await service().request("/fail")).text();
+    expect(internal).not.toContain("registry.internal");
+    expect(internal).not.toContain("10.1.2.3");
+    expect(internal).not.toMatch(/at .+\.ts:\d+/);
+  });
+
+  test("echo quotes and cuts caller input", () => {
+    expect(echo("AAPL")).toBe('"AAPL"');
+    expect(echo("x".repeat(100))).toBe(`"${"x".repeat(64)}…"`);
   });
 });

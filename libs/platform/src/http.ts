@@ -6,6 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { Logger } from "./log.ts";
 import { type GaugeSample, serviceMetrics } from "./metrics.ts";
+import { isLoopbackHost } from "./security.ts";
 
 /** One problem with a request, located by a JSON path such as `records[3].value.price`. */
 export interface FieldIssue {
@@ -47,12 +48,20 @@ export interface ServiceAppOptions {
   maxBodyBytes?: number;
   /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
   gauges?: () => GaugeSample[];
+  /**
+   * Browser origins (`https://dashboard.example.com`, from `ALLOWED_ORIGINS`) that may call this
+   * service from a web page; they get CORS headers. Requests carrying any other `Origin` are 403.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /**
  * A Hono app with the routes every service has (`/healthz`, `/readyz`, `/stats`, `/metrics` in
  * Prometheus text format from the process's stats registry), JSON errors for everything (including
- * 404 and oversized bodies) and a body size limit.
+ * 404 and oversized bodies) and a body size limit. It is safe to reach from a browser on the same
+ * machine: a request whose `Origin` is not allowed is 403 (see {@link originAllowed}), writes must
+ * be `Content-Type: application/json` (415), so a web page cannot post with a "simple" no-cors
+ * request, and error bodies repeat caller input only in short pieces, never URLs or addresses.
  *
  * @example
  *   const app = createServiceApp({ service: "producer", log, stats: () => snapshot(), readiness });
@@ -79,6 +88,33 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
       lifecycle.active -= 1;
       if (lifecycle.active === 0) for (const notify of lifecycle.idle) notify();
     }
+  });
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  app.use(async (c, next) => {
+    const origin = c.req.header("origin");
+    if (origin !== undefined) {
+      if (!originAllowed(origin, c.req.method, c.req.header("host"), allowedOrigins))
+        throw new ApiError(
+          403,
+          "origin_not_allowed",
+          `requests from the web origin ${echo(origin)} are not allowed; list it in ALLOWED_ORIGINS`,
+        );
+      c.header("Access-Control-Allow-Origin", origin);
+      c.header("Vary", "Origin");
+      if (c.req.method === "OPTIONS") {
+        c.header("Access-Control-Allow-Methods", "GET, POST");
+        c.header("Access-Control-Allow-Headers", "authorization, content-type");
+        c.header("Access-Control-Max-Age", "600");
+        return c.body(null, 204);
+      }
+    }
+    if (WRITES.has(c.req.method) && !isJson(c.req.header("content-type")))
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        "writes must be sent as Content-Type: application/json",
+      );
+    await next();
   });
   app.use(
     bodyLimit({
@@ -111,7 +147,10 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     c.body(await metrics.render(), 200, { "content-type": metrics.contentType }),
   );
   app.notFound((c) =>
-    errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)),
+    errorResponse(
+      c,
+      new ApiError(404, "not_found", `no route for ${c.req.method} ${echo(c.req.path)}`),
+    ),
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
@@ -166,8 +205,78 @@ export function settled(app: Hono, timeoutMs: number): Promise<boolean> {
 function errorResponse(c: Context, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   return c.json(
-    { error: { code: error.code, message: error.message, ...error.details } },
+    scrub({ error: { code: error.code, message: error.message, ...error.details } }) as object,
     error.status,
+  );
+}
+
+const WRITES = new Set(["POST", "PUT", "PATCH"]);
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
+}
+
+/**
+ * Whether a request from a web page at `origin` may be answered: origins listed in
+ * `ALLOWED_ORIGINS`, and the service's own pages (an `Origin` equal to the `Host` it was sent to)
+ * for reads, or for writes too when that host is loopback. A page that rebinds its own DNS name to
+ * 127.0.0.1 arrives with its own name as `Host`, so it may read what any local process may read
+ * but never write.
+ */
+export function originAllowed(
+  origin: string,
+  method: string,
+  host: string | undefined,
+  allowed: ReadonlySet<string>,
+): boolean {
+  if (allowed.has(origin)) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (!host || url.host !== host.toLowerCase()) return false;
+  return method === "GET" || method === "HEAD" || isLoopbackHost(url.hostname);
+}
+
+/** Longest piece of caller input an error message repeats. */
+export const MAX_ECHO_CHARS = 64;
+
+/**
+ * Caller input for an error message: quoted, at most {@link MAX_ECHO_CHARS} characters.
+ *
+ * @example
+ *   throw new ApiError(404, "unknown_topic", `topic ${echo(name)} is not declared`);
+ */
+export function echo(value: string): string {
+  const shown = value.length > MAX_ECHO_CHARS ? `${value.slice(0, MAX_ECHO_CHARS)}…` : value;
+  return JSON.stringify(shown);
+}
+
+const QUOTED = /"((?:[^"\\]|\\.){64})(?:[^"\\]|\\.)+"/g;
+const URL_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
+const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g;
+
+/**
+ * The last line of defence for error bodies: quoted input cut to {@link MAX_ECHO_CHARS}, messages
+ * cut to 512 characters and every other string (paths, topics, subjects) to
+ * {@link MAX_ECHO_CHARS}, URLs and IP addresses replaced, so a message built from a driver's error
+ * or a client's value cannot leak an internal host or repeat a whole request.
+ */
+function scrub(value: unknown, key = "", depth = 0): unknown {
+  if (typeof value === "string") {
+    const clean = value
+      .replace(QUOTED, '"$1…"')
+      .replace(URL_TEXT, "<url>")
+      .replace(IPV4, "<address>");
+    const limit = key === "message" ? 512 : MAX_ECHO_CHARS;
+    return clean.length > limit ? `${clean.slice(0, limit)}…` : clean;
+  }
+  if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => scrub(item, key, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([name, item]) => [name, scrub(item, name, depth + 1)]),
   );
 }
 
@@ -183,10 +292,12 @@ export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Pro
   try {
     body = JSON.parse(text);
   } catch (error) {
+    // Parsers quote the offending input in their messages; say where, not what.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new ApiError(
       400,
       "malformed_json",
-      `request body is not valid JSON: ${(error as Error).message}`,
+      `request body is not valid JSON${position ? ` (at character ${position})` : ""}`,
     );
   }
   const result = schema.safeParse(body);

@@ -13,10 +13,12 @@ import { type ConsumerView, consumerStats } from "../stats.ts";
 export function createConsumerApp(
   log: Logger,
   view: ConsumerView & { readiness: () => Readiness },
+  allowedOrigins: readonly string[] = [],
 ) {
   return createServiceApp({
     service: "consumer",
     log,
+    allowedOrigins,
     readiness: view.readiness,
     stats: () => consumerStats(view),
     gauges: () =>

@@ -157,12 +157,19 @@ async function schemaIdOf(encoder: WireEncoder, subject: string): Promise<number
   }
 }
 
-/** A registry that did not answer is a 503 the client should retry; anything else is ours. */
+/**
+ * A registry that did not answer is a 503 the client should retry (the cause, which names the
+ * registry's host, stays in `/readyz` and the log, not in the answer); anything else is ours.
+ */
 function registryFailure(error: unknown, subject?: string): unknown {
   if (!(error instanceof RegistryUnavailableError)) return error;
-  return new ApiError(503, "registry_unavailable", error.message, subject ? { subject } : {}, {
-    "Retry-After": "5",
-  });
+  return new ApiError(
+    503,
+    "registry_unavailable",
+    "the schema registry did not answer; retry later",
+    subject ? { subject } : {},
+    { "Retry-After": "5" },
+  );
 }
 
 async function encodeAll(
