@@ -1,27 +1,27 @@
 import { expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
+import { sampleTick } from "@repo/testkit";
 import { MINUTE_US } from "../bars/bar.ts";
 import { createLateness } from "../bars/lateness.ts";
 import type { DecodedTick } from "../tick/decode.ts";
 import { latestOf, planBatch } from "./plan.ts";
 
 const minute = 1_795_617_000_000_000;
-const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick => ({
-  source: "sim",
-  symbol,
-  kind,
-  eventTime,
-  sequence: eventTime % 1000,
-  price: "10",
-  size: kind === "TRADE" ? 5 : 0,
-  bid: kind === "QUOTE" ? "9.9" : null,
-  ask: kind === "QUOTE" ? "10.1" : null,
-  bidSize: null,
-  askSize: null,
-  exchange: null,
-  ingestTime: eventTime,
-});
+const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick =>
+  sampleTick({
+    source: "sim",
+    symbol,
+    kind,
+    eventTime,
+    sequence: eventTime % 1000,
+    price: "10",
+    size: kind === "TRADE" ? 5 : 0,
+    bid: kind === "QUOTE" ? "9.9" : null,
+    ask: kind === "QUOTE" ? "10.1" : null,
+    exchange: null,
+    ingestTime: eventTime,
+  });
 const record = (partition: number, offset: number): ConsumedRecord => ({
   topic: "market.ticks",
   partition,

@@ -1,22 +1,19 @@
 import { expect, test } from "bun:test";
-import type { Tick } from "@repo/contracts";
+import { sampleTick } from "@repo/testkit";
 import { barRow, latestRow, tickRow } from "./rows.ts";
 
-const tick: Tick = {
+const tick = sampleTick({
   source: "sim",
-  symbol: "AAPL",
   kind: "QUOTE",
   eventTime: 1_767_623_400_123_456,
   sequence: 7,
   price: "187.25",
   size: 0,
   bid: "187.24",
-  ask: null,
   bidSize: 100,
-  askSize: null,
   exchange: null,
   ingestTime: 1_767_623_400_200_000,
-};
+});
 
 const bound = (insert: string, values: unknown[]) => {
   const names = /\(([^)]*)\) VALUES/.exec(insert)?.[1]?.split(", ") ?? [];

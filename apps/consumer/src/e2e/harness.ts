@@ -14,6 +14,7 @@ import {
   provisionKeyspace,
   provisionTopics,
   type RunningService,
+  sampleTick,
   stackEnv,
   startService,
   uniqueId,
@@ -101,21 +102,23 @@ export function makeTicks(symbols: number, perSymbol: number, base = defaultBase
       const symbol = `SYM${String(s).padStart(2, "0")}`;
       const quote = i % 4 === 3;
       const price = (100 + s + ((i * 7919 + s * 31) % 1000) / 1000 + 0.000001 * (i % 7)).toFixed(6);
-      ticks.push({
-        source: "e2e",
-        symbol,
-        kind: quote ? "QUOTE" : "TRADE",
-        eventTime: base + i * 250_000 + s,
-        sequence: i,
-        price,
-        size: quote ? 0 : 1 + ((i * 13 + s) % 500),
-        bid: quote ? (Number(price) - 0.01).toFixed(6) : null,
-        ask: quote ? (Number(price) + 0.01).toFixed(6) : null,
-        bidSize: quote ? 100 : null,
-        askSize: quote ? 200 : null,
-        exchange: i % 2 === 0 ? "XNAS" : null,
-        ingestTime: base + i * 250_000 + 1000,
-      });
+      ticks.push(
+        sampleTick({
+          source: "e2e",
+          symbol,
+          kind: quote ? "QUOTE" : "TRADE",
+          eventTime: base + i * 250_000 + s,
+          sequence: i,
+          price,
+          size: quote ? 0 : 1 + ((i * 13 + s) % 500),
+          bid: quote ? (Number(price) - 0.01).toFixed(6) : null,
+          ask: quote ? (Number(price) + 0.01).toFixed(6) : null,
+          bidSize: quote ? 100 : null,
+          askSize: quote ? 200 : null,
+          exchange: i % 2 === 0 ? "XNAS" : null,
+          ingestTime: base + i * 250_000 + 1000,
+        }),
+      );
     }
   }
   return ticks;

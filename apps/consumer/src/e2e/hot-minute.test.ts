@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
-import { barsFromStoredTicks, storedBars } from "@repo/testkit";
+import { barsFromStoredTicks, sampleTick, storedBars } from "@repo/testkit";
 import {
   buildConsumer,
   produceTicks,
@@ -27,21 +27,18 @@ const TRADES = 20_000;
 
 function hotMinute(): Tick[] {
   const start = (Math.floor(Date.now() / 60_000) - 30) * 60_000_000;
-  return Array.from({ length: TRADES }, (_, i) => ({
-    source: "hot",
-    symbol: "HOT",
-    kind: "TRADE",
-    eventTime: start + Math.floor((i * 59_999_999) / TRADES),
-    sequence: i,
-    price: (250 + ((i * 7919) % 2000) / 1000).toFixed(3),
-    size: 1 + ((i * 31) % 900),
-    bid: null,
-    ask: null,
-    bidSize: null,
-    askSize: null,
-    exchange: null,
-    ingestTime: start + 60_000_000,
-  }));
+  return Array.from({ length: TRADES }, (_, i) =>
+    sampleTick({
+      source: "hot",
+      symbol: "HOT",
+      eventTime: start + Math.floor((i * 59_999_999) / TRADES),
+      sequence: i,
+      price: (250 + ((i * 7919) % 2000) / 1000).toFixed(3),
+      size: 1 + ((i * 31) % 900),
+      exchange: null,
+      ingestTime: start + 60_000_000,
+    }),
+  );
 }
 
 test("20,000 trades of one symbol in one minute, a crash halfway and a full replay: one row per tick, the bar equals its ticks", async () => {

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
-import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
+import { avroTypeOf, topicNamed } from "@repo/contracts";
 import { UnknownSchemaError } from "@repo/registry";
+import { sampleTick } from "@repo/testkit";
 import avro, { type Schema } from "avsc";
 import { createTickDecoder } from "./decode.ts";
 
@@ -12,21 +13,12 @@ const otherType = avro.Type.forSchema({
   name: "Other",
   fields: [{ name: "n", type: "int" }],
 });
-const tick: Tick = {
+const tick = sampleTick({
   source: "sim",
-  symbol: "AAPL",
-  kind: "TRADE",
   eventTime: 1_795_617_000_123_456,
-  sequence: 1,
   price: "187.123456",
-  size: 10,
-  bid: null,
-  ask: null,
-  bidSize: null,
-  askSize: null,
-  exchange: "XNAS",
   ingestTime: 1_795_617_000_200_000,
-};
+});
 const wire = (id: number, body: Buffer) => {
   const header = Buffer.alloc(5);
   header.writeInt32BE(id, 1);
