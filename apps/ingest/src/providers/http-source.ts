@@ -52,8 +52,16 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const response = await fetch(url, {
       headers: { accept: "application/json", ...headers },
+      // The headers carry the provider's keys; following a redirect would hand them to its target.
+      redirect: "manual",
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new PermanentHttpError(
+        `${options.name} answered HTTP ${response.status} (a redirect); not followed, it would carry the credentials elsewhere`,
+      );
+    }
     const body = await response.text();
     if (!response.ok) {
       const message = `${options.name} answered HTTP ${response.status}: ${body.slice(0, 200)}`;
