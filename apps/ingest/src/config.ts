@@ -48,6 +48,8 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export const ingestEnv = {
   ...httpEnv(3001),
   PRODUCER_URL: z.url().default("http://127.0.0.1:3002"),
+  /** Sent as `Authorization: Bearer …` to a producer that has PRODUCER_TOKENS. */
+  PRODUCER_TOKEN: z.string().optional(),
   INGEST_PROVIDERS: commaList("simulator").pipe(z.array(z.enum(PROVIDERS)).min(1)),
   INGEST_TIMEZONE: z.string().default("America/New_York"),
   INGEST_BUFFER_CAPACITY: positiveInt(100_000),

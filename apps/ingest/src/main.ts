@@ -18,6 +18,7 @@ const stats = createStats();
 const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
 const forwarder = createForwarder({
   producerUrl: config.PRODUCER_URL,
+  token: config.PRODUCER_TOKEN,
   buffer,
   log,
   batchSize: config.INGEST_BATCH_SIZE,

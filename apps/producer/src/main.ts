@@ -8,6 +8,7 @@ import { configOrExit, exitIfRefused } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { loadProducerConfig } from "./config.ts";
+import { authorizeWrites } from "./http/authorize.ts";
 import { mountRecordRoutes } from "./http/routes.ts";
 import { createReadiness } from "./readiness.ts";
 import { createPublisher } from "./records/publish.ts";
@@ -16,6 +17,9 @@ import { producerStats } from "./stats.ts";
 const config = configOrExit(loadProducerConfig);
 const log = createLogger("producer", config.LOG_LEVEL);
 const stats = createStats();
+const tokenNames = config.tokens.map((token) => token.name);
+if (tokenNames.length > 0) log.info({ tokenNames }, "writes need a bearer token");
+else log.info("no PRODUCER_TOKENS: unauthenticated writes, listening on loopback only");
 const deliveryLatency = stats.latency("deliveryLatencyMs");
 
 const kafka = createKafkaProducer({
@@ -40,15 +44,20 @@ const app = createServiceApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
   allowedOrigins: config.ALLOWED_ORIGINS,
   stats: () =>
-    producerStats(stats, {
-      connected: kafka.connected,
-      queueDepth: kafka.inFlight,
-      cachedSchemaIds: encoder.cachedSchemaIds,
-    }),
+    producerStats(
+      stats,
+      {
+        connected: kafka.connected,
+        queueDepth: kafka.inFlight,
+        cachedSchemaIds: encoder.cachedSchemaIds,
+      },
+      tokenNames,
+    ),
   readiness: createReadiness({ kafka, registry: encoder }),
 });
 mountRecordRoutes(app, {
   maxRecords: config.PRODUCER_MAX_RECORDS,
+  authorize: authorizeWrites({ tokens: config.tokens, stats, log }),
   publish: createPublisher({
     topicPrefix: config.TOPIC_PREFIX,
     sink: kafka,

@@ -4,11 +4,14 @@ import type { Stats } from "@repo/platform/stats";
  * The body of `GET /stats`.
  *
  * @example
- *   producerStats(stats, { connected: () => true, queueDepth: () => 0, cachedSchemaIds: () => 1 });
+ *   producerStats(stats, { connected: () => true, queueDepth: () => 0, cachedSchemaIds: () => 1 },
+ *     ["ingest"]);
  */
 export function producerStats(
   stats: Stats,
   kafka: { connected: () => boolean; queueDepth: () => number; cachedSchemaIds: () => number },
+  /** Names of the configured tokens; none means loopback-only, unauthenticated writes. */
+  tokenNames: readonly string[] = [],
 ) {
   const records = stats.counters("records.");
   const delivery = stats.latency("deliveryLatencyMs").summary();
@@ -30,5 +33,12 @@ export function producerStats(
     requestLatencyMs: { p50: request.p50, p99: request.p99, count: request.count },
     kafka: { connected: kafka.connected(), queueDepth: kafka.queueDepth() },
     registry: { cachedSchemaIds: kafka.cachedSchemaIds() },
+    /** Who wrote (by token name, never the token) and which writes were refused, by reason. */
+    auth: {
+      mode: tokenNames.length > 0 ? "bearer tokens" : "none (loopback only)",
+      tokens: [...tokenNames],
+      requestsByToken: stats.counters("auth.requests."),
+      refused: stats.counters("auth.refused."),
+    },
   };
 }

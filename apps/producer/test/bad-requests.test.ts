@@ -72,15 +72,17 @@ describe("bad requests get JSON errors naming what was wrong", () => {
     expect(paths?.some((p) => p.startsWith("0 "))).toBe(false);
   });
 
-  test("an undeclared topic → 404 unknown_topic; the byte-valued DLQ topic → 404 too", async () => {
+  test("an undeclared topic → 404 unknown_topic; the consumer's bars and DLQ topics → 403", async () => {
     const unknown = await postRecords(producer, "market.trades", {
       records: [{ value: tickJson("AAPL", 1) }],
     });
     expect(unknown.status).toBe(404);
     expect(unknown.json.error).toMatchObject({ code: "unknown_topic", topic: "market.trades" });
-    const dlq = await postRecords(producer, "market.ticks.dlq", { records: [{ value: {} }] });
-    expect(dlq.status).toBe(404);
-    expect(dlq.json.error?.code).toBe("unknown_topic");
+    for (const topic of ["market.ticks.dlq", "market.bars.1m"]) {
+      const refused = await postRecords(producer, topic, { records: [{ value: {} }] });
+      expect(refused.status).toBe(403);
+      expect(refused.json.error?.code).toBe("topic_not_writable");
+    }
   });
 
   test("a declared topic whose subject has no registered schema → 404 naming the subject", async () => {

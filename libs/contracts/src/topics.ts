@@ -36,6 +36,11 @@ export interface TopicSpec {
   key: "string" | "bytes";
   /** Avro value with its subject, or raw bytes (the DLQ carries the original message bytes). */
   value: TopicValueSchema | "bytes";
+  /**
+   * Whether clients may write the topic through the producer's HTTP API. Bars and dead letters
+   * are derived by the consumer alone; a client writing them could forge history (403).
+   */
+  clientWritable: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -81,6 +86,7 @@ function declare(
   retentionDays: number,
   key: TopicSpec["key"],
   value: TopicSpec["value"],
+  writers: "clients" | "consumer only",
 ): TopicSpec {
   const replicationFactor = envCount("KAFKA_REPLICATION_FACTOR", 1);
   const retentionMs = retentionDays * DAY_MS;
@@ -98,6 +104,7 @@ function declare(
     config,
     key,
     value,
+    clientWritable: writers === "clients",
   };
 }
 
@@ -143,6 +150,7 @@ export const topics: readonly TopicSpec[] = Object.freeze([
     7,
     "string",
     avroValue(TOPIC.ticks, "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
+    "clients",
   ),
   declare(
     TOPIC.bars,
@@ -150,8 +158,9 @@ export const topics: readonly TopicSpec[] = Object.freeze([
     30,
     "string",
     avroValue(TOPIC.bars, "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
+    "consumer only",
   ),
-  declare(TOPIC.deadLetter, 3, 14, "bytes", "bytes"),
+  declare(TOPIC.deadLetter, 3, 14, "bytes", "bytes", "consumer only"),
 ]);
 
 /** The declared topic of that name; throws for an undeclared name. */

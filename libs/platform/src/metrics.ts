@@ -40,6 +40,8 @@ const LABELLED_COUNTERS: { pattern: RegExp; metric: string; labels: string[] }[]
   { pattern: /^deadLettered\.([^.]+)$/, metric: "deadLettered", labels: ["reason"] },
   { pattern: /^invalidByField\.([^.]+)$/, metric: "invalidByField", labels: ["field"] },
   { pattern: /^requests\.([1-5]xx)$/, metric: "requests", labels: ["status"] },
+  { pattern: /^auth\.requests\.([^.]+)$/, metric: "auth.requests", labels: ["token"] },
+  { pattern: /^auth\.refused\.([^.]+)$/, metric: "auth.refused", labels: ["reason"] },
   {
     pattern: /^providers\.([^.]+)\.(ok|errors)$/,
     metric: "provider.polls",

@@ -8,6 +8,8 @@ export type ProducerRefusal = "producer_rejected" | "producer_too_large";
 
 export interface ForwarderOptions {
   producerUrl: string;
+  /** The producer's bearer token (PRODUCER_TOKEN); none for a loopback producer without tokens. */
+  token?: string;
   buffer: TickBuffer;
   log: Logger;
   /** Most records per request (at most the producer's PRODUCER_MAX_RECORDS). */
@@ -47,7 +49,8 @@ const TOPIC = "market.ticks";
  * Sends buffered ticks to the producer in batches bounded by size and time; lanes run
  * concurrently, each sending one batch at a time so per-symbol order holds.
  *
- * - Connection errors, timeouts, 5xx, 408, 429 and 404 `unknown_subject` (schemas not pushed yet)
+ * - Connection errors, timeouts, 5xx, 408, 429, 404 `unknown_subject` (schemas not pushed yet)
+ *   and 401/403 (a missing or wrong PRODUCER_TOKEN: the data is fine, the credentials are not)
  *   keep the batch at the head of its lane and retry it with jittered exponential backoff;
  *   `problem` says why meanwhile.
  * - 413, or a 400 on the number of records, sends the batch again as two halves, down to one
@@ -76,7 +79,12 @@ export function createForwarder(options: ForwarderOptions) {
     try {
       response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
+        // The request carries the token: a redirect must not take it anywhere else.
+        redirect: "error",
         body: JSON.stringify({
           records: batch.map((tick) => ({ key: tick.symbol, value: tickToJson(tick) })),
         }),
@@ -96,6 +104,13 @@ export function createForwarder(options: ForwarderOptions) {
     const body = (await response.json().catch(() => ({}))) as ProducerAnswer;
     if (status === 404 && body.error?.code === "unknown_subject") {
       lastError = `producer has no schema for ${body.error.subject ?? `${TOPIC}-value`} yet (404 unknown_subject; run \`bun run schemas:push\`)`;
+      return { kind: "retry" };
+    }
+    if (status === 401 || status === 403) {
+      lastError =
+        status === 401
+          ? "producer refused the credentials (401): set PRODUCER_TOKEN to one of the producer's PRODUCER_TOKENS"
+          : `producer does not let this token write ${TOPIC} (403 ${body.error?.code ?? ""})`.trim();
       return { kind: "retry" };
     }
     if (status === 413 || (status === 400 && tooManyRecords(body))) {
