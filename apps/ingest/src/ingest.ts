@@ -230,7 +230,7 @@ export function createIngest(options: IngestOptions) {
     };
   }
 
-  return { poll, offer, room, sinkFor, drop, snapshot, reject };
+  return { poll, offer, room, sinkFor, drop, snapshot };
 }
 
 export type Ingest = ReturnType<typeof createIngest>;

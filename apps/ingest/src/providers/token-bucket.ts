@@ -3,7 +3,6 @@ import { sleep } from "@repo/platform/retry";
 export interface TokenBucket {
   /** Waits until a request may be sent under the provider's rate limit. */
   take(signal?: AbortSignal): Promise<void>;
-  available(): number;
 }
 
 /**
@@ -27,10 +26,6 @@ export function createTokenBucket(options: {
     refilledAt = at;
   };
   return {
-    available() {
-      refill();
-      return tokens;
-    },
     async take(signal) {
       for (;;) {
         refill();

@@ -15,6 +15,10 @@ describe("provider schedule", () => {
     let runs = 0;
     let concurrent = 0;
     let maxConcurrent = 0;
+    let finishRun: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      finishRun = resolve;
+    });
     const schedule = createSchedule({
       name: "slow",
       cron: "* * * * * *",
@@ -25,7 +29,7 @@ describe("provider schedule", () => {
         runs += 1;
         concurrent += 1;
         maxConcurrent = Math.max(maxConcurrent, concurrent);
-        await Bun.sleep(1_300);
+        await running;
         concurrent -= 1;
       },
     });
@@ -33,6 +37,7 @@ describe("provider schedule", () => {
     try {
       await until(() => schedule.view().skippedOverlap >= 1, 5_000);
     } finally {
+      finishRun();
       schedule.stop();
     }
     expect(runs).toBeGreaterThanOrEqual(1);
