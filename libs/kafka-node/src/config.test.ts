@@ -41,4 +41,22 @@ describe("librdkafka client properties", () => {
     expect(error?.message).not.toContain("wrong-pw");
     expect(refusals.explain()).toBeUndefined();
   });
+
+  test("before the client polls, the refusal arrives as a FAIL log line and is recognised there", () => {
+    const refusals = watchRefusals(undefined);
+    refusals.observeLog({ severity: 6, fac: "BROKER", message: "connected" });
+    refusals.observeLog({
+      severity: 3,
+      fac: "FAIL",
+      message: "[thrd:b]: b: Connect to ipv4#127.0.0.1:1 failed: Connection refused",
+    });
+    expect(refusals.explain()).toBeUndefined();
+    refusals.observeLog({
+      severity: 3,
+      fac: "FAIL",
+      message:
+        "[thrd:sasl_plaintext://127.0.0.1:9/bootstrap]: sasl_plaintext://127.0.0.1:9/bootstrap: SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256",
+    });
+    expect(refusals.explain()?.message).toStartWith("kafka refused access: sasl_plaintext://");
+  });
 });

@@ -39,18 +39,31 @@ const ERR__AUTHENTICATION = -169;
 const ERR__SSL = -181;
 
 /**
- * Watches a client's error events for refusals that retrying cannot fix (SASL credentials, TLS
- * certificates), so a failed connect can say why instead of "timed out".
+ * librdkafka's log line for a refused SASL handshake or a failed TLS handshake. Before a client
+ * polls (that is, while `connect` is still waiting for metadata) the refusal reaches us only as a
+ * `FAIL` log line, the error callback staying silent, so this is where it is recognised.
+ */
+const REFUSAL_LOG = /SASL authentication error|SSL handshake failed|certificate verify failed/;
+
+/**
+ * Watches a client's error events and log lines for refusals that retrying cannot fix (SASL
+ * credentials, TLS certificates), so a failed connect can say why instead of "transport failure".
  *
  * @example
- *   const refusals = watchRefusals(); client.on("event.error", refusals.observe);
- *   // in connect's error callback: reject(refusals.explain(error) ?? error)
+ *   const refusals = watchRefusals(security);
+ *   client.on("event.error", refusals.observe); client.on("event.log", refusals.observeLog);
+ *   // in connect's error callback: reject(refusals.explain() ?? error)
  */
 export function watchRefusals(security: KafkaSecurity | undefined) {
   let refusal: { code: number; message: string } | undefined;
   return {
     observe(error: { code: number; message: string }) {
       if (error.code === ERR__AUTHENTICATION || error.code === ERR__SSL) refusal = error;
+    },
+    observeLog(line: { severity: number; fac: string; message: string }) {
+      if (line.severity > 3 || line.fac !== "FAIL" || !REFUSAL_LOG.test(line.message)) return;
+      const message = line.message.replace(/^\[thrd:[^\]]*\]: /, "");
+      refusal = { code: /SASL/.test(message) ? ERR__AUTHENTICATION : ERR__SSL, message };
     },
     /** An {@link AccessError} naming the refusal seen since the last call, if any. */
     explain(): AccessError | undefined {

@@ -125,6 +125,7 @@ export function createManualCommitConsumer(
       refusals.observe(error);
       options.onError?.(error);
     });
+    client.on("event.log", refusals.observeLog);
     return client;
   };
   let consumer = createClient();

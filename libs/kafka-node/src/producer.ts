@@ -138,6 +138,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     const client: Producer = new Kafka.Producer(config as never);
     client.on("delivery-report", onDeliveryReport);
     client.on("event.error", onError);
+    client.on("event.log", refusals.observeLog);
     return client;
   };
   let producer = createClient();
