@@ -8,60 +8,95 @@
  *   bun run stack down cassandra  # stop one component (data kept)
  *   bun run stack logs kafka      # follow a component's log
  *   bun run stack reset           # stop everything and delete all local data
+ *   bun run stack up --cluster    # 3 Kafka brokers, 3 Cassandra nodes, a registry (or STACK_TOPOLOGY=cluster)
+ *   bun run stack kill kafka-2    # SIGKILL one cluster node (a crash); `up kafka-2` brings it back
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { stackDir } from "./paths.ts";
+import { existsSync, rmSync } from "node:fs";
+import { runClusterTests } from "./cluster/test-command.ts";
+import { cluster } from "./cluster/topology.ts";
+import { clusterDir, stackDir } from "./paths.ts";
 import { StackError } from "./ports.ts";
 import { logFile } from "./process.ts";
-import {
-  type ComponentStatus,
-  componentNamed,
-  components,
-  down,
-  reset,
-  status,
-  up,
-} from "./stack.ts";
+import { components, localStack, reset } from "./stack.ts";
 import { runTests } from "./test-command.ts";
+import {
+  downTopology,
+  killServers,
+  type ServerStatus,
+  serverNamed,
+  statusOf,
+  type Topology,
+  upTopology,
+} from "./topology.ts";
 
-const usage = `usage: bun run stack <command> [component...]
+const usage = `usage: bun run stack <command> [--cluster] [component...]
 
 commands:
   up [component...]     start (and install on first use) kafka, cassandra, registry; waits until they answer
   down [component...]   stop what this stack started (by pid file); data is kept
-  status                show each component up/down with its version
+  kill <component...>   SIGKILL, no shutdown (a crash, for failover tests); \`up\` brings it back
+  status                show each component up/down with its version and resident memory
   logs <component>      follow a component's log (Ctrl-C to stop)
-  reset                 stop everything and delete all data under ${stackDir}
+  reset                 stop everything and delete all data under ${stackDir} (with --cluster: ${clusterDir} only)
   test [bun test args]  start the stack if needed, migrate, build, run \`bun test\`, stop what it started
+  test --cluster [--bench] [path...]
+                        the same on the cluster for *.cluster-test.ts (--bench: *.cluster-bench.ts)
 
-components: ${components.map((c) => c.name).join(", ")}`;
+--cluster (or STACK_TOPOLOGY=cluster) selects the 3-broker, 3-node cluster; a node name alone does too.
+components: ${components.map((c) => c.name).join(", ")}
+cluster:    ${cluster.servers.map((s) => s.name).join(", ")}`;
 
-function printTable(rows: ComponentStatus[]) {
+function printTable(rows: ServerStatus[]) {
+  const width = Math.max(10, ...rows.map((row) => row.name.length));
   for (const row of rows) {
     const state = row.up ? "up  " : "down";
     const version = row.version ? ` ${row.version}` : "";
     const pid = row.pid ? ` (pid ${row.pid})` : "";
+    const rss = row.rssMiB !== undefined ? ` ${row.rssMiB} MiB` : "";
+    const note = row.detail ?? (row.up ? row.summary : undefined);
     console.log(
-      `  ${row.name.padEnd(10)} ${state} ${row.endpoint}${version}${pid}${row.detail ? ` — ${row.detail}` : ""}`,
+      `  ${row.name.padEnd(width)} ${state} ${row.endpoint}${version}${pid}${rss}${note ? ` — ${note}` : ""}`,
     );
   }
+}
+
+/**
+ * The topology a command is about (`--cluster`, `STACK_TOPOLOGY`, or names only the cluster has)
+ * and the named servers of it.
+ */
+function selection(args: string[]) {
+  const topologies: Record<string, Topology> = { single: localStack, cluster };
+  const setting = process.env.STACK_TOPOLOGY ?? "single";
+  const fallback = topologies[setting];
+  if (!fallback)
+    throw new StackError(`STACK_TOPOLOGY must be "single" or "cluster", not "${setting}"`);
+  const names = args.filter((arg) => arg !== "--cluster");
+  const onlyInCluster = (name: string) =>
+    cluster.servers.some((s) => s.name === name) &&
+    !localStack.servers.some((s) => s.name === name);
+  const topology =
+    args.includes("--cluster") || (names.length > 0 && names.every(onlyInCluster))
+      ? cluster
+      : fallback;
+  const servers = names.map((name) => serverNamed(topology, name));
+  return { topology, servers: servers.length > 0 ? servers : undefined, named: names };
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "up": {
+      const { topology, servers } = selection(rest);
       const started = Date.now();
-      const rows = await up(rest.length > 0 ? rest.map(componentNamed) : undefined);
-      console.log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+      const rows = await upTopology(topology, servers);
+      console.log(`${topology.name} up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       printTable(rows);
       return 0;
     }
     case "down": {
-      const stopped = await down(rest.length > 0 ? rest.map(componentNamed) : undefined, (line) =>
-        console.log(`  ${line}`),
-      );
+      const { topology, servers } = selection(rest);
+      const stopped = await downTopology(topology, servers, (line) => console.log(`  ${line}`));
       console.log(
         stopped.length > 0
           ? `stopped: ${stopped.map((s) => `${s.name} in ${(s.ms / 1000).toFixed(1)} s${s.killed ? " (killed)" : ""}`).join(", ")}`
@@ -69,28 +104,49 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case "kill": {
+      const { topology, servers } = selection(rest);
+      if (!servers) throw new StackError("kill needs the components to kill, e.g. `kill kafka-2`");
+      const killed = await killServers(topology, servers);
+      console.log(
+        killed.length > 0
+          ? `killed (SIGKILL): ${killed.map((k) => `${k.name} (pid ${k.pid})`).join(", ")}`
+          : "nothing of ours was running",
+      );
+      return 0;
+    }
     case "status": {
-      const rows = await status();
+      const { topology } = selection(rest);
+      const rows = await statusOf(topology);
       printTable(rows);
       return rows.every((r) => r.up) ? 0 : 3;
     }
     case "logs": {
-      const name = rest[0];
+      const { topology, named } = selection(rest);
+      const name = named[0];
       if (!name)
-        throw new StackError(`logs needs a component: ${components.map((c) => c.name).join(", ")}`);
-      const file = logFile(componentNamed(name).name);
+        throw new StackError(
+          `logs needs a component: ${topology.servers.map((s) => s.name).join(", ")}`,
+        );
+      const file = logFile(serverNamed(topology, name).name, topology.place);
       if (!existsSync(file)) throw new StackError(`${name} has not written a log yet (${file})`);
       const follow = process.stdout.isTTY ? ["-F"] : [];
       const tail = spawn("tail", ["-n", "200", ...follow, file], { stdio: "inherit" });
       return await new Promise((resolve) => tail.on("exit", (code) => resolve(code ?? 0)));
     }
     case "reset": {
+      if (selection(rest).topology === cluster) {
+        await downTopology(cluster);
+        rmSync(clusterDir, { recursive: true, force: true });
+        console.log(`cluster stopped and ${clusterDir} deleted`);
+        return 0;
+      }
       await reset();
       console.log(`stack stopped and ${stackDir} deleted`);
       return 0;
     }
     case "test":
-      return runTests(rest);
+      return rest[0] === "--cluster" ? runClusterTests(rest.slice(1)) : runTests(rest);
     case undefined:
     case "help":
     case "--help":

@@ -16,3 +16,6 @@ export const runDir = join(stackDir, "run");
 export const logDir = join(stackDir, "logs");
 export const dataDir = join(stackDir, "data");
 export const confDir = join(stackDir, "conf");
+
+/** The 3-broker, 3-node cluster (`bun run stack up --cluster`) keeps its own run, logs, data and conf here. */
+export const clusterDir = join(stackDir, "cluster");

@@ -9,14 +9,30 @@ export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   });
 }
 
-/** Throws a message naming every port already taken. */
-export async function assertPortsFree(component: string, ports: number[]): Promise<void> {
-  const taken: number[] = [];
-  for (const port of ports) if (!(await portIsFree(port))) taken.push(port);
-  if (taken.length > 0) {
+/** A listening address other than 127.0.0.1 (a cluster node on 127.0.0.12, say). */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** Throws a message naming every port (on 127.0.0.1 unless an {@link Address} says otherwise) already taken. */
+export async function assertPortsFree(
+  component: string,
+  ports: readonly (number | Address)[],
+): Promise<void> {
+  const taken: Address[] = [];
+  for (const entry of ports) {
+    const address = typeof entry === "number" ? { host: "127.0.0.1", port: entry } : entry;
+    if (!(await portIsFree(address.port, address.host))) taken.push(address);
+  }
+  const first = taken[0];
+  if (first) {
+    const named = taken.every((a) => a.host === "127.0.0.1")
+      ? `port ${taken.map((a) => a.port).join(", ")} on 127.0.0.1`
+      : taken.map((a) => `${a.host}:${a.port}`).join(", ");
     throw new StackError(
-      `${component}: port ${taken.join(", ")} on 127.0.0.1 is already in use by a process this stack did not start. ` +
-        `Stop it (e.g. \`ss -ltnp 'sport = :${taken[0]}'\` shows which) or point the app at that server instead.`,
+      `${component}: ${named} is already in use by a process this stack did not start. ` +
+        `Stop it (e.g. \`ss -ltnp 'sport = :${first.port}'\` shows which) or point the app at that server instead.`,
     );
   }
 }

@@ -12,8 +12,18 @@ interface PidRecord {
   startedAt: string;
 }
 
-const pidFile = (name: string) => join(runDir, `${name}.pid.json`);
-export const logFile = (name: string) => join(logDir, `${name}.log`);
+/** Where a topology keeps its pid files and logs: `.stack/` for the local stack, `.stack/cluster/` for the cluster. */
+export interface Place {
+  runDir: string;
+  logDir: string;
+}
+
+/** The single-node stack's place: `.stack/run` and `.stack/logs`. */
+export const stackPlace: Place = { runDir, logDir };
+
+const pidFile = (name: string, place: Place) => join(place.runDir, `${name}.pid.json`);
+export const logFile = (name: string, place: Place = stackPlace) =>
+  join(place.logDir, `${name}.log`);
 
 interface ProcState {
   /** Kernel start time (jiffies since boot): guards against pid reuse. */
@@ -45,8 +55,8 @@ function procStartTime(pid: number): string | undefined {
 }
 
 /** The pid record of a component, if the process it names is still the one we started. */
-export function runningRecord(name: string): PidRecord | undefined {
-  const file = pidFile(name);
+export function runningRecord(name: string, place: Place = stackPlace): PidRecord | undefined {
+  const file = pidFile(name, place);
   if (!existsSync(file)) return undefined;
   let record: PidRecord;
   try {
@@ -66,13 +76,15 @@ export interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   version: string;
+  place?: Place;
 }
 
 /** Starts a long-running server detached from this CLI, its output appended to `.stack/logs/<name>.log`. */
 export function startDetached(options: StartOptions): number {
-  mkdirSync(runDir, { recursive: true });
-  mkdirSync(logDir, { recursive: true });
-  const out = openSync(logFile(options.name), "a");
+  const place = options.place ?? stackPlace;
+  mkdirSync(place.runDir, { recursive: true });
+  mkdirSync(place.logDir, { recursive: true });
+  const out = openSync(logFile(options.name, place), "a");
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -82,20 +94,25 @@ export function startDetached(options: StartOptions): number {
   if (child.pid === undefined)
     throw new Error(`could not start ${options.name}: ${options.command}`);
   child.unref();
-  recordStarted(options.name, child.pid, options.version);
+  recordStarted(options.name, child.pid, options.version, place);
   return child.pid;
 }
 
 /** Writes the pid file that makes `pid` the running `name` for `status`, `up` and `down`. */
-export function recordStarted(name: string, pid: number, version: string) {
-  mkdirSync(runDir, { recursive: true });
+export function recordStarted(
+  name: string,
+  pid: number,
+  version: string,
+  place: Place = stackPlace,
+) {
+  mkdirSync(place.runDir, { recursive: true });
   const record: PidRecord = {
     pid,
     startTime: procStartTime(pid) ?? "",
     version,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(pidFile(name), JSON.stringify(record));
+  writeFileSync(pidFile(name, place), JSON.stringify(record));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,9 +138,10 @@ export async function stopRecorded(
   name: string,
   graceMs: number,
   onProgress: (line: string) => void = () => {},
+  place: Place = stackPlace,
 ): Promise<Stopped | undefined> {
-  const record = runningRecord(name);
-  rmSyncQuiet(pidFile(name));
+  const record = runningRecord(name, place);
+  rmSyncQuiet(pidFile(name, place));
   if (!record) return undefined;
   const started = Date.now();
   const gone = () => procStartTime(record.pid) !== record.startTime;
@@ -144,7 +162,34 @@ export async function stopRecorded(
   throw new StackError(
     `${name} (pid ${record.pid}) is still in the process table ${killWaitMs / 1000} s after SIGKILL ` +
       `(state ${state}${state === "D" ? ": blocked in uninterruptible I/O" : ""}). ` +
-      `Check \`ps -o pid,ppid,stat,cmd -p ${record.pid}\`. Last lines of ${logFile(name)}:\n${logTail(name)}`,
+      `Check \`ps -o pid,ppid,stat,cmd -p ${record.pid}\`. Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
+  );
+}
+
+/**
+ * A crash on purpose: SIGKILL to the recorded process group, no SIGTERM and no shutdown hooks, then
+ * waits until the process is gone. The pid file is removed; data stays as the crash left it.
+ * Resolves undefined when nothing of ours was running.
+ *
+ * @example
+ *   await killRecorded("kafka-2", clusterPlace); // the broker vanishes mid-stream
+ */
+export async function killRecorded(
+  name: string,
+  place: Place = stackPlace,
+): Promise<Stopped | undefined> {
+  const record = runningRecord(name, place);
+  rmSyncQuiet(pidFile(name, place));
+  if (!record) return undefined;
+  const started = Date.now();
+  signalGroup(record.pid, "SIGKILL");
+  while (Date.now() - started < killWaitMs) {
+    if (procStartTime(record.pid) !== record.startTime)
+      return { name, pid: record.pid, ms: Date.now() - started, killed: true };
+    await sleep(50);
+  }
+  throw new StackError(
+    `${name} (pid ${record.pid}) is still in the process table ${killWaitMs / 1000} s after SIGKILL`,
   );
 }
 
@@ -165,8 +210,8 @@ function rmSyncQuiet(path: string) {
 }
 
 /** The last `lines` lines of a component's log, for error messages. */
-export function logTail(name: string, lines = 30): string {
-  const file = logFile(name);
+export function logTail(name: string, lines = 30, place: Place = stackPlace): string {
+  const file = logFile(name, place);
   if (!existsSync(file)) return "(no log written)";
   const text = readFileSync(file, "utf8").trimEnd().split("\n");
   return text.slice(-lines).join("\n");

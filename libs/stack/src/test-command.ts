@@ -15,14 +15,7 @@ export async function runTests(args: string[]): Promise<number> {
   const rows = await up();
   console.log(`stack ready: ${rows.map((r) => `${r.name} ${r.version}`).join(", ")}`);
   try {
-    const build = spawnSync("bunx", ["turbo", "run", "build", "--output-logs=errors-only"], {
-      cwd: repoRoot,
-      stdio: "inherit",
-    });
-    if (build.status !== 0) {
-      console.error("build failed; not running tests");
-      return build.status ?? 1;
-    }
+    if (!buildServices()) return 1;
     const reportDir = join(stackDir, "test-results");
     mkdirSync(reportDir, { recursive: true });
     const junit = join(reportDir, "junit.xml");
@@ -43,7 +36,19 @@ export async function runTests(args: string[]): Promise<number> {
   }
 }
 
-function printSummary(junitFile: string) {
+/** `turbo run build`, so spawned services run the current code; false (said why) when it failed. */
+export function buildServices(): boolean {
+  const build = spawnSync("bunx", ["turbo", "run", "build", "--output-logs=errors-only"], {
+    cwd: repoRoot,
+    stdio: "inherit",
+  });
+  if (build.status === 0) return true;
+  console.error("build failed; not running tests");
+  return false;
+}
+
+/** Prints `Tests: N passed, N failed, N skipped` from a JUnit report. */
+export function printSummary(junitFile: string) {
   if (!existsSync(junitFile)) return;
   const xml = readFileSync(junitFile, "utf8");
   const root = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";

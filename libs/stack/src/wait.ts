@@ -1,5 +1,5 @@
 import { StackError } from "./ports.ts";
-import { logFile, logTail } from "./process.ts";
+import { logFile, logTail, type Place, stackPlace } from "./process.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,8 +10,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitUntilReady<T>(
   name: string,
   probe: () => Promise<T>,
-  options: { timeoutMs: number; alive: () => boolean },
+  options: { timeoutMs: number; alive: () => boolean; place?: Place },
 ): Promise<T> {
+  const place = options.place ?? stackPlace;
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -22,14 +23,14 @@ export async function waitUntilReady<T>(
     }
     if (!options.alive()) {
       throw new StackError(
-        `${name} exited while starting (${describe(lastError)}). Last lines of ${logFile(name)}:\n${logTail(name)}`,
+        `${name} exited while starting (${describe(lastError)}). Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
       );
     }
     await sleep(500);
   }
   throw new StackError(
     `${name} did not answer within ${Math.round(options.timeoutMs / 1000)} s (${describe(lastError)}). ` +
-      `Last lines of ${logFile(name)}:\n${logTail(name)}`,
+      `Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
   );
 }
 

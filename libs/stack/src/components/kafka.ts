@@ -27,12 +27,7 @@ export const kafka: Component = {
   stopGraceMs: 30_000,
 
   async install() {
-    const libs = await resolveClasspath(`kafka-${versions.kafka}`, [
-      { group: "org.apache.kafka", artifact: "kafka_2.13", version: versions.kafka },
-      { group: "org.apache.logging.log4j", artifact: "log4j-slf4j-impl", version: versions.log4j },
-      { group: "org.apache.logging.log4j", artifact: "log4j-core", version: versions.log4j },
-    ]);
-    classpath = `${libs}/*`;
+    classpath = `${await kafkaLibs()}/*`;
   },
 
   async start() {
@@ -42,16 +37,7 @@ export const kafka: Component = {
     const properties = join(conf, "server.properties");
     writeFileSync(properties, serverProperties());
     writeFileSync(join(conf, "log4j2.yaml"), log4jConfig);
-    const jvm = [
-      `-Xms${heap}`,
-      `-Xmx${heap}`,
-      "-XX:+UseG1GC",
-      "-XX:MaxGCPauseMillis=20",
-      "-Djava.awt.headless=true",
-      `-Dlog4j2.configurationFile=${join(conf, "log4j2.yaml")}`,
-      "-cp",
-      classpath,
-    ];
+    const jvm = kafkaJvm(heap, conf, classpath);
     if (!existsSync(join(logDirs, "meta.properties"))) {
       run(java, [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", properties]);
     }
@@ -82,8 +68,31 @@ export const kafka: Component = {
   },
 };
 
+/** The Kafka broker jars and the log4j2 binding its distribution ships, resolved with Maven once. */
+export function kafkaLibs(): Promise<string> {
+  return resolveClasspath(`kafka-${versions.kafka}`, [
+    { group: "org.apache.kafka", artifact: "kafka_2.13", version: versions.kafka },
+    { group: "org.apache.logging.log4j", artifact: "log4j-slf4j-impl", version: versions.log4j },
+    { group: "org.apache.logging.log4j", artifact: "log4j-core", version: versions.log4j },
+  ]);
+}
+
+/** JVM options of a Kafka node: a fixed heap, G1 with short pauses, `conf`/log4j2.yaml, `classpath`. */
+export function kafkaJvm(heap: string, conf: string, classpath: string): string[] {
+  return [
+    `-Xms${heap}`,
+    `-Xmx${heap}`,
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-Djava.awt.headless=true",
+    `-Dlog4j2.configurationFile=${join(conf, "log4j2.yaml")}`,
+    "-cp",
+    classpath,
+  ];
+}
+
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid` prints). */
-function clusterId(): string {
+export function clusterId(): string {
   return randomBytes(16).toString("base64url");
 }
 
@@ -114,7 +123,8 @@ log.retention.hours=168
 `;
 }
 
-const log4jConfig = `Configuration:
+/** Kafka's log4j2 configuration: INFO to stdout, request logging quiet. */
+export const log4jConfig = `Configuration:
   Appenders:
     Console:
       name: STDOUT

@@ -11,7 +11,8 @@ const port = Number(process.env.STACK_REGISTRY_PORT ?? 8081);
 const cassandraPort = Number(process.env.STACK_CASSANDRA_PORT ?? 9042);
 const keyspace = "schema_registry";
 
-const binary = join(cacheDir, `registry-${versions.registry}`, "schema-registry");
+/** The registry binary `installRegistry` builds. */
+export const registryBinary = join(cacheDir, `registry-${versions.registry}`, "schema-registry");
 const conf = join(confDir, "registry");
 
 /**
@@ -24,88 +25,113 @@ export const registry: Component = {
   endpoint: `http://127.0.0.1:${port}`,
   readyTimeoutMs: 60_000,
   stopGraceMs: 10_000,
-
-  async install() {
-    if (existsSync(binary)) return;
-    const go = requireTool("go");
-    console.log(`  building ${registryModule}@${versions.registry} with Go (first run only)…`);
-    // `go install m@v` also asks the proxy for the module's version list, which is not served for this
-    // module; downloading the exact version (checksum-verified against the Go checksum database) and
-    // building its command from the module cache is equivalent.
-    const downloaded = JSON.parse(
-      await runAsync(go, ["mod", "download", "-json", `${registryModule}@${versions.registry}`]),
-    ) as { Dir?: string; Error?: string };
-    if (!downloaded.Dir)
-      throw new Error(downloaded.Error ?? "go mod download returned no directory");
-    mkdirSync(join(cacheDir, `registry-${versions.registry}`), { recursive: true });
-    await runAsync(
-      go,
-      [
-        "build",
-        "-trimpath",
-        "-ldflags",
-        `-s -w -X main.version=${versions.registry}`,
-        "-o",
-        `${binary}.partial`,
-        "./cmd/schema-registry",
-      ],
-      { cwd: downloaded.Dir, env: { GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" } },
-    );
-    await runAsync("mv", [`${binary}.partial`, binary]);
-  },
+  installer: "go",
+  install: installRegistry,
 
   async start() {
-    await createKeyspace();
+    await createRegistryKeyspace({
+      contactPoints: [`127.0.0.1:${cassandraPort}`],
+      localDc: "datacenter1",
+      replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+    });
     mkdirSync(conf, { recursive: true });
     const file = join(conf, "config.yaml");
-    writeFileSync(file, configYaml());
+    writeFileSync(
+      file,
+      registryConfig({ port, hosts: ["127.0.0.1"], cassandraPort, localDc: "datacenter1" }),
+    );
     startDetached({
       name: "registry",
-      command: binary,
+      command: registryBinary,
       args: ["-config", file],
       version: versions.registry,
     });
   },
 
-  async probe() {
-    const subjects = await fetch(`http://127.0.0.1:${port}/subjects`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    if (!subjects.ok) throw new Error(`GET /subjects answered ${subjects.status}`);
-    if (!Array.isArray(await subjects.json()))
-      throw new Error("GET /subjects did not answer a JSON array");
-    return versions.registry;
-  },
+  probe: () => probeRegistry(port),
 };
 
-/** The registry connects to its keyspace directly, so it must exist before the registry starts. */
-async function createKeyspace() {
+/** Builds the registry binary with Go once (cached per version under ~/.cache/marketpipe). */
+export async function installRegistry(): Promise<void> {
+  if (existsSync(registryBinary)) return;
+  const go = requireTool("go");
+  console.log(`  building ${registryModule}@${versions.registry} with Go (first run only)…`);
+  // `go install m@v` also asks the proxy for the module's version list, which is not served for this
+  // module; downloading the exact version (checksum-verified against the Go checksum database) and
+  // building its command from the module cache is equivalent.
+  const downloaded = JSON.parse(
+    await runAsync(go, ["mod", "download", "-json", `${registryModule}@${versions.registry}`]),
+  ) as { Dir?: string; Error?: string };
+  if (!downloaded.Dir) throw new Error(downloaded.Error ?? "go mod download returned no directory");
+  mkdirSync(join(cacheDir, `registry-${versions.registry}`), { recursive: true });
+  await runAsync(
+    go,
+    [
+      "build",
+      "-trimpath",
+      "-ldflags",
+      `-s -w -X main.version=${versions.registry}`,
+      "-o",
+      `${registryBinary}.partial`,
+      "./cmd/schema-registry",
+    ],
+    { cwd: downloaded.Dir, env: { GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" } },
+  );
+  await runAsync("mv", [`${registryBinary}.partial`, registryBinary]);
+}
+
+/** Resolves the registry's version once `GET /subjects` on `port` answers a JSON array. */
+export async function probeRegistry(port: number): Promise<string> {
+  const subjects = await fetch(`http://127.0.0.1:${port}/subjects`, {
+    signal: AbortSignal.timeout(2000),
+  });
+  if (!subjects.ok) throw new Error(`GET /subjects answered ${subjects.status}`);
+  if (!Array.isArray(await subjects.json()))
+    throw new Error("GET /subjects did not answer a JSON array");
+  return versions.registry;
+}
+
+/**
+ * The registry connects to its keyspace directly, so it must exist before the registry starts; its
+ * replication is the cluster's (RF 1 on one node, NetworkTopologyStrategy RF 3 on the cluster).
+ */
+export async function createRegistryKeyspace(cassandra: {
+  contactPoints: string[];
+  localDc: string;
+  replication: string;
+}): Promise<void> {
   const client = new cassandraDriver.Client({
-    contactPoints: [`127.0.0.1:${cassandraPort}`],
-    localDataCenter: "datacenter1",
+    contactPoints: cassandra.contactPoints,
+    localDataCenter: cassandra.localDc,
   });
   try {
     await client.connect();
     await client.execute(
-      `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+      `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${cassandra.replication}`,
     );
   } finally {
     await client.shutdown().catch(() => {});
   }
 }
 
-function configYaml(): string {
+/** The registry's config.yaml: HTTP on 127.0.0.1:`port`, schemas in Cassandra at LOCAL_QUORUM. */
+export function registryConfig(options: {
+  port: number;
+  hosts: string[];
+  cassandraPort: number;
+  localDc: string;
+}): string {
   return `# Generated by \`bun run stack up\`; edits are overwritten.
 server:
   host: "127.0.0.1"
-  port: ${port}
+  port: ${options.port}
 storage:
   type: cassandra
   cassandra:
-    hosts: ["127.0.0.1"]
-    port: ${cassandraPort}
+    hosts: [${options.hosts.map((h) => `"${h}"`).join(", ")}]
+    port: ${options.cassandraPort}
     keyspace: ${keyspace}
-    local_dc: datacenter1
+    local_dc: ${options.localDc}
     consistency: LOCAL_QUORUM
 compatibility:
   default_level: BACKWARD

@@ -1,10 +1,15 @@
-/** One server the stack runs. */
-export interface Component {
-  name: "kafka" | "cassandra" | "registry";
-  /** Loopback ports it listens on; all must be free before it starts. */
-  ports: number[];
+import type { Address } from "../ports.ts";
+
+/** One server process a topology runs (a component of the local stack, a node of the cluster). */
+export interface Server {
+  /** Unique within its topology; names its pid file and log. */
+  name: string;
+  /** Loopback ports it listens on (127.0.0.1 unless an address says otherwise); all must be free before it starts. */
+  ports: (number | Address)[];
   /** The address clients use. */
   endpoint: string;
+  /** Its role and other addresses, for `status` ("KRaft node 2, controller 127.0.0.1:19193"). */
+  summary?: string;
   /** Downloads or builds what the server needs (cached; a no-op when warm). */
   install(): Promise<void>;
   /** Writes configuration, prepares data and starts the process. */
@@ -15,4 +20,14 @@ export interface Component {
   readyTimeoutMs: number;
   /** How long `down` waits after SIGTERM before SIGKILL. */
   stopGraceMs: number;
+  /**
+   * What `install` runs: Maven installs go one after another (they share ~/.m2), a Go build overlaps
+   * with them. Maven by default.
+   */
+  installer?: "maven" | "go";
+}
+
+/** One server of the single-node local stack. */
+export interface Component extends Server {
+  name: "kafka" | "cassandra" | "registry";
 }
