@@ -1,6 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { buildContext, dockerignore, looksSecret } from "./docker/context.ts";
 import { repoRoot } from "./paths.ts";
 
 interface ComposeService {
@@ -74,13 +84,176 @@ describe("compose.yaml", () => {
       expect(dockerfile).toBe(`apps/${app}/Dockerfile`);
       expect(existsSync(join(repoRoot, dockerfile))).toBe(true);
       const pkg = JSON.parse(readFileSync(join(repoRoot, `apps/${app}/package.json`), "utf8"));
-      expect(dockerCmd(dockerfile).join(" ")).toBe(pkg.scripts.start);
-      const entry = dockerCmd(dockerfile).at(-1) ?? "";
-      const source = app === "ingest" ? entry : "src/main.ts";
-      expect(existsSync(join(repoRoot, "apps", app, source)), `${app} entry ${source}`).toBe(true);
-      if (app !== "ingest") expect(pkg.scripts.build).toContain("./src/main.ts");
+      const cmd = dockerCmd(dockerfile);
+      // Every image runs the bundle that the app's build script makes from src/main.ts.
+      expect(cmd.at(-1)).toBe("dist/main.js");
+      expect(pkg.scripts.build).toContain("./src/main.ts");
+      expect(existsSync(join(repoRoot, "apps", app, "src/main.ts"))).toBe(true);
+      if (app === "ingest") {
+        expect(cmd).toEqual(["bun", "dist/main.js"]);
+        expect(pkg.scripts.start).toBe("bun src/main.ts");
+      } else expect(cmd.join(" ")).toBe(pkg.scripts.start);
       expect(service?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(Number(service?.environment?.PORT)).toBe(port);
     });
   }
+});
+
+/** A Dockerfile's stages: the `FROM` line (image and alias) and the instructions under it. */
+function stages(dockerfile: string): { from: string; lines: string[] }[] {
+  const text = readFileSync(join(repoRoot, dockerfile), "utf8").replace(/\\\n\s*/g, " ");
+  const result: { from: string; lines: string[] }[] = [];
+  for (const line of text.split("\n").map((l) => l.trim())) {
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("FROM ")) result.push({ from: line.slice(5).trim(), lines: [] });
+    else result.at(-1)?.lines.push(line);
+  }
+  return result;
+}
+
+const dockerfiles = [
+  "apps/producer/Dockerfile",
+  "apps/consumer/Dockerfile",
+  "apps/ingest/Dockerfile",
+  "apps/api/Dockerfile",
+  "libs/stack/tools.Dockerfile",
+];
+
+describe("images", () => {
+  test("every Dockerfile compose builds is checked here", () => {
+    const built = Object.values(services).flatMap((s) => (s.build ? [s.build.dockerfile] : []));
+    for (const dockerfile of built) expect(dockerfiles).toContain(dockerfile);
+  });
+
+  for (const dockerfile of dockerfiles) {
+    test(`${dockerfile}: runs as a non-root user, on Node 24 LTS where it runs Node, installing only from the lockfile`, () => {
+      const all = stages(dockerfile);
+      const final = all.at(-1);
+      const user = final?.lines
+        .filter((l) => l.startsWith("USER "))
+        .at(-1)
+        ?.slice(5)
+        .trim();
+      expect(user, "the final stage sets a USER").toBeDefined();
+      expect(["root", "0", "0:0"]).not.toContain(user);
+      for (const stage of all) {
+        const node = /^node:(\d+)/.exec(stage.from);
+        if (node) expect(Number(node[1]), `${stage.from} is the current LTS line`).toBe(24);
+        expect(stage.from).not.toMatch(/:latest\b/);
+        for (const line of stage.lines.filter((l) => l.startsWith("RUN "))) {
+          expect(line, "no install that bypasses bun.lock").not.toMatch(
+            /\bnpm (install|i)\b|\byarn add\b|\bpnpm add\b/,
+          );
+          if (/\bbun install\b/.test(line)) expect(line).toContain("--frozen-lockfile");
+        }
+      }
+    });
+  }
+
+  test("the ingest image holds only ingest's bundle", () => {
+    const final = stages("apps/ingest/Dockerfile").at(-1);
+    const copies = final?.lines.filter((l) => l.startsWith("COPY ") || l.startsWith("ADD ")) ?? [];
+    expect(copies).toEqual(["COPY --from=build /repo/apps/ingest/dist ./dist"]);
+  });
+
+  test("the Node services' runtime stage gets the bundle and lockfile-installed dependencies, never the sources", () => {
+    for (const app of ["producer", "consumer"]) {
+      const final = stages(`apps/${app}/Dockerfile`).at(-1);
+      const copies = final?.lines.filter((l) => l.startsWith("COPY ") || l.startsWith("ADD "));
+      for (const copy of copies ?? [])
+        expect(copy, "copied from a build stage").toContain("--from=");
+      const deps = stages(`apps/${app}/Dockerfile`).find((s) => s.from.endsWith(" AS deps"));
+      expect(deps?.lines.join("\n")).toContain(
+        `bun install --frozen-lockfile --production --filter @repo/${app}`,
+      );
+    }
+  });
+
+  test("compose: the one-shot tools have their own image; the producer needs a token and ingest sends it", () => {
+    for (const name of oneShots)
+      expect(services[name]?.build?.dockerfile).toBe("libs/stack/tools.Dockerfile");
+    expect(String(services.producer?.environment?.PRODUCER_TOKENS)).toMatch(
+      /^ingest:\$\{PRODUCER_TOKEN:\?/,
+    );
+    expect(String(services.ingest?.environment?.PRODUCER_TOKEN)).toMatch(/^\$\{PRODUCER_TOKEN:\?/);
+  });
+});
+
+describe("build contexts", () => {
+  const ignoreFile = join(repoRoot, ".dockerignore");
+
+  test("the repository's context (what `docker build .` sends) holds no secret-looking file and everything the images build from", () => {
+    const context = buildContext(repoRoot);
+    expect(context.filter(looksSecret)).toEqual([]);
+    expect(context.some((path) => path.split("/").includes("node_modules"))).toBe(false);
+    expect(context.some((path) => path.startsWith(".stack/") || path.startsWith(".git/"))).toBe(
+      false,
+    );
+    for (const needed of [
+      "package.json",
+      "bun.lock",
+      "apps/ingest/src/main.ts",
+      "apps/producer/src/main.ts",
+      "libs/contracts/src/push-cli.ts",
+      "cql/002_market_tables.cql",
+      "schemas/Tick.avsc",
+    ])
+      expect(context, needed).toContain(needed);
+  });
+
+  test("secrets a developer might leave in the tree stay out of the context, sources stay in", () => {
+    const root = mkdtempSync(join(tmpdir(), "context-"));
+    try {
+      const plant = (path: string) => {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), "x");
+      };
+      const secrets = [
+        ".env",
+        ".env.local",
+        "apps/producer/.env.production",
+        "tokens/producer.key",
+        "certs/ca.pem",
+        "certs/kafka.p12",
+        "deploy/id_rsa",
+        "home/.ssh/id_ed25519",
+        ".npmrc",
+        "libs/stack/.netrc",
+      ];
+      const dropped = [
+        ".stack/conf/kafka/server.properties",
+        ".stack/logs/kafka.log",
+        ".git/config",
+        "node_modules/hono/index.js",
+        "apps/api/node_modules/.bin/x",
+        "apps/producer/dist/main.js",
+        "apps/ingest/.turbo/turbo-build.log",
+      ];
+      const kept = ["package.json", "bun.lock", "apps/ingest/src/main.ts", "cql/001_keyspace.cql"];
+      for (const path of [...secrets, ...dropped, ...kept]) plant(path);
+      copyFileSync(ignoreFile, join(root, ".dockerignore"));
+      const context = buildContext(root);
+      expect(context.filter(looksSecret)).toEqual([]);
+      expect(context.sort()).toEqual([".dockerignore", ...kept].sort());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test("the matcher follows Docker's rules: root-anchored patterns, ** at any depth, parent folders, last rule wins", () => {
+    const ignored = dockerignore(
+      ["# comment", "/secret", "*/tmp*", "**/*.log", "docs", "!docs/keep.md", "a?c"].join("\n"),
+    );
+    expect(ignored("secret")).toBe(true);
+    expect(ignored("apps/secret")).toBe(false);
+    expect(ignored("apps/tmpfile")).toBe(true);
+    expect(ignored("apps/x/tmpfile")).toBe(false);
+    expect(ignored("deep/down/there/debug.log")).toBe(true);
+    expect(ignored("docs/guide.md")).toBe(true);
+    expect(ignored("docs/keep.md")).toBe(false);
+    expect(ignored("abc")).toBe(true);
+    expect(ignored("a/c")).toBe(false);
+    expect(looksSecret("apps/x/.env.example")).toBe(true);
+    expect(looksSecret("libs/stack/src/scratch/certificates.ts")).toBe(false);
+  });
 });
