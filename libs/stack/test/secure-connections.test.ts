@@ -1,0 +1,271 @@
+/**
+ * The pipeline over authenticated, encrypted connections, against real servers started for this
+ * file only (the shared stack is never touched): a KRaft Kafka whose only listener is
+ * SASL_PLAINTEXT with SCRAM users, and a Cassandra whose native transport is TLS-only with client
+ * certificates from a throwaway CA and PasswordAuthenticator. The registry is the shared one.
+ * Wrong credentials must fail at start-up with a message naming the setting, never the secret.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import { connectCassandra, createCassandraClient } from "@repo/cassandra";
+import {
+  buildApp,
+  dropSubjects,
+  eventually,
+  freePort,
+  type RunningService,
+  stackEnv,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import { type ScratchCassandra, startScratchCassandra } from "../src/scratch/cassandra.ts";
+import { makeThrowawayPki } from "../src/scratch/certificates.ts";
+import { type ScratchKafka, startScratchKafka } from "../src/scratch/kafka.ts";
+import { scratchDir } from "../src/scratch/server.ts";
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+const alice = { name: "alice", password: `alice-${randomBytes(9).toString("hex")}` };
+const pipelineRole = { name: "pipeline", password: `pipe-${randomBytes(9).toString("hex")}` };
+const producerToken = `ingest-${randomBytes(16).toString("hex")}`;
+const prefix = `${uniqueId("secure")}.`;
+
+let kafka: ScratchKafka;
+let cassandra: ScratchCassandra;
+const services: RunningService[] = [];
+
+beforeAll(async () => {
+  [kafka, cassandra] = await Promise.all([
+    startScratchKafka({ users: [alice] }),
+    startScratchCassandra({ user: pipelineRole }),
+    buildApp("producer"),
+    buildApp("consumer"),
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  for (const service of services) await service.stop();
+  await Promise.all([kafka?.stop(), cassandra?.stop()]);
+  await dropSubjects(prefix).catch(() => {});
+}, 120_000);
+
+const scram = (mechanism = "SCRAM-SHA-256", password = alice.password) => ({
+  KAFKA_BROKERS: kafka.brokers.join(","),
+  KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+  KAFKA_SASL_MECHANISM: mechanism,
+  KAFKA_SASL_USERNAME: alice.name,
+  KAFKA_SASL_PASSWORD: password,
+});
+
+const tls = (overrides: Record<string, string> = {}) => ({
+  CASSANDRA_CONTACT_POINTS: cassandra.contactPoint,
+  CASSANDRA_LOCAL_DC: "datacenter1",
+  CASSANDRA_KEYSPACE: "market",
+  CASSANDRA_TLS: "true",
+  CASSANDRA_TLS_CA_FILE: cassandra.pki.caCert,
+  CASSANDRA_TLS_CERT_FILE: cassandra.pki.clientCert,
+  CASSANDRA_TLS_KEY_FILE: cassandra.pki.clientKey,
+  CASSANDRA_USERNAME: pipelineRole.name,
+  CASSANDRA_PASSWORD: pipelineRole.password,
+  ...overrides,
+});
+
+/** Runs a repository script (Bun) with `env` on top of the stack's; its exit code and output. */
+async function runScript(args: string[], env: Record<string, string>, timeoutMs = 90_000) {
+  const child = Bun.spawn(["bun", ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...stackEnv, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  return { code, output: `${stdout}${stderr}` };
+}
+
+/** Starts a Node service's built bundle and waits for it to exit on its own. */
+async function exitOf(app: "producer" | "consumer", env: Record<string, string>) {
+  const child = Bun.spawn(["node", resolve(repoRoot, `apps/${app}/dist/main.js`)], {
+    cwd: resolve(repoRoot, "apps", app),
+    env: {
+      ...process.env,
+      ...stackEnv,
+      HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+      TOPIC_PREFIX: prefix,
+      CONSUMER_GROUP: `${prefix}refused`,
+      ...env,
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  return { code, output: `${stdout}${stderr}` };
+}
+
+describe("Kafka over SASL/SCRAM", () => {
+  test("schemas:push creates the declared topics with SCRAM-SHA-512", async () => {
+    const push = await runScript(
+      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix],
+      scram("SCRAM-SHA-512"),
+    );
+    expect(push.output).toContain(`topic ${prefix}market.ticks: created`);
+    expect(push.code).toBe(0);
+  });
+
+  test("a wrong password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
+    const wrong = `wrong-${randomBytes(6).toString("hex")}`;
+    const push = await runScript(
+      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      scram("SCRAM-SHA-256", wrong),
+    );
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain("SASL authentication failed");
+    expect(push.output).not.toContain(wrong);
+    const producer = await exitOf("producer", scram("SCRAM-SHA-256", wrong));
+    expect(producer.code).toBe(2);
+    expect(producer.output).toContain("kafka refused access");
+    expect(producer.output).toContain("KAFKA_SASL_USERNAME=alice");
+    expect(producer.output).not.toContain(wrong);
+  }, 90_000);
+});
+
+describe("Cassandra over TLS with a client certificate and a password", () => {
+  test("cql:migrate applies the migrations", async () => {
+    const migrate = await runScript(["libs/cassandra/src/migrate-cli.ts"], tls());
+    expect(migrate.output).toContain("market");
+    expect(migrate.code).toBe(0);
+  });
+
+  test("a wrong password fails at start-up naming CASSANDRA_USERNAME, never the password", async () => {
+    const wrong = `wrong-${randomBytes(6).toString("hex")}`;
+    const migrate = await runScript(
+      ["libs/cassandra/src/migrate-cli.ts"],
+      tls({ CASSANDRA_PASSWORD: wrong }),
+    );
+    expect(migrate.code).toBe(1);
+    expect(migrate.output).toContain("cassandra refused access");
+    expect(migrate.output).toContain("CASSANDRA_USERNAME (pipeline)");
+    expect(migrate.output).not.toContain(wrong);
+    const consumer = await exitOf("consumer", {
+      ...scram(),
+      ...tls({ CASSANDRA_PASSWORD: wrong }),
+    });
+    expect(consumer.code).toBe(2);
+    expect(consumer.output).toContain("cassandra refused access");
+    expect(consumer.output).not.toContain(wrong);
+  }, 90_000);
+
+  test("a node certificate from another CA is refused, naming CASSANDRA_TLS_CA_FILE", async () => {
+    const other = makeThrowawayPki(scratchDir("other-ca"), "someone-else");
+    const migrate = await runScript(
+      ["libs/cassandra/src/migrate-cli.ts"],
+      tls({ CASSANDRA_TLS_CA_FILE: other.caCert }),
+    );
+    expect(migrate.code).toBe(1);
+    expect(migrate.output).toContain("cassandra refused access");
+    expect(migrate.output).toContain("CASSANDRA_TLS_CA_FILE");
+  });
+
+  test("without a client certificate the node refuses the handshake", async () => {
+    const settings = {
+      CASSANDRA_CONTACT_POINTS: [cassandra.contactPoint],
+      CASSANDRA_LOCAL_DC: "datacenter1",
+      CASSANDRA_TLS: true,
+      CASSANDRA_TLS_CA_FILE: cassandra.pki.caCert,
+      CASSANDRA_USERNAME: pipelineRole.name,
+      CASSANDRA_PASSWORD: pipelineRole.password,
+    };
+    const client = createCassandraClient(settings);
+    try {
+      await expect(connectCassandra(client, settings)).rejects.toThrow("cassandra refused access");
+    } finally {
+      await client.shutdown();
+    }
+  });
+});
+
+describe("the whole pipeline through SCRAM Kafka and TLS Cassandra", () => {
+  test("producer (bearer token) → Kafka (SCRAM) → consumer → Cassandra (TLS, client certificate): every tick is stored once", async () => {
+    const producer = await startService(
+      "producer",
+      { ...scram(), TOPIC_PREFIX: prefix, PRODUCER_TOKENS: `ingest:${producerToken}` },
+      { waitFor: "readyz" },
+    );
+    services.push(producer);
+    const consumer = await startService(
+      "consumer",
+      {
+        ...scram("SCRAM-SHA-512"),
+        ...tls(),
+        TOPIC_PREFIX: prefix,
+        CONSUMER_GROUP: `${prefix}group`,
+      },
+      { waitFor: "readyz", timeoutMs: 90_000 },
+    );
+    services.push(consumer);
+    const ingest = await startService("ingest", {
+      PRODUCER_URL: producer.url,
+      PRODUCER_TOKEN: producerToken,
+      INGEST_PROVIDERS: "simulator",
+      SIMULATOR_SYMBOLS: "AAPL,MSFT",
+      SIMULATOR_RATE: "50",
+      SIMULATOR_LIMIT: "200",
+    });
+    services.push(ingest);
+
+    const forwarded = await eventually(
+      async () => {
+        const stats = await ingest.json<{ records: { forwarded: number } }>("/stats");
+        return stats.records.forwarded >= 150 ? stats.records.forwarded : undefined;
+      },
+      { timeoutMs: 60_000, message: "ingest did not forward the simulator's ticks" },
+    );
+    await Bun.sleep(2_000);
+    const total = (await ingest.json<{ records: { forwarded: number } }>("/stats")).records
+      .forwarded;
+    expect(total).toBeGreaterThanOrEqual(forwarded);
+
+    const settings = {
+      CASSANDRA_CONTACT_POINTS: [cassandra.contactPoint],
+      CASSANDRA_LOCAL_DC: "datacenter1",
+      CASSANDRA_TLS: true,
+      CASSANDRA_TLS_CA_FILE: cassandra.pki.caCert,
+      CASSANDRA_TLS_CERT_FILE: cassandra.pki.clientCert,
+      CASSANDRA_TLS_KEY_FILE: cassandra.pki.clientKey,
+      CASSANDRA_USERNAME: pipelineRole.name,
+      CASSANDRA_PASSWORD: pipelineRole.password,
+    };
+    const client = createCassandraClient(settings, { keyspace: "market" });
+    try {
+      await connectCassandra(client, settings);
+      await eventually(
+        async () => {
+          const rows = await client.execute("SELECT count(*) AS n FROM ticks");
+          return Number(rows.first()?.get("n")) === total ? true : undefined;
+        },
+        { timeoutMs: 60_000, message: `Cassandra did not reach ${total} ticks` },
+      );
+    } finally {
+      await client.shutdown();
+    }
+    const producerStats = await producer.json<{
+      auth: { requestsByToken: Record<string, number> };
+    }>("/stats");
+    expect(producerStats.auth.requestsByToken.ingest).toBeGreaterThan(0);
+    const logs = services.map((service) => service.output()).join("\n");
+    for (const secret of [alice.password, pipelineRole.password, producerToken])
+      expect(logs).not.toContain(secret);
+  }, 180_000);
+});
