@@ -59,6 +59,8 @@ export interface ClusterPipeline {
   /** What `schemas:push` and `cql:migrate` printed. */
   provisioning: string;
   startIngest(env: Record<string, string>): Promise<RunningService>;
+  /** Starts one more consumer replica in the pipeline's group (added to `consumers`). */
+  addConsumer(): Promise<RunningService>;
   /** `/readyz`, `/stats` and output tails of every service, and `more()` if given, for failed waits. */
   diagnose(): Promise<string>;
   /** Stops the services, then drops the keyspace, topics, subjects and group. */
@@ -104,15 +106,16 @@ export async function startClusterPipeline(
     };
     const producer = await start("producer", { TOPIC_PREFIX: prefix });
     const consumers: RunningService[] = [];
-    for (let i = 0; i < options.consumers; i++) {
-      consumers.push(
-        await start("consumer", {
-          TOPIC_PREFIX: prefix,
-          CASSANDRA_KEYSPACE: id,
-          CONSUMER_GROUP: group,
-        }),
-      );
-    }
+    const addConsumer = async () => {
+      const consumer = await start("consumer", {
+        TOPIC_PREFIX: prefix,
+        CASSANDRA_KEYSPACE: id,
+        CONSUMER_GROUP: group,
+      });
+      consumers.push(consumer);
+      return consumer;
+    };
+    for (let i = 0; i < options.consumers; i++) await addConsumer();
     const api = options.api
       ? await start("api", {
           CASSANDRA_KEYSPACE: id,
@@ -131,6 +134,7 @@ export async function startClusterPipeline(
       api,
       services,
       provisioning,
+      addConsumer,
       async startIngest(env) {
         const ingest = await startService(
           "ingest",
