@@ -5,7 +5,7 @@ import { isRetriable } from "@repo/platform/errors";
 import { startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
-import { kafkaSecurity } from "@repo/platform/security";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { configOrExit, exitIfRefused } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
@@ -36,14 +36,12 @@ const store = createTickStore({
   maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
   batchMaxRows: config.CASSANDRA_BATCH_MAX_ROWS,
 });
-const registry = createConsumerRegistry(
-  createSchemaRegistryClient({
-    url: config.SCHEMA_REGISTRY_URL,
-    onStale: (subject, error) =>
-      log.warn({ subject, err: error }, "registry unreachable; publishing bars with the cached id"),
-  }),
-  topics.subjects.bars,
-);
+const registryClient = createSchemaRegistryClient({
+  ...registryAccess(config),
+  onStale: (subject, error) =>
+    log.warn({ subject, err: error }, "registry unreachable; publishing bars with the cached id"),
+});
+const registry = createConsumerRegistry(registryClient, topics.subjects.bars);
 const publisher = createRecordPublisher({
   brokers: config.KAFKA_BROKERS,
   security: kafkaSecurity(config),
@@ -128,6 +126,15 @@ startServer({
   },
 });
 
+// Refused registry credentials or an untrusted registry certificate stop the service at start-up;
+// a registry that is merely down is retried (and shown in /readyz) without holding the rest back.
+void withRetry(() => registryClient.checkAccess(5_000), {
+  retries: Number.POSITIVE_INFINITY,
+  minDelayMs: 500,
+  maxDelayMs: 5_000,
+  signal: stopConnecting.signal,
+  shouldRetry: isRetriable,
+}).catch((error: unknown) => exitIfRefused(log, error));
 await untilConnected("Cassandra", () => connectCassandra(client, config));
 await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
 await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));

@@ -3,7 +3,7 @@ import { isRetriable } from "@repo/platform/errors";
 import { createServiceApp, startServer } from "@repo/platform/http";
 import { createLogger } from "@repo/platform/log";
 import { withRetry } from "@repo/platform/retry";
-import { kafkaSecurity } from "@repo/platform/security";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { configOrExit, exitIfRefused } from "@repo/platform/startup";
 import { createStats } from "@repo/platform/stats";
 import { createSchemaRegistryClient } from "@repo/registry";
@@ -32,7 +32,7 @@ const kafka = createKafkaProducer({
   onEvent: (event) => log.warn({ code: event.code }, `kafka: ${event.message}`),
 });
 const encoder = createSchemaRegistryClient({
-  url: config.SCHEMA_REGISTRY_URL,
+  ...registryAccess(config),
   ttlMs: config.SCHEMA_CACHE_TTL_MS,
   onStale: (subject, error) =>
     log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
@@ -69,6 +69,14 @@ mountRecordRoutes(app, {
 });
 
 const stopConnecting = new AbortController();
+// Refused registry credentials or an untrusted registry certificate stop the service at start-up.
+void withRetry(() => encoder.checkAccess(5_000), {
+  retries: Number.POSITIVE_INFINITY,
+  minDelayMs: 500,
+  maxDelayMs: 10_000,
+  signal: stopConnecting.signal,
+  shouldRetry: isRetriable,
+}).catch((error: unknown) => exitIfRefused(log, error));
 void withRetry(() => kafka.connect(10_000), {
   retries: Number.POSITIVE_INFINITY,
   minDelayMs: 500,

@@ -3,14 +3,15 @@
  * declared topics and registers the value schemas from schemas/*.avsc.
  * Env (validated by `@repo/platform/config`): KAFKA_BROKERS (default 127.0.0.1:9092), the Kafka
  * SASL/TLS variables (`KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_CA_FILE`),
- * SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081).
+ * SCHEMA_REGISTRY_URL (default http://127.0.0.1:8081) with `SCHEMA_REGISTRY_USERNAME`/`_PASSWORD`
+ * and `SCHEMA_REGISTRY_CA_FILE`.
  */
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, kafkaEnv, loadConfig, registryEnv } from "@repo/platform/config";
-import { kafkaSecurity } from "@repo/platform/security";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { prefixTopics, pushSchemas } from "./push.ts";
 import { topics } from "./topics.ts";
 
@@ -60,6 +61,7 @@ try {
     brokers: config.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurity(config),
     registryUrl: config.SCHEMA_REGISTRY_URL,
+    registryCredentials: registryAccess(config),
     dryRun: args["dry-run"],
     schemaDir,
     topics: prefixTopics(topics, args["topic-prefix"]),

@@ -7,7 +7,11 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { KafkaSecurity } from "@repo/platform/security";
 import { type ExistingTopic, TopicAdmin } from "./kafka-admin.ts";
-import { type CompatibilityCheck, RegistryRest } from "./registry-rest.ts";
+import {
+  type CompatibilityCheck,
+  type RegistryCredentials,
+  RegistryRest,
+} from "./registry-rest.ts";
 import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
 
 /** Where and how to push. */
@@ -16,6 +20,8 @@ export interface PushOptions {
   /** SASL/TLS towards the brokers, from `kafkaSecurity(config)`; plain text when absent. */
   kafkaSecurity?: KafkaSecurity;
   registryUrl: string;
+  /** Basic auth and CA of the registry, from `registryAccess(config)`. */
+  registryCredentials?: RegistryCredentials;
   /** Print what would change and change nothing. */
   dryRun?: boolean;
   /** Read `<schemaDir>/<file>.avsc` instead of the schemas built into this package. */
@@ -49,7 +55,7 @@ type Step = PushAction & { apply?: () => Promise<string> };
 export async function pushSchemas(options: PushOptions): Promise<PushReport> {
   const { dryRun = false, log = () => {} } = options;
   const topics = options.topics ?? declaredTopics;
-  const registry = new RegistryRest(options.registryUrl);
+  const registry = new RegistryRest(options.registryUrl, undefined, options.registryCredentials);
   const admin = new TopicAdmin(options.brokers, undefined, options.kafkaSecurity);
   try {
     const [, existing] = await Promise.all([

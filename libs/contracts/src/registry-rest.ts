@@ -2,6 +2,7 @@
  * The few Confluent Schema Registry REST calls `schemas:push` needs, over fetch with a timeout.
  * Only the Confluent REST API is used, so any compatible registry works.
  */
+import { readFileSync } from "node:fs";
 
 /** A registry answer that is neither success nor an expected "not found". */
 export class RegistryError extends Error {
@@ -33,15 +34,29 @@ export interface CompatibilityCheck {
 
 const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
+/** Basic auth and the CA of an https:// registry (`registryAccess(config)` without the URL). */
+export interface RegistryCredentials {
+  basicAuth?: { username: string; password: string };
+  caFile?: string;
+}
+
 /** A thin client for one registry base URL (e.g. `http://127.0.0.1:8081`). */
 export class RegistryRest {
   private readonly base: string;
+  private readonly authorization: string | undefined;
+  private readonly ca: string | undefined;
 
   constructor(
     readonly url: string,
     private readonly timeoutMs = 5000,
+    credentials: RegistryCredentials = {},
   ) {
     this.base = url.replace(/\/+$/, "");
+    const { basicAuth } = credentials;
+    this.authorization = basicAuth
+      ? `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString("base64")}`
+      : undefined;
+    this.ca = credentials.caFile ? readFileSync(credentials.caFile, "utf8") : undefined;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<RegistryReply<T>> {
@@ -49,9 +64,17 @@ export class RegistryRest {
     try {
       response = await fetch(`${this.base}${path}`, {
         method,
-        headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE },
+        headers: {
+          "content-type": CONTENT_TYPE,
+          accept: CONTENT_TYPE,
+          ...(this.authorization ? { authorization: this.authorization } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
+        // The request may carry credentials: a redirect must not take them to another host.
+        redirect: "error",
+        // Bun's fetch (schemas:push runs on Bun) trusts this CA for an https:// registry.
+        ...(this.ca ? { tls: { ca: this.ca } } : {}),
       });
     } catch (error) {
       throw new Error(`schema registry at ${this.url} is unreachable: ${causeOf(error)}`);

@@ -2,6 +2,7 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions, toWire } from "@repo/contracts";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import type { Type } from "avsc";
+import { registryConnection } from "./access.ts";
 import { createSchemaIdCache, RegistryUnavailableError } from "./schema-ids.ts";
 
 /** The registry has no schema with this id: a record that names it can never be decoded. */
@@ -22,12 +23,22 @@ export interface SchemaRegistryClient {
   encode(schemaId: number, value: unknown): Promise<Buffer>;
   /** Whether `GET /subjects` answers within `timeoutMs`. */
   reachable(timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves once the registry answers `GET /subjects`; an {@link AccessError} if it refuses the
+   * credentials or its certificate is not trusted (retrying cannot help), a
+   * `RegistryUnavailableError` if it does not answer.
+   */
+  checkAccess(timeoutMs: number): Promise<void>;
   /** Subjects whose id is cached. */
   cachedSchemaIds(): number;
 }
 
 export interface SchemaRegistryOptions {
   url: string;
+  /** Basic auth (SCHEMA_REGISTRY_USERNAME/_PASSWORD), from `registryAccess(config)`. */
+  basicAuth?: { username: string; password: string };
+  /** The CA bundle of an https:// registry (SCHEMA_REGISTRY_CA_FILE); the system's when absent. */
+  caFile?: string;
   /** How long a subject's latest id is trusted before it is looked up again. */
   ttlMs?: number;
   /** Called when an expired id is served because the registry is unreachable. */
@@ -46,8 +57,14 @@ export interface SchemaRegistryOptions {
  */
 export function createSchemaRegistryClient(options: SchemaRegistryOptions): SchemaRegistryClient {
   const base = options.url.replace(/\/+$/, "");
+  const connection = registryConnection(options);
   const client = new SchemaRegistry(
-    { host: base, retry: { retries: 1, initialRetryTimeInSecs: 0.1 } },
+    {
+      host: base,
+      retry: { retries: 1, initialRetryTimeInSecs: 0.1 },
+      ...(connection.auth ? { auth: connection.auth } : {}),
+      ...(connection.agent ? { agent: connection.agent } : {}),
+    },
     { [SchemaType.AVRO]: avroOptions as never },
   );
   const ids = createSchemaIdCache((subject) => client.getLatestSchemaId(subject), {
@@ -100,14 +117,15 @@ export function createSchemaRegistryClient(options: SchemaRegistryOptions): Sche
     },
     async reachable(timeoutMs) {
       try {
-        const response = await fetch(`${base}/subjects`, {
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        await response.body?.cancel();
-        return response.ok;
+        return (await connection.probe(timeoutMs)) === 200;
       } catch {
         return false;
       }
+    },
+    async checkAccess(timeoutMs) {
+      const status = await connection.probe(timeoutMs);
+      if (status !== 200)
+        throw new RegistryUnavailableError("GET /subjects", new Error(`HTTP ${status}`));
     },
     cachedSchemaIds: () => ids.size(),
   };

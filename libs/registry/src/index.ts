@@ -1,3 +1,4 @@
+export { type RegistryConnection, registryConnection } from "./access.ts";
 export {
   createSchemaRegistryClient,
   type SchemaRegistryClient,

@@ -12,7 +12,7 @@ import { prefixTopics, pushSchemas } from "@repo/contracts/push";
 import { cassandraEnv, kafkaEnv, loadConfig, registryEnv, z } from "@repo/platform/config";
 import { isRetriable } from "@repo/platform/errors";
 import { withRetry } from "@repo/platform/retry";
-import { kafkaSecurity } from "@repo/platform/security";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import type { Component } from "./components/types.ts";
 import { StackError } from "./ports.ts";
 import { runningRecord } from "./process.ts";
@@ -78,6 +78,7 @@ async function main() {
     brokers: config.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurity(config),
     registryUrl: config.SCHEMA_REGISTRY_URL,
+    registryCredentials: registryAccess(config),
     topics: prefixTopics(topics, config.TOPIC_PREFIX),
     log: (line) => log(`schemas: ${line}`),
   });

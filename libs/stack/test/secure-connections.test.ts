@@ -2,8 +2,9 @@
  * The pipeline over authenticated, encrypted connections, against real servers started for this
  * file only (the shared stack is never touched): a KRaft Kafka whose only listener is
  * SASL_PLAINTEXT with SCRAM users, and a Cassandra whose native transport is TLS-only with client
- * certificates from a throwaway CA and PasswordAuthenticator. The registry is the shared one.
- * Wrong credentials must fail at start-up with a message naming the setting, never the secret.
+ * certificates from a throwaway CA and PasswordAuthenticator, and a Schema Registry serving TLS
+ * with basic auth. Wrong credentials must fail at start-up with a message naming the setting, never
+ * the secret.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
@@ -11,7 +12,7 @@ import { resolve } from "node:path";
 import { connectCassandra, createCassandraClient } from "@repo/cassandra";
 import {
   buildApp,
-  dropSubjects,
+  describeServices,
   eventually,
   freePort,
   type RunningService,
@@ -22,16 +23,19 @@ import {
 import { type ScratchCassandra, startScratchCassandra } from "../src/scratch/cassandra.ts";
 import { makeThrowawayPki } from "../src/scratch/certificates.ts";
 import { type ScratchKafka, startScratchKafka } from "../src/scratch/kafka.ts";
+import { type ScratchRegistry, startScratchRegistry } from "../src/scratch/registry.ts";
 import { scratchDir } from "../src/scratch/server.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 const alice = { name: "alice", password: `alice-${randomBytes(9).toString("hex")}` };
 const pipelineRole = { name: "pipeline", password: `pipe-${randomBytes(9).toString("hex")}` };
+const registryUser = { name: "pipeline", password: `reg-${randomBytes(9).toString("hex")}` };
 const producerToken = `ingest-${randomBytes(16).toString("hex")}`;
 const prefix = `${uniqueId("secure")}.`;
 
 let kafka: ScratchKafka;
 let cassandra: ScratchCassandra;
+let registry: ScratchRegistry;
 const services: RunningService[] = [];
 
 beforeAll(async () => {
@@ -41,13 +45,20 @@ beforeAll(async () => {
     buildApp("producer"),
     buildApp("consumer"),
   ]);
+  registry = await startScratchRegistry({ pki: cassandra.pki, user: registryUser });
 }, 300_000);
 
 afterAll(async () => {
   for (const service of services) await service.stop();
-  await Promise.all([kafka?.stop(), cassandra?.stop()]);
-  await dropSubjects(prefix).catch(() => {});
+  await Promise.all([kafka?.stop(), registry?.stop(), cassandra?.stop()]);
 }, 120_000);
+
+const registryEnv = (password = registryUser.password) => ({
+  SCHEMA_REGISTRY_URL: registry.url,
+  SCHEMA_REGISTRY_CA_FILE: cassandra.pki.caCert,
+  SCHEMA_REGISTRY_USERNAME: registryUser.name,
+  SCHEMA_REGISTRY_PASSWORD: password,
+});
 
 const scram = (mechanism = "SCRAM-SHA-256", password = alice.password) => ({
   KAFKA_BROKERS: kafka.brokers.join(","),
@@ -115,11 +126,13 @@ async function exitOf(app: "producer" | "consumer", env: Record<string, string>)
 }
 
 describe("Kafka over SASL/SCRAM", () => {
-  test("schemas:push creates the declared topics with SCRAM-SHA-512", async () => {
-    const push = await runScript(
-      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix],
-      scram("SCRAM-SHA-512"),
-    );
+  test("schemas:push creates the declared topics with SCRAM-SHA-512 and registers the schemas over TLS with basic auth", async () => {
+    const push = await runScript(["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix], {
+      ...scram("SCRAM-SHA-512"),
+      ...registryEnv(),
+    });
+    expect(push.output).toContain(`subject ${prefix}market.ticks-value: registered`);
+    expect(push.output).toContain(`subject ${prefix}market.bars.1m-value: registered`);
     expect(push.output).toContain(`topic ${prefix}market.ticks: created`);
     expect(push.code).toBe(0);
   });
@@ -128,16 +141,49 @@ describe("Kafka over SASL/SCRAM", () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
     const push = await runScript(
       ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
-      scram("SCRAM-SHA-256", wrong),
+      { ...scram("SCRAM-SHA-256", wrong), ...registryEnv() },
     );
     expect(push.code).not.toBe(0);
     expect(push.output).toContain("SASL authentication failed");
     expect(push.output).not.toContain(wrong);
-    const producer = await exitOf("producer", scram("SCRAM-SHA-256", wrong));
+    const producer = await exitOf("producer", {
+      ...scram("SCRAM-SHA-256", wrong),
+      ...registryEnv(),
+    });
     expect(producer.code).toBe(2);
     expect(producer.output).toContain("kafka refused access");
     expect(producer.output).toContain("KAFKA_SASL_USERNAME=alice");
     expect(producer.output).not.toContain(wrong);
+  }, 90_000);
+});
+
+describe("the Schema Registry over TLS with basic auth", () => {
+  test("a wrong registry password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
+    const wrong = `wrong-${randomBytes(6).toString("hex")}`;
+    const push = await runScript(
+      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      { ...scram(), ...registryEnv(wrong) },
+    );
+    expect(push.code).toBe(1);
+    expect(push.output).toContain("HTTP 401");
+    expect(push.output).not.toContain(wrong);
+    const producer = await exitOf("producer", { ...scram(), ...registryEnv(wrong) });
+    expect(producer.code).toBe(2);
+    expect(producer.output).toContain("schema registry refused access");
+    expect(producer.output).toContain("SCHEMA_REGISTRY_USERNAME (pipeline)");
+    expect(producer.output).not.toContain(wrong);
+  }, 90_000);
+
+  test("a registry certificate from another CA stops the consumer, naming SCHEMA_REGISTRY_CA_FILE", async () => {
+    const other = makeThrowawayPki(scratchDir("other-ca"), "someone-else");
+    const consumer = await exitOf("consumer", {
+      ...scram(),
+      ...tls(),
+      ...registryEnv(),
+      SCHEMA_REGISTRY_CA_FILE: other.caCert,
+    });
+    expect(consumer.code).toBe(2);
+    expect(consumer.output).toContain("SCHEMA_REGISTRY_CA_FILE");
   }, 90_000);
 });
 
@@ -196,11 +242,16 @@ describe("Cassandra over TLS with a client certificate and a password", () => {
   });
 });
 
-describe("the whole pipeline through SCRAM Kafka and TLS Cassandra", () => {
-  test("producer (bearer token) → Kafka (SCRAM) → consumer → Cassandra (TLS, client certificate): every tick is stored once", async () => {
+describe("the whole pipeline through SCRAM Kafka, a TLS registry and TLS Cassandra", () => {
+  test("ingest (bearer token) → producer → Kafka (SCRAM) → consumer → Cassandra (TLS, client certificate), schemas from a TLS registry with basic auth: every tick is stored once", async () => {
     const producer = await startService(
       "producer",
-      { ...scram(), TOPIC_PREFIX: prefix, PRODUCER_TOKENS: `ingest:${producerToken}` },
+      {
+        ...scram(),
+        ...registryEnv(),
+        TOPIC_PREFIX: prefix,
+        PRODUCER_TOKENS: `ingest:${producerToken}`,
+      },
       { waitFor: "readyz" },
     );
     services.push(producer);
@@ -209,6 +260,7 @@ describe("the whole pipeline through SCRAM Kafka and TLS Cassandra", () => {
       {
         ...scram("SCRAM-SHA-512"),
         ...tls(),
+        ...registryEnv(),
         TOPIC_PREFIX: prefix,
         CONSUMER_GROUP: `${prefix}group`,
       },
@@ -255,7 +307,11 @@ describe("the whole pipeline through SCRAM Kafka and TLS Cassandra", () => {
           const rows = await client.execute("SELECT count(*) AS n FROM ticks");
           return Number(rows.first()?.get("n")) === total ? true : undefined;
         },
-        { timeoutMs: 60_000, message: `Cassandra did not reach ${total} ticks` },
+        {
+          timeoutMs: 60_000,
+          message: `Cassandra did not reach ${total} ticks`,
+          diagnose: () => describeServices(services),
+        },
       );
     } finally {
       await client.shutdown();
@@ -265,7 +321,12 @@ describe("the whole pipeline through SCRAM Kafka and TLS Cassandra", () => {
     }>("/stats");
     expect(producerStats.auth.requestsByToken.ingest).toBeGreaterThan(0);
     const logs = services.map((service) => service.output()).join("\n");
-    for (const secret of [alice.password, pipelineRole.password, producerToken])
+    for (const secret of [
+      alice.password,
+      pipelineRole.password,
+      registryUser.password,
+      producerToken,
+    ])
       expect(logs).not.toContain(secret);
   }, 180_000);
 });

@@ -48,11 +48,14 @@ export async function startScratch(options: {
   dir: string;
   command: string;
   args: string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
   ready: () => Promise<boolean>;
   timeoutMs: number;
 }): Promise<ScratchServer> {
   const child = spawn(options.command, options.args, {
     cwd: options.dir,
+    env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
