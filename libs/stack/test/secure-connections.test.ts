@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { connectCassandra, createCassandraClient } from "@repo/cassandra";
 import {
@@ -37,6 +38,14 @@ let kafka: ScratchKafka;
 let cassandra: ScratchCassandra;
 let registry: ScratchRegistry;
 const services: RunningService[] = [];
+const otherCaDirs: string[] = [];
+
+/** A CA nobody trusts, for certificate-refusal tests (deleted after the file). */
+function otherCa() {
+  const dir = scratchDir("other-ca");
+  otherCaDirs.push(dir);
+  return makeThrowawayPki(dir, "someone-else");
+}
 
 beforeAll(async () => {
   [kafka, cassandra] = await Promise.all([
@@ -51,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const service of services) await service.stop();
   await Promise.all([kafka?.stop(), registry?.stop(), cassandra?.stop()]);
+  for (const dir of otherCaDirs) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 const registryEnv = (password = registryUser.password) => ({
@@ -175,7 +185,7 @@ describe("the Schema Registry over TLS with basic auth", () => {
   }, 90_000);
 
   test("a registry certificate from another CA stops the consumer, naming SCHEMA_REGISTRY_CA_FILE", async () => {
-    const other = makeThrowawayPki(scratchDir("other-ca"), "someone-else");
+    const other = otherCa();
     const consumer = await exitOf("consumer", {
       ...scram(),
       ...tls(),
@@ -214,7 +224,7 @@ describe("Cassandra over TLS with a client certificate and a password", () => {
   }, 90_000);
 
   test("a node certificate from another CA is refused, naming CASSANDRA_TLS_CA_FILE", async () => {
-    const other = makeThrowawayPki(scratchDir("other-ca"), "someone-else");
+    const other = otherCa();
     const migrate = await runScript(
       ["libs/cassandra/src/migrate-cli.ts"],
       tls({ CASSANDRA_TLS_CA_FILE: other.caCert }),
