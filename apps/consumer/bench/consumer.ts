@@ -11,8 +11,13 @@
  * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
  *
  *   bun run bench:consumer                 # BENCH_TICKS=500000 BENCH_STEADY_SECONDS=15
+ *   BENCH_PHASES=drain BENCH_CPU_PROFILE=/tmp/prof bun run bench:consumer
+ *
+ * BENCH_PHASES (default "ceiling,drain,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
+ * draining consumer under `node --cpu-prof` and prints where its main thread spent its time.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import { avroTypeOf, type Tick, topicNamed, toWire } from "@repo/contracts";
 import { brokers, cassandraClient, dropKeyspace, provisionKeyspace } from "@repo/testkit";
@@ -26,6 +31,7 @@ import {
   startConsumer,
   stats,
 } from "../src/e2e/harness.ts";
+import { summarise } from "./profile.ts";
 
 const total = Number(process.env.BENCH_TICKS ?? 500_000);
 const steadySeconds = Number(process.env.BENCH_STEADY_SECONDS ?? 15);
@@ -33,6 +39,19 @@ if (!(total > 0 && total <= 5_000_000 && steadySeconds > 0 && steadySeconds <= 1
   console.error("BENCH_TICKS must be in 1..5,000,000 and BENCH_STEADY_SECONDS in 1..120");
   process.exit(2);
 }
+
+const PHASES = ["ceiling", "drain", "steady"] as const;
+const phases = new Set(
+  (process.env.BENCH_PHASES ?? PHASES.join(",")).split(",").map((p) => p.trim()),
+);
+const unknownPhase = [...phases].find((p) => !(PHASES as readonly string[]).includes(p));
+if (unknownPhase !== undefined) {
+  console.error(`BENCH_PHASES: unknown phase "${unknownPhase}" (phases: ${PHASES.join(", ")})`);
+  process.exit(2);
+}
+const profileDir = process.env.BENCH_CPU_PROFILE
+  ? resolve(process.env.BENCH_CPU_PROFILE)
+  : undefined;
 
 const spec = topicNamed("market.ticks").value;
 if (spec === "bytes") throw new Error("market.ticks must carry an Avro value");
@@ -132,61 +151,86 @@ try {
     `filled ${s.topic.ticks} with ${fmt(total)} ticks (${SYMBOLS} symbols, Zipf-like, 1 quote in 4) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  await provisionKeyspace(ceilingKeyspace);
-  const ceilingClient = await cassandraClient(ceilingKeyspace);
-  const raw = createTickStore({
-    client: ceilingClient,
-    consistency: cassandra.types.consistencies.localQuorum,
-    maxConcurrency: 32,
-    batchMaxRows: 40,
-  });
-  started = performance.now();
-  let chunk: Tick[] = [];
-  for (const tick of mixedTicks(total, startUs, spanUs, "bench")) {
-    chunk.push(tick);
-    if (chunk.length === 50_000) {
-      await raw.writeTicks(chunk);
-      chunk = [];
+  let ceilingRate: number | undefined;
+  if (phases.has("ceiling")) {
+    await provisionKeyspace(ceilingKeyspace);
+    const ceilingClient = await cassandraClient(ceilingKeyspace);
+    const raw = createTickStore({
+      client: ceilingClient,
+      consistency: cassandra.types.consistencies.localQuorum,
+      maxConcurrency: 32,
+      batchMaxRows: 40,
+    });
+    started = performance.now();
+    let chunk: Tick[] = [];
+    for (const tick of mixedTicks(total, startUs, spanUs, "bench")) {
+      chunk.push(tick);
+      if (chunk.length === 50_000) {
+        await raw.writeTicks(chunk);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await raw.writeTicks(chunk);
+    ceilingRate = total / ((performance.now() - started) / 1000);
+    await ceilingClient.shutdown();
+    console.log(
+      `raw Cassandra ceiling (same table and driver, 50,000-row chunks in unlogged batches of ≤ 40 rows per partition, 32 in flight): ${fmt(ceilingRate)} rows/s`,
+    );
+  }
+
+  let peakMb = 0;
+  if (phases.has("drain")) {
+    started = performance.now();
+    if (profileDir) mkdirSync(profileDir, { recursive: true });
+    const consumer = await startConsumer(
+      s,
+      {},
+      profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+    );
+    let firstWriteAt: number | undefined;
+    for (;;) {
+      const now = await stats(consumer);
+      if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
+      peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
+      if (now.records.written >= total && now.lag.total === 0) break;
+      if (performance.now() - started > 900_000)
+        throw new Error("consumer did not drain in 15 min");
+      await Bun.sleep(500);
+    }
+    const doneAt = performance.now();
+    const drainCpu = cpuSecondsOf(consumer.pid);
+    const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
+    const withStartup = total / ((doneAt - started) / 1000);
+    const drained = await stats(consumer);
+    peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
+    console.log(
+      `consumer drain: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
+        `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms`,
+    );
+    if (ceilingRate !== undefined) {
+      console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
+    }
+    console.log(
+      `consumer CPU during the drain (start-up included): ${drainCpu.toFixed(1)} s over ${((doneAt - started) / 1000).toFixed(1)} s wall`,
+    );
+
+    await consumer.stop();
+    if (profileDir) {
+      const newest = readdirSync(profileDir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .sort()
+        .at(-1);
+      if (newest) {
+        const profile = JSON.parse(readFileSync(join(profileDir, newest), "utf8"));
+        console.log(
+          `CPU profile of the drain (${join(profileDir, newest)}):\n${summarise(profile)}`,
+        );
+      }
     }
   }
-  if (chunk.length > 0) await raw.writeTicks(chunk);
-  const ceilingRate = total / ((performance.now() - started) / 1000);
-  await ceilingClient.shutdown();
-  console.log(
-    `raw Cassandra ceiling (same table and driver, 50,000-row chunks in unlogged batches of ≤ 40 rows per partition, 32 in flight): ${fmt(ceilingRate)} rows/s`,
-  );
-
-  started = performance.now();
-  let consumer = await startConsumer(s);
-  let firstWriteAt: number | undefined;
-  let peakMb = 0;
-  for (;;) {
-    const now = await stats(consumer);
-    if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
-    peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
-    if (now.records.written >= total && now.lag.total === 0) break;
-    if (performance.now() - started > 900_000) throw new Error("consumer did not drain in 15 min");
-    await Bun.sleep(500);
-  }
-  const doneAt = performance.now();
-  const drainCpu = cpuSecondsOf(consumer.pid);
-  const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
-  const withStartup = total / ((doneAt - started) / 1000);
-  const drained = await stats(consumer);
-  peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
-  console.log(
-    `consumer drain: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
-      `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms`,
-  );
-  console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
-  console.log(
-    `consumer CPU during the drain (start-up included): ${drainCpu.toFixed(1)} s over ${((doneAt - started) / 1000).toFixed(1)} s wall`,
-  );
-
-  await consumer.stop();
-  for (const rate of [2_000, 10_000]) {
+  for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
-    consumer = await startConsumer(s);
+    const consumer = await startConsumer(s);
     for (let assigned = false; !assigned; await Bun.sleep(100)) {
       assigned = Object.keys((await stats(consumer)).lag.byPartition).length > 0;
     }

@@ -79,6 +79,7 @@ const runner = createRunner({
   stats,
   log,
   maxBatch: config.CONSUMER_MAX_BATCH,
+  maxInFlightBatches: config.CONSUMER_MAX_IN_FLIGHT_BATCHES,
   maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
   retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
 });

@@ -80,8 +80,9 @@ function world(
         polled = true;
         return records;
       },
-      commit(offsets: PartitionOffset[]) {
-        events.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}`);
+      commit(offsets: PartitionOffset[], options?: { wait?: boolean }) {
+        const how = options?.wait === false ? "" : " (waited)";
+        events.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}${how}`);
         return offsets;
       },
       pauseAll: () => events.push("pause"),
@@ -109,6 +110,7 @@ function world(
     stats,
     log: createLogger("consumer-test", "fatal"),
     maxBatch: 100,
+    maxInFlightBatches: 3,
     maxConcurrency: 4,
     retryMaxDelayMs: 20,
   });
@@ -140,6 +142,7 @@ test("offsets are committed only after dead letters are acknowledged and ticks, 
     "publishBars 10.5x2",
     "writeLatest 2",
     "commit 0@3",
+    "commit 0@3 (waited)",
   ]);
 });
 
@@ -155,7 +158,7 @@ test("a failing store pauses consumption, retries with backoff, resumes and comm
     "writeTicks 1",
     "resume",
   ]);
-  expect(events.at(-1)).toBe("commit 0@6");
+  expect(events.slice(-2)).toEqual(["commit 0@6", "commit 0@6 (waited)"]);
   expect(stored).toHaveLength(1);
 });
 
@@ -173,7 +176,7 @@ test("while a step retries, the loop keeps polling the paused consumer so it sta
   await settle(events, "commit");
   await runner.stop();
   expect(keepAlivePolls()).toBeGreaterThan(3);
-  expect(events.at(-1)).toBe("commit 0@6");
+  expect(events.slice(-2)).toEqual(["commit 0@6", "commit 0@6 (waited)"]);
 });
 
 test("a tick Cassandra refuses for its data is dead-lettered alone; its neighbours are stored and the batch commits", async () => {
@@ -195,6 +198,7 @@ test("a tick Cassandra refuses for its data is dead-lettered alone; its neighbou
     "publishBars 10.5x2",
     "writeLatest 3",
     "commit 0@3",
+    "commit 0@3 (waited)",
   ]);
   expect(stats.counters("deadLettered.")).toEqual({ cassandra_refused: 1 });
 });
@@ -210,6 +214,7 @@ test("two valid trades whose minute volume overflows a long are dead-lettered wi
     "deadLetter 0:bar_out_of_range,1:bar_out_of_range",
     "writeLatest 2",
     "commit 0@2",
+    "commit 0@2 (waited)",
   ]);
   expect(stats.counters("bars.")).toMatchObject({ refused: 1 });
   expect(stats.counter("bars.written").value).toBe(0);
@@ -226,7 +231,8 @@ test("while the dead-letter topic cannot be written, the step is reported as fai
   expect(events.filter((e) => e.startsWith("commit"))).toEqual([]);
 });
 
-test("the next batch is polled and decoded while the previous one is written; commits stay in order", async () => {
+/** A runner over three one-record batches whose first tick write waits until released. */
+function pipelineWorld(maxInFlightBatches: number) {
   const events: string[] = [];
   const batches = [[record(0, [0, 1])], [record(1, [0, 2])], [record(2, [0, 3])]];
   let releaseFirstWrite: () => void = () => {};
@@ -242,8 +248,9 @@ test("the next batch is polled and decoded while the previous one is written; co
         await Bun.sleep(2);
         return next ?? [];
       },
-      commit(offsets: PartitionOffset[]) {
-        events.push(`commit ${offsets.map((o) => o.offset).join(",")}`);
+      commit(offsets: PartitionOffset[], options?: { wait?: boolean }) {
+        const how = options?.wait === false ? "" : " (waited)";
+        events.push(`commit ${offsets.map((o) => o.offset).join(",")}${how}`);
         return offsets;
       },
       pauseAll: () => {},
@@ -271,21 +278,49 @@ test("the next batch is polled and decoded while the previous one is written; co
     stats: createStats(),
     log: createLogger("consumer-test", "fatal"),
     maxBatch: 100,
+    maxInFlightBatches,
     maxConcurrency: 4,
     retryMaxDelayMs: 20,
   });
+  return { events, runner, releaseFirstWrite };
+}
+
+test("later batches are polled, decoded and their ticks written while an earlier batch is slow; commits stay in order", async () => {
+  const { events, runner, releaseFirstWrite } = pipelineWorld(3);
   runner.start();
-  await settle(events, "decode 2");
-  expect(events.filter((e) => e.startsWith("write"))).toEqual([]);
+  await settle(events, "write 3");
+  // Batch 1's ticks are not durable yet: batches 2 and 3 wrote theirs, nobody committed.
+  expect(events.filter((e) => /^(write|commit)/.test(e))).toEqual(["write 2", "write 3"]);
   releaseFirstWrite();
   await settle(events, "commit 3");
   await runner.stop();
   expect(events.filter((e) => /^(write|commit)/.test(e))).toEqual([
+    "write 2",
+    "write 3",
     "write 1",
     "commit 1",
-    "write 2",
     "commit 2",
-    "write 3",
     "commit 3",
+    "commit 3 (waited)",
   ]);
+});
+
+test("no more than maxInFlightBatches batches are between poll and commit", async () => {
+  const { events, runner, releaseFirstWrite } = pipelineWorld(2);
+  runner.start();
+  await settle(events, "decode 3");
+  await Bun.sleep(50);
+  // Batches 1 and 2 are in flight; batch 3 is decoded but waits for batch 1 to finish.
+  expect(events.filter((e) => /^(write|commit)/.test(e))).toEqual(["write 2"]);
+  releaseFirstWrite();
+  await settle(events, "commit 3");
+  await runner.stop();
+  const order = events.filter((e) => /^(write|commit)/.test(e));
+  expect(order.filter((e) => e.startsWith("commit"))).toEqual([
+    "commit 1",
+    "commit 2",
+    "commit 3",
+    "commit 3 (waited)",
+  ]);
+  expect(order.indexOf("write 3")).toBeGreaterThan(order.indexOf("commit 1"));
 });

@@ -30,6 +30,8 @@ export interface RunnerOptions {
   stats: Stats;
   log: Logger;
   maxBatch: number;
+  /** Polled batches being written at once (their tick writes overlap; the rest stays in order). */
+  maxInFlightBatches: number;
   maxConcurrency: number;
   retryMaxDelayMs: number;
 }
@@ -40,9 +42,12 @@ class Stopped extends Error {}
 const LATENCY_WINDOW = 16_384;
 
 /**
- * The consume loop, two batches deep: while one batch is written (ticks, bars, dead letters,
- * latest quotes, then its commit), the next is polled and decoded. Writes and commits stay in
- * poll order.
+ * The consume loop, pipelined. Each polled batch is decoded and planned in poll order, then its
+ * ticks are written at once, overlapping the batches before it (tick rows are idempotent, so their
+ * order does not matter). Everything else about a batch happens strictly in poll order, after its
+ * ticks and after the previous batch finished: its bars are folded, then its dead letters, bar rows,
+ * bar records and latest quotes are written together, then its offsets are committed. At most
+ * `maxInFlightBatches` batches are between poll and commit.
  *
  * Bars are maintained incrementally per open minute ({@link createMinuteBook}); a minute is read
  * back from the stored ticks only when this member has no aggregate for it (first touch, restart,
@@ -65,7 +70,8 @@ export function createRunner(options: RunnerOptions) {
   const { consumer, stats, log } = options;
   let stopping = false;
   let loop: Promise<void> | undefined;
-  const failing = new Set<string>();
+  /** Steps being retried, with how many batches retry each (tick writes of several may). */
+  const failing = new Map<string, number>();
   const uncommitted = new Map<string, PartitionOffset>();
   /** Records a keep-alive poll returned while a step was retrying; handled next, in order. */
   const pending: ConsumedRecord[] = [];
@@ -81,7 +87,10 @@ export function createRunner(options: RunnerOptions) {
     for (let attempt = 0; ; attempt += 1) {
       try {
         const result = await task();
-        if (failing.delete(name)) {
+        if (attempt > 0) {
+          const others = (failing.get(name) ?? 1) - 1;
+          if (others > 0) failing.set(name, others);
+          else failing.delete(name);
           log.info({ step: name, attempts: attempt + 1 }, "recovered");
           if (failing.size === 0) consumer.resumeAll();
         }
@@ -90,7 +99,7 @@ export function createRunner(options: RunnerOptions) {
         if (stopping) throw new Stopped();
         if (!isRetriable(error)) throw error;
         if (failing.size === 0) consumer.pauseAll();
-        failing.add(name);
+        if (attempt === 0) failing.set(name, (failing.get(name) ?? 0) + 1);
         const delay = backoffDelay(attempt, {
           minDelayMs: 200,
           maxDelayMs: options.retryMaxDelayMs,
@@ -123,12 +132,23 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
-  function commit(offsets: PartitionOffset[]) {
-    for (const offset of offsets)
-      uncommitted.set(`${offset.topic}\u0000${offset.partition}`, offset);
-    if (uncommitted.size === 0) return;
+  /** The newest offset handed to Kafka per owned partition, committed again (waiting) at stop. */
+  const requested = new Map<string, PartitionOffset>();
+
+  /**
+   * Commits in the background while running (librdkafka sends commits in order, and the next one
+   * for a partition supersedes a failed one); waits for the broker when the loop stops.
+   */
+  function commit(offsets: PartitionOffset[], wait = false) {
+    for (const offset of offsets) {
+      const key = `${offset.topic}\u0000${offset.partition}`;
+      uncommitted.set(key, offset);
+      requested.set(key, offset);
+    }
+    const due = wait ? [...requested.values()] : [...uncommitted.values()];
+    if (due.length === 0) return;
     try {
-      consumer.commit([...uncommitted.values()]);
+      consumer.commit(due, { wait });
       uncommitted.clear();
     } catch (error) {
       log.warn({ err: error }, "offset commit failed; will retry with the next batch");
@@ -201,21 +221,31 @@ export function createRunner(options: RunnerOptions) {
     return { plan: planBatch(records, decoded, options.lateness), started: performance.now() };
   }
 
-  /** Makes a planned batch durable, then commits it. */
-  async function write({ plan, started }: { plan: BatchPlan; started: number }) {
-    const letters: DeadLetter[] = [...plan.deadLetters];
+  type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+  /** Writes a batch's ticks; resolves with those Cassandra stored and letters for those it refused. */
+  async function storeTicks(plan: BatchPlan) {
     const refused = await step("writeTicks", () => options.store.writeTicks(plan.ticks));
     const refusedTicks = new Set(refused.map(({ row }) => row));
-    for (const { row, error } of refused) {
-      letters.push(
-        letterFor(plan, row, { code: "cassandra_refused", stage: "store", detail: error.message }),
-      );
-    }
+    const letters = refused.map(({ row, error }) =>
+      letterFor(plan, row, { code: "cassandra_refused", stage: "store", detail: error.message }),
+    );
     const written =
       refused.length === 0 ? plan.ticks : plan.ticks.filter((t) => !refusedTicks.has(t));
     stats.counter(METRIC.written).add(written.length);
     stats.counter(METRIC.lateTicks).add(plan.lateTicks);
+    return { written, letters };
+  }
 
+  /**
+   * The rest of a batch once its ticks are durable, in poll order: folds its trades into bars, then
+   * writes dead letters, bar rows, bar records and latest quotes together, then commits.
+   */
+  async function finishBatch(
+    { plan, started }: Prepared,
+    { written, letters: refusedLetters }: Awaited<ReturnType<typeof storeTicks>>,
+  ) {
+    const letters: DeadLetter[] = [...plan.deadLetters, ...refusedLetters];
     const bars: Bar[] = [];
     for (const { minute, trades, aggregate } of await aggregates(plan, written)) {
       const problem = barProblem(minute, () => aggregate.bar());
@@ -231,51 +261,68 @@ export function createRunner(options: RunnerOptions) {
         );
       }
     }
-
-    if (letters.length > 0) {
-      await step("deadLetter", () => options.publishDeadLetters(letters));
-      stats.counter(METRIC.deadLettered).add(letters.length);
-      for (const { record, reason } of letters) {
-        stats.counter(METRIC.deadLetteredFor(reason.code)).add();
-        log.warn(
-          {
-            partition: record.partition,
-            offset: record.offset,
-            reason: reason.code,
-            detail: reason.detail,
-          },
-          "dead-lettered",
-        );
-      }
-    }
-    if (bars.length > 0) {
-      refusedRows("bar", await step("writeBars", () => options.store.writeBars(bars)));
-      const unpublished = await step("publishBars", () => options.publishBars(bars));
-      if (unpublished.length > 0) {
-        stats.counter(METRIC.barsUnpublished).add(unpublished.length);
-        log.error(
-          { bars: unpublished.length },
-          "bars the registry schema cannot encode were not published",
-        );
-      }
-      stats.counter(METRIC.barsWritten).add(bars.length);
-    }
-    refusedRows(
-      "latest",
-      await step("writeLatest", () => options.store.writeLatest(latestOf(written))),
-    );
+    await Promise.all([
+      letters.length > 0 && deadLetter(letters),
+      bars.length > 0 && writeBars(bars),
+      writeLatest(written),
+    ]);
     recordLatencies(written);
     book.evictFinal();
     commit(plan.commits);
     stats.latency(METRIC.batchMs).record(performance.now() - started);
   }
 
-  /** Waits for the batch being written, polling the paused consumer while its steps retry. */
-  async function finish(writing: Promise<void>) {
+  async function deadLetter(letters: DeadLetter[]) {
+    await step("deadLetter", () => options.publishDeadLetters(letters));
+    stats.counter(METRIC.deadLettered).add(letters.length);
+    for (const { record, reason } of letters) {
+      stats.counter(METRIC.deadLetteredFor(reason.code)).add();
+      log.warn(
+        {
+          partition: record.partition,
+          offset: record.offset,
+          reason: reason.code,
+          detail: reason.detail,
+        },
+        "dead-lettered",
+      );
+    }
+  }
+
+  /** Bar rows and bar records at once: each is versioned by its trade count, so order is free. */
+  async function writeBars(bars: Bar[]) {
+    const [refused, unpublished] = await Promise.all([
+      step("writeBars", () => options.store.writeBars(bars)),
+      step("publishBars", () => options.publishBars(bars)),
+    ]);
+    refusedRows("bar", refused);
+    if (unpublished.length > 0) {
+      stats.counter(METRIC.barsUnpublished).add(unpublished.length);
+      log.error(
+        { bars: unpublished.length },
+        "bars the registry schema cannot encode were not published",
+      );
+    }
+    stats.counter(METRIC.barsWritten).add(bars.length);
+  }
+
+  async function writeLatest(written: Tick[]) {
+    const latest = latestOf(written);
+    if (latest.length === 0) return;
+    refusedRows("latest", await step("writeLatest", () => options.store.writeLatest(latest)));
+  }
+
+  /** Waits for `writing`, polling the paused consumer while its steps retry. */
+  async function finish(writing: Promise<unknown>) {
     let done = false;
-    const settled = writing.finally(() => {
-      done = true;
-    });
+    const settled = writing.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
     while (!done) {
       await Promise.race([settled, sleep(100)]);
       if (!done && failing.size > 0) await keepAlive(0);
@@ -296,21 +343,29 @@ export function createRunner(options: RunnerOptions) {
   }
 
   async function run() {
-    /** The batch being written; settles (never rejects) and clears itself when done. */
-    let writing: Promise<void> | undefined;
+    /** Batches between poll and commit, oldest first; each settles (never rejects) when done. */
+    const inFlight: Promise<void>[] = [];
+    /** The newest batch's completion: the next batch finishes only after it (rejects if it failed). */
+    let previous: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
     const rethrow = () => {
       if (failure) throw failure.error;
     };
-    const startWriting = (prepared: Awaited<ReturnType<typeof prepare>>) => {
-      const current: Promise<void> = write(prepared)
+    const startWriting = (prepared: Prepared) => {
+      const stored = storeTicks(prepared.plan);
+      // A batch whose predecessor failed never commits: its offsets would skip the failed records.
+      const done = Promise.all([previous, stored]).then(([, ticks]) =>
+        finishBatch(prepared, ticks),
+      );
+      previous = done;
+      const tracked = done
         .catch((error: unknown) => {
-          failure = { error };
+          failure ??= { error };
         })
         .finally(() => {
-          if (writing === current) writing = undefined;
+          inFlight.splice(inFlight.indexOf(tracked), 1);
         });
-      writing = current;
+      inFlight.push(tracked);
     };
     const idle = { count: 0 };
     try {
@@ -318,21 +373,22 @@ export function createRunner(options: RunnerOptions) {
         rethrow();
         const records = await nextRecords(idle);
         if (records.length === 0) {
-          if (!writing) commit([]);
+          if (inFlight.length === 0) commit([]);
           continue;
         }
         const prepared = await prepare(records);
-        if (writing) await finish(writing);
+        while (inFlight.length >= options.maxInFlightBatches)
+          await finish(inFlight[0] as Promise<void>);
         rethrow();
         startWriting(prepared);
       }
-      if (writing) await finish(writing);
+      while (inFlight.length > 0) await finish(inFlight[0] as Promise<void>);
       rethrow();
     } catch (error) {
       if (error instanceof Stopped) return;
       throw error;
     }
-    commit([]);
+    commit([], true);
   }
 
   return {
@@ -349,10 +405,16 @@ export function createRunner(options: RunnerOptions) {
     },
     /** Partitions another member owns now: their open minutes are rebuilt if they come back. */
     revoked(partitions: { topic: string; partition: number }[]) {
-      book.forgetPartitions(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+      const keys = partitions.map((p) => `${p.topic}\u0000${p.partition}`);
+      book.forgetPartitions(keys);
+      // Another member commits these now; an old offset of ours must not be committed over theirs.
+      for (const key of keys) {
+        requested.delete(key);
+        uncommitted.delete(key);
+      }
     },
     /** The step that is failing and being retried, if any. */
-    failingStep: () => failing.values().next().value as string | undefined,
+    failingStep: () => failing.keys().next().value as string | undefined,
     /** Open minutes held in memory. */
     openMinutes: () => book.size,
   };

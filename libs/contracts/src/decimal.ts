@@ -13,6 +13,9 @@ export const PRICE_PRECISION = 18;
 export type DecimalParse = { ok: true; unscaled: bigint } | { ok: false; message: string };
 
 const PLAIN = /^(-)?(\d+)(?:\.(\d+))?$/;
+/** 10^0 … 10^38 as bigints: powers are looked up, not computed per value. */
+const POW10 = Array.from({ length: 39 }, (_, i) => 10n ** BigInt(i));
+const pow10 = (n: number) => POW10[n] ?? 10n ** BigInt(n);
 const SCIENTIFIC = /^(-)?(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i;
 
 /**
@@ -30,7 +33,7 @@ export function parseDecimal(
   if (!match) return { ok: false, message: `not a decimal number: ${JSON.stringify(text)}` };
   const [, sign, whole = "", fraction = "", exponentText] = match;
   const exponent = exponentText === undefined ? 0 : Number(exponentText);
-  let digits = `${whole}${fraction}`.replace(/^0+(?=\d)/, "");
+  let digits = `${whole}${fraction}`;
   let places = fraction.length - exponent;
   if (places < 0) {
     if (-places > precision) return tooPrecise(text, precision, scale);
@@ -40,8 +43,8 @@ export function parseDecimal(
   if (places > scale) {
     return { ok: false, message: `${text} has more than ${scale} decimal places` };
   }
-  const unscaled = BigInt(digits) * 10n ** BigInt(scale - places);
-  if ((unscaled < 0n ? -unscaled : unscaled) >= 10n ** BigInt(precision))
+  const unscaled = BigInt(digits) * pow10(scale - places);
+  if ((unscaled < 0n ? -unscaled : unscaled) >= pow10(precision))
     return tooPrecise(text, precision, scale);
   return { ok: true, unscaled: sign === "-" ? -unscaled : unscaled };
 }

@@ -10,6 +10,7 @@ export {
   PRICE_PRECISION,
   PRICE_SCALE,
   parseDecimal,
+  unscaledToBytes,
 } from "./decimal.ts";
 export type { Bar } from "./generated/Bar.ts";
 export type { Tick } from "./generated/Tick.ts";

@@ -149,16 +149,35 @@ function shapeIssues(type: Type, value: unknown): ValidationIssue[] {
   return issues;
 }
 
-/** Decimals read from Avro bytes can carry more digits than the schema's precision allows. */
+/**
+ * Decimals read from Avro bytes can carry more digits than the schema's precision allows (their
+ * scale is the schema's by construction). Counting digits settles the usual case; only a value
+ * with too many is parsed, for the message.
+ */
 function decimalIssues(type: Type, value: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const { name, decimal } of decimalFields(type)) {
     const text = value[name];
     if (text === null || text === undefined) continue;
+    if (typeof text === "string" && significantDigits(text) <= decimal.precision) continue;
     const problem = decimal.problem(text);
     if (problem) issues.push({ path: name, message: problem });
   }
   return issues;
+}
+
+/** Digits of a plain decimal string, without sign, point or leading zeros ("-0012.50" → 4). */
+function significantDigits(text: string): number {
+  let count = 0;
+  let leading = true;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) continue;
+    if (leading && code === 48) continue;
+    leading = false;
+    count += 1;
+  }
+  return count;
 }
 
 const decimalFieldCache = new WeakMap<Type, { name: string; decimal: DecimalType }[]>();
@@ -217,6 +236,10 @@ const unscaled = (text: unknown): bigint => {
   return parsed.ok ? parsed.unscaled : 0n;
 };
 
+/** Whether a decimal string (already checked against its schema) is above zero: no sign, a non-zero digit. */
+const isPositive = (text: unknown) =>
+  typeof text === "string" && !text.startsWith("-") && /[1-9]/.test(text);
+
 function tickRules(tick: Record<string, unknown>, options: ValidateOptions): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const fail = (path: string, message: string) => issues.push({ path, message });
@@ -227,7 +250,7 @@ function tickRules(tick: Record<string, unknown>, options: ValidateOptions): Val
   if (tick.exchange !== null && !EXCHANGE_PATTERN.test(String(tick.exchange)))
     fail("exchange", "must be 1 to 32 printable ASCII characters");
   for (const field of ["price", "bid", "ask"]) {
-    if (tick[field] !== null && unscaled(tick[field]) <= 0n) fail(field, "must be positive");
+    if (tick[field] !== null && !isPositive(tick[field])) fail(field, "must be positive");
   }
   for (const field of ["size", "bidSize", "askSize", "sequence"]) {
     if (tick[field] !== null && (tick[field] as number) < 0) fail(field, "must not be negative");

@@ -44,8 +44,12 @@ export interface ManualCommitConsumer {
   start(topics: string[]): Promise<void>;
   /** Up to `max` records (possibly none after the poll timeout). */
   poll(max: number): Promise<ConsumedRecord[]>;
-  /** Synchronously commits offsets of partitions this member still owns; others are dropped. */
-  commit(offsets: PartitionOffset[]): PartitionOffset[];
+  /**
+   * Commits offsets of partitions this member still owns (others are dropped) and returns them.
+   * Synchronously by default; with `{ wait: false }` librdkafka sends the commit in the background
+   * and the loop goes on (a failure reaches `onError`; the next commit for a partition supersedes it).
+   */
+  commit(offsets: PartitionOffset[], options?: { wait?: boolean }): PartitionOffset[];
   /** Stops/starts fetching on every assigned partition (e.g. while the sink is down). */
   pauseAll(): void;
   resumeAll(): void;
@@ -87,6 +91,10 @@ export interface ManualCommitConsumerOptions {
  *   // … make them durable, then:
  *   consumer.commit([{ topic: "market.ticks", partition: 0, offset: last.offset + 1 }]);
  */
+interface AsyncCommit {
+  commitCb(offsets: PartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
+}
+
 export function createManualCommitConsumer(
   options: ManualCommitConsumerOptions,
 ): ManualCommitConsumer {
@@ -163,10 +171,18 @@ export function createManualCommitConsumer(
           resolve(messages.map(toRecord));
         });
       }),
-    commit(offsets) {
+    commit(offsets, { wait = true } = {}) {
       const owned = new Set(assignments().map((a) => `${a.topic}\u0000${a.partition}`));
       const committable = offsets.filter((o) => owned.has(`${o.topic}\u0000${o.partition}`));
-      if (committable.length > 0) consumer.commitSync(committable);
+      if (committable.length === 0) return committable;
+      if (wait) {
+        consumer.commitSync(committable);
+      } else {
+        // commitCb is the binding's asynchronous commit (rd_kafka_commit async); its typings omit it.
+        (consumer as unknown as AsyncCommit).commitCb(committable, (error) => {
+          if (error) options.onError?.(error);
+        });
+      }
       return committable;
     },
     pauseAll() {

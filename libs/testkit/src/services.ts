@@ -51,13 +51,19 @@ export function freePort(): Promise<number> {
 export async function startService(
   name: ServiceName,
   env: Record<string, string> = {},
-  options: { waitFor?: "healthz" | "readyz"; timeoutMs?: number } = {},
+  options: {
+    waitFor?: "healthz" | "readyz";
+    timeoutMs?: number;
+    /** Extra Node flags for a Node service (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs?: string[];
+  } = {},
 ): Promise<RunningService> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
+  const main = resolve(repoRoot, `apps/${name}/dist/main.js`);
   const command = onBun.includes(name)
     ? ["bun", resolve(repoRoot, `apps/${name}/src/main.ts`)]
-    : ["node", "--enable-source-maps", resolve(repoRoot, `apps/${name}/dist/main.js`)];
-  if (!onBun.includes(name) && !existsSync(command[2] as string)) {
+    : ["node", "--enable-source-maps", ...(options.nodeArgs ?? []), main];
+  if (!onBun.includes(name) && !existsSync(main)) {
     throw new Error(`apps/${name}/dist/main.js is missing: run \`bun run build\` first`);
   }
   let output = "";

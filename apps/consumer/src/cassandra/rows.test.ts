@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { sampleTick } from "@repo/testkit";
+import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
 import { barRow, latestRow, tickRow } from "./rows.ts";
 
 const tick = sampleTick({
@@ -15,10 +16,41 @@ const tick = sampleTick({
   ingestTime: 1_767_623_400_200_000,
 });
 
+/** CQL types of the columns bound as pre-encoded bytes, to read them back with the driver. */
+const columnTypes: Record<string, number> = {
+  event_time_us: dataTypes.bigint,
+  ingest_time_us: dataTypes.bigint,
+  sequence: dataTypes.bigint,
+  size: dataTypes.bigint,
+  bid_size: dataTypes.bigint,
+  ask_size: dataTypes.bigint,
+  volume: dataTypes.bigint,
+  trades: dataTypes.bigint,
+  event_time: dataTypes.timestamp,
+  minute: dataTypes.timestamp,
+  price: dataTypes.decimal,
+  bid: dataTypes.decimal,
+  ask: dataTypes.decimal,
+  open: dataTypes.decimal,
+  high: dataTypes.decimal,
+  low: dataTypes.decimal,
+  close: dataTypes.decimal,
+  vwap: dataTypes.decimal,
+};
+
+/** Column name → bound value as text (bytes decoded with the driver as their column's type). */
 const bound = (insert: string, values: unknown[]) => {
   const names = /\(([^)]*)\) VALUES/.exec(insert)?.[1]?.split(", ") ?? [];
   expect(values.length).toBeGreaterThanOrEqual(names.length);
-  return Object.fromEntries(names.map((name, i) => [name, String(values[i])]));
+  return Object.fromEntries(
+    names.map((name, i) => {
+      const value = values[i];
+      const code = columnTypes[name];
+      if (!Buffer.isBuffer(value)) return [name, String(value)];
+      if (code === undefined) throw new Error(`${name} is bound as bytes but its type is unknown`);
+      return [name, String(driverCodec.decode(value, { code }))];
+    }),
+  );
 };
 
 test("a tick row binds every column by name; absent optionals are unset, not null", () => {
@@ -63,4 +95,16 @@ test("a bar row is versioned by its minute's start plus its trade count", () => 
   };
   expect(barRow.insert).toEndWith("USING TIMESTAMP ?");
   expect(barRow.values(bar).at(-1)).toBe(1_767_623_400_000_003);
+  expect(bound(barRow.insert, barRow.values(bar))).toMatchObject({
+    symbol: "AAPL",
+    day: "2026-01-05",
+    minute: new Date(1_767_623_400_000).toString(),
+    open: "1",
+    high: "2",
+    low: "1",
+    close: "2",
+    volume: "10",
+    vwap: "1.5",
+    trades: "3",
+  });
 });

@@ -1,8 +1,9 @@
 import type { Bar, Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import { dayOf } from "../bars/bar.ts";
+import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
 
-const { BigDecimal, LocalDate } = cassandra.types;
+const { LocalDate } = cassandra.types;
 
 /** Column name → how to compute its bound value from a record. */
 type Columns<T> = Record<string, (value: T) => unknown>;
@@ -31,10 +32,11 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
  */
 type TickFieldColumns = { [K in keyof Tick]: Columns<Tick> };
 
-const decimal = (value: string) => BigDecimal.fromString(value);
 /** Unset (not null) for an absent optional: no tombstones in the time series. */
-const unsetIfNull = <T>(value: T | null) => (value === null ? undefined : value);
-const millis = (micros: number) => new Date(Math.floor(micros / 1000));
+const unsetIfNull = <T, R>(value: T | null, encode: (value: T) => R) =>
+  value === null ? undefined : encode(value);
+const nullable = <T, R>(value: T | null, encode: (value: T) => R) =>
+  value === null ? null : encode(value);
 
 const localDates = new Map<string, cassandra.types.LocalDate>();
 /** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
@@ -49,41 +51,48 @@ export function localDate(micros: number): cassandra.types.LocalDate {
   return date;
 }
 
+/**
+ * Partition-key columns (symbol, day) are typed values the driver routes by; the others are
+ * encoded here ({@link bigintBytes}, {@link decimalBytes}, {@link timestampBytes}).
+ */
 const tickColumns: TickFieldColumns = {
   symbol: { symbol: (t) => t.symbol },
   eventTime: {
     day: (t) => localDate(t.eventTime),
-    event_time_us: (t) => t.eventTime,
-    event_time: (t) => millis(t.eventTime),
+    event_time_us: (t) => bigintBytes(t.eventTime),
+    event_time: (t) => timestampBytes(t.eventTime),
   },
   source: { source: (t) => t.source },
-  sequence: { sequence: (t) => t.sequence },
+  sequence: { sequence: (t) => bigintBytes(t.sequence) },
   kind: { kind: (t) => t.kind },
-  price: { price: (t) => decimal(t.price) },
-  size: { size: (t) => t.size },
-  bid: { bid: (t) => (t.bid === null ? undefined : decimal(t.bid)) },
-  ask: { ask: (t) => (t.ask === null ? undefined : decimal(t.ask)) },
-  bidSize: { bid_size: (t) => unsetIfNull(t.bidSize) },
-  askSize: { ask_size: (t) => unsetIfNull(t.askSize) },
-  exchange: { exchange: (t) => unsetIfNull(t.exchange) },
-  ingestTime: { ingest_time_us: (t) => t.ingestTime },
+  price: { price: (t) => decimalBytes(t.price) },
+  size: { size: (t) => bigintBytes(t.size) },
+  bid: { bid: (t) => unsetIfNull(t.bid, decimalBytes) },
+  ask: { ask: (t) => unsetIfNull(t.ask, decimalBytes) },
+  bidSize: { bid_size: (t) => unsetIfNull(t.bidSize, bigintBytes) },
+  askSize: { ask_size: (t) => unsetIfNull(t.askSize, bigintBytes) },
+  exchange: { exchange: (t) => unsetIfNull(t.exchange, String) },
+  ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
 };
 
 /** Explicit nulls: the latest tick replaces every column of the previous one. */
 const latestColumns: TickFieldColumns = {
   symbol: { symbol: (t) => t.symbol },
-  eventTime: { event_time_us: (t) => t.eventTime, event_time: (t) => millis(t.eventTime) },
+  eventTime: {
+    event_time_us: (t) => bigintBytes(t.eventTime),
+    event_time: (t) => timestampBytes(t.eventTime),
+  },
   source: { source: (t) => t.source },
-  sequence: { sequence: (t) => t.sequence },
+  sequence: { sequence: (t) => bigintBytes(t.sequence) },
   kind: { kind: (t) => t.kind },
-  price: { price: (t) => decimal(t.price) },
-  size: { size: (t) => t.size },
-  bid: { bid: (t) => (t.bid === null ? null : decimal(t.bid)) },
-  ask: { ask: (t) => (t.ask === null ? null : decimal(t.ask)) },
-  bidSize: { bid_size: (t) => t.bidSize },
-  askSize: { ask_size: (t) => t.askSize },
+  price: { price: (t) => decimalBytes(t.price) },
+  size: { size: (t) => bigintBytes(t.size) },
+  bid: { bid: (t) => nullable(t.bid, decimalBytes) },
+  ask: { ask: (t) => nullable(t.ask, decimalBytes) },
+  bidSize: { bid_size: (t) => nullable(t.bidSize, bigintBytes) },
+  askSize: { ask_size: (t) => nullable(t.askSize, bigintBytes) },
   exchange: { exchange: (t) => t.exchange },
-  ingestTime: { ingest_time_us: (t) => t.ingestTime },
+  ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
 };
 
 const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
@@ -114,14 +123,14 @@ export const barRow: RowMapping<Bar> = (() => {
   const columns: Columns<Bar> = {
     symbol: (b) => b.symbol,
     day: (b) => localDate(b.start),
-    minute: (b) => millis(b.start),
-    open: (b) => decimal(b.open),
-    high: (b) => decimal(b.high),
-    low: (b) => decimal(b.low),
-    close: (b) => decimal(b.close),
-    volume: (b) => b.volume,
-    vwap: (b) => decimal(b.vwap),
-    trades: (b) => b.trades,
+    minute: (b) => timestampBytes(b.start),
+    open: (b) => decimalBytes(b.open),
+    high: (b) => decimalBytes(b.high),
+    low: (b) => decimalBytes(b.low),
+    close: (b) => decimalBytes(b.close),
+    volume: (b) => bigintBytes(b.volume),
+    vwap: (b) => decimalBytes(b.vwap),
+    trades: (b) => bigintBytes(b.trades),
     updated_at: () => new Date(),
   };
   const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");

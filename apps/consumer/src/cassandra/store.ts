@@ -1,6 +1,7 @@
 import type { Bar, Tick } from "@repo/contracts";
 import { DataError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
+import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
 import { barRow, latestRow, localDate, type RowMapping, tickRow } from "./rows.ts";
@@ -30,6 +31,7 @@ export interface TickStore {
 export interface TickStoreOptions {
   client: cassandra.Client;
   consistency: number;
+  /** Requests in flight at most, across every call (pipelined batches share it). */
   maxConcurrency: number;
   batchMaxRows: number;
 }
@@ -54,7 +56,16 @@ const REFUSED = new Set<number>([
  *   await store.writeTicks(ticks);
  */
 export function createTickStore(options: TickStoreOptions): TickStore {
-  const { client, consistency } = options;
+  const { consistency } = options;
+  const limit = pLimit(options.maxConcurrency);
+  const client = {
+    execute: (query: string, params: unknown[], queryOptions: cassandra.QueryOptions) =>
+      limit(() => options.client.execute(query, params, queryOptions)),
+    batch: (
+      queries: { query: string; params: unknown[] }[],
+      queryOptions: cassandra.QueryOptions,
+    ) => limit(() => options.client.batch(queries, queryOptions)),
+  };
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
 
   /**

@@ -87,8 +87,12 @@ export async function scenario(name: string): Promise<Scenario> {
   };
 }
 
-export function startConsumer(s: Scenario, extra: Record<string, string> = {}) {
-  return startService("consumer", { ...s.env, ...extra }, { waitFor: "healthz" });
+export function startConsumer(
+  s: Scenario,
+  extra: Record<string, string> = {},
+  nodeArgs: string[] = [],
+) {
+  return startService("consumer", { ...s.env, ...extra }, { waitFor: "healthz", nodeArgs });
 }
 
 /**

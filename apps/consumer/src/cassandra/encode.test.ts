@@ -1,0 +1,82 @@
+import { expect, test } from "bun:test";
+import cassandra from "cassandra-driver";
+import fc from "fast-check";
+import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
+import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
+
+const { BigDecimal, Long } = cassandra.types;
+/** What the driver would send for the same value (protocol v4). */
+const driver = (value: unknown, code: number) => driverCodec.encode(value, { code });
+
+test("bigint bytes equal the driver's encoding of the same number", () => {
+  fc.assert(
+    fc.property(fc.maxSafeInteger(), (n) => {
+      expect(bigintBytes(n)).toEqual(driver(Long.fromNumber(n), dataTypes.bigint));
+    }),
+    { numRuns: 2000, seed: 16 },
+  );
+  for (const n of [
+    0,
+    1,
+    -1,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+  ]) {
+    expect(bigintBytes(n)).toEqual(driver(Long.fromNumber(n), dataTypes.bigint));
+  }
+  expect(() => bigintBytes(2 ** 53)).toThrow("not a safe integer");
+  expect(() => bigintBytes(1.5)).toThrow("not a safe integer");
+});
+
+test("timestamp bytes equal the driver's encoding of the same instant in milliseconds", () => {
+  fc.assert(
+    fc.property(fc.maxSafeInteger(), (us) => {
+      expect(timestampBytes(us)).toEqual(
+        driver(new Date(Math.floor(us / 1000)), dataTypes.timestamp),
+      );
+    }),
+    { numRuns: 2000, seed: 16 },
+  );
+});
+
+test("decimal bytes equal the driver's encoding of BigDecimal.fromString, short and long", () => {
+  const decimalText = fc
+    .tuple(
+      fc.boolean(),
+      fc.stringMatching(/^\d{1,20}$/),
+      fc.option(fc.stringMatching(/^\d{1,12}$/), { nil: undefined }),
+    )
+    .map(
+      ([negative, whole, fraction]) =>
+        `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`,
+    );
+  fc.assert(
+    fc.property(decimalText, (text) => {
+      expect(decimalBytes(text)).toEqual(driver(BigDecimal.fromString(text), dataTypes.decimal));
+    }),
+    { numRuns: 5000, seed: 16 },
+  );
+  for (const text of [
+    "0",
+    "-0",
+    "0.000001",
+    "127",
+    "128",
+    "-128",
+    "-129",
+    "255",
+    "32767",
+    "32768",
+    "101.25",
+    "999999999999999",
+    "1000000000000000",
+    "123456789012.345678",
+  ]) {
+    expect(decimalBytes(text)).toEqual(driver(BigDecimal.fromString(text), dataTypes.decimal));
+  }
+  expect(() => decimalBytes("1e5")).toThrow("not a plain decimal");
+  expect(() => decimalBytes("")).toThrow("not a plain decimal");
+});
