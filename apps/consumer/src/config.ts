@@ -25,6 +25,8 @@ export const consumerEnv = {
   CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),
   /** Polled batches between poll and commit at once (their tick writes overlap). */
   CONSUMER_MAX_IN_FLIGHT_BATCHES: positiveInt(4),
+  /** librdkafka queued.max.messages.kbytes: how much it fetches ahead of the loop (memory). */
+  CONSUMER_PREFETCH_KBYTES: positiveInt(16_384),
   /** How long a crashed member keeps its partitions before the group reassigns them. */
   CONSUMER_SESSION_TIMEOUT_MS: positiveInt(45_000),
   /** librdkafka max.poll.interval.ms; the loop keeps polling while it retries, so outages may outlast it. */

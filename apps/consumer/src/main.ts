@@ -56,6 +56,7 @@ const consumer = createManualCommitConsumer({
   config: {
     "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS,
     "max.poll.interval.ms": config.CONSUMER_MAX_POLL_INTERVAL_MS,
+    "queued.max.messages.kbytes": config.CONSUMER_PREFETCH_KBYTES,
   },
   onRebalance: (event, partitions) => {
     log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance");

@@ -36,8 +36,12 @@ export interface TickStoreOptions {
   batchMaxRows: number;
 }
 
-const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, price, size FROM ticks
-  WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
+/**
+ * A minute's ticks with the price as Cassandra's own text of the decimal: the driver would build a
+ * BigDecimal of goog.math Integers per row only for us to print it again.
+ */
+const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price AS text) AS price, size
+  FROM ticks WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
 
 const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
 
@@ -143,10 +147,10 @@ export function createTickStore(options: TickStoreOptions): TickStore {
           if (row.get("kind") !== "TRADE") continue;
           trades.push({
             source: row.get("source"),
-            sequence: Number(row.get("sequence")),
-            eventTime: Number(row.get("event_time_us")),
-            price: (row.get("price") as cassandra.types.BigDecimal).toString(),
-            size: Number(row.get("size")),
+            sequence: (row.get("sequence") as cassandra.types.Long).toNumber(),
+            eventTime: (row.get("event_time_us") as cassandra.types.Long).toNumber(),
+            price: row.get("price") as string,
+            size: (row.get("size") as cassandra.types.Long).toNumber(),
           });
         }
         pageState = result.pageState ?? undefined;
