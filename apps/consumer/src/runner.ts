@@ -7,7 +7,7 @@ import type { Stats } from "@repo/platform/stats";
 import { MinuteAggregate, minuteStart } from "./bars/bar.ts";
 import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
-import { type BatchPlan, latestOf, type MinuteKey, planBatch } from "./batch/plan.ts";
+import { type BatchPlan, latestOf, type MinuteKey, mergePlans, planBatch } from "./batch/plan.ts";
 import { boundedAll, type RejectedRow, type TickStore } from "./cassandra/store.ts";
 import { METRIC } from "./stats.ts";
 import type { DecodedTick, PoisonReason } from "./tick/decode.ts";
@@ -44,10 +44,11 @@ const LATENCY_WINDOW = 16_384;
 /**
  * The consume loop, pipelined. Each polled batch is decoded and planned in poll order, then its
  * ticks are written at once, overlapping the batches before it (tick rows are idempotent, so their
- * order does not matter). Everything else about a batch happens strictly in poll order, after its
- * ticks and after the previous batch finished: its bars are folded, then its dead letters, bar rows,
- * bar records and latest quotes are written together, then its offsets are committed. At most
- * `maxInFlightBatches` batches are between poll and commit.
+ * order does not matter). Everything else happens strictly in poll order, after a batch's ticks and
+ * after the batches before it finished: its bars are folded, then its dead letters, bar rows, bar
+ * records and latest quotes are written together, then its offsets are committed. Consecutive
+ * batches whose ticks are durable by then are finished as one. At most `maxInFlightBatches`
+ * batches are between poll and commit; a batch after a failed one never commits.
  *
  * Bars are maintained incrementally per open minute ({@link createMinuteBook}); a minute is read
  * back from the stored ticks only when this member has no aggregate for it (first touch, restart,
@@ -222,6 +223,7 @@ export function createRunner(options: RunnerOptions) {
   }
 
   type Prepared = Awaited<ReturnType<typeof prepare>>;
+  type StoredTicks = Awaited<ReturnType<typeof storeTicks>>;
 
   /** Writes a batch's ticks; resolves with those Cassandra stored and letters for those it refused. */
   async function storeTicks(plan: BatchPlan) {
@@ -243,7 +245,7 @@ export function createRunner(options: RunnerOptions) {
    */
   async function finishBatch(
     { plan, started }: Prepared,
-    { written, letters: refusedLetters }: Awaited<ReturnType<typeof storeTicks>>,
+    { written, letters: refusedLetters }: StoredTicks,
   ) {
     const letters: DeadLetter[] = [...plan.deadLetters, ...refusedLetters];
     const bars: Bar[] = [];
@@ -342,30 +344,74 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
+  /** A batch between poll and commit. */
+  interface InFlight {
+    prepared: Prepared;
+    /** Set once its ticks are durable. */
+    stored?: StoredTicks;
+    /** Settles (never rejects) when the batch is committed or failed. */
+    settled: Promise<void>;
+    settle(): void;
+  }
+
   async function run() {
-    /** Batches between poll and commit, oldest first; each settles (never rejects) when done. */
-    const inFlight: Promise<void>[] = [];
-    /** The newest batch's completion: the next batch finishes only after it (rejects if it failed). */
-    let previous: Promise<void> = Promise.resolve();
+    /** Batches between poll and commit, in poll order. */
+    const inFlight: InFlight[] = [];
     let failure: { error: unknown } | undefined;
     const rethrow = () => {
       if (failure) throw failure.error;
     };
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      // Nothing after a failed batch may commit: its offsets would skip the failed records.
+      for (const batch of inFlight.splice(0)) batch.settle();
+    };
+
+    /**
+     * Finishes, in poll order, every batch whose ticks are durable: consecutive ready batches are
+     * finished as one (a backlog then writes each bar and latest quote once, not once per batch).
+     */
+    let finishing = false;
+    const finishReady = async () => {
+      if (finishing) return;
+      finishing = true;
+      try {
+        while (!failure && inFlight[0]?.stored) {
+          let count = 0;
+          while (inFlight[count]?.stored) count += 1;
+          const ready = inFlight.slice(0, count);
+          await finishBatch(
+            {
+              plan: mergePlans(ready.map((b) => b.prepared.plan)),
+              started: Math.min(...ready.map((b) => b.prepared.started)),
+            },
+            {
+              written: ready.flatMap((b) => b.stored?.written ?? []),
+              letters: ready.flatMap((b) => b.stored?.letters ?? []),
+            },
+          );
+          if (failure) break;
+          inFlight.splice(0, count);
+          for (const batch of ready) batch.settle();
+        }
+      } catch (error) {
+        fail(error);
+      } finally {
+        finishing = false;
+      }
+    };
+
     const startWriting = (prepared: Prepared) => {
-      const stored = storeTicks(prepared.plan);
-      // A batch whose predecessor failed never commits: its offsets would skip the failed records.
-      const done = Promise.all([previous, stored]).then(([, ticks]) =>
-        finishBatch(prepared, ticks),
-      );
-      previous = done;
-      const tracked = done
-        .catch((error: unknown) => {
-          failure ??= { error };
-        })
-        .finally(() => {
-          inFlight.splice(inFlight.indexOf(tracked), 1);
-        });
-      inFlight.push(tracked);
+      let settle = () => {};
+      const settled = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      const batch: InFlight = { prepared, settled, settle };
+      inFlight.push(batch);
+      storeTicks(prepared.plan).then((stored) => {
+        batch.stored = stored;
+        void finishReady();
+      }, fail);
     };
     const idle = { count: 0 };
     try {
@@ -377,12 +423,13 @@ export function createRunner(options: RunnerOptions) {
           continue;
         }
         const prepared = await prepare(records);
-        while (inFlight.length >= options.maxInFlightBatches)
-          await finish(inFlight[0] as Promise<void>);
+        while (inFlight.length >= options.maxInFlightBatches && !failure) {
+          await finish((inFlight[0] as InFlight).settled);
+        }
         rethrow();
         startWriting(prepared);
       }
-      while (inFlight.length > 0) await finish(inFlight[0] as Promise<void>);
+      while (inFlight.length > 0 && !failure) await finish((inFlight[0] as InFlight).settled);
       rethrow();
     } catch (error) {
       if (error instanceof Stopped) return;

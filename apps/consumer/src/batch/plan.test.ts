@@ -5,7 +5,7 @@ import { sampleTick } from "@repo/testkit";
 import { MINUTE_US } from "../bars/bar.ts";
 import { createLateness } from "../bars/lateness.ts";
 import type { DecodedTick } from "../tick/decode.ts";
-import { latestOf, planBatch } from "./plan.ts";
+import { latestOf, mergePlans, planBatch } from "./plan.ts";
 
 const minute = 1_795_617_000_000_000;
 const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick =>
@@ -83,4 +83,32 @@ test("a trade beyond the late allowance (history, a recovered gap) is counted an
     { symbol: "AAPL", start: minute },
   ]);
   expect(latestOf(plan.ticks)[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
+});
+
+test("merged plans do their batches' work once: each minute and commit once, the highest offset per partition", () => {
+  const lateness = createLateness(60_000);
+  const first = planBatch(
+    [record(0, 10), record(1, 20)],
+    [ok(tick("AAPL", minute)), ok(tick("MSFT", minute + 1))],
+    lateness,
+  );
+  const second = planBatch(
+    [record(0, 11), record(2, 5)],
+    [
+      ok(tick("AAPL", minute + 2)),
+      { ok: false, reason: { code: "empty_value", stage: "decode", detail: "no value" } },
+    ],
+    lateness,
+  );
+  const merged = mergePlans([first, second]);
+  expect(merged.ticks.map((t) => t.symbol)).toEqual(["AAPL", "MSFT", "AAPL"]);
+  expect(merged.minutes).toHaveLength(2);
+  expect(merged.deadLetters.map((l) => l.record.offset)).toEqual([5]);
+  expect(merged.commits.map((c) => `${c.partition}@${c.offset}`).sort()).toEqual([
+    "0@12",
+    "1@21",
+    "2@6",
+  ]);
+  for (const tick of merged.ticks) expect(merged.recordOf.get(tick)).toBeDefined();
+  expect(mergePlans([first])).toBe(first);
 });

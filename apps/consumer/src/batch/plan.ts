@@ -93,3 +93,36 @@ export function isAfter(a: Tick, b: Tick): boolean {
   if (a.sequence !== b.sequence) return a.sequence > b.sequence;
   return a.source > b.source;
 }
+
+/**
+ * Consecutive plans as one (their ticks stored, in poll order): the work of all of them once — a
+ * bar per touched minute, a latest quote per symbol — and the highest commit per partition.
+ */
+export function mergePlans(plans: BatchPlan[]): BatchPlan {
+  if (plans.length === 1) return plans[0] as BatchPlan;
+  const merged: BatchPlan = {
+    ticks: [],
+    recordOf: new Map(),
+    deadLetters: [],
+    minutes: [],
+    lateTicks: 0,
+    commits: [],
+  };
+  const minutes = new Map<string, MinuteKey>();
+  const commits = new Map<string, PartitionOffset>();
+  for (const plan of plans) {
+    for (const tick of plan.ticks) merged.ticks.push(tick);
+    for (const [tick, record] of plan.recordOf) merged.recordOf.set(tick, record);
+    for (const letter of plan.deadLetters) merged.deadLetters.push(letter);
+    for (const minute of plan.minutes) minutes.set(`${minute.symbol}|${minute.start}`, minute);
+    merged.lateTicks += plan.lateTicks;
+    for (const commit of plan.commits) {
+      const key = `${commit.topic}\u0000${commit.partition}`;
+      const current = commits.get(key);
+      if (!current || current.offset < commit.offset) commits.set(key, commit);
+    }
+  }
+  merged.minutes = [...minutes.values()];
+  merged.commits = [...commits.values()];
+  return merged;
+}
