@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import cassandra from "cassandra-driver";
 import fc from "fast-check";
 import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
-import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
+import { bigintBytes, dateBytes, decimalBytes, routingKey, timestampBytes } from "./encode.ts";
 
 const { BigDecimal, Long } = cassandra.types;
 /** What the driver would send for the same value (protocol v4). */
@@ -79,4 +79,26 @@ test("decimal bytes equal the driver's encoding of BigDecimal.fromString, short 
   }
   expect(() => decimalBytes("1e5")).toThrow("not a plain decimal");
   expect(() => decimalBytes("")).toThrow("not a plain decimal");
+});
+
+test("date bytes equal the driver's encoding of the UTC day", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: -8_000_000_000_000_000, max: 8_000_000_000_000_000 }), (us) => {
+      const day = new Date(Math.floor(us / 86_400_000_000) * 86_400_000).toISOString().slice(0, 10);
+      expect(dateBytes(us)).toEqual(
+        driver(cassandra.types.LocalDate.fromString(day), dataTypes.date),
+      );
+    }),
+    { numRuns: 2000, seed: 16 },
+  );
+});
+
+test("a routing key is the key's bytes, or for several columns Cassandra's composite form", () => {
+  const symbol = Buffer.from("AAPL");
+  expect(routingKey([symbol])).toEqual(symbol);
+  // [length 4]["AAPL"][0] [length 4][date][0]
+  const day = dateBytes(1_767_623_400_000_000);
+  expect(routingKey([symbol, day])).toEqual(
+    Buffer.concat([Buffer.from([0, 4]), symbol, Buffer.from([0, 0, 4]), day, Buffer.from([0])]),
+  );
 });

@@ -58,3 +58,25 @@ function safeIntegerBytes(value: number): Buffer {
   }
   return bytes;
 }
+
+/** `date` (days since the epoch, offset by 2^31, unsigned) of the UTC day containing `micros`. */
+export function dateBytes(micros: number): Buffer {
+  const bytes = Buffer.allocUnsafe(4);
+  bytes.writeUInt32BE(Math.floor(micros / 86_400_000_000) + 2 ** 31, 0);
+  return bytes;
+}
+
+/**
+ * The routing key of a partition from its key columns' bytes, as Cassandra hashes it: the bytes
+ * themselves for one column; for several, each as a 2-byte length, the bytes and a 0 byte.
+ */
+export function routingKey(parts: Buffer[]): Buffer {
+  if (parts.length === 1) return parts[0] as Buffer;
+  return Buffer.concat(
+    parts.flatMap((part) => {
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16BE(part.length, 0);
+      return [length, part, Buffer.from([0])];
+    }),
+  );
+}

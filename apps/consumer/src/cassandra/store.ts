@@ -4,6 +4,7 @@ import cassandra from "cassandra-driver";
 import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
+import { dateBytes, routingKey } from "./encode.ts";
 import { barRow, latestRow, localDate, type RowMapping, tickRow } from "./rows.ts";
 
 /** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */
@@ -44,6 +45,16 @@ const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price 
   FROM ticks WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
 
 const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
+
+/**
+ * Partitions per unlogged batch for the small per-symbol tables (bars, latest quotes): grouped by
+ * replica set, so one request still lands on the nodes that store every row of it. Cassandra warns
+ * above `unlogged_batch_across_partitions_warn_threshold` (10 by default).
+ */
+const PARTITIONS_PER_BATCH = 10;
+
+/** How to find a partition's replicas: the bytes of its key columns. */
+type RoutingOf<T> = (row: T) => Buffer[];
 
 /** Response codes that mean the request itself is wrong; every other failure may pass on retry. */
 const REFUSED = new Set<number>([
@@ -86,13 +97,19 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   };
 
   /** Writes `batch` whole, or row by row after a refusal to find exactly the refused rows. */
-  const writeBatch = async <T>(batch: T[], row: RowMapping<T>, rejected: RejectedRow<T>[]) => {
+  const writeBatch = async <T>(
+    batch: T[],
+    row: RowMapping<T>,
+    rejected: RejectedRow<T>[],
+    routing?: RoutingOf<T>,
+  ) => {
     try {
       await (batch.length === 1
         ? client.execute(row.insert, row.values(batch[0] as T), writeOptions)
         : client.batch(
             batch.map((record) => ({ query: row.insert, params: row.values(record) })),
-            writeOptions,
+            // Several partitions: the driver routes by the first row's key, given explicitly.
+            routing ? { ...writeOptions, routingKey: routing(batch[0] as T) } : writeOptions,
           ));
       return;
     } catch (error) {
@@ -109,10 +126,27 @@ export function createTickStore(options: TickStoreOptions): TickStore {
     for (const record of batch) await writeBatch([record], row, rejected);
   };
 
+  /** The hosts storing a partition, as a grouping key ("" when the driver has no token map). */
+  const replicasOf = (parts: Buffer[]): string => {
+    const keyspace = options.client.keyspace;
+    if (!keyspace) return "";
+    const hosts = options.client.getReplicas(keyspace, routingKey(parts)) ?? [];
+    return hosts
+      .map((host) => host.address)
+      .sort()
+      .join(",");
+  };
+
+  /**
+   * Unlogged batches of ≤ `batchMaxRows` rows: of one partition each (one replica set, applied
+   * together), or with `routing`, of up to {@link PARTITIONS_PER_BATCH} partitions that share
+   * their replicas — for tables whose partitions get a row or two per call.
+   */
   const inPartitions = async <T>(
     rows: T[],
     keyOf: (row: T) => string,
     row: RowMapping<T>,
+    routing?: RoutingOf<T>,
   ): Promise<RejectedRow<T>[]> => {
     const groups = new Map<string, T[]>();
     for (const record of rows) {
@@ -122,13 +156,34 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       else groups.set(key, [record]);
     }
     const batches: T[][] = [];
-    for (const group of groups.values()) {
-      for (let i = 0; i < group.length; i += options.batchMaxRows) {
-        batches.push(group.slice(i, i + options.batchMaxRows));
+    if (routing) {
+      const open = new Map<string, { rows: T[]; partitions: number }>();
+      for (const group of groups.values()) {
+        const replicas = replicasOf(routing(group[0] as T));
+        let batch = open.get(replicas);
+        if (
+          !batch ||
+          batch.partitions >= PARTITIONS_PER_BATCH ||
+          batch.rows.length + group.length > options.batchMaxRows
+        ) {
+          batch = { rows: [], partitions: 0 };
+          open.set(replicas, batch);
+          batches.push(batch.rows);
+        }
+        batch.rows.push(...group);
+        batch.partitions += 1;
+      }
+    } else {
+      for (const group of groups.values()) {
+        for (let i = 0; i < group.length; i += options.batchMaxRows) {
+          batches.push(group.slice(i, i + options.batchMaxRows));
+        }
       }
     }
     const rejected: RejectedRow<T>[] = [];
-    await boundedAll(batches, options.maxConcurrency, (batch) => writeBatch(batch, row, rejected));
+    await boundedAll(batches, options.maxConcurrency, (batch) =>
+      writeBatch(batch, row, rejected, routing),
+    );
     return rejected;
   };
 
@@ -158,8 +213,20 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
       return trades;
     },
-    writeBars: (bars) => inPartitions(bars, (b) => `${b.symbol}|${dayOf(b.start)}`, barRow),
-    writeLatest: (ticks) => inPartitions(ticks, (t) => t.symbol, latestRow),
+    writeBars: (bars) =>
+      inPartitions(
+        bars,
+        (b) => `${b.symbol}|${dayOf(b.start)}`,
+        barRow,
+        (b) => [Buffer.from(b.symbol), dateBytes(b.start)],
+      ),
+    writeLatest: (ticks) =>
+      inPartitions(
+        ticks,
+        (t) => t.symbol,
+        latestRow,
+        (t) => [Buffer.from(t.symbol)],
+      ),
     async ping() {
       try {
         await client.execute("SELECT release_version FROM system.local", [], {
