@@ -78,14 +78,15 @@ export class ServiceApp extends Hono {
           "shutting_down",
           `${service} is shutting down`,
           {},
-          {
-            "Retry-After": "5",
-          },
+          { "Retry-After": "5", Connection: "close" },
         );
       }
       this.#active += 1;
       try {
         await next();
+        // Answered during a shutdown: the client must not reuse the connection, or an idle
+        // keep-alive connection would hold the server's close until the grace runs out.
+        if (this.#draining) c.header("Connection", "close");
       } finally {
         this.#active -= 1;
         if (this.#active === 0) for (const notify of this.#idle) notify();
