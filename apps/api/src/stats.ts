@@ -1,4 +1,4 @@
-import type { Stats } from "@repo/platform/stats";
+import { quantiles, type Stats } from "@repo/platform/stats";
 
 /** The api's metric names: written by the request middleware and the stream, read by `/stats` and `/metrics`. */
 export const METRIC = {
@@ -26,21 +26,20 @@ export interface ApiView {
  */
 export function apiStats(stats: Stats, view: ApiView) {
   const requests = stats.latency(METRIC.requestLatencyMs).summary();
-  const polls = stats.latency(METRIC.streamPollMs).summary();
   return {
     service: "api" as const,
     uptimeSeconds: stats.uptimeSeconds(),
     requests: {
       count: requests.count,
       byStatus: stats.counters(METRIC.requests("")),
-      latencyMs: { p50: requests.p50, p99: requests.p99 },
+      latencyMs: quantiles(requests),
     },
     stream: {
       clients: view.streamClients(),
       polls: stats.counter(METRIC.streamPolls).value,
       pollErrors: stats.counter(METRIC.streamPollErrors).value,
       events: stats.counters(METRIC.streamEvents("")),
-      pollMs: { p50: polls.p50, p99: polls.p99 },
+      pollMs: quantiles(stats.latency(METRIC.streamPollMs).summary()),
     },
     cassandra: { connected: view.cassandraConnected() },
   };

@@ -1,4 +1,4 @@
-import type { Stats } from "@repo/platform/stats";
+import { quantiles, type Stats } from "@repo/platform/stats";
 
 /** Why a write was refused before its records were read. */
 export type Refusal =
@@ -43,7 +43,6 @@ export interface ProducerView {
  */
 export function producerStats(stats: Stats, view: ProducerView) {
   const count = (name: string) => stats.counter(name).value;
-  const delivery = stats.latency(METRIC.deliveryLatencyMs).summary();
   const request = stats.latency(METRIC.requestLatencyMs).summary();
   return {
     service: "producer" as const,
@@ -58,8 +57,8 @@ export function producerStats(stats: Stats, view: ProducerView) {
     },
     /** Refused fields by schema field name (a record with two bad fields counts twice). */
     invalidByField: stats.counters(METRIC.invalidField("")),
-    deliveryLatencyMs: { p50: delivery.p50, p99: delivery.p99 },
-    requestLatencyMs: { p50: request.p50, p99: request.p99, count: request.count },
+    deliveryLatencyMs: quantiles(stats.latency(METRIC.deliveryLatencyMs).summary()),
+    requestLatencyMs: { ...quantiles(request), count: request.count },
     kafka: { connected: view.connected(), queueDepth: view.queueDepth() },
     registry: { cachedSchemaIds: view.cachedSchemaIds() },
     /** Who wrote (by token name, never the token) and which writes were refused, by reason. */

@@ -36,21 +36,21 @@ function logLines(stream: ReadableStream<Uint8Array>) {
 }
 
 describe("bootService: the one start path", () => {
-  test("a bad variable exits 2 with a message naming it, no stack trace", async () => {
-    const service = start("bad-config");
-    expect(await service.exited).toBe(2);
-    const stderr = await new Response(service.stderr).text();
-    expect(stderr).toContain("SHUTDOWN_GRACE_MS");
-    expect(stderr).not.toContain("    at ");
-  });
-
-  test("a server refusing our credentials exits 2 naming the setting, without retrying", async () => {
-    const service = start("refused");
-    expect(await service.exited).toBe(2);
-    const stdout = await new Response(service.stdout).text();
-    expect(stdout).toContain("check KAFKA_SASL_PASSWORD");
-    expect(stdout).not.toContain("not reached");
-  });
+  test.each([
+    ["a bad variable", "bad-config", "SHUTDOWN_GRACE_MS"],
+    ["a server refusing our credentials", "refused", "check KAFKA_SASL_PASSWORD"],
+  ])(
+    "%s: exit 2 with a message naming what to fix, no stack trace, no retry",
+    async (_, mode, named) => {
+      const service = start(mode);
+      expect(await service.exited).toBe(2);
+      const output =
+        (await new Response(service.stdout).text()) + (await new Response(service.stderr).text());
+      expect(output).toContain(named);
+      expect(output).not.toContain("    at ");
+      expect(output).not.toContain("not reached");
+    },
+  );
 
   test("SIGTERM answers the request in progress, stops the connection retries, closes the clients, exits 0", async () => {
     const service = start("serve");

@@ -108,10 +108,12 @@ export function bootService<C extends ServiceConfig>(name: string, load: () => C
           maxDelayMs: options.maxDelayMs ?? 5_000,
           signal: stopping.signal,
           shouldRetry: isRetriable,
-          onRetry:
-            options.onRetry ??
-            ((error, attempt) =>
-              log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`)),
+          // p-retry reports a failure before asking whether to retry it: a refusal is not retried.
+          onRetry: (error, attempt) => {
+            if (!isRetriable(error)) return;
+            if (options.onRetry) options.onRetry(error, attempt);
+            else log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`);
+          },
         });
         return true;
       } catch (error) {
