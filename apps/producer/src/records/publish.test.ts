@@ -35,6 +35,14 @@ function recordingSink(fail?: ProduceError) {
   return { sink, produced };
 }
 
+/** A publisher over a recording sink, with its own stats. */
+function recordingPublisher() {
+  const { sink, produced } = recordingSink();
+  const stats = createStats();
+  const publish = createPublisher({ topicPrefix: "", sink, encoder, stats, retryAfterSeconds: 3 });
+  return { publish, produced, stats };
+}
+
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
   const error = await promise.then(
     () => undefined,
@@ -73,15 +81,7 @@ describe("publish", () => {
   });
 
   test("a key that differs from the symbol → 422 at records[i].key, counted by field, nothing produced", async () => {
-    const { sink, produced } = recordingSink();
-    const stats = createStats();
-    const publish = createPublisher({
-      topicPrefix: "",
-      sink,
-      encoder,
-      stats,
-      retryAfterSeconds: 3,
-    });
+    const { publish, produced, stats } = recordingPublisher();
     const error = await failure(
       publish("market.ticks", [
         { value: tick("AAPL", 1) },
@@ -104,15 +104,7 @@ describe("publish", () => {
   });
 
   test("one invalid record → 422 with its index and path, and nothing reaches the sink", async () => {
-    const { sink, produced } = recordingSink();
-    const stats = createStats();
-    const publish = createPublisher({
-      topicPrefix: "",
-      sink,
-      encoder,
-      stats,
-      retryAfterSeconds: 3,
-    });
+    const { publish, produced, stats } = recordingPublisher();
     const error = await failure(
       publish("market.ticks", [
         { value: tick("AAPL", 1) },

@@ -220,18 +220,9 @@ function produceFailure(
   counter("accepted").add(count);
   counter("delivered").add(delivered);
   counter("failed").add(count - delivered);
-  if (error.reason === "timeout") {
-    return new ApiError(
-      503,
-      "delivery_timeout",
-      `${error.message}; ${delivered} of ${count} records were acknowledged`,
-      { delivered },
-      retryAfter,
-    );
-  }
   return new ApiError(
     503,
-    "kafka_unavailable",
+    error.reason === "timeout" ? "delivery_timeout" : "kafka_unavailable",
     `${error.message}; ${delivered} of ${count} records were acknowledged`,
     { delivered },
     retryAfter,
