@@ -3,6 +3,7 @@ import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import { mountDashboard } from "./http/dashboard.ts";
 import { type ApiDeps, createApiRoutes } from "./http/routes.ts";
+import { apiStats, METRIC } from "./stats.ts";
 
 export interface ApiAppOptions extends ApiDeps {
   log: Logger;
@@ -30,7 +31,11 @@ export function createApiApp(options: ApiAppOptions) {
     log: options.log,
     allowedOrigins: options.allowedOrigins,
     readiness: options.readiness,
-    stats: () => apiStats(options),
+    stats: () =>
+      apiStats(stats, {
+        streamClients: options.stream.clients,
+        cassandraConnected: options.cassandraConnected,
+      }),
     gauges: () => [
       {
         name: "streamClients",
@@ -43,33 +48,10 @@ export function createApiApp(options: ApiAppOptions) {
     const started = performance.now();
     await next();
     if (c.req.path === "/v1/stream") return;
-    stats.counter(`requests.${Math.floor(c.res.status / 100)}xx`).add();
-    stats.latency("requestLatencyMs").record(performance.now() - started);
+    stats.counter(METRIC.requests(`${Math.floor(c.res.status / 100)}xx`)).add();
+    stats.latency(METRIC.requestLatencyMs).record(performance.now() - started);
   });
   app.route("/", createApiRoutes(options));
   mountDashboard(app, options.dashboardDir);
   return app;
-}
-
-function apiStats(options: ApiAppOptions) {
-  const { stats } = options;
-  const requests = stats.latency("requestLatencyMs").summary();
-  const polls = stats.latency("streamPollMs").summary();
-  return {
-    service: "api",
-    uptimeSeconds: stats.uptimeSeconds(),
-    requests: {
-      count: requests.count,
-      byStatus: stats.counters("requests."),
-      latencyMs: { p50: requests.p50, p99: requests.p99 },
-    },
-    stream: {
-      clients: options.stream.clients(),
-      polls: stats.counter("stream.polls").value,
-      pollErrors: stats.counter("stream.pollErrors").value,
-      events: stats.counters("stream.events."),
-      pollMs: { p50: polls.p50, p99: polls.p99 },
-    },
-    cassandra: { connected: options.cassandraConnected() },
-  };
 }

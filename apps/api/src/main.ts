@@ -1,19 +1,14 @@
 import { join } from "node:path";
-import { consistencyNamed, createCassandraClient } from "@repo/cassandra";
-import { startServer } from "@repo/platform/http";
-import { createLogger } from "@repo/platform/log";
-import { sleep, withRetry } from "@repo/platform/retry";
-import { configOrExit } from "@repo/platform/startup";
-import { createStats } from "@repo/platform/stats";
+import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { bootService } from "@repo/platform/startup";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
 import { createMarketReader } from "./market/reader.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
+import { createCassandraWatch } from "./readiness.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
-const config = configOrExit(loadApiConfig);
-const log = createLogger("api", config.LOG_LEVEL);
-const stats = createStats();
+const { config, log, stats, stopping, serve, untilConnected } = bootService("api", loadApiConfig);
 const client = createCassandraClient(config, {
   keyspace: config.CASSANDRA_KEYSPACE,
   consistency: consistencyNamed(config.CASSANDRA_CONSISTENCY),
@@ -26,9 +21,7 @@ const stream = createMarketStream({
   log,
   stats,
 });
-let cassandraOk = false;
-let stopped = false;
-const stopConnecting = new AbortController();
+const cassandra = createCassandraWatch({ ping: () => reader.ping() });
 
 const app = createApiApp({
   log,
@@ -42,37 +35,17 @@ const app = createApiApp({
     producer: config.PRODUCER_URL,
     consumer: config.CONSUMER_URL,
   }),
-  cassandraConnected: () => cassandraOk,
-  readiness: () => ({ ready: cassandraOk, checks: { cassandra: { ok: cassandraOk } } }),
+  cassandraConnected: cassandra.connected,
+  readiness: cassandra.readiness,
   dashboardDir: join(import.meta.dir, "../dist/public"),
 });
 
-startServer({
-  app,
-  host: config.HOST,
-  port: config.PORT,
-  log,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  async shutdown() {
-    stopped = true;
-    stopConnecting.abort();
-    stream.close();
-    await client.shutdown();
-  },
+serve(app, async () => {
+  stream.close();
+  await client.shutdown();
 });
 
-await withRetry(() => client.connect(), {
-  retries: Number.POSITIVE_INFINITY,
-  minDelayMs: 500,
-  maxDelayMs: 5_000,
-  signal: stopConnecting.signal,
-  onRetry: (error, attempt) =>
-    log.warn({ err: error, attempt }, "Cassandra not reachable yet; retrying"),
-}).catch((error: unknown) => {
-  if (!stopped) throw error;
-});
-log.info({ keyspace: config.CASSANDRA_KEYSPACE }, "connected to Cassandra");
-while (!stopped) {
-  cassandraOk = await reader.ping();
-  await sleep(2_000);
+if (await untilConnected("Cassandra", () => connectCassandra(client, config))) {
+  log.info({ keyspace: config.CASSANDRA_KEYSPACE }, "connected to Cassandra");
+  await cassandra.start(stopping);
 }

@@ -1,13 +1,8 @@
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
-import { isRetriable } from "@repo/platform/errors";
-import { startServer } from "@repo/platform/http";
-import { createLogger } from "@repo/platform/log";
-import { withRetry } from "@repo/platform/retry";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
-import { configOrExit, exitIfRefused } from "@repo/platform/startup";
-import { createStats } from "@repo/platform/stats";
+import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
@@ -19,9 +14,10 @@ import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
-const config = configOrExit(loadConsumerConfig);
-const log = createLogger("consumer", config.LOG_LEVEL);
-const stats = createStats();
+const { config, log, stats, stopping, serve, untilConnected } = bootService(
+  "consumer",
+  loadConsumerConfig,
+);
 const topics = topicNames(config.TOPIC_PREFIX);
 const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
 
@@ -86,8 +82,6 @@ const runner = createRunner({
 });
 
 let lag: PartitionLag[] = [];
-let stopped = false;
-const stopConnecting = new AbortController();
 const health = createHealthWatch({
   probes: {
     kafka: () => consumer.ping(2000),
@@ -111,57 +105,27 @@ const app = createConsumerApp(
   config.ALLOWED_ORIGINS,
 );
 
-startServer({
-  app,
-  host: config.HOST,
-  port: config.PORT,
-  log,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  async shutdown() {
-    stopped = true;
-    stopConnecting.abort();
-    await health.stop();
-    await runner.stop();
-    await consumer.stop();
-    await publisher.disconnect();
-    await client.shutdown();
-  },
+serve(app, async () => {
+  await health.stop();
+  await runner.stop();
+  await consumer.stop();
+  await publisher.disconnect();
+  await client.shutdown();
 });
 
 // Refused registry credentials or an untrusted registry certificate stop the service at start-up;
 // a registry that is merely down is retried (and shown in /readyz) without holding the rest back.
-void withRetry(() => registryClient.checkAccess(5_000), {
-  retries: Number.POSITIVE_INFINITY,
-  minDelayMs: 500,
-  maxDelayMs: 5_000,
-  signal: stopConnecting.signal,
-  shouldRetry: isRetriable,
-}).catch((error: unknown) => exitIfRefused(log, error));
+void untilConnected("schema registry", () => registryClient.checkAccess(5_000), {
+  onRetry: () => {},
+});
 await untilConnected("Cassandra", () => connectCassandra(client, config));
 await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
 await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));
-if (!stopped) {
+if (!stopping.aborted) {
   log.info(
     { topic: topics.ticks, group: config.CONSUMER_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
     "consuming",
   );
   runner.start();
   health.start();
-}
-
-/** Retries a connection with jittered, capped backoff until it succeeds or the service stops. */
-async function untilConnected(what: string, connect: () => Promise<void>) {
-  if (stopped) return;
-  await withRetry(connect, {
-    retries: Number.POSITIVE_INFINITY,
-    minDelayMs: 500,
-    maxDelayMs: 5_000,
-    signal: stopConnecting.signal,
-    shouldRetry: isRetriable,
-    onRetry: (error, attempt) =>
-      log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`),
-  }).catch((error: unknown) => {
-    exitIfRefused(log, error);
-    if (!stopped) throw error;
-  });
 }

@@ -3,7 +3,6 @@ import type { Logger } from "@repo/platform/log";
 import { sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
 import type { TickBuffer } from "./forward/buffer.ts";
-import type { ProducerRefusal } from "./forward/forwarder.ts";
 import type {
   OfferMode,
   OfferOutcome,
@@ -12,29 +11,14 @@ import type {
   StreamProvider,
   TickSink,
 } from "./providers/provider.ts";
-import type { createQualityGates, RejectReason } from "./quality/gates.ts";
-import type { ScheduleView } from "./schedule/scheduler.ts";
-
-/** Every reason a record can be refused, including payloads and producer refusals. */
-export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | ProducerRefusal)[] = [
-  "schema_invalid",
-  "non_positive_price",
-  "crossed_quote",
-  "future_timestamp",
-  "stale_timestamp",
-  "duplicate",
-  "price_jump",
-  "malformed_payload",
-  "producer_rejected",
-  "producer_too_large",
-];
-
-/**
- * Why an accepted record never reached the producer: the buffer was full when it arrived
- * (`buffer_full`), or it was still buffered when the shutdown grace ran out (`shutdown`).
- */
-export const DROP_REASONS = ["buffer_full", "shutdown"] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+import type { createQualityGates } from "./quality/gates.ts";
+import {
+  type DropReason,
+  ingestStats,
+  METRIC,
+  type PolledProviderView,
+  type Rejection,
+} from "./stats.ts";
 
 const SAMPLES_PER_REASON = 5;
 const SAMPLE_EVERY = 1000;
@@ -47,11 +31,6 @@ export interface IngestOptions {
   /** Wakes the forwarder after records were buffered. */
   onBuffered: () => void;
   nowMicros?: () => number;
-}
-
-export interface PolledProviderView {
-  provider: Provider;
-  schedule?: () => ScheduleView;
 }
 
 /**
@@ -70,13 +49,8 @@ export function createIngest(options: IngestOptions) {
   const lastSuccessAt = new Map<string, string>();
   let dropping = false;
 
-  function reject(
-    reason: (typeof REJECT_REASONS)[number],
-    detail: string,
-    sample: unknown,
-    provider: string,
-  ) {
-    const counter = stats.counter(`records.rejected.${reason}`);
+  function reject(reason: Rejection, detail: string, sample: unknown, provider: string) {
+    const counter = stats.counter(METRIC.rejected(reason));
     counter.add();
     if (counter.value <= SAMPLES_PER_REASON || counter.value % SAMPLE_EVERY === 0) {
       log.warn(
@@ -89,8 +63,8 @@ export function createIngest(options: IngestOptions) {
   /** Counts records that will never reach the producer, by reason. */
   function drop(count: number, reason: DropReason) {
     if (count <= 0) return;
-    stats.counter("records.dropped").add(count);
-    stats.counter(`records.droppedByReason.${reason}`).add(count);
+    stats.counter(METRIC.dropped).add(count);
+    stats.counter(METRIC.droppedByReason(reason)).add(count);
   }
 
   /**
@@ -99,7 +73,7 @@ export function createIngest(options: IngestOptions) {
    * and its copy from history (gap recovery) still passes.
    */
   function offer(provider: string, result: PollResult, mode: OfferMode = {}): OfferOutcome {
-    stats.counter("records.fetched").add(result.ticks.length + result.malformed.length);
+    stats.counter(METRIC.fetched).add(result.ticks.length + result.malformed.length);
     for (const message of result.malformed)
       reject("malformed_payload", message, undefined, provider);
     const now = nowMicros();
@@ -132,7 +106,7 @@ export function createIngest(options: IngestOptions) {
       }
       accepted.push(verdict.tick);
       if (verdict.reanchored) {
-        stats.counter("gates.reanchored").add();
+        stats.counter(METRIC.reanchored).add();
         log.info(
           { provider, symbol: verdict.tick.symbol, ...verdict.reanchored },
           "price moved beyond the jump threshold and held; re-anchored",
@@ -148,7 +122,7 @@ export function createIngest(options: IngestOptions) {
       );
     } else if (dropped === 0 && dropping && accepted.length > 0) {
       log.info(
-        { provider, droppedSoFar: stats.counter("records.droppedByReason.buffer_full").value },
+        { provider, droppedSoFar: stats.counter(METRIC.droppedByReason("buffer_full")).value },
         "buffer has room again",
       );
     }
@@ -161,16 +135,16 @@ export function createIngest(options: IngestOptions) {
   }
 
   async function poll(provider: Provider, signal?: AbortSignal): Promise<void> {
-    stats.counter("polls").add();
+    stats.counter(METRIC.polls).add();
     let result: PollResult;
     try {
       result = await provider.poll(signal);
     } catch (error) {
-      stats.counter(`providers.${provider.name}.errors`).add();
+      stats.counter(METRIC.providerErrors(provider.name)).add();
       log.warn({ provider: provider.name, err: (error as Error).message }, "poll failed");
       return;
     }
-    stats.counter(`providers.${provider.name}.ok`).add();
+    stats.counter(METRIC.providerOk(provider.name)).add();
     lastSuccessAt.set(provider.name, new Date().toISOString());
     offer(provider.name, result);
   }
@@ -190,44 +164,17 @@ export function createIngest(options: IngestOptions) {
     };
   }
 
-  function snapshot(polled: PolledProviderView[], streams: StreamProvider[] = []) {
-    const rejected = Object.fromEntries(
-      REJECT_REASONS.map((reason) => [reason, stats.counter(`records.rejected.${reason}`).value]),
-    );
-    const droppedByReason = Object.fromEntries(
-      DROP_REASONS.map((reason) => [
-        reason,
-        stats.counter(`records.droppedByReason.${reason}`).value,
-      ]),
-    );
-    return {
-      service: "ingest",
-      uptimeSeconds: stats.uptimeSeconds(),
-      polls: stats.counter("polls").value,
-      records: {
-        fetched: stats.counter("records.fetched").value,
-        rejected,
-        forwarded: stats.counter("records.forwarded").value,
-        dropped: stats.counter("records.dropped").value,
-        droppedByReason,
-      },
-      gates: { reanchored: stats.counter("gates.reanchored").value },
-      providers: Object.fromEntries([
-        ...polled.map(({ provider, schedule }) => [
-          provider.name,
-          {
-            mode: "poll",
-            ok: stats.counter(`providers.${provider.name}.ok`).value,
-            errors: stats.counter(`providers.${provider.name}.errors`).value,
-            lastSuccessAt: lastSuccessAt.get(provider.name) ?? null,
-            schedule: schedule?.() ?? null,
-            ...(provider.health?.() ?? {}),
-          },
-        ]),
-        ...streams.map((stream) => [stream.name, { mode: "stream", ...stream.view() }]),
-      ]),
-      buffer: { size: buffer.size, capacity: buffer.capacity },
-    };
+  /** The body of `/stats` (see `ingestStats`). */
+  function snapshot(
+    polled: readonly PolledProviderView[],
+    streams: readonly StreamProvider[] = [],
+  ) {
+    return ingestStats(stats, {
+      buffer,
+      lastSuccessAt: (name) => lastSuccessAt.get(name),
+      polled,
+      streams,
+    });
   }
 
   return { poll, offer, room, sinkFor, drop, snapshot };

@@ -1,42 +1,12 @@
-import { createServiceApp, startServer } from "@repo/platform/http";
-import { createLogger } from "@repo/platform/log";
-import { configOrExit } from "@repo/platform/startup";
-import { createStats } from "@repo/platform/stats";
+import { bootService } from "@repo/platform/startup";
+import { createIngestApp } from "./app.ts";
 import { loadIngestConfig } from "./config.ts";
-import { createTickBuffer } from "./forward/buffer.ts";
-import { createForwarder } from "./forward/forwarder.ts";
-import { streamGauges } from "./http/gauges.ts";
-import { ingestReadiness } from "./http/readiness.ts";
-import { createIngest } from "./ingest.ts";
+import { createIngestPipeline } from "./pipeline.ts";
 import { createProviders } from "./providers/registry.ts";
-import { createQualityGates } from "./quality/gates.ts";
 import { createSchedule } from "./schedule/scheduler.ts";
 
-const config = configOrExit(loadIngestConfig);
-const log = createLogger("ingest", config.LOG_LEVEL);
-const stats = createStats();
-const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
-const forwarder = createForwarder({
-  producerUrl: config.PRODUCER_URL,
-  token: config.PRODUCER_TOKEN,
-  buffer,
-  log,
-  batchSize: config.INGEST_BATCH_SIZE,
-  lingerMs: config.INGEST_LINGER_MS,
-  requestTimeoutMs: config.INGEST_FORWARD_TIMEOUT_MS,
-  onForwarded: (count) => stats.counter("records.forwarded").add(count),
-  onRejected: (count, reason) => stats.counter(`records.rejected.${reason}`).add(count),
-});
-const gates = createQualityGates({
-  maxFutureMs: config.INGEST_MAX_FUTURE_MS,
-  maxStalenessMs: config.INGEST_MAX_STALENESS_MS,
-  maxPriceJump: config.INGEST_MAX_PRICE_JUMP,
-  reanchorTicks: config.INGEST_PRICE_JUMP_REANCHOR_TICKS,
-  reanchorAfterMs: config.INGEST_PRICE_JUMP_REANCHOR_MS,
-  dedupeWindow: config.INGEST_DEDUPE_WINDOW,
-});
-const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
-const polling = new AbortController();
+const { config, log, stats, stopping, serve } = bootService("ingest", loadIngestConfig);
+const { buffer, forwarder, ingest } = createIngestPipeline(config, log, stats);
 const configured = createProviders(config, log);
 const scheduled = configured.flatMap((entry) => {
   if (entry.kind !== "poll") return [];
@@ -47,24 +17,21 @@ const scheduled = configured.flatMap((entry) => {
     timezone: config.INGEST_TIMEZONE,
     regularHoursOnly,
     log,
-    run: () => ingest.poll(provider, polling.signal),
+    run: () => ingest.poll(provider, stopping),
   });
   return [{ provider, schedule }];
 });
 const streams = configured.flatMap((entry) => (entry.kind === "stream" ? [entry.provider] : []));
 
-const app = createServiceApp({
-  service: "ingest",
+const app = createIngestApp({
   log,
+  ingest,
+  polled: scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
+  streams,
+  producerUrl: config.PRODUCER_URL,
+  forwarding: forwarder.problem,
   maxBodyBytes: config.MAX_BODY_BYTES,
   allowedOrigins: config.ALLOWED_ORIGINS,
-  stats: () =>
-    ingest.snapshot(
-      scheduled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
-      streams,
-    ),
-  readiness: () => ingestReadiness(config.PRODUCER_URL, forwarder.problem, streams),
-  gauges: () => streamGauges(streams),
 });
 
 forwarder.start();
@@ -85,21 +52,18 @@ log.info(
   "ingest started",
 );
 
-startServer({
+// The forwarder may use the whole grace to deliver what is buffered; a second more for the rest.
+serve(
   app,
-  host: config.HOST,
-  port: config.PORT,
-  log,
-  graceMs: config.SHUTDOWN_GRACE_MS + 1_000,
-  shutdown: async () => {
+  async () => {
     for (const { schedule, provider } of scheduled) {
       schedule.stop();
       provider.close?.();
     }
-    polling.abort();
     await Promise.all(streams.map((stream) => stream.stop()));
     await forwarder.stop(config.SHUTDOWN_GRACE_MS);
     ingest.drop(buffer.size, "shutdown");
     log.info(ingest.snapshot([]).records, "final counts");
   },
-});
+  { extraGraceMs: 1_000 },
+);

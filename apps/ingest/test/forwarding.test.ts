@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Readiness } from "@repo/platform/http";
 import {
   buildApp,
   eventually,
@@ -8,20 +9,7 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
-
-interface IngestStats {
-  records: {
-    fetched: number;
-    forwarded: number;
-    dropped: number;
-    rejected: Record<string, number>;
-  };
-  buffer: { size: number };
-}
-interface IngestReadiness {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
-}
+import type { IngestStats } from "../src/stats.ts";
 
 const running: RunningService[] = [];
 afterEach(async () => {
@@ -65,7 +53,7 @@ describe("ingest → real producer when the producer cannot take a batch yet", (
     const held = await eventually(
       async () => {
         const response = await fetch(`${ingest.url}/readyz`);
-        const body = (await response.json()) as IngestReadiness;
+        const body = (await response.json()) as Readiness;
         const stats = await ingest.json<IngestStats>("/stats");
         return response.status === 503 && stats.buffer.size === TOTAL ? body : undefined;
       },

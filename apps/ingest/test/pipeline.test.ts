@@ -10,21 +10,8 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
-
-interface IngestStats {
-  polls: number;
-  records: {
-    fetched: number;
-    forwarded: number;
-    dropped: number;
-    rejected: Record<string, number>;
-  };
-  buffer: { size: number; capacity: number };
-  providers: Record<string, { ok: number; errors: number; schedule: { cron: string } }>;
-}
-interface ProducerStats {
-  records: { accepted: number; delivered: number; rejected: number };
-}
+import type { ProducerStats } from "../../producer/src/stats.ts";
+import type { IngestStats } from "../src/stats.ts";
 
 const TOTAL = 900;
 const SYMBOLS = ["AAPL", "MSFT", "NVDA"];

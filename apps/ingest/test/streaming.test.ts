@@ -15,7 +15,10 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
+import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { sessionsBetween } from "../src/schedule/calendar.ts";
+import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
+import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
 
 /**
@@ -23,30 +26,6 @@ import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts"
  * ingest (spawned as users run it) → the real producer → Kafka → the real consumer → Cassandra, on
  * topics, keyspace and group of their own.
  */
-
-interface StreamStats {
-  records: {
-    fetched: number;
-    forwarded: number;
-    dropped: number;
-    rejected: Record<string, number>;
-  };
-  buffer: { size: number };
-  providers: {
-    alpaca: {
-      mode: string;
-      state: string;
-      reconnects: number;
-      messagesPerSecond: number;
-      lastMessageAgeMs: number | null;
-      recovery: { gaps: number; pending: number; recovered: number; failed: number };
-    };
-  };
-}
-interface ConsumerStats {
-  records: { written: number; deadLettered: number };
-  lag: { total: number };
-}
 
 const id = uniqueId("ingest_stream");
 const prefix = `${id}.`;
@@ -139,7 +118,10 @@ describe("streaming ingest on the real stack", () => {
       { waitFor: "readyz" },
     );
     services.push(ingest);
-    const ingestStats = () => ingest.json<StreamStats>("/stats");
+    const ingestStats = () =>
+      ingest.json<
+        IngestStats & { providers: { alpaca: StreamedProviderStats<WebSocketStreamView> } }
+      >("/stats");
     const wait = <T>(check: () => Promise<T | undefined>, message: string) =>
       eventually(check, {
         timeoutMs: 60_000,

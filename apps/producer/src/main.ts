@@ -1,26 +1,18 @@
 import { createKafkaProducer } from "@repo/kafka-node";
-import { isRetriable } from "@repo/platform/errors";
-import { createServiceApp, startServer } from "@repo/platform/http";
-import { createLogger } from "@repo/platform/log";
-import { withRetry } from "@repo/platform/retry";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
-import { configOrExit, exitIfRefused } from "@repo/platform/startup";
-import { createStats } from "@repo/platform/stats";
+import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient } from "@repo/registry";
+import { createProducerApp } from "./app.ts";
 import { loadProducerConfig } from "./config.ts";
-import { authorizeWrites } from "./http/authorize.ts";
-import { mountRecordRoutes } from "./http/routes.ts";
 import { createReadiness } from "./readiness.ts";
 import { createPublisher } from "./records/publish.ts";
-import { producerStats } from "./stats.ts";
+import { METRIC } from "./stats.ts";
 
-const config = configOrExit(loadProducerConfig);
-const log = createLogger("producer", config.LOG_LEVEL);
-const stats = createStats();
+const { config, log, stats, serve, untilConnected } = bootService("producer", loadProducerConfig);
 const tokenNames = config.tokens.map((token) => token.name);
 if (tokenNames.length > 0) log.info({ tokenNames }, "writes need a bearer token");
 else log.info("no PRODUCER_TOKENS: unauthenticated writes, listening on loopback only");
-const deliveryLatency = stats.latency("deliveryLatencyMs");
+const deliveryLatency = stats.latency(METRIC.deliveryLatencyMs);
 
 const kafka = createKafkaProducer({
   brokers: config.KAFKA_BROKERS,
@@ -38,26 +30,16 @@ const encoder = createSchemaRegistryClient({
     log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
 });
 
-const app = createServiceApp({
-  service: "producer",
+const app = createProducerApp({
   log,
-  maxBodyBytes: config.MAX_BODY_BYTES,
-  allowedOrigins: config.ALLOWED_ORIGINS,
-  stats: () =>
-    producerStats(
-      stats,
-      {
-        connected: kafka.connected,
-        queueDepth: kafka.inFlight,
-        cachedSchemaIds: encoder.cachedSchemaIds,
-      },
-      tokenNames,
-    ),
+  stats,
+  view: {
+    connected: kafka.connected,
+    queueDepth: kafka.inFlight,
+    cachedSchemaIds: encoder.cachedSchemaIds,
+    tokenNames,
+  },
   readiness: createReadiness({ kafka, registry: encoder }),
-});
-mountRecordRoutes(app, {
-  maxRecords: config.PRODUCER_MAX_RECORDS,
-  authorize: authorizeWrites({ tokens: config.tokens, stats, log }),
   publish: createPublisher({
     topicPrefix: config.TOPIC_PREFIX,
     sink: kafka,
@@ -66,46 +48,35 @@ mountRecordRoutes(app, {
     maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
     retryAfterSeconds: Math.max(1, Math.ceil(config.DELIVERY_TIMEOUT_MS / 10_000)),
   }),
+  tokens: config.tokens,
+  maxRecords: config.PRODUCER_MAX_RECORDS,
+  maxBodyBytes: config.MAX_BODY_BYTES,
+  allowedOrigins: config.ALLOWED_ORIGINS,
 });
 
-const stopConnecting = new AbortController();
-// Refused registry credentials or an untrusted registry certificate stop the service at start-up.
-void withRetry(() => encoder.checkAccess(5_000), {
-  retries: Number.POSITIVE_INFINITY,
-  minDelayMs: 500,
-  maxDelayMs: 10_000,
-  signal: stopConnecting.signal,
-  shouldRetry: isRetriable,
-}).catch((error: unknown) => exitIfRefused(log, error));
-void withRetry(() => kafka.connect(10_000), {
-  retries: Number.POSITIVE_INFINITY,
-  minDelayMs: 500,
-  maxDelayMs: 10_000,
-  signal: stopConnecting.signal,
-  shouldRetry: isRetriable,
-  onRetry: (error) =>
-    log.warn({ err: error }, "Kafka not reachable; requests answer 503 until it is"),
-}).then(
-  () => log.info({ brokers: config.KAFKA_BROKERS }, "connected to Kafka"),
-  (error: unknown) => exitIfRefused(log, error),
-);
-
-startServer({
-  app,
-  host: config.HOST,
-  port: config.PORT,
-  log,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  async shutdown() {
-    stopConnecting.abort();
-    const inFlight = kafka.inFlight();
-    await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
-      log.error(
-        { err: error, inFlight: kafka.inFlight() },
-        "flush did not finish; unacknowledged records are lost to their callers",
-      );
-    });
-    log.info({ flushed: inFlight }, "flushed in-flight records");
-    await kafka.disconnect();
-  },
+serve(app, async () => {
+  const inFlight = kafka.inFlight();
+  await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
+    log.error(
+      { err: error, inFlight: kafka.inFlight() },
+      "flush did not finish; unacknowledged records are lost to their callers",
+    );
+  });
+  log.info({ flushed: inFlight }, "flushed in-flight records");
+  await kafka.disconnect();
 });
+
+// Refused registry credentials or an untrusted registry certificate stop the service at start-up;
+// a registry or Kafka that is merely down is retried while requests answer 503.
+void untilConnected("schema registry", () => encoder.checkAccess(5_000), {
+  maxDelayMs: 10_000,
+  onRetry: () => {},
+});
+if (
+  await untilConnected("Kafka", () => kafka.connect(10_000), {
+    maxDelayMs: 10_000,
+    onRetry: (error) =>
+      log.warn({ err: error }, "Kafka not reachable; requests answer 503 until it is"),
+  })
+)
+  log.info({ brokers: config.KAFKA_BROKERS }, "connected to Kafka");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { freePort, type RunningService, stackEnv } from "@repo/testkit";
+import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
 import { isolatedProducer, tickJson } from "./support.ts";
 
@@ -85,14 +86,7 @@ describe("producer writes need a bearer token from PRODUCER_TOKENS", () => {
   });
 
   test("/stats counts writes by token name and refusals by reason; no token appears in /stats or the log", async () => {
-    const stats = await producer.json<{
-      auth: {
-        mode: string;
-        tokens: string[];
-        requestsByToken: Record<string, number>;
-        refused: Record<string, number>;
-      };
-    }>("/stats");
+    const stats = await producer.json<ProducerStats>("/stats");
     expect(stats.auth.mode).toBe("bearer tokens");
     expect(stats.auth.tokens).toEqual(["ingest", "ops"]);
     expect(stats.auth.requestsByToken.ingest).toBe(1);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dropIsolated, type RunningService, startService, uniqueId } from "@repo/testkit";
+import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
@@ -104,7 +105,7 @@ describe("bad requests get JSON errors naming what was wrong", () => {
 
   test("after all of that the service is alive and nothing was produced", async () => {
     expect((await fetch(`${producer.url}/healthz`)).status).toBe(200);
-    const stats = await producer.json<{ records: Record<string, number> }>("/stats");
+    const stats = await producer.json<ProducerStats>("/stats");
     expect(stats.records).toMatchObject({ accepted: 0, delivered: 0, rejected: 3, invalid: 2 });
   });
 });

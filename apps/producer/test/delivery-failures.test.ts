@@ -7,6 +7,7 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
+import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
 import { postRecords, registerSubjectsOnly, tickJson } from "./support.ts";
 
@@ -64,10 +65,7 @@ describe("when Kafka does not acknowledge", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(1_900);
     expect(performance.now() - started).toBeLessThan(15_000);
 
-    const stats = await producer.json<{
-      records: Record<string, number>;
-      kafka: { queueDepth: number };
-    }>("/stats");
+    const stats = await producer.json<ProducerStats>("/stats");
     expect(stats.records).toMatchObject({ accepted: 100, delivered: 0, failed: 100, throttled: 1 });
     expect(stats.kafka.queueDepth).toBe(0);
   }, 30_000);
@@ -142,5 +140,5 @@ describe("graceful shutdown", () => {
 });
 
 async function queueDepth(service: RunningService): Promise<number> {
-  return (await service.json<{ kafka: { queueDepth: number } }>("/stats")).kafka.queueDepth;
+  return (await service.json<ProducerStats>("/stats")).kafka.queueDepth;
 }

@@ -13,6 +13,7 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
+import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
 import { postRecords, tickJson } from "./support.ts";
 
@@ -78,10 +79,7 @@ test("a producer started before Kafka is not ready, then recovers and acknowledg
       offset: expect.stringMatching(/^\d+$/),
     });
   }
-  const stats = await producer.json<{
-    records: { delivered: number };
-    kafka: { queueDepth: number };
-  }>("/stats");
+  const stats = await producer.json<ProducerStats>("/stats");
   expect(stats.records.delivered).toBe(50);
   expect(stats.kafka.queueDepth).toBe(0);
   expect((await readTopic(`${prefix}market.ticks`)).length).toBe(50);

@@ -7,6 +7,7 @@ import {
   type RunningService,
   readTopic,
 } from "@repo/testkit";
+import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, registry, tickJson } from "./support.ts";
 
@@ -135,12 +136,7 @@ describe("POST /v1/topics/market.ticks/records", () => {
   }, 60_000);
 
   test("/stats counters equal what was sent and seen", async () => {
-    const stats = await producer.json<{
-      service: string;
-      records: Record<string, number>;
-      deliveryLatencyMs: { p50: number | null; p99: number | null };
-      kafka: { connected: boolean; queueDepth: number };
-    }>("/stats");
+    const stats = await producer.json<ProducerStats>("/stats");
     expect(stats.service).toBe("producer");
     expect(stats.records).toMatchObject({
       accepted: sent.accepted,

@@ -1,84 +1,21 @@
-import { createRequire } from "node:module";
 import type {
   LibrdKafkaError,
   Message,
   KafkaConsumer as RdKafkaConsumer,
 } from "@confluentinc/kafka-javascript";
-import { baseKafkaConfig, type KafkaSecurity, watchRefusals } from "./config.ts";
+import { rdkafka } from "./addon.ts";
+import { baseKafkaConfig, watchRefusals } from "./config.ts";
+import type {
+  ConsumedRecord,
+  ManualCommitConsumer,
+  ManualCommitConsumerOptions,
+  PartitionLag,
+  PartitionOffset,
+} from "./types.ts";
 
-type RdKafka = typeof import("@confluentinc/kafka-javascript");
-/** Loaded with require: the addon is CommonJS and stays external to bundles. */
-const kafka = createRequire(import.meta.url)("@confluentinc/kafka-javascript") as RdKafka;
-
-/** One record as read from a partition: raw key/value bytes, headers as buffers. */
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: number | undefined;
-}
-
-/** An offset to commit: the NEXT offset to read (last durable offset + 1). */
-export interface PartitionOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  committed: number;
-  highWatermark: number;
-  lag: number;
-}
-
-/**
- * A librdkafka group consumer with manual offset control: nothing is stored or committed unless
- * `commit` is called; assignment is cooperative-sticky.
- */
-export interface ManualCommitConsumer {
-  /** Connects and subscribes to `topics`. */
-  start(topics: string[]): Promise<void>;
-  /** Up to `max` records (possibly none after the poll timeout). */
-  poll(max: number): Promise<ConsumedRecord[]>;
-  /**
-   * Commits offsets of partitions this member still owns (others are dropped) and returns them.
-   * Synchronously by default; with `{ wait: false }` librdkafka sends the commit in the background
-   * and the loop goes on (a failure reaches `onError`; the next commit for a partition supersedes it).
-   */
-  commit(offsets: PartitionOffset[], options?: { wait?: boolean }): PartitionOffset[];
-  /** Stops/starts fetching on every assigned partition (e.g. while the sink is down). */
-  pauseAll(): void;
-  resumeAll(): void;
-  readonly paused: boolean;
-  assignments(): { topic: string; partition: number }[];
-  /** Lag per assigned partition: high watermark − committed offset (low watermark if none). */
-  lag(timeoutMs?: number): Promise<PartitionLag[]>;
-  isConnected(): boolean;
-  /** Whether a broker answers a metadata request now (librdkafka stays "connected" while brokers are down). */
-  ping(timeoutMs?: number): Promise<boolean>;
-  /** Closes the consumer, leaving the group. */
-  stop(): Promise<void>;
-}
-
-export interface ManualCommitConsumerOptions {
-  brokers: string[];
-  groupId: string;
-  clientId: string;
-  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
-  security?: KafkaSecurity;
-  /** How long one poll waits for the first record. */
-  pollTimeoutMs?: number;
-  /** Extra librdkafka properties. */
-  config?: Record<string, string | number | boolean>;
-  onRebalance?: (
-    event: "assign" | "revoke",
-    partitions: { topic: string; partition: number }[],
-  ) => void;
-  onError?: (error: LibrdKafkaError) => void;
+/** The binding's asynchronous commit (rd_kafka_commit async); its typings omit it. */
+interface AsyncCommit {
+  commitCb(offsets: PartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
 }
 
 /**
@@ -91,17 +28,13 @@ export interface ManualCommitConsumerOptions {
  *   // … make them durable, then:
  *   consumer.commit([{ topic: "market.ticks", partition: 0, offset: last.offset + 1 }]);
  */
-interface AsyncCommit {
-  commitCb(offsets: PartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
-}
-
 export function createManualCommitConsumer(
   options: ManualCommitConsumerOptions,
 ): ManualCommitConsumer {
   const refusals = watchRefusals(options.security);
   /** A fresh native client per connection attempt (a failed client is not reused). */
   const createClient = (): RdKafkaConsumer => {
-    const client: RdKafkaConsumer = new kafka.KafkaConsumer(
+    const client: RdKafkaConsumer = new rdkafka.KafkaConsumer(
       {
         ...baseKafkaConfig(options.brokers, options.clientId, options.security),
         "group.id": options.groupId,
@@ -124,7 +57,8 @@ export function createManualCommitConsumer(
     };
     firstOnly.setDefaultIsTimeoutOnlyForFirstMessage?.(true);
     client.on("rebalance", (error, partitions) => {
-      const event = error.code === kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
+      const event =
+        error.code === rdkafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS ? "assign" : "revoke";
       const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
       if (event === "assign" && paused) client.pause(list);
       options.onRebalance?.(event, list);

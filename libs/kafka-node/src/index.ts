@@ -1,3 +1,7 @@
+// Loads librdkafka (Node only). Code that runs under Bun imports `@repo/kafka-node/types` and
+// `@repo/kafka-node/errors` instead, which never load the addon.
 export * from "./config.ts";
 export * from "./consumer.ts";
+export * from "./errors.ts";
 export * from "./producer.ts";
+export type * from "./types.ts";

@@ -1,65 +1,13 @@
 import type { DeliveryReport, LibrdKafkaError, Producer } from "@confluentinc/kafka-javascript";
-import Kafka from "@confluentinc/kafka-javascript";
-import { baseKafkaConfig, type KafkaSecurity, watchRefusals } from "./config.ts";
-
-/** One message to produce: raw key and value bytes, and optional string headers. */
-export interface OutgoingMessage {
-  key: Buffer | string | null;
-  value: Buffer;
-  headers?: Record<string, string>;
-}
-
-/** Where Kafka stored one message. Offsets are decimal strings (they are 64-bit). */
-export interface DeliveredOffset {
-  partition: number;
-  offset: string;
-}
-
-/** Why a batch did not reach Kafka: the local queue refused it, or Kafka did not acknowledge in time. */
-export class ProduceError extends Error {
-  override name = "ProduceError";
-  constructor(
-    readonly reason: "queue_full" | "timeout" | "failed" | "not_connected",
-    message: string,
-    /** Records of the batch that Kafka did acknowledge before the failure. */
-    readonly delivered = 0,
-  ) {
-    super(message);
-  }
-}
-
-export interface KafkaProducerOptions {
-  brokers: string[];
-  clientId: string;
-  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
-  security?: KafkaSecurity;
-  /** librdkafka `message.timeout.ms`: how long a message may wait for an acknowledgement. */
-  deliveryTimeoutMs: number;
-  /** Messages that may be waiting for acknowledgement at once; batches beyond it are refused. */
-  maxInFlight: number;
-  /** Extra librdkafka properties, applied last. */
-  overrides?: Record<string, string | number | boolean>;
-  /** Called for each acknowledged message with ms from enqueue to acknowledgement. */
-  onDelivery?: (latencyMs: number, error: boolean) => void;
-  onEvent?: (event: { kind: "error" | "log"; message: string; code?: number }) => void;
-}
-
-/** The producer surface the services use. */
-export interface KafkaProducer {
-  connect(timeoutMs?: number): Promise<void>;
-  /**
-   * Enqueues every message, then resolves with their offsets in input order once Kafka acknowledged
-   * all of them. Refuses the whole batch up front (`queue_full`) when it would exceed `maxInFlight`.
-   */
-  produceBatch(topic: string, messages: OutgoingMessage[]): Promise<DeliveredOffset[]>;
-  /** Messages enqueued and not yet acknowledged or failed. */
-  inFlight(): number;
-  connected(): boolean;
-  /** Whether the cluster answers a metadata request within `timeoutMs`. */
-  ping(timeoutMs: number): Promise<boolean>;
-  flush(timeoutMs: number): Promise<void>;
-  disconnect(): Promise<void>;
-}
+import { rdkafka } from "./addon.ts";
+import { baseKafkaConfig, watchRefusals } from "./config.ts";
+import { ProduceError } from "./errors.ts";
+import type {
+  DeliveredOffset,
+  KafkaProducer,
+  KafkaProducerOptions,
+  OutgoingMessage,
+} from "./types.ts";
 
 const ERR_QUEUE_FULL = -184;
 const ERR_MSG_TIMED_OUT = -192;
@@ -135,7 +83,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
    * failed attempt makes it deliver every report twice (seen when Kafka starts after the service).
    */
   const createClient = (): Producer => {
-    const client: Producer = new Kafka.Producer(config as never);
+    const client: Producer = new rdkafka.Producer(config as never);
     client.on("delivery-report", onDeliveryReport);
     client.on("event.error", onError);
     client.on("event.log", refusals.observeLog);

@@ -1,15 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import {
-  ApiError,
-  createServiceApp,
-  drain,
-  echo,
-  formatPath,
-  originAllowed,
-  parseJson,
-  settled,
-} from "./http.ts";
+import { ApiError, createServiceApp, echo, formatPath, originAllowed, parseJson } from "./http.ts";
 import { createLogger } from "./log.ts";
 
 function app(ready = true) {
@@ -95,7 +86,7 @@ describe("service app", () => {
 
   test("a draining app answers 503 with Retry-After but stays healthy", async () => {
     const service = app();
-    drain(service);
+    service.drain();
     const response = await service.request("/things", { method: "POST", body: "{}" });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("5");
@@ -114,9 +105,9 @@ describe("service app", () => {
     });
     const slow = service.request("/slow");
     await Bun.sleep(5);
-    drain(service);
+    service.drain();
     let answered = false;
-    const waiting = settled(service, 5_000).then((all) => {
+    const waiting = service.settled(5_000).then((all) => {
       answered = true;
       return all;
     });
@@ -125,7 +116,7 @@ describe("service app", () => {
     release();
     expect(await waiting).toBe(true);
     expect((await slow).status).toBe(200);
-    expect(await settled(service, 10)).toBe(true);
+    expect(await service.settled(10)).toBe(true);
   });
 
   test("paths are rendered the way callers write them", () => {

@@ -56,6 +56,74 @@ export interface ServiceAppOptions {
 }
 
 /**
+ * A Hono app that knows the requests it is answering, so a graceful shutdown can refuse new ones
+ * ({@link ServiceApp.drain}) and wait for the accepted ones ({@link ServiceApp.settled}) before
+ * the service closes its clients. {@link createServiceApp} builds one with the shared routes.
+ *
+ * @example
+ *   app.drain();
+ *   await app.settled(10_000); // then close Kafka, Cassandra…
+ */
+export class ServiceApp extends Hono {
+  #draining = false;
+  #active = 0;
+  readonly #idle = new Set<() => void>();
+
+  constructor(readonly service: string) {
+    super();
+    this.use(async (c, next) => {
+      if (this.#draining && c.req.path !== "/healthz") {
+        throw new ApiError(
+          503,
+          "shutting_down",
+          `${service} is shutting down`,
+          {},
+          { "Retry-After": "5", Connection: "close" },
+        );
+      }
+      this.#active += 1;
+      try {
+        await next();
+        // Answered during a shutdown: the client must not reuse the connection, or an idle
+        // keep-alive connection would hold the server's close until the grace runs out.
+        if (this.#draining) c.header("Connection", "close");
+      } finally {
+        this.#active -= 1;
+        if (this.#active === 0) for (const notify of this.#idle) notify();
+      }
+    });
+  }
+
+  /** Whether the app refuses new requests (after {@link drain}). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Makes the app answer 503 to everything but `/healthz` (graceful shutdown). */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /**
+   * Resolves once every request the app accepted has been answered, or after `timeoutMs`
+   * (true when all were answered).
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    if (this.#active === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        this.#idle.delete(notify);
+        resolve(answered);
+      };
+      const notify = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#idle.add(notify);
+    });
+  }
+}
+
+/**
  * A Hono app with the routes every service has (`/healthz`, `/readyz`, `/stats`, `/metrics` in
  * Prometheus text format from the process's stats registry), JSON errors for everything (including
  * 404 and oversized bodies) and a body size limit. It is safe to reach from a browser on the same
@@ -67,28 +135,8 @@ export interface ServiceAppOptions {
  *   const app = createServiceApp({ service: "producer", log, stats: () => snapshot(), readiness });
  *   app.post("/v1/things", async (c) => c.json(await parseJson(c, thingSchema)));
  */
-export function createServiceApp(options: ServiceAppOptions): Hono {
-  const app = new Hono();
-  const lifecycle: Lifecycle = { draining: false, active: 0, idle: new Set() };
-  lifecycles.set(app, lifecycle);
-  app.use(async (c, next) => {
-    if (lifecycle.draining && c.req.path !== "/healthz") {
-      throw new ApiError(
-        503,
-        "shutting_down",
-        `${options.service} is shutting down`,
-        {},
-        { "Retry-After": "5" },
-      );
-    }
-    lifecycle.active += 1;
-    try {
-      await next();
-    } finally {
-      lifecycle.active -= 1;
-      if (lifecycle.active === 0) for (const notify of lifecycle.idle) notify();
-    }
-  });
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const app = new ServiceApp(options.service);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   app.use(async (c, next) => {
     const origin = c.req.header("origin");
@@ -138,7 +186,7 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     const readiness = await options.readiness();
     return c.json(
       { ...readiness, service: options.service },
-      readiness.ready && !lifecycle.draining ? 200 : 503,
+      readiness.ready && !app.draining ? 200 : 503,
     );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
@@ -163,43 +211,6 @@ export function createServiceApp(options: ServiceAppOptions): Hono {
     );
   });
   return app;
-}
-
-/** Requests being answered and whether new ones are refused, per service app. */
-interface Lifecycle {
-  draining: boolean;
-  active: number;
-  idle: Set<() => void>;
-}
-const lifecycles = new WeakMap<Hono, Lifecycle>();
-
-/** Makes the app answer 503 to everything but `/healthz` (used during graceful shutdown). */
-export function drain(app: Hono) {
-  const lifecycle = lifecycles.get(app);
-  if (lifecycle) lifecycle.draining = true;
-}
-
-/**
- * Resolves once every request the app accepted has been answered, or after `timeoutMs`
- * (true when all were answered).
- *
- * @example
- *   drain(app);
- *   await settled(app, 10_000); // then close Kafka, Cassandra…
- */
-export function settled(app: Hono, timeoutMs: number): Promise<boolean> {
-  const lifecycle = lifecycles.get(app);
-  if (!lifecycle || lifecycle.active === 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (answered: boolean) => {
-      clearTimeout(timer);
-      lifecycle.idle.delete(notify);
-      resolve(answered);
-    };
-    const notify = () => done(true);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    lifecycle.idle.add(notify);
-  });
 }
 
 function errorResponse(c: Context, error: ApiError) {
@@ -331,7 +342,7 @@ export function describeIssues(issues: FieldIssue[]): string {
  * finish within `graceMs` or the process exits non-zero.
  */
 export function startServer(options: {
-  app: Hono;
+  app: ServiceApp;
   host: string;
   port: number;
   log: Logger;
@@ -347,7 +358,7 @@ export function startServer(options: {
     if (stopping) return;
     stopping = true;
     options.log.info({ signal }, "shutting down");
-    drain(options.app);
+    options.app.drain();
     const graceMs = options.graceMs ?? 15_000;
     const timer = setTimeout(() => {
       options.log.error({ graceMs }, "shutdown timed out");
@@ -355,7 +366,7 @@ export function startServer(options: {
     }, graceMs);
     try {
       // Requests already accepted finish against live dependencies before those are closed.
-      if (!(await settled(options.app, graceMs / 2)))
+      if (!(await options.app.settled(graceMs / 2)))
         options.log.warn("requests still open after half the grace period; closing anyway");
       await options.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,4 +6,5 @@ export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./retry.ts";
 export * from "./security.ts";
+export * from "./startup.ts";
 export * from "./stats.ts";

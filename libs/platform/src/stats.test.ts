@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createStats } from "./stats.ts";
+import { createStats, quantiles } from "./stats.ts";
 
 test("counters add up and are listed by prefix", () => {
   const stats = createStats();
@@ -30,4 +30,11 @@ test("uptime is measured from creation", () => {
   const stats = createStats(() => now);
   now += 61_400;
   expect(stats.uptimeSeconds()).toBe(61);
+});
+
+test("quantiles shows a latency's median and 99th percentile, null before any sample", () => {
+  const stats = createStats();
+  expect(quantiles(stats.latency("requestLatencyMs").summary())).toEqual({ p50: null, p99: null });
+  for (let ms = 1; ms <= 100; ms += 1) stats.latency("requestLatencyMs").record(ms);
+  expect(quantiles(stats.latency("requestLatencyMs").summary())).toEqual({ p50: 50, p99: 99 });
 });

@@ -18,6 +18,14 @@ export interface LatencySummary {
   p99: number | null;
 }
 
+/**
+ * The median and 99th percentile of a latency, as `/stats` bodies show them.
+ *
+ * @example
+ *   quantiles(stats.latency("deliveryLatencyMs").summary()); // { p50: 3.1, p99: 18.5 }
+ */
+export const quantiles = ({ p50, p99 }: LatencySummary) => ({ p50, p99 });
+
 /** Every sample ever recorded, counted into fixed buckets (what a Prometheus histogram exports). */
 export interface LatencyHistogram {
   /** Upper bounds in milliseconds, ascending; a last implicit bucket is +Inf. */

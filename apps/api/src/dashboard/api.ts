@@ -1,42 +1,23 @@
-/** The api's JSON shapes as the dashboard reads them (see /openapi.json). */
-export interface Quote {
-  symbol: string;
-  kind: "TRADE" | "QUOTE";
-  price: string;
-  bid: string | null;
-  ask: string | null;
-  size: number;
-  eventTime: string;
-  source: string;
-}
+// The api's JSON shapes come from its own response schemas (see /openapi.json); `import type`
+// is erased, so the bundle carries none of the server code.
+import type {
+  BarJson,
+  BarsJson,
+  PipelineJson,
+  ServiceHealth,
+  SymbolsJson,
+  TickJson,
+} from "../http/responses.ts";
+import { INTERVALS, type Interval } from "../market/time.ts";
 
-export interface Bar {
-  start: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: number;
-  vwap: string;
-  trades: number;
-}
+export type { Interval, ServiceHealth };
+export type Bar = BarJson;
+export type Quote = TickJson;
 
-export interface ServiceHealth {
-  service: string;
-  url: string;
-  ok: boolean;
-  stats?: Record<string, unknown>;
-  error?: string;
-}
-
-export const INTERVAL_MS = {
-  "1m": 60_000,
-  "5m": 300_000,
-  "15m": 900_000,
-  "1h": 3_600_000,
-  "1d": 86_400_000,
-};
-export type Interval = keyof typeof INTERVAL_MS;
+/** Bar intervals in milliseconds (the api's are in microseconds). */
+export const INTERVAL_MS = Object.fromEntries(
+  Object.entries(INTERVALS).map(([interval, micros]) => [interval, micros / 1000]),
+) as Record<Interval, number>;
 
 /** GET a JSON document from the api; throws with the api's error message. */
 export async function getJson<T>(path: string): Promise<T> {
@@ -46,12 +27,11 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
-export const symbols = () =>
-  getJson<{ symbols: { symbol: string; latestEventTime: string }[] }>("/v1/symbols");
+export const symbols = () => getJson<SymbolsJson>("/v1/symbols");
 
 export function bars(symbol: string, interval: Interval, from: Date, to: Date) {
   const query = new URLSearchParams({ interval, from: from.toISOString(), to: to.toISOString() });
-  return getJson<{ bars: Bar[] }>(`/v1/bars/${encodeURIComponent(symbol)}?${query}`);
+  return getJson<BarsJson>(`/v1/bars/${encodeURIComponent(symbol)}?${query}`);
 }
 
-export const pipeline = () => getJson<{ services: ServiceHealth[] }>("/v1/pipeline");
+export const pipeline = () => getJson<PipelineJson>("/v1/pipeline");

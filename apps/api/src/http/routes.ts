@@ -19,20 +19,23 @@ import {
 import type { ServiceHealth } from "../pipeline/health.ts";
 import type { MarketStream } from "../stream/market-stream.ts";
 import {
-  type BarSchema,
+  type BarJson,
   BarsResponse,
-  barsQuery,
   ErrorResponse,
-  MAX_TICKS_SPAN_DAYS,
-  micros,
-  optionalSymbolsParam,
   PipelineResponse,
   QuotesResponse,
   SymbolsResponse,
+  type TickJson,
+  TicksResponse,
+} from "./responses.ts";
+import {
+  barsQuery,
+  MAX_TICKS_SPAN_DAYS,
+  micros,
+  optionalSymbolsParam,
   splitSymbols,
   symbolParam,
   symbolsParam,
-  TicksResponse,
   ticksQuery,
 } from "./schemas.ts";
 import { streamMarket } from "./sse.ts";
@@ -250,10 +253,10 @@ export function createApiRoutes(deps: ApiDeps) {
 }
 
 export function tickJson(tick: Tick) {
-  return tickToJson(tick) as z.infer<typeof import("./schemas.ts").TickSchema>;
+  return tickToJson(tick) as TickJson;
 }
 
-export function barJson(bar: StoredBar): z.infer<typeof BarSchema> {
+export function barJson(bar: StoredBar): BarJson {
   return {
     start: formatTimestamp(bar.start),
     open: bar.open,

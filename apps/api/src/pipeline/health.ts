@@ -1,11 +1,6 @@
-export interface ServiceHealth {
-  service: string;
-  url: string;
-  ok: boolean;
-  /** The service's `/stats` body when it answered. */
-  stats?: Record<string, unknown>;
-  error?: string;
-}
+import type { ServiceHealth } from "../http/responses.ts";
+
+export type { ServiceHealth };
 
 /**
  * Reads every pipeline service's `/stats` at once for the dashboard (the browser only talks to the

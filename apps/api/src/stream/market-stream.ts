@@ -3,6 +3,7 @@ import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import type { StoredBar } from "../market/rollup.ts";
 import { MINUTE_US } from "../market/time.ts";
+import { METRIC } from "../stats.ts";
 
 export type StreamEvent =
   | { event: "quote"; symbol: string; tick: Tick }
@@ -96,8 +97,8 @@ export function createMarketStream(options: {
       }
     }
     for (const tick of changed) await refreshBars(tick);
-    stats.counter("stream.polls").add();
-    stats.latency("streamPollMs").record(performance.now() - started);
+    stats.counter(METRIC.streamPolls).add();
+    stats.latency(METRIC.streamPollMs).record(performance.now() - started);
     for (const subscriber of subscribers) deliver(subscriber);
   }
 
@@ -106,7 +107,7 @@ export function createMarketStream(options: {
     for (const [symbol, { key, tick }] of quotes) {
       if (!wants(symbol) || subscriber.sentQuotes.get(symbol) === key) continue;
       subscriber.sentQuotes.set(symbol, key);
-      stats.counter("stream.events.quote").add();
+      stats.counter(METRIC.streamEvents("quote")).add();
       subscriber.send({ event: "quote", symbol, tick });
     }
     const current = new Set<string>();
@@ -117,7 +118,7 @@ export function createMarketStream(options: {
         current.add(id);
         if (subscriber.sentBars.get(id) === key) continue;
         subscriber.sentBars.set(id, key);
-        stats.counter("stream.events.bar").add();
+        stats.counter(METRIC.streamEvents("bar")).add();
         subscriber.send({ event: "bar", symbol, bar });
       }
     }
@@ -133,7 +134,7 @@ export function createMarketStream(options: {
       if (failing) log.info("stream polling recovered");
       failing = false;
     } catch (error) {
-      stats.counter("stream.pollErrors").add();
+      stats.counter(METRIC.streamPollErrors).add();
       if (!failing) log.warn({ err: error }, "stream poll failed; retrying every interval");
       failing = true;
     } finally {

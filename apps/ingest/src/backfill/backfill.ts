@@ -5,6 +5,7 @@ import type { TickBuffer } from "../forward/buffer.ts";
 import type { AlpacaHistory, AlpacaHistoryKind, AlpacaPage } from "../providers/alpaca-history.ts";
 import { offerPaced, type TickSink } from "../providers/provider.ts";
 import { exchangeDay, sessionsBetween } from "../schedule/calendar.ts";
+import { METRIC } from "../stats.ts";
 import type { Progress, ProgressReporter } from "./progress.ts";
 import { type BackfillJob, type BackfillState, saveState, type UnitProgress } from "./state.ts";
 
@@ -51,15 +52,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const key = (unit: { date: string; kind: string }) => `${unit.date}/${unit.kind}`;
   const started = performance.now();
   const counted = () => {
-    const rejected = Object.entries(stats.counters("records.rejected.")).reduce(
+    const rejected = Object.entries(stats.counters(METRIC.rejected(""))).reduce(
       (sum, [, n]) => sum + n,
       0,
     );
     return {
-      fetched: stats.counter("records.fetched").value,
-      forwarded: stats.counter("records.forwarded").value,
+      fetched: stats.counter(METRIC.fetched).value,
+      forwarded: stats.counter(METRIC.forwarded).value,
       rejected,
-      dropped: stats.counter("records.dropped").value,
+      dropped: stats.counter(METRIC.dropped).value,
     };
   };
   const unitsDone = () => units.filter((unit) => state.units[key(unit)]?.done).length;

@@ -10,11 +10,8 @@ import { ConfigError } from "@repo/platform/config";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { loadIngestConfig } from "../config.ts";
-import { createTickBuffer } from "../forward/buffer.ts";
-import { createForwarder } from "../forward/forwarder.ts";
-import { createIngest } from "../ingest.ts";
+import { createIngestPipeline } from "../pipeline.ts";
 import { alpacaHistoryFor } from "../providers/registry.ts";
-import { createQualityGates } from "../quality/gates.ts";
 import { runBackfill } from "./backfill.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
 import { type BackfillJob, defaultStatePath, loadState } from "./state.ts";
@@ -113,27 +110,7 @@ const state = args.restart
 
 const log = createLogger("backfill", config.LOG_LEVEL);
 const stats = createStats();
-const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
-const forwarder = createForwarder({
-  producerUrl: config.PRODUCER_URL,
-  token: config.PRODUCER_TOKEN,
-  buffer,
-  log,
-  batchSize: config.INGEST_BATCH_SIZE,
-  lingerMs: config.INGEST_LINGER_MS,
-  requestTimeoutMs: config.INGEST_FORWARD_TIMEOUT_MS,
-  onForwarded: (count) => stats.counter("records.forwarded").add(count),
-  onRejected: (count, reason) => stats.counter(`records.rejected.${reason}`).add(count),
-});
-const gates = createQualityGates({
-  maxFutureMs: config.INGEST_MAX_FUTURE_MS,
-  maxStalenessMs: config.INGEST_MAX_STALENESS_MS,
-  maxPriceJump: config.INGEST_MAX_PRICE_JUMP,
-  reanchorTicks: config.INGEST_PRICE_JUMP_REANCHOR_TICKS,
-  reanchorAfterMs: config.INGEST_PRICE_JUMP_REANCHOR_MS,
-  dedupeWindow: config.INGEST_DEDUPE_WINDOW,
-});
-const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
+const { buffer, forwarder, ingest } = createIngestPipeline(config, log, stats);
 const history = alpacaHistoryFor(config, log, kinds as ("trades" | "quotes")[]);
 const bar = args.progress === "bar" || (args.progress === "auto" && process.stderr.isTTY === true);
 const reporter = bar

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createStats } from "@repo/platform/stats";
-import { ingestReadiness } from "../http/readiness.ts";
 import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
 import { createQualityGates } from "../quality/gates.ts";
+import { ingestReadiness } from "../readiness.ts";
 import { captureLog } from "../testing/capture-log.ts";
 import { createTickBuffer } from "./buffer.ts";
 import { createForwarder } from "./forwarder.ts";

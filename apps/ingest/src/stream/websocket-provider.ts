@@ -50,7 +50,7 @@ const SEVERITY: readonly ConnectionState[] = [
  *     timings, gapOverlapMs: 2000, gapMaxMs: 23_400_000, log });
  *   alpaca.start(ingest.sinkFor("alpaca"));
  */
-export function createWebSocketProvider(options: WebSocketProviderOptions): StreamProvider {
+export function createWebSocketProvider(options: WebSocketProviderOptions) {
   const { log } = options;
   const recovery = createGapRecovery({
     provider: options.name,
@@ -130,5 +130,8 @@ export function createWebSocketProvider(options: WebSocketProviderOptions): Stre
       });
       return problems.length === 0 ? { ok: true } : { ok: false, detail: problems.join("; ") };
     },
-  };
+  } satisfies StreamProvider;
 }
+
+/** What `/stats` shows of a WebSocket provider (under `providers.<name>`, with `mode: "stream"`). */
+export type WebSocketStreamView = ReturnType<ReturnType<typeof createWebSocketProvider>["view"]>;

@@ -4,9 +4,7 @@ import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import type { MiddlewareHandler } from "hono";
 import { matchToken, type ProducerToken, writableTopics } from "../auth/tokens.ts";
-
-/** Why a write was refused before its records were read; each is a `/stats` counter. */
-type Refusal = "missing_token" | "unknown_token" | "topic_not_writable" | "topic_not_allowed";
+import { METRIC, type Refusal } from "../stats.ts";
 
 const CHALLENGE = 'Bearer realm="marketpipe-producer"';
 
@@ -19,7 +17,7 @@ const CHALLENGE = 'Bearer realm="marketpipe-producer"';
  *   letters) are 403;
  * - without tokens the service listens on loopback only (enforced by its configuration).
  *
- * The token's name is counted (`auth.requests.<name>`) and logged; the token itself never is.
+ * The token's name is counted (`METRIC.requestsByToken`) and logged; the token itself never is.
  *
  * @example
  *   app.post("/v1/topics/:topic/records", authorizeWrites({ tokens, stats, log }), handler);
@@ -31,7 +29,7 @@ export function authorizeWrites(options: {
 }): MiddlewareHandler {
   const { tokens, stats, log } = options;
   const refuse = (reason: Refusal, token: string | undefined, topic: string, error: ApiError) => {
-    stats.counter(`auth.refused.${reason}`).add();
+    stats.counter(METRIC.refused(reason)).add();
     log.warn({ tokenName: token ?? null, reason, topic: echo(topic) }, "write refused");
     return error;
   };
@@ -91,7 +89,7 @@ export function authorizeWrites(options: {
         ),
       );
     if (name) {
-      stats.counter(`auth.requests.${name}`).add();
+      stats.counter(METRIC.requestsByToken(name)).add();
       log.debug({ tokenName: name, topic }, "write authorised");
     }
     await next();

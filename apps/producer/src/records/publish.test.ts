@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { ProduceError } from "@repo/kafka-node/errors";
+import type { OutgoingMessage } from "@repo/kafka-node/types";
 import { ApiError } from "@repo/platform/http";
 import { createStats } from "@repo/platform/stats";
 import { UnknownSubjectError } from "@repo/registry";
@@ -21,8 +23,8 @@ const encoder: WireEncoder = {
   encode: async (id, value) => Buffer.from(JSON.stringify({ id, value })),
 };
 
-function recordingSink(fail?: { reason: string; delivered?: number; message: string }) {
-  const produced: { topic: string; key: string | null; value: Buffer }[] = [];
+function recordingSink(fail?: ProduceError) {
+  const produced: ({ topic: string } & OutgoingMessage)[] = [];
   const sink: RecordSink = {
     async produceBatch(topic, messages) {
       if (fail) throw fail;
@@ -31,6 +33,14 @@ function recordingSink(fail?: { reason: string; delivered?: number; message: str
     },
   };
   return { sink, produced };
+}
+
+/** A publisher over a recording sink, with its own stats. */
+function recordingPublisher() {
+  const { sink, produced } = recordingSink();
+  const stats = createStats();
+  const publish = createPublisher({ topicPrefix: "", sink, encoder, stats, retryAfterSeconds: 3 });
+  return { publish, produced, stats };
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
@@ -71,15 +81,7 @@ describe("publish", () => {
   });
 
   test("a key that differs from the symbol → 422 at records[i].key, counted by field, nothing produced", async () => {
-    const { sink, produced } = recordingSink();
-    const stats = createStats();
-    const publish = createPublisher({
-      topicPrefix: "",
-      sink,
-      encoder,
-      stats,
-      retryAfterSeconds: 3,
-    });
+    const { publish, produced, stats } = recordingPublisher();
     const error = await failure(
       publish("market.ticks", [
         { value: tick("AAPL", 1) },
@@ -102,15 +104,7 @@ describe("publish", () => {
   });
 
   test("one invalid record → 422 with its index and path, and nothing reaches the sink", async () => {
-    const { sink, produced } = recordingSink();
-    const stats = createStats();
-    const publish = createPublisher({
-      topicPrefix: "",
-      sink,
-      encoder,
-      stats,
-      retryAfterSeconds: 3,
-    });
+    const { publish, produced, stats } = recordingPublisher();
     const error = await failure(
       publish("market.ticks", [
         { value: tick("AAPL", 1) },
@@ -148,7 +142,7 @@ describe("publish", () => {
     const stats = createStats();
     const full = createPublisher({
       topicPrefix: "",
-      sink: recordingSink({ reason: "queue_full", message: "local queue is full" }).sink,
+      sink: recordingSink(new ProduceError("queue_full", "local queue is full")).sink,
       encoder,
       stats,
       retryAfterSeconds: 3,
@@ -162,8 +156,7 @@ describe("publish", () => {
 
     const slow = createPublisher({
       topicPrefix: "",
-      sink: recordingSink({ reason: "timeout", delivered: 1, message: "Local: Message timed out" })
-        .sink,
+      sink: recordingSink(new ProduceError("timeout", "Local: Message timed out", 1)).sink,
       encoder,
       stats,
       retryAfterSeconds: 3,

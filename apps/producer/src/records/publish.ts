@@ -1,22 +1,22 @@
 import { topics } from "@repo/contracts";
+import { ProduceError } from "@repo/kafka-node/errors";
+import type { DeliveredOffset, OutgoingMessage } from "@repo/kafka-node/types";
 import { isRetriable } from "@repo/platform/errors";
 import { ApiError, describeIssues } from "@repo/platform/http";
 import type { Stats } from "@repo/platform/stats";
 import { RegistryUnavailableError, UnknownSubjectError } from "@repo/registry";
+import { METRIC } from "../stats.ts";
 import type { PostedRecord } from "./request.ts";
 import { messageKey, validateRecords } from "./validate.ts";
 
-export interface DeliveredOffset {
-  partition: number;
-  offset: string;
-}
+export type { DeliveredOffset };
 
-/** Where records go: a Kafka producer answering per batch (see `@repo/kafka-node`), or a fake in tests. */
+/**
+ * Where records go: a Kafka producer answering per batch (`@repo/kafka-node`'s `KafkaProducer`),
+ * or a fake in tests. A failed batch rejects with a `ProduceError`.
+ */
 export interface RecordSink {
-  produceBatch(
-    topic: string,
-    messages: { key: string | null; value: Buffer }[],
-  ): Promise<DeliveredOffset[]>;
+  produceBatch(topic: string, messages: OutgoingMessage[]): Promise<DeliveredOffset[]>;
 }
 
 /** How values become bytes: the subject's latest schema id and a Confluent wire-format encoder. */
@@ -36,17 +36,6 @@ export interface PublisherOptions {
   retryAfterSeconds: number;
 }
 
-/** A produce failure as `@repo/kafka-node` reports it. */
-interface SinkFailure {
-  reason: "queue_full" | "timeout" | "failed" | "not_connected";
-  delivered?: number;
-  message: string;
-}
-
-const isSinkFailure = (error: unknown): error is SinkFailure =>
-  typeof (error as SinkFailure)?.reason === "string" &&
-  typeof (error as SinkFailure)?.message === "string";
-
 /**
  * Validates, encodes and produces the records of one request, all or nothing up to Kafka's answer.
  * Throws {@link ApiError}s whose status the HTTP edge returns as is.
@@ -57,7 +46,7 @@ const isSinkFailure = (error: unknown): error is SinkFailure =>
  */
 export function createPublisher(options: PublisherOptions) {
   const { stats } = options;
-  const counter = (name: string) => stats.counter(`records.${name}`);
+  const counter = (name: RecordCounter) => stats.counter(METRIC[name]);
 
   return async function publish(
     topic: string,
@@ -88,13 +77,16 @@ export function createPublisher(options: PublisherOptions) {
       const offsets = await options.sink.produceBatch(physical, messages);
       counter("accepted").add(records.length);
       counter("delivered").add(offsets.length);
-      stats.latency("requestLatencyMs").record(performance.now() - started);
+      stats.latency(METRIC.requestLatencyMs).record(performance.now() - started);
       return offsets;
     } catch (error) {
       throw produceFailure(error, records.length, options.retryAfterSeconds, counter);
     }
   };
 }
+
+/** The per-record counters of `/stats` (`records.accepted`, …). */
+type RecordCounter = "accepted" | "rejected" | "delivered" | "failed" | "invalid" | "throttled";
 
 const FIELD_OF_PATH = /^records\[\d+\]\.(key|value)(?:\.([A-Za-z_][A-Za-z0-9_]*))?/;
 
@@ -104,9 +96,9 @@ const FIELD_OF_PATH = /^records\[\d+\]\.(key|value)(?:\.([A-Za-z_][A-Za-z0-9_]*)
  */
 function invalidFieldCounter(path: string): string {
   const [, part, field] = FIELD_OF_PATH.exec(path) ?? [];
-  if (part === "key") return "invalidByField.key";
-  if (!field) return "invalidByField.value";
-  return KNOWN_FIELDS.has(field) ? `invalidByField.${field}` : "invalidByField.unknown_field";
+  if (part === "key") return METRIC.invalidField("key");
+  if (!field) return METRIC.invalidField("value");
+  return METRIC.invalidField(KNOWN_FIELDS.has(field) ? field : "unknown_field");
 }
 
 const KNOWN_FIELDS = new Set(
@@ -177,7 +169,7 @@ async function encodeAll(
   schemaId: number,
   records: PostedRecord[],
   values: unknown[],
-  counter: (name: string) => { add(n?: number): void },
+  counter: (name: RecordCounter) => { add(n?: number): void },
 ) {
   const messages: { key: string | null; value: Buffer }[] = [];
   const issues: { index: number; path: string; message: string }[] = [];
@@ -216,30 +208,21 @@ function produceFailure(
   error: unknown,
   count: number,
   retryAfterSeconds: number,
-  counter: (name: string) => { add(n?: number): void },
+  counter: (name: RecordCounter) => { add(n?: number): void },
 ): unknown {
-  if (!isSinkFailure(error)) return error;
+  if (!(error instanceof ProduceError)) return error;
   const retryAfter = { "Retry-After": String(retryAfterSeconds) };
   if (error.reason === "queue_full" && !error.delivered) {
     counter("throttled").add(count);
     return new ApiError(429, "queue_full", `${error.message}; retry later`, {}, retryAfter);
   }
-  const delivered = error.delivered ?? 0;
+  const { delivered } = error;
   counter("accepted").add(count);
   counter("delivered").add(delivered);
   counter("failed").add(count - delivered);
-  if (error.reason === "timeout") {
-    return new ApiError(
-      503,
-      "delivery_timeout",
-      `${error.message}; ${delivered} of ${count} records were acknowledged`,
-      { delivered },
-      retryAfter,
-    );
-  }
   return new ApiError(
     503,
-    "kafka_unavailable",
+    error.reason === "timeout" ? "delivery_timeout" : "kafka_unavailable",
     `${error.message}; ${delivered} of ${count} records were acknowledged`,
     { delivered },
     retryAfter,

@@ -1,5 +1,5 @@
 import type { Readiness } from "@repo/platform/http";
-import type { StreamProvider } from "../providers/provider.ts";
+import type { StreamProvider } from "./providers/provider.ts";
 
 /**
  * Ready when the producer answers its own `/readyz` with 200 (so Kafka and the registry are up),

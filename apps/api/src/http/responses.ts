@@ -1,0 +1,97 @@
+/**
+ * The JSON the api answers, as zod schemas (they document /openapi.json) and the types clients
+ * read. Nothing here imports server code, so the dashboard can `import type` from it.
+ */
+import { z } from "@hono/zod-openapi";
+import { INTERVALS } from "../market/time.ts";
+
+const decimal = z.string().openapi({ example: "187.25", description: "Exact decimal" });
+const nullableDecimal = decimal.nullable();
+const time = z
+  .string()
+  .openapi({ example: "2026-01-05T14:30:00.123456Z", description: "ISO-8601 UTC, microseconds" });
+
+export const TickSchema = z
+  .object({
+    source: z.string(),
+    symbol: z.string(),
+    kind: z.enum(["TRADE", "QUOTE"]),
+    eventTime: time,
+    sequence: z.number().int(),
+    price: decimal,
+    size: z.number().int(),
+    bid: nullableDecimal,
+    ask: nullableDecimal,
+    bidSize: z.number().int().nullable(),
+    askSize: z.number().int().nullable(),
+    exchange: z.string().nullable(),
+    ingestTime: time,
+  })
+  .openapi("Tick");
+
+export const BarSchema = z
+  .object({
+    start: time,
+    open: decimal,
+    high: decimal,
+    low: decimal,
+    close: decimal,
+    volume: z.number().int(),
+    vwap: decimal,
+    trades: z.number().int(),
+  })
+  .openapi("Bar");
+
+export const SymbolsResponse = z
+  .object({
+    symbols: z.array(z.object({ symbol: z.string(), latestEventTime: time })),
+  })
+  .openapi("Symbols");
+
+export const QuotesResponse = z.object({ quotes: z.array(TickSchema) }).openapi("Quotes");
+
+export const BarsResponse = z
+  .object({
+    symbol: z.string(),
+    interval: z.enum(Object.keys(INTERVALS) as [string, ...string[]]),
+    bars: z.array(BarSchema),
+  })
+  .openapi("Bars");
+
+export const TicksResponse = z
+  .object({ ticks: z.array(TickSchema), next: z.string().nullable() })
+  .openapi("Ticks");
+
+/** One pipeline service as `/v1/pipeline` reports it. */
+export const ServiceHealthSchema = z.object({
+  service: z.string(),
+  url: z.string(),
+  ok: z.boolean(),
+  /** The service's `/stats` body when it answered. */
+  stats: z.record(z.string(), z.unknown()).optional(),
+  error: z.string().optional(),
+});
+
+export const PipelineResponse = z
+  .object({ services: z.array(ServiceHealthSchema) })
+  .openapi("Pipeline");
+
+/** The JSON shapes the api answers, as clients (the dashboard, tests) read them. */
+export type TickJson = z.infer<typeof TickSchema>;
+export type BarJson = z.infer<typeof BarSchema>;
+export type ServiceHealth = z.infer<typeof ServiceHealthSchema>;
+export type SymbolsJson = z.infer<typeof SymbolsResponse>;
+export type BarsJson = z.infer<typeof BarsResponse>;
+export type PipelineJson = z.infer<typeof PipelineResponse>;
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z
+        .array(z.object({ path: z.string(), in: z.string(), message: z.string() }))
+        .optional(),
+    }),
+  })
+  .openapi("Error");

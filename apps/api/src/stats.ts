@@ -1,0 +1,49 @@
+import { quantiles, type Stats } from "@repo/platform/stats";
+
+/** The api's metric names: written by the request middleware and the stream, read by `/stats` and `/metrics`. */
+export const METRIC = {
+  /** Answers by status class, e.g. `requests.2xx`. */
+  requests: (statusClass: `${number}xx` | "") => `requests.${statusClass}`,
+  requestLatencyMs: "requestLatencyMs",
+  streamPolls: "stream.polls",
+  streamPollErrors: "stream.pollErrors",
+  /** Events sent to stream clients by kind, e.g. `stream.events.quote`. */
+  streamEvents: (kind: "quote" | "bar" | "") => `stream.events.${kind}`,
+  streamPollMs: "streamPollMs",
+} as const;
+
+/** What `/stats` reads besides the counters. */
+export interface ApiView {
+  streamClients: () => number;
+  cassandraConnected: () => boolean;
+}
+
+/**
+ * The body of `GET /stats`.
+ *
+ * @example
+ *   apiStats(stats, { streamClients: () => 0, cassandraConnected: () => true }).requests.count;
+ */
+export function apiStats(stats: Stats, view: ApiView) {
+  const requests = stats.latency(METRIC.requestLatencyMs).summary();
+  return {
+    service: "api" as const,
+    uptimeSeconds: stats.uptimeSeconds(),
+    requests: {
+      count: requests.count,
+      byStatus: stats.counters(METRIC.requests("")),
+      latencyMs: quantiles(requests),
+    },
+    stream: {
+      clients: view.streamClients(),
+      polls: stats.counter(METRIC.streamPolls).value,
+      pollErrors: stats.counter(METRIC.streamPollErrors).value,
+      events: stats.counters(METRIC.streamEvents("")),
+      pollMs: quantiles(stats.latency(METRIC.streamPollMs).summary()),
+    },
+    cassandra: { connected: view.cassandraConnected() },
+  };
+}
+
+/** What `GET /stats` answers; tests read it with this type. */
+export type ApiStats = ReturnType<typeof apiStats>;

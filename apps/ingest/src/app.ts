@@ -1,0 +1,42 @@
+import { createServiceApp } from "@repo/platform/http";
+import type { Logger } from "@repo/platform/log";
+import { streamGauges } from "./http/gauges.ts";
+import type { Ingest } from "./ingest.ts";
+import type { StreamProvider } from "./providers/provider.ts";
+import { ingestReadiness } from "./readiness.ts";
+import type { PolledProviderView } from "./stats.ts";
+
+export interface IngestAppOptions {
+  log: Logger;
+  ingest: Ingest;
+  polled: readonly PolledProviderView[];
+  streams: readonly StreamProvider[];
+  /** The producer whose `/readyz` ingest's readiness includes. */
+  producerUrl: string;
+  /** Why the forwarder holds batches it cannot deliver, if it does (`forwarder.problem`). */
+  forwarding: () => string | undefined;
+  maxBodyBytes?: number;
+  allowedOrigins?: readonly string[];
+}
+
+/**
+ * Ingest's HTTP edge: the routes every service has (`/healthz`, `/readyz` with the producer, the
+ * forwarder and each stream, `/stats`, `/metrics` with the streams' gauges). Ingest takes no
+ * requests of its own: it polls and streams.
+ *
+ * @example
+ *   const app = createIngestApp({ log, ingest, polled, streams, producerUrl, forwarding: forwarder.problem });
+ *   await app.request("/stats"); // {"service":"ingest","records":{…},"providers":{…},…}
+ */
+export function createIngestApp(options: IngestAppOptions) {
+  const { streams } = options;
+  return createServiceApp({
+    service: "ingest",
+    log: options.log,
+    maxBodyBytes: options.maxBodyBytes,
+    allowedOrigins: options.allowedOrigins,
+    stats: () => options.ingest.snapshot(options.polled, streams),
+    readiness: () => ingestReadiness(options.producerUrl, options.forwarding, streams),
+    gauges: () => streamGauges(streams),
+  });
+}

@@ -1,0 +1,43 @@
+import type { Logger } from "@repo/platform/log";
+import type { Stats } from "@repo/platform/stats";
+import type { IngestConfig } from "./config.ts";
+import { createTickBuffer } from "./forward/buffer.ts";
+import { createForwarder } from "./forward/forwarder.ts";
+import { createIngest } from "./ingest.ts";
+import { createQualityGates } from "./quality/gates.ts";
+import { METRIC } from "./stats.ts";
+
+/**
+ * The path ticks take through ingest, live or backfilled, built from the configuration: quality
+ * gates → bounded buffer → forwarder → producer, counted in `stats`. The caller starts the
+ * forwarder and feeds `ingest` (polls, streams, history).
+ *
+ * @example
+ *   const { ingest, forwarder, buffer } = createIngestPipeline(config, log, stats);
+ *   forwarder.start();
+ *   await ingest.poll(simulator);
+ */
+export function createIngestPipeline(config: IngestConfig, log: Logger, stats: Stats) {
+  const buffer = createTickBuffer(config.INGEST_BUFFER_CAPACITY, config.INGEST_FORWARD_LANES);
+  const forwarder = createForwarder({
+    producerUrl: config.PRODUCER_URL,
+    token: config.PRODUCER_TOKEN,
+    buffer,
+    log,
+    batchSize: config.INGEST_BATCH_SIZE,
+    lingerMs: config.INGEST_LINGER_MS,
+    requestTimeoutMs: config.INGEST_FORWARD_TIMEOUT_MS,
+    onForwarded: (count) => stats.counter(METRIC.forwarded).add(count),
+    onRejected: (count, reason) => stats.counter(METRIC.rejected(reason)).add(count),
+  });
+  const gates = createQualityGates({
+    maxFutureMs: config.INGEST_MAX_FUTURE_MS,
+    maxStalenessMs: config.INGEST_MAX_STALENESS_MS,
+    maxPriceJump: config.INGEST_MAX_PRICE_JUMP,
+    reanchorTicks: config.INGEST_PRICE_JUMP_REANCHOR_TICKS,
+    reanchorAfterMs: config.INGEST_PRICE_JUMP_REANCHOR_MS,
+    dedupeWindow: config.INGEST_DEDUPE_WINDOW,
+  });
+  const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
+  return { buffer, forwarder, ingest };
+}

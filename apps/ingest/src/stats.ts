@@ -1,0 +1,118 @@
+import type { Stats } from "@repo/platform/stats";
+import type { TickBuffer } from "./forward/buffer.ts";
+import type { ProducerRefusal } from "./forward/forwarder.ts";
+import type { Provider, StreamProvider } from "./providers/provider.ts";
+import type { RejectReason } from "./quality/gates.ts";
+import type { ScheduleView } from "./schedule/scheduler.ts";
+
+/** Every reason a record can be refused, including payloads and producer refusals. */
+export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | ProducerRefusal)[] = [
+  "schema_invalid",
+  "non_positive_price",
+  "crossed_quote",
+  "future_timestamp",
+  "stale_timestamp",
+  "duplicate",
+  "price_jump",
+  "malformed_payload",
+  "producer_rejected",
+  "producer_too_large",
+];
+export type Rejection = (typeof REJECT_REASONS)[number];
+
+/**
+ * Why an accepted record never reached the producer: the buffer was full when it arrived
+ * (`buffer_full`), or it was still buffered when the shutdown grace ran out (`shutdown`).
+ */
+export const DROP_REASONS = ["buffer_full", "shutdown"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** Ingest's metric names: written by the ingest path and the forwarder, read by `/stats`, `/metrics` and the backfill. */
+export const METRIC = {
+  polls: "polls",
+  fetched: "records.fetched",
+  forwarded: "records.forwarded",
+  /** Refused records by reason, e.g. `records.rejected.duplicate`. */
+  rejected: (reason: Rejection | "") => `records.rejected.${reason}`,
+  dropped: "records.dropped",
+  /** Dropped records by reason, e.g. `records.droppedByReason.buffer_full`. */
+  droppedByReason: (reason: DropReason) => `records.droppedByReason.${reason}`,
+  reanchored: "gates.reanchored",
+  /** Polls of one provider that answered, e.g. `providers.alpaca.ok`. */
+  providerOk: (provider: string) => `providers.${provider}.ok`,
+  providerErrors: (provider: string) => `providers.${provider}.errors`,
+} as const;
+
+export interface PolledProviderView {
+  provider: Provider;
+  schedule?: () => ScheduleView;
+}
+
+/** What `/stats` reads besides the counters. */
+export interface IngestView {
+  buffer: Pick<TickBuffer, "size" | "capacity">;
+  /** When a provider's last poll answered (ISO-8601), if ever. */
+  lastSuccessAt: (provider: string) => string | undefined;
+  polled: readonly PolledProviderView[];
+  streams: readonly StreamProvider[];
+}
+
+/** One polled provider in `/stats`. */
+export interface PolledProviderStats {
+  mode: "poll";
+  ok: number;
+  errors: number;
+  lastSuccessAt: string | null;
+  schedule: ScheduleView | null;
+  circuit?: "closed" | "open" | "halfOpen";
+  retries?: number;
+}
+
+/**
+ * One streaming provider in `/stats`: its `view()` (for the WebSocket providers a
+ * `WebSocketStreamView`, see `stream/websocket-provider.ts`).
+ */
+export type StreamedProviderStats<View = Record<string, unknown>> = { mode: "stream" } & View;
+
+/**
+ * The body of `GET /stats`.
+ *
+ * @example
+ *   ingestStats(stats, { buffer, lastSuccessAt: () => undefined, polled: [], streams: [] }).records;
+ */
+export function ingestStats(stats: Stats, view: IngestView) {
+  const count = (name: string) => stats.counter(name).value;
+  const providers: Record<string, PolledProviderStats | StreamedProviderStats> = {};
+  for (const { provider, schedule } of view.polled)
+    providers[provider.name] = {
+      mode: "poll",
+      ok: count(METRIC.providerOk(provider.name)),
+      errors: count(METRIC.providerErrors(provider.name)),
+      lastSuccessAt: view.lastSuccessAt(provider.name) ?? null,
+      schedule: schedule?.() ?? null,
+      ...(provider.health?.() ?? {}),
+    };
+  for (const stream of view.streams) providers[stream.name] = { mode: "stream", ...stream.view() };
+  return {
+    service: "ingest" as const,
+    uptimeSeconds: stats.uptimeSeconds(),
+    polls: count(METRIC.polls),
+    records: {
+      fetched: count(METRIC.fetched),
+      rejected: Object.fromEntries(
+        REJECT_REASONS.map((reason) => [reason, count(METRIC.rejected(reason))]),
+      ) as Record<Rejection, number>,
+      forwarded: count(METRIC.forwarded),
+      dropped: count(METRIC.dropped),
+      droppedByReason: Object.fromEntries(
+        DROP_REASONS.map((reason) => [reason, count(METRIC.droppedByReason(reason))]),
+      ) as Record<DropReason, number>,
+    },
+    gates: { reanchored: count(METRIC.reanchored) },
+    providers,
+    buffer: { size: view.buffer.size, capacity: view.buffer.capacity },
+  };
+}
+
+/** What `GET /stats` answers; tests read it with this type. */
+export type IngestStats = ReturnType<typeof ingestStats>;

@@ -1,0 +1,128 @@
+/**
+ * The shapes of `@repo/kafka-node` without librdkafka: importable from code that runs under Bun
+ * (tests, fakes, the producer's publisher) because nothing here loads the native addon.
+ *
+ * @example
+ *   import type { DeliveredOffset, ConsumedRecord } from "@repo/kafka-node/types";
+ */
+import type { LibrdKafkaError } from "@confluentinc/kafka-javascript";
+import type { KafkaSecurity } from "@repo/platform/security";
+
+export type { KafkaSecurity };
+
+/** One message to produce: raw key and value bytes, and optional string headers. */
+export interface OutgoingMessage {
+  key: Buffer | string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** Where Kafka stored one message. Offsets are decimal strings (they are 64-bit). */
+export interface DeliveredOffset {
+  partition: number;
+  offset: string;
+}
+
+export interface KafkaProducerOptions {
+  brokers: string[];
+  clientId: string;
+  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
+  security?: KafkaSecurity;
+  /** librdkafka `message.timeout.ms`: how long a message may wait for an acknowledgement. */
+  deliveryTimeoutMs: number;
+  /** Messages that may be waiting for acknowledgement at once; batches beyond it are refused. */
+  maxInFlight: number;
+  /** Extra librdkafka properties, applied last. */
+  overrides?: Record<string, string | number | boolean>;
+  /** Called for each acknowledged message with ms from enqueue to acknowledgement. */
+  onDelivery?: (latencyMs: number, error: boolean) => void;
+  onEvent?: (event: { kind: "error" | "log"; message: string; code?: number }) => void;
+}
+
+/** The producer surface the services use. */
+export interface KafkaProducer {
+  connect(timeoutMs?: number): Promise<void>;
+  /**
+   * Enqueues every message, then resolves with their offsets in input order once Kafka acknowledged
+   * all of them. Refuses the whole batch up front (`queue_full`) when it would exceed `maxInFlight`.
+   */
+  produceBatch(topic: string, messages: OutgoingMessage[]): Promise<DeliveredOffset[]>;
+  /** Messages enqueued and not yet acknowledged or failed. */
+  inFlight(): number;
+  connected(): boolean;
+  /** Whether the cluster answers a metadata request within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<boolean>;
+  flush(timeoutMs: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** One record as read from a partition: raw key/value bytes, headers as buffers. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number | undefined;
+}
+
+/** An offset to commit: the NEXT offset to read (last durable offset + 1). */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  committed: number;
+  highWatermark: number;
+  lag: number;
+}
+
+/**
+ * A librdkafka group consumer with manual offset control: nothing is stored or committed unless
+ * `commit` is called; assignment is cooperative-sticky.
+ */
+export interface ManualCommitConsumer {
+  /** Connects and subscribes to `topics`. */
+  start(topics: string[]): Promise<void>;
+  /** Up to `max` records (possibly none after the poll timeout). */
+  poll(max: number): Promise<ConsumedRecord[]>;
+  /**
+   * Commits offsets of partitions this member still owns (others are dropped) and returns them.
+   * Synchronously by default; with `{ wait: false }` librdkafka sends the commit in the background
+   * and the loop goes on (a failure reaches `onError`; the next commit for a partition supersedes it).
+   */
+  commit(offsets: PartitionOffset[], options?: { wait?: boolean }): PartitionOffset[];
+  /** Stops/starts fetching on every assigned partition (e.g. while the sink is down). */
+  pauseAll(): void;
+  resumeAll(): void;
+  readonly paused: boolean;
+  assignments(): { topic: string; partition: number }[];
+  /** Lag per assigned partition: high watermark − committed offset (low watermark if none). */
+  lag(timeoutMs?: number): Promise<PartitionLag[]>;
+  isConnected(): boolean;
+  /** Whether a broker answers a metadata request now (librdkafka stays "connected" while brokers are down). */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Closes the consumer, leaving the group. */
+  stop(): Promise<void>;
+}
+
+export interface ManualCommitConsumerOptions {
+  brokers: string[];
+  groupId: string;
+  clientId: string;
+  /** SASL/TLS, from `kafkaSecurity(config)`; plain text when absent. */
+  security?: KafkaSecurity;
+  /** How long one poll waits for the first record. */
+  pollTimeoutMs?: number;
+  /** Extra librdkafka properties. */
+  config?: Record<string, string | number | boolean>;
+  onRebalance?: (
+    event: "assign" | "revoke",
+    partitions: { topic: string; partition: number }[],
+  ) => void;
+  onError?: (error: LibrdKafkaError) => void;
+}
