@@ -7,12 +7,11 @@
  * Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CASSANDRA_CONTACT_POINTS to use existing servers instead.
  */
 import { connectCassandra, createCassandraClient, migrate } from "@repo/cassandra";
-import { topics } from "@repo/contracts";
-import { prefixTopics, pushSchemas } from "@repo/contracts/push";
-import { cassandraEnv, kafkaEnv, loadConfig, registryEnv, z } from "@repo/platform/config";
+import { cassandraEnv, loadConfig, z } from "@repo/platform/config";
 import { isRetriable } from "@repo/platform/errors";
 import { withRetry } from "@repo/platform/retry";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
+import { prefixTopics, provisionEnv, pushSchemas, sizeTopics } from "@repo/provision";
 import type { Component } from "./components/types.ts";
 import { StackError } from "./ports.ts";
 import { runningRecord } from "./process.ts";
@@ -28,8 +27,7 @@ const external: Record<Component["name"], string | undefined> = {
 
 async function main() {
   const config = loadConfig({
-    ...kafkaEnv,
-    ...registryEnv,
+    ...provisionEnv,
     ...cassandraEnv,
     CASSANDRA_REPLICATION: z
       .string()
@@ -77,9 +75,8 @@ async function main() {
   const push = await pushSchemas({
     brokers: config.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurity(config),
-    registryUrl: config.SCHEMA_REGISTRY_URL,
-    registryCredentials: registryAccess(config),
-    topics: prefixTopics(topics, config.TOPIC_PREFIX),
+    registry: registryAccess(config),
+    topics: prefixTopics(sizeTopics(config), config.TOPIC_PREFIX),
     log: (line) => log(`schemas: ${line}`),
   });
   if (push.errors.length > 0)

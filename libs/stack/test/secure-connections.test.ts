@@ -137,7 +137,7 @@ async function exitOf(app: "producer" | "consumer", env: Record<string, string>)
 
 describe("Kafka over SASL/SCRAM", () => {
   test("schemas:push creates the declared topics with SCRAM-SHA-512 and registers the schemas over TLS with basic auth", async () => {
-    const push = await runScript(["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix], {
+    const push = await runScript(["libs/provision/src/push-cli.ts", "--topic-prefix", prefix], {
       ...scram("SCRAM-SHA-512"),
       ...registryEnv(),
     });
@@ -150,7 +150,7 @@ describe("Kafka over SASL/SCRAM", () => {
   test("a wrong password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
     const push = await runScript(
-      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      ["libs/provision/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
       { ...scram("SCRAM-SHA-256", wrong), ...registryEnv() },
     );
     expect(push.code).not.toBe(0);
@@ -171,7 +171,7 @@ describe("the Schema Registry over TLS with basic auth", () => {
   test("a wrong registry password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
     const push = await runScript(
-      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      ["libs/provision/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
       { ...scram(), ...registryEnv(wrong) },
     );
     expect(push.code).toBe(1);

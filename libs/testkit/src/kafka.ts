@@ -1,5 +1,5 @@
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
-import { brokers } from "./env.ts";
+import { brokers, stackEnv } from "./env.ts";
 import { dropSubjects } from "./registry.ts";
 
 export interface TopicMessage {
@@ -194,10 +194,10 @@ export async function readTopic(
  */
 export async function provisionTopics(prefix: string): Promise<void> {
   const { topics } = await import("@repo/contracts");
-  const { prefixTopics, pushSchemas } = await import("@repo/contracts/push");
+  const { prefixTopics, pushSchemas } = await import("@repo/provision");
   const report = await pushSchemas({
     brokers,
-    registryUrl: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
+    registry: { url: stackEnv.SCHEMA_REGISTRY_URL },
     topics: prefixTopics(topics, prefix),
   });
   if (report.errors.length > 0)
