@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { childEnv } from "./config.ts";
 import { logDir, runDir } from "./paths.ts";
 import { StackError } from "./ports.ts";
 
@@ -87,7 +88,7 @@ export function startDetached(options: StartOptions): number {
   const out = openSync(logFile(options.name, place), "a");
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     detached: true,
     stdio: ["ignore", out, out],
   });

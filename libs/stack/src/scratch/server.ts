@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childEnv } from "../config.ts";
 import { StackError } from "../ports.ts";
 
 /** A server a test started for itself: its own ports, data in a temporary folder, gone on stop. */
@@ -55,7 +56,7 @@ export async function startScratch(options: {
 }): Promise<ScratchServer> {
   const child = spawn(options.command, options.args, {
     cwd: options.dir,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
