@@ -9,6 +9,7 @@ import { Admin } from "@platformatic/kafka";
 import { createCassandraClient } from "@repo/cassandra";
 import { clusterEnv, localStackEnv } from "@repo/stack";
 import {
+  childEnv,
   describeServices,
   eventually,
   type RunningService,
@@ -175,7 +176,7 @@ export function adminOf(target: Target): Admin {
 async function runTool(args: string[], env: Record<string, string>): Promise<string> {
   const child = Bun.spawn(["bun", "run", "--silent", ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdout: "pipe",
     stderr: "pipe",
   });
