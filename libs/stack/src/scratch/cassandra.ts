@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "@repo/testkit";
 import cassandraDriver from "cassandra-driver";
 import {
   type CassandraNode,
@@ -8,7 +9,7 @@ import {
   prepareCassandra,
 } from "../components/cassandra.ts";
 import { makeThrowawayPki, type ThrowawayPki } from "./certificates.ts";
-import { freeLoopbackPort, type ScratchServer, scratchDir, startScratch } from "./server.ts";
+import { type ScratchServer, scratchDir, startScratch } from "./server.ts";
 
 export interface ScratchCassandra extends ScratchServer {
   /** `127.0.0.1:<port>` of its TLS-only native transport. */
@@ -36,11 +37,7 @@ export async function startScratchCassandra(options: {
 }): Promise<ScratchCassandra> {
   const dir = scratchDir("cassandra");
   const pki = makeThrowawayPki(dir, "marketpipe-scratch");
-  const [nativePort, storagePort, jmxPort] = [
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-  ];
+  const [nativePort, storagePort, jmxPort] = [await freePort(), await freePort(), await freePort()];
   const node: CassandraNode = {
     clusterName: "marketpipe-scratch",
     address: "127.0.0.1",

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { freePort } from "@repo/testkit";
 import { clusterId, kafkaAnswers, prepareKafka, type ScramUser } from "../components/kafka.ts";
-import { freeLoopbackPort, type ScratchServer, scratchDir, startScratch } from "./server.ts";
+import { type ScratchServer, scratchDir, startScratch } from "./server.ts";
 
 export type { ScramUser };
 
@@ -27,8 +28,8 @@ export async function startScratchKafka(options: {
   heap?: string;
 }): Promise<ScratchKafka> {
   const dir = scratchDir("kafka");
-  const voter = { id: 1, controllerPort: await freeLoopbackPort() };
-  const port = await freeLoopbackPort();
+  const voter = { id: 1, controllerPort: await freePort() };
+  const port = await freePort();
   const broker: ScramUser = { name: "broker", password: randomBytes(12).toString("hex") };
   const command = await prepareKafka(
     {
