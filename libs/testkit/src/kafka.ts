@@ -1,5 +1,6 @@
+import { resolve } from "node:path";
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
-import { brokers, stackEnv } from "./env.ts";
+import { brokers, childEnv, stackEnv } from "./env.ts";
 import { dropSubjects } from "./registry.ts";
 
 export interface TopicMessage {
@@ -190,16 +191,23 @@ export async function readTopic(
 
 /**
  * Creates `${prefix}market.ticks` and every other declared topic with their declared partitions and
- * registers their value schemas under `${prefix}<topic>-value` — the real `schemas:push`, isolated.
+ * registers their value schemas under `${prefix}<topic>-value`: runs the real `schemas:push
+ * --topic-prefix`, as users do. (A process rather than a call: testkit cannot depend on
+ * @repo/provision, whose registry module's own tests use testkit.)
  */
 export async function provisionTopics(prefix: string): Promise<void> {
-  const { topics } = await import("@repo/contracts");
-  const { prefixTopics, pushSchemas } = await import("@repo/provision");
-  const report = await pushSchemas({
-    brokers,
-    registry: { url: stackEnv.SCHEMA_REGISTRY_URL },
-    topics: prefixTopics(topics, prefix),
+  const child = Bun.spawn(["bun", pushCli, "--topic-prefix", prefix], {
+    env: childEnv(stackEnv),
+    stdout: "pipe",
+    stderr: "pipe",
   });
-  if (report.errors.length > 0)
-    throw new Error(`provisionTopics(${prefix}): ${report.errors.join("; ")}`);
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0)
+    throw new Error(`provisionTopics(${prefix}): schemas:push exited ${code}:\n${out}${err}`);
 }
+
+const pushCli = resolve(import.meta.dir, "../../provision/src/push-cli.ts");
