@@ -17,6 +17,7 @@ import {
   eventually,
   freePort,
   type RunningService,
+  runCommand,
   stackEnv,
   startService,
   uniqueId,
@@ -92,29 +93,14 @@ const tls = (overrides: Record<string, string> = {}) => ({
 });
 
 /** Runs a repository script (Bun) with `env` on top of the stack's; its exit code and output. */
-async function runScript(args: string[], env: Record<string, string>, timeoutMs = 90_000) {
-  const child = Bun.spawn(["bun", ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...stackEnv, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code, output: `${stdout}${stderr}` };
-}
+const runScript = (args: string[], env: Record<string, string>) =>
+  runCommand(["bun", ...args], { cwd: repoRoot, env: { ...stackEnv, ...env } });
 
 /** Starts a Node service's built bundle and waits for it to exit on its own. */
 async function exitOf(app: "producer" | "consumer", env: Record<string, string>) {
-  const child = Bun.spawn(["node", resolve(repoRoot, `apps/${app}/dist/main.js`)], {
+  return runCommand(["node", resolve(repoRoot, `apps/${app}/dist/main.js`)], {
     cwd: resolve(repoRoot, "apps", app),
     env: {
-      ...process.env,
       ...stackEnv,
       HOST: "127.0.0.1",
       PORT: String(await freePort()),
@@ -122,17 +108,8 @@ async function exitOf(app: "producer" | "consumer", env: Record<string, string>)
       CONSUMER_GROUP: `${prefix}refused`,
       ...env,
     },
-    stdout: "pipe",
-    stderr: "pipe",
+    timeoutMs: 60_000,
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code, output: `${stdout}${stderr}` };
 }
 
 describe("Kafka over SASL/SCRAM", () => {

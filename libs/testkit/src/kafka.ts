@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
-import { brokers, childEnv, stackEnv } from "./env.ts";
+import { runCommand } from "./command.ts";
+import { brokers, stackEnv } from "./env.ts";
 import { dropSubjects } from "./registry.ts";
 
 export interface TopicMessage {
@@ -196,18 +197,11 @@ export async function readTopic(
  * @repo/provision, whose registry module's own tests use testkit.)
  */
 export async function provisionTopics(prefix: string): Promise<void> {
-  const child = Bun.spawn(["bun", pushCli, "--topic-prefix", prefix], {
-    env: childEnv(stackEnv),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0)
-    throw new Error(`provisionTopics(${prefix}): schemas:push exited ${code}:\n${out}${err}`);
+  const push = await runCommand(["bun", pushCli, "--topic-prefix", prefix], { env: stackEnv });
+  if (push.code !== 0)
+    throw new Error(
+      `provisionTopics(${prefix}): schemas:push exited ${push.code}:\n${push.output}`,
+    );
 }
 
 const pushCli = resolve(import.meta.dir, "../../provision/src/push-cli.ts");
