@@ -1,25 +1,17 @@
 import {
   cassandraEnv,
-  clockSkewEnv,
   httpEnv,
-  kafkaEnv,
   loadConfig,
+  pipelineEnv,
   positiveInt,
-  registryEnv,
   z,
 } from "@repo/platform/config";
 
 /** Every setting of the consumer, from the environment (see README for meanings). */
 export const consumerEnv = {
   ...httpEnv(3003),
-  ...kafkaEnv,
-  ...registryEnv,
+  ...pipelineEnv,
   ...cassandraEnv,
-  ...clockSkewEnv,
-  TOPIC_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]*$/, "may only contain letters, digits, '.', '_' and '-'")
-    .default(""),
   CONSUMER_GROUP: z.string().min(1).default("market-consumer"),
   CONSUMER_MAX_BATCH: positiveInt(2000),
   CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),

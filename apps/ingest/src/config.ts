@@ -205,3 +205,33 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
   }
   return config;
 }
+
+/**
+ * `bun run backfill`: the ingest configuration with Alpaca polling `symbols` (named `--symbols` in
+ * errors), logging warnings and above unless LOG_LEVEL says otherwise, and XDG_STATE_HOME, under
+ * which progress is kept by default.
+ *
+ * @example
+ *   const config = loadBackfillConfig("AAPL,MSFT");
+ *   config.ALPACA_SYMBOLS; // ["AAPL", "MSFT"]
+ */
+export function loadBackfillConfig(
+  symbols: string,
+  env: Record<string, string | undefined> = process.env,
+) {
+  let config: ReturnType<typeof loadIngestConfig>;
+  try {
+    config = loadIngestConfig({
+      ...env,
+      INGEST_PROVIDERS: "alpaca",
+      ALPACA_MODE: "poll",
+      ALPACA_SYMBOLS: symbols,
+      LOG_LEVEL: env.LOG_LEVEL ?? "warn",
+    });
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new ConfigError(error.message.replace("ALPACA_SYMBOLS", "--symbols"));
+    throw error;
+  }
+  return { ...config, XDG_STATE_HOME: env.XDG_STATE_HOME || undefined };
+}

@@ -6,14 +6,26 @@
  * @example
  *   PRODUCER_URL=http://127.0.0.1:3002 BENCH_REQUESTS=200 BENCH_BATCH=1000 bun apps/producer/bench/produce.ts
  */
-export {};
+import { loadConfig, positiveInt, z } from "@repo/platform/config";
+import { configOrExit } from "@repo/platform/startup";
 
-const url = process.env.PRODUCER_URL ?? "http://127.0.0.1:3002";
-const topic = process.env.BENCH_TOPIC ?? "market.ticks";
-const requests = Number(process.env.BENCH_REQUESTS ?? 200);
-const batch = Number(process.env.BENCH_BATCH ?? 1000);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const deadline = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 60) * 1000;
+/** What the benchmark reads; a bad value exits 2 naming it. */
+const config = configOrExit(() =>
+  loadConfig({
+    PRODUCER_URL: z.url().default("http://127.0.0.1:3002"),
+    BENCH_TOPIC: z.string().min(1).default("market.ticks"),
+    BENCH_REQUESTS: positiveInt(200),
+    BENCH_BATCH: positiveInt(1000),
+    BENCH_CONCURRENCY: positiveInt(8),
+    BENCH_MAX_SECONDS: positiveInt(60),
+  }),
+);
+const url = config.PRODUCER_URL;
+const topic = config.BENCH_TOPIC;
+const requests = config.BENCH_REQUESTS;
+const batch = config.BENCH_BATCH;
+const concurrency = config.BENCH_CONCURRENCY;
+const deadline = Date.now() + config.BENCH_MAX_SECONDS * 1000;
 const symbols = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "BRK.B", "JPM", "V"];
 
 function body(request: number): string {

@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import {
   ConfigError,
-  clockSkewEnv,
   httpEnv,
-  kafkaEnv,
   loadConfig,
+  pipelineEnv,
   positiveInt,
-  registryEnv,
   z,
 } from "@repo/platform/config";
 import { isLoopbackHost } from "@repo/platform/security";
@@ -15,14 +13,7 @@ import { type ProducerToken, parseTokens } from "./auth/tokens.ts";
 /** Everything the producer reads from the environment, validated at start-up. */
 export const producerEnv = {
   ...httpEnv(3002),
-  ...kafkaEnv,
-  ...registryEnv,
-  ...clockSkewEnv,
-  /** Prepended to every logical topic (and so to its `-value` subject); isolates tests and tenants. */
-  TOPIC_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]*$/, "may only contain letters, digits, '.', '_' and '-'")
-    .default(""),
+  ...pipelineEnv,
   PRODUCER_MAX_RECORDS: positiveInt(1000),
   /** librdkafka message.timeout.ms: past it an unacknowledged request answers 503. */
   DELIVERY_TIMEOUT_MS: positiveInt(30_000),

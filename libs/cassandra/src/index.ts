@@ -1,2 +1,3 @@
 export * from "./client.ts";
+export * from "./keyspace.ts";
 export * from "./migrate.ts";

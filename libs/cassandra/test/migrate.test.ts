@@ -90,9 +90,9 @@ describe("bun run cql:migrate", () => {
     expect(run.stderr).toContain("cannot reach Cassandra at 127.0.0.1:1");
   }, 30_000);
 
-  test("an invalid keyspace name is rejected before connecting", () => {
+  test("an invalid keyspace name is rejected before connecting: exit 2 naming it, like a service", () => {
     const run = migrateCli({ CASSANDRA_KEYSPACE: "Drop Table" });
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
     expect(run.stderr).toContain("CASSANDRA_KEYSPACE");
   });
 });

@@ -12,6 +12,7 @@ import {
   describeServices,
   eventually,
   type RunningService,
+  runCommand,
   startService,
   uniqueId,
 } from "@repo/testkit";
@@ -173,19 +174,10 @@ export function adminOf(target: Target): Admin {
 
 /** `bun run <script> …` in the repository with `env` on top; its output, or an error with it. */
 async function runTool(args: string[], env: Record<string, string>): Promise<string> {
-  const child = Bun.spawn(["bun", "run", "--silent", ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`bun run ${args.join(" ")} exited ${code}:\n${out}${err}`);
-  return out;
+  const run = await runCommand(["bun", "run", "--silent", ...args], { cwd: repoRoot, env });
+  if (run.code !== 0)
+    throw new Error(`bun run ${args.join(" ")} exited ${run.code}:\n${run.output}`);
+  return run.stdout;
 }
 
 /** Best effort, warnings only: the keyspace, the topics and subjects under `prefix`, the group. */

@@ -13,7 +13,7 @@
  */
 import { expect, test } from "bun:test";
 import { loadavg } from "node:os";
-import { eventually } from "@repo/testkit";
+import { eventually, simulatorLoad } from "@repo/testkit";
 import cassandra from "cassandra-driver";
 import { describeCluster } from "./cluster.ts";
 import {
@@ -26,9 +26,7 @@ import {
   writtenByConsumers,
 } from "./pipeline.ts";
 
-const rate = Number(process.env.BENCH_RATE ?? 6000);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const limit = rate * seconds;
+const { rate, seconds, limit } = simulatorLoad({ rate: 6000, seconds: 10 });
 
 interface Measured {
   target: string;

@@ -19,9 +19,11 @@ export { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";
 export { formatTimestamp, parseTimestamp } from "./timestamp.ts";
 export {
   type Compatibility,
+  declareTopics,
   dlqHeaders,
   TOPIC,
   type TopicRole,
+  type TopicSizing,
   type TopicSpec,
   type TopicValueSchema,
   topicNamed,

@@ -1,5 +1,4 @@
 import type { Schema } from "avsc";
-import { z } from "zod";
 import { Market as BarSchemas } from "./generated/Bar.ts";
 import { Market as TickSchemas } from "./generated/Tick.ts";
 
@@ -44,21 +43,16 @@ export interface TopicSpec {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const count = z.coerce.number().int().positive();
 
-/** Reads a positive integer from the environment, failing fast with the variable's name. */
-function envCount(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const parsed = count.safeParse(raw);
-  if (!parsed.success)
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return parsed.data;
-}
-
-/** `TOPIC_PARTITIONS_MARKET_TICKS` for `market.ticks`, and so on. */
-function partitionsVariable(topic: string): string {
-  return `TOPIC_PARTITIONS_${topic.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+/**
+ * How an environment sizes the declared topics; `schemas:push` takes these from its validated
+ * configuration (`KAFKA_REPLICATION_FACTOR`, `TOPIC_PARTITIONS_<TOPIC>`, see @repo/provision).
+ */
+export interface TopicSizing {
+  /** Replicas of every topic (default 1); `min.insync.replicas` is min(2, this). */
+  replicationFactor?: number;
+  /** Partitions by logical topic name, overriding the declared count. */
+  partitions?: Readonly<Record<string, number | undefined>>;
 }
 
 /**
@@ -81,6 +75,7 @@ function avroValue(
 }
 
 function declare(
+  sizing: TopicSizing,
   name: string,
   partitions: number,
   retentionDays: number,
@@ -88,7 +83,7 @@ function declare(
   value: TopicSpec["value"],
   writers: "clients" | "consumer only",
 ): TopicSpec {
-  const replicationFactor = envCount("KAFKA_REPLICATION_FACTOR", 1);
+  const replicationFactor = sizing.replicationFactor ?? 1;
   const retentionMs = retentionDays * DAY_MS;
   const config = {
     "cleanup.policy": "delete",
@@ -97,7 +92,7 @@ function declare(
   };
   return {
     name,
-    partitions: envCount(partitionsVariable(name), partitions),
+    partitions: sizing.partitions?.[name] ?? partitions,
     replicationFactor,
     retentionMs,
     cleanupPolicy: "delete",
@@ -140,28 +135,38 @@ export function topicNames(prefix = "") {
 }
 
 /**
- * Every topic of the product. Partitions come from `TOPIC_PARTITIONS_<TOPIC>` (e.g.
- * `TOPIC_PARTITIONS_MARKET_TICKS`) and replication from `KAFKA_REPLICATION_FACTOR` (default 1).
+ * Every topic of the product, sized for an environment: declared partitions and replication 1
+ * unless `sizing` says otherwise.
+ *
+ * @example
+ *   declareTopics({ replicationFactor: 3, partitions: { "market.ticks": 24 } });
  */
-export const topics: readonly TopicSpec[] = Object.freeze([
-  declare(
-    TOPIC.ticks,
-    6,
-    7,
-    "string",
-    avroValue(TOPIC.ticks, "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
-    "clients",
-  ),
-  declare(
-    TOPIC.bars,
-    6,
-    30,
-    "string",
-    avroValue(TOPIC.bars, "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
-    "consumer only",
-  ),
-  declare(TOPIC.deadLetter, 3, 14, "bytes", "bytes", "consumer only"),
-]);
+export function declareTopics(sizing: TopicSizing = {}): readonly TopicSpec[] {
+  return Object.freeze([
+    declare(
+      sizing,
+      TOPIC.ticks,
+      6,
+      7,
+      "string",
+      avroValue(TOPIC.ticks, "schemas/Tick.avsc", TickSchemas.TickSchema, "FULL_TRANSITIVE"),
+      "clients",
+    ),
+    declare(
+      sizing,
+      TOPIC.bars,
+      6,
+      30,
+      "string",
+      avroValue(TOPIC.bars, "schemas/Bar.avsc", BarSchemas.BarSchema, "FULL_TRANSITIVE"),
+      "consumer only",
+    ),
+    declare(sizing, TOPIC.deadLetter, 3, 14, "bytes", "bytes", "consumer only"),
+  ]);
+}
+
+/** Every topic of the product as declared (declared partitions, replication 1). */
+export const topics: readonly TopicSpec[] = declareTopics();
 
 /** The declared topic of that name; throws for an undeclared name. */
 export function topicNamed(name: string): TopicSpec {

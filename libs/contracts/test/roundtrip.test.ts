@@ -3,40 +3,41 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions } from "../src/avro.ts";
 import { sampleBar, sampleTick } from "../src/fixtures.test-helpers.ts";
 import type { Tick } from "../src/generated/Tick.ts";
-import { TopicAdmin } from "../src/kafka-admin.ts";
-import { prefixTopics, pushSchemas } from "../src/push.ts";
-import { RegistryRest } from "../src/registry-rest.ts";
-import { topics } from "../src/topics.ts";
+import { TOPIC, topicNamed, topicNames } from "../src/topics.ts";
 
 type ReaderSchema = NonNullable<
   NonNullable<Parameters<SchemaRegistry["decode"]>[1]>[SchemaType.AVRO]
 >["readerSchema"];
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
-const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
-const throwaway = prefixTopics(topics, `test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
-const [ticksTopic, barsTopic] = throwaway;
 const registry = new SchemaRegistry({ host: registryUrl }, { [SchemaType.AVRO]: avroOptions });
+/** Throwaway subjects `test.roundtrip.<random>.<topic>-value` carrying the declared schemas. */
+const { subjects } = topicNames(`test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
+const schemaOf = (topic: string) => {
+  const { value } = topicNamed(topic);
+  if (value === "bytes") throw new Error(`${topic} carries no schema`);
+  return value.schema;
+};
+const register = async (subject: string, schema: unknown) =>
+  (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }))
+    .id;
 
 beforeAll(async () => {
-  const report = await pushSchemas({ brokers, registryUrl, topics: throwaway });
-  expect(report.errors).toEqual([]);
+  await register(subjects.ticks, schemaOf(TOPIC.ticks));
+  await register(subjects.bars, schemaOf(TOPIC.bars));
 });
 
 afterAll(async () => {
-  const rest = new RegistryRest(registryUrl);
-  for (const topic of throwaway)
-    if (topic.value !== "bytes") await rest.deleteSubject(topic.value.subject);
-  const admin = new TopicAdmin(brokers);
-  await admin.delete(throwaway.map((topic) => topic.name)).finally(() => admin.close());
+  for (const subject of Object.values(subjects))
+    for (const query of ["", "?permanent=true"])
+      await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}${query}`, {
+        method: "DELETE",
+      });
 });
-
-const subjectOf = (topic: (typeof throwaway)[number] | undefined) =>
-  topic && topic.value !== "bytes" ? topic.value.subject : "";
 
 describe("Confluent wire format through the real registry", () => {
   test("a tick encodes and decodes back equal, prices exact", async () => {
-    const id = await registry.getLatestSchemaId(subjectOf(ticksTopic));
+    const id = await registry.getLatestSchemaId(subjects.ticks);
     const ticks: Tick[] = [
       sampleTick({ price: "0.000001", bid: "123456789012.123456", ask: "999999999999.999999" }),
       sampleTick({ price: "123456789012.123456", kind: "QUOTE", bid: "0.000001", ask: "0.5" }),
@@ -51,13 +52,13 @@ describe("Confluent wire format through the real registry", () => {
   });
 
   test("a bar encodes and decodes back equal", async () => {
-    const id = await registry.getLatestSchemaId(subjectOf(barsTopic));
+    const id = await registry.getLatestSchemaId(subjects.bars);
     const bar = sampleBar();
     expect({ ...(await registry.decode(await registry.encode(id, bar))) }).toEqual(bar);
   });
 
   test("an invalid value is refused by the encoder with its field path", async () => {
-    const id = await registry.getLatestSchemaId(subjectOf(ticksTopic));
+    const id = await registry.getLatestSchemaId(subjects.ticks);
     const error = await registry
       .encode(id, sampleTick({ price: "1.1234567" }))
       .catch((e: Error) => e);
@@ -65,15 +66,14 @@ describe("Confluent wire format through the real registry", () => {
   });
 
   test("two versions of a schema decode in one process; the options stay clean", async () => {
-    const subject = subjectOf(ticksTopic);
-    const v1 = await registry.getLatestSchemaId(subject);
-    const schema = ticksTopic?.value === "bytes" ? undefined : ticksTopic?.value.schema;
+    const v1 = await registry.getLatestSchemaId(subjects.ticks);
+    const schema = schemaOf(TOPIC.ticks);
     const venue = { name: "venueTime", type: ["null", "long"], default: null, doc: "Venue time." };
     const evolved = {
       ...(schema as object),
       fields: [...(schema as { fields: object[] }).fields, venue],
     };
-    const v2 = (await new RegistryRest(registryUrl).register(subject, JSON.stringify(evolved))).id;
+    const v2 = await register(subjects.ticks, evolved);
     const old = await registry.encode(v1, sampleTick());
     const fresh = await registry.encode(v2, { ...sampleTick(), venueTime: 7 });
     expect({ ...(await registry.decode(old)) }).toEqual(sampleTick());

@@ -6,15 +6,10 @@
  *
  *   bun run stack up && bun libs/e2e/bench/pipeline.ts        # BENCH_RATE=2000 BENCH_SECONDS=20
  */
+import { simulatorLoad } from "@repo/testkit";
 import { consumerCaughtUp, ingestSettled, startPipeline } from "../src/pipeline.ts";
 
-const rate = Number(process.env.BENCH_RATE ?? 2000);
-const seconds = Number(process.env.BENCH_SECONDS ?? 20);
-const limit = rate * seconds;
-if (!(rate > 0 && seconds > 0 && limit <= 1_000_000)) {
-  console.error("BENCH_RATE × BENCH_SECONDS must be positive and at most 1,000,000 ticks");
-  process.exit(2);
-}
+const { rate, seconds, limit } = simulatorLoad({ rate: 2000, seconds: 20 });
 
 const pipeline = await startPipeline("bench");
 try {

@@ -8,7 +8,7 @@ import {
 } from "./security.ts";
 import { commaList, endpointList, port, positiveInt } from "./variables.ts";
 
-export { commaList, flag, positiveInt } from "./variables.ts";
+export { commaList, flag, port, positiveInt } from "./variables.ts";
 
 /** Thrown when the environment does not describe a valid configuration. Names every bad variable. */
 export class ConfigError extends Error {
@@ -110,6 +110,26 @@ export const cassandraEnv = {
 /** How far in the future a tick's eventTime or ingestTime may lie (clock skew between hosts). */
 export const clockSkewEnv = {
   MAX_CLOCK_SKEW_MS: positiveInt(60_000),
+};
+
+/** Prepended to every logical topic (and so to its `-value` subject); isolates tests and tenants. */
+export const topicPrefixEnv = {
+  TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, "may only contain letters, digits, '.', '_' and '-'")
+    .default(""),
+};
+
+/**
+ * What a service on the record path through Kafka (the producer, the consumer) reads besides its
+ * own settings: brokers and their security, the registry, the topic prefix and the clock skew
+ * allowed when validating ticks.
+ */
+export const pipelineEnv = {
+  ...kafkaEnv,
+  ...registryEnv,
+  ...clockSkewEnv,
+  ...topicPrefixEnv,
 };
 
 export { z };

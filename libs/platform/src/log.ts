@@ -9,7 +9,7 @@ export type { Logger };
  *   const log = createLogger("producer", "info");
  *   log.info({ topic }, "produced batch");
  */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
+export function createLogger(service: string, level: string): Logger {
   return pino({
     name: service,
     level,

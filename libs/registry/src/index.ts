@@ -1,4 +1,4 @@
-export { type RegistryConnection, registryConnection } from "./access.ts";
+export { type RegistryConnection, type RegistryReply, registryConnection } from "./access.ts";
 export {
   createSchemaRegistryClient,
   type SchemaRegistryClient,

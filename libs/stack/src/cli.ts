@@ -14,21 +14,15 @@
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { runClusterTests } from "./cluster/test-command.ts";
-import { cluster } from "./cluster/topology.ts";
+import { stackConfig } from "./config.ts";
+import * as stack from "./index.ts";
 import { clusterDir, stackDir } from "./paths.ts";
 import { StackError } from "./ports.ts";
 import { logFile } from "./process.ts";
-import { components, localStack, reset } from "./stack.ts";
+import { components, reset } from "./stack.ts";
 import { runTests } from "./test-command.ts";
-import {
-  downTopology,
-  killServers,
-  type ServerStatus,
-  serverNamed,
-  statusOf,
-  type Topology,
-  upTopology,
-} from "./topology.ts";
+
+const { cluster, localStack } = stack;
 
 const usage = `usage: bun run stack <command> [--cluster] [component...]
 
@@ -47,7 +41,7 @@ commands:
 components: ${components.map((c) => c.name).join(", ")}
 cluster:    ${cluster.servers.map((s) => s.name).join(", ")}`;
 
-function printTable(rows: ServerStatus[]) {
+function printTable(rows: stack.ServerStatus[]) {
   const width = Math.max(10, ...rows.map((row) => row.name.length));
   for (const row of rows) {
     const state = row.up ? "up  " : "down";
@@ -66,11 +60,8 @@ function printTable(rows: ServerStatus[]) {
  * and the named servers of it.
  */
 function selection(args: string[]) {
-  const topologies: Record<string, Topology> = { single: localStack, cluster };
-  const setting = process.env.STACK_TOPOLOGY ?? "single";
-  const fallback = topologies[setting];
-  if (!fallback)
-    throw new StackError(`STACK_TOPOLOGY must be "single" or "cluster", not "${setting}"`);
+  const topologies: Record<string, stack.Topology> = { single: localStack, cluster };
+  const fallback = topologies[stackConfig.STACK_TOPOLOGY] ?? localStack;
   const names = args.filter((arg) => arg !== "--cluster");
   const onlyInCluster = (name: string) =>
     cluster.servers.some((s) => s.name === name) &&
@@ -79,7 +70,7 @@ function selection(args: string[]) {
     args.includes("--cluster") || (names.length > 0 && names.every(onlyInCluster))
       ? cluster
       : fallback;
-  const servers = names.map((name) => serverNamed(topology, name));
+  const servers = names.map((name) => stack.serverNamed(topology, name));
   return { topology, servers: servers.length > 0 ? servers : undefined, named: names };
 }
 
@@ -89,14 +80,16 @@ async function main(argv: string[]): Promise<number> {
     case "up": {
       const { topology, servers } = selection(rest);
       const started = Date.now();
-      const rows = await upTopology(topology, servers);
+      const rows = await stack.upTopology(topology, servers);
       console.log(`${topology.name} up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       printTable(rows);
       return 0;
     }
     case "down": {
       const { topology, servers } = selection(rest);
-      const stopped = await downTopology(topology, servers, (line) => console.log(`  ${line}`));
+      const stopped = await stack.downTopology(topology, servers, (line) =>
+        console.log(`  ${line}`),
+      );
       console.log(
         stopped.length > 0
           ? `stopped: ${stopped.map((s) => `${s.name} in ${(s.ms / 1000).toFixed(1)} s${s.killed ? " (killed)" : ""}`).join(", ")}`
@@ -107,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     case "kill": {
       const { topology, servers } = selection(rest);
       if (!servers) throw new StackError("kill needs the components to kill, e.g. `kill kafka-2`");
-      const killed = await killServers(topology, servers);
+      const killed = await stack.killServers(topology, servers);
       console.log(
         killed.length > 0
           ? `killed (SIGKILL): ${killed.map((k) => `${k.name} (pid ${k.pid})`).join(", ")}`
@@ -117,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "status": {
       const { topology } = selection(rest);
-      const rows = await statusOf(topology);
+      const rows = await stack.statusOf(topology);
       printTable(rows);
       return rows.every((r) => r.up) ? 0 : 3;
     }
@@ -128,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
         throw new StackError(
           `logs needs a component: ${topology.servers.map((s) => s.name).join(", ")}`,
         );
-      const file = logFile(serverNamed(topology, name).name, topology.place);
+      const file = logFile(stack.serverNamed(topology, name).name, topology.place);
       if (!existsSync(file)) throw new StackError(`${name} has not written a log yet (${file})`);
       const follow = process.stdout.isTTY ? ["-F"] : [];
       const tail = spawn("tail", ["-n", "200", ...follow, file], { stdio: "inherit" });
@@ -136,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "reset": {
       if (selection(rest).topology === cluster) {
-        await downTopology(cluster);
+        await stack.downTopology(cluster);
         rmSync(clusterDir, { recursive: true, force: true });
         console.log(`cluster stopped and ${clusterDir} deleted`);
         return 0;

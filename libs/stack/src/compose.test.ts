@@ -194,7 +194,7 @@ describe("build contexts", () => {
       "bun.lock",
       "apps/ingest/src/main.ts",
       "apps/producer/src/main.ts",
-      "libs/contracts/src/push-cli.ts",
+      "libs/provision/src/push-cli.ts",
       "cql/002_market_tables.cql",
       "schemas/Tick.avsc",
     ])

@@ -6,14 +6,13 @@
  *
  * Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CASSANDRA_CONTACT_POINTS to use existing servers instead.
  */
-import { connectCassandra, createCassandraClient, migrate } from "@repo/cassandra";
-import { topics } from "@repo/contracts";
-import { prefixTopics, pushSchemas } from "@repo/contracts/push";
-import { cassandraEnv, kafkaEnv, loadConfig, registryEnv, z } from "@repo/platform/config";
-import { isRetriable } from "@repo/platform/errors";
-import { withRetry } from "@repo/platform/retry";
+import { migrateKeyspace, migrationEnv } from "@repo/cassandra";
+import { loadConfig, topicPrefixEnv } from "@repo/platform/config";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
+import { configOrExit } from "@repo/platform/startup";
+import { prefixTopics, provisionEnv, pushSchemas, sizeTopics } from "@repo/provision";
 import type { Component } from "./components/types.ts";
+import { stackConfig } from "./config.ts";
 import { StackError } from "./ports.ts";
 import { runningRecord } from "./process.ts";
 import { components, down, up } from "./stack.ts";
@@ -21,21 +20,15 @@ import { components, down, up } from "./stack.ts";
 const log = (line: string) => console.log(`[stack] ${line}`);
 
 const external: Record<Component["name"], string | undefined> = {
-  kafka: process.env.KAFKA_BROKERS,
-  registry: process.env.SCHEMA_REGISTRY_URL,
-  cassandra: process.env.CASSANDRA_CONTACT_POINTS,
+  kafka: stackConfig.KAFKA_BROKERS,
+  registry: stackConfig.SCHEMA_REGISTRY_URL,
+  cassandra: stackConfig.CASSANDRA_CONTACT_POINTS,
 };
 
 async function main() {
-  const config = loadConfig({
-    ...kafkaEnv,
-    ...registryEnv,
-    ...cassandraEnv,
-    CASSANDRA_REPLICATION: z
-      .string()
-      .default("{'class': 'SimpleStrategy', 'replication_factor': 1}"),
-    TOPIC_PREFIX: z.string().default(""),
-  });
+  const config = configOrExit(() =>
+    loadConfig({ ...provisionEnv, ...migrationEnv, ...topicPrefixEnv }),
+  );
   const local = components.filter((c) => !external[c.name]);
   for (const c of components.filter((c) => external[c.name]))
     log(`${c.name}: using ${external[c.name]}`);
@@ -56,30 +49,16 @@ async function main() {
     for (const row of rows) log(`${row.name} ${row.version} at ${row.endpoint}`);
   }
 
-  const client = createCassandraClient(config, { applicationName: "dev-migrate" });
-  try {
-    await withRetry(() => connectCassandra(client, config), {
-      retries: 10,
-      minDelayMs: 500,
-      shouldRetry: isRetriable,
-    });
-    const report = await migrate(client, {
-      keyspace: config.CASSANDRA_KEYSPACE,
-      replication: config.CASSANDRA_REPLICATION,
-    });
-    log(
-      `migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`,
-    );
-  } finally {
-    await client.shutdown();
-  }
+  const report = await migrateKeyspace(config, { applicationName: "dev-migrate", retries: 10 });
+  log(
+    `migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`,
+  );
 
   const push = await pushSchemas({
     brokers: config.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurity(config),
-    registryUrl: config.SCHEMA_REGISTRY_URL,
-    registryCredentials: registryAccess(config),
-    topics: prefixTopics(topics, config.TOPIC_PREFIX),
+    registry: registryAccess(config),
+    topics: prefixTopics(sizeTopics(config), config.TOPIC_PREFIX),
     log: (line) => log(`schemas: ${line}`),
   });
   if (push.errors.length > 0)

@@ -10,12 +10,4 @@
  */
 export { CLUSTER_DC, cluster, clusterEnv } from "./cluster/topology.ts";
 export { localStack, localStackEnv } from "./stack.ts";
-export {
-  downTopology,
-  killServers,
-  type ServerStatus,
-  serverNamed,
-  statusOf,
-  type Topology,
-  upTopology,
-} from "./topology.ts";
+export * from "./topology.ts";

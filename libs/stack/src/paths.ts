@@ -1,16 +1,13 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { repoRoot, stackConfig } from "./config.ts";
 
-/** The repository root (this file lives at libs/stack/src/paths.ts). */
-export const repoRoot = resolve(import.meta.dir, "../../..");
+export { repoRoot };
 
 /** Everything the local stack writes (data, logs, pid files, generated config): one git-ignored folder. */
-export const stackDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"));
+export const stackDir = stackConfig.STACK_DIR;
 
 /** Downloads and builds shared by every checkout on this machine; the package managers verify them. */
-export const cacheDir = resolve(
-  process.env.STACK_CACHE_DIR ?? join(homedir(), ".cache", "marketpipe"),
-);
+export const cacheDir = stackConfig.STACK_CACHE_DIR;
 
 export const runDir = join(stackDir, "run");
 export const logDir = join(stackDir, "logs");

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { childEnv } from "./config.ts";
 import { logDir, runDir } from "./paths.ts";
 import { StackError } from "./ports.ts";
 
@@ -87,7 +88,7 @@ export function startDetached(options: StartOptions): number {
   const out = openSync(logFile(options.name, place), "a");
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     detached: true,
     stdio: ["ignore", out, out],
   });
@@ -152,18 +153,7 @@ export async function stopRecorded(
     await sleep(200);
   }
   onProgress(`${name}: still running ${graceMs / 1000} s after SIGTERM; SIGKILL`);
-  signalGroup(record.pid, "SIGKILL");
-  const killedAt = Date.now();
-  while (Date.now() - killedAt < killWaitMs) {
-    if (gone()) return { name, pid: record.pid, ms: Date.now() - started, killed: true };
-    await sleep(100);
-  }
-  const state = procState(record.pid)?.state ?? "?";
-  throw new StackError(
-    `${name} (pid ${record.pid}) is still in the process table ${killWaitMs / 1000} s after SIGKILL ` +
-      `(state ${state}${state === "D" ? ": blocked in uninterruptible I/O" : ""}). ` +
-      `Check \`ps -o pid,ppid,stat,cmd -p ${record.pid}\`. Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
-  );
+  return killAndWait(name, record, started, place);
 }
 
 /**
@@ -181,15 +171,31 @@ export async function killRecorded(
   const record = runningRecord(name, place);
   rmSyncQuiet(pidFile(name, place));
   if (!record) return undefined;
-  const started = Date.now();
+  return killAndWait(name, record, Date.now(), place);
+}
+
+/**
+ * SIGKILL to the recorded process group, then waits until the process is gone (`ms` counted from
+ * `started`); a StackError naming its state and the log's tail if it is still there.
+ */
+async function killAndWait(
+  name: string,
+  record: PidRecord,
+  started: number,
+  place: Place,
+): Promise<Stopped> {
   signalGroup(record.pid, "SIGKILL");
-  while (Date.now() - started < killWaitMs) {
+  const killedAt = Date.now();
+  while (Date.now() - killedAt < killWaitMs) {
     if (procStartTime(record.pid) !== record.startTime)
       return { name, pid: record.pid, ms: Date.now() - started, killed: true };
     await sleep(50);
   }
+  const state = procState(record.pid)?.state ?? "?";
   throw new StackError(
-    `${name} (pid ${record.pid}) is still in the process table ${killWaitMs / 1000} s after SIGKILL`,
+    `${name} (pid ${record.pid}) is still in the process table ${killWaitMs / 1000} s after SIGKILL ` +
+      `(state ${state}${state === "D" ? ": blocked in uninterruptible I/O" : ""}). ` +
+      `Check \`ps -o pid,ppid,stat,cmd -p ${record.pid}\`. Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
   );
 }
 

@@ -6,16 +6,7 @@ import { registry } from "./components/registry.ts";
 import type { Component } from "./components/types.ts";
 import { stackDir } from "./paths.ts";
 import { type Stopped, stackPlace } from "./process.ts";
-import {
-  downTopology,
-  type ServerStatus,
-  serverNamed,
-  statusOf,
-  type Topology,
-  upTopology,
-} from "./topology.ts";
-
-export type ComponentName = Component["name"];
+import { downTopology, type ServerStatus, type Topology, upTopology } from "./topology.ts";
 
 /** Start order; `down` goes the other way. The registry stores its schemas in Cassandra. */
 export const components: Component[] = [kafka, cassandra, registry];
@@ -32,7 +23,7 @@ export const localStack: Topology = {
  * What points a service or a tool at the local stack, with its replication (RF 1, one node).
  *
  * @example
- *   Bun.spawn(["bun", "run", "cql:migrate"], { env: { ...process.env, ...localStackEnv } });
+ *   Bun.spawn(["bun", "run", "cql:migrate"], { env: childEnv(localStackEnv) });
  */
 export const localStackEnv = {
   KAFKA_BROKERS: kafka.endpoint,
@@ -44,14 +35,8 @@ export const localStackEnv = {
   CASSANDRA_REPLICATION: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
 };
 
-export function componentNamed(name: string): Component {
-  return serverNamed(localStack, name) as Component;
-}
-
-export type ComponentStatus = ServerStatus;
-
 /** Installs (cached), starts and waits for the given components and what they depend on. */
-export function up(selected: Component[] = components): Promise<ComponentStatus[]> {
+export function up(selected: Component[] = components): Promise<ServerStatus[]> {
   return upTopology(localStack, selected);
 }
 
@@ -74,9 +59,4 @@ export async function reset(): Promise<void> {
   await down();
   await downTopology(cluster);
   rmSync(stackDir, { recursive: true, force: true });
-}
-
-/** What is up, according to our pid files and a live probe of each server. */
-export function status(): Promise<ComponentStatus[]> {
-  return statusOf(localStack);
 }

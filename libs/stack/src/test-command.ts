@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { stackConfig } from "./config.ts";
 import { repoRoot, stackDir } from "./paths.ts";
 import { runningRecord } from "./process.ts";
 import { components, down, up } from "./stack.ts";
@@ -27,7 +28,7 @@ export async function runTests(args: string[]): Promise<number> {
     printSummary(junit);
     return tests.status ?? 1;
   } finally {
-    if (process.env.STACK_KEEP !== "1" && startedHere.length > 0) {
+    if (!stackConfig.STACK_KEEP && startedHere.length > 0) {
       const stopped = await down(startedHere);
       console.log(
         `stopped what this run started: ${stopped.map((s) => s.name).join(", ") || "nothing"}`,

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { childEnv, stackConfig } from "./config.ts";
 import { StackError } from "./ports.ts";
 
 const installHints: Record<string, string> = {
@@ -9,8 +10,8 @@ const installHints: Record<string, string> = {
 
 /** Path of a required tool, or a StackError naming it and how to install it. */
 export function requireTool(name: "java" | "mvn" | "go"): string {
-  const candidate =
-    name === "java" && process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : name;
+  const javaHome = stackConfig.JAVA_HOME;
+  const candidate = name === "java" && javaHome ? `${javaHome}/bin/java` : name;
   const probe = spawnSync(candidate, [name === "go" ? "version" : "-version"], {
     encoding: "utf8",
   });
@@ -38,7 +39,7 @@ export function run(
 ) {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -64,7 +65,7 @@ export function runAsync(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: childEnv(options.env),
     });
     let stdout = "";
     let output = "";

@@ -17,6 +17,7 @@ import {
   eventually,
   freePort,
   type RunningService,
+  runCommand,
   stackEnv,
   startService,
   uniqueId,
@@ -92,29 +93,14 @@ const tls = (overrides: Record<string, string> = {}) => ({
 });
 
 /** Runs a repository script (Bun) with `env` on top of the stack's; its exit code and output. */
-async function runScript(args: string[], env: Record<string, string>, timeoutMs = 90_000) {
-  const child = Bun.spawn(["bun", ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...stackEnv, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code, output: `${stdout}${stderr}` };
-}
+const runScript = (args: string[], env: Record<string, string>) =>
+  runCommand(["bun", ...args], { cwd: repoRoot, env: { ...stackEnv, ...env } });
 
 /** Starts a Node service's built bundle and waits for it to exit on its own. */
 async function exitOf(app: "producer" | "consumer", env: Record<string, string>) {
-  const child = Bun.spawn(["node", resolve(repoRoot, `apps/${app}/dist/main.js`)], {
+  return runCommand(["node", resolve(repoRoot, `apps/${app}/dist/main.js`)], {
     cwd: resolve(repoRoot, "apps", app),
     env: {
-      ...process.env,
       ...stackEnv,
       HOST: "127.0.0.1",
       PORT: String(await freePort()),
@@ -122,22 +108,13 @@ async function exitOf(app: "producer" | "consumer", env: Record<string, string>)
       CONSUMER_GROUP: `${prefix}refused`,
       ...env,
     },
-    stdout: "pipe",
-    stderr: "pipe",
+    timeoutMs: 60_000,
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code, output: `${stdout}${stderr}` };
 }
 
 describe("Kafka over SASL/SCRAM", () => {
   test("schemas:push creates the declared topics with SCRAM-SHA-512 and registers the schemas over TLS with basic auth", async () => {
-    const push = await runScript(["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix], {
+    const push = await runScript(["libs/provision/src/push-cli.ts", "--topic-prefix", prefix], {
       ...scram("SCRAM-SHA-512"),
       ...registryEnv(),
     });
@@ -150,7 +127,7 @@ describe("Kafka over SASL/SCRAM", () => {
   test("a wrong password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
     const push = await runScript(
-      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      ["libs/provision/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
       { ...scram("SCRAM-SHA-256", wrong), ...registryEnv() },
     );
     expect(push.code).not.toBe(0);
@@ -171,7 +148,7 @@ describe("the Schema Registry over TLS with basic auth", () => {
   test("a wrong registry password: schemas:push fails and the producer exits 2 naming the user, never the password", async () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
     const push = await runScript(
-      ["libs/contracts/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
+      ["libs/provision/src/push-cli.ts", "--topic-prefix", prefix, "--dry-run"],
       { ...scram(), ...registryEnv(wrong) },
     );
     expect(push.code).toBe(1);

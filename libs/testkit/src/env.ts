@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { ConfigError, loadConfig, positiveInt } from "@repo/platform/config";
+import { configOrExit } from "@repo/platform/startup";
 
 export const stackEnv = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
@@ -8,6 +10,40 @@ export const stackEnv = {
 };
 
 export const brokers = stackEnv.KAFKA_BROKERS.split(",");
+
+/**
+ * The environment of a process a test spawns (a service, a CLI): the test's own, `extra` on top.
+ *
+ * @example
+ *   Bun.spawn(["bun", "run", "schemas:push"], { env: childEnv({ KAFKA_BROKERS: "127.0.0.1:19092" }) });
+ */
+export function childEnv(
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
+
+/**
+ * The load a simulator benchmark offers: BENCH_RATE ticks/s for BENCH_SECONDS (`limit` ticks in
+ * all, at most 1,000,000). A bad value exits 2 naming it.
+ *
+ * @example
+ *   const { rate, seconds, limit } = simulatorLoad({ rate: 2000, seconds: 20 });
+ */
+export function simulatorLoad(defaults: { rate: number; seconds: number }) {
+  return configOrExit(() => {
+    const config = loadConfig({
+      BENCH_RATE: positiveInt(defaults.rate),
+      BENCH_SECONDS: positiveInt(defaults.seconds),
+    });
+    const limit = config.BENCH_RATE * config.BENCH_SECONDS;
+    if (limit > 1_000_000)
+      throw new ConfigError(
+        `invalid configuration:\n  BENCH_RATE × BENCH_SECONDS (${limit}): must be at most 1,000,000 ticks`,
+      );
+    return { rate: config.BENCH_RATE, seconds: config.BENCH_SECONDS, limit };
+  });
+}
 
 /**
  * A short unique name for isolating one test's topics, keyspace and group.

@@ -1,6 +1,7 @@
 export * from "./bars.ts";
 export * from "./cassandra.ts";
 export * from "./cleanup.ts";
+export * from "./command.ts";
 export * from "./env.ts";
 export * from "./kafka.ts";
 export * from "./registry.ts";

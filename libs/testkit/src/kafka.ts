@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
-import { brokers } from "./env.ts";
+import { runCommand } from "./command.ts";
+import { brokers, stackEnv } from "./env.ts";
 import { dropSubjects } from "./registry.ts";
 
 export interface TopicMessage {
@@ -190,16 +192,16 @@ export async function readTopic(
 
 /**
  * Creates `${prefix}market.ticks` and every other declared topic with their declared partitions and
- * registers their value schemas under `${prefix}<topic>-value` — the real `schemas:push`, isolated.
+ * registers their value schemas under `${prefix}<topic>-value`: runs the real `schemas:push
+ * --topic-prefix`, as users do. (A process rather than a call: testkit cannot depend on
+ * @repo/provision, whose registry module's own tests use testkit.)
  */
 export async function provisionTopics(prefix: string): Promise<void> {
-  const { topics } = await import("@repo/contracts");
-  const { prefixTopics, pushSchemas } = await import("@repo/contracts/push");
-  const report = await pushSchemas({
-    brokers,
-    registryUrl: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
-    topics: prefixTopics(topics, prefix),
-  });
-  if (report.errors.length > 0)
-    throw new Error(`provisionTopics(${prefix}): ${report.errors.join("; ")}`);
+  const push = await runCommand(["bun", pushCli, "--topic-prefix", prefix], { env: stackEnv });
+  if (push.code !== 0)
+    throw new Error(
+      `provisionTopics(${prefix}): schemas:push exited ${push.code}:\n${push.output}`,
+    );
 }
+
+const pushCli = resolve(import.meta.dir, "../../provision/src/push-cli.ts");

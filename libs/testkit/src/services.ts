@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { type Subprocess, spawn } from "bun";
-import { eventually, stackEnv } from "./env.ts";
+import { childEnv, eventually, stackEnv } from "./env.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
@@ -69,14 +69,13 @@ export async function startService(
   let output = "";
   const child: Subprocess<"ignore", "pipe", "pipe"> = spawn(command, {
     cwd: resolve(repoRoot, `apps/${name}`),
-    env: {
-      ...process.env,
+    env: childEnv({
       ...stackEnv,
       LOG_LEVEL: "info",
       ...env,
       HOST: "127.0.0.1",
       PORT: String(port),
-    },
+    }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

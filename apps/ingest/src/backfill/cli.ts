@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "@repo/platform/config";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
-import { loadIngestConfig } from "../config.ts";
+import { loadBackfillConfig } from "../config.ts";
 import { createIngestPipeline } from "../pipeline.ts";
 import { alpacaHistoryFor } from "../providers/registry.ts";
 import { runBackfill } from "./backfill.ts";
@@ -81,17 +81,11 @@ if (kinds.length === 0 || kinds.some((k) => k !== "trades" && k !== "quotes"))
 if (!["auto", "bar", "json"].includes(args.progress ?? ""))
   fail("--progress must be auto, bar or json");
 
-let config: ReturnType<typeof loadIngestConfig>;
+let config: ReturnType<typeof loadBackfillConfig>;
 try {
-  config = loadIngestConfig({
-    ...process.env,
-    INGEST_PROVIDERS: "alpaca",
-    ALPACA_MODE: "poll",
-    ALPACA_SYMBOLS: args.symbols ?? "",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-  });
+  config = loadBackfillConfig(args.symbols ?? "");
 } catch (error) {
-  if (error instanceof ConfigError) fail(error.message.replace("ALPACA_SYMBOLS", "--symbols"));
+  if (error instanceof ConfigError) fail(error.message);
   throw error;
 }
 
@@ -103,7 +97,7 @@ const job: BackfillJob = {
   to: args.to,
   kinds,
 };
-const statePath = args.state ?? defaultStatePath(job);
+const statePath = args.state ?? defaultStatePath(job, config);
 const state = args.restart
   ? { version: 1 as const, job, units: {}, updatedAt: new Date().toISOString() }
   : loadState(statePath, job);

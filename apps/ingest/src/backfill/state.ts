@@ -36,11 +36,11 @@ export interface BackfillState {
  * (`~/.local/state/marketpipe/backfill/…` when XDG_STATE_HOME is unset).
  *
  * @example
- *   defaultStatePath(job); // "/home/me/.local/state/marketpipe/backfill/alpaca-3f9c0a1b2c4d.json"
+ *   defaultStatePath(job, config); // "/home/me/.local/state/marketpipe/backfill/alpaca-3f9c0a1b2c4d.json"
  */
 export function defaultStatePath(
   job: BackfillJob,
-  env: Record<string, string | undefined> = process.env,
+  env: { XDG_STATE_HOME?: string | undefined },
 ): string {
   const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
   return join(base, "marketpipe", "backfill", `${job.provider}-${jobKey(job)}.json`);

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, relative } from "node:path";
+import { childEnv, stackConfig } from "../config.ts";
 import { repoRoot, stackDir } from "../paths.ts";
 import { runningRecord } from "../process.ts";
 import { components, down, up } from "../stack.ts";
@@ -63,7 +64,7 @@ export async function runClusterTests(args: string[]): Promise<number> {
         ...flags,
         ...files,
       ],
-      { cwd: repoRoot, stdio: "inherit", env: { ...process.env, ...clusterEnv } },
+      { cwd: repoRoot, stdio: "inherit", env: childEnv(clusterEnv) },
     );
     printSummary(junit);
     console.log(
@@ -71,7 +72,7 @@ export async function runClusterTests(args: string[]): Promise<number> {
     );
     return tests.status ?? 1;
   } finally {
-    if (process.env.STACK_KEEP !== "1") {
+    if (!stackConfig.STACK_KEEP) {
       if (startedHere.length > 0) {
         const stopping = Date.now();
         const stopped = await downTopology(cluster, startedHere);

@@ -8,6 +8,7 @@ import {
   registryConfig,
 } from "../components/registry.ts";
 import type { Server } from "../components/types.ts";
+import { stackConfig } from "../config.ts";
 import { clusterDir } from "../paths.ts";
 import { type Place, startDetached } from "../process.ts";
 import type { Topology } from "../topology.ts";
@@ -18,11 +19,12 @@ import { type KafkaNodeSpec, kafkaNode } from "./kafka-node.ts";
 /** The cluster's one data centre (GossipingPropertyFileSnitch); racks are rack1–rack3. */
 export const CLUSTER_DC = "dc1";
 
-const kafkaPort = Number(process.env.STACK_CLUSTER_KAFKA_PORT ?? 19092);
-const registryPort = Number(process.env.STACK_CLUSTER_REGISTRY_PORT ?? 18081);
-/** 384 MiB per broker and 768 MiB per Cassandra node: the whole cluster fits in about 5 GiB. */
-const kafkaHeap = process.env.STACK_CLUSTER_KAFKA_HEAP ?? "384m";
-const cassandraHeap = process.env.STACK_CLUSTER_CASSANDRA_HEAP ?? "768m";
+const {
+  STACK_CLUSTER_KAFKA_PORT: kafkaPort,
+  STACK_CLUSTER_REGISTRY_PORT: registryPort,
+  STACK_CLUSTER_KAFKA_HEAP: kafkaHeap,
+  STACK_CLUSTER_CASSANDRA_HEAP: cassandraHeap,
+} = stackConfig;
 
 const place: Place = { runDir: join(clusterDir, "run"), logDir: join(clusterDir, "logs") };
 
@@ -126,7 +128,7 @@ export const cluster: Topology = {
  * NetworkTopologyStrategy RF 3, reads and writes at LOCAL_QUORUM.
  *
  * @example
- *   Bun.spawn(["bun", "run", "schemas:push"], { env: { ...process.env, ...clusterEnv } });
+ *   Bun.spawn(["bun", "run", "schemas:push"], { env: childEnv(clusterEnv) });
  */
 export const clusterEnv = {
   KAFKA_BROKERS: kafkaSpecs.map((n) => `127.0.0.1:${n.port}`).join(","),

@@ -1,66 +1,43 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import cassandraDriver from "cassandra-driver";
+import { stackConfig } from "../config.ts";
 import { resolveClasspath } from "../maven.ts";
-import { confDir, dataDir, logDir } from "../paths.ts";
-import { startDetached } from "../process.ts";
+import { confDir, dataDir } from "../paths.ts";
+import { type Place, stackPlace, startDetached } from "../process.ts";
+import type { ThrowawayPki } from "../scratch/certificates.ts";
 import { requireTool } from "../tools.ts";
 import { versions } from "../versions.ts";
-import type { Component } from "./types.ts";
+import type { Component, Server } from "./types.ts";
 
-const nativePort = Number(process.env.STACK_CASSANDRA_PORT ?? 9042);
-const storagePort = Number(process.env.STACK_CASSANDRA_STORAGE_PORT ?? 7000);
-const jmxPort = Number(process.env.STACK_CASSANDRA_JMX_PORT ?? 7199);
-/** 2 GiB suits a 2-core, 24 GiB laptop that also runs Kafka, the registry and three services. */
-const heap = process.env.STACK_CASSANDRA_HEAP ?? "2g";
-
-const conf = join(confDir, "cassandra");
-const data = join(dataDir, "cassandra");
-
-let libs = "";
-
-/** Apache Cassandra 5.0.x, one node, data centre `datacenter1`. */
-export const cassandra: Component = {
-  name: "cassandra",
-  ports: [nativePort, storagePort, jmxPort],
-  endpoint: `127.0.0.1:${nativePort}`,
-  readyTimeoutMs: 180_000,
-  stopGraceMs: 60_000,
-
-  async install() {
-    libs = await cassandraLibs();
-  },
-
-  async start() {
-    const java = requireTool("java");
-    mkdirSync(conf, { recursive: true });
-    mkdirSync(data, { recursive: true });
-    writeFileSync(join(conf, "cassandra.yaml"), cassandraYaml());
-    writeFileSync(join(conf, "logback.xml"), logback());
-    startDetached({
-      name: "cassandra",
-      command: java,
-      args: cassandraJvm({ heap, libs, conf, logDir, data, jmxPort }),
-      version: versions.cassandra,
-    });
-  },
-
-  async probe() {
-    const client = new cassandraDriver.Client({
-      contactPoints: [`127.0.0.1:${nativePort}`],
-      localDataCenter: "datacenter1",
-      socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
-      pooling: { warmup: false },
-    });
-    try {
-      await client.connect();
-      const result = await client.execute("SELECT release_version FROM system.local");
-      return String(result.first()?.get("release_version"));
-    } finally {
-      await client.shutdown().catch(() => {});
-    }
-  },
-};
+/** One Cassandra node: every Cassandra we run (the stack's, a node of the ring, a scratch one). */
+export interface CassandraNode {
+  clusterName: string;
+  /** The loopback address its native and storage ports are bound to. */
+  address: string;
+  nativePort: number;
+  storagePort: number;
+  /** `cassandra.jmx.local.port` (JMX binds 127.0.0.1, so each node needs its own). */
+  jmxPort: number;
+  /** `address:storagePort` of the seeds. */
+  seeds: readonly string[];
+  /** Vnodes with allocated tokens, or one fixed token (a ring split in equal parts, no bootstrap). */
+  tokens: { vnodes: number } | { token: string };
+  /** SimpleSnitch (`datacenter1`/`rack1`) when absent; GossipingPropertyFileSnitch with these. */
+  placement?: { dc: string; rack: string };
+  /** TLS-only native transport requiring a client certificate, and password authentication. */
+  tls?: ThrowawayPki;
+  /** Where cassandra.yaml, logback.xml (and cassandra-rackdc.properties) go; its data. */
+  conf: string;
+  data: string;
+  heap: string;
+  /** First line of cassandra.yaml (what generated it). */
+  header?: string;
+  /** YAML appended as it is (tuning, with its comments). */
+  extra?: string;
+  /** More `-D` options. */
+  jvmExtra?: string[];
+}
 
 /** The cassandra-all jar and its runtime dependencies, resolved with Maven once. */
 export function cassandraLibs(): Promise<string> {
@@ -69,19 +46,110 @@ export function cassandraLibs(): Promise<string> {
   ]);
 }
 
+/** Writes the node's configuration and returns the command line that runs it, logging to `logDir`. */
+export async function prepareCassandra(
+  node: CassandraNode,
+  logDir: string,
+): Promise<{ command: string; args: string[] }> {
+  const java = requireTool("java");
+  const libs = await cassandraLibs();
+  mkdirSync(node.conf, { recursive: true });
+  mkdirSync(node.data, { recursive: true });
+  writeFileSync(join(node.conf, "cassandra.yaml"), cassandraYaml(node));
+  writeFileSync(join(node.conf, "logback.xml"), logback());
+  if (node.placement)
+    writeFileSync(
+      join(node.conf, "cassandra-rackdc.properties"),
+      `# Generated; read by GossipingPropertyFileSnitch.\ndc=${node.placement.dc}\nrack=${node.placement.rack}\n`,
+    );
+  const args = cassandraJvm({ ...node, libs, logDir, extra: node.jvmExtra });
+  return { command: java, args };
+}
+
+/**
+ * The client options that reach only this node (no other node of its ring), with short timeouts;
+ * `options` adds credentials or TLS.
+ */
+export function nodeClientOptions(
+  node: Pick<CassandraNode, "address" | "nativePort" | "placement">,
+  options: Partial<cassandraDriver.ClientOptions> = {},
+): cassandraDriver.ClientOptions {
+  const endpoint = `${node.address}:${node.nativePort}`;
+  const dc = node.placement?.dc ?? "datacenter1";
+  const { loadBalancing } = cassandraDriver.policies;
+  return {
+    contactPoints: [endpoint],
+    localDataCenter: dc,
+    policies: {
+      loadBalancing: new loadBalancing.AllowListPolicy(
+        new loadBalancing.DCAwareRoundRobinPolicy(dc),
+        [endpoint],
+      ),
+    },
+    socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
+    pooling: { warmup: false },
+    ...options,
+  };
+}
+
+/**
+ * The node's release version once it serves CQL and has joined its ring (native transport starts
+ * last); throws while not.
+ */
+export async function cassandraAnswers(options: cassandraDriver.ClientOptions): Promise<string> {
+  const client = new cassandraDriver.Client(options);
+  try {
+    await client.connect();
+    const local = (
+      await client.execute("SELECT release_version, bootstrapped FROM system.local")
+    ).first();
+    if (local?.get("bootstrapped") !== "COMPLETED")
+      throw new Error(`not bootstrapped yet (${local?.get("bootstrapped")})`);
+    return String(local.get("release_version"));
+  } finally {
+    await client.shutdown().catch(() => {});
+  }
+}
+
+/** A Cassandra node the stack runs detached (pid file, log under `place`). */
+export function cassandraServer(
+  node: CassandraNode,
+  options: { name: string; place?: Place; summary?: string },
+): Server {
+  const place = options.place ?? stackPlace;
+  return {
+    name: options.name,
+    ports: [
+      { host: node.address, port: node.nativePort },
+      { host: node.address, port: node.storagePort },
+      node.jmxPort,
+    ],
+    endpoint: `${node.address}:${node.nativePort}`,
+    ...(options.summary ? { summary: options.summary } : {}),
+    readyTimeoutMs: 180_000,
+    stopGraceMs: 60_000,
+    install: () => cassandraLibs().then(() => {}),
+    async start() {
+      const started = await prepareCassandra(node, place.logDir);
+      startDetached({ name: options.name, ...started, version: versions.cassandra, place });
+    },
+    probe: () => cassandraAnswers(nodeClientOptions(node)),
+  };
+}
+
 /**
  * The command line of a Cassandra node after `java`: its heap, the JDK 17 options of the
  * distribution, `conf` first on the classpath (cassandra.yaml, logback.xml and, for
  * GossipingPropertyFileSnitch, cassandra-rackdc.properties) and `extra` system properties.
  */
-export function cassandraJvm(node: {
+function cassandraJvm(node: {
   heap: string;
   libs: string;
   conf: string;
   logDir: string;
   data: string;
   jmxPort: number;
-  extra?: string[];
+  extra?: string[] | undefined;
 }): string[] {
   return [
     `-Xms${node.heap}`,
@@ -101,11 +169,41 @@ export function cassandraJvm(node: {
   ];
 }
 
-function cassandraYaml(): string {
-  return `# Generated by \`bun run stack up\`; edits are overwritten.
-cluster_name: marketpipe-local
-num_tokens: 16
-allocate_tokens_for_local_replication_factor: 1
+/** A node's cassandra.yaml. */
+export function cassandraYaml(node: CassandraNode): string {
+  const { data, tls } = node;
+  const tokens =
+    "vnodes" in node.tokens
+      ? `num_tokens: ${node.tokens.vnodes}
+allocate_tokens_for_local_replication_factor: 1`
+      : `num_tokens: 1
+initial_token: ${node.tokens.token}
+# Nodes of a fresh ring hold no data to stream; they join one after another.
+auto_bootstrap: false`;
+  const snitch = node.placement
+    ? `# Data centre and rack come from cassandra-rackdc.properties: NetworkTopologyStrategy places one
+# replica per rack.
+endpoint_snitch: GossipingPropertyFileSnitch`
+    : `# SimpleSnitch places the node in datacenter1 / rack1.
+endpoint_snitch: SimpleSnitch`;
+  const security = tls
+    ? `authenticator: PasswordAuthenticator
+authorizer: CassandraAuthorizer
+role_manager: CassandraRoleManager
+client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: ${tls.serverP12}
+  keystore_password: ${tls.storePassword}
+  require_client_auth: true
+  truststore: ${tls.trustP12}
+  truststore_password: ${tls.storePassword}
+  store_type: PKCS12`
+    : `authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer`;
+  return `${node.header ?? "# Generated; edits are overwritten."}
+cluster_name: ${node.clusterName}
+${tokens}
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 data_file_directories: [${join(data, "data")}]
 commitlog_directory: ${join(data, "commitlog")}
@@ -118,30 +216,25 @@ commitlog_segment_size: 32MiB
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "127.0.0.1:${storagePort}"
-listen_address: 127.0.0.1
-rpc_address: 127.0.0.1
-storage_port: ${storagePort}
-native_transport_port: ${nativePort}
+      - seeds: "${node.seeds.join(",")}"
+listen_address: ${node.address}
+rpc_address: ${node.address}
+storage_port: ${node.storagePort}
+native_transport_port: ${node.nativePort}
 start_native_transport: true
-# SimpleSnitch places the node in datacenter1 / rack1.
-endpoint_snitch: SimpleSnitch
-authenticator: AllowAllAuthenticator
-authorizer: AllowAllAuthorizer
+${snitch}
+${security}
 disk_failure_policy: stop
 commit_failure_policy: stop
-concurrent_reads: 16
-concurrent_writes: 16
-concurrent_counter_writes: 16
 memtable_allocation_type: offheap_objects
 # Batches are unlogged and grouped by partition key, so they stay small.
 batch_size_warn_threshold: 64KiB
 batch_size_fail_threshold: 640KiB
-`;
+${node.extra ?? ""}`;
 }
 
 /** Logback configuration of a Cassandra node: INFO to stdout (the stack's log file). */
-export function logback(): string {
+function logback(): string {
   return `<configuration scan="false">
   <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
     <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
@@ -194,3 +287,32 @@ const jvm17ServerOptions = [
   "-XX:+HeapDumpOnOutOfMemoryError",
   "-Xss256k",
 ];
+
+const single = {
+  address: "127.0.0.1",
+  nativePort: stackConfig.STACK_CASSANDRA_PORT,
+  storagePort: stackConfig.STACK_CASSANDRA_STORAGE_PORT,
+};
+
+/** Apache Cassandra 5.0.x, one node, data centre `datacenter1`. */
+export const cassandra: Component = {
+  ...cassandraServer(
+    {
+      ...single,
+      clusterName: "marketpipe-local",
+      jmxPort: stackConfig.STACK_CASSANDRA_JMX_PORT,
+      seeds: [`${single.address}:${single.storagePort}`],
+      tokens: { vnodes: 16 },
+      conf: join(confDir, "cassandra"),
+      data: join(dataDir, "cassandra"),
+      heap: stackConfig.STACK_CASSANDRA_HEAP,
+      header: "# Generated by `bun run stack up`; edits are overwritten.",
+      extra: `concurrent_reads: 16
+concurrent_writes: 16
+concurrent_counter_writes: 16
+`,
+    },
+    { name: "cassandra" },
+  ),
+  name: "cassandra",
+};

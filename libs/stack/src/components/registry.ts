@@ -1,14 +1,15 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import cassandraDriver from "cassandra-driver";
+import { stackConfig } from "../config.ts";
 import { cacheDir, confDir } from "../paths.ts";
 import { startDetached } from "../process.ts";
 import { requireTool, runAsync } from "../tools.ts";
 import { registryModule, versions } from "../versions.ts";
 import type { Component } from "./types.ts";
 
-const port = Number(process.env.STACK_REGISTRY_PORT ?? 8081);
-const cassandraPort = Number(process.env.STACK_CASSANDRA_PORT ?? 9042);
+const port = stackConfig.STACK_REGISTRY_PORT;
+const cassandraPort = stackConfig.STACK_CASSANDRA_PORT;
 const keyspace = "schema_registry";
 
 /** The registry binary `installRegistry` builds. */

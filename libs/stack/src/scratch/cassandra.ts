@@ -1,10 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "@repo/testkit";
 import cassandraDriver from "cassandra-driver";
-import { cassandraJvm, cassandraLibs, logback } from "../components/cassandra.ts";
-import { requireTool } from "../tools.ts";
+import {
+  type CassandraNode,
+  cassandraAnswers,
+  nodeClientOptions,
+  prepareCassandra,
+} from "../components/cassandra.ts";
 import { makeThrowawayPki, type ThrowawayPki } from "./certificates.ts";
-import { freeLoopbackPort, type ScratchServer, scratchDir, startScratch } from "./server.ts";
+import { type ScratchServer, scratchDir, startScratch } from "./server.ts";
 
 export interface ScratchCassandra extends ScratchServer {
   /** `127.0.0.1:<port>` of its TLS-only native transport. */
@@ -30,46 +35,46 @@ export async function startScratchCassandra(options: {
   user: { name: string; password: string };
   heap?: string;
 }): Promise<ScratchCassandra> {
-  const java = requireTool("java");
-  const libs = await cassandraLibs();
   const dir = scratchDir("cassandra");
-  const conf = join(dir, "conf");
-  const data = join(dir, "data");
-  mkdirSync(conf, { recursive: true });
-  mkdirSync(data, { recursive: true });
   const pki = makeThrowawayPki(dir, "marketpipe-scratch");
-  const [nativePort, storagePort, jmxPort] = [
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-    await freeLoopbackPort(),
-  ];
-  writeFileSync(
-    join(conf, "cassandra.yaml"),
-    cassandraYaml({ data, nativePort, storagePort, pki }),
-  );
-  writeFileSync(join(conf, "logback.xml"), logback());
-  const contactPoint = `127.0.0.1:${nativePort}`;
+  const [nativePort, storagePort, jmxPort] = [await freePort(), await freePort(), await freePort()];
+  const node: CassandraNode = {
+    clusterName: "marketpipe-scratch",
+    address: "127.0.0.1",
+    nativePort,
+    storagePort,
+    jmxPort,
+    seeds: [`127.0.0.1:${storagePort}`],
+    tokens: { vnodes: 4 },
+    tls: pki,
+    conf: join(dir, "conf"),
+    data: join(dir, "data"),
+    heap: options.heap ?? "512m",
+    jvmExtra: [
+      "-Dcassandra.superuser_setup_delay_ms=0",
+      "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+    ],
+  };
   const superuser = { name: "cassandra", password: "cassandra" };
+  const asUser = (user: { name: string; password: string }) =>
+    nodeClientOptions(node, {
+      credentials: { username: user.name, password: user.password },
+      sslOptions: {
+        rejectUnauthorized: true,
+        ca: [readFileSync(pki.caCert)],
+        cert: readFileSync(pki.clientCert),
+        key: readFileSync(pki.clientKey),
+      },
+      socketOptions: { connectTimeout: 2000, readTimeout: 10_000 },
+    });
   const server = await startScratch({
     name: "cassandra",
     dir,
-    command: java,
-    args: cassandraJvm({
-      heap: options.heap ?? "512m",
-      libs,
-      conf,
-      logDir: dir,
-      data,
-      jmxPort,
-      extra: [
-        "-Dcassandra.superuser_setup_delay_ms=0",
-        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-      ],
-    }),
-    ready: () => answers(contactPoint, pki, superuser),
+    ...(await prepareCassandra(node, dir)),
+    ready: () => cassandraAnswers(asUser(superuser)).then(() => true),
     timeoutMs: 180_000,
   });
-  const admin = client(contactPoint, pki, superuser);
+  const admin = new cassandraDriver.Client(asUser(superuser));
   try {
     await admin.connect();
     const password = options.user.password.replaceAll("'", "''");
@@ -82,88 +87,5 @@ export async function startScratchCassandra(options: {
   } finally {
     await admin.shutdown().catch(() => {});
   }
-  return { ...server, contactPoint, pki, user: options.user };
-}
-
-function client(
-  contactPoint: string,
-  pki: ThrowawayPki,
-  user: { name: string; password: string },
-): cassandraDriver.Client {
-  return new cassandraDriver.Client({
-    contactPoints: [contactPoint],
-    localDataCenter: "datacenter1",
-    credentials: { username: user.name, password: user.password },
-    sslOptions: {
-      rejectUnauthorized: true,
-      ca: [readFileSync(pki.caCert)],
-      cert: readFileSync(pki.clientCert),
-      key: readFileSync(pki.clientKey),
-    },
-    socketOptions: { connectTimeout: 2000, readTimeout: 10_000 },
-    pooling: { warmup: false },
-  });
-}
-
-async function answers(
-  contactPoint: string,
-  pki: ThrowawayPki,
-  user: { name: string; password: string },
-): Promise<boolean> {
-  const probe = client(contactPoint, pki, user);
-  try {
-    await probe.connect();
-    await probe.execute("SELECT release_version FROM system.local");
-    return true;
-  } finally {
-    await probe.shutdown().catch(() => {});
-  }
-}
-
-function cassandraYaml(options: {
-  data: string;
-  nativePort: number;
-  storagePort: number;
-  pki: ThrowawayPki;
-}): string {
-  const { data, pki } = options;
-  return `cluster_name: marketpipe-scratch
-num_tokens: 4
-allocate_tokens_for_local_replication_factor: 1
-partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-data_file_directories: [${join(data, "data")}]
-commitlog_directory: ${join(data, "commitlog")}
-saved_caches_directory: ${join(data, "saved_caches")}
-hints_directory: ${join(data, "hints")}
-cdc_raw_directory: ${join(data, "cdc_raw")}
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
-seed_provider:
-  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-    parameters:
-      - seeds: "127.0.0.1:${options.storagePort}"
-listen_address: 127.0.0.1
-rpc_address: 127.0.0.1
-storage_port: ${options.storagePort}
-native_transport_port: ${options.nativePort}
-start_native_transport: true
-endpoint_snitch: SimpleSnitch
-authenticator: PasswordAuthenticator
-authorizer: CassandraAuthorizer
-role_manager: CassandraRoleManager
-client_encryption_options:
-  enabled: true
-  optional: false
-  keystore: ${pki.serverP12}
-  keystore_password: ${pki.storePassword}
-  require_client_auth: true
-  truststore: ${pki.trustP12}
-  truststore_password: ${pki.storePassword}
-  store_type: PKCS12
-disk_failure_policy: stop
-commit_failure_policy: stop
-memtable_allocation_type: offheap_objects
-batch_size_warn_threshold: 64KiB
-batch_size_fail_threshold: 640KiB
-`;
+  return { ...server, contactPoint: `127.0.0.1:${nativePort}`, pki, user: options.user };
 }

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
+import { freePort } from "@repo/testkit";
 import { installRegistry, registryBinary } from "../components/registry.ts";
 import type { ThrowawayPki } from "./certificates.ts";
-import { freeLoopbackPort, type ScratchServer, scratchDir, startScratch } from "./server.ts";
+import { type ScratchServer, scratchDir, startScratch } from "./server.ts";
 
 export interface ScratchRegistry extends ScratchServer {
   /** `https://127.0.0.1:<port>`. */
@@ -25,7 +26,7 @@ export async function startScratchRegistry(options: {
 }): Promise<ScratchRegistry> {
   await installRegistry();
   const dir = scratchDir("registry");
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const hash = await Bun.password.hash(options.user.password, { algorithm: "bcrypt", cost: 4 });
   const config = join(dir, "registry.yaml");
   writeFileSync(

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childEnv } from "../config.ts";
 import { StackError } from "../ports.ts";
 
 /** A server a test started for itself: its own ports, data in a temporary folder, gone on stop. */
@@ -18,19 +18,6 @@ export interface ScratchServer {
 /** A temporary folder for one scratch server (under the OS temp dir, never the repository). */
 export function scratchDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `marketpipe-${name}-`));
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const running = new Set<ChildProcess>();
@@ -55,7 +42,7 @@ export async function startScratch(options: {
 }): Promise<ScratchServer> {
   const child = spawn(options.command, options.args, {
     cwd: options.dir,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Admin, type ConnectionOptions } from "@platformatic/kafka";
+import type { TopicSpec } from "@repo/contracts";
 import type { KafkaSecurity } from "@repo/platform/security";
-import { causeOf } from "./registry-rest.ts";
-import type { TopicSpec } from "./topics.ts";
 
 /** What the cluster says about an existing topic. */
 export interface ExistingTopic {
@@ -103,4 +102,15 @@ export function platformaticSecurity(
     options.tls = security.caFile ? { ca: readFileSync(security.caFile) } : {};
   if (security.sasl) options.sasl = { ...security.sasl };
   return options;
+}
+
+/** The message of an error and of its causes, e.g. `connect ECONNREFUSED 127.0.0.1:9092`. */
+function causeOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && parts.length < 4) {
+    parts.push(current.message);
+    current = current.cause ?? (current as { errors?: unknown[] }).errors?.[0];
+  }
+  return parts.length > 0 ? parts.join(": ") : String(error);
 }

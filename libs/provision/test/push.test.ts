@@ -2,16 +2,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type TopicSpec, topicNamed, topics } from "@repo/contracts";
+import { RegistryAdmin } from "@repo/registry/admin";
 import { TopicAdmin } from "../src/kafka-admin.ts";
 import { prefixTopics, pushSchemas } from "../src/push.ts";
-import { RegistryRest } from "../src/registry-rest.ts";
-import { type TopicSpec, topicNamed, topics } from "../src/topics.ts";
 
-const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
+const registry = { url: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081" };
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const cli = join(import.meta.dir, "../src/push-cli.ts");
 const schemasDir = join(import.meta.dir, "../../../schemas");
-const rest = new RegistryRest(registryUrl);
+const rest = new RegistryAdmin(registry);
 const created: TopicSpec[] = [];
 
 const unique = (label: string) => `test.${label}.${crypto.randomUUID().slice(0, 8)}.`;
@@ -57,7 +57,7 @@ describe("bun run schemas:push", () => {
   test("creates, registers and sets compatibility, then reports unchanged; dry run changes nothing", async () => {
     const throwaway = prefixTopics(topics, unique("push"));
     created.push(...throwaway);
-    const dry = await pushSchemas({ brokers, registryUrl, topics: throwaway, dryRun: true });
+    const dry = await pushSchemas({ brokers, registry, topics: throwaway, dryRun: true });
     expect(dry.actions.map((action) => action.outcome)).toEqual([
       "created",
       "created",
@@ -69,12 +69,12 @@ describe("bun run schemas:push", () => {
     ]);
     const admin = new TopicAdmin(brokers);
     expect((await admin.describe(throwaway.map((topic) => topic.name))).size).toBe(0);
-    const first = await pushSchemas({ brokers, registryUrl, topics: throwaway });
+    const first = await pushSchemas({ brokers, registry, topics: throwaway });
     expect(first.changed).toBe(true);
     expect(first.actions.find((a) => a.item.startsWith("subject"))?.detail).toMatch(
       /^id \d+ version 1$/,
     );
-    const second = await pushSchemas({ brokers, registryUrl, topics: throwaway });
+    const second = await pushSchemas({ brokers, registry, topics: throwaway });
     expect(second.changed).toBe(false);
     expect(second.actions.every((action) => action.outcome === "unchanged")).toBe(true);
     const existing = await admin
@@ -87,6 +87,17 @@ describe("bun run schemas:push", () => {
     if (ticks?.value === "bytes" || !ticks) throw new Error("ticks must carry a schema");
     expect(await rest.subjectCompatibility(ticks.value.subject)).toBe("FULL_TRANSITIVE");
   }, 30_000);
+
+  test("a bad variable exits 2 naming it, before connecting to anything", async () => {
+    const bad = Bun.spawn(["bun", cli, "--dry-run"], {
+      env: { ...process.env, TOPIC_PARTITIONS_MARKET_TICKS: "zero", KAFKA_BROKERS: " , " },
+      stderr: "pipe",
+    });
+    expect(await bad.exited).toBe(2);
+    const stderr = await new Response(bad.stderr).text();
+    expect(stderr).toContain("TOPIC_PARTITIONS_MARKET_TICKS");
+    expect(stderr).toContain("KAFKA_BROKERS");
+  }, 15_000);
 
   test("an unreachable registry or broker is named, fast, with a non-zero exit", async () => {
     const started = Date.now();
@@ -155,7 +166,7 @@ describe("schema evolution against the real registry", () => {
     const fresh = prefixTopics([topicNamed("market.ticks.dlq")], unique("blocked"));
     const report = await pushSchemas({
       brokers,
-      registryUrl,
+      registry,
       schemaDir: dir,
       topics: [ticks, ...fresh],
     });
@@ -170,7 +181,7 @@ describe("schema evolution against the real registry", () => {
   test("plain BACKWARD accepts that removal (why ticks are FULL_TRANSITIVE)", async () => {
     if (ticks.value === "bytes") return;
     const backward = { ...ticks, value: { ...ticks.value, compatibility: "BACKWARD" as const } };
-    const report = await pushSchemas({ brokers, registryUrl, schemaDir: dir, topics: [backward] });
+    const report = await pushSchemas({ brokers, registry, schemaDir: dir, topics: [backward] });
     expect(report.errors).toEqual([]);
     expect(await versionOf()).toBe(3);
     expect(await rest.subjectCompatibility(ticks.value.subject)).toBe("BACKWARD");

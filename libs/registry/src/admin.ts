@@ -1,11 +1,15 @@
 /**
- * The few Confluent Schema Registry REST calls `schemas:push` needs, over fetch with a timeout.
- * Only the Confluent REST API is used, so any compatible registry works.
+ * The Schema Registry calls that change subjects: compatibility levels, compatibility checks and
+ * registration. Only `schemas:push` (@repo/provision) and tests use them; the services never
+ * register a schema (see client.ts). Over the same connection as the services' client (basic
+ * auth, CA, no redirects), and only the Confluent REST API, so any compatible registry works.
  */
-import { readFileSync } from "node:fs";
+import type { RegistryAccess } from "@repo/platform/security";
+import { type RegistryConnection, type RegistryReply, registryConnection } from "./access.ts";
 
 /** A registry answer that is neither success nor an expected "not found". */
 export class RegistryError extends Error {
+  override name = "RegistryError";
   constructor(
     message: string,
     readonly status: number,
@@ -13,11 +17,6 @@ export class RegistryError extends Error {
   ) {
     super(message);
   }
-}
-
-interface RegistryReply<T> {
-  status: number;
-  body: T & { error_code?: number; message?: string };
 }
 
 /** A registered schema version. */
@@ -32,58 +31,39 @@ export interface CompatibilityCheck {
   messages: string[];
 }
 
-const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
-
-/** Basic auth and the CA of an https:// registry (`registryAccess(config)` without the URL). */
-export interface RegistryCredentials {
-  basicAuth?: { username: string; password: string };
-  caFile?: string;
+interface ErrorBody {
+  error_code?: number;
+  message?: string;
 }
 
-/** A thin client for one registry base URL (e.g. `http://127.0.0.1:8081`). */
-export class RegistryRest {
-  private readonly base: string;
-  private readonly authorization: string | undefined;
-  private readonly ca: string | undefined;
+/**
+ * Subject administration for one registry.
+ *
+ * @example
+ *   const admin = new RegistryAdmin({ url: "http://127.0.0.1:8081" });
+ *   await admin.setCompatibility("market.ticks-value", "FULL_TRANSITIVE");
+ *   const { id, version } = await admin.register("market.ticks-value", schemaJson);
+ */
+export class RegistryAdmin {
+  private readonly connection: RegistryConnection;
 
   constructor(
-    readonly url: string,
+    access: RegistryAccess,
     private readonly timeoutMs = 5000,
-    credentials: RegistryCredentials = {},
   ) {
-    this.base = url.replace(/\/+$/, "");
-    const { basicAuth } = credentials;
-    this.authorization = basicAuth
-      ? `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString("base64")}`
-      : undefined;
-    this.ca = credentials.caFile ? readFileSync(credentials.caFile, "utf8") : undefined;
+    this.connection = registryConnection(access);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<RegistryReply<T>> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          "content-type": CONTENT_TYPE,
-          accept: CONTENT_TYPE,
-          ...(this.authorization ? { authorization: this.authorization } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-        // The request may carry credentials: a redirect must not take them to another host.
-        redirect: "error",
-        // Bun's fetch (schemas:push runs on Bun) trusts this CA for an https:// registry.
-        ...(this.ca ? { tls: { ca: this.ca } } : {}),
-      });
-    } catch (error) {
-      throw new Error(`schema registry at ${this.url} is unreachable: ${causeOf(error)}`);
-    }
-    const text = await response.text();
-    return { status: response.status, body: parseBody(text) as RegistryReply<T>["body"] };
+  get url(): string {
+    return this.connection.url;
   }
 
-  private fail(what: string, reply: RegistryReply<unknown>): never {
+  private async call<T>(method: string, path: string, body?: unknown) {
+    const reply = await this.connection.request(method, path, { body, timeoutMs: this.timeoutMs });
+    return { status: reply.status, body: parseBody(reply) as T & ErrorBody };
+  }
+
+  private fail(what: string, reply: { status: number; body: ErrorBody }): never {
     const { status, body } = reply;
     throw new RegistryError(
       `${what}: HTTP ${status} ${body.message ?? JSON.stringify(body)}`,
@@ -164,21 +144,10 @@ export class RegistryRest {
 
 const enc = encodeURIComponent;
 
-function parseBody(text: string): unknown {
+function parseBody(reply: RegistryReply): unknown {
   try {
-    return text === "" ? {} : JSON.parse(text);
+    return reply.text === "" ? {} : JSON.parse(reply.text);
   } catch {
-    return { message: text.slice(0, 200) };
+    return { message: reply.text.slice(0, 200) };
   }
-}
-
-/** The message of an error and of its causes, e.g. `fetch failed: connect ECONNREFUSED …`. */
-export function causeOf(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  while (current instanceof Error && parts.length < 4) {
-    parts.push(current.message);
-    current = current.cause ?? (current as { errors?: unknown[] }).errors?.[0];
-  }
-  return parts.length > 0 ? parts.join(": ") : String(error);
 }

@@ -5,28 +5,23 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { KafkaSecurity } from "@repo/platform/security";
+import { topics as declaredTopics, type TopicSpec } from "@repo/contracts";
+import type { KafkaSecurity, RegistryAccess } from "@repo/platform/security";
+import { type CompatibilityCheck, RegistryAdmin } from "@repo/registry/admin";
 import { type ExistingTopic, TopicAdmin } from "./kafka-admin.ts";
-import {
-  type CompatibilityCheck,
-  type RegistryCredentials,
-  RegistryRest,
-} from "./registry-rest.ts";
-import { topics as declaredTopics, type TopicSpec } from "./topics.ts";
 
 /** Where and how to push. */
 export interface PushOptions {
   brokers: string[];
   /** SASL/TLS towards the brokers, from `kafkaSecurity(config)`; plain text when absent. */
   kafkaSecurity?: KafkaSecurity;
-  registryUrl: string;
-  /** Basic auth and CA of the registry, from `registryAccess(config)`. */
-  registryCredentials?: RegistryCredentials;
+  /** The registry's URL, basic auth and CA, from `registryAccess(config)`. */
+  registry: RegistryAccess;
   /** Print what would change and change nothing. */
   dryRun?: boolean;
   /** Read `<schemaDir>/<file>.avsc` instead of the schemas built into this package. */
   schemaDir?: string;
-  /** Topics to push; defaults to every declared topic. */
+  /** Topics to push; defaults to every declared topic as declared (`loadProvisionConfig` sizes them). */
   topics?: readonly TopicSpec[];
   log?: (line: string) => void;
 }
@@ -55,7 +50,7 @@ type Step = PushAction & { apply?: () => Promise<string> };
 export async function pushSchemas(options: PushOptions): Promise<PushReport> {
   const { dryRun = false, log = () => {} } = options;
   const topics = options.topics ?? declaredTopics;
-  const registry = new RegistryRest(options.registryUrl, undefined, options.registryCredentials);
+  const registry = new RegistryAdmin(options.registry);
   const admin = new TopicAdmin(options.brokers, undefined, options.kafkaSecurity);
   try {
     const [, existing] = await Promise.all([
@@ -132,7 +127,7 @@ function topicStep(
 async function subjectSteps(
   topic: TopicSpec,
   schemaDir: string | undefined,
-  registry: RegistryRest,
+  registry: RegistryAdmin,
   errors: string[],
   dryRun: boolean,
 ): Promise<Step[]> {
@@ -186,7 +181,7 @@ async function subjectSteps(
  * (a dry run changes nothing, so it checks under the current level and says so).
  */
 async function checkUnder(
-  registry: RegistryRest,
+  registry: RegistryAdmin,
   subject: string,
   schema: string,
   declared: string,
