@@ -20,6 +20,8 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import { avroTypeOf, type Tick, topicNamed, toWire } from "@repo/contracts";
+import { loadConfig, z } from "@repo/platform/config";
+import { configOrExit } from "@repo/platform/startup";
 import { localStack, statusOf } from "@repo/stack";
 import { brokers, cassandraClient, dropKeyspace, provisionKeyspace } from "@repo/testkit";
 import type { Schema } from "avsc";
@@ -34,25 +36,26 @@ import {
 } from "../src/e2e/harness.ts";
 import { summarise } from "./profile.ts";
 
-const total = Number(process.env.BENCH_TICKS ?? 500_000);
-const steadySeconds = Number(process.env.BENCH_STEADY_SECONDS ?? 15);
-if (!(total > 0 && total <= 5_000_000 && steadySeconds > 0 && steadySeconds <= 120)) {
-  console.error("BENCH_TICKS must be in 1..5,000,000 and BENCH_STEADY_SECONDS in 1..120");
-  process.exit(2);
-}
-
 const PHASES = ["ceiling", "drain", "steady"] as const;
-const phases = new Set(
-  (process.env.BENCH_PHASES ?? PHASES.join(",")).split(",").map((p) => p.trim()),
+
+/** What the benchmark reads; a bad value exits 2 naming it. */
+const config = configOrExit(() =>
+  loadConfig({
+    BENCH_TICKS: z.coerce.number().int().min(1).max(5_000_000).default(500_000),
+    BENCH_STEADY_SECONDS: z.coerce.number().int().min(1).max(120).default(15),
+    BENCH_PHASES: z
+      .string()
+      .default(PHASES.join(","))
+      .transform((text) => text.split(",").map((p) => p.trim()))
+      .pipe(z.array(z.enum(PHASES)).min(1)),
+    /** A directory: the draining consumer runs under `node --cpu-prof` and its profile is summarised. */
+    BENCH_CPU_PROFILE: z.string().min(1).optional(),
+  }),
 );
-const unknownPhase = [...phases].find((p) => !(PHASES as readonly string[]).includes(p));
-if (unknownPhase !== undefined) {
-  console.error(`BENCH_PHASES: unknown phase "${unknownPhase}" (phases: ${PHASES.join(", ")})`);
-  process.exit(2);
-}
-const profileDir = process.env.BENCH_CPU_PROFILE
-  ? resolve(process.env.BENCH_CPU_PROFILE)
-  : undefined;
+const total = config.BENCH_TICKS;
+const steadySeconds = config.BENCH_STEADY_SECONDS;
+const phases = new Set<string>(config.BENCH_PHASES);
+const profileDir = config.BENCH_CPU_PROFILE ? resolve(config.BENCH_CPU_PROFILE) : undefined;
 
 const spec = topicNamed("market.ticks").value;
 if (spec === "bytes") throw new Error("market.ticks must carry an Avro value");
