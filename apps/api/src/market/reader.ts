@@ -32,8 +32,35 @@ export interface MarketReader {
   ping(): Promise<boolean>;
 }
 
-const TICK_COLUMNS =
-  "symbol, source, kind, event_time_us, sequence, price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us";
+/** A stored column and how its value becomes the Tick field. */
+interface FieldColumn<V> {
+  column: string;
+  read(value: unknown): V;
+}
+
+/**
+ * Every Tick field with the column it is read from (the consumer's `tickColumns` in
+ * apps/consumer/src/cassandra/rows.ts writes them). Keyed by the generated Tick type, so adding a
+ * field to `schemas/Tick.avsc` fails to compile here until it is read; the SELECTs list exactly
+ * these columns.
+ */
+const tickFields: { [K in keyof Tick]-?: FieldColumn<Tick[K]> } = {
+  source: { column: "source", read: (value) => value as string },
+  symbol: { column: "symbol", read: (value) => value as string },
+  kind: { column: "kind", read: (value) => value as Tick["kind"] },
+  eventTime: { column: "event_time_us", read: (value) => long(value) },
+  sequence: { column: "sequence", read: (value) => long(value) },
+  price: { column: "price", read: (value) => decimal(value) },
+  size: { column: "size", read: (value) => long(value) },
+  bid: { column: "bid", read: (value) => optionalDecimal(value) },
+  ask: { column: "ask", read: (value) => optionalDecimal(value) },
+  bidSize: { column: "bid_size", read: (value) => optionalLong(value) },
+  askSize: { column: "ask_size", read: (value) => optionalLong(value) },
+  exchange: { column: "exchange", read: (value) => (value ?? null) as string | null },
+  ingestTime: { column: "ingest_time_us", read: (value) => optionalLong(value) ?? 0 },
+};
+const tickFieldEntries = Object.entries(tickFields) as [keyof Tick, FieldColumn<unknown>][];
+const TICK_COLUMNS = tickFieldEntries.map(([, field]) => field.column).join(", ");
 /** Day partitions read at once by a bars query. */
 const PARTITION_CONCURRENCY = 8;
 /** IN lists are split so no single query names too many partitions. */
@@ -160,30 +187,17 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
 }
 
 function tickOf(row: cassandra.types.Row): Tick {
-  return {
-    source: row.get("source"),
-    symbol: row.get("symbol"),
-    kind: row.get("kind"),
-    eventTime: long(row.get("event_time_us")),
-    sequence: long(row.get("sequence")),
-    price: decimal(row.get("price")),
-    size: long(row.get("size")),
-    bid: optionalDecimal(row.get("bid")),
-    ask: optionalDecimal(row.get("ask")),
-    bidSize: optionalLong(row.get("bid_size")),
-    askSize: optionalLong(row.get("ask_size")),
-    exchange: row.get("exchange") ?? null,
-    ingestTime: optionalLong(row.get("ingest_time_us")) ?? 0,
-  };
+  const tick: Record<string, unknown> = {};
+  for (const [name, field] of tickFieldEntries) tick[name] = field.read(row.get(field.column));
+  return tick as unknown as Tick;
 }
 
-const long = (value: { toString(): string }) => Number(value.toString());
-const optionalLong = (value: { toString(): string } | null) =>
+const long = (value: unknown) => Number(String(value));
+const optionalLong = (value: unknown) =>
   value === null || value === undefined ? null : long(value);
 /** A stored decimal in the contract's canonical form (no trailing zeros). */
-const decimal = (value: { toString(): string }) =>
-  canonicalDecimal(value.toString()) ?? value.toString();
-const optionalDecimal = (value: { toString(): string } | null) =>
+const decimal = (value: unknown) => canonicalDecimal(String(value)) ?? String(value);
+const optionalDecimal = (value: unknown) =>
   value === null || value === undefined ? null : decimal(value);
 
 /** `task` over `items` with at most `limit` running at once, results in input order. */
