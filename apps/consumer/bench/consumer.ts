@@ -23,7 +23,13 @@ import { avroTypeOf, type Tick, topicNamed, toWire } from "@repo/contracts";
 import { loadConfig, z } from "@repo/platform/config";
 import { configOrExit } from "@repo/platform/startup";
 import { localStack, statusOf } from "@repo/stack";
-import { brokers, cassandraClient, dropKeyspace, provisionKeyspace } from "@repo/testkit";
+import {
+  brokers,
+  cassandraClient,
+  dropKeyspace,
+  provisionKeyspace,
+  sampleTick,
+} from "@repo/testkit";
 import type { Schema } from "avsc";
 import cassandra from "cassandra-driver";
 import { createTickStore } from "../src/cassandra/store.ts";
@@ -86,7 +92,7 @@ function* mixedTicks(count: number, startUs: number, spanUs: number, source: str
     const quote = i % 4 === 3;
     const price = (50 + s + random()).toFixed(4);
     const eventTime = startUs + Math.floor((i / count) * spanUs);
-    yield {
+    yield sampleTick({
       source,
       symbol: `SYM${String(s).padStart(3, "0")}`,
       kind: quote ? "QUOTE" : "TRADE",
@@ -98,9 +104,8 @@ function* mixedTicks(count: number, startUs: number, spanUs: number, source: str
       ask: quote ? (Number(price) + 0.01).toFixed(4) : null,
       bidSize: quote ? 100 : null,
       askSize: quote ? 200 : null,
-      exchange: "XNAS",
       ingestTime: eventTime + 1000,
-    } satisfies Tick;
+    });
   }
 }
 

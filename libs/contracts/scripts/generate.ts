@@ -1,5 +1,7 @@
 /**
- * Turns schemas/*.avsc into TypeScript types in src/generated/ with @ovotech/avro-ts.
+ * Turns schemas/*.avsc into TypeScript types in src/generated/ with @ovotech/avro-ts, plus each
+ * record's optional-field defaults (e.g. `tickDefaults`), so code that builds a whole record
+ * without caring about every optional field spreads them and needs no edit when a field is added.
  *   bun scripts/generate.ts          write the files
  *   bun scripts/generate.ts --check  exit 1 if the committed files are stale
  */
@@ -26,10 +28,56 @@ export function generatedFiles(): Map<string, string> {
     const source = `schemas/${name}`;
     files.set(
       `${basename(name, ".avsc")}.ts`,
-      `${header}// Source: ${source}\n\n${quietly(() => toTypeScript(schema, { logicalTypes }))}`,
+      `${header}// Source: ${source}\n\n${quietly(() => toTypeScript(schema, { logicalTypes }))}${defaultsOf(schema, source)}`,
     );
   }
   return files;
+}
+
+interface RecordField {
+  name: string;
+  type: unknown;
+  default?: unknown;
+}
+
+/**
+ * `export const <record>Defaults`: every field of a top-level record that has a default, with it.
+ * Only defaults whose JSON is also the TypeScript value are supported (null, booleans, numbers and
+ * strings of plain types); anything else stops the generation rather than emit a wrong value.
+ */
+function defaultsOf(schema: Schema, source: string): string {
+  const record = schema as { type?: unknown; name?: string; fields?: RecordField[] };
+  if (record.type !== "record" || !record.name || !record.fields) return "";
+  const withDefault = record.fields.filter((field) => "default" in field);
+  if (withDefault.length === 0) return "";
+  for (const field of withDefault) {
+    const value = field.default;
+    const plain =
+      value === null ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && !JSON.stringify(field.type).includes("logicalType")) ||
+      (typeof value === "string" && JSON.stringify(field.type).includes('"string"'));
+    if (!plain)
+      throw new Error(
+        `${source}: the default of ${record.name}.${field.name} (${JSON.stringify(value)}) has no generated TypeScript form; make it null or extend scripts/generate.ts`,
+      );
+  }
+  const name = record.name;
+  const constant = `${name.charAt(0).toLowerCase()}${name.slice(1)}Defaults`;
+  const entries = withDefault.map(
+    (field) => `    ${field.name}: ${JSON.stringify(field.default)},`,
+  );
+  return [
+    "",
+    "/**",
+    ` * The schema's default of each optional ${name} field. Spread it where a whole ${name} is built`,
+    " * by code that does not set every optional field, so adding a field there needs no edit.",
+    " */",
+    `export const ${constant} = {`,
+    ...entries,
+    `} as const satisfies Partial<${name}>;`,
+    "",
+  ].join("\n");
 }
 
 /** Runs `work` without the TypeScript compiler API's deprecation warnings on the console. */

@@ -1,21 +1,17 @@
+import { exampleTick } from "./examples.ts";
 import type { Bar } from "./generated/Bar.ts";
 import type { Tick } from "./generated/Tick.ts";
 
-/** A valid trade tick for tests. */
+/** The example tick at the edges of the contract: a 12-digit price, a 6-decimal bid, a lone ask size. */
 export function sampleTick(overrides: Partial<Tick> = {}): Tick {
   return {
-    source: "simulator",
-    symbol: "AAPL",
-    kind: "TRADE",
+    ...exampleTick,
     eventTime: 1_795_617_000_123_456,
     sequence: 42,
     price: "123456789012.123456",
     size: 100,
     bid: "0.000001",
-    ask: null,
-    bidSize: null,
     askSize: 300,
-    exchange: "XNAS",
     ingestTime: 1_795_617_000_200_001,
     ...overrides,
   };

@@ -13,7 +13,7 @@ export {
   unscaledToBytes,
 } from "./decimal.ts";
 export type { Bar } from "./generated/Bar.ts";
-export type { Tick } from "./generated/Tick.ts";
+export { type Tick, tickDefaults } from "./generated/Tick.ts";
 export { tickIdentity } from "./identity.ts";
 export { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";
 export { formatTimestamp, parseTimestamp } from "./timestamp.ts";

@@ -68,22 +68,27 @@ describe("Confluent wire format through the real registry", () => {
   test("two versions of a schema decode in one process; the options stay clean", async () => {
     const v1 = await registry.getLatestSchemaId(subjects.ticks);
     const schema = schemaOf(TOPIC.ticks);
-    const venue = { name: "venueTime", type: ["null", "long"], default: null, doc: "Venue time." };
+    const probe = {
+      name: "evolutionProbe",
+      type: ["null", "long"],
+      default: null,
+      doc: "A later field.",
+    };
     const evolved = {
       ...(schema as object),
-      fields: [...(schema as { fields: object[] }).fields, venue],
+      fields: [...(schema as { fields: object[] }).fields, probe],
     };
     const v2 = await register(subjects.ticks, evolved);
     const old = await registry.encode(v1, sampleTick());
-    const fresh = await registry.encode(v2, { ...sampleTick(), venueTime: 7 });
+    const fresh = await registry.encode(v2, { ...sampleTick(), evolutionProbe: 7 });
     expect({ ...(await registry.decode(old)) }).toEqual(sampleTick());
-    expect({ ...(await registry.decode(fresh)) }).toEqual({ ...sampleTick(), venueTime: 7 });
+    expect({ ...(await registry.decode(fresh)) }).toEqual({ ...sampleTick(), evolutionProbe: 7 });
     const asReader = (schema: unknown) => ({
       [SchemaType.AVRO]: { readerSchema: schema as ReaderSchema },
     });
     expect({ ...(await registry.decode(fresh, asReader(schema))) }).toEqual(sampleTick());
     const upgraded = await registry.decode(old, asReader(evolved));
-    expect({ ...upgraded }).toEqual({ ...sampleTick(), venueTime: null });
+    expect({ ...upgraded }).toEqual({ ...sampleTick(), evolutionProbe: null });
     expect(Object.keys(avroOptions)).not.toContain("registry");
   });
 });

@@ -1,4 +1,5 @@
 import type { Tick } from "@repo/contracts";
+import { exampleTick } from "@repo/contracts/examples";
 
 /**
  * A whole hour one to two hours ago, in µs, fixed for the test process: recent enough for bars
@@ -8,26 +9,16 @@ import type { Tick } from "@repo/contracts";
 export const SAMPLE_HOUR_US = (Math.floor(Date.now() / 3_600_000) - 1) * 3_600_000_000;
 
 /**
- * A valid TRADE tick (AAPL, 187.25 × 10 on XNAS) dated in the recent past; override what the
- * test is about.
+ * A valid TRADE tick (the contract's `exampleTick`: AAPL, 187.25 × 10 on XNAS, optional fields at
+ * their defaults) dated in the recent past; override what the test is about.
  *
  * @example
  *   const quote = sampleTick({ kind: "QUOTE", size: 0, bid: "187.24", ask: "187.26" });
  */
 export function sampleTick(overrides: Partial<Tick> = {}): Tick {
   return {
-    source: "simulator",
-    symbol: "AAPL",
-    kind: "TRADE",
+    ...exampleTick,
     eventTime: SAMPLE_HOUR_US + 123_456,
-    sequence: 1,
-    price: "187.25",
-    size: 10,
-    bid: null,
-    ask: null,
-    bidSize: null,
-    askSize: null,
-    exchange: "XNAS",
     ingestTime: SAMPLE_HOUR_US + 200_000,
     ...overrides,
   };

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
+import { sampleTick } from "@repo/testkit";
 import type { StoredBar } from "../market/rollup.ts";
 import { MINUTE_US } from "../market/time.ts";
 import { createMarketStream, type StreamEvent, type StreamSource } from "./market-stream.ts";
@@ -9,21 +10,7 @@ import { createMarketStream, type StreamEvent, type StreamSource } from "./marke
 const T0 = Date.UTC(2026, 0, 5, 14, 30) * 1000;
 
 function tick(symbol: string, eventTime: number, sequence = 1): Tick {
-  return {
-    source: "test",
-    symbol,
-    kind: "TRADE",
-    eventTime,
-    sequence,
-    price: "10",
-    size: 1,
-    bid: null,
-    ask: null,
-    bidSize: null,
-    askSize: null,
-    exchange: null,
-    ingestTime: eventTime,
-  };
+  return sampleTick({ source: "test", symbol, eventTime, sequence, price: "10", size: 1 });
 }
 
 function fakeSource() {

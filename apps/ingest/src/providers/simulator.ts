@@ -1,4 +1,4 @@
-import type { Tick } from "@repo/contracts";
+import { type Tick, tickDefaults } from "@repo/contracts";
 import { seededRandom } from "./prng.ts";
 import type { PollResult, Provider } from "./provider.ts";
 
@@ -58,6 +58,7 @@ export function createSimulator(
       const eventTime = base + i;
       lastMicros = eventTime;
       const common = {
+        ...tickDefaults,
         source: "simulator",
         symbol,
         eventTime,
@@ -71,10 +72,6 @@ export function createSimulator(
           kind: "TRADE",
           price: text(state.priceUnits),
           size: between(1, 50) * 10,
-          bid: null,
-          ask: null,
-          bidSize: null,
-          askSize: null,
         });
       } else {
         const halfSpread = between(1, 25) * 100;

@@ -82,3 +82,15 @@ export namespace Market {
         ingestTime: number;
     }
 }
+
+/**
+ * The schema's default of each optional Tick field. Spread it where a whole Tick is built
+ * by code that does not set every optional field, so adding a field there needs no edit.
+ */
+export const tickDefaults = {
+    bid: null,
+    ask: null,
+    bidSize: null,
+    askSize: null,
+    exchange: null,
+} as const satisfies Partial<Tick>;
