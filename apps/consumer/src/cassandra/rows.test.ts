@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import type { Tick } from "@repo/contracts";
 import { sampleTick } from "@repo/testkit";
 import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
 import { barRow, latestRow, tickRow } from "./rows.ts";
@@ -53,24 +54,34 @@ const bound = (insert: string, values: unknown[]) => {
   );
 };
 
-test("a tick row binds every column by name; absent optionals are unset, not null", () => {
-  expect(bound(tickRow.insert, tickRow.values(tick))).toEqual({
-    symbol: "AAPL",
+/**
+ * The columns each field of `tick` binds in `ticks`, keyed by the generated Tick type: a new Tick
+ * field fails to compile here until its expected column(s) are written down.
+ */
+const expectedTickColumns: { [K in keyof Tick]-?: Record<string, string> } = {
+  symbol: { symbol: "AAPL" },
+  eventTime: {
     day: "2026-01-05",
     event_time_us: "1767623400123456",
     event_time: new Date(1_767_623_400_123).toString(),
-    source: "sim",
-    sequence: "7",
-    kind: "QUOTE",
-    price: "187.25",
-    size: "0",
-    bid: "187.24",
-    ask: "undefined",
-    bid_size: "100",
-    ask_size: "undefined",
-    exchange: "undefined",
-    ingest_time_us: "1767623400200000",
-  });
+  },
+  source: { source: "sim" },
+  sequence: { sequence: "7" },
+  kind: { kind: "QUOTE" },
+  price: { price: "187.25" },
+  size: { size: "0" },
+  bid: { bid: "187.24" },
+  ask: { ask: "undefined" },
+  bidSize: { bid_size: "100" },
+  askSize: { ask_size: "undefined" },
+  exchange: { exchange: "undefined" },
+  ingestTime: { ingest_time_us: "1767623400200000" },
+};
+
+test("a tick row binds every column by name; absent optionals are unset, not null", () => {
+  expect(bound(tickRow.insert, tickRow.values(tick))).toEqual(
+    Object.assign({}, ...Object.values(expectedTickColumns)),
+  );
 });
 
 test("the latest quote replaces absent optionals with nulls and is timestamped with its event time", () => {
