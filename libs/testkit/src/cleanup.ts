@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test";
 import { dropKeyspace } from "./cassandra.ts";
 import { dropTopics } from "./kafka.ts";
 
@@ -32,4 +33,21 @@ export async function dropIsolated(what: {
       ),
     );
   }
+}
+
+/**
+ * A list the test file pushes cleanups onto (stop a server, close a client); after each test they
+ * run, last pushed first, and the list empties.
+ *
+ * @example
+ *   const cleanups = cleanupsAfterEach();
+ *   const server = Bun.serve({ port: 0, fetch });
+ *   cleanups.push(() => server.stop(true));
+ */
+export function cleanupsAfterEach(): (() => unknown)[] {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
 }

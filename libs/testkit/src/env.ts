@@ -109,6 +109,27 @@ export async function eventually<T>(
   );
 }
 
+/**
+ * {@link eventually} for a synchronous in-process check (a fake server's log, a counter): polls it
+ * every 10 ms until it returns something other than undefined or false.
+ *
+ * @example
+ *   await until(() => buffer.size === 0, "the buffer did not drain");
+ */
+export function until<T>(
+  check: () => T | undefined | false,
+  what = "condition not met",
+  timeoutMs = 10_000,
+): Promise<Exclude<T, false>> {
+  return eventually(
+    () => {
+      const value = check();
+      return value === false ? undefined : (value as Exclude<T, false>);
+    },
+    { timeoutMs, intervalMs: 10, message: what },
+  );
+}
+
 const timedOut = Symbol("timed out");
 
 /** `run()`'s value, or an error when it takes longer than `ms` (it is left running). */

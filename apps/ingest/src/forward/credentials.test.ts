@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createStats } from "@repo/platform/stats";
+import { until } from "@repo/testkit";
 import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
 import { createQualityGates } from "../quality/gates.ts";
@@ -75,14 +76,6 @@ function forwarding(producerUrl: string, sentToken?: string) {
 }
 
 const simulator = () => createSimulator({ seed: 9, symbols: ["AAPL"], ticksPerPoll: 20 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await Bun.sleep(10);
-  }
-}
 
 describe("ingest's credentials towards the producer", () => {
   test("PRODUCER_TOKEN is sent as a bearer token", async () => {

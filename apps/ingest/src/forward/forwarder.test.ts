@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createStats } from "@repo/platform/stats";
+import { cleanupsAfterEach, freePort, until } from "@repo/testkit";
 import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
 import { createQualityGates } from "../quality/gates.ts";
@@ -39,21 +40,6 @@ function fakeProducer(
   };
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port as number;
-  probe.stop(true);
-  return port;
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await Bun.sleep(10);
-  }
-}
-
 function harness(port: number, capacity: number, batchSize = 50, lanes = 1) {
   const stats = createStats();
   const buffer = createTickBuffer(capacity, lanes);
@@ -88,10 +74,7 @@ const sequencesBySymbol = (records: { symbol: string; sequence: number }[]) => {
   return out;
 };
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe("forwarding to the producer", () => {
   test("producer down then up: every buffered record arrives, in order per symbol, in bounded batches over concurrent lanes", async () => {
@@ -198,7 +181,7 @@ describe("forwarding to the producer", () => {
     forwarder.start();
     buffer.offer(createSimulator({ seed: 1, symbols: ["AAPL"], ticksPerPoll: 0 }).next(3));
     forwarder.notify();
-    await until(() => stats.counter("records.forwarded").value === 3, 2_000);
+    await until(() => stats.counter("records.forwarded").value === 3, "3 not forwarded", 2_000);
     expect(producer.received).toEqual([expect.any(Array)]);
   });
 

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
 import { createStats } from "@repo/platform/stats";
+import { cleanupsAfterEach, until } from "@repo/testkit";
 import { createTickBuffer } from "../forward/buffer.ts";
 import { createForwarder } from "../forward/forwarder.ts";
 import { createIngest } from "../ingest.ts";
@@ -14,20 +15,7 @@ import { alpacaProtocol } from "./alpaca-stream.ts";
 import { createHttpSource } from "./http-source.ts";
 import type { StreamProvider } from "./provider.ts";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await Bun.sleep(10);
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 const FAST: ConnectionTimings = {
   connectTimeoutMs: 2_000,

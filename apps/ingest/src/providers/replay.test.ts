@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Tick, tickIdentity, tickToJson } from "@repo/contracts";
 import { createStats } from "@repo/platform/stats";
+import { cleanupsAfterEach, until } from "@repo/testkit";
 import { createTickBuffer } from "../forward/buffer.ts";
 import { createIngest } from "../ingest.ts";
 import { createQualityGates } from "../quality/gates.ts";
@@ -11,20 +12,7 @@ import { captureLog } from "../testing/capture-log.ts";
 import { createReplayProvider, splitCsv } from "./replay.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "replay-"));
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await Bun.sleep(5);
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 /** Ticks recorded a week ago, `count` of them `stepMs` apart, alternating symbols. */
 function recording(count: number, stepMs: number): Tick[] {

@@ -1,14 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { until } from "@repo/testkit";
 import { captureLog } from "../testing/capture-log.ts";
 import { createSchedule } from "./scheduler.ts";
-
-async function until(condition: () => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await Bun.sleep(20);
-  }
-}
 
 describe("provider schedule", () => {
   test("a seconds-resolution cron runs the poll, never overlapping a run still going", async () => {
@@ -35,7 +28,11 @@ describe("provider schedule", () => {
     });
     schedule.start();
     try {
-      await until(() => schedule.view().skippedOverlap >= 1, 5_000);
+      await until(
+        () => schedule.view().skippedOverlap >= 1,
+        "no run skipped as overlapping",
+        5_000,
+      );
     } finally {
       finishRun();
       schedule.stop();
@@ -63,7 +60,11 @@ describe("provider schedule", () => {
       },
     });
     schedule.trigger();
-    await until(() => schedule.view().skippedOutsideHours === 1, 1_000);
+    await until(
+      () => schedule.view().skippedOutsideHours === 1,
+      "no run skipped outside hours",
+      1_000,
+    );
     expect(runs).toBe(0);
     expect(schedule.view().nextRunAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:(00|15|30|45)\.000Z$/);
     schedule.stop();
@@ -84,7 +85,11 @@ test("with regular hours only, a weekday holiday (Good Friday) is outside the se
     },
   });
   schedule.trigger();
-  await until(() => schedule.view().skippedOutsideHours === 1, 1_000);
+  await until(
+    () => schedule.view().skippedOutsideHours === 1,
+    "no run skipped outside hours",
+    1_000,
+  );
   expect(runs).toBe(0);
   schedule.stop();
 });
