@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Tick, tickIdentity, tickToJson } from "@repo/contracts";
 import { createStats } from "@repo/platform/stats";
-import { cleanupsAfterEach, until } from "@repo/testkit";
+import { cleanupsAfterEach, sampleTick, until } from "@repo/testkit";
 import { createTickBuffer } from "../forward/buffer.ts";
 import { createIngest } from "../ingest.ts";
 import { createQualityGates } from "../quality/gates.ts";
@@ -17,21 +17,18 @@ const cleanups = cleanupsAfterEach();
 /** Ticks recorded a week ago, `count` of them `stepMs` apart, alternating symbols. */
 function recording(count: number, stepMs: number): Tick[] {
   const start = (Date.now() - 7 * 86_400_000) * 1000;
-  return Array.from({ length: count }, (_, i) => ({
-    source: "recorded",
-    symbol: i % 2 === 0 ? "AAPL" : "MSFT",
-    kind: "TRADE",
-    eventTime: start + i * stepMs * 1000,
-    sequence: i + 1,
-    price: (187 + (i % 7) / 100).toFixed(2),
-    size: 100,
-    bid: null,
-    ask: null,
-    bidSize: null,
-    askSize: null,
-    exchange: "V",
-    ingestTime: start + i * stepMs * 1000 + 500,
-  })) as Tick[];
+  return Array.from({ length: count }, (_, i) =>
+    sampleTick({
+      source: "recorded",
+      symbol: i % 2 === 0 ? "AAPL" : "MSFT",
+      eventTime: start + i * stepMs * 1000,
+      sequence: i + 1,
+      price: (187 + (i % 7) / 100).toFixed(2),
+      size: 100,
+      exchange: "V",
+      ingestTime: start + i * stepMs * 1000 + 500,
+    }),
+  );
 }
 
 function write(name: string, text: string) {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import { createStats } from "@repo/platform/stats";
+import { sampleTick } from "@repo/testkit";
 import { createTickBuffer } from "../forward/buffer.ts";
 import { createIngest } from "../ingest.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -20,20 +21,19 @@ const gates = (overrides: { reanchorTicks?: number; reanchorAfterMs?: number } =
   });
 
 let sequence = 0;
+/** A valid trade candidate; overrides may be anything a provider could hand the gates. */
 const trade = (overrides: Partial<Record<keyof Tick, unknown>> = {}) => ({
-  source: "alpaca",
-  symbol: "AAPL",
-  kind: "TRADE",
-  eventTime: NOW - 1_000,
-  sequence: ++sequence,
-  price: "187.25",
-  size: 100,
-  bid: null,
-  ask: null,
-  bidSize: null,
-  askSize: null,
-  exchange: "V",
-  ingestTime: NOW,
+  ...sampleTick({
+    source: "alpaca",
+    symbol: "AAPL",
+    kind: "TRADE",
+    eventTime: NOW - 1_000,
+    sequence: ++sequence,
+    price: "187.25",
+    size: 100,
+    exchange: "V",
+    ingestTime: NOW,
+  }),
   ...overrides,
 });
 
