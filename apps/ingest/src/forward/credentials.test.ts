@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createStats } from "@repo/platform/stats";
 import { until } from "@repo/testkit";
-import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
-import { createQualityGates } from "../quality/gates.ts";
-import { captureLog } from "../testing/capture-log.ts";
-import { createTickBuffer } from "./buffer.ts";
-import { createForwarder } from "./forwarder.ts";
+import { forwardingHarness } from "../testing/ingest.ts";
 
 const token = "ingest-9d8c7b6a5f4e3d2c1b0a9f8e";
 const servers: { stop(force?: boolean): unknown }[] = [];
@@ -40,35 +35,10 @@ function producer(answer?: (request: Request) => Response | undefined) {
 }
 
 function forwarding(producerUrl: string, sentToken?: string) {
-  const stats = createStats();
-  const buffer = createTickBuffer(1_000, 1);
-  const forwarder = createForwarder({
-    producerUrl,
-    token: sentToken,
-    buffer,
-    log: captureLog().log,
-    batchSize: 50,
-    lingerMs: 10,
-    requestTimeoutMs: 1_000,
-    minRetryDelayMs: 10,
-    maxRetryDelayMs: 30,
-    onForwarded: (n) => stats.counter("records.forwarded").add(n),
-    onRejected: (n, reason) => stats.counter(`records.rejected.${reason}`).add(n),
-  });
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 60_000,
-    maxPriceJump: 0.5,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 10_000,
-  });
-  const ingest = createIngest({
-    stats,
-    log: captureLog().log,
-    gates,
-    buffer,
-    onBuffered: forwarder.notify,
+  const { stats, buffer, forwarder, ingest } = forwardingHarness(producerUrl, {
+    capacity: 1_000,
+    gates: { maxStalenessMs: 60_000, maxPriceJump: 0.5, dedupeWindow: 10_000 },
+    forwarder: { token: sentToken, lingerMs: 10, maxRetryDelayMs: 30 },
   });
   forwarder.start();
   stops.push(() => forwarder.stop(500));

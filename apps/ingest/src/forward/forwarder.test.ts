@@ -1,13 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { createStats } from "@repo/platform/stats";
 import { cleanupsAfterEach, freePort, until } from "@repo/testkit";
-import { createIngest } from "../ingest.ts";
 import { createSimulator } from "../providers/simulator.ts";
-import { createQualityGates } from "../quality/gates.ts";
 import { ingestReadiness } from "../readiness.ts";
-import { captureLog } from "../testing/capture-log.ts";
-import { createTickBuffer } from "./buffer.ts";
-import { createForwarder } from "./forwarder.ts";
+import { forwardingHarness } from "../testing/ingest.ts";
 
 interface ReceivedRecord {
   key: string;
@@ -41,30 +36,12 @@ function fakeProducer(
 }
 
 function harness(port: number, capacity: number, batchSize = 50, lanes = 1) {
-  const stats = createStats();
-  const buffer = createTickBuffer(capacity, lanes);
-  const { log } = captureLog();
-  const forwarder = createForwarder({
-    producerUrl: `http://127.0.0.1:${port}`,
-    buffer,
-    log,
-    batchSize,
-    lingerMs: 20,
-    requestTimeoutMs: 1_000,
-    minRetryDelayMs: 10,
-    maxRetryDelayMs: 50,
-    onForwarded: (n) => stats.counter("records.forwarded").add(n),
-    onRejected: (n, reason) => stats.counter(`records.rejected.${reason}`).add(n),
+  const { stats, buffer, forwarder, ingest } = forwardingHarness(`http://127.0.0.1:${port}`, {
+    capacity,
+    lanes,
+    gates: { maxStalenessMs: 60_000, maxPriceJump: 0.5 },
+    forwarder: { batchSize },
   });
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 60_000,
-    maxPriceJump: 0.5,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 100_000,
-  });
-  const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
   return { stats, buffer, forwarder, ingest };
 }
 

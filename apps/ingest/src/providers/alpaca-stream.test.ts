@@ -1,15 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
-import { createStats } from "@repo/platform/stats";
 import { cleanupsAfterEach, until } from "@repo/testkit";
-import { createTickBuffer } from "../forward/buffer.ts";
 import { createForwarder } from "../forward/forwarder.ts";
-import { createIngest } from "../ingest.ts";
-import { createQualityGates } from "../quality/gates.ts";
 import { alwaysOpen, type ConnectionTimings, type MarketClock } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
-import { captureLog } from "../testing/capture-log.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../testing/fake-alpaca.ts";
+import { ingestHarness } from "../testing/ingest.ts";
 import { createAlpacaHistory } from "./alpaca-history.ts";
 import { alpacaProtocol } from "./alpaca-stream.ts";
 import { createHttpSource } from "./http-source.ts";
@@ -43,23 +39,10 @@ function harness(options: HarnessOptions = {}) {
   const fake = options.fake ?? startFakeAlpaca({ maxPage: options.maxPage });
   cleanups.push(() => fake.stop());
   const symbols = options.symbols ?? ["AAPL", "MSFT"];
-  const stats = createStats();
-  const buffer = createTickBuffer(options.capacity ?? 100_000, 2);
-  const captured = captureLog();
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 900_000,
-    maxPriceJump: 0.1,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 100_000,
-  });
   let wake = () => {};
-  const ingest = createIngest({
-    stats,
-    log: captured.log,
-    gates,
-    buffer,
+  const { stats, buffer, captured, ingest } = ingestHarness({
+    capacity: options.capacity ?? 100_000,
+    lanes: 2,
     onBuffered: () => wake(),
   });
   const http = createHttpSource({

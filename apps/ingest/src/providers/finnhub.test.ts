@@ -1,14 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
-import { createStats } from "@repo/platform/stats";
 import { cleanupsAfterEach, until } from "@repo/testkit";
 import type { ServerWebSocket } from "bun";
-import { createTickBuffer } from "../forward/buffer.ts";
-import { createIngest } from "../ingest.ts";
-import { createQualityGates } from "../quality/gates.ts";
 import { alwaysOpen } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
-import { captureLog } from "../testing/capture-log.ts";
+import { ingestHarness } from "../testing/ingest.ts";
 import { finnhubProtocol, finnhubSequence, parseFinnhubTrades } from "./finnhub.ts";
 
 const cleanups = cleanupsAfterEach();
@@ -80,18 +76,7 @@ interface FinnhubView {
 }
 
 function harness(url: string, token = "fh-token") {
-  const stats = createStats();
-  const buffer = createTickBuffer(10_000);
-  const captured = captureLog();
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 900_000,
-    maxPriceJump: 0.1,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 100_000,
-  });
-  const ingest = createIngest({ stats, log: captured.log, gates, buffer, onBuffered: () => {} });
+  const { stats, buffer, captured, ingest } = ingestHarness();
   const provider = createWebSocketProvider({
     name: "finnhub",
     symbols: ["AAPL", "TSLA"],

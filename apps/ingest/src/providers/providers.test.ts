@@ -1,10 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
-import { createStats } from "@repo/platform/stats";
-import { createTickBuffer } from "../forward/buffer.ts";
-import { createIngest } from "../ingest.ts";
-import { createQualityGates } from "../quality/gates.ts";
 import { captureLog } from "../testing/capture-log.ts";
+import { ingestHarness } from "../testing/ingest.ts";
 import { createAlpacaProvider, parseAlpacaSnapshots } from "./alpaca.ts";
 import alpacaSnapshots from "./fixtures/alpaca-snapshots.json";
 import tiingoIex from "./fixtures/tiingo-iex.json";
@@ -51,19 +48,10 @@ function alpaca(overrides: Partial<Parameters<typeof createAlpacaProvider>[0]> =
 
 /** The ingest pipeline around one provider, with gates loose enough for recorded data. */
 function pipeline() {
-  const stats = createStats();
-  const buffer = createTickBuffer(1_000);
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 10 * 365 * 86_400_000,
-    maxPriceJump: 0.5,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 1_000,
+  return ingestHarness({
+    capacity: 1_000,
+    gates: { maxStalenessMs: 10 * 365 * 86_400_000, maxPriceJump: 0.5, dedupeWindow: 1_000 },
   });
-  const { log } = captureLog();
-  const ingest = createIngest({ stats, log, gates, buffer, onBuffered: () => {} });
-  return { stats, buffer, ingest };
 }
 
 describe("alpaca snapshots", () => {

@@ -3,12 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Tick, tickIdentity, tickToJson } from "@repo/contracts";
-import { createStats } from "@repo/platform/stats";
 import { cleanupsAfterEach, sampleTick, until } from "@repo/testkit";
-import { createTickBuffer } from "../forward/buffer.ts";
-import { createIngest } from "../ingest.ts";
-import { createQualityGates } from "../quality/gates.ts";
-import { captureLog } from "../testing/capture-log.ts";
+import { ingestHarness } from "../testing/ingest.ts";
 import { createReplayProvider, splitCsv } from "./replay.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "replay-"));
@@ -37,21 +33,7 @@ function write(name: string, text: string) {
   return path;
 }
 
-function harness(capacity = 10_000) {
-  const stats = createStats();
-  const buffer = createTickBuffer(capacity);
-  const { log } = captureLog();
-  const gates = createQualityGates({
-    maxFutureMs: 5_000,
-    maxStalenessMs: 900_000,
-    maxPriceJump: 0.1,
-    reanchorTicks: 3,
-    reanchorAfterMs: 60_000,
-    dedupeWindow: 100_000,
-  });
-  const ingest = createIngest({ stats, log, gates, buffer, onBuffered: () => {} });
-  return { stats, buffer, ingest, log };
-}
+const harness = (capacity = 10_000) => ingestHarness({ capacity });
 
 function replay(
   h: ReturnType<typeof harness>,
