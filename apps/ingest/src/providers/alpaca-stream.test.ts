@@ -5,23 +5,13 @@ import { createForwarder } from "../forward/forwarder.ts";
 import { alwaysOpen, type ConnectionTimings, type MarketClock } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../testing/fake-alpaca.ts";
-import { ingestHarness } from "../testing/ingest.ts";
+import { fastTimings, ingestHarness } from "../testing/ingest.ts";
 import { createAlpacaHistory } from "./alpaca-history.ts";
 import { alpacaProtocol } from "./alpaca-stream.ts";
 import { createHttpSource } from "./http-source.ts";
 import type { StreamProvider } from "./provider.ts";
 
 const cleanups = cleanupsAfterEach();
-
-const FAST: ConnectionTimings = {
-  connectTimeoutMs: 2_000,
-  pingIntervalMs: 5_000,
-  staleAfterMs: 60_000,
-  reconnectMinMs: 20,
-  reconnectMaxMs: 200,
-  limitWaitMs: 300,
-  stableAfterMs: 30_000,
-};
 
 interface HarnessOptions {
   symbols?: string[];
@@ -78,7 +68,7 @@ function harness(options: HarnessOptions = {}) {
       }),
     history,
     regularHoursOnly: options.regularHoursOnly ?? false,
-    timings: { ...FAST, ...options.timings },
+    timings: { ...fastTimings, ...options.timings },
     gapOverlapMs: 200,
     gapMaxMs: 3_600_000,
     clock: options.clock ?? alwaysOpen,

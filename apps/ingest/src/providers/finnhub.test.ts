@@ -4,7 +4,7 @@ import { cleanupsAfterEach, until } from "@repo/testkit";
 import type { ServerWebSocket } from "bun";
 import { alwaysOpen } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
-import { ingestHarness } from "../testing/ingest.ts";
+import { fastTimings, ingestHarness } from "../testing/ingest.ts";
 import { finnhubProtocol, finnhubSequence, parseFinnhubTrades } from "./finnhub.ts";
 
 const cleanups = cleanupsAfterEach();
@@ -83,15 +83,7 @@ function harness(url: string, token = "fh-token") {
     maxSymbolsPerConnection: 50,
     protocol: (symbols) => finnhubProtocol({ streamUrl: url, token, symbols }),
     regularHoursOnly: false,
-    timings: {
-      connectTimeoutMs: 2_000,
-      pingIntervalMs: 5_000,
-      staleAfterMs: 60_000,
-      reconnectMinMs: 20,
-      reconnectMaxMs: 200,
-      limitWaitMs: 300,
-      stableAfterMs: 30_000,
-    },
+    timings: fastTimings,
     gapOverlapMs: 100,
     gapMaxMs: 3_600_000,
     clock: alwaysOpen,

@@ -46,6 +46,20 @@ function alpaca(overrides: Partial<Parameters<typeof createAlpacaProvider>[0]> =
   return { provider, captured };
 }
 
+/** A Tiingo provider on the local server, no retries. */
+const tiingo = (symbols: string[]) =>
+  createTiingoProvider({
+    baseUrl,
+    token: "tiingo-token",
+    symbols,
+    log: captureLog().log,
+    ratePerSecond: 1_000,
+    timeoutMs: 1_000,
+    retries: 0,
+    breakerThreshold: 3,
+    breakerResetMs: 60_000,
+  });
+
 /** The ingest pipeline around one provider, with gates loose enough for recorded data. */
 function pipeline() {
   return ingestHarness({
@@ -132,17 +146,7 @@ describe("tiingo iex", () => {
     ]);
     handler = () => json(tiingoIex);
     requests.length = 0;
-    const provider = createTiingoProvider({
-      baseUrl,
-      token: "tiingo-token",
-      symbols: ["AAPL", "MSFT"],
-      log: captureLog().log,
-      ratePerSecond: 1_000,
-      timeoutMs: 1_000,
-      retries: 0,
-      breakerThreshold: 3,
-      breakerResetMs: 60_000,
-    });
+    const provider = tiingo(["AAPL", "MSFT"]);
     expect((await provider.poll()).ticks).toHaveLength(2);
     expect(requests[0]?.url.searchParams.get("tickers")).toBe("aapl,msft");
     expect(requests[0]?.headers.get("authorization")).toBe("Token tiingo-token");
@@ -165,17 +169,7 @@ describe("tiingo identities", () => {
     );
 
     handler = () => json(tops);
-    const provider = createTiingoProvider({
-      baseUrl,
-      token: "tiingo-token",
-      symbols: ["AAPL"],
-      log: captureLog().log,
-      ratePerSecond: 1_000,
-      timeoutMs: 1_000,
-      retries: 0,
-      breakerThreshold: 3,
-      breakerResetMs: 60_000,
-    });
+    const provider = tiingo(["AAPL"]);
     const { buffer, ingest } = pipeline();
     await ingest.poll(provider);
     await ingest.poll(provider);

@@ -3,6 +3,7 @@ import { createTickBuffer } from "../forward/buffer.ts";
 import { createForwarder, type ForwarderOptions } from "../forward/forwarder.ts";
 import { createIngest } from "../ingest.ts";
 import { createQualityGates, type QualityGateOptions } from "../quality/gates.ts";
+import type { ConnectionTimings } from "../stream/connection.ts";
 import { captureLog } from "./capture-log.ts";
 
 /** Gates loose enough for recorded and simulated data; a test overrides what it is about. */
@@ -77,3 +78,14 @@ export function forwardingHarness(
   notify = forwarder.notify;
   return { ...harness, forwarder };
 }
+
+/** Stream connection timings for tests against local servers: reconnects within milliseconds. */
+export const fastTimings: ConnectionTimings = {
+  connectTimeoutMs: 2_000,
+  pingIntervalMs: 5_000,
+  staleAfterMs: 60_000,
+  reconnectMinMs: 20,
+  reconnectMaxMs: 200,
+  limitWaitMs: 300,
+  stableAfterMs: 30_000,
+};
