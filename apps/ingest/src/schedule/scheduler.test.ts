@@ -46,50 +46,33 @@ describe("provider schedule", () => {
     });
   });
 
-  test("with regular hours only, a run outside them is skipped and counted", async () => {
-    let runs = 0;
-    const schedule = createSchedule({
-      name: "rth",
-      cron: "*/15 * * * * *",
-      timezone: "America/New_York",
-      regularHoursOnly: true,
-      log: captureLog().log,
-      now: () => new Date("2026-01-04T15:00:00Z"),
-      run: async () => {
-        runs += 1;
-      },
-    });
-    schedule.trigger();
-    await until(
-      () => schedule.view().skippedOutsideHours === 1,
-      "no run skipped outside hours",
-      1_000,
-    );
-    expect(runs).toBe(0);
-    expect(schedule.view().nextRunAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:(00|15|30|45)\.000Z$/);
-    schedule.stop();
-  });
-});
-
-test("with regular hours only, a weekday holiday (Good Friday) is outside the session and skipped", async () => {
-  let runs = 0;
-  const schedule = createSchedule({
-    name: "holiday",
-    cron: "*/15 * * * * *",
-    timezone: "America/New_York",
-    regularHoursOnly: true,
-    log: captureLog().log,
-    now: () => new Date("2026-04-03T15:00:00Z"),
-    run: async () => {
-      runs += 1;
+  test.each([
+    ["a Sunday", "2026-01-04T15:00:00Z"],
+    ["a weekday holiday (Good Friday)", "2026-04-03T15:00:00Z"],
+  ])(
+    "with regular hours only, a run on %s is outside the session, skipped and counted",
+    async (_, now) => {
+      let runs = 0;
+      const schedule = createSchedule({
+        name: "rth",
+        cron: "*/15 * * * * *",
+        timezone: "America/New_York",
+        regularHoursOnly: true,
+        log: captureLog().log,
+        now: () => new Date(now),
+        run: async () => {
+          runs += 1;
+        },
+      });
+      schedule.trigger();
+      await until(
+        () => schedule.view().skippedOutsideHours === 1,
+        "no run skipped outside hours",
+        1_000,
+      );
+      expect(runs).toBe(0);
+      expect(schedule.view().nextRunAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:(00|15|30|45)\.000Z$/);
+      schedule.stop();
     },
-  });
-  schedule.trigger();
-  await until(
-    () => schedule.view().skippedOutsideHours === 1,
-    "no run skipped outside hours",
-    1_000,
   );
-  expect(runs).toBe(0);
-  schedule.stop();
 });
