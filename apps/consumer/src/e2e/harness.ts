@@ -36,21 +36,35 @@ export interface Scenario {
   /** Registry id of the Tick schema under the prefixed subject (resolved once: the registry stores in Cassandra). */
   tickSchemaId: number;
   db: cassandra.Client;
+  /** Produces ticks onto the scenario's topic ({@link produceTicks}). */
+  produce(ticks: Tick[]): Promise<void>;
+  /** Starts a consumer on the scenario (extra variables override), stopped by `close()` at the latest. */
+  start(extra?: Record<string, string>): Promise<RunningService>;
+  /** Rows in the scenario's `ticks` table. */
+  tickCount(): Promise<number>;
+  /** Identities of the stored ticks, one entry per row ({@link storedIdentities}). */
+  storedIdentities(): Promise<string[]>;
   /**
-   * Shuts `db` down and deletes the keyspace, topics, subjects and consumer group (stop the
-   * scenario's consumers first: a group with members cannot be deleted). Never throws.
+   * Stops the consumers `start` started, shuts `db` down and deletes the keyspace, topics,
+   * subjects and consumer group (stop consumers started otherwise first: a group with members
+   * cannot be deleted). Never throws.
    */
   close(): Promise<void>;
 }
 
 /**
- * Creates prefixed topics + subjects (schemas:push) and a migrated keyspace for one test; its
- * `close()` deletes them.
+ * Builds the consumer (once per process), creates prefixed topics + subjects (schemas:push) and a
+ * migrated keyspace for one test; its `close()` deletes them.
  *
  * @example
+ *   let s: Scenario | undefined;
  *   afterAll(() => s?.close());
+ *   s = await scenario("cons_bulk");
+ *   await s.produce(makeTicks(2, 100));
+ *   const consumer = await s.start();
  */
 export async function scenario(name: string): Promise<Scenario> {
+  await buildConsumer();
   const id = uniqueId(name);
   const prefix = `${id}.`;
   const keyspace = id.replace(/[^a-z0-9_]/g, "_");
@@ -62,7 +76,8 @@ export async function scenario(name: string): Promise<Scenario> {
   await provisionTopics(prefix);
   await provisionKeyspace(keyspace);
   const db = await cassandraClient(keyspace);
-  return {
+  const started: RunningService[] = [];
+  const s: Scenario = {
     prefix,
     keyspace,
     group,
@@ -80,11 +95,21 @@ export async function scenario(name: string): Promise<Scenario> {
     registry,
     tickSchemaId: await registry.getLatestSchemaId(`${prefix}market.ticks-value`),
     db,
+    produce: (ticks) => produceTicks(s, ticks),
+    async start(extra) {
+      const consumer = await startConsumer(s, extra);
+      started.push(consumer);
+      return consumer;
+    },
+    tickCount: () => tickCount(db),
+    storedIdentities: () => storedIdentities(db),
     async close() {
+      for (const consumer of started) await consumer.stop().catch(() => {});
       await db.shutdown().catch(() => {});
       await dropIsolated({ prefix, groups: [group], keyspace });
     },
   };
+  return s;
 }
 
 export function startConsumer(

@@ -6,22 +6,12 @@
 import { afterAll, expect, test } from "bun:test";
 import { type Tick, tickIdentity } from "@repo/contracts";
 import { barsFromStoredTicks, sampleTick, storedBars } from "@repo/testkit";
-import {
-  buildConsumer,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  storedIdentities,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
   await s?.close();
-});
+}, 60_000);
 
 const TRADES = 20_000;
 
@@ -42,11 +32,10 @@ function hotMinute(): Tick[] {
 }
 
 test("20,000 trades of one symbol in one minute, a crash halfway and a full replay: one row per tick, the bar equals its ticks", async () => {
-  await buildConsumer();
   s = await scenario("cons_hot");
   const ticks = hotMinute();
-  await produceTicks(s, ticks.slice(0, TRADES / 2));
-  let consumer = await startConsumer(s, { CONSUMER_MAX_BATCH: "500" });
+  await s.produce(ticks.slice(0, TRADES / 2));
+  let consumer = await s.start({ CONSUMER_MAX_BATCH: "500" });
   try {
     await waitFor(
       "some of the first half written",
@@ -55,21 +44,21 @@ test("20,000 trades of one symbol in one minute, a crash halfway and a full repl
       consumer,
     );
     await consumer.kill();
-    await produceTicks(s, ticks.slice(TRADES / 2));
-    await produceTicks(s, ticks);
-    consumer = await startConsumer(s);
+    await s.produce(ticks.slice(TRADES / 2));
+    await s.produce(ticks);
+    consumer = await s.start();
     await waitFor(
       "the rest and the replay written, lag 0",
       async () => {
         const now = await stats(consumer);
-        return now.lag.total === 0 && (await tickCount((s as Scenario).db)) === TRADES
+        return now.lag.total === 0 && (await (s as Scenario).tickCount()) === TRADES
           ? now
           : undefined;
       },
       120_000,
       consumer,
     );
-    const stored = await storedIdentities(s.db);
+    const stored = await s.storedIdentities();
     expect(stored.length).toBe(TRADES);
     expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
     const bars = await storedBars(s.db);

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Relay } from "@repo/testkit";
 import { freePort, produceRaw, type RunningService, readTopic, startRelay } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 /**
  * Kafka unreachable when the consumer starts (its bootstrap address is a loopback relay to the
@@ -23,7 +13,6 @@ let consumer: RunningService;
 let relay: Relay | undefined;
 
 beforeAll(async () => {
-  await buildConsumer();
   s = await scenario("late_kafka");
 }, 120_000);
 
@@ -31,15 +20,15 @@ afterAll(async () => {
   await consumer?.stop();
   await relay?.close();
   await s?.close();
-});
+}, 60_000);
 
 test("a consumer started before Kafka is reachable recovers and stores every tick exactly once", async () => {
   const ticks = makeTicks(4, 50);
-  await produceTicks(s, ticks);
+  await s.produce(ticks);
   await produceRaw(s.topic.ticks, [{ key: "SYM00", value: Buffer.from("not avro at all") }]);
 
   const relayPort = await freePort();
-  consumer = await startConsumer(s, { KAFKA_BROKERS: `127.0.0.1:${relayPort}` });
+  consumer = await s.start({ KAFKA_BROKERS: `127.0.0.1:${relayPort}` });
   expect((await fetch(`${consumer.url}/readyz`)).status).toBe(503);
   await waitFor(
     "the consumer to retry connecting to the unreachable Kafka twice",
@@ -74,7 +63,7 @@ test("a consumer started before Kafka is reachable recovers and stores every tic
   );
   expect({
     consumed: final.records.consumed,
-    rows: await tickCount(s.db),
+    rows: await s.tickCount(),
     deadLetters: deadLetters.map((letter) => letter.value?.toString()),
     ready,
   }).toEqual({

@@ -4,40 +4,29 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { barsFromStoredTicks, storedBars } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
   await s?.close();
-});
+}, 60_000);
 
 test("trades of minutes that already closed still update their bars: every bar equals its stored ticks", async () => {
-  await buildConsumer();
   s = await scenario("cons_late");
   const hour = 60 * 60_000_000;
   const base = (Math.floor(Date.now() / 60_000) - 180) * 60_000_000;
   const recent = makeTicks(3, 200, base + hour);
   const history = makeTicks(3, 200, base);
-  const consumer = await startConsumer(s);
+  const consumer = await s.start();
   try {
-    await produceTicks(s, recent);
+    await s.produce(recent);
     await waitFor(
       "the recent ticks written",
       async () => ((await stats(consumer)).records.written >= recent.length ? true : undefined),
       60_000,
       consumer,
     );
-    await produceTicks(s, history);
+    await s.produce(history);
     const final = await waitFor(
       "the history written, lag 0",
       async () => {
@@ -49,7 +38,7 @@ test("trades of minutes that already closed still update their bars: every bar e
       consumer,
     );
     expect(final.bars.lateTicks).toBeGreaterThan(0);
-    expect(await tickCount(s.db)).toBe(recent.length + history.length);
+    expect(await s.tickCount()).toBe(recent.length + history.length);
     const bars = await storedBars(s.db);
     const expected = await barsFromStoredTicks(s.db);
     expect(bars.size).toBe(expected.size);

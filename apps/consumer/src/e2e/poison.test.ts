@@ -6,25 +6,14 @@
 import { afterAll, expect, test } from "bun:test";
 import { dlqHeaders, type Tick } from "@repo/contracts";
 import { barsFromStoredTicks, readTopic, storedBars } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
   await s?.close();
-});
+}, 60_000);
 
 test("two trades whose minute volume overflows a long and a tick dated 2250 are dead-lettered; ticks after them are stored, lag reaches 0, latest quote and bars are untouched", async () => {
-  await buildConsumer();
   s = await scenario("cons_poison");
   const good = makeTicks(2, 60);
   const first = good[0] as Tick;
@@ -38,11 +27,11 @@ test("two trades whose minute volume overflows a long and a tick dated 2250 are 
     sequence: 2_000_000,
     eventTime: Date.parse("2250-01-01T00:00:00Z") * 1000,
   };
-  const consumer = await startConsumer(s);
+  const consumer = await s.start();
   try {
-    await produceTicks(s, good.slice(0, 40));
-    await produceTicks(s, [...overflowing, fromTheFuture]);
-    await produceTicks(s, good.slice(40));
+    await s.produce(good.slice(0, 40));
+    await s.produce([...overflowing, fromTheFuture]);
+    await s.produce(good.slice(40));
     const total = good.length + 3;
     const final = await waitFor(
       `${total} records handled and lag 0`,
@@ -58,7 +47,7 @@ test("two trades whose minute volume overflows a long and a tick dated 2250 are 
     expect((final as unknown as { deadLettered: Record<string, number> }).deadLettered).toEqual({
       invalid_value: 3,
     });
-    expect(await tickCount(s.db)).toBe(good.length);
+    expect(await s.tickCount()).toBe(good.length);
 
     const letters = await readTopic(s.topic.deadLetter, { untilCount: 3, timeoutMs: 20_000 });
     const reasons = letters.map((l) => l.headers[dlqHeaders.reason] ?? "").sort();

@@ -7,17 +7,7 @@ import {
   readTopic,
   startRelay,
 } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 /**
  * The registry goes away mid-stream (the consumer reaches it through a loopback relay that the test
@@ -31,22 +21,21 @@ let relay: Relay | undefined;
 let relayPort: number;
 
 beforeAll(async () => {
-  await buildConsumer();
   s = await scenario("sr_outage");
   relayPort = await freePort();
   relay = await startRelay(relayPort, 8081);
-  consumer = await startConsumer(s, { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}` });
+  consumer = await s.start({ SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}` });
 }, 120_000);
 
 afterAll(async () => {
   await consumer?.stop();
   await relay?.close();
   await s?.close();
-});
+}, 60_000);
 
 test("a registry outage pauses only what needs the registry and loses nothing", async () => {
   const ticks = makeTicks(4, 50);
-  await produceTicks(s, ticks.slice(0, 100));
+  await s.produce(ticks.slice(0, 100));
   // Wait for the whole first batch, bars and commit included (lag 0): the consumer has then
   // resolved and cached both the Tick writer schema and the Bar schema id. Before that, a registry
   // outage pauses the pipeline (nothing lost) instead of letting cached-schema ticks through.
@@ -70,7 +59,7 @@ test("a registry outage pauses only what needs the registry and loses nothing", 
     30_000,
     consumer,
   );
-  await produceTicks(s, ticks.slice(100));
+  await s.produce(ticks.slice(100));
   await waitFor(
     "cached-schema ticks written during the outage",
     async () => ((await stats(consumer)).records.written === 200 ? true : undefined),
@@ -113,7 +102,7 @@ test("a registry outage pauses only what needs the registry and loses nothing", 
     consumer,
   );
   expect(final.records.written).toBe(200);
-  expect(await tickCount(s.db)).toBe(200);
+  expect(await s.tickCount()).toBe(200);
   const [dead] = await readTopic(s.topic.deadLetter);
   expect(dead?.headers["dlq.reason"]).toStartWith("unknown_schema_id");
   expect(dead?.value?.equals(unknownId)).toBe(true);

@@ -9,29 +9,17 @@ import {
   startRelay,
   storedBars,
 } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  storedIdentities,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 const scenarios: Scenario[] = [];
 async function fresh(name: string) {
-  await buildConsumer();
   const s = await scenario(name);
   scenarios.push(s);
   return s;
 }
 afterAll(async () => {
   for (const s of scenarios) await s.close();
-});
+}, 60_000);
 
 test("poison records go to the DLQ with their reason and original bytes; good neighbours are stored and lag reaches 0", async () => {
   const s = await fresh("cons_dlq");
@@ -47,14 +35,14 @@ test("poison records go to the DLQ with their reason and original bytes; good ne
     { reason: "unknown_schema_id", value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 4, 6]) },
     { reason: "invalid_value", value: invalid },
   ];
-  const consumer = await startConsumer(s);
+  const consumer = await s.start();
   try {
-    await produceTicks(s, good.slice(0, 150));
+    await s.produce(good.slice(0, 150));
     await produceRaw(
       s.topic.ticks,
       poison.map((p) => ({ key: "SYM00", value: p.value })),
     );
-    await produceTicks(s, good.slice(150));
+    await s.produce(good.slice(150));
     const final = await waitFor(
       "all records handled and lag 0",
       async () => {
@@ -66,7 +54,7 @@ test("poison records go to the DLQ with their reason and original bytes; good ne
       consumer,
     );
     expect(final.records).toEqual({ consumed: 303, written: 300, deadLettered: 3 });
-    expect(await tickCount(s.db)).toBe(300);
+    expect(await s.tickCount()).toBe(300);
 
     const letters = await readTopic(s.topic.deadLetter, { untilCount: 3, timeoutMs: 20_000 });
     expect(letters.map((l) => l.headers[dlqHeaders.reason]?.split(":")[0]).sort()).toEqual(
@@ -95,9 +83,9 @@ test("a consumer SIGKILLed mid-stream and restarted stores every tick exactly on
   const s = await fresh("cons_kill");
   const ticks = makeTicks(6, 1500);
   const slow = { CONSUMER_MAX_BATCH: "100", CONSUMER_SESSION_TIMEOUT_MS: "8000" };
-  let consumer = await startConsumer(s, slow);
+  let consumer = await s.start(slow);
   try {
-    await produceTicks(s, ticks);
+    await s.produce(ticks);
     const atKill = await waitFor(
       "some but not all ticks written",
       async () => {
@@ -109,17 +97,17 @@ test("a consumer SIGKILLed mid-stream and restarted stores every tick exactly on
     );
     await consumer.kill();
     expect(atKill.records.written).toBeLessThan(ticks.length);
-    consumer = await startConsumer(s);
+    consumer = await s.start();
     await waitFor(
       "all ticks stored after restart",
       async () => {
         const now = await stats(consumer);
-        return now.lag.total === 0 && (await tickCount(s.db)) === ticks.length ? now : undefined;
+        return now.lag.total === 0 && (await s.tickCount()) === ticks.length ? now : undefined;
       },
       60_000,
       consumer,
     );
-    const stored = await storedIdentities(s.db);
+    const stored = await s.storedIdentities();
     expect(stored.length).toBe(ticks.length);
     expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
     expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
@@ -136,13 +124,13 @@ test("Cassandra unreachable for longer than max.poll.interval.ms: readyz fails, 
   const relayPort = await freePort();
   let relay = await startRelay(relayPort, cassandraPort);
   const maxPollIntervalMs = 8_000;
-  const consumer = await startConsumer(s, {
+  const consumer = await s.start({
     CASSANDRA_CONTACT_POINTS: `127.0.0.1:${relayPort}`,
     CONSUMER_SESSION_TIMEOUT_MS: "6000",
     CONSUMER_MAX_POLL_INTERVAL_MS: String(maxPollIntervalMs),
   });
   try {
-    await produceTicks(s, ticks.slice(0, 2000));
+    await s.produce(ticks.slice(0, 2000));
     await waitFor(
       "first half stored",
       async () => {
@@ -155,7 +143,7 @@ test("Cassandra unreachable for longer than max.poll.interval.ms: readyz fails, 
     const outputBefore = consumer.output().length;
     await relay.close();
     const cutAt = Date.now();
-    await produceTicks(s, ticks.slice(2000));
+    await s.produce(ticks.slice(2000));
     await waitFor(
       "readyz 503 naming Cassandra",
       async () => {
@@ -184,7 +172,7 @@ test("Cassandra unreachable for longer than max.poll.interval.ms: readyz fails, 
     const duringOutage = consumer.output().slice(outputBefore);
     expect(duringOutage).not.toContain('"event":"revoke"');
     expect(duringOutage).not.toContain("maximum poll interval");
-    const stored = await storedIdentities(s.db);
+    const stored = await s.storedIdentities();
     expect(stored.length).toBe(ticks.length);
     expect(new Set(stored)).toEqual(new Set(ticks.map(tickIdentity)));
     expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));

@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { barsFromStoredTicks, type RunningService, storedBars } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  storedIdentities,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 /**
  * Scaling out: a second replica joins the group while the first is consuming. The cooperative-sticky
@@ -22,24 +12,23 @@ const replicas: RunningService[] = [];
 const ticks = makeTicks(12, 800);
 
 beforeAll(async () => {
-  await buildConsumer();
   s = await scenario("cons_scale");
 });
 afterAll(async () => {
   for (const replica of replicas) await replica.stop().catch(() => {});
   await s?.close();
-});
+}, 60_000);
 
 test("two replicas in one group share the partitions and store every tick exactly once", async () => {
-  await produceTicks(s, ticks);
-  replicas.push(await startConsumer(s, { CONSUMER_MAX_BATCH: "200" }));
+  await s.produce(ticks);
+  replicas.push(await s.start({ CONSUMER_MAX_BATCH: "200" }));
   await waitFor(
     "the first replica consuming",
     async () =>
       (await stats(replicas[0] as RunningService)).records.written > 0 ? true : undefined,
     60_000,
   );
-  replicas.push(await startConsumer(s, { CONSUMER_MAX_BATCH: "200" }));
+  replicas.push(await s.start({ CONSUMER_MAX_BATCH: "200" }));
 
   const owned = await waitFor(
     "both replicas own partitions and the group has no lag",
@@ -58,7 +47,7 @@ test("two replicas in one group share the partitions and store every tick exactl
   expect(new Set(owned.flat()).size).toBe(owned.flat().length);
   expect(owned.flat().sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
 
-  const identities = await storedIdentities(s.db);
+  const identities = await s.storedIdentities();
   expect(identities.length).toBe(ticks.length);
   expect(new Set(identities).size).toBe(ticks.length);
   expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));

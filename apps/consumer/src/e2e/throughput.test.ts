@@ -1,33 +1,22 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Admin } from "@platformatic/kafka";
 import { barsFromStoredTicks, brokers, canonical, readTopic, storedBars } from "@repo/testkit";
-import {
-  buildConsumer,
-  makeTicks,
-  produceTicks,
-  type Scenario,
-  scenario,
-  startConsumer,
-  stats,
-  tickCount,
-  waitFor,
-} from "./harness.ts";
+import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 let s: Scenario;
 const ticks = makeTicks(20, 1000);
 
 beforeAll(async () => {
-  await buildConsumer();
   s = await scenario("cons_bulk");
 });
 afterAll(async () => {
   await s?.close();
-});
+}, 60_000);
 
 test("20,000 ticks over 20 symbols become exactly 20,000 rows, bars equal their ticks, latest quotes hold each symbol's last tick", async () => {
-  await produceTicks(s, ticks);
+  await s.produce(ticks);
   const started = performance.now();
-  const consumer = await startConsumer(s);
+  const consumer = await s.start();
   try {
     await waitFor(
       "all 20,000 ticks written and lag 0",
@@ -43,7 +32,7 @@ test("20,000 ticks over 20 symbols become exactly 20,000 rows, bars equal their 
     console.log(
       `throughput: 20,000 ticks from a full topic into Cassandra in ${seconds.toFixed(1)} s including start-up and group join → ${Math.round(20_000 / seconds)} rows/s; batches p50 ${batches.p50Ms} ms, p99 ${batches.p99Ms} ms over ${batches.count}`,
     );
-    expect(await tickCount(s.db)).toBe(20_000);
+    expect(await s.tickCount()).toBe(20_000);
 
     const expected = await barsFromStoredTicks(s.db);
     const stored = await storedBars(s.db);
@@ -101,7 +90,7 @@ test("resetting the group to the earliest offset and consuming again leaves 20,0
   } finally {
     await admin.close();
   }
-  const consumer = await startConsumer(s);
+  const consumer = await s.start();
   try {
     await waitFor(
       "replayed 20,000 records",
@@ -112,7 +101,7 @@ test("resetting the group to the earliest offset and consuming again leaves 20,0
       90_000,
       consumer,
     );
-    expect(await tickCount(s.db)).toBe(20_000);
+    expect(await s.tickCount()).toBe(20_000);
     expect(await storedBars(s.db)).toEqual(before);
     expect(await consumer.stop()).toBe(0);
   } finally {
