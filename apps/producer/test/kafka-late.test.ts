@@ -5,17 +5,14 @@ import {
   dropIsolated,
   eventually,
   freePort,
-  provisionTopics,
   type Relay,
   type RunningService,
   readTopic,
   startRelay,
-  startService,
-  uniqueId,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
 import { buildProducer } from "./build.ts";
-import { postRecords, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 /**
  * Kafka unreachable when the producer starts, without stopping the shared broker: the producer
@@ -28,14 +25,11 @@ let prefix: string;
 
 beforeAll(async () => {
   await buildProducer();
-  prefix = `${uniqueId("prod_late")}.`;
-  await provisionTopics(prefix);
   relayPort = await freePort();
-  producer = await startService(
-    "producer",
-    { TOPIC_PREFIX: prefix, KAFKA_BROKERS: `127.0.0.1:${relayPort}` },
-    { waitFor: "healthz" },
-  );
+  ({ prefix, producer } = await isolatedProducer(
+    { KAFKA_BROKERS: `127.0.0.1:${relayPort}` },
+    { name: "prod_late", waitFor: "healthz" },
+  ));
 }, 120_000);
 
 afterAll(async () => {

@@ -3,16 +3,13 @@ import {
   dropIsolated,
   eventually,
   freePort,
-  provisionTopics,
   type Relay,
   type RunningService,
   readTopic,
   startRelay,
-  startService,
-  uniqueId,
 } from "@repo/testkit";
 import { buildProducer } from "./build.ts";
-import { postRecords, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 /**
  * The registry goes away after the producer is warm (its address is a loopback relay to the shared
@@ -27,19 +24,15 @@ const CACHE_TTL_MS = 500;
 
 beforeAll(async () => {
   await buildProducer();
-  prefix = `${uniqueId("prod_sr")}.`;
-  await provisionTopics(prefix);
   relayPort = await freePort();
   relay = await startRelay(relayPort, 8081);
-  producer = await startService(
-    "producer",
+  ({ prefix, producer } = await isolatedProducer(
     {
-      TOPIC_PREFIX: prefix,
       SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}`,
       SCHEMA_CACHE_TTL_MS: String(CACHE_TTL_MS),
     },
-    { waitFor: "readyz" },
-  );
+    { name: "prod_sr" },
+  ));
 }, 120_000);
 
 afterAll(async () => {

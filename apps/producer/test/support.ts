@@ -26,16 +26,20 @@ export async function registerSubjectsOnly(prefix: string): Promise<void> {
   }
 }
 
-/** A producer on its own topics (`prefix`), built dist spawned on Node. */
+/**
+ * A producer on its own topics (`prefix`, from `name`), built dist spawned on Node; resolves once
+ * it answers `waitFor` (default `/readyz`; `healthz` for one that cannot be ready yet).
+ */
 export async function isolatedProducer(
   env: Record<string, string> = {},
+  options: { name?: string; waitFor?: "healthz" | "readyz" } = {},
 ): Promise<{ prefix: string; producer: RunningService }> {
-  const prefix = `${uniqueId("prod")}.`;
+  const prefix = `${uniqueId(options.name ?? "prod")}.`;
   await provisionTopics(prefix);
   const producer = await startService(
     "producer",
     { TOPIC_PREFIX: prefix, ...env },
-    { waitFor: "readyz" },
+    { waitFor: options.waitFor ?? "readyz" },
   );
   return { prefix, producer };
 }
