@@ -4,7 +4,15 @@
  * independent recomputation; every bad parameter a 400 naming it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  type BarValues,
+  divideHalfEven,
+  fromMicros,
+  storedBarValues,
+  toMicros,
+} from "@repo/testkit";
 import type cassandra from "cassandra-driver";
+import type { Bar as ApiBar } from "../src/dashboard/api.ts";
 import { type ApiPipeline, iso, marketTicks, openStream, startApiPipeline } from "./support.ts";
 
 const DAY_MS = 86_400_000;
@@ -57,56 +65,24 @@ async function cqlMinuteBars(symbol: string, fromMs: number, toMs: number) {
     );
     const rows = result.rows.map((row) => ({
       start: (row.get("minute") as Date).getTime(),
-      open: String(row.get("open")),
-      high: String(row.get("high")),
-      low: String(row.get("low")),
-      close: String(row.get("close")),
-      volume: BigInt(row.get("volume").toString()),
-      vwap: String(row.get("vwap")),
-      trades: BigInt(row.get("trades").toString()),
+      ...storedBarValues(row),
     }));
     bars.push(...rows.reverse());
   }
   return bars;
 }
 
-interface CqlBar {
+/** A stored minute bar (start in ms). */
+interface CqlBar extends BarValues {
   start: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: bigint;
-  vwap: string;
-  trades: bigint;
-}
-
-interface ApiBar {
-  start: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: number;
-  vwap: string;
-  trades: number;
-}
-
-/** Decimal text → integer millionths, by string surgery (independent of the api's helpers). */
-function millionths(text: string): bigint {
-  const [whole, fraction = ""] = text.split(".");
-  return BigInt(`${whole}${fraction.padEnd(6, "0").slice(0, 6)}`);
-}
-
-function decimalText(value: bigint): string {
-  const digits = value.toString().padStart(7, "0");
-  const fraction = digits.slice(-6).replace(/0+$/, "");
-  return `${BigInt(digits.slice(0, -6))}${fraction ? `.${fraction}` : ""}`;
 }
 
 const sorted = (values: bigint[]) => [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** The oracle: buckets of `stepMs` recomputed from CQL minute bars. */
+/**
+ * The oracle: buckets of `stepMs` recomputed from CQL minute bars with testkit's exact decimal
+ * arithmetic (independent of the api's rollup).
+ */
 function expectedRollup(minutes: CqlBar[], stepMs: number): ApiBar[] {
   const groups = new Map<number, CqlBar[]>();
   for (const bar of minutes) {
@@ -117,21 +93,18 @@ function expectedRollup(minutes: CqlBar[], stepMs: number): ApiBar[] {
     .sort((a, b) => a - b)
     .map((start) => {
       const group = (groups.get(start) ?? []).sort((a, b) => a.start - b.start);
-      const highs = group.map((b) => millionths(b.high));
-      const lows = group.map((b) => millionths(b.low));
+      const highs = group.map((b) => toMicros(b.high));
+      const lows = group.map((b) => toMicros(b.low));
       const volume = group.reduce((s, b) => s + b.volume, 0n);
-      const weighted = group.reduce((s, b) => s + millionths(b.vwap) * b.volume, 0n);
-      let vwap = weighted / volume;
-      const remainder = weighted - vwap * volume;
-      if (remainder * 2n > volume || (remainder * 2n === volume && vwap % 2n !== 0n)) vwap += 1n;
+      const weighted = group.reduce((s, b) => s + toMicros(b.vwap) * b.volume, 0n);
       return {
         start: new Date(start).toISOString().replace("Z", "000Z"),
-        open: decimalText(millionths(group[0]?.open ?? "0")),
-        high: decimalText(sorted(highs).at(-1) ?? 0n),
-        low: decimalText(sorted(lows)[0] ?? 0n),
-        close: decimalText(millionths(group.at(-1)?.close ?? "0")),
+        open: fromMicros(toMicros(group[0]?.open ?? "0")),
+        high: fromMicros(sorted(highs).at(-1) ?? 0n),
+        low: fromMicros(sorted(lows)[0] ?? 0n),
+        close: fromMicros(toMicros(group.at(-1)?.close ?? "0")),
         volume: Number(volume),
-        vwap: decimalText(vwap),
+        vwap: fromMicros(divideHalfEven(weighted, volume)),
         trades: Number(group.reduce((s, b) => s + b.trades, 0n)),
       };
     });
@@ -167,7 +140,7 @@ describe("the api answers what Cassandra holds", () => {
         )
       ).first();
       const price = (value: unknown) =>
-        value === null ? null : decimalText(millionths(String(value)));
+        value === null ? null : fromMicros(toMicros(String(value)));
       expect(quote).toMatchObject({
         kind: row.get("kind"),
         price: price(row.get("price")),

@@ -2,8 +2,15 @@
  * The api against a real pipeline: producer and consumer on an isolated prefix and keyspace (see
  * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
  */
-import { consumerCaughtUp, type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
-import { buildApp, eventually, freePort, type RunningService, startService } from "@repo/testkit";
+import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
+import {
+  buildApp,
+  consumerCaughtUp,
+  eventually,
+  freePort,
+  type RunningService,
+  startService,
+} from "@repo/testkit";
 
 export interface ApiPipeline {
   pipeline: Pipeline;

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import {
   buildApp,
   cassandraClient,
+  consumerCaughtUp,
   describeServices,
   dropKeyspace,
   dropTopics,
@@ -59,7 +60,7 @@ afterAll(async () => {
   await dropKeyspace(id).catch(() => {});
   await dropTopics(prefix, [group]).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 const alpacaEnv = () => ({
   ALPACA_API_KEY_ID: fake.keyId,
@@ -85,19 +86,11 @@ async function stored(symbol: string) {
   return { trades: trades.sort((a, b) => a - b), quotes };
 }
 
-const consumerCaughtUp = (atLeast: number) =>
-  eventually(
-    async () => {
-      const stats = await consumer.json<ConsumerStats>("/stats");
-      return stats.lag.total === 0 && stats.records.written >= atLeast ? stats : undefined;
-    },
-    {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      message: `consumer did not write ${atLeast} ticks with lag 0`,
-      diagnose: () => describeServices(services),
-    },
-  );
+const caughtUp = (atLeast: number) =>
+  consumerCaughtUp(consumer, atLeast, {
+    timeoutMs: 90_000,
+    diagnose: () => describeServices(services),
+  });
 
 describe("streaming ingest on the real stack", () => {
   test("a stream dropped mid-session: the missed trades arrive through gap recovery and every trade id is stored exactly once in Cassandra", async () => {
@@ -186,7 +179,7 @@ describe("streaming ingest on the real stack", () => {
     expect(metrics).toMatch(/marketpipe_ingest_stream_up\{provider="alpaca"\} 1/);
     expect(metrics).toMatch(/marketpipe_ingest_stream_reconnects\{provider="alpaca"\} 1/);
 
-    await consumerCaughtUp(total);
+    await caughtUp(total);
     for (const symbol of ["AAPL", "MSFT"]) {
       const rows = await stored(symbol);
       expect(rows.trades).toEqual(fake.tradeIds(symbol)); // each id once: no gap, no duplicate
@@ -250,14 +243,14 @@ describe("streaming ingest on the real stack", () => {
     const writtenBefore = (await consumer.json<ConsumerStats>("/stats")).records.written;
     const started = performance.now();
     await run();
-    await consumerCaughtUp(writtenBefore + 570);
+    await caughtUp(writtenBefore + 570);
     const seconds = (performance.now() - started) / 1000;
     const first = await stored("NVDA");
     expect(first.trades).toEqual(fake.tradeIds("NVDA"));
     expect(first.quotes).toBe(120);
 
     await run("--restart");
-    await consumerCaughtUp(writtenBefore + 2 * 570);
+    await caughtUp(writtenBefore + 2 * 570);
     const second = await stored("NVDA");
     expect(second.trades).toEqual(fake.tradeIds("NVDA"));
     expect(second.quotes).toBe(120);

@@ -12,7 +12,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ConfigResourceTypes } from "@platformatic/kafka";
 import { CLUSTER_DC, cluster, killServers, serverNamed, upTopology } from "@repo/stack";
-import { barsFromStoredTicks, eventually, type RunningService, storedBars } from "@repo/testkit";
+import {
+  barsFromStoredTicks,
+  type ConsumerStats,
+  consumersCaughtUp,
+  eventually,
+  type IngestStats,
+  ingestSettled,
+  type ProducerStats,
+  type RunningService,
+  simulatorEnv,
+  storedBars,
+} from "@repo/testkit";
 import cassandra from "cassandra-driver";
 import {
   clusterRss,
@@ -24,12 +35,7 @@ import {
 import {
   adminOf,
   type ClusterPipeline,
-  type ConsumerStats,
   clusterTarget,
-  consumersCaughtUp,
-  type IngestStats,
-  ingestSettled,
-  type ProducerStats,
   startClusterPipeline,
   writtenByConsumers,
 } from "./pipeline.ts";
@@ -142,13 +148,14 @@ test(
     const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     const phase = (line: string) => console.log(`[${at()}] ${line}`);
 
-    const ingest = await pipeline.startIngest({
-      SIMULATOR_SYMBOLS: "AAPL,MSFT,GOOG,AMZN,NVDA,META",
-      SIMULATOR_RATE: String(RATE),
-      SIMULATOR_LIMIT: String(TICK_LIMIT),
-      SIMULATOR_CRON: "* * * * * *",
-      SIMULATOR_SEED: "15",
-    });
+    const ingest = await pipeline.startIngest(
+      simulatorEnv({
+        symbols: ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META"],
+        rate: RATE,
+        limit: TICK_LIMIT,
+        seed: 15,
+      }),
+    );
     const services = [...pipeline.services];
     const forwarded = async () => (await ingest.json<IngestStats>("/stats")).records.forwarded;
     /** Partitions of the ticks topic each consumer owns now. */

@@ -9,8 +9,8 @@ import { Admin } from "@platformatic/kafka";
 import { createCassandraClient } from "@repo/cassandra";
 import { clusterEnv, localStackEnv } from "@repo/stack";
 import {
+  type ConsumerStats,
   describeServices,
-  eventually,
   type RunningService,
   runCommand,
   startService,
@@ -28,23 +28,6 @@ export interface Target {
 
 export const clusterTarget: Target = { name: "cluster", env: clusterEnv };
 export const singleNodeTarget: Target = { name: "single node", env: localStackEnv };
-
-export interface IngestStats {
-  records: {
-    fetched: number;
-    forwarded: number;
-    dropped: number;
-    rejected: Record<string, number>;
-  };
-  buffer: { size: number };
-}
-export interface ProducerStats {
-  records: { accepted: number; delivered: number; failed: number; rejected: number };
-}
-export interface ConsumerStats {
-  records: { consumed: number; written: number; deadLettered: number };
-  lag: { total: number; byPartition: Record<string, number> };
-}
 
 export interface ClusterPipeline {
   target: Target;
@@ -215,50 +198,6 @@ async function dropProvisioned(
   } catch (error) {
     console.warn(`could not delete the subjects of ${what.prefix}: ${(error as Error).message}`);
   }
-}
-
-/** Waits until ingest accounted for all `limit` simulated ticks and holds none. */
-export function ingestSettled(
-  ingest: RunningService,
-  limit: number,
-  options: { timeoutMs: number; diagnose: () => Promise<string> },
-): Promise<IngestStats> {
-  return eventually(
-    async () => {
-      const stats = await ingest.json<IngestStats>("/stats");
-      const rejected = Object.values(stats.records.rejected).reduce((a, b) => a + b, 0);
-      const settled =
-        stats.records.fetched === limit &&
-        stats.buffer.size === 0 &&
-        stats.records.forwarded + rejected + stats.records.dropped === limit;
-      return settled ? stats : undefined;
-    },
-    {
-      ...options,
-      intervalMs: 500,
-      message: `ingest did not account for all ${limit} simulated ticks with an empty buffer`,
-    },
-  );
-}
-
-/** The consumers' stats together: every replica at lag 0, `atLeast` ticks written between them. */
-export function consumersCaughtUp(
-  consumers: RunningService[],
-  atLeast: number,
-  options: { timeoutMs: number; diagnose: () => Promise<string> },
-): Promise<ConsumerStats[]> {
-  return eventually(
-    async () => {
-      const stats = await Promise.all(consumers.map((c) => c.json<ConsumerStats>("/stats")));
-      const written = stats.reduce((sum, s) => sum + s.records.written, 0);
-      return stats.every((s) => s.lag.total === 0) && written >= atLeast ? stats : undefined;
-    },
-    {
-      ...options,
-      intervalMs: 500,
-      message: `the ${consumers.length} consumers did not reach lag 0 with ${atLeast} ticks written between them`,
-    },
-  );
 }
 
 /** Ticks written by all consumer replicas so far. */

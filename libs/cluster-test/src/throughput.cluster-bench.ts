@@ -13,13 +13,11 @@
  */
 import { expect, test } from "bun:test";
 import { loadavg } from "node:os";
-import { eventually, simulatorLoad } from "@repo/testkit";
+import { consumersCaughtUp, eventually, simulateBenchLoad, simulatorLoad } from "@repo/testkit";
 import cassandra from "cassandra-driver";
 import { describeCluster } from "./cluster.ts";
 import {
   clusterTarget,
-  consumersCaughtUp,
-  ingestSettled,
   singleNodeTarget,
   startClusterPipeline,
   type Target,
@@ -45,17 +43,7 @@ async function measure(target: Target): Promise<Measured> {
   const pipeline = await startClusterPipeline("bench", target, { consumers: 0 });
   try {
     const started = performance.now();
-    const ingest = await pipeline.startIngest({
-      SIMULATOR_SYMBOLS: "AAPL,MSFT,GOOG,AMZN,NVDA,META,TSLA,AMD,INTC,ORCL,IBM,CSCO",
-      SIMULATOR_RATE: String(rate),
-      SIMULATOR_LIMIT: String(limit),
-      SIMULATOR_CRON: "* * * * * *",
-      SIMULATOR_SEED: "1",
-    });
-    const ingested = await ingestSettled(ingest, limit, {
-      timeoutMs: (seconds + 300) * 1000,
-      diagnose: pipeline.diagnose,
-    });
+    const { ingest, ingested } = await simulateBenchLoad(pipeline, { rate, seconds });
     const produced = ingested.records.forwarded;
     const producedPerSecond = perSecond(produced, performance.now() - started);
     await ingest.stop();

@@ -6,25 +6,15 @@
  *
  *   bun run stack up && bun libs/e2e/bench/pipeline.ts        # BENCH_RATE=2000 BENCH_SECONDS=20
  */
-import { simulatorLoad } from "@repo/testkit";
-import { consumerCaughtUp, ingestSettled, startPipeline } from "../src/pipeline.ts";
+import { consumerCaughtUp, simulateBenchLoad, simulatorLoad } from "@repo/testkit";
+import { startPipeline } from "../src/pipeline.ts";
 
 const { rate, seconds, limit } = simulatorLoad({ rate: 2000, seconds: 20 });
 
 const pipeline = await startPipeline("bench");
 try {
   const started = performance.now();
-  const ingest = await pipeline.startIngest({
-    SIMULATOR_SYMBOLS: "AAPL,MSFT,GOOG,AMZN,NVDA,META,TSLA,AMD,INTC,ORCL,IBM,CSCO",
-    SIMULATOR_RATE: String(rate),
-    SIMULATOR_LIMIT: String(limit),
-    SIMULATOR_CRON: "* * * * * *",
-    SIMULATOR_SEED: "1",
-  });
-  const ingested = await ingestSettled(ingest, limit, {
-    timeoutMs: (seconds + 300) * 1000,
-    diagnose: pipeline.diagnose,
-  });
+  const { ingest, ingested } = await simulateBenchLoad(pipeline, { rate, seconds });
   const forwardedAt = performance.now();
   const consumer = await consumerCaughtUp(pipeline.consumer, ingested.records.forwarded, {
     timeoutMs: 600_000,

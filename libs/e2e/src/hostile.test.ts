@@ -5,8 +5,9 @@
  * normal ticks is stored and the consumer's lag returns to 0.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { consumerCaughtUp } from "@repo/testkit";
 import fc from "fast-check";
-import { consumerCaughtUp, type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
+import { type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await pipeline?.close();
-});
+}, 60_000);
 
 const minuteAgo = Date.now() - 60_000;
 const iso = (ms: number, micros = 0) =>

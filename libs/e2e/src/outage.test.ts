@@ -8,21 +8,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
   brokers,
+  consumerCaughtUp,
   eventually,
   freePort,
-  type Relay,
-  type RunningService,
-  startKafkaRelay,
-} from "@repo/testkit";
-import {
-  consumerCaughtUp,
   type IngestStats,
   ingestSettled,
-  type Pipeline,
   type ProducerStats,
-  startPipeline,
-  storedOutcome,
-} from "./pipeline.ts";
+  type Relay,
+  type RunningService,
+  simulatorEnv,
+  startKafkaRelay,
+} from "@repo/testkit";
+import { type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
 
 const TICK_LIMIT = 3_000; // 30 s at 100 ticks/s
 /** Ticks ingest must be holding before Kafka returns: 10 s of simulator, past ingest's forward timeout. */
@@ -56,7 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.close();
   await kafka?.close();
-});
+}, 60_000);
 
 const readyz = async (service: RunningService) =>
   (await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status;
@@ -65,13 +62,14 @@ test(
   "a Kafka outage mid-stream loses and duplicates nothing, and every service recovers by itself",
   async () => {
     const diagnose = pipeline.diagnose;
-    const ingest = await pipeline.startIngest({
-      SIMULATOR_SYMBOLS: "AAPL,MSFT,GOOG,AMZN",
-      SIMULATOR_RATE: "100",
-      SIMULATOR_LIMIT: String(TICK_LIMIT),
-      SIMULATOR_CRON: "* * * * * *",
-      SIMULATOR_SEED: "7",
-    });
+    const ingest = await pipeline.startIngest(
+      simulatorEnv({
+        symbols: ["AAPL", "MSFT", "GOOG", "AMZN"],
+        rate: 100,
+        limit: TICK_LIMIT,
+        seed: 7,
+      }),
+    );
     await eventually(
       async () =>
         (await ingest.json<IngestStats>("/stats")).records.forwarded >= 500 ? true : undefined,

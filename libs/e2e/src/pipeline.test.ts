@@ -5,16 +5,15 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Admin } from "@platformatic/kafka";
-import { brokers, endOffsets } from "@repo/testkit";
 import {
+  brokers,
   consumerCaughtUp,
+  endOffsets,
   ingestSettled,
-  loggedErrors,
-  type Pipeline,
   type ProducerStats,
-  startPipeline,
-  storedOutcome,
-} from "./pipeline.ts";
+  simulatorEnv,
+} from "@repo/testkit";
+import { loggedErrors, type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
 
 const RATE_PER_SECOND = 250;
 const TICK_LIMIT = 5_000; // 20 s of simulated market at 250 ticks/s
@@ -24,17 +23,13 @@ let pipeline: Pipeline;
 beforeAll(async () => {
   pipeline = await startPipeline("e2e");
 }, 180_000);
-afterAll(() => pipeline?.close());
+afterAll(() => pipeline?.close(), 60_000);
 
 test("ingest forwarded = producer delivered = consumer written = rows in Cassandra; bars equal their ticks", async () => {
   const started = Date.now();
-  const ingest = await pipeline.startIngest({
-    SIMULATOR_SYMBOLS: SYMBOLS.join(","),
-    SIMULATOR_RATE: String(RATE_PER_SECOND),
-    SIMULATOR_LIMIT: String(TICK_LIMIT),
-    SIMULATOR_CRON: "* * * * * *",
-    SIMULATOR_SEED: "2026",
-  });
+  const ingest = await pipeline.startIngest(
+    simulatorEnv({ symbols: SYMBOLS, rate: RATE_PER_SECOND, limit: TICK_LIMIT, seed: 2026 }),
+  );
 
   // Bounded run: the simulator goes quiet after TICK_LIMIT ticks; ingest accounts for every one.
   const ingestStats = await ingestSettled(ingest, TICK_LIMIT, {

@@ -7,34 +7,18 @@ import {
   cassandraClient,
   describeServices,
   dropIsolated,
-  eventually,
   expectedBars,
   provisionKeyspace,
   provisionTopics,
   type RunningService,
+  STORED_TRADE_COLUMNS,
   type StoredTrade,
   startService,
+  storedBarValues,
+  storedTradeOf,
   uniqueId,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
-
-export interface IngestStats {
-  records: {
-    fetched: number;
-    forwarded: number;
-    dropped: number;
-    rejected: Record<string, number>;
-  };
-  buffer: { size: number };
-}
-export interface ProducerStats {
-  records: { accepted: number; delivered: number; failed: number; rejected: number };
-}
-export interface ConsumerStats {
-  records: { consumed: number; written: number; deadLettered: number };
-  bars: { written: number };
-  lag: { total: number; byPartition: Record<string, number> };
-}
 
 export interface Pipeline {
   prefix: string;
@@ -105,53 +89,6 @@ export async function startPipeline(
   };
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  /** What to report when the wait gives up (default: the awaited service's state). */
-  diagnose?: () => Promise<string>;
-}
-
-/** Waits until ingest accounted for every one of `limit` simulated ticks and its buffer is empty. */
-export function ingestSettled(ingest: RunningService, limit: number, options: WaitOptions = {}) {
-  return eventually(
-    async () => {
-      const stats = await ingest.json<IngestStats>("/stats");
-      const rejected = Object.values(stats.records.rejected).reduce((a, b) => a + b, 0);
-      const settled =
-        stats.records.fetched === limit &&
-        stats.buffer.size === 0 &&
-        stats.records.forwarded + rejected + stats.records.dropped === limit;
-      return settled ? stats : undefined;
-    },
-    {
-      timeoutMs: options.timeoutMs ?? 120_000,
-      intervalMs: 500,
-      message: `ingest did not account for all ${limit} simulated ticks with an empty buffer`,
-      diagnose: options.diagnose ?? (() => describeServices([ingest])),
-    },
-  );
-}
-
-/** Waits until the consumer's lag is 0 and it wrote at least `atLeast` ticks. */
-export function consumerCaughtUp(
-  consumer: RunningService,
-  atLeast: number,
-  options: WaitOptions = {},
-) {
-  return eventually(
-    async () => {
-      const stats = await consumer.json<ConsumerStats>("/stats");
-      return stats.lag.total === 0 && stats.records.written >= atLeast ? stats : undefined;
-    },
-    {
-      timeoutMs: options.timeoutMs ?? 120_000,
-      intervalMs: 500,
-      message: `consumer did not reach lag 0 with at least ${atLeast} ticks written`,
-      diagnose: options.diagnose ?? (() => describeServices([consumer])),
-    },
-  );
-}
-
 /** Pino lines at level error (50) or fatal (60) that a service printed. */
 export function loggedErrors(service: RunningService): string[] {
   return service
@@ -181,21 +118,13 @@ export async function storedOutcome(db: cassandra.Client): Promise<StoredOutcome
   const trades: StoredTrade[] = [];
   const newest = new Map<string, bigint>();
   let rows = 0;
-  const ticks = await db.execute(
-    "SELECT symbol, event_time_us, sequence, source, kind, price, size FROM ticks",
-    [],
-    { prepare: true, fetchSize: 2000 },
-  );
+  const ticks = await db.execute(`SELECT ${STORED_TRADE_COLUMNS} FROM ticks`, [], {
+    prepare: true,
+    fetchSize: 2000,
+  });
   for await (const row of ticks) {
     rows += 1;
-    const tick = {
-      symbol: row.get("symbol") as string,
-      eventTimeUs: BigInt(row.get("event_time_us").toString()),
-      sequence: BigInt(row.get("sequence").toString()),
-      source: row.get("source") as string,
-      price: String(row.get("price")),
-      size: BigInt(row.get("size").toString()),
-    };
+    const tick = storedTradeOf(row);
     if (row.get("kind") === "TRADE") trades.push(tick);
     if (tick.eventTimeUs > (newest.get(tick.symbol) ?? -1n))
       newest.set(tick.symbol, tick.eventTimeUs);
@@ -210,15 +139,7 @@ export async function storedOutcome(db: cassandra.Client): Promise<StoredOutcome
     const key = `${bar.get("symbol")}|${(bar.get("minute") as Date).getTime()}`;
     seen.add(key);
     const want = expected.get(key);
-    const got = {
-      open: String(bar.get("open")),
-      high: String(bar.get("high")),
-      low: String(bar.get("low")),
-      close: String(bar.get("close")),
-      volume: BigInt(bar.get("volume").toString()),
-      vwap: String(bar.get("vwap")),
-      trades: BigInt(bar.get("trades").toString()),
-    };
+    const got = storedBarValues(bar);
     const wanted = want && {
       open: want.open,
       high: want.high,

@@ -14,9 +14,8 @@ export interface StoredTrade {
   size: bigint;
 }
 
-export interface ExpectedBar {
-  symbol: string;
-  minuteMs: number;
+/** A bar's values: decimals as text, counts as bigint. */
+export interface BarValues {
   open: string;
   high: string;
   low: string;
@@ -24,6 +23,24 @@ export interface ExpectedBar {
   volume: bigint;
   vwap: string;
   trades: bigint;
+}
+
+export interface ExpectedBar extends BarValues {
+  symbol: string;
+  minuteMs: number;
+}
+
+/** The values of a `bars_1m` row (selected with at least open … trades), decimals as the driver prints them. */
+export function storedBarValues(row: cassandra.types.Row): BarValues {
+  return {
+    open: String(row.get("open")),
+    high: String(row.get("high")),
+    low: String(row.get("low")),
+    close: String(row.get("close")),
+    volume: BigInt(row.get("volume").toString()),
+    vwap: String(row.get("vwap")),
+    trades: BigInt(row.get("trades").toString()),
+  };
 }
 
 const SCALE = 6;
@@ -63,7 +80,7 @@ function extreme(values: bigint[], sign: 1n | -1n): bigint {
 }
 
 /** numerator / denominator rounded half to even. */
-function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
+export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
   const quotient = numerator / denominator;
   const remainder = numerator % denominator;
   const twice = remainder * 2n;
@@ -113,25 +130,30 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
   return bars;
 }
 
+/** The columns of `ticks` that {@link storedTradeOf} reads. */
+export const STORED_TRADE_COLUMNS = "symbol, event_time_us, sequence, source, kind, price, size";
+
+/** A `ticks` row (selected with {@link STORED_TRADE_COLUMNS}) as the checker reads it. */
+export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
+  return {
+    symbol: row.get("symbol") as string,
+    eventTimeUs: BigInt(row.get("event_time_us").toString()),
+    sequence: BigInt(row.get("sequence").toString()),
+    source: row.get("source") as string,
+    price: String(row.get("price")),
+    size: BigInt(row.get("size").toString()),
+  };
+}
+
 /** Every TRADE row of the `ticks` table (paged), as the checker reads them. */
 export async function storedTrades(db: cassandra.Client): Promise<StoredTrade[]> {
   const trades: StoredTrade[] = [];
-  const rows = await db.execute(
-    "SELECT symbol, event_time_us, sequence, source, kind, price, size FROM ticks",
-    [],
-    { prepare: true, fetchSize: 5000, readTimeout: 30_000 },
-  );
-  for await (const row of rows) {
-    if (row.get("kind") !== "TRADE") continue;
-    trades.push({
-      symbol: row.get("symbol") as string,
-      eventTimeUs: BigInt(row.get("event_time_us").toString()),
-      sequence: BigInt(row.get("sequence").toString()),
-      source: row.get("source") as string,
-      price: String(row.get("price")),
-      size: BigInt(row.get("size").toString()),
-    });
-  }
+  const rows = await db.execute(`SELECT ${STORED_TRADE_COLUMNS} FROM ticks`, [], {
+    prepare: true,
+    fetchSize: 5000,
+    readTimeout: 30_000,
+  });
+  for await (const row of rows) if (row.get("kind") === "TRADE") trades.push(storedTradeOf(row));
   return trades;
 }
 

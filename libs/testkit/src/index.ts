@@ -4,6 +4,7 @@ export * from "./cleanup.ts";
 export * from "./command.ts";
 export * from "./env.ts";
 export * from "./kafka.ts";
+export * from "./pipeline.ts";
 export * from "./registry.ts";
 export * from "./relay.ts";
 export * from "./services.ts";

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { runCommand } from "@repo/testkit";
 import { sessionsBetween } from "../schedule/calendar.ts";
 import { startFakeAlpaca } from "../testing/fake-alpaca.ts";
 import { barProgress } from "./progress.ts";
@@ -52,7 +53,7 @@ const allTrades = [...aaplFirst, ...msftFirst, ...aaplSecond].sort((a, b) => a -
 const statePath = join(dir, "state.json");
 
 async function backfill(...extra: string[]) {
-  const child = Bun.spawn(
+  const { code, stdout, stderr } = await runCommand(
     [
       "bun",
       resolve(import.meta.dir, "cli.ts"),
@@ -70,7 +71,6 @@ async function backfill(...extra: string[]) {
     ],
     {
       env: {
-        ...process.env,
         ALPACA_API_KEY_ID: fake.keyId,
         ALPACA_API_SECRET_KEY: fake.secretKey,
         ALPACA_DATA_URL: fake.dataUrl,
@@ -79,15 +79,8 @@ async function backfill(...extra: string[]) {
         PROVIDER_RETRIES: "0",
         INGEST_LINGER_MS: "5",
       },
-      stdout: "pipe",
-      stderr: "pipe",
     },
   );
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   const events = stdout
     .split("\n")
     .filter((line) => line.includes('"event"'))
