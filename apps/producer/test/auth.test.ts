@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { freePort, type RunningService, stackEnv } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { buildProducer } from "./build.ts";
 import { isolatedProducer, tickJson } from "./support.ts";
 
 const ingestToken = "ingest-5a7d9c1e3b5f7a9c1e3b5f7a";
@@ -10,7 +9,6 @@ const opsToken = "ops-2b4d6f8a0c2e4a6c8e0a2c4e6a";
 let producer: RunningService;
 
 beforeAll(async () => {
-  await buildProducer();
   ({ producer } = await isolatedProducer({
     PRODUCER_TOKENS: `ingest:${ingestToken}:market.ticks,ops:${opsToken}`,
   }));

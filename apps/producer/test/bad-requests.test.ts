@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dropIsolated, type RunningService, startService, uniqueId } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 let producer: RunningService;
 let prefix: string | undefined;
 
 beforeAll(async () => {
-  await buildProducer();
   ({ producer, prefix } = await isolatedProducer({ PRODUCER_MAX_RECORDS: "50" }));
 }, 120_000);
 

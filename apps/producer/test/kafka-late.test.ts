@@ -11,7 +11,6 @@ import {
   startRelay,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 /**
@@ -24,7 +23,6 @@ let relayPort: number;
 let prefix: string;
 
 beforeAll(async () => {
-  await buildProducer();
   relayPort = await freePort();
   ({ prefix, producer } = await isolatedProducer(
     { KAFKA_BROKERS: `127.0.0.1:${relayPort}` },

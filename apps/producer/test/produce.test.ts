@@ -8,7 +8,6 @@ import {
   readTopic,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, registry, tickJson } from "./support.ts";
 
 const SYMBOLS = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "BRK.B", "JPM", "V"];
@@ -19,7 +18,6 @@ let subject: string;
 const sent = { accepted: 0, rejected: 0, invalid: 0 };
 
 beforeAll(async () => {
-  await buildProducer();
   const started = await isolatedProducer();
   producer = started.producer;
   prefix = started.prefix;

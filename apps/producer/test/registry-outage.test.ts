@@ -8,7 +8,6 @@ import {
   readTopic,
   startRelay,
 } from "@repo/testkit";
-import { buildProducer } from "./build.ts";
 import { isolatedProducer, postRecords, tickJson } from "./support.ts";
 
 /**
@@ -23,7 +22,6 @@ let prefix: string;
 const CACHE_TTL_MS = 500;
 
 beforeAll(async () => {
-  await buildProducer();
   relayPort = await freePort();
   relay = await startRelay(relayPort, 8081);
   ({ prefix, producer } = await isolatedProducer(

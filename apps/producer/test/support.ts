@@ -7,6 +7,7 @@ import {
   startService,
   uniqueId,
 } from "@repo/testkit";
+import { buildProducer } from "./build.ts";
 
 /**
  * Registers `${prefix}<topic>-value` for every declared Avro topic without creating the topics, so
@@ -27,13 +28,15 @@ export async function registerSubjectsOnly(prefix: string): Promise<void> {
 }
 
 /**
- * A producer on its own topics (`prefix`, from `name`), built dist spawned on Node; resolves once
+ * A producer on its own topics (`prefix`, from `name`), its dist built (once per process) and
+ * spawned on Node; resolves once
  * it answers `waitFor` (default `/readyz`; `healthz` for one that cannot be ready yet).
  */
 export async function isolatedProducer(
   env: Record<string, string> = {},
   options: { name?: string; waitFor?: "healthz" | "readyz" } = {},
 ): Promise<{ prefix: string; producer: RunningService }> {
+  await buildProducer();
   const prefix = `${uniqueId(options.name ?? "prod")}.`;
   await provisionTopics(prefix);
   const producer = await startService(

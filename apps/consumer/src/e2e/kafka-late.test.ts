@@ -17,9 +17,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await consumer?.stop();
+  await s?.close(); // stops the consumer first
   await relay?.close();
-  await s?.close();
 }, 60_000);
 
 test("a consumer started before Kafka is reachable recovers and stores every tick exactly once", async () => {

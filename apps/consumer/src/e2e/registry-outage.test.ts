@@ -28,9 +28,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await consumer?.stop();
+  await s?.close(); // stops the consumer first
   await relay?.close();
-  await s?.close();
 }, 60_000);
 
 test("a registry outage pauses only what needs the registry and loses nothing", async () => {
