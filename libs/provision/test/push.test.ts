@@ -140,8 +140,14 @@ describe("schema evolution against the real registry", () => {
   test("adding an optional field with a default registers version 2", async () => {
     writeTick(tickSchema.fields);
     expect((await push()).code).toBe(0);
-    const venue = { name: "venueTime", type: ["null", "long"], default: null, doc: "Venue time." };
-    writeTick([...tickSchema.fields, venue]);
+    // A name no real field will take, so adding a real optional field later cannot collide with it.
+    const probe = {
+      name: "evolutionProbe",
+      type: ["null", "long"],
+      default: null,
+      doc: "A field that exists only in this test.",
+    };
+    writeTick([...tickSchema.fields, probe]);
     const run = await push();
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/registered \(id \d+ version 2\)/);
