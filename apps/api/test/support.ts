@@ -3,6 +3,7 @@
  * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
  */
 import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
+import { seededRandom } from "@repo/platform/random";
 import {
   buildApp,
   consumerCaughtUp,
@@ -83,16 +84,7 @@ export const iso = (ms: number, micros = 0) =>
   new Date(ms).toISOString().replace("Z", `${String(micros).padStart(3, "0")}Z`);
 
 /** A deterministic pseudo-random source (mulberry32) so failures reproduce. */
-export function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const seeded = seededRandom;
 
 /**
  * Trades (and every fifth tick a quote) for `symbols` every `stepMs` over [fromMs, toMs), prices a

@@ -227,13 +227,18 @@ try {
     );
     const drainCpu = await cpuMeter({ consumer: consumer.pid });
     let firstWriteAt: number | undefined;
+    /** RSS when each tenth of the backlog was written: flat, or growing with what it consumed. */
+    const rssByTenth: number[] = [];
     for (;;) {
       const now = await stats(consumer);
       if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
-      peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
+      const { rssMb } = rssOf(consumer.pid);
+      peakMb = Math.max(peakMb, rssMb);
+      while (rssByTenth.length < Math.floor((now.records.written / total) * 10))
+        rssByTenth.push(rssMb);
       if (now.records.written >= total && now.lag.total === 0) break;
-      if (performance.now() - started > 900_000)
-        throw new Error("consumer did not drain in 15 min");
+      if (performance.now() - started > 1_800_000)
+        throw new Error("consumer did not drain in 30 min");
       await Bun.sleep(500);
     }
     const doneAt = performance.now();
@@ -250,6 +255,9 @@ try {
       console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
     }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed}`);
+    console.log(
+      `  consumer RSS at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB`,
+    );
 
     await consumer.stop();
     if (profileDir) {

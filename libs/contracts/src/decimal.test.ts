@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { bytesToUnscaled, formatDecimal, parseDecimal, unscaledToBytes } from "./decimal.ts";
+import {
+  bytesToUnscaled,
+  divideHalfEven,
+  formatDecimal,
+  parseDecimal,
+  unscaledToBytes,
+} from "./decimal.ts";
 
 const canonical = (text: string, exponent = false) => {
   const parsed = parseDecimal(text, 6, 18, exponent);
@@ -60,4 +66,13 @@ describe("two's-complement bytes", () => {
       expect(bytesToUnscaled(Buffer.from(hex, "hex"))).toBe(value);
     }
   });
+});
+
+test("divideHalfEven rounds ties to the even neighbour and the rest to the nearest", () => {
+  expect([5n, 15n, 25n, 26n, 24n].map((n) => divideHalfEven(n, 10n))).toEqual([0n, 2n, 2n, 3n, 2n]);
+  expect([divideHalfEven(7n, 2n), divideHalfEven(10n, 3n), divideHalfEven(11n, 3n)]).toEqual([
+    4n,
+    3n,
+    4n,
+  ]);
 });

@@ -94,3 +94,14 @@ export function bytesToUnscaled(bytes: Uint8Array): bigint {
   if (first !== undefined && (first & 0x80) !== 0) value -= 1n << BigInt(8 * bytes.length);
   return value;
 }
+
+/**
+ * `numerator / denominator` for non-negative integers, rounded half to even (banker's rounding):
+ * VWAP of bars and their rollups.
+ */
+export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
+  const quotient = numerator / denominator;
+  const twice = (numerator % denominator) * 2n;
+  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) return quotient + 1n;
+  return quotient;
+}

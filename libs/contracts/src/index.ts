@@ -6,6 +6,7 @@
 export { avroOptions, avroTypeOf, DecimalType } from "./avro.ts";
 export {
   canonicalDecimal,
+  divideHalfEven,
   formatDecimal,
   PRICE_PRECISION,
   PRICE_SCALE,

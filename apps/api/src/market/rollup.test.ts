@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { divideHalfEven, rollup, type StoredBar } from "./rollup.ts";
+import { rollup, type StoredBar } from "./rollup.ts";
 import { MINUTE_US } from "./time.ts";
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30) * 1000;
@@ -98,15 +98,5 @@ describe("rollup of 1-minute bars", () => {
 
   test("a bucket without volume takes its close as VWAP", () => {
     expect(rollup([bar(0, { volume: 0n, close: "12.5" })], 5 * MINUTE_US)[0]?.vwap).toBe("12.5");
-  });
-
-  test("divideHalfEven rounds ties to the even neighbour", () => {
-    expect([5n, 15n, 25n, 26n, 24n].map((n) => divideHalfEven(n, 10n))).toEqual([
-      0n,
-      2n,
-      2n,
-      3n,
-      2n,
-    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal } from "@repo/contracts";
+import { divideHalfEven, formatDecimal, parseDecimal } from "@repo/contracts";
 
 /** A 1-minute bar as stored in `bars_1m`, or a rollup of them. Decimals are canonical strings. */
 export interface StoredBar {
@@ -61,14 +61,6 @@ function combine(start: number, minutes: StoredBar[]): StoredBar {
     vwap: volume > 0n ? formatDecimal(divideHalfEven(notional, volume)) : last.close,
     trades,
   };
-}
-
-/** `numerator / denominator` for non-negative integers, rounded half to even. */
-export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
-  const quotient = numerator / denominator;
-  const twice = (numerator % denominator) * 2n;
-  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) return quotient + 1n;
-  return quotient;
 }
 
 function unscaled(decimal: string): bigint {

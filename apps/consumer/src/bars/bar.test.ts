@@ -1,13 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  computeBar,
-  dayOf,
-  divideHalfEven,
-  MINUTE_US,
-  MinuteAggregate,
-  minuteStart,
-  type Trade,
-} from "./bar.ts";
+import { computeBar, dayOf, MINUTE_US, MinuteAggregate, minuteStart, type Trade } from "./bar.ts";
 import { createLateness } from "./lateness.ts";
 
 const start = 1_795_703_400_000_000; // a minute boundary
@@ -49,13 +41,6 @@ describe("computeBar", () => {
 
   test("no trades, no bar", () => {
     expect(computeBar("AAPL", start, [])).toBeUndefined();
-  });
-
-  test("VWAP rounds half to even at 6 decimals", () => {
-    expect(divideHalfEven(5n, 2n)).toBe(2n);
-    expect(divideHalfEven(7n, 2n)).toBe(4n);
-    expect(divideHalfEven(10n, 3n)).toBe(3n);
-    expect(divideHalfEven(11n, 3n)).toBe(4n);
   });
 });
 

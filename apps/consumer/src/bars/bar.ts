@@ -1,4 +1,4 @@
-import { type Bar, formatDecimal, parseDecimal } from "@repo/contracts";
+import { type Bar, divideHalfEven, formatDecimal, parseDecimal } from "@repo/contracts";
 
 export const MINUTE_US = 60_000_000;
 const DAY_MS = 86_400_000;
@@ -144,14 +144,6 @@ export class MinuteAggregate {
     for (const cell of this.trades.values()) this.fold(cell);
     this.stale = false;
   }
-}
-
-/** `numerator / denominator` for non-negative integers, rounded half to even. */
-export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
-  const quotient = numerator / denominator;
-  const twice = (numerator % denominator) * 2n;
-  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) return quotient + 1n;
-  return quotient;
 }
 
 function unscaled(price: string): bigint {

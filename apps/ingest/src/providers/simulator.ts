@@ -1,5 +1,5 @@
 import { type Tick, tickDefaults } from "@repo/contracts";
-import { seededRandom } from "./prng.ts";
+import { seededRandom } from "@repo/platform/random";
 import type { PollResult, Provider } from "./provider.ts";
 
 export interface SimulatorOptions {
