@@ -36,8 +36,13 @@ test("two replicas in one group share the partitions and store every tick exactl
       const all = await Promise.all(replicas.map(stats));
       const partitions = all.map((one) => Object.keys(one.lag.byPartition));
       const written = all.reduce((sum, one) => sum + one.records.written, 0);
+      // Each replica's /stats lag is refreshed every few seconds, so right after a rebalance one may
+      // still list a partition it just handed over: wait for a view where the split is disjoint.
+      const flat = partitions.flat();
       const done =
         partitions.every((p) => p.length > 0) &&
+        new Set(flat).size === flat.length &&
+        flat.length === 6 &&
         all.every((one) => one.lag.total === 0) &&
         written >= ticks.length;
       return done ? partitions : undefined;
