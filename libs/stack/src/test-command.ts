@@ -25,7 +25,7 @@ export async function runTests(args: string[]): Promise<number> {
       ["test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${junit}`, ...args],
       { cwd: repoRoot, stdio: "inherit" },
     );
-    printSummary(junit);
+    printSummary(junit, tests.status);
     return tests.status ?? 1;
   } finally {
     if (!stackConfig.STACK_KEEP && startedHere.length > 0) {
@@ -48,8 +48,11 @@ export function buildServices(): boolean {
   return false;
 }
 
-/** Prints `Tests: N passed, N failed, N skipped` from a JUnit report. */
-export function printSummary(junitFile: string) {
+/**
+ * Prints `Tests: N passed, N failed, N skipped` from a JUnit report, and says so when bun failed for
+ * something the report does not count (a file that did not load, an error between tests).
+ */
+export function printSummary(junitFile: string, status: number | null) {
   if (!existsSync(junitFile)) return;
   const xml = readFileSync(junitFile, "utf8");
   const root = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";
@@ -58,4 +61,9 @@ export function printSummary(junitFile: string) {
   const failed = attr("failures") + attr("errors");
   const skipped = attr("skipped");
   console.log(`\nTests: ${total - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
+  if (status !== 0 && failed === 0) {
+    console.log(
+      "bun test failed outside the counted tests (a file that did not load or an error between tests): see the output above",
+    );
+  }
 }

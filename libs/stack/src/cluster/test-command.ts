@@ -66,7 +66,7 @@ export async function runClusterTests(args: string[]): Promise<number> {
       ],
       { cwd: repoRoot, stdio: "inherit", env: childEnv(clusterEnv) },
     );
-    printSummary(junit);
+    printSummary(junit, tests.status);
     console.log(
       `cluster after the run (load average ${load()}): ${memory(await statusOf(cluster))}`,
     );
