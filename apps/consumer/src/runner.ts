@@ -234,8 +234,6 @@ export function createRunner(options: RunnerOptions) {
     );
     const written =
       refused.length === 0 ? plan.ticks : plan.ticks.filter((t) => !refusedTicks.has(t));
-    stats.counter(METRIC.written).add(written.length);
-    stats.counter(METRIC.lateTicks).add(plan.lateTicks);
     return { written, letters };
   }
 
@@ -268,6 +266,10 @@ export function createRunner(options: RunnerOptions) {
       bars.length > 0 && writeBars(bars),
       writeLatest(written),
     ]);
+    // Counted once the whole batch is durable (ticks, bars, latest quotes, dead letters), so a
+    // reader of /stats that sees every tick written also sees their bars.
+    stats.counter(METRIC.written).add(written.length);
+    stats.counter(METRIC.lateTicks).add(plan.lateTicks);
     recordLatencies(written);
     book.evictFinal();
     commit(plan.commits);
