@@ -35,7 +35,8 @@ test("20,000 trades of one symbol in one minute, a crash halfway and a full repl
   s = await scenario("cons_hot");
   const ticks = hotMinute();
   await s.produce(ticks.slice(0, TRADES / 2));
-  let consumer = await s.start({ CONSUMER_MAX_BATCH: "500" });
+  // A short session: the killed member's partitions go to its successor in seconds, not 45 s.
+  let consumer = await s.start({ CONSUMER_MAX_BATCH: "500", CONSUMER_SESSION_TIMEOUT_MS: "6000" });
   try {
     await waitFor(
       "some of the first half written",
