@@ -36,26 +36,15 @@ export function planBatch(
   decoded: DecodedTick[],
   lateness: Lateness,
 ): BatchPlan {
-  const plan: BatchPlan = {
-    ticks: [],
-    recordOf: new Map(),
-    deadLetters: [],
-    minutes: [],
-    lateTicks: 0,
-    commits: [],
-  };
+  const plan = emptyPlan();
   const minutes = new Map<string, MinuteKey>();
   const commits = new Map<string, PartitionOffset>();
   records.forEach((record, i) => {
-    const partitionKey = `${record.topic}\u0000${record.partition}`;
-    const next = commits.get(partitionKey);
-    if (!next || next.offset <= record.offset) {
-      commits.set(partitionKey, {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset + 1,
-      });
-    }
+    keepHighest(commits, {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset + 1,
+    });
     const result = decoded[i];
     if (!result) throw new Error(`record ${i} was not decoded`);
     if (!result.ok) {
@@ -100,14 +89,7 @@ export function isAfter(a: Tick, b: Tick): boolean {
  */
 export function mergePlans(plans: BatchPlan[]): BatchPlan {
   if (plans.length === 1) return plans[0] as BatchPlan;
-  const merged: BatchPlan = {
-    ticks: [],
-    recordOf: new Map(),
-    deadLetters: [],
-    minutes: [],
-    lateTicks: 0,
-    commits: [],
-  };
+  const merged = emptyPlan();
   const minutes = new Map<string, MinuteKey>();
   const commits = new Map<string, PartitionOffset>();
   for (const plan of plans) {
@@ -116,13 +98,27 @@ export function mergePlans(plans: BatchPlan[]): BatchPlan {
     for (const letter of plan.deadLetters) merged.deadLetters.push(letter);
     for (const minute of plan.minutes) minutes.set(`${minute.symbol}|${minute.start}`, minute);
     merged.lateTicks += plan.lateTicks;
-    for (const commit of plan.commits) {
-      const key = `${commit.topic}\u0000${commit.partition}`;
-      const current = commits.get(key);
-      if (!current || current.offset < commit.offset) commits.set(key, commit);
-    }
+    for (const commit of plan.commits) keepHighest(commits, commit);
   }
   merged.minutes = [...minutes.values()];
   merged.commits = [...commits.values()];
   return merged;
+}
+
+function emptyPlan(): BatchPlan {
+  return {
+    ticks: [],
+    recordOf: new Map(),
+    deadLetters: [],
+    minutes: [],
+    lateTicks: 0,
+    commits: [],
+  };
+}
+
+/** Keeps the highest offset to commit per partition. */
+function keepHighest(commits: Map<string, PartitionOffset>, offset: PartitionOffset) {
+  const key = `${offset.topic}\u0000${offset.partition}`;
+  const current = commits.get(key);
+  if (!current || current.offset < offset.offset) commits.set(key, offset);
 }
