@@ -34,6 +34,11 @@ export const stackEnv = {
     .default(join(homedir(), ".cache", "marketpipe")),
   /** `1`: `bun run test` and `test:cluster` leave what they started running. */
   STACK_KEEP: flag(false),
+  /**
+   * Test files `bun run test` runs at once (bun's worker processes). Most of a real-stack test is
+   * waiting on servers, so two files overlap well even on two cores; 1 runs them one by one.
+   */
+  STACK_TEST_PARALLEL: z.coerce.number().int().min(1).max(16).default(2),
   /** The topology commands act on without `--cluster`. */
   STACK_TOPOLOGY: z.enum(["single", "cluster"]).default("single"),
   STACK_KAFKA_PORT: port(9092),

@@ -8,8 +8,9 @@ import { components, down, up } from "./stack.ts";
 
 /**
  * `bun run test`: starts whatever part of the stack is not running, builds the Node services, runs
- * `bun test` (extra arguments are passed through), prints a one-line summary, and stops exactly the
- * components it started (set STACK_KEEP=1 to leave them running).
+ * `bun test` with STACK_TEST_PARALLEL files at once, slowest first by `test-timings.json` (refresh
+ * it with `bun run test --update-timings`; extra arguments are passed through), prints a one-line
+ * summary, and stops exactly the components it started (set STACK_KEEP=1 to leave them running).
  */
 export async function runTests(args: string[]): Promise<number> {
   const startedHere = components.filter((c) => !runningRecord(c.name));
@@ -20,9 +21,20 @@ export async function runTests(args: string[]): Promise<number> {
     const reportDir = join(stackDir, "test-results");
     mkdirSync(reportDir, { recursive: true });
     const junit = join(reportDir, "junit.xml");
+    const timings = join(repoRoot, "libs", "stack", "test-timings.json");
     const tests = spawnSync(
       "bun",
-      ["test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${junit}`, ...args],
+      [
+        "test",
+        "--timeout",
+        "120000",
+        `--parallel=${stackConfig.STACK_TEST_PARALLEL}`,
+        // The slowest files start first, so the last minutes are not one long file alone.
+        `--timings=${timings}`,
+        "--reporter=junit",
+        `--reporter-outfile=${junit}`,
+        ...args,
+      ],
       { cwd: repoRoot, stdio: "inherit" },
     );
     printSummary(junit, tests.status);
