@@ -14,7 +14,8 @@
  *   BENCH_PHASES=drain BENCH_CPU_PROFILE=/tmp/prof bun run bench:consumer
  *
  * BENCH_PHASES (default "ceiling,drain,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
- * draining consumer under `node --cpu-prof` and prints where its main thread spent its time.
+ * draining consumer under `node --cpu-prof` and prints where its main thread spent its time;
+ * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings).
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -56,11 +57,18 @@ const config = configOrExit(() =>
       .pipe(z.array(z.enum(PHASES)).min(1)),
     /** A directory: the draining consumer runs under `node --cpu-prof` and its profile is summarised. */
     BENCH_CPU_PROFILE: z.string().min(1).optional(),
+    /** Extra Node/V8 flags for every consumer the bench starts, e.g. `--max-old-space-size=128`. */
+    BENCH_NODE_FLAGS: z
+      .string()
+      .default("")
+      .transform((text) => text.split(/\s+/).filter(Boolean))
+      .pipe(z.array(z.string().startsWith("--", "each flag starts with --"))),
   }),
 );
 const total = config.BENCH_TICKS;
 const steadySeconds = config.BENCH_STEADY_SECONDS;
 const phases = new Set<string>(config.BENCH_PHASES);
+const nodeFlags = config.BENCH_NODE_FLAGS;
 const profileDir = config.BENCH_CPU_PROFILE ? resolve(config.BENCH_CPU_PROFILE) : undefined;
 
 const spec = topicNamed("market.ticks").value;
@@ -157,10 +165,35 @@ async function cpuMeter(extra: Record<string, number>) {
   };
 }
 
+/** Waits (at most 60 s) until Cassandra uses under a tenth of a core for two seconds running. */
+async function cassandraSettled(): Promise<number> {
+  const pid = (await statusOf(localStack)).find((server) => server.name === "cassandra")?.pid;
+  const started = performance.now();
+  if (pid === undefined) return 0;
+  for (let quiet = 0; quiet < 2 && performance.now() - started < 60_000; ) {
+    const before = cpuSecondsOf(pid);
+    await Bun.sleep(1000);
+    quiet = cpuSecondsOf(pid) - before < 0.1 ? quiet + 1 : 0;
+  }
+  return (performance.now() - started) / 1000;
+}
+
 function rssOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+/** Where a Node process's memory is, in MB, from its own Prometheus `/metrics` (prom-client defaults). */
+async function heapOf(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const mb = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "m").exec(text)?.[1] ?? 0) / 2 ** 20;
+  return {
+    heapTotalMb: mb("nodejs_heap_size_total_bytes"),
+    heapUsedMb: mb("nodejs_heap_size_used_bytes"),
+    externalMb: mb("nodejs_external_memory_bytes"),
+  };
 }
 
 await buildConsumer();
@@ -214,25 +247,33 @@ try {
       `raw Cassandra ceiling (same table and driver, 50,000-row chunks in unlogged batches of ≤ 40 rows per partition, 32 in flight): ${fmt(ceilingRate)} rows/s`,
     );
     console.log(`  CPU during the ceiling: ${ceilingCpuUsed}`);
+    // The ceiling's rows would otherwise sit in Cassandra's memtables and be flushed during the
+    // drain (memtable or commit-log limits), charging the drain for the ceiling's work.
+    await dropKeyspace(ceilingKeyspace);
+    console.log(
+      `  dropped the ceiling's keyspace; Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`,
+    );
   }
 
   let peakMb = 0;
   if (phases.has("drain")) {
     started = performance.now();
     if (profileDir) mkdirSync(profileDir, { recursive: true });
-    const consumer = await startConsumer(
-      s,
-      {},
-      profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
-    );
+    const consumer = await startConsumer(s, {}, [
+      ...nodeFlags,
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    ]);
     const drainCpu = await cpuMeter({ consumer: consumer.pid });
     let firstWriteAt: number | undefined;
     /** RSS when each tenth of the backlog was written: flat, or growing with what it consumed. */
     const rssByTenth: number[] = [];
+    /** The V8 heap and external memory when RSS peaked: what the peak is made of. */
+    let atPeak: (Awaited<ReturnType<typeof heapOf>> & { rssMb: number }) | undefined;
     for (;;) {
       const now = await stats(consumer);
       if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
       const { rssMb } = rssOf(consumer.pid);
+      if (rssMb > peakMb) atPeak = { rssMb, ...(await heapOf(consumer.url)) };
       peakMb = Math.max(peakMb, rssMb);
       while (rssByTenth.length < Math.floor((now.records.written / total) * 10))
         rssByTenth.push(rssMb);
@@ -258,6 +299,13 @@ try {
     console.log(
       `  consumer RSS at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB`,
     );
+    if (atPeak) {
+      const { rssMb, heapTotalMb, heapUsedMb, externalMb } = atPeak;
+      console.log(
+        `  at the drain's peak RSS ${fmt(rssMb)} MB: V8 heap ${fmt(heapTotalMb)} MB (${fmt(heapUsedMb)} MB live or not yet collected), ` +
+          `external ${fmt(externalMb)} MB (Buffers), the rest ${fmt(rssMb - heapTotalMb - externalMb)} MB (code, librdkafka's queues, allocator)`,
+      );
+    }
 
     await consumer.stop();
     if (profileDir) {
@@ -275,7 +323,7 @@ try {
   }
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
-    const consumer = await startConsumer(s);
+    const consumer = await startConsumer(s, {}, nodeFlags);
     for (let assigned = false; !assigned; await Bun.sleep(100)) {
       assigned = Object.keys((await stats(consumer)).lag.byPartition).length > 0;
     }
