@@ -290,7 +290,8 @@ try {
     peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
     console.log(
       `consumer drain: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
-        `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms`,
+        `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms; ` +
+        `${fmt(drained.bars.written)} bar writes, ${fmt(drained.bars.rebuilt)} minutes read back from stored ticks`,
     );
     if (ceilingRate !== undefined) {
       console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);

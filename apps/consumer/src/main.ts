@@ -56,7 +56,7 @@ const consumer = createManualCommitConsumer({
   },
   onRebalance: (event, partitions) => {
     log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance");
-    if (event === "revoke") runner.revoked(partitions);
+    if (event === "revoke" && partitions.length > 0) runner.revoked(partitions);
   },
   onError: (error) =>
     log.warn({ code: error.code, message: error.message }, "kafka consumer error"),

@@ -32,9 +32,11 @@ function world(
   decodeTick = tickAt,
   refuseSize = -1,
   deadLetterTopicDown = false,
+  storedBefore: Tick[] = [],
 ) {
   const events: string[] = [];
-  const stored: Tick[] = [];
+  const stored: Tick[] = [...storedBefore];
+  const reads = { minutes: 0, horizons: 0 };
   const stats = createStats();
   let remainingFailures = failures;
   let polled = false;
@@ -55,9 +57,18 @@ function world(
       }));
     },
     async tradesOf({ start }) {
+      reads.minutes += 1;
       return stored
         .filter((t) => t.eventTime >= start && t.eventTime < start + 60_000_000)
         .map((t) => ({ ...t }));
+    },
+    async newestEventTime(symbol, micros) {
+      reads.horizons += 1;
+      const day = Math.floor(micros / 86_400_000_000);
+      const times = stored
+        .filter((t) => t.symbol === symbol && Math.floor(t.eventTime / 86_400_000_000) === day)
+        .map((t) => t.eventTime);
+      return times.length > 0 ? Math.max(...times) : Number.NEGATIVE_INFINITY;
     },
     async writeBars(bars) {
       events.push(`writeBars ${bars.length}`);
@@ -114,7 +125,7 @@ function world(
     maxConcurrency: 4,
     retryMaxDelayMs: 20,
   });
-  return { events, runner, stored, stats, keepAlivePolls: () => keepAlivePolls };
+  return { events, runner, stored, stats, reads, keepAlivePolls: () => keepAlivePolls };
 }
 
 const record = (offset: number, value: number[]): ConsumedRecord => ({
@@ -144,6 +155,35 @@ test("offsets are committed only after dead letters are acknowledged and ticks, 
     "commit 0@3",
     "commit 0@3 (waited)",
   ]);
+});
+
+test("a minute after everything stored for its symbol-day starts empty: one horizon read, no minute read back", async () => {
+  const { events, runner, reads, stats } = world([record(0, [0, 1]), record(1, [0, 2])]);
+  runner.start();
+  await settle(events, "commit");
+  await runner.stop();
+  expect(events).toContain("publishBars 10.5x2");
+  expect(reads).toEqual({ minutes: 0, horizons: 1 });
+  expect(stats.counter("bars.rebuilt").value).toBe(0);
+});
+
+test("a minute that already holds stored trades (another member's, before a restart) is rebuilt from them", async () => {
+  const earlier = { ...tickAt(40), sequence: 40, price: "11.5" };
+  const { events, runner, reads, stats } = world(
+    [record(0, [0, 1]), record(1, [0, 2])],
+    0,
+    tickAt,
+    -1,
+    false,
+    [earlier],
+  );
+  runner.start();
+  await settle(events, "commit");
+  await runner.stop();
+  // The stored trade at +40 µs is the newest of the day, so the minute is read back: 3 trades.
+  expect(events).toContain("publishBars 10.5x3");
+  expect(reads).toEqual({ minutes: 1, horizons: 1 });
+  expect(stats.counter("bars.rebuilt").value).toBe(1);
 });
 
 test("a failing store pauses consumption, retries with backoff, resumes and commits once written", async () => {
@@ -269,6 +309,7 @@ function pipelineWorld(maxInFlightBatches: number, firstWrite: "slow" | "down" =
         return [];
       },
       tradesOf: async () => [],
+      newestEventTime: async () => Number.NEGATIVE_INFINITY,
       writeBars: async () => [],
       writeLatest: async () => [],
       ping: async () => true,

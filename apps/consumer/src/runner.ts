@@ -4,7 +4,7 @@ import { isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
-import { MinuteAggregate, minuteStart } from "./bars/bar.ts";
+import { dayOf, MinuteAggregate, minuteStart } from "./bars/bar.ts";
 import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
 import { type BatchPlan, latestOf, type MinuteKey, mergePlans, planBatch } from "./batch/plan.ts";
@@ -38,6 +38,10 @@ export interface RunnerOptions {
 
 class Stopped extends Error {}
 
+/** A record's partition as the book and the commit bookkeeping name it. */
+const partitionKey = (record: { topic: string; partition: number }) =>
+  `${record.topic}\u0000${record.partition}`;
+
 /** Samples behind the end-to-end latency quantiles (1.6 s at 10,000 ticks/s, 8 s at 2,000). */
 const LATENCY_WINDOW = 16_384;
 
@@ -50,9 +54,11 @@ const LATENCY_WINDOW = 16_384;
  * batches whose ticks are durable by then are finished as one. At most `maxInFlightBatches`
  * batches are between poll and commit; a batch after a failed one never commits.
  *
- * Bars are maintained incrementally per open minute ({@link createMinuteBook}); a minute is read
- * back from the stored ticks only when this member has no aggregate for it (first touch, restart,
- * rebalance), after the batch's own ticks are durable.
+ * Bars are maintained incrementally per open minute ({@link createMinuteBook}). A minute this
+ * member has no aggregate for starts empty when no stored trade of it can be missing (it lies after
+ * the newest tick Cassandra held for its symbol-day before this member's first write there, read
+ * once per symbol-day before that write); otherwise (restart, rebalance, a late trade of an evicted
+ * minute) it is read back from the stored ticks after the batch's own ticks are durable.
  *
  * Failures are sorted by whether retrying can help. Data that cannot be decoded, validated, stored
  * or aggregated is dead-lettered record by record with its reason and the batch goes on. Transient
@@ -142,7 +148,7 @@ export function createRunner(options: RunnerOptions) {
    */
   function commit(offsets: PartitionOffset[], wait = false) {
     for (const offset of offsets) {
-      const key = `${offset.topic}\u0000${offset.partition}`;
+      const key = partitionKey(offset);
       uncommitted.set(key, offset);
       requested.set(key, offset);
     }
@@ -178,8 +184,9 @@ export function createRunner(options: RunnerOptions) {
   }
 
   /**
-   * The aggregates of the batch's minutes with its durable trades folded in; minutes this member
-   * has no aggregate for are rebuilt from the stored ticks (which include this batch's).
+   * The aggregates of the batch's minutes with its durable trades folded in. A minute this member
+   * has no aggregate for starts empty when it is fresh (see {@link createMinuteBook}); any other is
+   * rebuilt from the stored ticks (which include this batch's).
    */
   async function aggregates(plan: BatchPlan, written: Tick[]) {
     const touched = new Map<string, { minute: MinuteKey; trades: Tick[] }>();
@@ -189,19 +196,28 @@ export function createRunner(options: RunnerOptions) {
       if (tick.kind !== "TRADE") continue;
       touched.get(`${tick.symbol}|${minuteStart(tick.eventTime)}`)?.trades.push(tick);
     }
+    const partitionOf = (minute: MinuteKey) => {
+      const source = touched.get(`${minute.symbol}|${minute.start}`)?.trades[0];
+      const record = source && plan.recordOf.get(source);
+      return record ? partitionKey(record) : "";
+    };
     const missing = plan.minutes.filter((m) => !book.get(m.symbol, m.start));
-    if (missing.length > 0) {
+    const rebuild: MinuteKey[] = [];
+    for (const minute of missing) {
+      if (book.isFresh(minute.symbol, minute.start)) {
+        book.put(new MinuteAggregate(minute.symbol, minute.start), partitionOf(minute));
+      } else rebuild.push(minute);
+    }
+    if (rebuild.length > 0) {
       const stored = await step("readMinutes", () =>
-        boundedAll(missing, options.maxConcurrency, (m) => options.store.tradesOf(m)),
+        boundedAll(rebuild, options.maxConcurrency, (m) => options.store.tradesOf(m)),
       );
-      missing.forEach((minute, i) => {
+      rebuild.forEach((minute, i) => {
         const aggregate = new MinuteAggregate(minute.symbol, minute.start);
         for (const trade of stored[i] ?? []) aggregate.add(trade);
-        const source = touched.get(`${minute.symbol}|${minute.start}`)?.trades[0];
-        const record = source && plan.recordOf.get(source);
-        book.put(aggregate, record ? `${record.topic}\u0000${record.partition}` : "");
+        book.put(aggregate, partitionOf(minute));
       });
-      stats.counter(METRIC.barsRebuilt).add(missing.length);
+      stats.counter(METRIC.barsRebuilt).add(rebuild.length);
     }
     return [...touched.values()].map(({ minute, trades }) => {
       const aggregate =
@@ -209,6 +225,35 @@ export function createRunner(options: RunnerOptions) {
       for (const trade of trades) aggregate.add(trade);
       return { minute, trades, aggregate };
     });
+  }
+
+  /** Horizon reads under way, per `symbol|day`: batches that need the same one share it. */
+  const horizonReads = new Map<string, Promise<void>>();
+
+  /**
+   * Learns the horizon of every symbol-day of `plan` this member does not know yet, before any of
+   * its ticks is written (so the horizon is not this member's own writes).
+   */
+  async function learnHorizons(plan: BatchPlan) {
+    const reads = new Set<Promise<void>>();
+    for (const tick of plan.ticks) {
+      const { symbol, eventTime } = tick;
+      if (book.hasHorizon(symbol, eventTime)) continue;
+      const name = `${symbol}|${dayOf(eventTime)}`;
+      let reading = horizonReads.get(name);
+      if (!reading) {
+        const record = plan.recordOf.get(tick);
+        const partition = record ? partitionKey(record) : "";
+        const readEpoch = book.epoch;
+        reading = options.store
+          .newestEventTime(symbol, eventTime)
+          .then((newest) => book.setHorizon(symbol, eventTime, newest, partition, readEpoch))
+          .finally(() => horizonReads.delete(name));
+        horizonReads.set(name, reading);
+      }
+      reads.add(reading);
+    }
+    if (reads.size > 0) await Promise.all(reads);
   }
 
   /** Decodes and plans a polled batch (the part that overlaps the previous batch's writes). */
@@ -227,6 +272,7 @@ export function createRunner(options: RunnerOptions) {
 
   /** Writes a batch's ticks; resolves with those Cassandra stored and letters for those it refused. */
   async function storeTicks(plan: BatchPlan) {
+    await step("readHorizons", () => learnHorizons(plan));
     const refused = await step("writeTicks", () => options.store.writeTicks(plan.ticks));
     const refusedTicks = new Set(refused.map(({ row }) => row));
     const letters = refused.map(({ row, error }) =>
@@ -271,6 +317,7 @@ export function createRunner(options: RunnerOptions) {
     stats.counter(METRIC.written).add(written.length);
     stats.counter(METRIC.lateTicks).add(plan.lateTicks);
     recordLatencies(written);
+    book.observeFinished(plan.ticks);
     book.evictFinal();
     commit(plan.commits);
     stats.latency(METRIC.batchMs).record(performance.now() - started);
@@ -454,7 +501,7 @@ export function createRunner(options: RunnerOptions) {
     },
     /** Partitions another member owns now: their open minutes are rebuilt if they come back. */
     revoked(partitions: { topic: string; partition: number }[]) {
-      const keys = partitions.map((p) => `${p.topic}\u0000${p.partition}`);
+      const keys = partitions.map(partitionKey);
       book.forgetPartitions(keys);
       // Another member commits these now; an old offset of ours must not be committed over theirs.
       for (const key of keys) {

@@ -1,21 +1,42 @@
-import type { MinuteAggregate } from "./bar.ts";
+import { dayOf, type MinuteAggregate } from "./bar.ts";
 import type { Lateness } from "./lateness.ts";
 
 /**
  * The bars of the minutes still open (not yet final by the lateness rule) for the partitions this
- * member owns, kept in memory so a busy minute is read from Cassandra once, not once per batch.
- * A minute with no aggregate here (first touch, after a restart or a rebalance) is rebuilt from
- * the stored ticks by the caller. Final minutes are evicted, so memory follows the open window.
+ * member owns, kept in memory so a busy minute is read from Cassandra once, not once per batch,
+ * and what this member knows about the minutes it holds no aggregate for.
+ *
+ * A minute without an aggregate here is **fresh** when no stored trade of it can be missing from an
+ * aggregate started empty: it lies after its symbol's *horizon* (the newest event time Cassandra
+ * held for the symbol's day before this member wrote any tick of it since taking its partition:
+ * every older record of the partition is at most that new) and after every minute this member
+ * evicted for the symbol (whose trades it no longer holds). Any other minute (after a restart, a
+ * rebalance, a late trade of an evicted minute) is rebuilt from the stored ticks by the caller.
+ * Final minutes are evicted, so memory follows the open window.
  *
  * @example
  *   const book = createMinuteBook(lateness);
- *   book.get("AAPL", start) ?? book.put(rebuilt, "market.ticks\u00003");
+ *   book.setHorizon("AAPL", t, newest, "market.ticks\u00003", book.epoch);
+ *   book.isFresh("AAPL", start) ? book.put(new MinuteAggregate("AAPL", start), partition) : rebuild();
  *   book.forgetPartitions(["market.ticks\u00003"]); // on revoke
  */
 export function createMinuteBook(lateness: Lateness) {
   const minutes = new Map<string, MinuteAggregate>();
   const partitionOf = new Map<string, string>();
+  /** Per `symbol|day`: the newest stored event time before this member's first write of it. */
+  const horizons = new Map<string, number>();
+  /** Per symbol: the start of the newest minute evicted (its trades are no longer held). */
+  const evicted = new Map<string, number>();
+  /**
+   * Per symbol: the newest event time folded. Eviction follows this, not the lateness watermark,
+   * which already includes batches still in flight: with a backlog, a partition's in-flight
+   * records can span minutes of event time, and a minute evicted by them would be touched again
+   * (and read back) when the batches before them finish.
+   */
+  const folded = new Map<string, number>();
+  let epoch = 0;
   const key = (symbol: string, start: number) => `${symbol}|${start}`;
+  const dayKey = (symbol: string, micros: number) => `${symbol}|${dayOf(micros)}`;
   return {
     get: (symbol: string, start: number) => minutes.get(key(symbol, start)),
     /** Keeps `aggregate`, remembering which partition its symbol arrives on. */
@@ -23,20 +44,69 @@ export function createMinuteBook(lateness: Lateness) {
       minutes.set(key(aggregate.symbol, aggregate.start), aggregate);
       partitionOf.set(aggregate.symbol, partition);
     },
-    /** Drops every minute of the symbols of `partitions` (revoked: another member owns them now). */
+    /** Whether the horizon of `symbol` on the day containing `micros` is known. */
+    hasHorizon: (symbol: string, micros: number) => horizons.has(dayKey(symbol, micros)),
+    /**
+     * Records a horizon read in `readEpoch`; ignored when partitions were revoked since (the read
+     * may predate another member's writes).
+     */
+    setHorizon(
+      symbol: string,
+      micros: number,
+      newest: number,
+      partition: string,
+      readEpoch: number,
+    ) {
+      if (readEpoch !== epoch) return;
+      // Days long past are seldom touched again; an unknown horizon only means a read-back.
+      if (horizons.size > 100_000) horizons.clear();
+      horizons.set(dayKey(symbol, micros), newest);
+      partitionOf.set(symbol, partition);
+    },
+    /** Whether the minute starting at `start` can start empty: see {@link createMinuteBook}. */
+    isFresh(symbol: string, start: number): boolean {
+      const horizon = horizons.get(dayKey(symbol, start));
+      if (horizon === undefined || start <= horizon) return false;
+      return start > (evicted.get(symbol) ?? Number.NEGATIVE_INFINITY);
+    },
+    /** Bumped on every revoke: a horizon read that started before it is not recorded. */
+    get epoch() {
+      return epoch;
+    },
+    /** Drops all this member knows about the symbols of `partitions` (another member owns them now). */
     forgetPartitions(partitions: string[]) {
+      epoch += 1;
       const gone = new Set(partitions);
-      for (const [name, aggregate] of minutes) {
-        if (gone.has(partitionOf.get(aggregate.symbol) ?? "")) minutes.delete(name);
-      }
+      const symbols = new Set<string>();
       for (const [symbol, partition] of partitionOf) {
-        if (gone.has(partition)) partitionOf.delete(symbol);
+        if (gone.has(partition)) symbols.add(symbol);
+      }
+      for (const [name, aggregate] of minutes) {
+        if (symbols.has(aggregate.symbol)) minutes.delete(name);
+      }
+      for (const name of horizons.keys()) {
+        if (symbols.has(name.slice(0, name.indexOf("|")))) horizons.delete(name);
+      }
+      for (const symbol of symbols) {
+        evicted.delete(symbol);
+        folded.delete(symbol);
+        partitionOf.delete(symbol);
       }
     },
-    /** Drops minutes whose bar is final (the symbol's watermark passed their end + allowance). */
+    /** Notes ticks whose batch is finished: their minutes are folded (or dead-lettered). */
+    observeFinished(ticks: { symbol: string; eventTime: number }[]) {
+      for (const { symbol, eventTime } of ticks) {
+        if (eventTime > (folded.get(symbol) ?? Number.NEGATIVE_INFINITY))
+          folded.set(symbol, eventTime);
+      }
+    },
+    /** Drops minutes whose bar is final: the newest finished tick of their symbol is past their end + allowance. */
     evictFinal() {
       for (const [name, aggregate] of minutes) {
-        if (lateness.isLate(aggregate.symbol, aggregate.start)) minutes.delete(name);
+        if (!lateness.closedBy(folded.get(aggregate.symbol), aggregate.start)) continue;
+        minutes.delete(name);
+        const newest = evicted.get(aggregate.symbol) ?? Number.NEGATIVE_INFINITY;
+        if (aggregate.start > newest) evicted.set(aggregate.symbol, aggregate.start);
       }
     },
     get size() {

@@ -15,17 +15,17 @@ import { MINUTE_US, minuteStart } from "./bar.ts";
 export function createLateness(allowanceMs: number) {
   const watermarks = new Map<string, number>();
   const allowanceUs = allowanceMs * 1000;
+  /** Whether a symbol whose newest event time is `watermark` makes the bar of `eventTime` final. */
+  const closedBy = (watermark: number | undefined, eventTime: number) =>
+    watermark !== undefined && watermark >= minuteStart(eventTime) + MINUTE_US + allowanceUs;
   return {
     observe(symbol: string, eventTime: number) {
       if (eventTime > (watermarks.get(symbol) ?? Number.NEGATIVE_INFINITY)) {
         watermarks.set(symbol, eventTime);
       }
     },
-    isLate(symbol: string, eventTime: number): boolean {
-      const watermark = watermarks.get(symbol);
-      if (watermark === undefined) return false;
-      return watermark >= minuteStart(eventTime) + MINUTE_US + allowanceUs;
-    },
+    isLate: (symbol: string, eventTime: number) => closedBy(watermarks.get(symbol), eventTime),
+    closedBy,
   };
 }
 

@@ -14,7 +14,7 @@ export interface RejectedRow<T> {
 }
 
 /**
- * The consumer's writes and the one read bars need; every call is idempotent. Writes resolve with
+ * The consumer's writes and the two reads bars need; every call is idempotent. Writes resolve with
  * the rows Cassandra refused deterministically (found row by row, their neighbours written) and
  * reject only with transient errors (timeouts, unavailable, connection loss).
  */
@@ -22,6 +22,11 @@ export interface TickStore {
   writeTicks(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
   /** TRADE ticks stored for one symbol-minute. */
   tradesOf(minute: MinuteKey): Promise<Trade[]>;
+  /**
+   * The newest event time stored for `symbol` on the UTC day containing `micros` (any kind), or
+   * -Infinity when that day holds none of its ticks.
+   */
+  newestEventTime(symbol: string, micros: number): Promise<number>;
   /** Versioned by trade count: a bar computed from fewer ticks never replaces one from more. */
   writeBars(bars: Bar[]): Promise<RejectedRow<Bar>[]>;
   writeLatest(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
@@ -43,6 +48,9 @@ export interface TickStoreOptions {
  */
 const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price AS text) AS price, size
   FROM ticks WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
+
+/** The clustering order is event time descending: the first row is the newest. */
+const SELECT_NEWEST = "SELECT event_time_us FROM ticks WHERE symbol = ? AND day = ? LIMIT 1";
 
 const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
 
@@ -212,6 +220,14 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         if (!pageState) break;
       }
       return trades;
+    },
+    async newestEventTime(symbol, micros) {
+      const result = await client.execute(SELECT_NEWEST, [symbol, localDate(micros)], {
+        prepare: true,
+        consistency,
+      });
+      const newest = result.first()?.get("event_time_us") as cassandra.types.Long | undefined;
+      return newest ? newest.toNumber() : Number.NEGATIVE_INFINITY;
     },
     writeBars: (bars) =>
       inPartitions(

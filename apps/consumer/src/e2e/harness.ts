@@ -20,6 +20,7 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
+import type { ConsumerStats } from "../stats.ts";
 
 export const appDir = resolve(import.meta.dir, "../..");
 
@@ -184,14 +185,7 @@ export async function waitFor<T>(
   }
 }
 
-export interface ConsumerStats {
-  records: { consumed: number; written: number; deadLettered: number };
-  bars: { written: number; lateTicks: number };
-  lag: { total: number; byPartition: Record<string, number> };
-  batches: { count: number; p50Ms: number | null; p99Ms: number | null };
-  cassandra: { connected: boolean };
-}
-
+export type { ConsumerStats };
 export const stats = (service: RunningService) => service.json<ConsumerStats>("/stats");
 
 /** Reads every row of a table (paged). */
