@@ -6,14 +6,16 @@
  *   2. the raw Cassandra ceiling: the same ticks written to the same table with the same driver
  *      (unlogged batches per partition, 32 in flight; no Kafka, decoding or bars);
  *   3. the consumer draining the full topic (rows/s, and its ratio to the ceiling);
- *   4. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
- *   5. the consumer's peak RSS.
+ *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, a 4 MiB fetch-ahead,
+ *      an 8 MiB young and 160 MiB old generation): its rate next to the default's, and its RSS;
+ *   5. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
+ *   6. the consumer's peak RSS.
  * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
  *
  *   bun run bench:consumer                 # BENCH_TICKS=500000 BENCH_STEADY_SECONDS=15
  *   BENCH_PHASES=drain BENCH_CPU_PROFILE=/tmp/prof bun run bench:consumer
  *
- * BENCH_PHASES (default "ceiling,drain,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
+ * BENCH_PHASES (default "ceiling,drain,lowmem,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
  * draining consumer under `node --cpu-prof` and prints where its main thread spent its time;
  * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings).
  */
@@ -27,6 +29,7 @@ import { localStack, statusOf } from "@repo/stack";
 import {
   brokers,
   cassandraClient,
+  dropIsolated,
   dropKeyspace,
   provisionKeyspace,
   sampleTick,
@@ -43,7 +46,7 @@ import {
 } from "../src/e2e/harness.ts";
 import { summarise } from "./profile.ts";
 
-const PHASES = ["ceiling", "drain", "steady"] as const;
+const PHASES = ["ceiling", "drain", "lowmem", "steady"] as const;
 
 /** What the benchmark reads; a bad value exits 2 naming it. */
 const config = configOrExit(() =>
@@ -199,6 +202,8 @@ async function heapOf(url: string) {
 await buildConsumer();
 const s = await scenario("bench_consumer");
 const ceilingKeyspace = `${s.keyspace}_ceiling`;
+/** Where the low-memory drain writes, so it starts from an empty keyspace like the first. */
+const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
 const producer = new Producer({
   clientId: "bench-consumer",
   bootstrapBrokers: brokers,
@@ -256,12 +261,19 @@ try {
   }
 
   let peakMb = 0;
-  if (phases.has("drain")) {
+  /**
+   * Drains the whole topic with a fresh consumer (group `group`, keyspace `keyspace`) and prints
+   * its rate, batches, CPU, RSS by tenth and what its peak RSS is made of; returns the rate.
+   */
+  const drain = async (
+    label: string,
+    { env, flags, profile }: { env: Record<string, string>; flags: string[]; profile: boolean },
+  ) => {
     started = performance.now();
-    if (profileDir) mkdirSync(profileDir, { recursive: true });
-    const consumer = await startConsumer(s, {}, [
-      ...nodeFlags,
-      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    if (profile && profileDir) mkdirSync(profileDir, { recursive: true });
+    const consumer = await startConsumer(s, env, [
+      ...flags,
+      ...(profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     ]);
     const drainCpu = await cpuMeter({ consumer: consumer.pid });
     let firstWriteAt: number | undefined;
@@ -269,12 +281,13 @@ try {
     const rssByTenth: number[] = [];
     /** The V8 heap and external memory when RSS peaked: what the peak is made of. */
     let atPeak: (Awaited<ReturnType<typeof heapOf>> & { rssMb: number }) | undefined;
+    let phasePeakMb = 0;
     for (;;) {
       const now = await stats(consumer);
       if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
       const { rssMb } = rssOf(consumer.pid);
-      if (rssMb > peakMb) atPeak = { rssMb, ...(await heapOf(consumer.url)) };
-      peakMb = Math.max(peakMb, rssMb);
+      if (rssMb > phasePeakMb) atPeak = { rssMb, ...(await heapOf(consumer.url)) };
+      phasePeakMb = Math.max(phasePeakMb, rssMb);
       while (rssByTenth.length < Math.floor((now.records.written / total) * 10))
         rssByTenth.push(rssMb);
       if (now.records.written >= total && now.lag.total === 0) break;
@@ -287,9 +300,10 @@ try {
     const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
     const withStartup = total / ((doneAt - started) / 1000);
     const drained = await stats(consumer);
-    peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
+    phasePeakMb = Math.max(phasePeakMb, rssOf(consumer.pid).peakMb);
+    peakMb = Math.max(peakMb, phasePeakMb);
     console.log(
-      `consumer drain: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
+      `${label}: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
         `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms; ` +
         `${fmt(drained.bars.written)} bar writes, ${fmt(drained.bars.rebuilt)} minutes read back from stored ticks`,
     );
@@ -298,7 +312,7 @@ try {
     }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed}`);
     console.log(
-      `  consumer RSS at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB`,
+      `  consumer RSS at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
     );
     if (atPeak) {
       const { rssMb, heapTotalMb, heapUsedMb, externalMb } = atPeak;
@@ -309,18 +323,44 @@ try {
     }
 
     await consumer.stop();
-    if (profileDir) {
+    if (profile && profileDir) {
       const newest = readdirSync(profileDir)
         .filter((f) => f.endsWith(".cpuprofile"))
         .sort()
         .at(-1);
       if (newest) {
-        const profile = JSON.parse(readFileSync(join(profileDir, newest), "utf8"));
+        const cpuProfile = JSON.parse(readFileSync(join(profileDir, newest), "utf8"));
         console.log(
-          `CPU profile of the drain (${join(profileDir, newest)}):\n${summarise(profile)}`,
+          `CPU profile of the drain (${join(profileDir, newest)}):\n${summarise(cpuProfile)}`,
         );
       }
     }
+    return drainRate;
+  };
+
+  let drainRate: number | undefined;
+  if (phases.has("drain")) {
+    drainRate = await drain("consumer drain", { env: {}, flags: nodeFlags, profile: true });
+  }
+  if (phases.has("lowmem")) {
+    // The same backlog again, into an empty keyspace, under the low-memory settings the README gives.
+    await provisionKeyspace(lowMemory.keyspace);
+    const rate = await drain("consumer drain, low-memory settings", {
+      env: {
+        CASSANDRA_KEYSPACE: lowMemory.keyspace,
+        CONSUMER_GROUP: lowMemory.group,
+        CONSUMER_PREFETCH_KBYTES: "4096",
+        MALLOC_ARENA_MAX: "2",
+      },
+      flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
+      profile: false,
+    });
+    if (drainRate !== undefined) {
+      console.log(
+        `  low-memory drain rate / default drain rate: ${(rate / drainRate).toFixed(2)}×`,
+      );
+    }
+    await dropKeyspace(lowMemory.keyspace);
   }
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
@@ -372,6 +412,12 @@ try {
 } finally {
   await producer.close().catch(() => {});
   await s.db.shutdown().catch(() => {});
-  await dropKeyspace(s.keyspace).catch(() => {});
   await dropKeyspace(ceilingKeyspace).catch(() => {});
+  await dropKeyspace(lowMemory.keyspace).catch(() => {});
+  // The backlog topics (hundreds of MB at the default size) and both groups go too.
+  await dropIsolated({
+    prefix: s.prefix,
+    groups: [s.group, lowMemory.group],
+    keyspace: s.keyspace,
+  });
 }
