@@ -402,14 +402,12 @@ try {
         throw new Error(`steady ${rate}/s did not drain`);
       await Bun.sleep(500);
     }
-    const latency = (
-      await consumer.json<{
-        latency?: { endToEndMs?: { p50: number | null; p99: number | null } };
-      }>("/stats")
-    ).latency?.endToEndMs;
+    const after = await stats(consumer);
+    const latency = after.latency.endToEndMs;
     console.log(
       `steady ${fmt(rate)} ticks/s for ${steadySeconds} s (achieved ${fmt(count / produceSeconds)}/s): ` +
-        `end-to-end latency ingestTime → durably written p50 ${latency?.p50 ?? "n/a"} ms, p99 ${latency?.p99 ?? "n/a"} ms`,
+        `end-to-end latency ingestTime → durably written p50 ${latency.p50 ?? "n/a"} ms, p99 ${latency.p99 ?? "n/a"} ms; ` +
+        `${fmt(after.batches.count - before.batches.count)} batches, p50 ${after.batches.p50Ms} ms, p99 ${after.batches.p99Ms} ms (poll → commit)`,
     );
     peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
     await consumer.stop();
