@@ -67,9 +67,16 @@ function kafkaJvm(heap: string, conf: string, classpath: string): string[] {
   ];
 }
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `random-uuid` prints).
+ * Like Kafka's own, it never begins with `-`, which `kafka-storage format -t` would read as an
+ * option (1 id in 64 did, and failed `stack up`).
+ */
 export function clusterId(): string {
-  return randomBytes(16).toString("base64url");
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /**
