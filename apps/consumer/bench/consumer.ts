@@ -24,6 +24,7 @@ import { join, resolve } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import { avroTypeOf, type Tick, topicNamed, toWire } from "@repo/contracts";
 import { loadConfig, z } from "@repo/platform/config";
+import { parseExposition } from "@repo/platform/exposition";
 import { configOrExit } from "@repo/platform/startup";
 import { localStack, statusOf } from "@repo/stack";
 import {
@@ -189,9 +190,8 @@ function rssOf(pid: number): { rssMb: number; peakMb: number } {
 
 /** Where a Node process's memory is, in MB, from its own Prometheus `/metrics` (prom-client defaults). */
 async function heapOf(url: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const mb = (name: string) =>
-    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "m").exec(text)?.[1] ?? 0) / 2 ** 20;
+  const families = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const mb = (name: string) => (families.get(name)?.samples[0]?.value ?? 0) / 2 ** 20;
   return {
     heapTotalMb: mb("nodejs_heap_size_total_bytes"),
     heapUsedMb: mb("nodejs_heap_size_used_bytes"),

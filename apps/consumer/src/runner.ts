@@ -4,7 +4,7 @@ import { isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
-import { dayOf, MinuteAggregate, minuteStart } from "./bars/bar.ts";
+import { MinuteAggregate, minuteStart } from "./bars/bar.ts";
 import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
 import { type BatchPlan, latestOf, type MinuteKey, mergePlans, planBatch } from "./batch/plan.ts";
@@ -238,8 +238,8 @@ export function createRunner(options: RunnerOptions) {
     const reads = new Set<Promise<void>>();
     for (const tick of plan.ticks) {
       const { symbol, eventTime } = tick;
-      if (book.hasHorizon(symbol, eventTime)) continue;
-      const name = `${symbol}|${dayOf(eventTime)}`;
+      const name = book.horizonName(symbol, eventTime);
+      if (book.hasHorizon(name)) continue;
       let reading = horizonReads.get(name);
       if (!reading) {
         const record = plan.recordOf.get(tick);

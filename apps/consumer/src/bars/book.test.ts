@@ -47,8 +47,8 @@ test("a revoke forgets its symbols' aggregates and horizons, and a horizon read 
   const readBegun = book.epoch;
   book.forgetPartitions([partition]);
   expect(book.get("AAPL", at(1))).toBeUndefined();
-  expect(book.hasHorizon("AAPL", at(0))).toBe(false);
+  expect(book.hasHorizon(book.horizonName("AAPL", at(0)))).toBe(false);
   expect(book.isFresh("MSFT", at(1))).toBe(true); // its partition stays
   book.setHorizon("AAPL", at(0), Number.NEGATIVE_INFINITY, partition, readBegun);
-  expect(book.hasHorizon("AAPL", at(0))).toBe(false);
+  expect(book.hasHorizon(book.horizonName("AAPL", at(0)))).toBe(false);
 });

@@ -44,8 +44,10 @@ export function createMinuteBook(lateness: Lateness) {
       minutes.set(key(aggregate.symbol, aggregate.start), aggregate);
       partitionOf.set(aggregate.symbol, partition);
     },
-    /** Whether the horizon of `symbol` on the day containing `micros` is known. */
-    hasHorizon: (symbol: string, micros: number) => horizons.has(dayKey(symbol, micros)),
+    /** The name of the horizon of `symbol` on the day containing `micros` (`symbol|YYYY-MM-DD`). */
+    horizonName: dayKey,
+    /** Whether the horizon named `name` ({@link horizonName}) is known. */
+    hasHorizon: (name: string) => horizons.has(name),
     /**
      * Records a horizon read in `readEpoch`; ignored when partitions were revoked since (the read
      * may predate another member's writes).
