@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { Bar, Tick } from "@repo/contracts";
-import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
+import type { CommitOptions, ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
 import { DataError } from "@repo/platform/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
@@ -33,12 +33,14 @@ function world(
   refuseSize = -1,
   deadLetterTopicDown = false,
   storedBefore: Tick[] = [],
+  commitFailures = 0,
 ) {
   const events: string[] = [];
   const stored: Tick[] = [...storedBefore];
   const reads = { minutes: 0, horizons: 0 };
   const stats = createStats();
   let remainingFailures = failures;
+  let remainingCommitFailures = commitFailures;
   let polled = false;
   let keepAlivePolls = 0;
   const store: TickStore = {
@@ -91,9 +93,15 @@ function world(
         polled = true;
         return records;
       },
-      commit(offsets: PartitionOffset[], options?: { wait?: boolean }) {
+      commit(offsets: PartitionOffset[], options?: CommitOptions) {
         const how = options?.wait === false ? "" : " (waited)";
-        events.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(",")}${how}`);
+        const fails = options?.wait === false && remainingCommitFailures > 0;
+        if (fails) remainingCommitFailures -= 1;
+        const shown = offsets.map((o) => `${o.partition}@${o.offset}`).join(",");
+        events.push(`commit ${shown}${how}${fails ? " failed" : ""}`);
+        const settled = options?.settled;
+        const error = fails ? new Error("Broker: Group rebalance in progress") : undefined;
+        if (settled) setTimeout(() => settled(offsets, error), 10);
         return offsets;
       },
       pauseAll: () => events.push("pause"),
@@ -184,6 +192,30 @@ test("a minute that already holds stored trades (another member's, before a rest
   expect(events).toContain("publishBars 10.5x3");
   expect(reads).toEqual({ minutes: 1, horizons: 1 });
   expect(stats.counter("bars.rebuilt").value).toBe(1);
+});
+
+test("a background commit Kafka refuses is sent again though no record follows, until it is taken", async () => {
+  const { events, runner, stats } = world([record(5, [0, 1])], 0, tickAt, -1, false, [], 2);
+  runner.start();
+  for (let i = 0; i < 400 && !events.includes("commit 0@6"); i += 1) await Bun.sleep(5);
+  await runner.stop();
+  expect(events.filter((e) => e.startsWith("commit"))).toEqual([
+    "commit 0@6 failed",
+    "commit 0@6 failed",
+    "commit 0@6",
+    "commit 0@6 (waited)",
+  ]);
+  expect(stats.counter("commits.failed").value).toBe(2);
+});
+
+test("a refused commit of a partition revoked since is not sent again: it is another member's now", async () => {
+  const { events, runner } = world([record(5, [0, 1])], 0, tickAt, -1, false, [], 1);
+  runner.start();
+  await settle(events, "commit 0@6 failed");
+  runner.revoked([{ topic: "market.ticks", partition: 0 }]);
+  await Bun.sleep(100);
+  await runner.stop();
+  expect(events.filter((e) => e.startsWith("commit"))).toEqual(["commit 0@6 failed"]);
 });
 
 test("a failing store pauses consumption, retries with backoff, resumes and commits once written", async () => {

@@ -142,9 +142,13 @@ export function createRunner(options: RunnerOptions) {
   /** The newest offset handed to Kafka per owned partition, committed again (waiting) at stop. */
   const requested = new Map<string, PartitionOffset>();
 
+  /** Failed background commits in a row, and when the idle loop may send them again. */
+  const commitRetry = { failures: 0, at: 0 };
+
   /**
-   * Commits in the background while running (librdkafka sends commits in order, and the next one
-   * for a partition supersedes a failed one); waits for the broker when the loop stops.
+   * Commits in the background while running (librdkafka sends commits in order); waits for the
+   * broker when the loop stops. A failed background commit is sent again with the next batch's, or
+   * by the idle loop after a backoff: a partition that went quiet has no next commit to supersede it.
    */
   function commit(offsets: PartitionOffset[], wait = false) {
     for (const offset of offsets) {
@@ -154,12 +158,31 @@ export function createRunner(options: RunnerOptions) {
     }
     const due = wait ? [...requested.values()] : [...uncommitted.values()];
     if (due.length === 0) return;
+    if (!wait && offsets.length === 0 && Date.now() < commitRetry.at) return;
     try {
-      consumer.commit(due, { wait });
+      consumer.commit(due, { wait, settled: wait ? undefined : commitSettled });
       uncommitted.clear();
     } catch (error) {
       log.warn({ err: error }, "offset commit failed; will retry with the next batch");
     }
+  }
+
+  function commitSettled(sent: PartitionOffset[], error?: Error) {
+    if (!error) {
+      commitRetry.failures = 0;
+      return;
+    }
+    stats.counter(METRIC.commitsFailed).add();
+    commitRetry.at =
+      Date.now() + backoffDelay(commitRetry.failures++, { maxDelayMs: options.retryMaxDelayMs });
+    for (const offset of sent) {
+      const key = partitionKey(offset);
+      // Not when a newer offset superseded it, nor when the partition was revoked since.
+      if (requested.get(key)?.offset === offset.offset && !uncommitted.has(key)) {
+        uncommitted.set(key, offset);
+      }
+    }
+    log.warn({ err: error, partitions: sent.length }, "offset commit failed; sending it again");
   }
 
   function letterFor(plan: BatchPlan, tick: Tick, reason: PoisonReason): DeadLetter {

@@ -13,6 +13,8 @@ export const METRIC = {
   barsRefused: "bars.refused",
   barsRebuilt: "bars.rebuilt",
   barsUnpublished: "bars.unpublished",
+  /** Background offset commits Kafka refused (each is sent again). */
+  commitsFailed: "commits.failed",
   /** Rows Cassandra refused for their data, by table role (`bar.refused`, `latest.refused`). */
   refusedRows: (table: "bar" | "latest") => `${table}.refused`,
   batchMs: "batchMs",

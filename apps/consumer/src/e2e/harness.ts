@@ -8,6 +8,7 @@ import { avroOptions, type Tick } from "@repo/contracts";
 import {
   buildApp,
   cassandraClient,
+  describeServices,
   dropIsolated,
   eventually,
   produceRaw,
@@ -170,19 +171,22 @@ export async function produceTicks(s: Scenario, ticks: Tick[]) {
   }
 }
 
-/** testkit's `eventually`, with the consumer's recent output in the failure message. */
+/**
+ * testkit's `eventually`; when it gives up, the error carries each given service's `/readyz`,
+ * `/stats` and recent output, so a failed wait shows the state that explains it.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs: number,
-  service?: RunningService,
+  services?: RunningService | RunningService[],
 ): Promise<T> {
-  try {
-    return await eventually(check, { timeoutMs, message: what });
-  } catch (error) {
-    const tail = service ? `\n--- consumer output ---\n${service.output().slice(-3000)}` : "";
-    throw new Error(`${(error as Error).message}${tail}`);
-  }
+  const shown = services === undefined ? [] : [services].flat();
+  return eventually(check, {
+    timeoutMs,
+    message: what,
+    diagnose: shown.length > 0 ? () => describeServices(shown, { logLines: 40 }) : undefined,
+  });
 }
 
 export type { ConsumerStats };

@@ -27,6 +27,7 @@ test("two replicas in one group share the partitions and store every tick exactl
     async () =>
       (await stats(replicas[0] as RunningService)).records.written > 0 ? true : undefined,
     60_000,
+    replicas,
   );
   replicas.push(await s.start({ CONSUMER_MAX_BATCH: "200" }));
 
@@ -48,6 +49,7 @@ test("two replicas in one group share the partitions and store every tick exactl
       return done ? partitions : undefined;
     },
     120_000,
+    replicas,
   );
   expect(new Set(owned.flat()).size).toBe(owned.flat().length);
   expect(owned.flat().sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
