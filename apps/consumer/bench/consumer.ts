@@ -276,6 +276,7 @@ try {
       ...flags,
       ...(profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     ]);
+    const startedRssMb = rssOf(consumer.pid).rssMb;
     const drainCpu = await cpuMeter({ consumer: consumer.pid });
     let firstWriteAt: number | undefined;
     /** RSS when each tenth of the backlog was written: flat, or growing with what it consumed. */
@@ -318,7 +319,7 @@ try {
     }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed}`);
     console.log(
-      `  consumer RSS at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
+      `  consumer RSS once started: ${fmt(startedRssMb)} MB; at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
     );
     if (atPeak) {
       const { rssMb, heapTotalMb, heapUsedMb, externalMb } = atPeak;
@@ -329,6 +330,8 @@ try {
     }
 
     await consumer.stop();
+    // The next phase must not pay for this one's flushes and compactions.
+    console.log(`  Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`);
     if (profile && profileDir) {
       const newest = readdirSync(profileDir)
         .filter((f) => f.endsWith(".cpuprofile"))

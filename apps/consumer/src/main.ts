@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
@@ -18,6 +19,10 @@ const { config, log, stats, stopping, serve, untilConnected } = bootService(
   "consumer",
   loadConsumerConfig,
 );
+// Read by V8 each time it sizes the heap after a full collection, so setting it now takes effect.
+if (config.CONSUMER_HEAP_GROWTH_PERCENT > 0) {
+  setFlagsFromString(`--heap-growing-percent=${config.CONSUMER_HEAP_GROWTH_PERCENT}`);
+}
 const topics = topicNames(config.TOPIC_PREFIX);
 const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
 
