@@ -8,14 +8,15 @@
  *   3. the consumer draining the full topic (rows/s, and its ratio to the ceiling);
  *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, a 4 MiB fetch-ahead,
  *      an 8 MiB young and 160 MiB old generation): its rate next to the default's, and its RSS;
- *   5. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
- *   6. the consumer's peak RSS.
+ *   5. the same drain by two consumer replicas in one group (what scaling out gives on this machine);
+ *   6. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
+ *   7. the consumer's peak RSS.
  * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
  *
  *   bun run bench:consumer                 # BENCH_TICKS=500000 BENCH_STEADY_SECONDS=15
  *   BENCH_PHASES=drain BENCH_CPU_PROFILE=/tmp/prof bun run bench:consumer
  *
- * BENCH_PHASES (default "ceiling,drain,lowmem,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
+ * BENCH_PHASES (default "ceiling,drain,lowmem,replicas,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
  * draining consumer under `node --cpu-prof` and prints where its main thread spent its time;
  * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings).
  */
@@ -30,9 +31,11 @@ import { localStack, statusOf } from "@repo/stack";
 import {
   brokers,
   cassandraClient,
+  describeServices,
   dropIsolated,
   dropKeyspace,
   provisionKeyspace,
+  type RunningService,
   sampleTick,
 } from "@repo/testkit";
 import type { Schema } from "avsc";
@@ -40,6 +43,7 @@ import cassandra from "cassandra-driver";
 import { createTickStore } from "../src/cassandra/store.ts";
 import {
   buildConsumer,
+  type ConsumerStats,
   type Scenario,
   scenario,
   startConsumer,
@@ -47,7 +51,7 @@ import {
 } from "../src/e2e/harness.ts";
 import { summarise } from "./profile.ts";
 
-const PHASES = ["ceiling", "drain", "lowmem", "steady"] as const;
+const PHASES = ["ceiling", "drain", "lowmem", "replicas", "steady"] as const;
 
 /** What the benchmark reads; a bad value exits 2 naming it. */
 const config = configOrExit(() =>
@@ -202,8 +206,9 @@ async function heapOf(url: string) {
 await buildConsumer();
 const s = await scenario("bench_consumer");
 const ceilingKeyspace = `${s.keyspace}_ceiling`;
-/** Where the low-memory drain writes, so it starts from an empty keyspace like the first. */
+/** Where the low-memory and two-replica drains write, so each starts from an empty keyspace. */
 const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
+const twoReplicas = { keyspace: `${s.keyspace}_replicas`, group: `${s.group}_replicas` };
 const producer = new Producer({
   clientId: "bench-consumer",
   bootstrapBrokers: brokers,
@@ -217,8 +222,8 @@ try {
   const startUs = Math.floor(Date.now() / 60_000) * 60_000 * 1000 - spanUs - 30 * minuteUs;
 
   let started = performance.now();
-  // Only the drain reads the backlog; steady phases alone start from an empty topic.
-  if (phases.has("drain")) {
+  // Only the drains read the backlog; steady phases alone start from an empty topic.
+  if (["drain", "lowmem", "replicas"].some((phase) => phases.has(phase))) {
     await produceAll(s, producer, mixedTicks(total, startUs, spanUs, "bench"));
     console.log(
       `filled ${s.topic.ticks} with ${fmt(total)} ticks (${SYMBOLS} symbols, Zipf-like, 1 quote in 4) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -263,41 +268,68 @@ try {
 
   let peakMb = 0;
   /**
-   * Drains the whole topic with a fresh consumer (group `group`, keyspace `keyspace`) and prints
-   * its rate, batches, CPU, RSS by tenth and what its peak RSS is made of; returns the rate.
+   * Drains the whole topic with `replicas` fresh consumers in one group (the scenario's group and
+   * keyspace unless `env` names others) and prints the rate, batches, CPU, RSS by tenth (the
+   * largest replica's) and what the first replica's peak RSS is made of; returns the rate.
    */
   const drain = async (
     label: string,
-    { env, flags, profile }: { env: Record<string, string>; flags: string[]; profile: boolean },
+    {
+      env,
+      flags,
+      profile,
+      replicas = 1,
+    }: { env: Record<string, string>; flags: string[]; profile: boolean; replicas?: number },
   ) => {
     started = performance.now();
     if (profile && profileDir) mkdirSync(profileDir, { recursive: true });
-    const consumer = await startConsumer(s, env, [
-      ...flags,
-      ...(profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-    ]);
-    const startedRssMb = rssOf(consumer.pid).rssMb;
-    const drainCpu = await cpuMeter({ consumer: consumer.pid });
+    const consumers: RunningService[] = [];
+    for (let i = 0; i < replicas; i += 1) {
+      consumers.push(
+        await startConsumer(s, env, [
+          ...flags,
+          ...(profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+        ]),
+      );
+    }
+    const consumer = consumers[0] as RunningService;
+    const rssNow = () => Math.max(...consumers.map((c) => rssOf(c.pid).rssMb));
+    const startedRssMb = rssNow();
+    const drainCpu = await cpuMeter(
+      Object.fromEntries(
+        consumers.map((c, i) => [replicas > 1 ? `consumer ${i + 1}` : "consumer", c.pid]),
+      ),
+    );
     let firstWriteAt: number | undefined;
     /** RSS when each tenth of the backlog was written: flat, or growing with what it consumed. */
     const rssByTenth: number[] = [];
     /** The V8 heap and external memory when RSS peaked: what the peak is made of. */
     let atPeak: (Awaited<ReturnType<typeof heapOf>> & { rssMb: number }) | undefined;
     let phasePeakMb = 0;
+    let allWrittenAt: number | undefined;
     for (;;) {
-      const now = await stats(consumer);
-      if (firstWriteAt === undefined && now.records.written > 0) firstWriteAt = performance.now();
-      const { rssMb } = rssOf(consumer.pid);
+      const all = await Promise.all(consumers.map(stats));
+      const sum = (of: (one: ConsumerStats) => number) => all.reduce((n, one) => n + of(one), 0);
+      const written = sum((one) => one.records.written);
+      if (firstWriteAt === undefined && written > 0) firstWriteAt = performance.now();
+      const rssMb = rssNow();
       if (rssMb > phasePeakMb) atPeak = { rssMb, ...(await heapOf(consumer.url)) };
       phasePeakMb = Math.max(phasePeakMb, rssMb);
-      while (rssByTenth.length < Math.floor((now.records.written / total) * 10))
-        rssByTenth.push(rssMb);
-      if (now.records.deadLettered > 0) {
+      while (rssByTenth.length < Math.floor((written / total) * 10)) rssByTenth.push(rssMb);
+      const deadLettered = sum((one) => one.records.deadLettered);
+      if (deadLettered > 0) {
         throw new Error(
-          `the consumer dead-lettered ${now.records.deadLettered} of the bench's ticks: ${JSON.stringify(now.deadLettered)}`,
+          `the consumer dead-lettered ${deadLettered} of the bench's ticks: ${JSON.stringify(all.map((one) => one.deadLettered))}`,
         );
       }
-      if (now.records.written >= total && now.lag.total === 0) break;
+      const lag = sum((one) => one.lag.total);
+      if (written >= total && lag === 0) break;
+      allWrittenAt = written >= total ? (allWrittenAt ?? performance.now()) : undefined;
+      if (allWrittenAt !== undefined && performance.now() - allWrittenAt > 60_000) {
+        throw new Error(
+          `every tick is written but ${lag} offsets stay uncommitted after 60 s:\n${await describeServices(consumers, { logLines: 60 })}`,
+        );
+      }
       if (performance.now() - started > 1_800_000)
         throw new Error("consumer did not drain in 30 min");
       await Bun.sleep(500);
@@ -306,20 +338,24 @@ try {
     const drainCpuUsed = drainCpu();
     const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
     const withStartup = total / ((doneAt - started) / 1000);
-    const drained = await stats(consumer);
-    phasePeakMb = Math.max(phasePeakMb, rssOf(consumer.pid).peakMb);
+    const drained = await Promise.all(consumers.map(stats));
+    const first = drained[0] as ConsumerStats;
+    const summed = (of: (one: ConsumerStats) => number) =>
+      drained.reduce((n, one) => n + of(one), 0);
+    phasePeakMb = Math.max(phasePeakMb, ...consumers.map((c) => rssOf(c.pid).peakMb));
     peakMb = Math.max(peakMb, phasePeakMb);
     console.log(
       `${label}: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
-        `batches p50 ${drained.batches.p50Ms} ms, p99 ${drained.batches.p99Ms} ms; ` +
-        `${fmt(drained.bars.written)} bar writes, ${fmt(drained.bars.rebuilt)} minutes read back from stored ticks`,
+        `batches p50 ${first.batches.p50Ms} ms, p99 ${first.batches.p99Ms} ms${replicas > 1 ? " (first replica)" : ""}; ` +
+        `${fmt(summed((one) => one.bars.written))} bar writes, ${fmt(summed((one) => one.bars.rebuilt))} minutes read back from stored ticks, ` +
+        `${fmt(summed((one) => one.commits.resent))} offsets committed again (lost in a rebalance)`,
     );
     if (ceilingRate !== undefined) {
       console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
     }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed}`);
     console.log(
-      `  consumer RSS once started: ${fmt(startedRssMb)} MB; at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
+      `  consumer RSS${replicas > 1 ? " (the larger replica)" : ""} once started: ${fmt(startedRssMb)} MB; at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
     );
     if (atPeak) {
       const { rssMb, heapTotalMb, heapUsedMb, externalMb } = atPeak;
@@ -329,7 +365,7 @@ try {
       );
     }
 
-    await consumer.stop();
+    for (const one of consumers) await one.stop();
     // The next phase must not pay for this one's flushes and compactions.
     console.log(`  Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`);
     if (profile && profileDir) {
@@ -370,6 +406,22 @@ try {
       );
     }
     await dropKeyspace(lowMemory.keyspace);
+  }
+  if (phases.has("replicas")) {
+    // Scaling out on one machine: two processes share the partitions (and the two cores).
+    await provisionKeyspace(twoReplicas.keyspace);
+    const rate = await drain("consumer drain, two replicas in one group", {
+      env: { CASSANDRA_KEYSPACE: twoReplicas.keyspace, CONSUMER_GROUP: twoReplicas.group },
+      flags: nodeFlags,
+      profile: false,
+      replicas: 2,
+    });
+    if (drainRate !== undefined) {
+      console.log(
+        `  two-replica drain rate / one-replica drain rate: ${(rate / drainRate).toFixed(2)}×`,
+      );
+    }
+    await dropKeyspace(twoReplicas.keyspace);
   }
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
@@ -421,10 +473,11 @@ try {
   await s.db.shutdown().catch(() => {});
   await dropKeyspace(ceilingKeyspace).catch(() => {});
   await dropKeyspace(lowMemory.keyspace).catch(() => {});
+  await dropKeyspace(twoReplicas.keyspace).catch(() => {});
   // The backlog topics (hundreds of MB at the default size) and both groups go too.
   await dropIsolated({
     prefix: s.prefix,
-    groups: [s.group, lowMemory.group],
+    groups: [s.group, lowMemory.group, twoReplicas.group],
     keyspace: s.keyspace,
   });
 }

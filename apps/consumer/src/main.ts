@@ -95,7 +95,10 @@ const health = createHealthWatch({
   },
   failingStep: () => runner.failingStep(),
   refresh: async () => {
-    lag = await consumer.lag().catch(() => lag);
+    const fresh = await consumer.lag().catch(() => undefined);
+    if (!fresh) return;
+    lag = fresh;
+    runner.reconcile(fresh);
   },
 });
 

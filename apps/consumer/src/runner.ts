@@ -34,6 +34,8 @@ export interface RunnerOptions {
   maxInFlightBatches: number;
   maxConcurrency: number;
   retryMaxDelayMs: number;
+  /** How long a background commit may take to show in Kafka before it counts as lost (3 s). */
+  commitSettleMs?: number;
 }
 
 class Stopped extends Error {}
@@ -141,14 +143,14 @@ export function createRunner(options: RunnerOptions) {
 
   /** The newest offset handed to Kafka per owned partition, committed again (waiting) at stop. */
   const requested = new Map<string, PartitionOffset>();
-
-  /** Failed background commits in a row, and when the idle loop may send them again. */
-  const commitRetry = { failures: 0, at: 0 };
+  /** When each partition's offset was last handed to Kafka (a commit takes a moment to show). */
+  const sentAt = new Map<string, number>();
 
   /**
-   * Commits in the background while running (librdkafka sends commits in order); waits for the
-   * broker when the loop stops. A failed background commit is sent again with the next batch's, or
-   * by the idle loop after a backoff: a partition that went quiet has no next commit to supersede it.
+   * Commits in the background while running; waits for the broker when the loop stops. A background
+   * commit is fire-and-forget (librdkafka reports no result, and one sent during a rebalance can be
+   * lost or applied after a newer one), so {@link reconcile} compares what Kafka holds with what was
+   * committed and commits again where they differ.
    */
   function commit(offsets: PartitionOffset[], wait = false) {
     for (const offset of offsets) {
@@ -158,31 +160,14 @@ export function createRunner(options: RunnerOptions) {
     }
     const due = wait ? [...requested.values()] : [...uncommitted.values()];
     if (due.length === 0) return;
-    if (!wait && offsets.length === 0 && Date.now() < commitRetry.at) return;
     try {
-      consumer.commit(due, { wait, settled: wait ? undefined : commitSettled });
+      consumer.commit(due, { wait });
+      const now = Date.now();
+      for (const offset of due) sentAt.set(partitionKey(offset), now);
       uncommitted.clear();
     } catch (error) {
       log.warn({ err: error }, "offset commit failed; will retry with the next batch");
     }
-  }
-
-  function commitSettled(sent: PartitionOffset[], error?: Error) {
-    if (!error) {
-      commitRetry.failures = 0;
-      return;
-    }
-    stats.counter(METRIC.commitsFailed).add();
-    commitRetry.at =
-      Date.now() + backoffDelay(commitRetry.failures++, { maxDelayMs: options.retryMaxDelayMs });
-    for (const offset of sent) {
-      const key = partitionKey(offset);
-      // Not when a newer offset superseded it, nor when the partition was revoked since.
-      if (requested.get(key)?.offset === offset.offset && !uncommitted.has(key)) {
-        uncommitted.set(key, offset);
-      }
-    }
-    log.warn({ err: error, partitions: sent.length }, "offset commit failed; sending it again");
   }
 
   function letterFor(plan: BatchPlan, tick: Tick, reason: PoisonReason): DeadLetter {
@@ -530,7 +515,28 @@ export function createRunner(options: RunnerOptions) {
       for (const key of keys) {
         requested.delete(key);
         uncommitted.delete(key);
+        sentAt.delete(key);
       }
+    },
+    /**
+     * Commits again every offset of ours that Kafka still does not hold `commitSettleMs` after it was sent:
+     * `committed` is what the broker answers now (the `/stats` lag refresh reads it every second).
+     * Offsets are only ever those of finished batches, so sending one twice is harmless; a revoked
+     * partition is not ours to commit.
+     */
+    reconcile(committed: { topic: string; partition: number; committed: number }[]) {
+      let behind = 0;
+      for (const { topic, partition, committed: held } of committed) {
+        const key = partitionKey({ topic, partition });
+        const ours = requested.get(key);
+        if (!ours || held >= ours.offset || uncommitted.has(key)) continue;
+        if (Date.now() - (sentAt.get(key) ?? 0) < (options.commitSettleMs ?? 3_000)) continue;
+        uncommitted.set(key, ours);
+        behind += 1;
+      }
+      if (behind === 0) return;
+      stats.counter(METRIC.commitsResent).add(behind);
+      log.warn({ partitions: behind }, "Kafka lost committed offsets; committing them again");
     },
     /** The step that is failing and being retried, if any. */
     failingStep: () => failing.keys().next().value as string | undefined,

@@ -13,8 +13,8 @@ export const METRIC = {
   barsRefused: "bars.refused",
   barsRebuilt: "bars.rebuilt",
   barsUnpublished: "bars.unpublished",
-  /** Background offset commits Kafka refused (each is sent again). */
-  commitsFailed: "commits.failed",
+  /** Offsets committed again because Kafka did not hold them (a commit lost in a rebalance). */
+  commitsResent: "commits.resent",
   /** Rows Cassandra refused for their data, by table role (`bar.refused`, `latest.refused`). */
   refusedRows: (table: "bar" | "latest") => `${table}.refused`,
   batchMs: "batchMs",
@@ -63,6 +63,8 @@ export function consumerStats(view: ConsumerView) {
       total: lag.reduce((sum, p) => sum + p.lag, 0),
       byPartition: Object.fromEntries(lag.map((p) => [String(p.partition), p.lag])),
     },
+    /** Offsets committed again because Kafka did not hold them (lost in a rebalance). */
+    commits: { resent: count(METRIC.commitsResent) },
     batches: { count: batches.count, p50Ms: batches.p50, p99Ms: batches.p99 },
     /** Per tick once durable: ingestTime → written (our pipeline) and eventTime → written. */
     latency: {

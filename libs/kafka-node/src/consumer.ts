@@ -105,7 +105,7 @@ export function createManualCommitConsumer(
           resolve(messages.map(toRecord));
         });
       }),
-    commit(offsets, { wait = true, settled } = {}) {
+    commit(offsets, { wait = true } = {}) {
       const owned = new Set(assignments().map((a) => `${a.topic}\u0000${a.partition}`));
       const committable = offsets.filter((o) => owned.has(`${o.topic}\u0000${o.partition}`));
       if (committable.length === 0) return committable;
@@ -115,10 +115,6 @@ export function createManualCommitConsumer(
         // commitCb is the binding's asynchronous commit (rd_kafka_commit async); its typings omit it.
         (consumer as unknown as AsyncCommit).commitCb(committable, (error) => {
           if (error) options.onError?.(error);
-          settled?.(
-            committable,
-            error ? new Error(`offset commit failed: ${error.message}`) : undefined,
-          );
         });
       }
       return committable;

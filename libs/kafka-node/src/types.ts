@@ -81,13 +81,6 @@ export interface PartitionLag {
   lag: number;
 }
 
-export interface CommitOptions {
-  /** Wait for the broker (default) or commit in the background. */
-  wait?: boolean;
-  /** For a background commit: called once with the offsets sent and the error, if it failed. */
-  settled?: (offsets: PartitionOffset[], error?: Error) => void;
-}
-
 /**
  * A librdkafka group consumer with manual offset control: nothing is stored or committed unless
  * `commit` is called; assignment is cooperative-sticky.
@@ -99,12 +92,12 @@ export interface ManualCommitConsumer {
   poll(max: number): Promise<ConsumedRecord[]>;
   /**
    * Commits offsets of partitions this member still owns (others are dropped) and returns them.
-   * Synchronously by default (throws on failure); with `{ wait: false }` librdkafka sends the commit
-   * in the background and the loop goes on: `settled` then hears how it ended (a failure also
-   * reaches `onError`). A failed background commit is not retried here: the caller sends it again
-   * (an idle partition has no next commit to supersede it).
+   * Synchronously by default (throws if the broker refuses). With `{ wait: false }` librdkafka only
+   * queues the commit and the loop goes on: the broker's answer is never reported, and a commit
+   * sent during a rebalance can be lost or land after a newer one (librdkafka retries it). Compare
+   * the committed offsets `lag()` reads with what you committed, and commit again where they differ.
    */
-  commit(offsets: PartitionOffset[], options?: CommitOptions): PartitionOffset[];
+  commit(offsets: PartitionOffset[], options?: { wait?: boolean }): PartitionOffset[];
   /** Stops/starts fetching on every assigned partition (e.g. while the sink is down). */
   pauseAll(): void;
   resumeAll(): void;
