@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { type Subprocess, spawn } from "bun";
@@ -26,17 +26,45 @@ export interface RunningService {
   json<T = unknown>(path: string): Promise<T>;
 }
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * The kernel's range for outgoing connections' local ports (`ip_local_port_range`): a port handed
+ * out from it can be taken by any client socket before our server binds it.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+const PORT_POOL = { low: ephemeralLow() - 12_000, size: 12_000 };
+
+/** Whether nothing listens on `port` of loopback now (by listening on it and letting go). */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolveBindable) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once("error", () => resolveBindable(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveBindable(true)));
   });
+}
+
+/**
+ * A free TCP port on loopback for a server a test starts, drawn at random from the 12,000 ports
+ * below the kernel's ephemeral range. A port the kernel picks (`listen(0)`) lies in that range, and
+ * with test files running side by side, a client connection could take it between the check and
+ * the server's own bind ("Address already in use" on a scratch Kafka, seen in CI).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = PORT_POOL.low + Math.floor(Math.random() * PORT_POOL.size);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(
+    `no free loopback port in ${PORT_POOL.low}–${PORT_POOL.low + PORT_POOL.size - 1}`,
+  );
 }
 
 /**
