@@ -209,6 +209,13 @@ const ceilingKeyspace = `${s.keyspace}_ceiling`;
 /** Where the low-memory and two-replica drains write, so each starts from an empty keyspace. */
 const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
 const twoReplicas = { keyspace: `${s.keyspace}_replicas`, group: `${s.group}_replicas` };
+/** Every consumer the bench starts: stopped at the end even when a phase fails. */
+const startedConsumers: RunningService[] = [];
+const launch = async (env: Record<string, string>, flags: string[]) => {
+  const consumer = await startConsumer(s, env, flags);
+  startedConsumers.push(consumer);
+  return consumer;
+};
 const producer = new Producer({
   clientId: "bench-consumer",
   bootstrapBrokers: brokers,
@@ -286,7 +293,7 @@ try {
     const consumers: RunningService[] = [];
     for (let i = 0; i < replicas; i += 1) {
       consumers.push(
-        await startConsumer(s, env, [
+        await launch(env, [
           ...flags,
           ...(profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
         ]),
@@ -425,7 +432,7 @@ try {
   }
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
-    const consumer = await startConsumer(s, {}, nodeFlags);
+    const consumer = await launch({}, nodeFlags);
     for (let assigned = false; !assigned; await Bun.sleep(100)) {
       assigned = Object.keys((await stats(consumer)).lag.byPartition).length > 0;
     }
@@ -469,6 +476,9 @@ try {
   }
   console.log(`consumer peak RSS over every phase: ${fmt(peakMb)} MB`);
 } finally {
+  for (const consumer of startedConsumers) {
+    if (!consumer.ended()) await consumer.stop().catch(() => {});
+  }
   await producer.close().catch(() => {});
   await s.db.shutdown().catch(() => {});
   await dropKeyspace(ceilingKeyspace).catch(() => {});
