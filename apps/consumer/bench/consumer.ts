@@ -394,41 +394,42 @@ try {
   if (phases.has("drain")) {
     drainRate = await drain("consumer drain", { env: {}, flags: nodeFlags, profile: true });
   }
-  if (phases.has("lowmem")) {
-    // The same backlog again, into an empty keyspace, under the low-memory settings the README gives.
-    await provisionKeyspace(lowMemory.keyspace);
-    const rate = await drain("consumer drain, low-memory settings", {
-      env: {
-        CASSANDRA_KEYSPACE: lowMemory.keyspace,
-        CONSUMER_GROUP: lowMemory.group,
-        CONSUMER_PREFETCH_KBYTES: "4096",
-        MALLOC_ARENA_MAX: "2",
-      },
-      flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
+  /** The same backlog again into an empty keyspace and group, its rate beside the first drain's. */
+  const drainAgain = async (
+    into: { keyspace: string; group: string },
+    label: string,
+    compared: string,
+    options: { env?: Record<string, string>; flags: string[]; replicas?: number },
+  ) => {
+    await provisionKeyspace(into.keyspace);
+    const rate = await drain(label, {
+      ...options,
+      env: { CASSANDRA_KEYSPACE: into.keyspace, CONSUMER_GROUP: into.group, ...options.env },
       profile: false,
     });
-    if (drainRate !== undefined) {
-      console.log(
-        `  low-memory drain rate / default drain rate: ${(rate / drainRate).toFixed(2)}×`,
-      );
-    }
-    await dropKeyspace(lowMemory.keyspace);
+    if (drainRate !== undefined) console.log(`  ${compared}: ${(rate / drainRate).toFixed(2)}×`);
+    await dropKeyspace(into.keyspace);
+  };
+  if (phases.has("lowmem")) {
+    // Under the low-memory settings the README gives.
+    await drainAgain(
+      lowMemory,
+      "consumer drain, low-memory settings",
+      "low-memory drain rate / default drain rate",
+      {
+        env: { CONSUMER_PREFETCH_KBYTES: "4096", MALLOC_ARENA_MAX: "2" },
+        flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
+      },
+    );
   }
   if (phases.has("replicas")) {
     // Scaling out on one machine: two processes share the partitions (and the two cores).
-    await provisionKeyspace(twoReplicas.keyspace);
-    const rate = await drain("consumer drain, two replicas in one group", {
-      env: { CASSANDRA_KEYSPACE: twoReplicas.keyspace, CONSUMER_GROUP: twoReplicas.group },
-      flags: nodeFlags,
-      profile: false,
-      replicas: 2,
-    });
-    if (drainRate !== undefined) {
-      console.log(
-        `  two-replica drain rate / one-replica drain rate: ${(rate / drainRate).toFixed(2)}×`,
-      );
-    }
-    await dropKeyspace(twoReplicas.keyspace);
+    await drainAgain(
+      twoReplicas,
+      "consumer drain, two replicas in one group",
+      "two-replica drain rate / one-replica drain rate",
+      { flags: nodeFlags, replicas: 2 },
+    );
   }
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
     // A fresh process per rate: its latency window holds only this phase's ticks.
