@@ -9,8 +9,9 @@ import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
 import { loadConsumerConfig } from "./config.ts";
 import { createConsumerApp } from "./http/app.ts";
+import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
-import { createConsumerRegistry, deadLetterRecord } from "./kafka/registry.ts";
+import { createConsumerRegistry } from "./kafka/registry.ts";
 import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createTickDecoder } from "./tick/decode.ts";
@@ -70,8 +71,12 @@ const runner = createRunner({
   consumer,
   decode: createTickDecoder(registry.writerSchemas, { maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS }),
   store,
-  publishDeadLetters: (letters) =>
-    publisher.publish(topics.deadLetter, letters.map(deadLetterRecord)),
+  publishDeadLetters: createDeadLetterPublisher({
+    publisher,
+    topic: topics.deadLetter,
+    stats,
+    log,
+  }),
   publishBars: async (bars) => {
     const { records, refused } = await registry.encodeBars(bars);
     await publisher.publish(topics.bars, records);

@@ -9,6 +9,7 @@ import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
 import { type BatchPlan, latestOf, type MinuteKey, mergePlans, planBatch } from "./batch/plan.ts";
 import { boundedAll, type RejectedRow, type TickStore } from "./cassandra/store.ts";
+import { boundReason } from "./kafka/dead-letters.ts";
 import { METRIC } from "./stats.ts";
 import type { DecodedTick, PoisonReason } from "./tick/decode.ts";
 
@@ -341,7 +342,7 @@ export function createRunner(options: RunnerOptions) {
           partition: record.partition,
           offset: record.offset,
           reason: reason.code,
-          detail: reason.detail,
+          detail: boundReason(reason.detail),
         },
         "dead-lettered",
       );

@@ -8,6 +8,10 @@ export const METRIC = {
   deadLettered: "records.deadLettered",
   /** Dead letters of one reason code, e.g. `deadLettered.invalid_value`. */
   deadLetteredFor: (code: string) => `deadLettered.${code}`,
+  /** Dead letters Kafka could not take whole, sent as a truncated envelope instead. */
+  deadLettersTruncated: "deadLetters.truncated",
+  /** Records Kafka refused even as an envelope: logged with topic, partition and offset, skipped. */
+  deadLettersSkipped: "deadLetters.skipped",
   barsWritten: "bars.written",
   lateTicks: "bars.lateTicks",
   barsRefused: "bars.refused",
@@ -51,6 +55,11 @@ export function consumerStats(view: ConsumerView) {
     },
     /** Dead letters by reason code (`invalid_value`, `corrupt_avro`, `bar_out_of_range`, …). */
     deadLettered: stats.counters(METRIC.deadLetteredFor("")),
+    /** Dead letters sent as a truncated envelope, and records skipped because even that was refused. */
+    deadLetters: {
+      truncated: count(METRIC.deadLettersTruncated),
+      skipped: count(METRIC.deadLettersSkipped),
+    },
     bars: {
       written: count(METRIC.barsWritten),
       lateTicks: count(METRIC.lateTicks),

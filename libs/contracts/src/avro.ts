@@ -14,6 +14,8 @@ interface DecimalAttributes {
 export class DecimalType extends avro.types.LogicalType {
   readonly precision: number;
   readonly scale: number;
+  /** The most bytes a two's-complement integer of `precision` digits needs (8 for 18 digits). */
+  readonly maxBytes: number;
 
   constructor(schema: Schema, opts?: Partial<ForSchemaOptions>) {
     super(schema, opts);
@@ -21,6 +23,7 @@ export class DecimalType extends avro.types.LogicalType {
     if (precision === undefined) throw new Error("decimal logical type needs a precision");
     this.precision = precision;
     this.scale = scale;
+    this.maxBytes = Math.ceil((precision * Math.log2(10) + 1) / 8);
   }
 
   /** Why `value` is not a valid decimal of this type, or undefined when it is. */
@@ -30,7 +33,16 @@ export class DecimalType extends avro.types.LogicalType {
     return parsed.ok ? undefined : parsed.message;
   }
 
+  /**
+   * Refuses bytes too long for the precision before converting them: any Kafka client can write a
+   * megabyte-long decimal, and turning it into a number and text would cost seconds of CPU.
+   */
   protected override _fromValue(bytes: Buffer): string {
+    if (bytes.length > this.maxBytes) {
+      throw new Error(
+        `decimal of ${bytes.length} bytes cannot fit decimal(${this.precision}, ${this.scale}) (at most ${this.maxBytes} bytes)`,
+      );
+    }
     return formatDecimal(bytesToUnscaled(bytes), this.scale);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { avroTypeOf } from "./avro.ts";
 import {
   bytesToUnscaled,
   divideHalfEven,
@@ -75,4 +76,15 @@ test("divideHalfEven rounds ties to the even neighbour and the rest to the neare
     3n,
     4n,
   ]);
+});
+
+test("an Avro decimal longer than its precision allows is refused before it is converted, naming its length", () => {
+  const type = avroTypeOf({ type: "bytes", logicalType: "decimal", precision: 18, scale: 6 });
+  const fits = Buffer.from(unscaledToBytes(999_999_999_999_999_999n));
+  expect(fits.length).toBe(8);
+  expect(type.fromBuffer(avroTypeOf("bytes").toBuffer(fits))).toBe("999999999999.999999");
+  const huge = avroTypeOf("bytes").toBuffer(Buffer.alloc(1_000_000, 0x7f));
+  expect(() => type.fromBuffer(huge)).toThrow(
+    "decimal of 1000000 bytes cannot fit decimal(18, 6) (at most 8 bytes)",
+  );
 });

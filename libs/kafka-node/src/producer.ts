@@ -11,6 +11,11 @@ import type {
 
 const ERR_QUEUE_FULL = -184;
 const ERR_MSG_TIMED_OUT = -192;
+/**
+ * A record over `message.max.bytes` (refused locally) or over the broker's or topic's limit
+ * (`MESSAGE_TOO_LARGE`), and a batch over the broker's request limit: retrying cannot help.
+ */
+const TOO_LARGE = new Set([10, 18]);
 const ERR_ALL_BROKERS_DOWN = -187;
 
 interface Pending {
@@ -139,7 +144,9 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
                 ? "timeout"
                 : code === ERR_QUEUE_FULL
                   ? "queue_full"
-                  : "failed";
+                  : TOO_LARGE.has(code)
+                    ? "too_large"
+                    : "failed";
             reject(
               new ProduceError(
                 reason,

@@ -25,6 +25,7 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
     uptimeSeconds: expect.any(Number),
     records: { consumed: 5, written: 4, deadLettered: 1 },
     deadLettered: { invalid_value: 1 },
+    deadLetters: { truncated: 0, skipped: 0 },
     bars: { written: 0, lateTicks: 0, refused: 0, rebuilt: 0 },
     lag: { total: 2, byPartition: { "0": 2, "1": 0 } },
     commits: { resent: 0 },

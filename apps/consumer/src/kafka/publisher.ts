@@ -1,4 +1,5 @@
 import { createKafkaProducer, type KafkaSecurity, type OutgoingMessage } from "@repo/kafka-node";
+import { isRetriable, PipelineError } from "@repo/platform/errors";
 
 /** A record to publish with its headers (dead letters keep their original key and value bytes). */
 export type OutgoingRecord = OutgoingMessage;
@@ -37,7 +38,10 @@ export function createRecordPublisher(options: {
     async publish(topic, records) {
       if (records.length === 0) return;
       await producer.produceBatch(topic, records).catch((error: Error) => {
-        throw new Error(`Kafka did not acknowledge ${topic}: ${error.message}`);
+        throw new PipelineError(`Kafka did not acknowledge ${topic}: ${error.message}`, {
+          retriable: isRetriable(error),
+          cause: error,
+        });
       });
     },
     async disconnect() {

@@ -1,8 +1,7 @@
-import { type Bar, dlqHeaders } from "@repo/contracts";
+import type { Bar } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import { isRetriable } from "@repo/platform/errors";
 import type { SchemaRegistryClient } from "@repo/registry";
-import type { DeadLetter } from "../runner.ts";
 import type { WriterSchemas } from "../tick/decode.ts";
 import type { OutgoingRecord } from "./publisher.ts";
 
@@ -36,22 +35,6 @@ export function createConsumerRegistry(client: SchemaRegistryClient, barsSubject
       return { records, refused };
     },
     ping: () => client.reachable(1500),
-  };
-}
-
-/** The dead-letter form of a poison record: original key and value, reason and source in headers. */
-export function deadLetterRecord({ record, reason }: DeadLetter): OutgoingRecord {
-  return {
-    key: record.key,
-    value: record.value ?? Buffer.alloc(0),
-    headers: {
-      [dlqHeaders.reason]: `${reason.code}: ${reason.detail}`,
-      [dlqHeaders.stage]: reason.stage,
-      [dlqHeaders.sourceTopic]: record.topic,
-      [dlqHeaders.sourcePartition]: String(record.partition),
-      [dlqHeaders.sourceOffset]: String(record.offset),
-      [dlqHeaders.failedAt]: new Date().toISOString(),
-    },
   };
 }
 
