@@ -1,13 +1,11 @@
 import { createServiceApp, type Readiness } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
-import type { Stats } from "@repo/platform/stats";
 import { mountDashboard } from "./http/dashboard.ts";
 import { type ApiDeps, createApiRoutes } from "./http/routes.ts";
 import { apiStats, METRIC } from "./stats.ts";
 
 export interface ApiAppOptions extends ApiDeps {
   log: Logger;
-  stats: Stats;
   readiness: () => Readiness | Promise<Readiness>;
   cassandraConnected: () => boolean;
   /** The built dashboard (`dist/public`). */
@@ -21,11 +19,11 @@ export interface ApiAppOptions extends ApiDeps {
  * service has (`/healthz`, `/readyz`, `/stats`, `/metrics`).
  *
  * @example
- *   const app = createApiApp({ log, stats, reader, stream, pipeline, readiness, … });
+ *   const app = createApiApp({ log, stats, reader, stream, admission, cursors, pipeline, readiness, … });
  *   await app.request("/v1/quotes?symbols=AAPL");
  */
 export function createApiApp(options: ApiAppOptions) {
-  const { stats } = options;
+  const { stats, admission } = options;
   const app = createServiceApp({
     service: "api",
     log: options.log,
@@ -33,14 +31,14 @@ export function createApiApp(options: ApiAppOptions) {
     readiness: options.readiness,
     stats: () =>
       apiStats(stats, {
-        streamClients: options.stream.clients,
+        streamClients: admission.open,
         cassandraConnected: options.cassandraConnected,
       }),
     gauges: () => [
       {
         name: "streamClients",
         help: "Open /v1/stream connections.",
-        value: options.stream.clients(),
+        value: admission.open(),
       },
     ],
   });

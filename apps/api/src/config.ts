@@ -1,4 +1,13 @@
-import { cassandraEnv, httpEnv, loadConfig, positiveInt, z } from "@repo/platform/config";
+import { randomBytes } from "node:crypto";
+import {
+  ConfigError,
+  cassandraEnv,
+  httpEnv,
+  loadConfig,
+  positiveInt,
+  z,
+} from "@repo/platform/config";
+import { parseBearerTokens } from "@repo/platform/tokens";
 
 const serviceUrl = (fallback: string) => z.url().default(fallback);
 
@@ -15,20 +24,49 @@ export const apiEnv = {
   CONSUMER_URL: serviceUrl("http://127.0.0.1:3003"),
   /** How often the SSE stream reads latest_quotes (and the bars of symbols that changed). */
   API_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
-  /** Concurrent `/v1/stream` connections; more are answered 503. */
+  /** Concurrent `/v1/stream` connections in all; more are refused with a retry hint. */
   API_STREAM_MAX_CLIENTS: positiveInt(100),
+  /** Concurrent `/v1/stream` connections from one remote address. */
+  API_STREAM_MAX_PER_CLIENT: positiveInt(10),
+  /**
+   * Events waiting for one stream client (a newer state of the same quote or bar replaces the
+   * waiting one); a client with more waiting is dropped. A client of every symbol needs about three
+   * per symbol.
+   */
+  API_STREAM_QUEUE_MAX: positiveInt(5000),
+  /** Longest a write to one stream client may wait on its socket before the client is dropped. */
+  API_STREAM_WRITE_TIMEOUT_MS: positiveInt(10_000),
+  /** What a refused or closed stream tells its EventSource to wait before reconnecting. */
+  API_STREAM_RETRY_MS: positiveInt(5_000),
+  /** HMAC key of `/v1/ticks` cursors; a random one per process when unset (cursors then die with it). */
+  API_CURSOR_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** How long a `/v1/ticks` cursor stays valid. */
+  API_CURSOR_TTL_MS: positiveInt(3_600_000),
+  /** `name:token` entries (the PRODUCER_TOKENS rules): who sees `/v1/pipeline` details. */
+  API_OPERATOR_TOKENS: z.string().optional(),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
 
 /**
- * Loads and validates the api's configuration, failing with the names of bad variables.
+ * Loads and validates the api's configuration, failing with the names of bad variables. The
+ * cursor key and the operator tokens come out parsed (`cursorKey`, `operatorTokens`).
  *
  * @example
  *   const config = loadApiConfig({ PORT: "3104" });
  *   config.CONSUMER_URL; // "http://127.0.0.1:3003"
  */
 export function loadApiConfig(env: Record<string, string | undefined> = process.env) {
-  return loadConfig(apiEnv, env);
+  const { API_CURSOR_KEY, API_OPERATOR_TOKENS, ...config } = loadConfig(apiEnv, env);
+  const { tokens, problems } = parseBearerTokens(API_OPERATOR_TOKENS ?? "");
+  if (problems.length > 0)
+    throw new ConfigError(
+      `invalid configuration:\n${problems.map((p) => `  API_OPERATOR_TOKENS (<redacted>): ${p}`).join("\n")}`,
+    );
+  return {
+    ...config,
+    cursorKey: API_CURSOR_KEY ? Buffer.from(API_CURSOR_KEY, "utf8") : randomBytes(32),
+    operatorTokens: tokens,
+  };
 }

@@ -3,9 +3,11 @@ import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo
 import { bootService } from "@repo/platform/startup";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
+import { createCursorCodec } from "./market/cursor.ts";
 import { createMarketReader } from "./market/reader.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
 import { createCassandraWatch } from "./readiness.ts";
+import { createStreamAdmission } from "./stream/admission.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService("api", loadApiConfig);
@@ -21,7 +23,13 @@ const stream = createMarketStream({
   log,
   stats,
 });
+const admission = createStreamAdmission({
+  maxClients: config.API_STREAM_MAX_CLIENTS,
+  maxPerClient: config.API_STREAM_MAX_PER_CLIENT,
+});
 const cassandra = createCassandraWatch({ ping: () => reader.ping() });
+if (config.operatorTokens.length > 0)
+  log.info({ operators: config.operatorTokens.map((t) => t.name) }, "operator tokens configured");
 
 const app = createApiApp({
   log,
@@ -29,7 +37,14 @@ const app = createApiApp({
   allowedOrigins: config.ALLOWED_ORIGINS,
   reader,
   stream,
-  maxStreamClients: config.API_STREAM_MAX_CLIENTS,
+  admission,
+  streamLimits: {
+    queueMax: config.API_STREAM_QUEUE_MAX,
+    writeTimeoutMs: config.API_STREAM_WRITE_TIMEOUT_MS,
+    retryMs: config.API_STREAM_RETRY_MS,
+  },
+  cursors: createCursorCodec({ key: config.cursorKey, ttlMs: config.API_CURSOR_TTL_MS }),
+  operatorTokens: config.operatorTokens,
   pipeline: createPipelineProbe({
     ingest: config.INGEST_URL,
     producer: config.PRODUCER_URL,
@@ -42,6 +57,8 @@ const app = createApiApp({
 
 serve(app, async () => {
   stream.close();
+  if (!(await admission.idle(2_000)))
+    log.warn({ open: admission.open() }, "streams still open after their shutdown event");
   await client.shutdown();
 });
 

@@ -1,4 +1,6 @@
 import { quantiles, type Stats } from "@repo/platform/stats";
+import type { StreamEnd } from "./http/sse.ts";
+import type { StreamRefusal } from "./stream/admission.ts";
 
 /** The api's metric names: written by the request middleware and the stream, read by `/stats` and `/metrics`. */
 export const METRIC = {
@@ -10,6 +12,10 @@ export const METRIC = {
   /** Events sent to stream clients by kind, e.g. `stream.events.quote`. */
   streamEvents: (kind: "quote" | "bar" | "") => `stream.events.${kind}`,
   streamPollMs: "streamPollMs",
+  /** Streams refused by cap, e.g. `stream.refused.too_many_streams`. */
+  streamRefused: (reason: StreamRefusal | "") => `stream.refused.${reason}`,
+  /** Streams ended by why, e.g. `stream.ended.slow_client`. */
+  streamEnded: (end: StreamEnd | "") => `stream.ended.${end}`,
 } as const;
 
 /** What `/stats` reads besides the counters. */
@@ -40,7 +46,10 @@ export function apiStats(stats: Stats, view: ApiView) {
       pollErrors: stats.counter(METRIC.streamPollErrors).value,
       events: stats.counters(METRIC.streamEvents("")),
       pollMs: quantiles(stats.latency(METRIC.streamPollMs).summary()),
+      refused: stats.counters(METRIC.streamRefused("")),
+      ended: stats.counters(METRIC.streamEnded("")),
     },
+    memory: { rssBytes: process.memoryUsage.rss() },
     cassandra: { connected: view.cassandraConnected() },
   };
 }

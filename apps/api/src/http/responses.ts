@@ -65,10 +65,13 @@ export const TicksResponse = z
 /** One pipeline service as `/v1/pipeline` reports it. */
 export const ServiceHealthSchema = z.object({
   service: z.string(),
-  url: z.string(),
   ok: z.boolean(),
-  /** The service's `/stats` body when it answered. */
+  state: z.enum(["up", "down"]),
+  /** Operators only: where the api reads the service. */
+  url: z.string().optional(),
+  /** The service's `/stats` when it answered: whole for operators, the dashboard's figures otherwise. */
   stats: z.record(z.string(), z.unknown()).optional(),
+  /** Operators only: why the service is down. */
   error: z.string().optional(),
 });
 
@@ -90,7 +93,15 @@ export const ErrorResponse = z
       code: z.string(),
       message: z.string(),
       issues: z
-        .array(z.object({ path: z.string(), in: z.string(), message: z.string() }))
+        .array(
+          z.object({
+            path: z.string(),
+            in: z.string(),
+            message: z.string(),
+            /** For `cursor`: malformed, forged, expired, out_of_range or other_query. */
+            reason: z.string().optional(),
+          }),
+        )
         .optional(),
     }),
   })

@@ -3,8 +3,17 @@ import { formatTimestamp, type Tick, tickToJson } from "@repo/contracts";
 import { isRetriable } from "@repo/platform/errors";
 import { ApiError, formatPath } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
+import type { Stats } from "@repo/platform/stats";
+import type { BearerToken } from "@repo/platform/tokens";
+import { bearerTokenOf } from "@repo/platform/tokens";
+import type { Context } from "hono";
 import type { ZodError } from "zod";
-import { CursorError } from "../market/cursor.ts";
+import {
+  type CursorCodec,
+  CursorError,
+  type TicksCursor,
+  type TicksPosition,
+} from "../market/cursor.ts";
 import type { MarketReader } from "../market/reader.ts";
 import { rollup, type StoredBar } from "../market/rollup.ts";
 import {
@@ -16,7 +25,9 @@ import {
   MAX_SPAN_US,
   MINUTE_US,
 } from "../market/time.ts";
-import type { ServiceHealth } from "../pipeline/health.ts";
+import { publicHealth, type ServiceHealth } from "../pipeline/health.ts";
+import { METRIC } from "../stats.ts";
+import type { StreamAdmission, StreamRefusal } from "../stream/admission.ts";
 import type { MarketStream } from "../stream/market-stream.ts";
 import {
   type BarJson,
@@ -38,13 +49,19 @@ import {
   symbolsParam,
   ticksQuery,
 } from "./schemas.ts";
-import { streamMarket } from "./sse.ts";
+import { remoteAddress, type StreamLimits, sseMessage, streamMarket } from "./sse.ts";
 
 export interface ApiDeps {
   log: Logger;
+  stats: Stats;
   reader: MarketReader;
   stream: MarketStream;
-  maxStreamClients: number;
+  /** Open-stream caps, in all and per remote address. */
+  admission: StreamAdmission;
+  streamLimits: StreamLimits;
+  cursors: CursorCodec;
+  /** Callers presenting one of these see `/v1/pipeline` in full (URLs, whole `/stats`). */
+  operatorTokens: readonly BearerToken[];
   pipeline: () => Promise<ServiceHealth[]>;
   now?: () => number;
 }
@@ -55,7 +72,8 @@ const errors = {
     content: { "application/json": { schema: ErrorResponse } },
   },
   503: {
-    description: "Cassandra is unreachable (retry after `Retry-After` seconds)",
+    description:
+      "Cassandra is unreachable (`store_unavailable`; retry after `Retry-After` seconds)",
     content: { "application/json": { schema: ErrorResponse } },
   },
 };
@@ -95,7 +113,12 @@ const routes = {
     method: "get",
     path: "/v1/ticks/{symbol}",
     summary: "Stored ticks with event time in [from, to), oldest first, paged by an opaque cursor",
-    description: `At most ${MAX_TICKS_SPAN_DAYS} days per query. \`next\` is null once the range is exhausted.`,
+    description:
+      `At most ${MAX_TICKS_SPAN_DAYS} days per query. \`next\` is null once the range is ` +
+      "exhausted. A cursor is signed, expires (API_CURSOR_TTL_MS) and carries its symbol and " +
+      "range, so `?cursor=<next>` alone (with any `limit`) reads the next page; `from`/`to`, " +
+      "when also given, must be the cursor's. A cursor that was altered, forged, expired or " +
+      "belongs to another symbol or range is a 400 naming `cursor`.",
     request: { params: z.object({ symbol: symbolParam }), query: ticksQuery },
     responses: json(TicksResponse, "A page of ticks"),
   }),
@@ -104,7 +127,14 @@ const routes = {
     path: "/v1/stream",
     summary: "Server-Sent Events `quote` (a Tick) and `bar` (symbol + a 1-minute Bar) as stored",
     description:
-      "Polls Cassandra for changes (see API_STREAM_POLL_MS); first sends the current state.",
+      "Polls Cassandra for changes (see API_STREAM_POLL_MS); first sends `ready` and the current " +
+      "state. A client that falls API_STREAM_QUEUE_MAX events behind, or whose socket takes no " +
+      "data for API_STREAM_WRITE_TIMEOUT_MS, is dropped (final event `dropped` when it can still " +
+      "be written); a shutdown ends every stream with `shutdown`. Both carry `retry:`. Beyond " +
+      "API_STREAM_MAX_CLIENTS streams (503) or API_STREAM_MAX_PER_CLIENT from one address (429), " +
+      "a request that accepts `text/event-stream` gets a 200 stream of one `busy` event with " +
+      "`retry:` (so an EventSource reconnects later); others get the JSON error with Retry-After. " +
+      "HEAD answers the stream's headers without opening one.",
     request: { query: z.object({ symbols: optionalSymbolsParam }) },
     responses: {
       200: {
@@ -112,8 +142,12 @@ const routes = {
         content: { "text/event-stream": { schema: z.string() } },
       },
       400: errors[400],
+      429: {
+        description: "Too many open streams from this address (`too_many_streams_from_client`)",
+        content: { "application/json": { schema: ErrorResponse } },
+      },
       503: {
-        description: "Too many open streams",
+        description: "Too many open streams (`too_many_streams`)",
         content: { "application/json": { schema: ErrorResponse } },
       },
     },
@@ -121,7 +155,11 @@ const routes = {
   pipeline: createRoute({
     method: "get",
     path: "/v1/pipeline",
-    summary: "Each pipeline service's /stats (ingest, producer, consumer) for the dashboard",
+    summary: "Each pipeline service's state (ingest, producer, consumer) for the dashboard",
+    description:
+      "Without an operator token: each service's name, state and the counters the dashboard " +
+      "shows. With `Authorization: Bearer <token>` from API_OPERATOR_TOKENS: also its URL, its " +
+      "whole `/stats` and why it is down.",
     responses: json(PipelineResponse, "One entry per service"),
   }),
 };
@@ -140,14 +178,13 @@ export function createApiRoutes(deps: ApiDeps) {
     try {
       return await task();
     } catch (error) {
-      if (error instanceof ApiError || error instanceof CursorError || !isRetriable(error))
-        throw error;
+      if (error instanceof ApiError || !isRetriable(error)) throw error;
       deps.log.warn({ err: error, read: what }, "Cassandra read failed");
       return Promise.reject(
         new ApiError(
           503,
           "store_unavailable",
-          `Cassandra could not answer: ${(error as Error).message}`,
+          "the market data store is unavailable; retry later",
           {},
           { "Retry-After": "5" },
         ),
@@ -203,40 +240,64 @@ export function createApiRoutes(deps: ApiDeps) {
   api.openapi(routes.ticks, async (c) => {
     const { symbol } = c.req.valid("param");
     const query = c.req.valid("query");
-    const to = micros(query.to, now());
-    const from = micros(query.from, to - 3_600_000_000);
-    if (from >= to) throw invalidParameter("from", "must be before `to`");
-    if (to - from > MAX_TICKS_SPAN_DAYS * DAY_US)
-      throw invalidParameter("from", `the range may span at most ${MAX_TICKS_SPAN_DAYS} days`);
-    try {
-      const page = await read("ticks", () =>
-        deps.reader.ticks(symbol, { fromUs: from, toUs: to }, query.limit, query.cursor),
-      );
-      return c.json({ ticks: page.ticks.map(tickJson), next: page.next }, 200);
-    } catch (error) {
-      if (error instanceof CursorError) throw invalidParameter("cursor", error.message);
-      throw error;
+    let range: { fromUs: number; toUs: number };
+    let position: TicksPosition | undefined;
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(deps.cursors, query.cursor);
+      const asked = {
+        fromUs: micros(query.from, cursor.fromUs),
+        toUs: micros(query.to, cursor.toUs),
+      };
+      if (cursor.symbol !== symbol || asked.fromUs !== cursor.fromUs || asked.toUs !== cursor.toUs)
+        throw invalidParameter(
+          "cursor",
+          "belongs to another symbol or time range",
+          "query",
+          "other_query",
+        );
+      range = asked;
+      position = { day: cursor.day, pageState: cursor.pageState };
+    } else {
+      const to = micros(query.to, now());
+      range = { fromUs: micros(query.from, to - 3_600_000_000), toUs: to };
     }
+    if (range.fromUs >= range.toUs) throw invalidParameter("from", "must be before `to`");
+    if (range.toUs - range.fromUs > MAX_TICKS_SPAN_DAYS * DAY_US)
+      throw invalidParameter("from", `the range may span at most ${MAX_TICKS_SPAN_DAYS} days`);
+    const page = await read("ticks", () => deps.reader.ticks(symbol, range, query.limit, position));
+    const next = page.next ? deps.cursors.encode({ symbol, ...range, ...page.next }) : null;
+    return c.json({ ticks: page.ticks.map(tickJson), next }, 200);
   });
 
   api.openapi(routes.stream, (c) => {
     const { symbols } = c.req.valid("query");
-    if (deps.stream.clients() >= deps.maxStreamClients) {
-      throw new ApiError(
-        503,
-        "too_many_streams",
-        `${deps.maxStreamClients} streams are open; try again later`,
-        {},
-        { "Retry-After": "5" },
-      );
+    // Hono answers HEAD with the GET handler and drops the body: never open a stream for it.
+    if (c.req.method !== "GET") return headOfStream(c) as never;
+    const slot = deps.admission.admit(remoteAddress(c));
+    if ("refused" in slot) {
+      deps.stats.counter(METRIC.streamRefused(slot.refused)).add();
+      return refuseStream(c, slot.refused, deps.streamLimits.retryMs) as never;
     }
-    return streamMarket(c, deps.stream, symbols === undefined ? null : splitSymbols(symbols), {
-      tick: tickJson,
-      bar: (symbol, bar) => ({ symbol, interval: "1m", ...barJson(bar) }),
+    return streamMarket(c, {
+      stream: deps.stream,
+      symbols: symbols === undefined ? null : splitSymbols(symbols),
+      limits: deps.streamLimits,
+      render: (event) =>
+        event.event === "quote"
+          ? tickJson(event.tick)
+          : { symbol: event.symbol, interval: "1m", ...barJson(event.bar) },
+      done: (end) => {
+        slot.release();
+        deps.stats.counter(METRIC.streamEnded(end)).add();
+      },
     }) as never;
   });
 
-  api.openapi(routes.pipeline, async (c) => c.json({ services: await deps.pipeline() }, 200));
+  api.openapi(routes.pipeline, async (c) => {
+    const services = await deps.pipeline();
+    const operator = bearerTokenOf(deps.operatorTokens, c.req.header("authorization"));
+    return c.json({ services: operator ? services : services.map(publicHealth) }, 200);
+  });
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -269,10 +330,51 @@ export function barJson(bar: StoredBar): BarJson {
   };
 }
 
+/** The cursor a `/v1/ticks` request carries, or the 400 naming `cursor` and why it is refused. */
+function decodeCursor(cursors: CursorCodec, token: string): TicksCursor {
+  try {
+    return cursors.decode(token);
+  } catch (error) {
+    if (error instanceof CursorError)
+      throw invalidParameter("cursor", error.message, "query", error.reason);
+    throw error;
+  }
+}
+
+const STREAM_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" };
+
+function headOfStream(c: Context) {
+  return c.body(null, 200, STREAM_HEADERS);
+}
+
+/**
+ * A refused stream: for an EventSource (`Accept: text/event-stream`) a 200 stream of one `busy`
+ * event whose `retry:` says when to come back (an EventSource does not retry after a 4xx/5xx);
+ * for other clients a JSON 503 (all streams taken) or 429 (this address's) with Retry-After.
+ */
+function refuseStream(c: Context, refusal: StreamRefusal, retryMs: number) {
+  const retryAfter = String(Math.ceil(retryMs / 1000));
+  const message =
+    refusal === "too_many_streams"
+      ? "every stream slot is taken; retry later"
+      : "this address has as many streams open as it may; close one or retry later";
+  if (c.req.header("accept")?.includes("text/event-stream")) {
+    const body = sseMessage("busy", { error: { code: refusal, message } }, retryMs);
+    return c.body(body, 200, { ...STREAM_HEADERS, "Retry-After": retryAfter, Connection: "close" });
+  }
+  throw new ApiError(
+    refusal === "too_many_streams" ? 503 : 429,
+    refusal,
+    message,
+    {},
+    { "Retry-After": retryAfter },
+  );
+}
+
 /** A 400 naming the parameter, in the same shape as a zod refusal. */
-function invalidParameter(name: string, message: string, where = "query") {
+function invalidParameter(name: string, message: string, where = "query", reason?: string) {
   return new ApiError(400, "invalid_parameter", `${name}: ${message}`, {
-    issues: [{ path: name, in: where, message }],
+    issues: [{ path: name, in: where, message, ...(reason ? { reason } : {}) }],
   });
 }
 

@@ -1,53 +1,91 @@
-import { createHash } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/** The query a ticks listing answers: what a cursor carries so `next` alone pages on. */
+export interface TicksQuery {
+  symbol: string;
+  fromUs: number;
+  toUs: number;
+}
 
 /** Where a ticks listing stopped: the day partition and Cassandra's paging state within it. */
-export interface TicksCursor {
+export interface TicksPosition {
   /** Start of the UTC day (µs) to read next. */
   day: number;
   /** Cassandra paging state inside that day, or null to start the day from its beginning. */
   pageState: string | null;
 }
 
-/** A cursor that is malformed or belongs to a different query. */
+/** A decoded cursor: the query it belongs to and where to go on. */
+export interface TicksCursor extends TicksQuery, TicksPosition {}
+
+/** Why a cursor is refused; `message` completes "cursor …" for the 400 naming it. */
 export class CursorError extends Error {
   override name = "CursorError";
+  constructor(
+    readonly reason: "malformed" | "forged" | "expired" | "out_of_range" | "other_query",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-/** Ties a cursor to its query so it cannot be replayed against another symbol or range. */
-export function queryKey(symbol: string, fromUs: number, toUs: number): string {
-  return createHash("sha256")
-    .update(`${symbol}|${fromUs}|${toUs}`)
-    .digest("base64url")
-    .slice(0, 12);
-}
+const DAY_US = 86_400_000_000;
+const MAC_BYTES = 32;
 
 /**
- * Encodes a cursor as an opaque base64url token (clients must not parse it).
+ * Signs and checks `/v1/ticks` cursors: the query and position as JSON, an expiry, and an
+ * HMAC-SHA256 over them with `key`, as one base64url token. A cursor is only what this process (or
+ * one sharing `API_CURSOR_KEY`) handed out, unaltered, unexpired, and inside its own range.
  *
  * @example
- *   const next = encodeCursor(queryKey("AAPL", from, to), { day, pageState: "0011ab" });
- *   decodeCursor(next, queryKey("AAPL", from, to)); // { day, pageState: "0011ab" }
+ *   const cursors = createCursorCodec({ key, ttlMs: 3_600_000 });
+ *   const next = cursors.encode({ symbol: "AAPL", fromUs, toUs, day, pageState: "0011ab" });
+ *   cursors.decode(next); // { symbol: "AAPL", fromUs, toUs, day, pageState: "0011ab" }
  */
-export function encodeCursor(key: string, cursor: TicksCursor): string {
-  return Buffer.from(JSON.stringify({ k: key, d: cursor.day, p: cursor.pageState })).toString(
-    "base64url",
-  );
+export function createCursorCodec(options: { key: Buffer; ttlMs: number; now?: () => number }) {
+  const now = options.now ?? Date.now;
+  const mac = (body: Buffer) => createHmac("sha256", options.key).update(body).digest();
+  return {
+    encode(cursor: TicksCursor, expiresAtMs = now() + options.ttlMs): string {
+      const { symbol, fromUs, toUs, day, pageState } = cursor;
+      const body = Buffer.from(
+        JSON.stringify({ s: symbol, f: fromUs, t: toUs, d: day, p: pageState, e: expiresAtMs }),
+      );
+      return Buffer.concat([body, mac(body)]).toString("base64url");
+    },
+
+    /** Reads a token made by `encode`; throws {@link CursorError} saying why it is refused. */
+    decode(token: string): TicksCursor {
+      const bytes = Buffer.from(token, "base64url");
+      if (bytes.length <= MAC_BYTES || bytes.toString("base64url") !== token)
+        throw new CursorError("malformed", "is not a cursor this API returned");
+      const body = bytes.subarray(0, bytes.length - MAC_BYTES);
+      if (!timingSafeEqual(bytes.subarray(bytes.length - MAC_BYTES), mac(body)))
+        throw new CursorError(
+          "forged",
+          "has an invalid signature (altered, forged, or from an api with another API_CURSOR_KEY)",
+        );
+      const { s, f, t, d, p, e } = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+      const valid =
+        typeof s === "string" &&
+        [f, t, d, e].every(Number.isSafeInteger) &&
+        (p === null || (typeof p === "string" && /^[0-9a-f]*$/.test(p)));
+      if (!valid) throw new CursorError("malformed", "is not a cursor this API returned");
+      const cursor = {
+        symbol: s,
+        fromUs: f as number,
+        toUs: t as number,
+        day: d as number,
+        pageState: p as string | null,
+      };
+      if ((e as number) <= now())
+        throw new CursorError("expired", "has expired; start again without a cursor");
+      const firstDay = Math.floor(cursor.fromUs / DAY_US) * DAY_US;
+      if (cursor.day % DAY_US !== 0 || cursor.day < firstDay || cursor.day >= cursor.toUs)
+        throw new CursorError("out_of_range", "points outside its query's time range");
+      return cursor;
+    },
+  };
 }
 
-/** Reads a token made by {@link encodeCursor} for the same query; throws {@link CursorError}. */
-export function decodeCursor(token: string, key: string): TicksCursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    throw new CursorError("is not a cursor this API returned");
-  }
-  const { k, d, p } = (parsed ?? {}) as { k?: unknown; d?: unknown; p?: unknown };
-  const valid =
-    typeof k === "string" &&
-    Number.isSafeInteger(d) &&
-    (p === null || (typeof p === "string" && /^[0-9a-f]*$/.test(p)));
-  if (!valid) throw new CursorError("is not a cursor this API returned");
-  if (k !== key) throw new CursorError("belongs to another symbol or time range");
-  return { day: d as number, pageState: p as string | null };
-}
+export type CursorCodec = ReturnType<typeof createCursorCodec>;

@@ -1,6 +1,6 @@
 import { canonicalDecimal, type Tick } from "@repo/contracts";
 import type cassandra from "cassandra-driver";
-import { decodeCursor, encodeCursor, queryKey, type TicksCursor } from "./cursor.ts";
+import type { TicksPosition } from "./cursor.ts";
 import type { StoredBar } from "./rollup.ts";
 import { DAY_US, dayOf, daysOf, floorTo } from "./time.ts";
 
@@ -12,8 +12,8 @@ export interface SymbolSummary {
 
 export interface TicksPage {
   ticks: Tick[];
-  /** Opaque token for the next page, or null when the range is exhausted. */
-  next: string | null;
+  /** Where the next page starts, or null when the range is exhausted. */
+  next: TicksPosition | null;
 }
 
 export interface MarketReader {
@@ -22,12 +22,21 @@ export interface MarketReader {
   latest(symbols?: readonly string[]): Promise<Tick[]>;
   /** Stored 1-minute bars starting in [fromUs, toUs), oldest first. */
   minuteBars(symbol: string, fromUs: number, toUs: number): Promise<StoredBar[]>;
-  /** Ticks with event time in [fromUs, toUs), oldest first, `limit` per page. */
+  /**
+   * The stored 1-minute bars of many symbols starting in [fromUs, toUs) (a few minutes), read
+   * with one query per {@link IN_CHUNK} symbols per day, not one per symbol.
+   */
+  recentBars(
+    symbols: readonly string[],
+    fromUs: number,
+    toUs: number,
+  ): Promise<Map<string, StoredBar[]>>;
+  /** Ticks with event time in [fromUs, toUs), oldest first, `limit` per page, from `position`. */
   ticks(
     symbol: string,
     range: { fromUs: number; toUs: number },
     limit: number,
-    cursor?: string,
+    position?: TicksPosition,
   ): Promise<TicksPage>;
   ping(): Promise<boolean>;
 }
@@ -126,29 +135,41 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
           ],
           { ...options, fetchSize: 2000 },
         );
-        for await (const row of rows) {
-          bars.push({
-            start: (row.get("minute") as Date).getTime() * 1000,
-            open: decimal(row.get("open")),
-            high: decimal(row.get("high")),
-            low: decimal(row.get("low")),
-            close: decimal(row.get("close")),
-            volume: BigInt(row.get("volume").toString()),
-            vwap: decimal(row.get("vwap")),
-            trades: BigInt(row.get("trades").toString()),
-          });
-        }
+        for await (const row of rows) bars.push(barOf(row));
         return bars.reverse();
       });
       return perDay.flat();
     },
 
-    async ticks(symbol, { fromUs, toUs }, limit, token) {
-      const key = queryKey(symbol, fromUs, toUs);
-      const days = daysOf(fromUs, toUs);
-      let position: TicksCursor = token
-        ? decodeCursor(token, key)
-        : { day: days[0] ?? floorTo(fromUs, DAY_US), pageState: null };
+    async recentBars(symbols, fromUs, toUs) {
+      const found = new Map<string, StoredBar[]>();
+      const queries: [string[], number][] = [];
+      for (const day of daysOf(fromUs, toUs))
+        for (let i = 0; i < symbols.length; i += IN_CHUNK)
+          queries.push([symbols.slice(i, i + IN_CHUNK), day]);
+      await mapBounded(queries, PARTITION_CONCURRENCY, async ([chunk, day]) => {
+        const rows = await client.execute(
+          "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m " +
+            "WHERE symbol IN ? AND day = ? AND minute >= ? AND minute < ?",
+          [
+            chunk,
+            dayOf(day),
+            new Date(Math.max(fromUs, day) / 1000),
+            new Date(Math.min(toUs, day + DAY_US) / 1000),
+          ],
+          { ...options, fetchSize: 5000 },
+        );
+        for await (const row of rows) {
+          const symbol = row.get("symbol") as string;
+          found.set(symbol, [...(found.get(symbol) ?? []), barOf(row)]);
+        }
+      });
+      for (const bars of found.values()) bars.sort((a, b) => a.start - b.start);
+      return found;
+    },
+
+    async ticks(symbol, { fromUs, toUs }, limit, from) {
+      let position: TicksPosition = from ?? { day: floorTo(fromUs, DAY_US), pageState: null };
       const ticks: Tick[] = [];
       while (ticks.length < limit && position.day < toUs) {
         const result = await client.execute(
@@ -171,8 +192,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
           ? { day: position.day, pageState: result.pageState }
           : { day: position.day + DAY_US, pageState: null };
       }
-      const more = position.day < toUs;
-      return { ticks, next: more ? encodeCursor(key, position) : null };
+      return { ticks, next: position.day < toUs ? position : null };
     },
 
     async ping() {
@@ -183,6 +203,19 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
         return false;
       }
     },
+  };
+}
+
+function barOf(row: cassandra.types.Row): StoredBar {
+  return {
+    start: (row.get("minute") as Date).getTime() * 1000,
+    open: decimal(row.get("open")),
+    high: decimal(row.get("high")),
+    low: decimal(row.get("low")),
+    close: decimal(row.get("close")),
+    volume: BigInt(row.get("volume").toString()),
+    vwap: decimal(row.get("vwap")),
+    trades: BigInt(row.get("trades").toString()),
   };
 }
 

@@ -17,21 +17,28 @@ function fakeSource() {
   const latest = new Map<string, Tick>();
   const bars = new Map<string, StoredBar>();
   let reads = 0;
+  let barReads = 0;
   const source: StreamSource = {
     async latest(symbols) {
       reads += 1;
       const all = [...latest.values()];
       return symbols ? all.filter((t) => symbols.includes(t.symbol)) : all;
     },
-    async minuteBars(symbol, fromUs, toUs) {
-      return [...bars.entries()]
-        .filter(([key, b]) => key.startsWith(`${symbol}|`) && b.start >= fromUs && b.start < toUs)
-        .map(([, b]) => b);
+    async recentBars(symbols, fromUs, toUs) {
+      barReads += 1;
+      const found = new Map<string, StoredBar[]>();
+      for (const [key, b] of bars) {
+        const symbol = key.split("|")[0] as string;
+        if (symbols.includes(symbol) && b.start >= fromUs && b.start < toUs)
+          found.set(symbol, [...(found.get(symbol) ?? []), b]);
+      }
+      return found;
     },
   };
   return {
     source,
     reads: () => reads,
+    barReads: () => barReads,
     store(t: Tick, trades: bigint) {
       latest.set(t.symbol, t);
       const start = Math.floor(t.eventTime / MINUTE_US) * MINUTE_US;
@@ -48,6 +55,11 @@ function fakeSource() {
     },
   };
 }
+
+const listener = (events: StreamEvent[], ends: string[] = []) => ({
+  send: (event: StreamEvent) => events.push(event),
+  end: (reason: string) => ends.push(reason),
+});
 
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(5);
@@ -66,7 +78,7 @@ describe("the market stream", () => {
       stats: createStats(),
     });
     const events: StreamEvent[] = [];
-    const stop = stream.subscribe(["AAPL"], (e) => events.push(e));
+    const stop = stream.subscribe(["AAPL"], listener(events));
     await until(() => events.length === 2);
     expect(events.map((e) => [e.event, e.symbol])).toEqual([
       ["quote", "AAPL"],
@@ -90,7 +102,7 @@ describe("the market stream", () => {
       log: createLogger("test", "silent"),
       stats: createStats(),
     });
-    const stop = stream.subscribe(null, () => {});
+    const stop = stream.subscribe(null, listener([]));
     await until(() => fake.reads() > 1);
     stop();
     expect(stream.clients()).toBe(0);
@@ -99,5 +111,54 @@ describe("the market stream", () => {
     await Bun.sleep(50);
     expect(fake.reads()).toBe(reads);
     stream.close();
+  });
+
+  test("one poll serves every subscriber: a poll's reads do not grow with subscribers or filters", async () => {
+    const fake = fakeSource();
+    const symbols = Array.from({ length: 40 }, (_, i) => `S${i}`);
+    for (const symbol of symbols) fake.store(tick(symbol, T0), 1n);
+    const stream = createMarketStream({
+      source: fake.source,
+      pollMs: 10,
+      log: createLogger("test", "silent"),
+      stats: createStats(),
+    });
+    const everything: StreamEvent[] = [];
+    const stops = [stream.subscribe(null, listener(everything))];
+    const filtered = Array.from({ length: 20 }, (_, i) => {
+      const events: StreamEvent[] = [];
+      stops.push(stream.subscribe(i % 2 ? null : [`S${i}`], listener(events)));
+      return events;
+    });
+    await until(() => everything.length === 80);
+    const [reads, barReads] = [fake.reads(), fake.barReads()];
+    for (const symbol of symbols) fake.store(tick(symbol, T0 + 1_000, 2), 2n);
+    await until(() => everything.length === 160);
+    expect(fake.reads() - reads).toBeLessThanOrEqual(2);
+    // every changed symbol's bars in one read (they share a minute), not one per symbol or subscriber
+    expect(fake.barReads() - barReads).toBe(1);
+    await until(() => filtered.every((events, i) => events.length === (i % 2 ? 160 : 4)));
+    expect(filtered[0]?.map((e) => e.symbol)).toEqual(["S0", "S0", "S0", "S0"]);
+    for (const stop of stops) stop();
+    stream.close();
+  });
+
+  test("close ends every subscription with shutdown and stops polling", async () => {
+    const fake = fakeSource();
+    const stream = createMarketStream({
+      source: fake.source,
+      pollMs: 10,
+      log: createLogger("test", "silent"),
+      stats: createStats(),
+    });
+    const ends: string[] = [];
+    stream.subscribe(null, listener([], ends));
+    stream.subscribe(["AAPL"], listener([], ends));
+    stream.close();
+    expect(ends).toEqual(["shutdown", "shutdown"]);
+    expect(stream.clients()).toBe(0);
+    const late: string[] = [];
+    stream.subscribe(null, listener([], late));
+    expect(late).toEqual(["shutdown"]);
   });
 });

@@ -9,40 +9,52 @@ export type StreamEvent =
   | { event: "quote"; symbol: string; tick: Tick }
   | { event: "bar"; symbol: string; bar: StoredBar };
 
-/** What the stream reads: the latest tick per symbol and a symbol's recent 1-minute bars. */
+/** What the stream reads: the latest tick per symbol and the recent 1-minute bars of many symbols. */
 export interface StreamSource {
   latest(symbols?: readonly string[]): Promise<Tick[]>;
-  minuteBars(symbol: string, fromUs: number, toUs: number): Promise<StoredBar[]>;
+  recentBars(
+    symbols: readonly string[],
+    fromUs: number,
+    toUs: number,
+  ): Promise<Map<string, StoredBar[]>>;
+}
+
+/** What a subscriber is told: each event it wants, and the end of the stream (shutdown). */
+export interface StreamListener {
+  send(event: StreamEvent): void;
+  end(reason: "shutdown"): void;
 }
 
 export interface MarketStream {
-  /** Delivers changes of `symbols` (every symbol when null) to `send`; returns the unsubscribe. */
-  subscribe(symbols: readonly string[] | null, send: (event: StreamEvent) => void): () => void;
+  /** Delivers changes of `symbols` (every symbol when null) to `listener`; returns the unsubscribe. */
+  subscribe(symbols: readonly string[] | null, listener: StreamListener): () => void;
   clients(): number;
+  /** Stops polling and ends every subscription (`end("shutdown")`). */
   close(): void;
 }
 
 interface Subscriber {
   symbols: Set<string> | null;
-  send: (event: StreamEvent) => void;
-  sentQuotes: Map<string, string>;
-  sentBars: Map<string, string>;
+  listener: StreamListener;
 }
 
 /**
  * Live quotes and 1-minute bars for SSE clients, by polling Cassandra: one shared loop (running only
- * while someone listens) reads `latest_quotes` for the symbols anyone wants every `pollMs`; for each
- * symbol whose latest tick changed it reads that tick's minute and the one before from `bars_1m`
- * (the consumer writes bars before the latest quote, so the bar is there). Each subscriber is sent
- * what differs from what it was last sent, so a new one first gets the current state.
+ * while someone listens) reads `latest_quotes` for the union of the symbols anyone wants (the whole
+ * table once when someone wants every symbol) every `pollMs`; the bars of every symbol whose latest
+ * tick changed are read together (one query per 50 symbols and day, for that tick's minute and the
+ * one before; the consumer writes bars before the latest quote, so the bar is there). The poll turns
+ * what changed into one list of events, and each subscriber takes the events of its symbols from it:
+ * the cost of a poll does not grow with the subscribers or their filters. A new subscriber first gets
+ * the current state.
  *
  * Why polling and not Kafka: the api runs on Bun, where librdkafka does not load; tailing
- * `market.ticks` would need a Node process. One small query per interval (plus one per changed
- * symbol) costs Cassandra little and shows exactly what was stored.
+ * `market.ticks` would need a Node process. A few small queries per interval cost Cassandra little
+ * and show exactly what was stored.
  *
  * @example
  *   const stream = createMarketStream({ source: reader, pollMs: 1000, log, stats });
- *   const stop = stream.subscribe(["AAPL"], (e) => console.log(e.event, e.symbol));
+ *   const stop = stream.subscribe(["AAPL"], { send: (e) => console.log(e.event), end: () => {} });
  */
 export function createMarketStream(options: {
   source: StreamSource;
@@ -69,18 +81,35 @@ export function createMarketStream(options: {
     return [...union].sort();
   }
 
-  async function refreshBars(tick: Tick) {
-    const minute = Math.floor(tick.eventTime / MINUTE_US) * MINUTE_US;
-    const recent = await source.minuteBars(tick.symbol, minute - MINUTE_US, minute + MINUTE_US);
-    const byMinute = new Map<number, { key: string; bar: StoredBar }>();
-    for (const bar of recent) byMinute.set(bar.start, { key: barKey(bar), bar });
-    bars.set(tick.symbol, byMinute);
+  /**
+   * Reads the bars of `changed` symbols (their latest tick's minute and the one before), one read
+   * per distinct minute (usually the current one), and adds those that differ from what is held.
+   */
+  async function refreshBars(changed: Tick[], events: StreamEvent[]) {
+    const byMinute = new Map<number, string[]>();
+    for (const tick of changed) {
+      const minute = Math.floor(tick.eventTime / MINUTE_US) * MINUTE_US;
+      byMinute.set(minute, [...(byMinute.get(minute) ?? []), tick.symbol]);
+    }
+    for (const [minute, symbols] of byMinute) {
+      const found = await source.recentBars(symbols, minute - MINUTE_US, minute + MINUTE_US);
+      for (const symbol of symbols) {
+        const held = bars.get(symbol);
+        const recent = new Map<number, { key: string; bar: StoredBar }>();
+        for (const bar of found.get(symbol) ?? []) {
+          const key = barKey(bar);
+          recent.set(bar.start, { key, bar });
+          if (held?.get(bar.start)?.key !== key) events.push({ event: "bar", symbol, bar });
+        }
+        bars.set(symbol, recent);
+      }
+    }
   }
 
   async function poll() {
-    const symbols = wanted();
     const started = performance.now();
-    const latest = await source.latest(symbols);
+    const latest = await source.latest(wanted());
+    const events: StreamEvent[] = [];
     const changed: Tick[] = [];
     const present = new Set<string>();
     for (const tick of latest) {
@@ -89,6 +118,7 @@ export function createMarketStream(options: {
       if (quotes.get(tick.symbol)?.key === key) continue;
       quotes.set(tick.symbol, { key, tick });
       changed.push(tick);
+      events.push({ event: "quote", symbol: tick.symbol, tick });
     }
     for (const symbol of quotes.keys()) {
       if (!present.has(symbol)) {
@@ -96,34 +126,28 @@ export function createMarketStream(options: {
         bars.delete(symbol);
       }
     }
-    for (const tick of changed) await refreshBars(tick);
+    if (changed.length > 0) await refreshBars(changed, events);
     stats.counter(METRIC.streamPolls).add();
     stats.latency(METRIC.streamPollMs).record(performance.now() - started);
-    for (const subscriber of subscribers) deliver(subscriber);
+    for (const subscriber of subscribers) for (const event of events) deliver(subscriber, event);
   }
 
-  function deliver(subscriber: Subscriber) {
-    const wants = (symbol: string) => subscriber.symbols === null || subscriber.symbols.has(symbol);
-    for (const [symbol, { key, tick }] of quotes) {
-      if (!wants(symbol) || subscriber.sentQuotes.get(symbol) === key) continue;
-      subscriber.sentQuotes.set(symbol, key);
-      stats.counter(METRIC.streamEvents("quote")).add();
-      subscriber.send({ event: "quote", symbol, tick });
+  function deliver(subscriber: Subscriber, event: StreamEvent) {
+    if (subscriber.symbols !== null && !subscriber.symbols.has(event.symbol)) return;
+    stats.counter(METRIC.streamEvents(event.event)).add();
+    subscriber.listener.send(event);
+  }
+
+  /** The state held now, as events: what a new subscriber is sent first. */
+  function snapshot(): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    for (const [symbol, { tick }] of quotes) {
+      events.push({ event: "quote", symbol, tick });
+      const byMinute = [...(bars.get(symbol) ?? new Map()).values()];
+      for (const { bar } of byMinute.sort((a, b) => a.bar.start - b.bar.start))
+        events.push({ event: "bar", symbol, bar });
     }
-    const current = new Set<string>();
-    for (const [symbol, byMinute] of bars) {
-      if (!wants(symbol)) continue;
-      for (const [start, { key, bar }] of [...byMinute].sort((a, b) => a[0] - b[0])) {
-        const id = `${symbol}|${start}`;
-        current.add(id);
-        if (subscriber.sentBars.get(id) === key) continue;
-        subscriber.sentBars.set(id, key);
-        stats.counter(METRIC.streamEvents("bar")).add();
-        subscriber.send({ event: "bar", symbol, bar });
-      }
-    }
-    for (const id of subscriber.sentBars.keys())
-      if (!current.has(id)) subscriber.sentBars.delete(id);
+    return events;
   }
 
   async function loop() {
@@ -144,16 +168,18 @@ export function createMarketStream(options: {
   }
 
   return {
-    subscribe(symbols, send) {
+    subscribe(symbols, listener) {
       const subscriber: Subscriber = {
         symbols: symbols === null ? null : new Set(symbols),
-        send,
-        sentQuotes: new Map(),
-        sentBars: new Map(),
+        listener,
       };
+      if (closed) {
+        listener.end("shutdown");
+        return () => {};
+      }
       subscribers.add(subscriber);
+      for (const event of snapshot()) deliver(subscriber, event);
       if (timer === undefined && !polling) void loop();
-      else deliver(subscriber);
       return () => {
         subscribers.delete(subscriber);
       };
@@ -162,7 +188,9 @@ export function createMarketStream(options: {
     close() {
       closed = true;
       clearTimeout(timer);
+      const ending = [...subscribers];
       subscribers.clear();
+      for (const subscriber of ending) subscriber.listener.end("shutdown");
     },
   };
 }
