@@ -10,6 +10,7 @@ export {
   sizeTopics,
 } from "./config.ts";
 export { type ExistingTopic, platformaticSecurity, TopicAdmin } from "./kafka-admin.ts";
+export { PIN_PREFIX, pinDeclaredSchemas } from "./pin.ts";
 export {
   type PushAction,
   type PushOptions,

@@ -4,6 +4,7 @@
  * register a schema (see client.ts). Over the same connection as the services' client (basic
  * auth, CA, no redirects), and only the Confluent REST API, so any compatible registry works.
  */
+import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { RegistryAccess } from "@repo/platform/security";
 import { type RegistryConnection, type RegistryReply, registryConnection } from "./access.ts";
 
@@ -50,6 +51,7 @@ export class RegistryAdmin {
   constructor(
     access: RegistryAccess,
     private readonly timeoutMs = 5000,
+    private readonly readBackAttempts = 6,
   ) {
     this.connection = registryConnection(access);
   }
@@ -123,16 +125,34 @@ export class RegistryAdmin {
     return { compatible: reply.body.is_compatible, messages: reply.body.messages ?? [] };
   }
 
-  /** Registers the schema (idempotent: an identical schema gets its existing id). */
+  /**
+   * Registers the schema (idempotent: an identical schema gets its existing id) and reads it back.
+   *
+   * The read-back can miss even after a 200: AxonOps Schema Registry 0.2.x on Cassandra deletes a
+   * schema's text when the last subject holding it is hard-deleted, and a registration of the same
+   * schema racing that delete is stored under the deleted id (its lookup and `GET /schemas/ids/<id>`
+   * answer 404). Registering again stores the text again, so a miss is retried, registration
+   * included, with backoff; after `readBackAttempts` it throws naming the subject and the id.
+   *
+   * @example
+   *   const { id, version } = await admin.register("market.ticks-value", schemaJson);
+   */
   async register(subject: string, schema: string): Promise<RegisteredVersion> {
-    const reply = await this.call<{ id: number }>("POST", `/subjects/${enc(subject)}/versions`, {
-      schema,
-    });
-    if (reply.status !== 200) this.fail(`register in ${subject}`, reply);
-    const registered = await this.lookup(subject, schema);
-    if (!registered)
-      throw new Error(`registered in ${subject} but the registry cannot find it again`);
-    return registered;
+    let registeredId: number | undefined;
+    for (let attempt = 0; attempt < this.readBackAttempts; attempt++) {
+      if (attempt > 0) await sleep(backoffDelay(attempt, { minDelayMs: 50, maxDelayMs: 1000 }));
+      const reply = await this.call<{ id: number }>("POST", `/subjects/${enc(subject)}/versions`, {
+        schema,
+      });
+      if (reply.status !== 200) this.fail(`register in ${subject}`, reply);
+      registeredId = reply.body.id;
+      const registered = await this.lookup(subject, schema);
+      if (registered) return registered;
+    }
+    throw new RegistryError(
+      `registered in ${subject} (id ${registeredId}) but the registry could not find it again in ${this.readBackAttempts} attempts`,
+      404,
+    );
   }
 
   /** Deletes a subject (soft, then hard); for tests that create throwaway subjects. */
