@@ -1,26 +1,50 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { pinDeclaredSchemas } from "@repo/provision";
 import { stackConfig } from "./config.ts";
 import { repoRoot, stackDir } from "./paths.ts";
 import { runningRecord } from "./process.ts";
-import { components, down, up } from "./stack.ts";
+import { components, down, localStackEnv, up } from "./stack.ts";
+import {
+  checkSkips,
+  compareCounts,
+  countsOf,
+  parseJunit,
+  type SkipAllowList,
+  type TestCounts,
+} from "./test-report.ts";
+
+/** Where `bun run test` keeps the tests each file had in the last recorded full run. */
+export const countsFile = join(repoRoot, "libs", "stack", "test-counts.json");
+/** The only tests `bun run test` lets be skipped, each with its reason. */
+export const skipsFile = join(repoRoot, "libs", "stack", "test-skips.json");
 
 /**
- * `bun run test`: starts whatever part of the stack is not running, builds the Node services, runs
- * `bun test` with STACK_TEST_PARALLEL files at once, slowest first by `test-timings.json` (refresh
- * it with `bun run test --update-timings`; extra arguments are passed through), prints a one-line
- * summary, and stops exactly the components it started (set STACK_KEEP=1 to leave them running).
+ * `bun run test`: starts whatever part of the stack is not running, pins the declared schemas in the
+ * registry, builds the Node services, deletes the previous reports, runs `bun test` with
+ * STACK_TEST_PARALLEL files at once, slowest first by `test-timings.json` (refresh it with
+ * `bun run test --update-timings`; extra arguments are passed through), prints the expected and
+ * actual test counts and a one-line summary, and stops exactly the components it started (set
+ * STACK_KEEP=1 to leave them running). The run fails on a failed test, on a skipped test that
+ * `test-skips.json` does not list with a reason, and when a recorded file ran no test or far fewer
+ * tests ran than `test-counts.json` records (`--update-counts` rewrites it after a passing run).
  */
 export async function runTests(args: string[]): Promise<number> {
+  const updateCounts = args.includes("--update-counts");
+  const passThrough = args.filter((arg) => arg !== "--update-counts");
   const startedHere = components.filter((c) => !runningRecord(c.name));
   const rows = await up();
   console.log(`stack ready: ${rows.map((r) => `${r.name} ${r.version}`).join(", ")}`);
   try {
     if (!buildServices()) return 1;
+    const pinned = await pinDeclaredSchemas({ url: localStackEnv.SCHEMA_REGISTRY_URL });
+    console.log(`declared schemas pinned in the registry: ${pinned.join(", ")}`);
     const reportDir = join(stackDir, "test-results");
     mkdirSync(reportDir, { recursive: true });
     const junit = join(reportDir, "junit.xml");
+    // A run that crashes before writing its report must not print the previous run's summary.
+    rmSync(junit, { force: true });
     const timings = join(repoRoot, "libs", "stack", "test-timings.json");
     const tests = spawnSync(
       "bun",
@@ -33,12 +57,13 @@ export async function runTests(args: string[]): Promise<number> {
         `--timings=${timings}`,
         "--reporter=junit",
         `--reporter-outfile=${junit}`,
-        ...args,
+        ...passThrough,
       ],
       { cwd: repoRoot, stdio: "inherit" },
     );
-    printSummary(junit, tests.status);
-    return tests.status ?? 1;
+    const checked = checkRun(junit, tests.status, passThrough);
+    if (checked === 0 && updateCounts) writeCounts(junit, passThrough);
+    return checked;
   } finally {
     if (!stackConfig.STACK_KEEP && startedHere.length > 0) {
       const stopped = await down(startedHere);
@@ -47,6 +72,70 @@ export async function runTests(args: string[]): Promise<number> {
       );
     }
   }
+}
+
+/**
+ * The run's exit code from bun's status and its report: prints the expected and actual counts, the
+ * skipped tests the allow-list does not name, and `Tests: N passed, N failed, N skipped` last.
+ */
+export function checkRun(junitFile: string, status: number | null, args: string[]): number {
+  if (!existsSync(junitFile)) {
+    printSummary(junitFile, status);
+    console.log("\nTests: 0 passed, 0 failed, 0 skipped");
+    return status === 0 || status === null ? 1 : status;
+  }
+  const report = parseJunit(readFileSync(junitFile, "utf8"));
+  let exit = status ?? 1;
+  const skips = checkSkips(report.cases, readJson<SkipAllowList>(skipsFile, { skips: [] }));
+  for (const name of skips.allowed) console.log(`skipped (listed in test-skips.json): ${name}`);
+  for (const name of skips.stale)
+    console.log(`test-skips.json lists a test that ran; remove it: ${name}`);
+  if (skips.unlisted.length > 0) {
+    console.log(
+      `\n${skips.unlisted.length} skipped test(s) not listed with a reason in ${relative(repoRoot, skipsFile)}:`,
+    );
+    for (const name of skips.unlisted) console.log(`  ${name}`);
+    exit ||= 1;
+  }
+  const namesFiltered = args.some((arg) => /^(-t|--test-name-pattern)/.test(arg));
+  const recorded = Object.fromEntries(
+    Object.entries(readJson<TestCounts>(countsFile, {})).filter(([file]) =>
+      existsSync(join(repoRoot, file)),
+    ),
+  );
+  const paths = args.filter((arg, i) => !arg.startsWith("-") && !/^-/.test(args[i - 1] ?? ""));
+  const counts = compareCounts(countsOf(report.cases), recorded, paths);
+  console.log(
+    `\nexpected ${counts.expected} tests (${relative(repoRoot, countsFile)}, the last recorded full run), ran ${counts.actual}`,
+  );
+  for (const [file, expected, actual] of counts.shortFiles)
+    console.log(`  ${file}: ${actual} of ${expected}`);
+  if (counts.tooFew && !namesFiltered) {
+    const missing = counts.missingFiles.length;
+    console.log(
+      missing > 0
+        ? `${missing} file(s) ran no test: they did not load or crashed (see above)`
+        : "far fewer tests ran than expected (under 90 %): files did not load or crashed (see above)",
+    );
+    exit ||= 1;
+  }
+  printSummary(junitFile, status);
+  return exit;
+}
+
+/** Records each file's test count of a passing run in `test-counts.json` (merged with the rest). */
+function writeCounts(junitFile: string, args: string[]) {
+  const counts = countsOf(parseJunit(readFileSync(junitFile, "utf8")).cases);
+  const merged = args.some((arg) => !arg.startsWith("-"))
+    ? { ...readJson<TestCounts>(countsFile, {}), ...counts }
+    : counts;
+  const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(countsFile, `${JSON.stringify(sorted, null, 2)}\n`);
+  console.log(`wrote ${relative(repoRoot, countsFile)}: ${Object.keys(sorted).length} files`);
+}
+
+function readJson<T>(file: string, fallback: T): T {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : fallback;
 }
 
 /** `turbo run build`, so spawned services run the current code; false (said why) when it failed. */
@@ -62,20 +151,19 @@ export function buildServices(): boolean {
 
 /**
  * Prints `Tests: N passed, N failed, N skipped` from a JUnit report, and says so when bun failed for
- * something the report does not count (a file that did not load, an error between tests).
+ * something the report does not count (a file that did not load, an error between tests) or wrote
+ * no report at all.
  */
 export function printSummary(junitFile: string, status: number | null) {
-  if (!existsSync(junitFile)) return;
-  const xml = readFileSync(junitFile, "utf8");
-  const root = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";
-  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(root)?.[1] ?? 0);
-  const total = attr("tests");
-  const failed = attr("failures") + attr("errors");
-  const skipped = attr("skipped");
-  console.log(`\nTests: ${total - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
+  if (!existsSync(junitFile)) {
+    console.log(`\nbun test wrote no report (${junitFile}); it exited ${status ?? "on a signal"}`);
+    return;
+  }
+  const { total, failed, skipped } = parseJunit(readFileSync(junitFile, "utf8"));
   if (status !== 0 && failed === 0) {
     console.log(
       "bun test failed outside the counted tests (a file that did not load or an error between tests): see the output above",
     );
   }
+  console.log(`\nTests: ${total - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
 }
