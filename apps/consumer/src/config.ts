@@ -6,12 +6,14 @@ import {
   positiveInt,
   z,
 } from "@repo/platform/config";
+import { consumerRegistryEnv } from "./kafka/registry.ts";
 
 /** Every setting of the consumer, from the environment (see README for meanings). */
 export const consumerEnv = {
   ...httpEnv(3003),
   ...pipelineEnv,
   ...cassandraEnv,
+  ...consumerRegistryEnv,
   CONSUMER_GROUP: z.string().min(1).default("market-consumer"),
   CONSUMER_MAX_BATCH: positiveInt(2000),
   CONSUMER_POLL_TIMEOUT_MS: positiveInt(200),

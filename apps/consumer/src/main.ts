@@ -4,7 +4,7 @@ import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
-import { createSchemaRegistryClient } from "@repo/registry";
+import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
 import { loadConsumerConfig } from "./config.ts";
@@ -40,10 +40,13 @@ const store = createTickStore({
 });
 const registryClient = createSchemaRegistryClient({
   ...registryAccess(config),
+  ...registryTimeouts(config),
   onStale: (subject, error) =>
     log.warn({ subject, err: error }, "registry unreachable; publishing bars with the cached id"),
 });
-const registry = createConsumerRegistry(registryClient, topics.subjects.bars);
+const registry = createConsumerRegistry(registryClient, topics.subjects.bars, {
+  retryBudgetMs: config.SCHEMA_ID_RETRY_BUDGET_MS,
+});
 const publisher = createRecordPublisher({
   brokers: config.KAFKA_BROKERS,
   security: kafkaSecurity(config),
@@ -126,13 +129,21 @@ serve(app, async () => {
   await client.shutdown();
 });
 
-// Refused registry credentials or an untrusted registry certificate stop the service at start-up;
-// a registry that is merely down is retried (and shown in /readyz) without holding the rest back.
-void untilConnected("schema registry", () => registryClient.checkAccess(5_000), {
-  onRetry: () => {},
+// Refused registry credentials, an untrusted registry certificate or a SCHEMA_REGISTRY_URL that
+// leads to something other than a registry stop the service at start-up (exit 2, naming the
+// setting). A registry that is merely down is retried (and shown in /readyz) alongside the other
+// connections; consuming starts once it answered.
+const registryChecked = untilConnected(
+  "schema registry",
+  () => registryClient.checkAccess(config.SCHEMA_REGISTRY_TIMEOUT_MS),
+  { onRetry: () => {} },
+).catch((error: unknown) => {
+  log.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+  process.exit(2);
 });
 await untilConnected("Cassandra", () => connectCassandra(client, config));
 await untilConnected("Kafka producer (bars, dead letters)", () => publisher.connect());
+await registryChecked;
 await untilConnected("Kafka consumer group", () => consumer.start([topics.ticks]));
 if (!stopping.aborted) {
   log.info(

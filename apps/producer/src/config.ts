@@ -8,12 +8,14 @@ import {
   z,
 } from "@repo/platform/config";
 import { isLoopbackHost } from "@repo/platform/security";
+import { registryClientEnv } from "@repo/registry";
 import { type ProducerToken, parseTokens } from "./auth/tokens.ts";
 
 /** Everything the producer reads from the environment, validated at start-up. */
 export const producerEnv = {
   ...httpEnv(3002),
   ...pipelineEnv,
+  ...registryClientEnv,
   PRODUCER_MAX_RECORDS: positiveInt(1000),
   /** librdkafka message.timeout.ms: past it an unacknowledged request answers 503. */
   DELIVERY_TIMEOUT_MS: positiveInt(30_000),

@@ -1,7 +1,7 @@
 import { createKafkaProducer } from "@repo/kafka-node";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
-import { createSchemaRegistryClient } from "@repo/registry";
+import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
 import { createProducerApp } from "./app.ts";
 import { loadProducerConfig } from "./config.ts";
 import { createReadiness } from "./readiness.ts";
@@ -25,6 +25,7 @@ const kafka = createKafkaProducer({
 });
 const encoder = createSchemaRegistryClient({
   ...registryAccess(config),
+  ...registryTimeouts(config),
   ttlMs: config.SCHEMA_CACHE_TTL_MS,
   onStale: (subject, error) =>
     log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
@@ -66,11 +67,16 @@ serve(app, async () => {
   await kafka.disconnect();
 });
 
-// Refused registry credentials or an untrusted registry certificate stop the service at start-up;
-// a registry or Kafka that is merely down is retried while requests answer 503.
-void untilConnected("schema registry", () => encoder.checkAccess(5_000), {
-  maxDelayMs: 10_000,
-  onRetry: () => {},
+// Refused registry credentials, an untrusted registry certificate or a SCHEMA_REGISTRY_URL that
+// leads to something other than a registry stop the service at start-up (exit 2, naming the
+// setting); a registry or Kafka that is merely down is retried while requests answer 503.
+void untilConnected(
+  "schema registry",
+  () => encoder.checkAccess(config.SCHEMA_REGISTRY_TIMEOUT_MS),
+  { maxDelayMs: 10_000, onRetry: () => {} },
+).catch((error: unknown) => {
+  log.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+  process.exit(2);
 });
 if (
   await untilConnected("Kafka", () => kafka.connect(10_000), {

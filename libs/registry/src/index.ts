@@ -1,14 +1,22 @@
-export { type RegistryConnection, type RegistryReply, registryConnection } from "./access.ts";
+export {
+  type ConnectionLimits,
+  type RegistryConnection,
+  type RegistryReply,
+  registryConnection,
+} from "./access.ts";
 export {
   createSchemaRegistryClient,
   type SchemaRegistryClient,
   type SchemaRegistryOptions,
-  UnknownSchemaError,
 } from "./client.ts";
+export { registryClientEnv, registryTimeouts } from "./config.ts";
 export {
-  createSchemaIdCache,
-  type LatestIdLookup,
+  RegistryAccessError,
+  RegistryNotFoundError,
   RegistryUnavailableError,
-  type SchemaIdCache,
+  RegistryUrlError,
+  UnknownSchemaError,
   UnknownSubjectError,
-} from "./schema-ids.ts";
+  UnsupportedSchemaError,
+} from "./errors.ts";
+export { createSchemaIdCache, type LatestIdLookup, type SchemaIdCache } from "./schema-ids.ts";

@@ -6,7 +6,7 @@ import {
   UnknownSubjectError,
 } from "./schema-ids.ts";
 
-const unreachable = () => Object.assign(new Error("connect ECONNREFUSED"), { status: 400 });
+const unreachable = () => new Error("connect ECONNREFUSED");
 
 describe("schema id cache", () => {
   test("asks the registry once per subject while the id is fresh", async () => {
@@ -30,6 +30,40 @@ describe("schema id cache", () => {
     expect(await ids.idFor("t-value")).toBe(3);
   });
 
+  test("past its TTL a cached id is answered at once while a registry that hangs is asked again", async () => {
+    let clock = 0;
+    let hang = false;
+    let lookups = 0;
+    const ids = createSchemaIdCache(
+      async () => {
+        lookups += 1;
+        return hang ? new Promise<number>(() => {}) : 3;
+      },
+      { ttlMs: 10, now: () => clock },
+    );
+    expect(await ids.idFor("t-value")).toBe(3);
+    hang = true;
+    clock = 1_000;
+    expect(await ids.idFor("t-value")).toBe(3);
+    expect(await ids.idFor("t-value")).toBe(3);
+    expect(lookups).toBe(2);
+  });
+
+  test("a subject that disappears from the registry is dropped at the next refresh", async () => {
+    let clock = 0;
+    let known = true;
+    const ids = createSchemaIdCache(
+      async (subject) => (known ? 3 : Promise.reject(new UnknownSubjectError(subject))),
+      { ttlMs: 10, now: () => clock },
+    );
+    expect(await ids.idFor("t-value")).toBe(3);
+    known = false;
+    clock = 1_000;
+    expect(await ids.idFor("t-value")).toBe(3);
+    await Bun.sleep(0);
+    expect(await ids.idFor("t-value").catch((e: unknown) => e)).toBeInstanceOf(UnknownSubjectError);
+  });
+
   test("a cold cache with the registry down fails as unavailable, naming the subject", async () => {
     const ids = createSchemaIdCache(async () => Promise.reject(unreachable()), { ttlMs: 10 });
     const error = await ids.idFor("t-value").catch((e: unknown) => e);
@@ -39,7 +73,7 @@ describe("schema id cache", () => {
 
   test("a subject the registry does not know is an unknown subject", async () => {
     const ids = createSchemaIdCache(
-      async () => Promise.reject(Object.assign(new Error("Subject not found"), { status: 404 })),
+      async (subject) => Promise.reject(new UnknownSubjectError(subject)),
       {
         ttlMs: 10,
       },

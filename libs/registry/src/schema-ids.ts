@@ -1,35 +1,20 @@
 import { PipelineError } from "@repo/platform/errors";
+import { RegistryUnavailableError, UnknownSubjectError } from "./errors.ts";
 
-/** Fetches the latest schema id of a subject; rejects with `{ status }` like the registry client does. */
-export type LatestIdLookup = (subject: string) => Promise<number>;
+export { RegistryUnavailableError, UnknownSubjectError };
 
 /**
- * No schema is registered under the subject: the deployment is missing `bun run schemas:push`.
- * Retriable: it succeeds once the schemas are pushed, and nothing here registers them itself.
+ * Fetches the latest schema id of a subject; rejects with {@link UnknownSubjectError} when the
+ * registry has no such subject, and with another error when it cannot tell.
  */
-export class UnknownSubjectError extends PipelineError {
-  override name = "UnknownSubjectError";
-  constructor(readonly subject: string) {
-    super(`no schema is registered under subject "${subject}"`, { retriable: true });
-  }
-}
-
-/** The registry did not answer (down, timing out): retriable. */
-export class RegistryUnavailableError extends PipelineError {
-  override name = "RegistryUnavailableError";
-  constructor(
-    readonly subject: string,
-    cause: unknown,
-  ) {
-    super(
-      `schema registry did not answer for ${JSON.stringify(subject)}: ${(cause as Error)?.message ?? String(cause)}`,
-      { retriable: true, cause },
-    );
-  }
-}
+export type LatestIdLookup = (subject: string) => Promise<number>;
 
 export interface SchemaIdCache {
-  /** The latest schema id of `subject`: cached for `ttlMs`, and kept past it while the registry is unreachable. */
+  /**
+   * The latest schema id of `subject`: cached for `ttlMs`; past it, the cached id is answered at
+   * once while a refresh runs in the background, so a registry that hangs or is down never holds
+   * back a caller that has an id.
+   */
   idFor(subject: string): Promise<number>;
   /** Subjects with an id in the cache. */
   size(): number;
@@ -37,9 +22,11 @@ export interface SchemaIdCache {
 
 /**
  * Caches subject → latest schema id so that, once warm, a registry outage does not stop producing.
+ * A refresh that fails keeps the cached id (and reports it through `onStale`); a subject the
+ * registry no longer knows is dropped.
  *
  * @example
- *   const ids = createSchemaIdCache((subject) => registry.getLatestSchemaId(subject), { ttlMs: 60_000 });
+ *   const ids = createSchemaIdCache((subject) => registry.latestId(subject), { ttlMs: 60_000 });
  *   await ids.idFor("market.ticks-value"); // 1
  */
 export function createSchemaIdCache(
@@ -63,16 +50,16 @@ export function createSchemaIdCache(
         return id;
       })
       .catch((error: unknown) => {
-        const cached = cache.get(subject);
-        if ((error as { status?: number })?.status === 404) {
+        if (error instanceof UnknownSubjectError) {
           cache.delete(subject);
-          throw new UnknownSubjectError(subject);
+          throw error;
         }
+        const cached = cache.get(subject);
         if (cached) {
           options.onStale?.(subject, error);
           return cached.id;
         }
-        throw new RegistryUnavailableError(subject, error);
+        throw error instanceof PipelineError ? error : new RegistryUnavailableError(subject, error);
       })
       .finally(() => inFlight.delete(subject));
     inFlight.set(subject, request);
@@ -82,8 +69,9 @@ export function createSchemaIdCache(
   return {
     idFor(subject) {
       const cached = cache.get(subject);
-      if (cached && now() - cached.fetchedAt < options.ttlMs) return Promise.resolve(cached.id);
-      return fetch(subject);
+      if (!cached) return fetch(subject);
+      if (now() - cached.fetchedAt >= options.ttlMs) fetch(subject).catch(() => {});
+      return Promise.resolve(cached.id);
     },
     size: () => cache.size,
   };

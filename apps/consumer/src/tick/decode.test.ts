@@ -1,6 +1,12 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { avroTypeOf, topicNamed } from "@repo/contracts";
-import { UnknownSchemaError } from "@repo/registry";
+import { isRetriable } from "@repo/platform/errors";
+import {
+  RegistryAccessError,
+  RegistryUnavailableError,
+  UnknownSchemaError,
+  UnsupportedSchemaError,
+} from "@repo/registry";
 import { sampleTick } from "@repo/testkit";
 import avro, { type Schema } from "avsc";
 import { createTickDecoder } from "./decode.ts";
@@ -24,13 +30,18 @@ const wire = (id: number, body: Buffer) => {
   header.writeInt32BE(id, 1);
   return Buffer.concat([header, body]);
 };
+const stringType = avro.Type.forSchema("string");
 const decode = createTickDecoder({
   async typeOf(id) {
     if (id === 1) return tickType;
     if (id === 2) return otherType;
     if (id === 3) throw new Error("ECONNREFUSED");
+    if (id === 4) return stringType;
+    if (id === 5) throw new UnsupportedSchemaError(5, "schema id 5 is PROTOBUF, not AVRO");
     throw new UnknownSchemaError(id);
   },
+  answering: async () => false,
+  retryBudgetMs: 1_000,
 });
 
 test("a wire-format tick decodes to the exact value, decimals and micros intact", async () => {
@@ -43,6 +54,8 @@ test.each([
   ["empty_value", null],
   ["unknown_schema_id", wire(99, Buffer.from([1, 2]))],
   ["incompatible_schema", wire(2, otherType.toBuffer({ n: 1 }))],
+  ["incompatible_schema", wire(4, stringType.toBuffer("hello"))],
+  ["unsupported_schema", wire(5, Buffer.from([1, 2]))],
   ["corrupt_avro", wire(1, tickType.toBuffer(tick).subarray(0, 20))],
   ["invalid_value", wire(1, tickType.toBuffer({ ...tick, symbol: "aapl" }))],
 ] as const)("poison is classified as %s", async (code, bytes) => {
@@ -71,4 +84,77 @@ test("records produced by other clients get the producer's bounds: a tick dated 
   });
   const huge = await decode(wire(1, tickType.toBuffer({ ...tick, size: 9_007_199_254_740_990 })));
   expect(huge.ok ? "ok" : huge.reason.detail).toBe("size: must be at most 1,000,000,000 shares");
+});
+
+describe("a schema id the registry fails to serve", () => {
+  /** A registry whose id 7 fails with `failure` while `answering` says how the rest of it does. */
+  function failingRegistry(failure: Error) {
+    const registry = { answering: true, clock: 0, fixed: false };
+    const decode = createTickDecoder(
+      {
+        async typeOf(id) {
+          if (id === 7 && !registry.fixed) throw failure;
+          return tickType;
+        },
+        answering: async () => registry.answering,
+        retryBudgetMs: 10_000,
+      },
+      {},
+      () => registry.clock,
+    );
+    return { registry, decode };
+  }
+  const record = (id: number) => wire(id, tickType.toBuffer(tick));
+
+  test.each([
+    [
+      "a 500",
+      new RegistryUnavailableError("GET /schemas/ids/7", new Error("HTTP 500"), { status: 500 }),
+    ],
+    ["a 403", new RegistryAccessError(403, "HTTP 403 for GET /schemas/ids/7")],
+    [
+      "no answer",
+      new RegistryUnavailableError("GET /schemas/ids/7", new Error("no answer within 5000 ms")),
+    ],
+  ])(
+    "%s is retried until the budget runs out, then dead-lettered as schema_unavailable",
+    async (_, failure) => {
+      const { registry, decode } = failingRegistry(failure);
+      const first = await decode(record(7)).catch((e: unknown) => e);
+      expect(isRetriable(first)).toBe(true);
+      registry.clock = 9_999;
+      expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+      expect((await decode(record(1))).ok).toBe(true);
+      registry.clock = 10_000;
+      const spent = await decode(record(7));
+      expect(spent.ok ? "ok" : spent.reason.code).toBe("schema_unavailable");
+      expect(spent.ok ? "" : spent.reason.detail).toContain("schema id 7");
+      // Later records of the id get one attempt each: no new wait.
+      registry.clock = 11_000;
+      const later = await decode(record(7));
+      expect(later.ok ? "ok" : later.reason.code).toBe("schema_unavailable");
+      registry.fixed = true;
+      expect((await decode(record(7))).ok).toBe(true);
+    },
+  );
+
+  test("a registry that answers nothing never spends the budget: the records wait for it", async () => {
+    const { registry, decode } = failingRegistry(
+      new RegistryUnavailableError("GET /schemas/ids/7", new Error("no answer within 5000 ms")),
+    );
+    registry.answering = false;
+    expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+    registry.clock = 1_000_000;
+    expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+    registry.answering = true;
+    const spent = await decode(record(7));
+    expect(spent.ok ? "ok" : spent.reason.code).toBe("schema_unavailable");
+  });
+
+  test("a refusal retrying cannot fix is still thrown as retriable, never a crash", async () => {
+    const { decode } = failingRegistry(new RegistryAccessError(401, "HTTP 401"));
+    const error = await decode(record(7)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryUnavailableError);
+    expect(isRetriable(error)).toBe(true);
+  });
 });

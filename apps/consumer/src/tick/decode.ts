@@ -7,7 +7,12 @@ import {
   type ValidateOptions,
   validate,
 } from "@repo/contracts";
-import { UnknownSchemaError } from "@repo/registry";
+import { isRetriable } from "@repo/platform/errors";
+import {
+  RegistryUnavailableError,
+  UnknownSchemaError,
+  UnsupportedSchemaError,
+} from "@repo/registry";
 import type { Resolver, Schema, Type } from "avsc";
 
 /** Why a record went to the dead-letter topic: a stable code and a human explanation. */
@@ -16,6 +21,8 @@ export interface PoisonReason {
     | "empty_value"
     | "bad_magic_byte"
     | "unknown_schema_id"
+    | "unsupported_schema"
+    | "schema_unavailable"
     | "incompatible_schema"
     | "corrupt_avro"
     | "invalid_value"
@@ -28,13 +35,24 @@ export interface PoisonReason {
 export type DecodedTick = { ok: true; tick: Tick } | { ok: false; reason: PoisonReason };
 
 /**
- * Where writer schemas come from (the Schema Registry, cached by id). Throws
- * {@link UnknownSchemaError} for an id the registry does not know; any other error is transient
- * (registry unreachable) and must be retried, never dead-lettered.
+ * Where writer schemas come from (the Schema Registry, cached by id). `typeOf` throws
+ * {@link UnknownSchemaError} for an id the registry does not know and
+ * {@link UnsupportedSchemaError} for one whose schema is not a usable Avro schema (both the data's
+ * fault); any other error is the registry's state (no answer in time, 5xx, 408, 429, a refusal).
  */
 export interface WriterSchemas {
   typeOf(schemaId: number): Promise<Type>;
+  /** Whether the registry answers requests in general now (`GET /subjects`). */
+  answering(): Promise<boolean>;
+  /**
+   * How long one schema id may keep failing while the registry answers other requests before its
+   * records are dead-lettered as `schema_unavailable` (SCHEMA_ID_RETRY_BUDGET_MS).
+   */
+  retryBudgetMs: number;
 }
+
+/** Schema ids whose failures are tracked at once (the oldest is forgotten past it). */
+const MAX_FAILING_IDS = 10_000;
 
 const tickValue = topicNamed(TOPIC.ticks).value;
 if (tickValue === "bytes") throw new Error("market.ticks must carry an Avro value");
@@ -44,17 +62,29 @@ const readerType = avroTypeOf(tickValue.schema as Schema);
  * Decodes Confluent wire-format bytes (magic 0, 4-byte schema id, Avro body) into a validated
  * Tick, resolving the writer schema into the current Tick schema. Records produced by any client
  * get the producer's bounds (no timestamps beyond now + skew, bounded sizes and strings). Poison is
- * returned with a reason; registry outages are thrown.
+ * returned with a reason; registry outages are thrown (retriable), so the runner retries them.
+ *
+ * An id the registry cannot serve while it answers other requests (a 500 or a 403 for that id
+ * alone) is retried for `schemas.retryBudgetMs` from its first failure; then its records are
+ * poison (`schema_unavailable`), and later records of the id get one attempt each. A registry that
+ * answers nothing never spends the budget: its records wait for it.
  *
  * @example
- *   const decode = createTickDecoder({ typeOf: (id) => registry.getSchema(id) as Promise<Type> });
+ *   const decode = createTickDecoder(registry.writerSchemas, { maxFutureSkewMs: 60_000 });
  *   const result = await decode(message.value);
  *   if (!result.ok) deadLetter(message, result.reason);
  */
-export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOptions = {}) {
-  const resolvers = new Map<number, Resolver | "same">();
+export function createTickDecoder(
+  schemas: WriterSchemas,
+  bounds: ValidateOptions = {},
+  clock: () => number = Date.now,
+) {
+  /** Per id: how to read it as a Tick, or why it never can be (ids are immutable). */
+  const resolvers = new Map<number, Resolver | "same" | PoisonReason>();
   /** One registry lookup per schema id, however many records of a batch wait for it. */
   const lookups = new Map<number, Promise<Resolver | "same" | PoisonReason>>();
+  /** Ids the registry fails to serve: since when, and whether their budget ran out. */
+  const failing = new Map<number, { since: number; exhausted: boolean }>();
 
   async function lookUp(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
     let writer: Type;
@@ -62,27 +92,57 @@ export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOption
       writer = await schemas.typeOf(schemaId);
     } catch (error) {
       if (error instanceof UnknownSchemaError) {
+        failing.delete(schemaId);
         return {
           code: "unknown_schema_id",
           stage: "decode",
           detail: `schema id ${schemaId} is not in the registry`,
         };
       }
-      throw error;
+      if (error instanceof UnsupportedSchemaError) {
+        const reason = unsupported(error.message);
+        resolvers.set(schemaId, reason);
+        return reason;
+      }
+      return unavailable(schemaId, error);
     }
+    failing.delete(schemaId);
+    let resolved: Resolver | "same" | PoisonReason;
     try {
-      const resolver = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
-      resolvers.set(schemaId, resolver);
-      return resolver;
+      resolved = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
     } catch (error) {
       const detail = `schema id ${schemaId} cannot be read as market.Tick: ${(error as Error).message}`;
-      return { code: "incompatible_schema", stage: "decode", detail };
+      resolved = { code: "incompatible_schema", stage: "decode", detail };
     }
+    resolvers.set(schemaId, resolved);
+    return resolved;
+  }
+
+  /** Throws the failure to retry, or returns `schema_unavailable` once the id's budget ran out. */
+  async function unavailable(schemaId: number, error: unknown): Promise<PoisonReason> {
+    const now = clock();
+    let state = failing.get(schemaId);
+    if (!state) {
+      if (failing.size >= MAX_FAILING_IDS) failing.delete(failing.keys().next().value as number);
+      state = { since: now, exhausted: false };
+      failing.set(schemaId, state);
+    }
+    const retry = isRetriable(error)
+      ? error
+      : new RegistryUnavailableError(`schema id ${schemaId}`, error);
+    if (!state.exhausted && now - state.since < schemas.retryBudgetMs) throw retry;
+    if (!(await schemas.answering().catch(() => false))) throw retry;
+    state.exhausted = true;
+    return {
+      code: "schema_unavailable",
+      stage: "decode",
+      detail: `schema id ${schemaId} could not be fetched for ${Math.round((now - state.since) / 1000)} s (budget ${schemas.retryBudgetMs} ms) while the registry answers other requests: ${(error as Error).message}`,
+    };
   }
 
   function resolverFor(
     schemaId: number,
-  ): Resolver | "same" | Promise<Resolver | "same" | PoisonReason> {
+  ): Resolver | "same" | PoisonReason | Promise<Resolver | "same" | PoisonReason> {
     const cached = resolvers.get(schemaId);
     if (cached) return cached;
     let lookup = lookups.get(schemaId);
@@ -116,6 +176,10 @@ export function createTickDecoder(schemas: WriterSchemas, bounds: ValidateOption
     }
     return { ok: true, tick: checked.value };
   };
+}
+
+function unsupported(detail: string): PoisonReason {
+  return { code: "unsupported_schema", stage: "decode", detail };
 }
 
 function poison(code: PoisonReason["code"], stage: PoisonReason["stage"], detail: string) {

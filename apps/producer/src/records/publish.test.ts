@@ -3,7 +3,13 @@ import { ProduceError } from "@repo/kafka-node/errors";
 import type { OutgoingMessage } from "@repo/kafka-node/types";
 import { ApiError } from "@repo/platform/http";
 import { createStats } from "@repo/platform/stats";
-import { UnknownSubjectError } from "@repo/registry";
+import {
+  RegistryAccessError,
+  RegistryUnavailableError,
+  RegistryUrlError,
+  UnknownSubjectError,
+  UnsupportedSchemaError,
+} from "@repo/registry";
 import { createPublisher, type RecordSink, type WireEncoder } from "./publish.ts";
 
 const tick = (symbol: string, sequence: number) => ({
@@ -175,5 +181,44 @@ describe("publish", () => {
       delivered: 1,
       failed: 1,
     });
+  });
+
+  test("the registry's state is a 503 to retry, never a 422 blaming the records", async () => {
+    const { sink, produced } = recordingSink();
+    for (const refusal of [
+      new RegistryUnavailableError("GET /schemas/ids/9", new Error("no answer within 5000 ms")),
+      new RegistryUnavailableError("GET /schemas/ids/9", new Error("HTTP 500"), { status: 500 }),
+      new RegistryAccessError(403, "HTTP 403 for GET /schemas/ids/9"),
+      new RegistryUrlError("http://127.0.0.1:8081/wrong", "GET /schemas/ids/9 answered 404"),
+    ]) {
+      const publish = createPublisher({
+        topicPrefix: "",
+        sink,
+        encoder: { ...encoder, encode: async () => Promise.reject(refusal) },
+        stats: createStats(),
+        retryAfterSeconds: 3,
+      });
+      const error = await failure(publish("market.ticks", [{ value: tick("AAPL", 1) }]));
+      expect([error.status, error.code]).toEqual([503, "registry_unavailable"]);
+      expect(error.headers?.["Retry-After"]).toBe("5");
+    }
+    expect(produced).toHaveLength(0);
+  });
+
+  test("a registered schema that is not Avro is a 500 naming the subject, not the records' fault", async () => {
+    const { sink } = recordingSink();
+    const publish = createPublisher({
+      topicPrefix: "",
+      sink,
+      encoder: {
+        ...encoder,
+        encode: async () => Promise.reject(new UnsupportedSchemaError(9, "is PROTOBUF, not AVRO")),
+      },
+      stats: createStats(),
+      retryAfterSeconds: 3,
+    });
+    const error = await failure(publish("market.ticks", [{ value: tick("AAPL", 1) }]));
+    expect([error.status, error.code]).toEqual([500, "schema_unusable"]);
+    expect(error.message).toContain("PROTOBUF");
   });
 });

@@ -1,10 +1,16 @@
 import { topics } from "@repo/contracts";
 import { ProduceError } from "@repo/kafka-node/errors";
 import type { DeliveredOffset, OutgoingMessage } from "@repo/kafka-node/types";
-import { isRetriable } from "@repo/platform/errors";
+import { AccessError, DataError } from "@repo/platform/errors";
 import { ApiError, describeIssues } from "@repo/platform/http";
 import type { Stats } from "@repo/platform/stats";
-import { RegistryUnavailableError, UnknownSubjectError } from "@repo/registry";
+import {
+  RegistryUnavailableError,
+  RegistryUrlError,
+  UnknownSchemaError,
+  UnknownSubjectError,
+  UnsupportedSchemaError,
+} from "@repo/registry";
 import { METRIC } from "../stats.ts";
 import type { PostedRecord } from "./request.ts";
 import { messageKey, validateRecords } from "./validate.ts";
@@ -150,16 +156,31 @@ async function schemaIdOf(encoder: WireEncoder, subject: string): Promise<number
 }
 
 /**
- * A registry that did not answer is a 503 the client should retry (the cause, which names the
- * registry's host, stays in `/readyz` and the log, not in the answer); anything else is ours.
+ * What the registry's state means for the caller. A registry that did not answer in time, answered
+ * 5xx/408/429, refused our credentials or does not sit at SCHEMA_REGISTRY_URL is a 503 the client
+ * should retry (the cause, which names the registry's host, stays in `/readyz` and the log, not in
+ * the answer). A latest schema that cannot encode anything (not Avro, gone) is the deployment's
+ * fault, not the records': a 500 naming the subject. Anything else is ours.
  */
 function registryFailure(error: unknown, subject?: string): unknown {
-  if (!(error instanceof RegistryUnavailableError)) return error;
+  const where = subject ? { subject } : {};
+  if (error instanceof UnsupportedSchemaError || error instanceof UnknownSchemaError)
+    return new ApiError(
+      500,
+      "schema_unusable",
+      `${error.message}; the registered schema must be Avro (bun run schemas:push)`,
+      where,
+    );
+  const unavailable =
+    error instanceof RegistryUnavailableError ||
+    error instanceof RegistryUrlError ||
+    (error instanceof AccessError && error.server === "schema registry");
+  if (!unavailable) return error;
   return new ApiError(
     503,
     "registry_unavailable",
     "the schema registry did not answer; retry later",
-    subject ? { subject } : {},
+    where,
     { "Retry-After": "5" },
   );
 }
@@ -181,7 +202,7 @@ async function encodeAll(
         value: await encoder.encode(schemaId, value),
       });
     } catch (error) {
-      if (isRetriable(error)) throw registryFailure(error);
+      if (!(error instanceof DataError)) throw registryFailure(error);
       issues.push({
         index,
         path: `records[${index}].value`,
