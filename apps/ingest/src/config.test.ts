@@ -93,16 +93,31 @@ test("Alpaca streams by default; provider URLs must be https/wss except on loopb
   expect(() => loadIngestConfig({ TIINGO_BASE_URL: "ftp://127.0.0.1" })).toThrow(/TIINGO_BASE_URL/);
 });
 
-test("more streamed symbols than the plan's connections can carry fail start-up naming the variables", () => {
+test("Alpaca streams on one connection: more connections are refused at start-up, more symbols than the plan streams are accepted (the rest are polled)", () => {
   const keys = { ALPACA_API_KEY_ID: "k", ALPACA_API_SECRET_KEY: "s", INGEST_PROVIDERS: "alpaca" };
-  const many = Array.from({ length: 31 }, (_, i) => `S${i}`).join(",");
-  expect(() => loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many })).toThrow(
-    /ALPACA_SYMBOLS \(31 symbols\): more than ALPACA_STREAM_MAX_SYMBOLS \(30\) × ALPACA_STREAM_MAX_CONNECTIONS \(1\)/,
+  const many = Array.from({ length: 40 }, (_, i) => `S${i}`).join(",");
+  const config = loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many });
+  expect(config.ALPACA_PLAN_SYMBOL_LIMIT).toBe(30);
+  expect(config.ALPACA_RATE_PER_MINUTE).toBe(200);
+  expect(() => loadIngestConfig({ ...keys, ALPACA_STREAM_MAX_CONNECTIONS: "2" })).toThrow(
+    /ALPACA_STREAM_MAX_CONNECTIONS \(2\): must be 1/,
   );
+  expect(() => loadIngestConfig({ ...keys, ALPACA_STREAM_MAX_SYMBOLS: "60" })).toThrow(
+    /replaced by ALPACA_PLAN_SYMBOL_LIMIT/,
+  );
+  expect(() => loadIngestConfig({ ...keys, ALPACA_FEED: "sip" })).toThrow(/ALPACA_FEED \(sip\)/);
+  const plus = loadIngestConfig({ ...keys, ALPACA_FEED: "sip", ALPACA_PLAN: "algo_trader_plus" });
+  expect(plus.ALPACA_RATE_PER_MINUTE).toBe(10_000);
+  expect(plus.ALPACA_PLAN_SYMBOL_LIMIT).toBeGreaterThan(10_000);
+  const delayed = loadIngestConfig({ ...keys, ALPACA_FEED: "delayed_sip" });
+  expect(delayed.ALPACA_FEED_DELAY_MS).toBe(900_000);
+  expect(delayed.ALPACA_HISTORY_DELAY_MS).toBe(900_000);
+  expect(loadIngestConfig({ ...keys, ALPACA_FEED: "test" }).ALPACA_SYMBOLS).toEqual(["FAKEPACA"]);
+  const finnhub = { FINNHUB_API_KEY: "f", INGEST_PROVIDERS: "finnhub" };
   expect(() =>
-    loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many, ALPACA_STREAM_MAX_CONNECTIONS: "2" }),
-  ).not.toThrow();
-  expect(() =>
-    loadIngestConfig({ ...keys, ALPACA_SYMBOLS: many, ALPACA_MODE: "poll" }),
-  ).not.toThrow();
+    loadIngestConfig({
+      ...finnhub,
+      FINNHUB_SYMBOLS: Array.from({ length: 51 }, (_, i) => `S${i}`).join(","),
+    }),
+  ).toThrow(/FINNHUB_SYMBOLS \(51 symbols\): more than FINNHUB_PLAN_SYMBOL_LIMIT \(50\)/);
 });

@@ -90,8 +90,11 @@ export const ingestEnv = {
   INGEST_STREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
   INGEST_STREAM_RECONNECT_MIN_MS: positiveInt(500),
   INGEST_STREAM_RECONNECT_MAX_MS: positiveInt(30_000),
-  /** Least wait after a connection-limit (Alpaca 406) or rate-limit (HTTP 429) refusal. */
+  /** Least wait after a connection-limit (Alpaca 406) or rate-limit (HTTP 429) refusal, once the short retries are spent. */
   INGEST_STREAM_LIMIT_WAIT_MS: positiveInt(60_000),
+  /** A 406 first waits for our previous session to close: this many retries this far apart (Alpaca's SDKs retry within seconds). */
+  INGEST_STREAM_LIMIT_SHORT_RETRIES: z.coerce.number().int().min(0).default(3),
+  INGEST_STREAM_LIMIT_RETRY_MS: positiveInt(2_000),
   /** A session subscribed this long (or that delivered data) resets the reconnect backoff. */
   INGEST_STREAM_STABLE_MS: positiveInt(30_000),
   /** Added on both sides of a recovered gap; the overlap dedupes by identity. */
@@ -103,9 +106,17 @@ export const ingestEnv = {
   ALPACA_MODE: z.enum(["stream", "poll"]).default("stream"),
   ALPACA_DATA_URL: providerUrl("https://data.alpaca.markets", HTTPS),
   ALPACA_STREAM_URL: providerUrl("wss://stream.data.alpaca.markets", WSS),
-  ALPACA_FEED: z.enum(["iex", "sip", "delayed_sip"]).default("iex"),
-  /** Free (IEX) plan: 30 symbols for trades and quotes on its one connection. */
-  ALPACA_STREAM_MAX_SYMBOLS: positiveInt(30),
+  /** `test` is Alpaca's 24/7 test stream (`v2/test`, symbol FAKEPACA). */
+  ALPACA_FEED: z.enum(["iex", "sip", "delayed_sip", "test"]).default("iex"),
+  /** The market data plan: Basic (free; IEX in real time, SIP history older than 15 min) or Algo Trader Plus. */
+  ALPACA_PLAN: z.enum(["basic", "algo_trader_plus"]).default("basic"),
+  /** Symbols the plan streams on its one connection (Basic: 30; Algo Trader Plus: unlimited). The rest are polled over REST. */
+  ALPACA_PLAN_SYMBOL_LIMIT: z.coerce.number().int().positive().optional(),
+  /** How often symbols beyond ALPACA_PLAN_SYMBOL_LIMIT are polled (one snapshots request for all of them). */
+  ALPACA_OVERFLOW_POLL_MS: positiveInt(10_000),
+  /** Replaced by ALPACA_PLAN_SYMBOL_LIMIT; refused at start-up when set. */
+  ALPACA_STREAM_MAX_SYMBOLS: z.string().optional(),
+  /** Alpaca allows one connection per endpoint on most plans; only 1 is accepted. */
   ALPACA_STREAM_MAX_CONNECTIONS: positiveInt(1),
   /** What gap recovery fetches from history: `trades,quotes`, `trades`, or `off`. */
   ALPACA_GAP_RECOVERY: commaList("trades,quotes").pipe(
@@ -114,7 +125,8 @@ export const ingestEnv = {
   ALPACA_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
   ALPACA_CRON: z.string().default("*/15 * * * * *"),
   ALPACA_REGULAR_HOURS_ONLY: flag(true),
-  ALPACA_RATE_PER_MINUTE: positive(200),
+  /** REST requests per minute for the whole account (Basic 200, Algo Trader Plus 10,000), shared by every Alpaca caller in the process. */
+  ALPACA_RATE_PER_MINUTE: z.coerce.number().positive().optional(),
   TIINGO_API_TOKEN: z.string().optional(),
   TIINGO_BASE_URL: providerUrl("https://api.tiingo.com", HTTPS),
   TIINGO_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
@@ -125,8 +137,11 @@ export const ingestEnv = {
   FINNHUB_STREAM_URL: providerUrl("wss://ws.finnhub.io", WSS),
   FINNHUB_SYMBOLS: symbols("AAPL,MSFT,GOOG,AMZN,NVDA"),
   FINNHUB_REGULAR_HOURS_ONLY: flag(true),
-  /** Free plan: one connection; about 50 symbols (reported by users, not in Finnhub's docs). */
-  FINNHUB_STREAM_MAX_SYMBOLS: positiveInt(50),
+  /** Free plan: one connection per key; about 50 symbols (reported by users, not in Finnhub's docs). */
+  FINNHUB_PLAN_SYMBOL_LIMIT: positiveInt(50),
+  /** Replaced by FINNHUB_PLAN_SYMBOL_LIMIT; refused at start-up when set. */
+  FINNHUB_STREAM_MAX_SYMBOLS: z.string().optional(),
+  /** "1 API key can only open 1 connection at a time": only 1 is accepted. */
   FINNHUB_STREAM_MAX_CONNECTIONS: positiveInt(1),
   REPLAY_FILE: z.string().optional(),
   /** N× the recorded pace; 0 = as fast as the buffer takes it. */
@@ -165,31 +180,40 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
         `  REPLAY_FILE (${config.REPLAY_FILE}): no such file (relative to ${process.cwd()})`,
       );
   }
-  const streamLimit = (
-    name: string,
-    symbolCount: number,
-    perConnection: number,
-    connections: number,
-  ) => {
-    if (symbolCount > perConnection * connections)
+  const oneConnection = (name: string, connections: number) => {
+    if (connections > 1)
       problems.push(
-        `  ${name}_SYMBOLS (${symbolCount} symbols): more than ${name}_STREAM_MAX_SYMBOLS (${perConnection}) × ${name}_STREAM_MAX_CONNECTIONS (${connections}) allow; the plan's limits would refuse them`,
+        `  ${name}_STREAM_MAX_CONNECTIONS (${connections}): must be 1; the provider allows one connection per endpoint and key (a second is refused: Alpaca 406 "connection limit exceeded"), so ingest streams every symbol on one connection up to ${name}_PLAN_SYMBOL_LIMIT`,
       );
   };
-  if (config.INGEST_PROVIDERS.includes("alpaca") && config.ALPACA_MODE === "stream")
-    streamLimit(
-      "ALPACA",
-      config.ALPACA_SYMBOLS.length,
-      config.ALPACA_STREAM_MAX_SYMBOLS,
-      config.ALPACA_STREAM_MAX_CONNECTIONS,
+  const renamed = (name: string, value: string | undefined) => {
+    if (value !== undefined)
+      problems.push(
+        `  ${name}_STREAM_MAX_SYMBOLS (${value}): replaced by ${name}_PLAN_SYMBOL_LIMIT (symbols the plan streams on its one connection)`,
+      );
+  };
+  const alpacaStreams =
+    config.INGEST_PROVIDERS.includes("alpaca") && config.ALPACA_MODE === "stream";
+  if (alpacaStreams) {
+    oneConnection("ALPACA", config.ALPACA_STREAM_MAX_CONNECTIONS);
+    renamed("ALPACA", config.ALPACA_STREAM_MAX_SYMBOLS);
+  }
+  if (
+    config.INGEST_PROVIDERS.includes("alpaca") &&
+    config.ALPACA_FEED === "sip" &&
+    config.ALPACA_PLAN === "basic"
+  )
+    problems.push(
+      `  ALPACA_FEED (sip): the Basic plan streams IEX only in real time (Alpaca refuses sip with 409 "insufficient subscription"); use iex or delayed_sip, or set ALPACA_PLAN=algo_trader_plus`,
     );
-  if (config.INGEST_PROVIDERS.includes("finnhub"))
-    streamLimit(
-      "FINNHUB",
-      config.FINNHUB_SYMBOLS.length,
-      config.FINNHUB_STREAM_MAX_SYMBOLS,
-      config.FINNHUB_STREAM_MAX_CONNECTIONS,
-    );
+  if (config.INGEST_PROVIDERS.includes("finnhub")) {
+    oneConnection("FINNHUB", config.FINNHUB_STREAM_MAX_CONNECTIONS);
+    renamed("FINNHUB", config.FINNHUB_STREAM_MAX_SYMBOLS);
+    if (config.FINNHUB_SYMBOLS.length > config.FINNHUB_PLAN_SYMBOL_LIMIT)
+      problems.push(
+        `  FINNHUB_SYMBOLS (${config.FINNHUB_SYMBOLS.length} symbols): more than FINNHUB_PLAN_SYMBOL_LIMIT (${config.FINNHUB_PLAN_SYMBOL_LIMIT}) allows on the key's one connection, and Finnhub has no REST trades with sizes to poll the rest from`,
+      );
+  }
   if (config.INGEST_BATCH_SIZE > config.INGEST_PRODUCER_MAX_RECORDS) {
     problems.push(
       `  INGEST_BATCH_SIZE (${config.INGEST_BATCH_SIZE}): must be at most INGEST_PRODUCER_MAX_RECORDS (${config.INGEST_PRODUCER_MAX_RECORDS}), the producer's PRODUCER_MAX_RECORDS`,
@@ -203,7 +227,29 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
   if (problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
   }
-  return config;
+  return {
+    ...config,
+    ALPACA_SYMBOLS:
+      config.ALPACA_FEED === "test" && env.ALPACA_SYMBOLS === undefined
+        ? ["FAKEPACA"]
+        : config.ALPACA_SYMBOLS,
+    ALPACA_PLAN_SYMBOL_LIMIT:
+      config.ALPACA_PLAN_SYMBOL_LIMIT ??
+      (config.ALPACA_PLAN === "basic" ? 30 : Number.MAX_SAFE_INTEGER),
+    ALPACA_RATE_PER_MINUTE:
+      config.ALPACA_RATE_PER_MINUTE ?? (config.ALPACA_PLAN === "basic" ? 200 : 10_000),
+    /** Alpaca's documented delay of the configured feed: `delayed_sip` is 15 minutes behind. */
+    ALPACA_FEED_DELAY_MS: config.ALPACA_FEED === "delayed_sip" ? 15 * 60_000 : 0,
+    /**
+     * How recent SIP history the plan may query: Basic is refused SIP data newer than 15 minutes
+     * ("subscription does not permit querying recent SIP data"); 0 when not limited.
+     */
+    ALPACA_HISTORY_DELAY_MS:
+      config.ALPACA_PLAN === "basic" &&
+      (config.ALPACA_FEED === "sip" || config.ALPACA_FEED === "delayed_sip")
+        ? 15 * 60_000
+        : 0,
+  };
 }
 
 /**

@@ -37,6 +37,7 @@ export function createIngestPipeline(config: IngestConfig, log: Logger, stats: S
     reanchorTicks: config.INGEST_PRICE_JUMP_REANCHOR_TICKS,
     reanchorAfterMs: config.INGEST_PRICE_JUMP_REANCHOR_MS,
     dedupeWindow: config.INGEST_DEDUPE_WINDOW,
+    feedDelayMs: { alpaca: config.ALPACA_FEED_DELAY_MS },
   });
   const ingest = createIngest({ stats, log, gates, buffer, onBuffered: forwarder.notify });
   return { buffer, forwarder, ingest };

@@ -8,6 +8,7 @@ import type { ScheduleView } from "./schedule/scheduler.ts";
 /** Every reason a record can be refused, including payloads and producer refusals. */
 export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | ProducerRefusal)[] = [
   "schema_invalid",
+  "one_sided_quote",
   "non_positive_price",
   "crossed_quote",
   "future_timestamp",

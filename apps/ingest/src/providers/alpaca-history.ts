@@ -17,6 +17,13 @@ export interface AlpacaHistoryOptions {
   kinds: readonly AlpacaHistoryKind[];
   /** Records per page (Alpaca allows 1–10000). */
   pageLimit?: number;
+  /**
+   * How recent the plan may query this history: Basic is refused SIP data newer than 15 minutes
+   * ("subscription does not permit querying recent SIP data"). Requests end no later than this
+   * long ago, and gap recovery waits until a gap is this old. 0: no limit.
+   */
+  recentLimitMs?: number;
+  now?: () => number;
   nowMicros?: () => number;
 }
 
@@ -37,6 +44,8 @@ export interface AlpacaPage {
  */
 export function createAlpacaHistory(options: AlpacaHistoryOptions) {
   const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
+  const now = options.now ?? Date.now;
+  const recentLimitMs = options.recentLimitMs ?? 0;
   const feed = options.feed === "delayed_sip" ? "sip" : options.feed;
   const headers = { "APCA-API-KEY-ID": options.keyId, "APCA-API-SECRET-KEY": options.secretKey };
 
@@ -47,10 +56,17 @@ export function createAlpacaHistory(options: AlpacaHistoryOptions) {
     pageToken: string | undefined,
     signal?: AbortSignal,
   ): Promise<AlpacaPage> {
+    let end = request.end;
+    if (recentLimitMs > 0) {
+      const latest = now() - recentLimitMs;
+      if (Date.parse(request.start) > latest)
+        return { result: { ticks: [], malformed: [] }, nextPageToken: null };
+      if (Date.parse(end) > latest) end = new Date(latest).toISOString();
+    }
     const url = new URL(`/v2/stocks/${kind}`, options.dataUrl);
     url.searchParams.set("symbols", request.symbols.join(","));
     url.searchParams.set("start", request.start);
-    url.searchParams.set("end", request.end);
+    url.searchParams.set("end", end);
     url.searchParams.set("limit", String(options.pageLimit ?? 10_000));
     url.searchParams.set("feed", feed);
     url.searchParams.set("sort", "asc");
@@ -60,6 +76,7 @@ export function createAlpacaHistory(options: AlpacaHistoryOptions) {
   }
 
   const source: HistorySource = {
+    delayMs: recentLimitMs,
     async *pages(request: HistoryRequest, signal?: AbortSignal) {
       const range = {
         symbols: request.symbols,

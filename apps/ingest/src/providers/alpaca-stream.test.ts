@@ -6,10 +6,12 @@ import { alwaysOpen, type ConnectionTimings, type MarketClock } from "../stream/
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../testing/fake-alpaca.ts";
 import { fastTimings, ingestHarness } from "../testing/ingest.ts";
+import { createAlpacaProvider } from "./alpaca.ts";
 import { createAlpacaHistory } from "./alpaca-history.ts";
-import { alpacaProtocol } from "./alpaca-stream.ts";
+import { alpacaProtocol, keyLabel } from "./alpaca-stream.ts";
 import { createHttpSource } from "./http-source.ts";
 import type { StreamProvider } from "./provider.ts";
+import { createRateBudget } from "./rate-budget.ts";
 
 const cleanups = cleanupsAfterEach();
 
@@ -18,7 +20,9 @@ interface HarnessOptions {
   timings?: Partial<ConnectionTimings>;
   capacity?: number;
   maxPage?: number;
-  perConnection?: number;
+  planSymbolLimit?: number;
+  feed?: string;
+  secretKey?: string;
   clock?: MarketClock;
   regularHoursOnly?: boolean;
   fake?: FakeAlpaca;
@@ -54,19 +58,37 @@ function harness(options: HarnessOptions = {}) {
     http,
     kinds: ["trades", "quotes"],
   });
+  const planSymbolLimit = options.planSymbolLimit ?? 30;
+  const snapshots = createAlpacaProvider({
+    baseUrl: fake.dataUrl,
+    keyId: fake.keyId,
+    secretKey: fake.secretKey,
+    feed: "iex",
+    symbols: symbols.slice(planSymbolLimit),
+    log: captured.log,
+    ratePerSecond: 1_000,
+    timeoutMs: 2_000,
+    retries: 2,
+    breakerThreshold: 10,
+    breakerResetMs: 60_000,
+  });
+  cleanups.push(() => snapshots.close?.());
   const provider = createWebSocketProvider({
     name: "alpaca",
     symbols,
-    maxSymbolsPerConnection: options.perConnection ?? 30,
-    protocol: (shard) =>
+    planSymbolLimit,
+    planLimitVariable: "ALPACA_PLAN_SYMBOL_LIMIT",
+    protocol: (streamed) =>
       alpacaProtocol({
         streamUrl: options.streamUrl ?? fake.streamUrl,
-        feed: "iex",
+        feed: options.feed ?? "iex",
         keyId: fake.keyId,
-        secretKey: fake.secretKey,
-        symbols: shard,
+        secretKey: options.secretKey ?? fake.secretKey,
+        symbols: streamed,
+        planLimitVariable: "ALPACA_PLAN_SYMBOL_LIMIT",
       }),
     history,
+    overflow: { poll: (_symbols, signal) => snapshots.poll(signal), intervalMs: 20 },
     regularHoursOnly: options.regularHoursOnly ?? false,
     timings: { ...fastTimings, ...options.timings },
     gapOverlapMs: 200,
@@ -116,6 +138,7 @@ interface ProviderView {
   lastMessageAgeMs: number | null;
   ticks: { accepted: number; rejected: number; dropped: number };
   recovery: { gaps: number; pending: number; recovered: number; fetched: number; failed: number };
+  overflow: { symbols: string[]; state: string; polls: number; delivered: number } | null;
   connections: ConnectionView[];
 }
 const view = (provider: StreamProvider) => provider.view() as unknown as ProviderView;
@@ -147,6 +170,13 @@ describe("alpaca market data stream v2 against a local server speaking the proto
       for (const tick of page.ticks) fromHistory.push(tickIdentity(tick as Tick));
     expect(fromHistory.length).toBe(33);
     expect(fromHistory.every((identity) => streamed.has(identity))).toBe(true);
+    // Sizes arrive in round lots and are stored in shares.
+    const lots = h.fake.quoteRecords("AAPL").map((q) => [q.bs * 100, q.as * 100]);
+    const sizes = h
+      .buffered()
+      .filter((t) => t.kind === "QUOTE")
+      .map((t) => [t.bidSize, t.askSize]);
+    expect(sizes).toEqual(lots);
 
     const stats = h.view();
     expect(stats).toMatchObject({ state: "streaming", reconnects: 0 });
@@ -159,39 +189,95 @@ describe("alpaca market data stream v2 against a local server speaking the proto
   });
 
   test("auth failure (402) stops the connection for good: one attempt, not ready, the reason named", async () => {
-    const h = harness();
-    h.fake.behaviour = "auth_failure";
+    const fake = startFakeAlpaca();
+    const control = harness({ fake });
+    control.start();
+    await until(() => control.view().state === "streaming", "the control did not stream");
+    const h = harness({ fake, secretKey: "wrong-secret" });
     h.start();
     await until(() => h.view().state === "failed", "the stream did not give up");
-    await Bun.sleep(300); // more than the reconnect backoff: a retrying client would be back by now
-    expect(h.fake.connections).toBe(1);
+    // A connection that reconnects is back within its backoff: once the control has been dropped and
+    // has come back, a retrying client would have tried again too.
+    fake.dropClients();
+    await until(
+      () => control.view().reconnects === 1 && control.view().state === "streaming",
+      "the control did not come back",
+    );
+    const attempts = fake.received.filter(
+      (m) => (m as { secret?: string }).secret === "wrong-secret",
+    );
+    expect(attempts.length).toBe(1);
     expect(h.view().connections[0]?.lastError?.code).toBe("auth_failed");
     const check = h.provider.check();
     expect(check.ok).toBe(false);
     expect(check.detail).toContain("auth_failed");
     expect(check.detail).toContain("402");
+    expect(`${check.detail} ${h.captured.text()}`).not.toContain("wrong-secret");
   });
 
-  test("406 connection limit: the next attempt waits at least the limit wait, once, then the stream flows", async () => {
-    const h = harness({ timings: { limitWaitMs: 400 } });
+  test("a second connection on the same key gets 406: it retries soon a few times, then waits long, names the key (never the secret), and the first connection keeps streaming", async () => {
+    const fake = startFakeAlpaca();
+    const first = harness({ fake });
+    first.start();
+    await until(() => first.view().state === "streaming", "the first connection did not stream");
+    const second = harness({ fake, timings: { limitRetryMs: 20, limitWaitMs: 60_000 } });
+    second.start();
+    const waiting = await until(() => {
+      const connection = second.view().connections[0];
+      return connection?.state === "backoff" &&
+        Date.parse(connection.nextAttemptAt ?? "") - Date.now() > 30_000
+        ? connection
+        : undefined;
+    }, "the second connection did not settle into the long wait");
+    // 1 refusal + 3 short retries, all refused: the old session did not go away.
+    expect(fake.refusals.filter((r) => r.code === 406).length).toBe(4);
+    expect(waiting.lastError?.code).toBe("connection_limit");
+    expect(waiting.lastError?.message).toContain(keyLabel(fake.keyId));
+    const check = second.provider.check();
+    expect(check.ok).toBe(false);
+    expect(check.detail).toContain("connection_limit");
+    expect(check.detail).toContain(keyLabel(fake.keyId));
+    const shown = `${check.detail} ${JSON.stringify(second.view())} ${second.captured.text()}`;
+    expect(shown).not.toContain(fake.secretKey);
+    expect(second.captured.text()).toContain("another session holds this key's connection");
+    // The first connection was never displaced.
+    expect(first.view()).toMatchObject({ state: "streaming", reconnects: 0 });
+    fake.trades("AAPL", 3);
+    await until(() => first.tradeIds("AAPL").length === 3, "the first connection lost its data");
+    expect(second.tradeIds("AAPL")).toEqual([]);
+  });
+
+  test("a 406 from our own previous session still closing is over within the short retries: the stream flows without a long wait", async () => {
+    const h = harness({ timings: { limitRetryMs: 20, limitWaitMs: 60_000 } });
     h.fake.behaviour = "connection_limit";
     h.start();
-    const waiting = await until(() => {
-      const connection = h.view().connections[0];
-      // When the backoff began, from the same snapshot: the wait it planned, however late we look.
-      const since = Date.now() - (connection?.stateSinceMs ?? 0);
-      return connection?.state === "backoff" ? { ...connection, since } : undefined;
-    }, "no backoff after 406");
-    expect(waiting.lastError?.code).toBe("connection_limit");
-    const plannedDelay = Date.parse(waiting.nextAttemptAt ?? "") - waiting.since;
-    expect(plannedDelay).toBeGreaterThanOrEqual(400 - 2);
-    expect(h.fake.connections).toBe(1);
-    expect(h.provider.check().detail).toContain("connection_limit");
+    await until(() => h.fake.refusals.length === 2, "no 406 refusals");
     h.fake.behaviour = "normal";
     await until(() => h.view().state === "streaming", "the stream did not come back");
-    expect(h.fake.connections).toBe(2);
+    expect(h.view().connections[0]?.lastError).toBeNull();
     h.fake.trades("AAPL", 3);
-    await until(() => h.tradeIds("AAPL").length === 3, "trades after the wait did not arrive");
+    await until(() => h.tradeIds("AAPL").length === 3, "trades after the retries did not arrive");
+  });
+
+  test("a subscription over the plan's symbol limit (405) is final and names the variable to set", async () => {
+    const fake = startFakeAlpaca({ symbolLimit: 2 });
+    const h = harness({ fake, symbols: ["AAPL", "MSFT", "NVDA"], planSymbolLimit: 3 });
+    h.start();
+    await until(() => h.view().state === "failed", "the stream did not give up");
+    expect(fake.refusals).toEqual([{ code: 405, msg: "symbol limit exceeded" }]);
+    const check = h.provider.check();
+    expect(check.detail).toContain("symbol_limit");
+    expect(check.detail).toContain("ALPACA_PLAN_SYMBOL_LIMIT");
+  });
+
+  test("411 (insufficient scope) is final: the stream stops with the reason instead of reconnecting", async () => {
+    const h = harness();
+    h.fake.behaviour = "insufficient_scope";
+    h.start();
+    await until(() => h.view().state === "failed", "the stream did not give up");
+    expect(h.view().connections[0]?.lastError?.code).toBe("insufficient_subscription");
+    expect(h.provider.check().detail).toContain("411");
+    expect(h.view().reconnects).toBe(0);
   });
 
   test("an HTTP 429 on the handshake is a rate limit: the long wait applies too", async () => {
@@ -357,17 +443,111 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     );
   }, 40_000);
 
-  test("symbols beyond the per-connection limit open more connections, each subscribing its share", async () => {
-    const h = harness({ symbols: ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG"], perConnection: 2 });
+  test("symbols beyond the plan's limit are polled over REST: one connection streams the first ones, the rest arrive from snapshots and are named in /stats and /readyz", async () => {
+    const symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG"];
+    const h = harness({ symbols, planSymbolLimit: 3 });
     h.start();
-    await until(() => h.fake.subscribedClients === 3, "not three subscriptions");
-    const subscribed = h.fake.received
-      .filter((m) => (m as { action?: string }).action === "subscribe")
-      .map((m) => (m as { trades: string[] }).trades);
-    expect(subscribed.map((list) => list.length).sort()).toEqual([1, 2, 2]);
-    expect(subscribed.flat().sort()).toEqual(["AAPL", "AMZN", "GOOG", "MSFT", "NVDA"]);
-    expect(h.view().connections.map((c) => c.symbols.length)).toEqual([2, 2, 1]);
+    await until(() => h.fake.subscribedClients === 1, "no subscription");
+    expect(h.fake.subscriptions()).toEqual([["AAPL", "MSFT", "NVDA"]]);
+    expect(h.fake.connections).toBe(1);
+    h.fake.trades("AAPL", 2);
+    h.fake.trades("GOOG", 1);
+    h.fake.quotes("AMZN", 1);
+    await until(
+      () => h.tradeIds("AAPL").length === 2 && h.tradeIds("GOOG").length === 1,
+      "streamed or polled trades did not arrive",
+    );
+    await until(
+      () => h.buffered().some((t) => t.symbol === "AMZN" && t.kind === "QUOTE"),
+      "the polled quote did not arrive",
+    );
+    expect(h.fake.snapshotRequests[0]?.searchParams.get("symbols")).toBe("AMZN,GOOG");
+    // A later poll that finds the same latest trade does not offer it again.
+    const polls = h.view().overflow?.polls ?? 0;
+    await until(() => (h.view().overflow?.polls ?? 0) > polls + 2, "polling stopped");
+    expect(h.tradeIds("GOOG")).toEqual(h.fake.tradeIds("GOOG"));
+    expect(h.stats.counter("records.rejected.duplicate").value).toBe(0);
+    expect(h.view().overflow).toMatchObject({ symbols: ["AMZN", "GOOG"], state: "polling" });
+    const check = h.provider.check();
+    expect(check.ok).toBe(true);
+    expect(check.detail).toContain("ALPACA_PLAN_SYMBOL_LIMIT (3) polled over REST: AMZN,GOOG");
+    expect(h.captured.text()).toContain("AMZN");
   });
+
+  test("a one-sided quote (ap 0, as 0) is refused under its own reason, not as a non-positive price", async () => {
+    const h = harness();
+    h.start();
+    await until(() => h.fake.subscribedClients === 1, "no subscription");
+    h.fake.oneSidedQuote("AAPL");
+    h.fake.quotes("AAPL", 1);
+    await until(() => h.buffer.size === 1, "the two-sided quote did not arrive");
+    expect(h.stats.counter("records.rejected.one_sided_quote").value).toBe(1);
+    expect(h.stats.counter("records.rejected.non_positive_price").value).toBe(0);
+  });
+
+  test("Alpaca's test stream (ALPACA_FEED=test) is opened at /v2/test", async () => {
+    const h = harness({ symbols: ["FAKEPACA"], feed: "test" });
+    h.start();
+    await until(() => h.fake.subscribedClients === 1, "no subscription");
+    h.fake.trades("FAKEPACA", 2);
+    await until(() => h.tradeIds("FAKEPACA").length === 2, "FAKEPACA trades did not arrive");
+    const test = alpacaProtocol({
+      streamUrl: h.fake.streamUrl,
+      feed: "test",
+      keyId: "k",
+      secretKey: "s",
+      symbols: [],
+    });
+    expect(test.displayUrl).toBe(`${h.fake.streamUrl}/v2/test`);
+  });
+
+  test("a 429 with X-RateLimit-Reset (no Retry-After) waits until the reset, and every Alpaca caller sharing the budget waits with it", async () => {
+    const fake = startFakeAlpaca({ maxPage: 10, rateLimit: { requests: 3, windowMs: 1_000 } });
+    cleanups.push(() => fake.stop());
+    const start = Date.now() - 10_000;
+    fake.trades("AAPL", 30, start);
+    const budget = createRateBudget({ perMinute: 60_000 });
+    const source = (name: string) => {
+      const http = createHttpSource({
+        name,
+        log: ingestHarness().log,
+        budget,
+        ratePerSecond: 1_000,
+        timeoutMs: 2_000,
+        retries: 2,
+        minRetryDelayMs: 5,
+        maxRetryDelayMs: 20,
+        breakerThreshold: 10,
+        breakerResetMs: 60_000,
+      });
+      cleanups.push(() => http.close());
+      return createAlpacaHistory({ ...fake, feed: "iex", http, kinds: ["trades"] });
+    };
+    const recovery = source("alpaca-history");
+    const backfill = source("alpaca-backfill");
+    // Another process on the same account (a backfill) spends the window's budget.
+    const keys = { "APCA-API-KEY-ID": fake.keyId, "APCA-API-SECRET-KEY": fake.secretKey };
+    for (let n = 0; n < 3; n += 1)
+      await (
+        await fetch(`${fake.dataUrl}/v2/stocks/snapshots?symbols=AAPL`, { headers: keys })
+      ).text();
+    const fetched: number[] = [];
+    for await (const page of recovery.pages({ symbols: ["AAPL"], fromMs: start, toMs: Date.now() }))
+      fetched.push(page.ticks.length);
+    const recoveredAt = Date.now();
+    // Our first request met a 429 (no Retry-After) and waited for X-RateLimit-Reset; 2 retries
+    // 5–20 ms apart would have been spent long before it.
+    expect(fetched.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(fake.throttled).toBe(1);
+    expect(recoveredAt).toBeGreaterThanOrEqual((fake.throttleResets[0] ?? 0) * 1000);
+    // The second caller finds the budget spent by the first (Remaining 0) and waits for the reset
+    // instead of collecting its own 429.
+    const pages = [];
+    for await (const page of backfill.pages({ symbols: ["AAPL"], fromMs: start, toMs: Date.now() }))
+      pages.push(page.ticks.length);
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(fake.throttled).toBe(1);
+  }, 15_000);
 
   test("with regular hours only and the market closed, nothing connects and the provider is ready, waiting for the open", async () => {
     const opensTomorrow: MarketClock = {

@@ -6,12 +6,25 @@ import { isRecord } from "./fields.ts";
 export interface AlpacaStreamOptions {
   /** `wss://stream.data.alpaca.markets` (ALPACA_STREAM_URL). */
   streamUrl: string;
-  /** `iex`, `sip` or `delayed_sip`. */
+  /** `iex`, `sip`, `delayed_sip` or `test` (the 24/7 test stream, symbol FAKEPACA). */
   feed: string;
   keyId: string;
   secretKey: string;
   symbols: string[];
+  /** The variable holding the plan's symbol limit, named when the server refuses a subscription (405). */
+  planLimitVariable?: string;
   nowMicros?: () => number;
+}
+
+/**
+ * A key id as it may be shown in logs and `/readyz`: its first 4 and last 2 characters (the key id
+ * is not the secret, but a log need not carry it whole).
+ *
+ * @example
+ *   keyLabel("AKFAKEKEY123"); // "AKFA…23"
+ */
+export function keyLabel(keyId: string): string {
+  return keyId.length <= 8 ? `${keyId.slice(0, 2)}…` : `${keyId.slice(0, 4)}…${keyId.slice(-2)}`;
 }
 
 /** Alpaca's documented stream error codes, and whether reconnecting can help. */
@@ -25,6 +38,7 @@ const ERRORS: Record<number, StreamErrorCode> = {
   407: "slow_client", // slow client
   409: "insufficient_subscription", // insufficient subscription
   410: "invalid_request", // invalid subscribe action for this feed
+  411: "insufficient_subscription", // insufficient scope: the key may not read this feed
   500: "server_error", // internal error
 };
 
@@ -44,7 +58,8 @@ const IGNORED: Record<string, string> = {
  * with `[{"T":"success","msg":"connected"}]`, we send `{"action":"auth","key","secret"}` (within
  * 10 s), then on `authenticated` `{"action":"subscribe","trades":[…],"quotes":[…]}`; the server's
  * `T:"subscription"` confirms. Frames are arrays: `T:"t"` trades (trade id `i` is the sequence),
- * `T:"q"` quotes, `T:"error"` with a code (402, 409, 405, 400, 410 are final; 406 waits long).
+ * `T:"q"` quotes, `T:"error"` with a code (402, 405, 409, 400, 410, 411 are final; 406 is retried
+ * soon, then after long waits, naming the key).
  * Trade corrections and cancel errors are counted, not applied (the tick contract has no amendment).
  *
  * @example
@@ -52,6 +67,18 @@ const IGNORED: Record<string, string> = {
  */
 export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
   const url = `${options.streamUrl.replace(/\/$/, "")}/v2/${options.feed}`;
+  const key = `key ${keyLabel(options.keyId)}`;
+  /** What a user should know about a refusal, beyond Alpaca's message. */
+  const explain = (code: number) => {
+    if (code === 406)
+      return `: another session holds the one connection ${key} may have on /v2/${options.feed} (a second ingest, another tool on the same key, or our previous session not yet closed)`;
+    if (code === 405)
+      return `: the plan allows fewer symbols than the ${options.symbols.length} subscribed; set ${options.planLimitVariable ?? "the plan's symbol limit"} to the plan's limit (the rest are polled over REST)`;
+    if (code === 409 || code === 411)
+      return `: ${key}'s plan does not include the ${options.feed} feed`;
+    if (code === 402) return `: check ${key} and its secret`;
+    return "";
+  };
   const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
   return {
     url: () => url,
@@ -104,7 +131,7 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
             session.fail(
               new StreamError(
                 ERRORS[code] ?? "server_error",
-                `alpaca: ${String(message.msg ?? "error")} (${code})`,
+                `alpaca: ${String(message.msg ?? "error")} (${code})${explain(code)}`,
               ),
             );
             return;

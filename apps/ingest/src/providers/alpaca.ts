@@ -40,26 +40,47 @@ export function alpacaTrade(symbol: unknown, trade: Record<string, unknown>, ing
 }
 
 /**
+ * Shares per round lot. Alpaca reports stock quote sizes in round lots: "bs int bid size in round
+ * lots", "as int ask size in round lots" (Real-time Stock Data, docs.alpaca.markets/docs/
+ * real-time-stock-pricing-data; the historical and latest quote endpoints use the same schema, and
+ * Alpaca's staff confirm "the first ask size of 15 means 15 * 100 = 1500 shares" on their forum).
+ * The Tick contract stores sizes in shares.
+ */
+export const ALPACA_ROUND_LOT = 100;
+
+const shares = (lots: unknown) =>
+  typeof lots === "number" && Number.isFinite(lots) ? lots * ALPACA_ROUND_LOT : lots;
+
+/** A side Alpaca reports as price 0 (one-sided quotes, common on IEX) has no price: null. */
+const sidePrice = (price: unknown) => (price === 0 ? null : priceText(price));
+
+/**
  * An Alpaca quote (stream `T:"q"`, history `quotes[symbol][]`, snapshot `latestQuote`) as a QUOTE
- * candidate priced at the mid. Quotes carry no id: the sequence is derived from the quote's content
- * with its full nanosecond time, so a streamed quote and the same quote from history share an identity.
+ * candidate priced at the mid, sizes in shares (round lots × 100). A side quoted at price 0 (a
+ * one-sided quote) is null with its size, and the quote is priced at the side present; the gates
+ * refuse it as `one_sided_quote` while the contract requires both sides. Quotes carry no id: the
+ * sequence is derived from the quote's content with its full nanosecond time, so a streamed quote
+ * and the same quote from history share an identity.
  *
  * @example
  *   alpacaQuote("AMD", { t: "2021-02-22T15:51:45.335689322Z", bp: 87.66, bs: 1, ap: 87.68, as: 4 }, now);
+ *   // bidSize 100, askSize 400
  */
 export function alpacaQuote(symbol: unknown, quote: Record<string, unknown>, ingestTime: number) {
+  const bid = sidePrice(quote.bp);
+  const ask = sidePrice(quote.ap);
   return {
     source: "alpaca",
     symbol,
     kind: "QUOTE",
     eventTime: microsFromIso(quote.t),
     sequence: alpacaQuoteSequence(quote),
-    price: midPrice(quote.bp, quote.ap),
+    price: bid === null ? ask : ask === null ? bid : midPrice(quote.bp, quote.ap),
     size: 0,
-    bid: priceText(quote.bp),
-    ask: priceText(quote.ap),
-    bidSize: quote.bs,
-    askSize: quote.as,
+    bid,
+    ask,
+    bidSize: bid === null ? null : shares(quote.bs),
+    askSize: ask === null ? null : shares(quote.as),
     exchange: typeof quote.bx === "string" ? quote.bx : null,
     ingestTime,
   };

@@ -5,7 +5,12 @@ import type { ServerWebSocket } from "bun";
 import { alwaysOpen } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
 import { fastTimings, ingestHarness } from "../testing/ingest.ts";
-import { finnhubProtocol, finnhubSequence, parseFinnhubTrades } from "./finnhub.ts";
+import {
+  finnhubKeyLabel,
+  finnhubProtocol,
+  finnhubSequence,
+  parseFinnhubTrades,
+} from "./finnhub.ts";
 
 const cleanups = cleanupsAfterEach();
 
@@ -20,11 +25,19 @@ const DOCUMENTED = {
   type: "trade",
 };
 
-/** A local server speaking the Finnhub trades websocket: token in the URL, per-symbol subscribe. */
+/**
+ * A local server speaking the Finnhub trades websocket as documented (finnhub.io/docs/api/
+ * websocket-trades; AsyncAPI description at asyncapi.apis.io/asyncapis/finnhub): token in the URL
+ * (a bad one is refused at the handshake), one `subscribe` per symbol, `trade` messages whose
+ * `data` may hold several trades and price updates with `v: 0`, server `ping`s. "1 API key can
+ * only open 1 connection at a time": with `inUseElsewhere` the key's connection is held by someone
+ * else, and every connection we open is closed again right away, before any data.
+ */
 function fakeFinnhub(token = "fh-token") {
   const subscribed = new Set<string>();
   const clients = new Set<ServerWebSocket<unknown>>();
   let connections = 0;
+  let inUseElsewhere = false;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -37,6 +50,10 @@ function fakeFinnhub(token = "fh-token") {
     websocket: {
       open(ws) {
         connections += 1;
+        if (inUseElsewhere) {
+          ws.close(1000, "");
+          return;
+        }
         clients.add(ws);
       },
       message(_ws, raw) {
@@ -58,6 +75,9 @@ function fakeFinnhub(token = "fh-token") {
     get clients() {
       return clients.size;
     },
+    set inUseElsewhere(value: boolean) {
+      inUseElsewhere = value;
+    },
     send(message: unknown) {
       for (const ws of clients) ws.send(JSON.stringify(message));
     },
@@ -71,19 +91,24 @@ interface FinnhubView {
   state: string;
   reconnects: number;
   ticks: { accepted: number; rejected: number; dropped: number };
-  connections: { ignored: Record<string, number> }[];
+  connections: {
+    ignored: Record<string, number>;
+    state: string;
+    nextAttemptAt: string | null;
+    lastError: { code: string; message: string } | null;
+  }[];
   recovery: { available: boolean; gaps: number; unrecovered: { why: string }[] };
 }
 
-function harness(url: string, token = "fh-token") {
+function harness(url: string, token = "fh-token", timings = fastTimings) {
   const { stats, buffer, captured, ingest } = ingestHarness();
   const provider = createWebSocketProvider({
     name: "finnhub",
     symbols: ["AAPL", "TSLA"],
-    maxSymbolsPerConnection: 50,
+    planSymbolLimit: 50,
     protocol: (symbols) => finnhubProtocol({ streamUrl: url, token, symbols }),
     regularHoursOnly: false,
-    timings: fastTimings,
+    timings,
     gapOverlapMs: 100,
     gapMaxMs: 3_600_000,
     clock: alwaysOpen,
@@ -132,7 +157,7 @@ describe("finnhub trades websocket", () => {
     expect(sequences[0]).toBe(finnhubSequence(DOCUMENTED.data[0] as Record<string, unknown>));
   });
 
-  test("subscribes every symbol, streams trades, tells identical trades in one message apart, and a replayed message adds nothing", async () => {
+  test("subscribes every symbol and streams trades; identical trades are each stored, whether in one message or split across two", async () => {
     const server = fakeFinnhub();
     const h = harness(server.url);
     await until(() => server.subscribed.size === 2, "symbols not subscribed");
@@ -141,25 +166,79 @@ describe("finnhub trades websocket", () => {
     server.send({ type: "ping" });
     server.send(message);
     await until(() => h.buffer.size === 3, "trades did not arrive");
-    server.send(message); // the same message again
-    await until(() => h.stats.counter("records.rejected.duplicate").value === 3, "no duplicates");
-    expect(h.buffer.size).toBe(3);
-    expect(h.view()).toMatchObject({ state: "streaming", ticks: { accepted: 3, rejected: 3 } });
+    // Finnhub splits a burst over messages and never sends a trade twice: the same three trades
+    // again are three more trades (volume counted once each), not duplicates.
+    server.send(message);
+    await until(() => h.buffer.size === 6, "the identical trades of the second message were lost");
+    const identities = h.buffer.peek(10).map((t) => tickIdentity(t));
+    expect(new Set(identities).size).toBe(6);
+    expect(h.stats.counter("records.rejected.duplicate").value).toBe(0);
+    expect(h.view()).toMatchObject({ state: "streaming", ticks: { accepted: 6, rejected: 0 } });
     expect(h.view().connections[0]?.ignored).toEqual({ ping: 1 });
     expect(h.captured.text()).not.toContain("fh-token");
   });
 
+  test("price updates with volume 0 are not trades: skipped and counted as no_volume, never refused as errors", async () => {
+    const server = fakeFinnhub();
+    const h = harness(server.url);
+    await until(() => server.subscribed.size === 2, "symbols not subscribed");
+    const at = now();
+    server.send({
+      type: "trade",
+      data: [
+        { s: "AAPL", p: 129.6, t: at, v: 0, c: [] },
+        { s: "AAPL", p: 129.61, t: at + 1, v: 5, c: ["1"] },
+      ],
+    });
+    await until(() => h.buffer.size === 1, "the trade did not arrive");
+    expect(h.view().connections[0]?.ignored).toEqual({ no_volume: 1 });
+    expect(h.view().ticks).toEqual({ accepted: 1, rejected: 0, dropped: 0 });
+  });
+
   test("a rejected token (HTTP 401 on the handshake) is final: no reconnect, not ready", async () => {
     const server = fakeFinnhub("right");
+    const control = harness(server.url, "right");
+    await until(() => server.clients === 1, "the control did not connect");
     const h = harness(server.url, "wrong");
     await until(() => h.view().state === "failed", "did not give up");
-    await Bun.sleep(300);
-    expect(server.connections).toBe(0);
+    // A retrying client is back within its backoff: once the dropped control is back, so would it be.
+    server.drop();
+    await until(
+      () => control.view().reconnects === 1 && server.clients === 1,
+      "the control did not come back",
+    );
+    expect(server.connections).toBe(2); // the control's two; the wrong token never got a socket
+    expect(h.view().reconnects).toBe(0);
     expect(h.provider.check()).toMatchObject({ ok: false });
     expect(h.provider.check().detail).toContain("auth_failed");
     expect(h.provider.check().detail).not.toContain("wrong");
     expect(JSON.stringify(h.view())).not.toContain("wrong");
     expect(h.captured.text()).not.toContain("wrong");
+  });
+
+  test("a key in use elsewhere (every connection closed right after opening) is reported as a connection limit naming the key's hash, with the long wait", async () => {
+    const server = fakeFinnhub();
+    server.inUseElsewhere = true;
+    const h = harness(server.url, "fh-token", {
+      ...fastTimings,
+      limitRetryMs: 20,
+      limitWaitMs: 60_000,
+    });
+    const connection = await until(() => {
+      const view = h.view().connections[0];
+      return view?.lastError?.code === "connection_limit" ? view : undefined;
+    }, "the drop loop was not recognised");
+    expect(server.connections).toBe(3);
+    expect(connection.lastError?.message).toContain(finnhubKeyLabel("fh-token"));
+    expect(connection.lastError?.message).toContain("1 connection per API key");
+    expect(h.provider.check().detail).toContain("connection_limit");
+    expect(`${JSON.stringify(h.view())} ${h.captured.text()}`).not.toContain("fh-token");
+    // After the short retries it waits long, instead of reconnecting in a loop.
+    await until(
+      () => Date.parse(h.view().connections[0]?.nextAttemptAt ?? "") - Date.now() > 30_000,
+      "no long wait",
+    );
+    expect(server.connections).toBe(6);
   });
 
   test("a connection that cannot be opened is retried, and its error never shows the token", async () => {

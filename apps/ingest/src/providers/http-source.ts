@@ -1,7 +1,7 @@
 import type { Logger } from "@repo/platform/log";
 import { sleep, withRetry } from "@repo/platform/retry";
 import CircuitBreaker from "opossum";
-import { createTokenBucket } from "./token-bucket.ts";
+import { createRateBudget, type RateBudget } from "./rate-budget.ts";
 
 export interface HttpSourceOptions {
   name: string;
@@ -16,17 +16,32 @@ export interface HttpSourceOptions {
   /** Calls (each after its retries) in the rolling window before the circuit may open; it opens when over half failed. */
   breakerThreshold: number;
   breakerResetMs: number;
+  /**
+   * The account's budget when several sources share one (Alpaca: per account); by default each
+   * source has its own at `ratePerSecond`.
+   */
+  budget?: RateBudget;
 }
 
-/** An HTTP answer that retrying will not fix (4xx other than 408/429). */
+/** An HTTP answer that retrying will not fix (4xx other than 408/429), with its status. */
 export class PermanentHttpError extends Error {
   override name = "PermanentHttpError";
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number) {
+    super(message);
+    this.status = status;
+  }
 }
 
 export interface HttpSource {
   /** GETs JSON; throws after retries, or at once while the circuit is open (`code: EOPENBREAKER`). */
   getJson(url: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<unknown>;
-  health(): { circuit: "closed" | "open" | "halfOpen"; retries: number };
+  health(): {
+    circuit: "closed" | "open" | "halfOpen";
+    retries: number;
+    budget: ReturnType<RateBudget["view"]>;
+  };
   close(): void;
 }
 
@@ -41,14 +56,13 @@ export interface HttpSource {
  *   const body = await http.getJson("https://data.alpaca.markets/v2/stocks/snapshots?symbols=AAPL");
  */
 export function createHttpSource(options: HttpSourceOptions): HttpSource {
-  const bucket = createTokenBucket({
-    capacity: options.burst ?? Math.max(1, Math.ceil(options.ratePerSecond)),
-    perSecond: options.ratePerSecond,
-  });
+  const budget =
+    options.budget ??
+    createRateBudget({ perMinute: options.ratePerSecond * 60, burst: options.burst });
   let retries = 0;
 
   async function attempt(url: string, headers: Record<string, string>, signal?: AbortSignal) {
-    await bucket.take(signal);
+    await budget.take(signal);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const response = await fetch(url, {
       headers: { accept: "application/json", ...headers },
@@ -63,13 +77,19 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
       );
     }
     const body = await response.text();
+    // Alpaca answers a spent budget with 429 and X-Ratelimit-Reset (no Retry-After): every caller
+    // sharing the budget pauses until the reset.
+    const resetMs = budget.observe(response.status, response.headers);
     if (!response.ok) {
       const message = `${options.name} answered HTTP ${response.status}: ${body.slice(0, 200)}`;
       const retryable =
         response.status >= 500 || response.status === 429 || response.status === 408;
-      if (!retryable) throw new PermanentHttpError(message);
+      if (!retryable) throw new PermanentHttpError(message, response.status);
       throw Object.assign(new Error(message), {
-        retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+        retryAfterMs:
+          response.status === 429 && resetMs !== undefined
+            ? resetMs
+            : retryAfterMs(response.headers.get("retry-after")),
       });
     }
     try {
@@ -118,6 +138,7 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
     health: () => ({
       circuit: breaker.opened ? "open" : breaker.halfOpen ? "halfOpen" : "closed",
       retries,
+      budget: budget.view(),
     }),
     close: () => breaker.shutdown(),
   };

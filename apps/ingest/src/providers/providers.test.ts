@@ -92,8 +92,8 @@ describe("alpaca snapshots", () => {
       price: "187.245",
       bid: "187.23",
       ask: "187.26",
-      bidSize: 3,
-      askSize: 2,
+      bidSize: 300, // 3 round lots
+      askSize: 200,
     });
     expect(ticks.map((t) => (t as { symbol: string }).symbol)).toEqual([
       "AAPL",
@@ -152,6 +152,16 @@ describe("tiingo iex", () => {
     expect(requests[0]?.headers.get("authorization")).toBe("Token tiingo-token");
     provider.close?.();
   });
+
+  test("a share class is sent as Tiingo spells it (BRK.B → brk-b) and its ticks carry our symbol", async () => {
+    handler = () => json([{ ...tiingoIex[0], ticker: "brk-b" }]);
+    requests.length = 0;
+    const provider = tiingo(["BRK.B", "AAPL"]);
+    const { ticks } = await provider.poll();
+    expect(requests[0]?.url.searchParams.get("tickers")).toBe("brk-b,aapl");
+    expect(ticks.map((t) => (t as { symbol: string }).symbol)).toEqual(["BRK.B", "BRK.B"]);
+    provider.close?.();
+  });
 });
 
 describe("tiingo identities", () => {
@@ -190,7 +200,7 @@ describe("provider failures", () => {
     const { stats, ingest } = pipeline();
     for (let i = 0; i < 3; i += 1) await ingest.poll(provider);
     expect(requests).toHaveLength(9);
-    expect(provider.health?.()).toEqual({ circuit: "open", retries: 6 });
+    expect(provider.health?.()).toMatchObject({ circuit: "open", retries: 6 });
     await ingest.poll(provider);
     expect(requests).toHaveLength(9);
     const snapshot = ingest.snapshot([{ provider }]);

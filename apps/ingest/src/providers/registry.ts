@@ -9,6 +9,7 @@ import { alpacaProtocol } from "./alpaca-stream.ts";
 import { finnhubProtocol } from "./finnhub.ts";
 import { createHttpSource } from "./http-source.ts";
 import type { Provider, StreamProvider } from "./provider.ts";
+import { sharedRateBudget } from "./rate-budget.ts";
 import { createReplayProvider } from "./replay.ts";
 import { createSimulator } from "./simulator.ts";
 import { createTiingoProvider } from "./tiingo.ts";
@@ -27,8 +28,24 @@ export function streamTimings(config: IngestConfig): ConnectionTimings {
     reconnectMinMs: config.INGEST_STREAM_RECONNECT_MIN_MS,
     reconnectMaxMs: config.INGEST_STREAM_RECONNECT_MAX_MS,
     limitWaitMs: config.INGEST_STREAM_LIMIT_WAIT_MS,
+    limitShortRetries: config.INGEST_STREAM_LIMIT_SHORT_RETRIES,
+    limitRetryMs: config.INGEST_STREAM_LIMIT_RETRY_MS,
     stableAfterMs: config.INGEST_STREAM_STABLE_MS,
   };
+}
+
+/**
+ * The account's one REST budget in this process (ALPACA_RATE_PER_MINUTE, paused on 429 until
+ * `X-Ratelimit-Reset`): polling, overflow polling, gap recovery and the backfill share it.
+ *
+ * @example
+ *   const budget = alpacaBudget(config);
+ */
+export function alpacaBudget(config: IngestConfig) {
+  return sharedRateBudget(
+    `alpaca:${config.ALPACA_API_KEY_ID ?? ""}`,
+    config.ALPACA_RATE_PER_MINUTE,
+  );
 }
 
 /**
@@ -48,9 +65,11 @@ export function alpacaHistoryFor(
     keyId: config.ALPACA_API_KEY_ID ?? "",
     secretKey: config.ALPACA_API_SECRET_KEY ?? "",
     kinds,
+    recentLimitMs: config.ALPACA_HISTORY_DELAY_MS,
     http: createHttpSource({
       name: "alpaca-history",
       log,
+      budget: alpacaBudget(config),
       ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
       timeoutMs: Math.max(config.PROVIDER_TIMEOUT_MS, 15_000),
       retries: config.PROVIDER_RETRIES,
@@ -109,6 +128,7 @@ export function createProviders(
               feed: config.ALPACA_FEED,
               symbols: config.ALPACA_SYMBOLS,
               ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
+              budget: alpacaBudget(config),
             }),
             cron: config.ALPACA_CRON,
             regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY,
@@ -131,7 +151,8 @@ export function createProviders(
       provider: createWebSocketProvider({
         name: "finnhub",
         symbols: config.FINNHUB_SYMBOLS,
-        maxSymbolsPerConnection: config.FINNHUB_STREAM_MAX_SYMBOLS,
+        planSymbolLimit: config.FINNHUB_PLAN_SYMBOL_LIMIT,
+        planLimitVariable: "FINNHUB_PLAN_SYMBOL_LIMIT",
         protocol: (symbols) =>
           finnhubProtocol({
             streamUrl: config.FINNHUB_STREAM_URL,
@@ -159,26 +180,48 @@ export function createProviders(
   };
 
   function alpacaStream(): ConfiguredProvider {
+    // The test stream (v2/test, FAKEPACA) is open at every hour and has no REST data.
+    const test = config.ALPACA_FEED === "test";
     const kinds = config.ALPACA_GAP_RECOVERY.filter((kind) => kind !== "off");
+    const keys = {
+      keyId: config.ALPACA_API_KEY_ID ?? "",
+      secretKey: config.ALPACA_API_SECRET_KEY ?? "",
+    };
+    const snapshots = createAlpacaProvider({
+      ...shared,
+      ...keys,
+      baseUrl: config.ALPACA_DATA_URL,
+      feed: config.ALPACA_FEED,
+      symbols: config.ALPACA_SYMBOLS.slice(config.ALPACA_PLAN_SYMBOL_LIMIT),
+      ratePerSecond: config.ALPACA_RATE_PER_MINUTE / 60,
+      budget: alpacaBudget(config),
+    });
     return {
       kind: "stream",
       provider: createWebSocketProvider({
         name: "alpaca",
         symbols: config.ALPACA_SYMBOLS,
-        maxSymbolsPerConnection: config.ALPACA_STREAM_MAX_SYMBOLS,
+        planSymbolLimit: config.ALPACA_PLAN_SYMBOL_LIMIT,
+        planLimitVariable: "ALPACA_PLAN_SYMBOL_LIMIT",
         protocol: (symbols) =>
           alpacaProtocol({
+            ...keys,
             streamUrl: config.ALPACA_STREAM_URL,
             feed: config.ALPACA_FEED,
-            keyId: config.ALPACA_API_KEY_ID ?? "",
-            secretKey: config.ALPACA_API_SECRET_KEY ?? "",
             symbols,
+            planLimitVariable: "ALPACA_PLAN_SYMBOL_LIMIT",
           }),
         history:
-          kinds.length > 0 && !config.ALPACA_GAP_RECOVERY.includes("off")
+          !test && kinds.length > 0 && !config.ALPACA_GAP_RECOVERY.includes("off")
             ? alpacaHistoryFor(config, log, kinds as AlpacaHistoryKind[])
             : undefined,
-        regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY,
+        overflow: test
+          ? undefined
+          : {
+              poll: (_symbols, signal) => snapshots.poll(signal),
+              intervalMs: config.ALPACA_OVERFLOW_POLL_MS,
+            },
+        regularHoursOnly: config.ALPACA_REGULAR_HOURS_ONLY && !test,
         timings: streamTimings(config),
         gapOverlapMs: config.INGEST_GAP_OVERLAP_MS,
         gapMaxMs: config.INGEST_GAP_MAX_MS,

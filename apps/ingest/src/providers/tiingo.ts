@@ -22,12 +22,17 @@ export const TIINGO_SEQUENCE = { TRADE: 0, QUOTE: 1 } as const;
  * Turns a Tiingo IEX top-of-book body (`GET /iex/?tickers=aapl,msft`, an array) into ticks:
  * last sale → TRADE, top of book → QUOTE priced at Tiingo's `mid`, sequences from
  * `TIINGO_SEQUENCE`. A leg whose fields Tiingo reports as null (outside trading hours) is
- * skipped, not malformed.
+ * skipped, not malformed. Tickers map back to the requested `symbols` (`brk-b` → `BRK.B`).
  *
  * @example
  *   parseTiingoTops([{ ticker: "AAPL", lastSaleTimestamp: "2026-01-05T10:00:00-05:00", last: 187.2, lastSize: 100 }], now);
  */
-export function parseTiingoTops(body: unknown, ingestTime: number): PollResult {
+export function parseTiingoTops(
+  body: unknown,
+  ingestTime: number,
+  symbols: readonly string[] = [],
+): PollResult {
+  const ours = new Map(symbols.map((symbol) => [tiingoTicker(symbol), symbol]));
   const result: PollResult = { ticks: [], malformed: [] };
   if (isRecord(body) && typeof body.malformed === "string") {
     result.malformed.push(body.malformed);
@@ -42,7 +47,7 @@ export function parseTiingoTops(body: unknown, ingestTime: number): PollResult {
       result.malformed.push(`tiingo iex entry ${index} has no ticker`);
       continue;
     }
-    const symbol = top.ticker.toUpperCase();
+    const symbol = ours.get(top.ticker.toLowerCase()) ?? top.ticker.toUpperCase();
     if (top.last !== null && top.lastSize !== null && top.last !== undefined) {
       const eventTime = microsFromIso(top.lastSaleTimestamp);
       result.ticks.push({
@@ -83,6 +88,16 @@ export function parseTiingoTops(body: unknown, ingestTime: number): PollResult {
 }
 
 /**
+ * A symbol as Tiingo spells it: lower case, share classes with a dash (`BRK.B` → `brk-b`).
+ *
+ * @example
+ *   tiingoTicker("BRK.B"); // "brk-b"
+ */
+export function tiingoTicker(symbol: string): string {
+  return symbol.toLowerCase().replaceAll(".", "-");
+}
+
+/**
  * Tiingo IEX (https://api.tiingo.com): one request per poll for all symbols; the token goes in
  * the `Authorization: Token …` header and is never logged.
  */
@@ -93,13 +108,13 @@ export function createTiingoProvider(options: TiingoOptions): Provider {
     name: "tiingo",
     async poll(signal) {
       const url = new URL("/iex/", options.baseUrl);
-      url.searchParams.set("tickers", options.symbols.join(",").toLowerCase());
+      url.searchParams.set("tickers", options.symbols.map(tiingoTicker).join(","));
       const body = await http.getJson(
         url.toString(),
         { Authorization: `Token ${options.token}` },
         signal,
       );
-      return parseTiingoTops(body, nowMicros());
+      return parseTiingoTops(body, nowMicros(), options.symbols);
     },
     health: http.health,
     close: http.close,

@@ -9,7 +9,13 @@ import { captureLog } from "../testing/capture-log.ts";
 import { createQualityGates, type RejectReason } from "./gates.ts";
 
 const NOW = 1_767_623_400_000_000;
-const gates = (overrides: { reanchorTicks?: number; reanchorAfterMs?: number } = {}) =>
+const gates = (
+  overrides: {
+    reanchorTicks?: number;
+    reanchorAfterMs?: number;
+    feedDelayMs?: Record<string, number>;
+  } = {},
+) =>
   createQualityGates({
     maxFutureMs: 5_000,
     maxStalenessMs: 60_000,
@@ -62,10 +68,32 @@ describe("quality gates", () => {
     expectRejected(trade({ price: "NaN" }), "non_positive_price", /not finite/);
     expectRejected(trade({ price: Number.POSITIVE_INFINITY }), "non_positive_price", /not finite/);
     expectRejected(
-      trade({ kind: "QUOTE", bid: "0", ask: "187.3", size: 0 }),
+      trade({ kind: "QUOTE", bid: "-1", ask: "187.3", size: 0 }),
       "non_positive_price",
       /bid/,
     );
+  });
+
+  test("one_sided_quote: a quote with one side missing or priced 0 has its own reason (the contract requires both sides)", () => {
+    const quote = { kind: "QUOTE", size: 0, bidSize: 300, askSize: null };
+    expectRejected(trade({ ...quote, bid: "187.2", ask: null }), "one_sided_quote");
+    expectRejected(trade({ ...quote, bid: "0", ask: "187.3" }), "one_sided_quote");
+    expectRejected(trade({ ...quote, bid: null, ask: 187.3 }), "one_sided_quote");
+  });
+
+  test("stale_timestamp allows a source its feed's documented delay on top of the bound", () => {
+    const delayed = gates({ feedDelayMs: { alpaca: 15 * 60_000 } });
+    // 16 minutes old: stale for a real-time feed, 1 minute late for a 15-minute delayed one.
+    const sixteenMinutes = NOW - 16 * 60_000_000;
+    expect(delayed.check(trade({ eventTime: sixteenMinutes }), NOW).ok).toBe(true);
+    expect(delayed.check(trade({ eventTime: NOW - 17 * 60_000_000 }), NOW)).toMatchObject({
+      ok: false,
+      reason: "stale_timestamp",
+    });
+    expect(gates().check(trade({ eventTime: sixteenMinutes }), NOW)).toMatchObject({
+      ok: false,
+      reason: "stale_timestamp",
+    });
   });
 
   test("crossed_quote: bid above ask (a locked quote passes)", () => {

@@ -3,6 +3,7 @@ import { parseDecimal, type Tick, tickIdentity, validate } from "@repo/contracts
 /** Why a candidate tick was refused; each is a counter under `/stats` `records.rejected`. */
 export type RejectReason =
   | "schema_invalid"
+  | "one_sided_quote"
   | "non_positive_price"
   | "crossed_quote"
   | "future_timestamp"
@@ -33,6 +34,11 @@ export interface QualityGateOptions {
   reanchorAfterMs: number;
   /** How many recent identities are remembered for duplicate detection. */
   dedupeWindow: number;
+  /**
+   * A source's documented feed delay (ms), added to `maxStalenessMs` for its ticks: Alpaca's
+   * `delayed_sip` is "a 15-minute delayed SIP feed", so its events are at least 15 minutes old.
+   */
+  feedDelayMs?: Readonly<Record<string, number>>;
 }
 
 /** How one check is made: `history` (gap recovery, backfill, replays of old files) skips the staleness gate. */
@@ -51,7 +57,8 @@ interface CandidateLevel {
 }
 
 /**
- * The data-quality gates, in order: non-positive/non-finite price, schema, crossed quote,
+ * The data-quality gates, in order: one-sided quote (a QUOTE with exactly one side missing or
+ * priced 0: the contract requires both), non-positive/non-finite price, schema, crossed quote,
  * future/stale timestamp (not for history), duplicate identity, price jump. Only accepted ticks update the
  * duplicate window and the anchor (the last accepted price of the source and symbol).
  *
@@ -75,6 +82,12 @@ export function createQualityGates(options: QualityGateOptions) {
   function check(candidate: unknown, nowMicros: number, mode: GateMode = {}): GateResult {
     if (candidate !== null && typeof candidate === "object") {
       const record = candidate as Record<string, unknown>;
+      if (record.kind === "QUOTE" && noSide(record.bid) !== noSide(record.ask))
+        return {
+          ok: false,
+          reason: "one_sided_quote",
+          detail: `bid ${String(record.bid)}, ask ${String(record.ask)}`,
+        };
       for (const field of PRICE_FIELDS) {
         const problem = nonPositive(record[field]);
         if (problem)
@@ -97,11 +110,12 @@ export function createQualityGates(options: QualityGateOptions) {
         detail: `eventTime ${tick.eventTime} is ahead of ${nowMicros}`,
       };
     }
-    if (!mode.history && tick.eventTime < nowMicros - options.maxStalenessMs * 1000) {
+    const staleAfterMs = options.maxStalenessMs + (options.feedDelayMs?.[tick.source] ?? 0);
+    if (!mode.history && tick.eventTime < nowMicros - staleAfterMs * 1000) {
       return {
         ok: false,
         reason: "stale_timestamp",
-        detail: `eventTime ${tick.eventTime} is older than ${options.maxStalenessMs} ms`,
+        detail: `eventTime ${tick.eventTime} is older than ${staleAfterMs} ms`,
       };
     }
     const identity = tickIdentity(tick);
@@ -163,6 +177,15 @@ export function createQualityGates(options: QualityGateOptions) {
   }
 
   return { check };
+}
+
+/** A quote side that is absent: null, undefined or a zero price. */
+function noSide(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === "number") return value === 0;
+  if (typeof value !== "string") return false;
+  const parsed = parseDecimal(value);
+  return parsed.ok && parsed.unscaled === 0n;
 }
 
 function nonPositive(value: unknown): string | undefined {

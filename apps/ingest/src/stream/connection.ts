@@ -28,8 +28,15 @@ export interface ConnectionTimings {
   staleAfterMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
-  /** Least wait after a connection-limit or rate-limit refusal. */
+  /** Least wait after a connection-limit or rate-limit refusal, once the short retries are spent. */
   limitWaitMs: number;
+  /**
+   * Connection-limit refusals (406) first retried this many times `limitRetryMs` apart: the
+   * refusal is most often our own previous session, which the server closes within seconds
+   * (Alpaca's SDKs retry within seconds too). Optional: 3 and 2 s by default.
+   */
+  limitShortRetries?: number;
+  limitRetryMs?: number;
   /** A session subscribed this long (or that delivered data) resets the backoff. */
   stableAfterMs: number;
 }
@@ -78,6 +85,8 @@ interface SessionEnd {
   lastDataAt?: number;
   /** The newest event time (ms) the session delivered. */
   lastEventMs?: number;
+  /** Whether the socket opened (the handshake succeeded). */
+  opened: boolean;
 }
 
 /**
@@ -154,6 +163,7 @@ export function createStreamConnection(options: StreamConnectionOptions) {
           subscribedAt,
           lastDataAt: sessionDataAt,
           lastEventMs: sessionEventMs,
+          opened,
         });
       };
       const onStop = () => finish("stopped");
@@ -202,6 +212,7 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         resolve({
           reason: "failed",
           error: new StreamError("closed", `cannot open ${protocol.displayUrl}`, { cause: error }),
+          opened: false,
         });
         return;
       }
@@ -330,7 +341,12 @@ export function createStreamConnection(options: StreamConnectionOptions) {
     if (toMs > gap.fromMs) options.onGap(gap);
   }
 
-  function retryDelay(attempt: number, error: StreamError): number {
+  function retryDelay(attempt: number, error: StreamError, limitRefusals: number): number {
+    const shortRetries = timings.limitShortRetries ?? 3;
+    if (error.code === "connection_limit" && limitRefusals <= shortRetries) {
+      const base = timings.limitRetryMs ?? 2_000;
+      return base * (0.75 + Math.random() * 0.5);
+    }
     if (error.limited) {
       const floor = timings.limitWaitMs;
       return Math.max(
@@ -349,6 +365,10 @@ export function createStreamConnection(options: StreamConnectionOptions) {
 
   async function run() {
     let attempt = 0;
+    /** Consecutive connection-limit refusals: the first few are retried soon, then long waits. */
+    let limitRefusals = 0;
+    /** Consecutive sessions the server closed after opening, before any data. */
+    let earlyCloses = 0;
     while (!stopping.signal.aborted) {
       let sessionClose: number | undefined;
       if (options.regularHoursOnly) {
@@ -373,7 +393,13 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         await sleep(Math.max(0, (sessionClose ?? 0) - now()) + 1, stopping.signal);
         continue;
       }
-      const error = end.error ?? new StreamError("closed", "the connection ended without a reason");
+      let error = end.error ?? new StreamError("closed", "the connection ended without a reason");
+      if (end.lastDataAt !== undefined) earlyCloses = 0;
+      else if (end.opened && error.code === "closed") {
+        earlyCloses += 1;
+        error = protocol.earlyCloseError?.(earlyCloses) ?? error;
+      }
+      limitRefusals = error.code === "connection_limit" ? limitRefusals + 1 : 0;
       lastError = error;
       if (end.subscribedAt !== undefined) {
         gapFrom ??= end.lastEventMs ?? end.subscribedAt - lagMs;
@@ -392,13 +418,40 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         (end.lastDataAt !== undefined || now() - end.subscribedAt >= timings.stableAfterMs);
       attempt = healthy ? 0 : attempt + 1;
       reconnects += 1;
-      const delay = retryDelay(attempt, error);
+      const shortRetries = timings.limitShortRetries ?? 3;
+      const limitHeld = error.code === "connection_limit" && limitRefusals > shortRetries;
+      const delay = retryDelay(
+        Math.max(0, attempt - (error.code === "connection_limit" ? shortRetries : 0)),
+        error,
+        limitRefusals,
+      );
       nextAttemptAt = now() + delay;
       enter("backoff");
-      log.warn(
-        { ...context, code: error.code, err: error.message, attempt, retryInMs: Math.round(delay) },
-        "stream disconnected; reconnecting",
-      );
+      const detail = {
+        ...context,
+        code: error.code,
+        err: error.message,
+        refusals: limitRefusals,
+        retryInMs: Math.round(delay),
+      };
+      if (limitHeld)
+        log.error(
+          detail,
+          "another session holds this key's connection; waiting long before the next attempt (stop the other ingest or tool using the key)",
+        );
+      else if (error.code === "connection_limit")
+        log.warn(detail, "connection limit: waiting for the previous session to close");
+      else
+        log.warn(
+          {
+            ...context,
+            code: error.code,
+            err: error.message,
+            attempt,
+            retryInMs: Math.round(delay),
+          },
+          "stream disconnected; reconnecting",
+        );
       await sleep(delay, stopping.signal);
     }
     if (state !== "failed") enter("stopped");

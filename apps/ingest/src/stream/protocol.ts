@@ -31,4 +31,9 @@ export interface StreamProtocol {
   readonly displayUrl: string;
   onOpen(session: StreamSession): void;
   onMessage(text: string, session: StreamSession): void;
+  /**
+   * The error to report when the server closed `consecutive` sessions in a row after opening them
+   * and before any data (Finnhub drops a key that is in use elsewhere); undefined: an ordinary drop.
+   */
+  earlyCloseError?(consecutive: number): StreamError | undefined;
 }

@@ -13,6 +13,8 @@ export interface HistoryRequest {
 /** A provider's REST history of the ticks it streams, in pages. */
 export interface HistorySource {
   pages(request: HistoryRequest, signal?: AbortSignal): AsyncIterable<PollResult>;
+  /** How old an interval must be before the plan may read it (e.g. Basic's 15 min for SIP). */
+  delayMs?: number;
   close?(): void;
 }
 
@@ -94,7 +96,7 @@ export function createGapRecovery(options: GapRecoveryOptions) {
 
   async function recover(gap: Gap, sink: TickSink) {
     const started = now();
-    const wait = gap.toMs - now();
+    const wait = gap.toMs + (history?.delayMs ?? 0) - now();
     if (wait > 0) await sleep(wait, stopping.signal);
     if (stopping.signal.aborted || !history) return;
     log.info(

@@ -1,20 +1,29 @@
 import type { Logger } from "@repo/platform/log";
-import type { StreamProvider, TickSink } from "../providers/provider.ts";
+import type { PollResult, StreamProvider, TickSink } from "../providers/provider.ts";
 import {
   type ConnectionState,
   type ConnectionTimings,
   createStreamConnection,
+  exchangeClock,
   type MarketClock,
 } from "./connection.ts";
+import { createOverflowPoller, type OverflowSource } from "./overflow.ts";
 import type { StreamProtocol } from "./protocol.ts";
 import { createGapRecovery, type HistorySource } from "./recovery.ts";
 
 export interface WebSocketProviderOptions {
   name: string;
   symbols: string[];
-  /** The provider's per-connection symbol limit; more symbols open more connections. */
-  maxSymbolsPerConnection: number;
+  /**
+   * Symbols the plan streams on its one connection (Alpaca Basic: 30). The providers allow one
+   * connection per endpoint and key, so symbols beyond this are polled through `overflow`.
+   */
+  planSymbolLimit: number;
+  /** The variable that sets `planSymbolLimit`, named in logs and `/readyz`. */
+  planLimitVariable?: string;
   protocol: (symbols: string[]) => StreamProtocol;
+  /** REST polling of the latest trades and quotes for symbols beyond `planSymbolLimit`. */
+  overflow?: OverflowSource;
   /** The provider's REST history for gap recovery, when the plan has one. */
   history?: HistorySource;
   regularHoursOnly: boolean;
@@ -39,15 +48,17 @@ const SEVERITY: readonly ConnectionState[] = [
 ];
 
 /**
- * A streaming provider over WebSockets: its symbols split into connections of at most
- * `maxSymbolsPerConnection`, each kept alive by `createStreamConnection`, all delivering to the
- * shared sink (gates, dedupe, buffer, forwarder), with one gap recovery fed by every reconnect and
- * by every tick the full buffer dropped.
+ * A streaming provider over WebSockets: one connection per endpoint and key (Alpaca and Finnhub
+ * refuse a second), carrying up to `planSymbolLimit` symbols and kept alive by
+ * `createStreamConnection`; symbols beyond the plan's limit are polled over REST (`overflow`) and
+ * named in the log, `/stats` and `/readyz`. Everything is delivered to the shared sink (gates,
+ * dedupe, buffer, forwarder), with one gap recovery fed by every reconnect and by every tick the
+ * full buffer dropped.
  *
  * @example
- *   const alpaca = createWebSocketProvider({ name: "alpaca", symbols, maxSymbolsPerConnection: 30,
- *     protocol: (symbols) => alpacaProtocol({ ...keys, symbols }), history, regularHoursOnly: true,
- *     timings, gapOverlapMs: 2000, gapMaxMs: 23_400_000, log });
+ *   const alpaca = createWebSocketProvider({ name: "alpaca", symbols, planSymbolLimit: 30,
+ *     protocol: (symbols) => alpacaProtocol({ ...keys, symbols }), history, overflow,
+ *     regularHoursOnly: true, timings, gapOverlapMs: 2000, gapMaxMs: 23_400_000, log });
  *   alpaca.start(ingest.sinkFor("alpaca"));
  */
 export function createWebSocketProvider(options: WebSocketProviderOptions) {
@@ -62,57 +73,84 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
   });
   const offered = { accepted: 0, rejected: 0, dropped: 0 };
   let sink: TickSink | undefined;
-  const shards: string[][] = [];
-  for (let i = 0; i < options.symbols.length; i += options.maxSymbolsPerConnection)
-    shards.push(options.symbols.slice(i, i + options.maxSymbolsPerConnection));
-  const connections = shards.map((symbols, id) =>
-    createStreamConnection({
-      provider: options.name,
-      id,
-      symbols,
-      protocol: options.protocol(symbols),
-      timings: options.timings,
-      regularHoursOnly: options.regularHoursOnly,
-      clock: options.clock,
-      now: options.now,
-      log,
-      onTicks(result) {
-        if (!sink) return;
-        const outcome = sink.offer(result);
-        offered.accepted += outcome.accepted;
-        offered.rejected += outcome.rejected;
-        offered.dropped += outcome.dropped;
-        if (outcome.droppedSpan)
-          recovery.add({
-            symbols: outcome.droppedSpan.symbols,
-            fromMs: Math.floor(outcome.droppedSpan.fromMicros / 1000),
-            toMs: Math.ceil(outcome.droppedSpan.toMicros / 1000),
-            reason: "dropped",
-          });
-      },
-      onGap: (gap) => recovery.add(gap),
-    }),
-  );
+  const limitVariable = options.planLimitVariable ?? "the plan's symbol limit";
+  const streamed = options.symbols.slice(0, options.planSymbolLimit);
+  const beyond = options.symbols.slice(options.planSymbolLimit);
+
+  const deliver = (result: PollResult) => {
+    if (!sink) return;
+    const outcome = sink.offer(result);
+    offered.accepted += outcome.accepted;
+    offered.rejected += outcome.rejected;
+    offered.dropped += outcome.dropped;
+    if (outcome.droppedSpan)
+      recovery.add({
+        symbols: outcome.droppedSpan.symbols,
+        fromMs: Math.floor(outcome.droppedSpan.fromMicros / 1000),
+        toMs: Math.ceil(outcome.droppedSpan.toMicros / 1000),
+        reason: "dropped",
+      });
+  };
+
+  const connection = createStreamConnection({
+    provider: options.name,
+    id: 0,
+    symbols: streamed,
+    protocol: options.protocol(streamed),
+    timings: options.timings,
+    regularHoursOnly: options.regularHoursOnly,
+    clock: options.clock,
+    now: options.now,
+    log,
+    onTicks: deliver,
+    onGap: (gap) => recovery.add(gap),
+  });
+  const connections = [connection];
+  const poller =
+    beyond.length > 0 && options.overflow
+      ? createOverflowPoller({
+          provider: options.name,
+          symbols: beyond,
+          source: options.overflow,
+          regularHoursOnly: options.regularHoursOnly,
+          clock: options.clock ?? exchangeClock,
+          log,
+          deliver,
+        })
+      : undefined;
+  const beyondDetail = `${beyond.length} symbols beyond ${limitVariable} (${options.planSymbolLimit})`;
 
   return {
     name: options.name,
     start(target) {
       sink = target;
       recovery.start(target);
-      for (const connection of connections) connection.start();
+      if (beyond.length > 0) {
+        const context = { provider: options.name, limit: options.planSymbolLimit, symbols: beyond };
+        if (poller)
+          log.warn(
+            context,
+            `${beyondDetail} are polled over REST (latest trade and quote), not streamed: the plan streams ${options.planSymbolLimit} symbols on its one connection`,
+          );
+        else log.error(context, `${beyondDetail} are not ingested: this provider cannot poll them`);
+      }
+      for (const each of connections) each.start();
+      poller?.start();
     },
     async stop() {
-      await Promise.all(connections.map((connection) => connection.stop()));
+      await Promise.all([...connections.map((each) => each.stop()), poller?.stop()]);
       await recovery.stop();
     },
     view() {
-      const views = connections.map((connection) => connection.view());
+      const views = connections.map((each) => each.view());
       const ages = views.flatMap((v) => (v.lastMessageAgeMs === null ? [] : [v.lastMessageAgeMs]));
       const state =
         SEVERITY.find((candidate) => views.some((v) => v.state === candidate)) ?? "stopped";
       return {
         state,
         symbols: options.symbols.length,
+        planSymbolLimit: options.planSymbolLimit,
+        streamedSymbols: streamed.length,
         regularHoursOnly: options.regularHoursOnly,
         messages: views.reduce((n, v) => n + v.messages, 0),
         messagesPerSecond: Math.round(views.reduce((n, v) => n + v.messagesPerSecond, 0) * 10) / 10,
@@ -120,15 +158,28 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
         lastMessageAgeMs: ages.length > 0 ? Math.min(...ages) : null,
         ticks: offered,
         recovery: recovery.view(),
+        /** Symbols beyond the plan's limit: polled over REST, or not ingested when the provider cannot. */
+        overflow:
+          beyond.length === 0
+            ? null
+            : (poller?.view() ?? { symbols: beyond, state: "not_ingested" as const }),
         connections: views,
       };
     },
     check() {
-      const problems = connections.flatMap((connection) => {
-        const check = connection.check();
+      const problems = connections.flatMap((each) => {
+        const check = each.check();
         return check.ok ? [] : [check.detail];
       });
-      return problems.length === 0 ? { ok: true } : { ok: false, detail: problems.join("; ") };
+      if (beyond.length > 0) {
+        const polled = poller?.check();
+        if (!polled) problems.push(`${beyondDetail} not ingested: ${beyond.join(",")}`);
+        else if (!polled.ok) problems.push(`${beyondDetail}: ${polled.detail}`);
+      }
+      if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
+      return beyond.length === 0
+        ? { ok: true }
+        : { ok: true, detail: `${beyondDetail} polled over REST: ${beyond.join(",")}` };
     },
   } satisfies StreamProvider;
 }

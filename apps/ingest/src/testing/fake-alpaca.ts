@@ -1,11 +1,28 @@
 import type { ServerWebSocket } from "bun";
 
 /**
- * A local stand-in for Alpaca market data on 127.0.0.1, speaking the documented protocols: the
- * stream v2 (`/v2/{feed}`: connected → auth → subscribe → subscription, arrays of `T:"t"` trades and
- * `T:"q"` quotes, `T:"error"` codes) and the paged history (`GET /v2/stocks/{trades|quotes}` with
- * `symbols`, `start`, `end`, `limit`, `page_token`, keys in `APCA-API-*` headers). Every trade and
- * quote it emits is kept as history, whether or not a client was there to receive it.
+ * A local stand-in for Alpaca market data on 127.0.0.1, speaking the documented protocols and
+ * enforcing the documented limits:
+ *
+ * - the stream v2 (`/v2/{feed}`, `v2/test` included) as in "WebSocket Stream"
+ *   (docs.alpaca.markets/docs/streaming-market-data): connected → auth → subscribe → subscription,
+ *   arrays of `T:"t"` trades and `T:"q"` quotes of the subscribed symbols only, `T:"error"` codes.
+ *   "The number of connections to a single endpoint from a user is limited … in most subscriptions
+ *   this limit is 1": a second authenticated session on a key gets `406 connection limit exceeded`
+ *   and is closed; a subscription beyond the plan's symbol limit (Basic: 30 for trades and quotes)
+ *   gets `405 symbol limit exceeded` and leaves the subscriptions as they were;
+ * - quotes as in "Real-time Stock Data" (docs.alpaca.markets/docs/real-time-stock-pricing-data):
+ *   `bs`/`as` in round lots, and one-sided quotes (`ap: 0, as: 0`) as IEX sends them;
+ * - the paged history (`GET /v2/stocks/{trades|quotes}` with `symbols`, `start`, `end`, `limit`,
+ *   `page_token`) and the latest snapshots (`GET /v2/stocks/snapshots?symbols=…`), keys in
+ *   `APCA-API-*` headers, under a per-key request budget answered as Alpaca's rate limits page
+ *   documents (docs.alpaca.markets/docs/rate-limits): every response carries
+ *   `X-RateLimit-Limit`/`-Remaining`/`-Reset` (Unix seconds), a spent budget gets 429 without
+ *   `Retry-After`;
+ * - with `recentSipLimitMs`, SIP history newer than that is refused with 403 "subscription does
+ *   not permit querying recent SIP data" (the Basic plan).
+ *
+ * Every trade and quote it emits is kept as history, whether or not a client was there to receive it.
  */
 
 export type FakeBehaviour =
@@ -15,6 +32,8 @@ export type FakeBehaviour =
   | "auth_failure"
   /** `[{"T":"error","code":406,"msg":"connection limit exceeded"}]` after auth, then close. */
   | "connection_limit"
+  /** `[{"T":"error","code":411,"msg":"insufficient scope"}]` after auth, then close. */
+  | "insufficient_scope"
   /** Control messages as usual, but no data frames reach the client (emitted ones go to history only). */
   | "silent";
 
@@ -42,6 +61,7 @@ interface QuoteRecord {
 interface Session {
   authenticated: boolean;
   subscribed: boolean;
+  symbols: Set<string>;
 }
 
 export interface FakeAlpacaOptions {
@@ -49,6 +69,14 @@ export interface FakeAlpacaOptions {
   secretKey?: string;
   /** Largest page the history returns, whatever `limit` asks (Alpaca "may return less"). */
   maxPage?: number;
+  /** Symbols a key may subscribe for trades and quotes (Basic: 30). */
+  symbolLimit?: number;
+  /** Sessions per key and endpoint (most plans: 1). */
+  connectionLimit?: number;
+  /** REST requests per window per key (Basic: 200 per minute). */
+  rateLimit?: { requests: number; windowMs: number };
+  /** SIP history must be at least this old (Basic: 15 minutes); unset: no limit. */
+  recentSipLimitMs?: number;
 }
 
 /**
@@ -68,6 +96,12 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
   const received: unknown[] = [];
   const historyRequests: URL[] = [];
   let behaviour: FakeBehaviour = "normal";
+  const symbolLimit = options.symbolLimit ?? 30;
+  const connectionLimit = options.connectionLimit ?? 1;
+  const sessions = new Set<ServerWebSocket<Session>>();
+  const refusals: { code: number; msg: string }[] = [];
+  const rate = { windowStart: Date.now(), used: 0, throttled: 0, resets: [] as number[] };
+  const snapshotRequests: URL[] = [];
   let connections = 0;
   let nextTradeId = 1;
   let counter = 0;
@@ -88,9 +122,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     port: 0,
     fetch(request, srv) {
       const url = new URL(request.url);
-      if (url.pathname.startsWith("/v2/stocks/")) return history(url, request.headers);
+      if (url.pathname.startsWith("/v2/stocks/")) return rest(url, request.headers);
       if (/^\/v2\/[a-z_]+$/.test(url.pathname)) {
-        if (srv.upgrade(request, { data: { authenticated: false, subscribed: false } })) return;
+        const data = { authenticated: false, subscribed: false, symbols: new Set<string>() };
+        if (srv.upgrade(request, { data })) return;
       }
       return new Response("not found", { status: 404 });
     },
@@ -118,11 +153,17 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
             ws.close();
             return;
           }
-          if (behaviour === "connection_limit") {
-            ws.send(JSON.stringify([{ T: "error", code: 406, msg: "connection limit exceeded" }]));
+          if (behaviour === "insufficient_scope") {
+            refuse(ws, 411, "insufficient scope");
             ws.close();
             return;
           }
+          if (behaviour === "connection_limit" || sessions.size >= connectionLimit) {
+            refuse(ws, 406, "connection limit exceeded");
+            ws.close();
+            return;
+          }
+          sessions.add(ws);
           ws.data.authenticated = true;
           ws.send(JSON.stringify([{ T: "success", msg: "authenticated" }]));
           return;
@@ -132,6 +173,16 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
             ws.send(JSON.stringify([{ T: "error", code: 401, msg: "not authenticated" }]));
             return;
           }
+          const wanted = new Set([
+            ...ws.data.symbols,
+            ...(message.trades ?? []),
+            ...(message.quotes ?? []),
+          ]);
+          if (wanted.size > symbolLimit) {
+            refuse(ws, 405, "symbol limit exceeded");
+            return;
+          }
+          ws.data.symbols = wanted;
           ws.data.subscribed = true;
           clients.add(ws);
           ws.send(
@@ -156,21 +207,80 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       },
       close(ws) {
         clients.delete(ws);
+        sessions.delete(ws);
       },
     },
   });
 
-  function history(url: URL, headers: Headers): Response {
+  function refuse(ws: ServerWebSocket<Session>, code: number, msg: string) {
+    refusals.push({ code, msg });
+    ws.send(JSON.stringify([{ T: "error", code, msg }]));
+  }
+
+  /** The budget's headers on every answer; 429 without Retry-After once it is spent. */
+  function rest(url: URL, headers: Headers): Response {
+    const limit = options.rateLimit;
+    if (!limit) return route(url, headers);
+    const now = Date.now();
+    if (now - rate.windowStart >= limit.windowMs) {
+      rate.windowStart = now;
+      rate.used = 0;
+    }
+    rate.used += 1;
+    const budget = {
+      "X-RateLimit-Limit": String(limit.requests),
+      "X-RateLimit-Remaining": String(Math.max(0, limit.requests - rate.used)),
+      "X-RateLimit-Reset": String(Math.ceil((rate.windowStart + limit.windowMs) / 1000)),
+    };
+    if (rate.used > limit.requests) {
+      rate.throttled += 1;
+      rate.resets.push(Number(budget["X-RateLimit-Reset"]));
+      return Response.json({ message: "too many requests." }, { status: 429, headers: budget });
+    }
+    const response = route(url, headers);
+    for (const [name, value] of Object.entries(budget)) response.headers.set(name, value);
+    return response;
+  }
+
+  function route(url: URL, headers: Headers): Response {
+    if (
+      headers.get("APCA-API-KEY-ID") !== keyId ||
+      headers.get("APCA-API-SECRET-KEY") !== secretKey
+    )
+      return Response.json({ message: "unauthorized." }, { status: 401 });
+    if (url.pathname === "/v2/stocks/snapshots") return snapshots(url);
+    return history(url);
+  }
+
+  /** `{SYMBOL: {latestTrade, latestQuote}}` for every requested symbol with data. */
+  function snapshots(url: URL): Response {
+    snapshotRequests.push(url);
+    const body: Record<string, unknown> = {};
+    for (const symbol of (url.searchParams.get("symbols") ?? "").split(",").filter(Boolean)) {
+      const latestTrade = trades.get(symbol)?.at(-1);
+      const latestQuote = quotes.get(symbol)?.at(-1);
+      if (latestTrade || latestQuote)
+        body[symbol] = { latestTrade: latestTrade ?? null, latestQuote: latestQuote ?? null };
+    }
+    return Response.json(body);
+  }
+
+  function history(url: URL): Response {
     historyRequests.push(url);
     if (historyBudget !== undefined) {
       if (historyBudget <= 0) return Response.json({ message: "internal error" }, { status: 500 });
       historyBudget -= 1;
     }
     if (
-      headers.get("APCA-API-KEY-ID") !== keyId ||
-      headers.get("APCA-API-SECRET-KEY") !== secretKey
+      options.recentSipLimitMs !== undefined &&
+      url.searchParams.get("feed") === "sip" &&
+      Date.parse(url.searchParams.get("end") ?? new Date().toISOString()) >
+        Date.now() - options.recentSipLimitMs
     )
-      return Response.json({ message: "unauthorized." }, { status: 401 });
+      return Response.json(
+        { message: "subscription does not permit querying recent SIP data" },
+        { status: 403 },
+      );
     const kind = url.pathname.split("/").pop();
     if (kind !== "trades" && kind !== "quotes")
       return Response.json({ message: "not found" }, { status: 404 });
@@ -203,10 +313,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     return Response.json({ [kind]: body, next_page_token: next });
   }
 
-  function broadcast(messages: unknown[]) {
+  function broadcast(symbol: string, messages: unknown[]) {
     if (behaviour === "silent" || messages.length === 0) return;
     const frame = JSON.stringify(messages);
-    for (const ws of clients) if (ws.data.subscribed) ws.send(frame);
+    for (const ws of clients) if (ws.data.subscribed && ws.data.symbols.has(symbol)) ws.send(frame);
   }
 
   return {
@@ -235,10 +345,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
         frame.push({ T: "t", S: symbol, ...record });
         ids.push(i);
       }
-      broadcast(frame);
+      broadcast(symbol, frame);
       return ids;
     },
-    /** Emits `count` quotes of a symbol in one frame (stamped `atMs`, default now). */
+    /** Emits `count` quotes of a symbol in one frame (stamped `atMs`, default now); sizes in round lots. */
     quotes(symbol: string, count = 1, atMs?: number): void {
       const list = quotes.get(symbol) ?? [];
       quotes.set(symbol, list);
@@ -259,7 +369,29 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
         list.push(record);
         frame.push({ T: "q", S: symbol, ...record });
       }
-      broadcast(frame);
+      broadcast(symbol, frame);
+    },
+    /** Emits a one-sided quote (no ask: `ap: 0, as: 0`, as IEX sends them) with `bidLots` at the bid. */
+    oneSidedQuote(symbol: string, bidLots = 3): void {
+      const list = quotes.get(symbol) ?? [];
+      quotes.set(symbol, list);
+      const record = {
+        t: stamp(),
+        bx: "V",
+        bp: 100 + (counter % 50) / 100,
+        bs: bidLots,
+        ax: "V",
+        ap: 0,
+        as: 0,
+        c: ["R"],
+        z: "C",
+      };
+      list.push(record);
+      broadcast(symbol, [{ T: "q", S: symbol, ...record }]);
+    },
+    /** The quotes kept for a symbol, as sent (sizes in round lots). */
+    quoteRecords(symbol: string): readonly QuoteRecord[] {
+      return quotes.get(symbol) ?? [];
     },
     /** Sends raw messages as one frame to every subscribed client (corrections, odd frames). */
     send(messages: unknown[]) {
@@ -291,6 +423,19 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     /** Every message clients sent (auth, subscribe, …), in order. */
     received,
     historyRequests,
+    snapshotRequests,
+    /** Every `T:"error"` the stream sent (406, 405, …), in order. */
+    refusals,
+    /** REST requests answered 429 so far. */
+    get throttled() {
+      return rate.throttled;
+    },
+    /** The `X-RateLimit-Reset` (Unix seconds) of each 429, in order. */
+    throttleResets: rate.resets,
+    /** Symbols each subscribed client holds. */
+    subscriptions(): string[][] {
+      return [...clients].map((ws) => [...ws.data.symbols].sort());
+    },
     tradeIds(symbol: string): number[] {
       return (trades.get(symbol) ?? []).map((t) => t.i);
     },

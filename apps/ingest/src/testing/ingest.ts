@@ -87,5 +87,7 @@ export const fastTimings: ConnectionTimings = {
   reconnectMinMs: 20,
   reconnectMaxMs: 200,
   limitWaitMs: 300,
+  limitShortRetries: 3,
+  limitRetryMs: 30,
   stableAfterMs: 30_000,
 };
