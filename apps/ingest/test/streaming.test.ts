@@ -17,6 +17,7 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
+import { keyLabel } from "../src/providers/alpaca-stream.ts";
 import { sessionsBetween } from "../src/schedule/calendar.ts";
 import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
@@ -85,6 +86,25 @@ async function stored(symbol: string) {
   }
   return { trades: trades.sort((a, b) => a - b), quotes };
 }
+
+/** Every stored QUOTE of a symbol: its bid and ask sizes. */
+async function storedQuoteSizes(symbol: string) {
+  const sizes: [number, number][] = [];
+  const rows = await db.execute("SELECT symbol, kind, bid_size, ask_size FROM ticks", [], {
+    prepare: true,
+    fetchSize: 2_000,
+  });
+  for await (const row of rows)
+    if (row.get("symbol") === symbol && row.get("kind") === "QUOTE")
+      sizes.push([Number(row.get("bid_size")), Number(row.get("ask_size"))]);
+  return sizes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+const written = async () => (await consumer.json<ConsumerStats>("/stats")).records.written;
+
+type AlpacaStats = IngestStats & {
+  providers: { alpaca: StreamedProviderStats<WebSocketStreamView> };
+};
 
 const caughtUp = (atLeast: number) =>
   consumerCaughtUp(consumer, atLeast, {
@@ -257,5 +277,139 @@ describe("streaming ingest on the real stack", () => {
     console.log(
       `backfill: 570 historical ticks loaded and stored in ${seconds.toFixed(1)} s; a second full run wrote the same 570 rows again (Kafka carried them twice, Cassandra holds them once)`,
     );
+  }, 180_000);
+
+  test("40 symbols on a 30-symbol plan: one connection streams 30, the other 10 are polled over REST and named; all 40 are stored, quote sizes in shares", async () => {
+    const symbols = Array.from({ length: 40 }, (_, n) => `P${String(n).padStart(2, "0")}`);
+    const before = await written();
+    const ingest = await startService(
+      "ingest",
+      {
+        ...alpacaEnv(),
+        PRODUCER_URL: producer.url,
+        INGEST_PROVIDERS: "alpaca",
+        ALPACA_SYMBOLS: symbols.join(","),
+        ALPACA_REGULAR_HOURS_ONLY: "false",
+        ALPACA_OVERFLOW_POLL_MS: "200",
+        INGEST_LINGER_MS: "50",
+      },
+      { waitFor: "readyz" },
+    );
+    services.push(ingest);
+    expect(fake.subscriptions()).toEqual([symbols.slice(0, 30)]);
+    const streamed = symbols.slice(0, 30);
+    const polled = symbols.slice(30);
+    for (const symbol of streamed) {
+      fake.trades(symbol, 3);
+      fake.quotes(symbol, 1);
+    }
+    // Polling sees only the latest trade and quote: one of each per polled symbol.
+    for (const symbol of polled) {
+      fake.trades(symbol, 1);
+      fake.quotes(symbol, 1);
+    }
+    await caughtUp(before + 30 * 4 + 10 * 2);
+    for (const symbol of symbols) {
+      const rows = await stored(symbol);
+      expect({ symbol, trades: rows.trades }).toEqual({ symbol, trades: fake.tradeIds(symbol) });
+      expect({ symbol, quotes: rows.quotes }).toEqual({ symbol, quotes: 1 });
+    }
+    for (const symbol of [streamed[0] as string, polled[0] as string]) {
+      const lots = fake.quoteRecords(symbol).map((q) => [q.bs * 100, q.as * 100]);
+      expect(await storedQuoteSizes(symbol)).toEqual(lots as [number, number][]);
+    }
+    const stats = await ingest.json<AlpacaStats>("/stats");
+    expect(stats.providers.alpaca).toMatchObject({
+      state: "streaming",
+      planSymbolLimit: 30,
+      streamedSymbols: 30,
+      overflow: { symbols: polled, state: "polling" },
+    });
+    const ready = (await (await fetch(`${ingest.url}/readyz`)).json()) as {
+      checks: Record<string, { ok: boolean; detail?: string }>;
+    };
+    expect(ready.checks["stream.alpaca"]).toEqual({
+      ok: true,
+      detail: `10 symbols beyond ALPACA_PLAN_SYMBOL_LIMIT (30) polled over REST: ${polled.join(",")}`,
+    });
+    expect(ingest.output()).toContain("polled over REST");
+    expect(fake.connections).toBeGreaterThan(0);
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 180_000);
+
+  test("a second ingest on the same key does not take the first one's connection: it is refused (406), says which key holds the limit, and the first keeps storing", async () => {
+    const env = {
+      ...alpacaEnv(),
+      PRODUCER_URL: producer.url,
+      INGEST_PROVIDERS: "alpaca",
+      ALPACA_SYMBOLS: "KO,PEP",
+      ALPACA_REGULAR_HOURS_ONLY: "false",
+      INGEST_LINGER_MS: "50",
+      INGEST_STREAM_LIMIT_RETRY_MS: "100",
+    };
+    const first = await startService("ingest", env, { waitFor: "readyz" });
+    services.push(first);
+    const refusedBefore = fake.refusals.length;
+    const second = await startService("ingest", env, { waitFor: "healthz" });
+    services.push(second);
+    const refusal = await eventually(
+      async () => {
+        const response = await fetch(`${second.url}/readyz`);
+        const body = (await response.json()) as {
+          checks: Record<string, { ok: boolean; detail?: string }>;
+        };
+        const detail = body.checks["stream.alpaca"]?.detail ?? "";
+        return response.status === 503 && detail.includes("connection_limit") ? detail : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: "the second ingest did not report the 406" },
+    );
+    expect(refusal).toContain(`key ${keyLabel(fake.keyId)}`);
+    expect(refusal).not.toContain(fake.secretKey);
+    await eventually(
+      async () =>
+        second.output().includes("another session holds this key's connection") ? true : undefined,
+      { timeoutMs: 30_000, intervalMs: 100, message: "no long-wait error in the second's log" },
+    );
+    expect(fake.refusals.slice(refusedBefore).every((r) => r.code === 406)).toBe(true);
+    const before = await written();
+    fake.trades("KO", 5);
+    fake.trades("PEP", 5);
+    await caughtUp(before + 10);
+    expect((await stored("KO")).trades).toEqual(fake.tradeIds("KO"));
+    expect((await stored("PEP")).trades).toEqual(fake.tradeIds("PEP"));
+    const firstStats = await first.json<AlpacaStats>("/stats");
+    expect(firstStats.providers.alpaca).toMatchObject({ state: "streaming", reconnects: 0 });
+    expect(firstStats.records.forwarded).toBe(10);
+    expect((await second.json<AlpacaStats>("/stats")).records.forwarded).toBe(0);
+    expect(await second.stop("SIGTERM", 20_000)).toBe(0);
+    expect(await first.stop("SIGTERM", 20_000)).toBe(0);
+  }, 180_000);
+
+  test("ALPACA_FEED=delayed_sip stores its ticks: events 16 minutes old pass the staleness gate that allows the feed's 15-minute delay", async () => {
+    const before = await written();
+    const ingest = await startService(
+      "ingest",
+      {
+        ...alpacaEnv(),
+        PRODUCER_URL: producer.url,
+        INGEST_PROVIDERS: "alpaca",
+        ALPACA_FEED: "delayed_sip",
+        ALPACA_SYMBOLS: "DLY",
+        ALPACA_REGULAR_HOURS_ONLY: "false",
+        INGEST_LINGER_MS: "50",
+      },
+      { waitFor: "readyz" },
+    );
+    services.push(ingest);
+    const delayed = Date.now() - 16 * 60_000;
+    fake.trades("DLY", 20, delayed);
+    fake.quotes("DLY", 5, delayed);
+    await caughtUp(before + 25);
+    const rows = await stored("DLY");
+    expect(rows.trades).toEqual(fake.tradeIds("DLY"));
+    expect(rows.quotes).toBe(5);
+    const stats = await ingest.json<AlpacaStats>("/stats");
+    expect(stats.records.rejected.stale_timestamp).toBe(0);
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
   }, 180_000);
 });
