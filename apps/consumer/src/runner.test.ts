@@ -139,8 +139,15 @@ const record = (offset: number, value: number[]): ConsumedRecord => ({
   timestamp: 0,
 });
 
-async function settle(events: string[], until: string) {
-  for (let i = 0; i < 400 && !events.some((e) => e.startsWith(until)); i += 1) await Bun.sleep(5);
+/** Waits until `events` holds an entry starting with `until`; throws (naming what it saw) if it never does. */
+async function settle(events: string[], until: string, timeoutMs = 5_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!events.some((e) => e.startsWith(until))) {
+    if (performance.now() > deadline) {
+      throw new Error(`no "${until}" within ${timeoutMs} ms; events: ${events.join(" | ")}`);
+    }
+    await Bun.sleep(5);
+  }
 }
 
 test("offsets are committed only after dead letters are acknowledged and ticks, bars and latest are written", async () => {

@@ -7,7 +7,14 @@ import type { Stats } from "@repo/platform/stats";
 import { MinuteAggregate, minuteStart } from "./bars/bar.ts";
 import { createMinuteBook } from "./bars/book.ts";
 import type { Lateness } from "./bars/lateness.ts";
-import { type BatchPlan, latestOf, type MinuteKey, mergePlans, planBatch } from "./batch/plan.ts";
+import {
+  type BatchPlan,
+  keepPartitions,
+  latestOf,
+  type MinuteKey,
+  mergePlans,
+  planBatch,
+} from "./batch/plan.ts";
 import { boundedAll, type RejectedRow, type TickStore } from "./cassandra/store.ts";
 import { boundReason } from "./kafka/dead-letters.ts";
 import { METRIC } from "./stats.ts";
@@ -130,7 +137,7 @@ export function createRunner(options: RunnerOptions) {
    */
   async function keepAlive(ms: number) {
     const until = performance.now() + ms;
-    while (!stopping && performance.now() < until) {
+    do {
       const polled = performance.now();
       try {
         pending.push(...(await consumer.poll(options.maxBatch)));
@@ -139,8 +146,16 @@ export function createRunner(options: RunnerOptions) {
       }
       const left = until - performance.now();
       if (performance.now() - polled < 50 && left > 0) await sleep(Math.min(left, 100));
-    }
+    } while (!stopping && performance.now() < until);
   }
+
+  /** Bumped by every revoke; a polled batch remembers the value it was polled under. */
+  let revokes = 0;
+  /** Per partition: the value of `revokes` its last revoke set. */
+  const revokedAt = new Map<string, number>();
+  /** Whether `at`'s partition stayed this member's since `epoch` (no revoke in between). */
+  const ownedSince = (epoch: number) => (at: { topic: string; partition: number }) =>
+    (revokedAt.get(partitionKey(at)) ?? 0) <= epoch;
 
   /** The newest offset handed to Kafka per owned partition, committed again (waiting) at stop. */
   const requested = new Map<string, PartitionOffset>();
@@ -153,8 +168,10 @@ export function createRunner(options: RunnerOptions) {
    * lost or applied after a newer one), so {@link reconcile} compares what Kafka holds with what was
    * committed and commits again where they differ.
    */
-  function commit(offsets: PartitionOffset[], wait = false) {
+  function commit(offsets: PartitionOffset[], wait = false, epoch = revokes) {
+    const owned = ownedSince(epoch);
     for (const offset of offsets) {
+      if (!owned(offset)) continue;
       const key = partitionKey(offset);
       uncommitted.set(key, offset);
       requested.set(key, offset);
@@ -197,7 +214,7 @@ export function createRunner(options: RunnerOptions) {
    * has no aggregate for starts empty when it is fresh (see {@link createMinuteBook}); any other is
    * rebuilt from the stored ticks (which include this batch's).
    */
-  async function aggregates(plan: BatchPlan, written: Tick[]) {
+  async function aggregates(plan: BatchPlan, written: Tick[], epoch: number) {
     const touched = new Map<string, { minute: MinuteKey; trades: Tick[] }>();
     for (const minute of plan.minutes)
       touched.set(`${minute.symbol}|${minute.start}`, { minute, trades: [] });
@@ -217,23 +234,67 @@ export function createRunner(options: RunnerOptions) {
         book.put(new MinuteAggregate(minute.symbol, minute.start), partitionOf(minute));
       } else rebuild.push(minute);
     }
+    /** Minutes whose bar cannot be computed, with why (a stored price that is not a decimal(18,6)). */
+    const broken = new Map<string, string>();
+    /** Minutes of partitions revoked while their stored trades were read: not ours to write. */
+    const gone = new Set<string>();
     if (rebuild.length > 0) {
       const stored = await step("readMinutes", () =>
         boundedAll(rebuild, options.maxConcurrency, (m) => options.store.tradesOf(m)),
       );
+      const owned = ownedSince(epoch);
       rebuild.forEach((minute, i) => {
+        const name = `${minute.symbol}|${minute.start}`;
+        const source = touched.get(name)?.trades[0];
+        const record = source && plan.recordOf.get(source);
+        if (record && !owned(record)) {
+          gone.add(name);
+          return;
+        }
         const aggregate = new MinuteAggregate(minute.symbol, minute.start);
-        for (const trade of stored[i] ?? []) aggregate.add(trade);
+        try {
+          for (const trade of stored[i] ?? []) aggregate.add(trade);
+        } catch (error) {
+          broken.set(name, (error as Error).message);
+          return;
+        }
         book.put(aggregate, partitionOf(minute));
       });
       stats.counter(METRIC.barsRebuilt).add(rebuild.length);
     }
-    return [...touched.values()].map(({ minute, trades }) => {
+    const result: { minute: MinuteKey; trades: Tick[]; bar: () => Bar | undefined }[] = [];
+    for (const [name, { minute, trades }] of touched) {
+      if (gone.has(name)) continue;
+      const problem = broken.get(name);
+      if (problem !== undefined) {
+        result.push({
+          minute,
+          trades,
+          bar: () => {
+            throw new Error(problem);
+          },
+        });
+        continue;
+      }
       const aggregate =
         book.get(minute.symbol, minute.start) ?? new MinuteAggregate(minute.symbol, minute.start);
-      for (const trade of trades) aggregate.add(trade);
-      return { minute, trades, aggregate };
-    });
+      let failure: string | undefined;
+      try {
+        for (const trade of trades) aggregate.add(trade);
+      } catch (error) {
+        // A minute past what an aggregate can hold keeps the bar of the trades it has.
+        failure = (error as Error).message;
+      }
+      result.push({
+        minute,
+        trades,
+        bar: () => {
+          if (failure !== undefined) throw new Error(failure);
+          return aggregate.bar();
+        },
+      });
+    }
+    return result;
   }
 
   /** Horizon reads under way, per `symbol|day`: batches that need the same one share it. */
@@ -267,13 +328,18 @@ export function createRunner(options: RunnerOptions) {
 
   /** Decodes and plans a polled batch (the part that overlaps the previous batch's writes). */
   async function prepare(records: ConsumedRecord[]) {
+    const epoch = revokes;
     stats.counter(METRIC.consumed).add(records.length);
     const decoded = await step(
       "decode",
       () => Promise.all(records.map((r) => options.decode(r.value))),
       true,
     );
-    return { plan: planBatch(records, decoded, options.lateness), started: performance.now() };
+    return {
+      plan: planBatch(records, decoded, options.lateness),
+      started: performance.now(),
+      epoch,
+    };
   }
 
   type Prepared = Awaited<ReturnType<typeof prepare>>;
@@ -297,13 +363,13 @@ export function createRunner(options: RunnerOptions) {
    * writes dead letters, bar rows, bar records and latest quotes together, then commits.
    */
   async function finishBatch(
-    { plan, started }: Prepared,
+    { plan, started, epoch }: Prepared,
     { written, letters: refusedLetters }: StoredTicks,
   ) {
     const letters: DeadLetter[] = [...plan.deadLetters, ...refusedLetters];
     const bars: Bar[] = [];
-    for (const { minute, trades, aggregate } of await aggregates(plan, written)) {
-      const problem = barProblem(minute, () => aggregate.bar());
+    for (const { minute, trades, bar } of await aggregates(plan, written, epoch)) {
+      const problem = barProblem(minute, bar);
       if (typeof problem !== "string") {
         if (problem) bars.push(problem);
         continue;
@@ -328,7 +394,7 @@ export function createRunner(options: RunnerOptions) {
     recordLatencies(written);
     book.observeFinished(plan.ticks);
     book.evictFinal();
-    commit(plan.commits);
+    commit(plan.commits, false, epoch);
     stats.latency(METRIC.batchMs).record(performance.now() - started);
   }
 
@@ -402,6 +468,20 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
+  /** The part of a batch whose partitions this member still owns. */
+  function ownedPart({ plan, epoch }: Prepared, stored: StoredTicks) {
+    if (epoch === revokes) return { plan, written: stored.written, letters: stored.letters };
+    const owned = ownedSince(epoch);
+    return {
+      plan: keepPartitions(plan, owned),
+      written: stored.written.filter((tick) => {
+        const record = plan.recordOf.get(tick);
+        return record !== undefined && owned(record);
+      }),
+      letters: stored.letters.filter((letter) => owned(letter.record)),
+    };
+  }
+
   /** A batch between poll and commit. */
   interface InFlight {
     prepared: Prepared;
@@ -438,14 +518,18 @@ export function createRunner(options: RunnerOptions) {
           let count = 0;
           while (inFlight[count]?.stored) count += 1;
           const ready = inFlight.slice(0, count);
+          // Work of partitions revoked since a batch was polled is dropped: the new owner replays
+          // it from the committed offset, and a stale aggregate must not re-enter the book.
+          const owned = ready.map((b) => ownedPart(b.prepared, b.stored as StoredTicks));
           await finishBatch(
             {
-              plan: mergePlans(ready.map((b) => b.prepared.plan)),
+              plan: mergePlans(owned.map((b) => b.plan)),
               started: Math.min(...ready.map((b) => b.prepared.started)),
+              epoch: revokes,
             },
             {
-              written: ready.flatMap((b) => b.stored?.written ?? []),
-              letters: ready.flatMap((b) => b.stored?.letters ?? []),
+              written: owned.flatMap((b) => b.written),
+              letters: owned.flatMap((b) => b.letters),
             },
           );
           if (failure) break;
@@ -511,7 +595,13 @@ export function createRunner(options: RunnerOptions) {
     /** Partitions another member owns now: their open minutes are rebuilt if they come back. */
     revoked(partitions: { topic: string; partition: number }[]) {
       const keys = partitions.map(partitionKey);
+      revokes += 1;
+      for (const key of keys) revokedAt.set(key, revokes);
       book.forgetPartitions(keys);
+      // Records a keep-alive poll held for them are the new owner's to read.
+      const gone = new Set(keys);
+      const kept = pending.filter((record) => !gone.has(partitionKey(record)));
+      pending.splice(0, pending.length, ...kept);
       // Another member commits these now; an old offset of ours must not be committed over theirs.
       for (const key of keys) {
         requested.delete(key);
@@ -551,6 +641,7 @@ export function createRunner(options: RunnerOptions) {
  * or trade count beyond Avro's long, a stored price that is not a decimal(18,6)).
  */
 function barProblem(minute: MinuteKey, compute: () => Bar | undefined): Bar | undefined | string {
+  // Errors here are the data's (a price or count beyond what a bar holds): never a crash.
   let bar: Bar | undefined;
   try {
     bar = compute();

@@ -122,3 +122,31 @@ function keepHighest(commits: Map<string, PartitionOffset>, offset: PartitionOff
   const current = commits.get(key);
   if (!current || current.offset < offset.offset) commits.set(key, offset);
 }
+
+/**
+ * The part of `plan` whose partitions `keep` accepts (the partitions this member still owns): its
+ * ticks, dead letters, touched minutes and commits. Used to drop the work of partitions revoked
+ * after their records were polled, which the new owner replays from the committed offset.
+ */
+export function keepPartitions(
+  plan: BatchPlan,
+  keep: (at: { topic: string; partition: number }) => boolean,
+): BatchPlan {
+  const kept = emptyPlan();
+  const minutes = new Map<string, MinuteKey>();
+  for (const tick of plan.ticks) {
+    const record = plan.recordOf.get(tick);
+    if (!record || !keep(record)) continue;
+    kept.ticks.push(tick);
+    kept.recordOf.set(tick, record);
+    if (tick.kind === "TRADE") {
+      const start = minuteStart(tick.eventTime);
+      minutes.set(`${tick.symbol}|${start}`, { symbol: tick.symbol, start });
+    }
+  }
+  kept.deadLetters = plan.deadLetters.filter((letter) => keep(letter.record));
+  kept.minutes = [...minutes.values()];
+  kept.lateTicks = plan.lateTicks;
+  kept.commits = plan.commits.filter(keep);
+  return kept;
+}
