@@ -206,6 +206,14 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     problems.push(
       `  ALPACA_FEED (sip): the Basic plan streams IEX only in real time (Alpaca refuses sip with 409 "insufficient subscription"); use iex or delayed_sip, or set ALPACA_PLAN=algo_trader_plus`,
     );
+  if (
+    config.INGEST_PROVIDERS.includes("alpaca") &&
+    config.ALPACA_FEED === "test" &&
+    config.ALPACA_MODE === "poll"
+  )
+    problems.push(
+      `  ALPACA_FEED (test): the test stream has no REST data to poll; use ALPACA_MODE=stream`,
+    );
   if (config.INGEST_PROVIDERS.includes("finnhub")) {
     oneConnection("FINNHUB", config.FINNHUB_STREAM_MAX_CONNECTIONS);
     renamed("FINNHUB", config.FINNHUB_STREAM_MAX_SYMBOLS);

@@ -549,6 +549,44 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(fake.throttled).toBe(1);
   }, 15_000);
 
+  test("SIP history on the Basic plan ends at least 15 minutes ago: a request for the last 20 minutes is clamped instead of refused (403)", async () => {
+    const fake = startFakeAlpaca({ recentSipLimitMs: 15 * 60_000 });
+    cleanups.push(() => fake.stop());
+    fake.trades("AAPL", 5, Date.now() - 18 * 60_000);
+    fake.trades("AAPL", 5, Date.now() - 60_000);
+    const http = createHttpSource({
+      name: "alpaca-history",
+      log: ingestHarness().log,
+      ratePerSecond: 1_000,
+      timeoutMs: 2_000,
+      retries: 0,
+      breakerThreshold: 10,
+      breakerResetMs: 60_000,
+    });
+    cleanups.push(() => http.close());
+    const history = createAlpacaHistory({
+      ...fake,
+      feed: "delayed_sip",
+      http,
+      kinds: ["trades"],
+      recentLimitMs: 15 * 60_000,
+    });
+    expect(history.delayMs).toBe(15 * 60_000);
+    const ticks: unknown[] = [];
+    for await (const page of history.pages({
+      symbols: ["AAPL"],
+      fromMs: Date.now() - 20 * 60_000,
+      toMs: Date.now(),
+    }))
+      ticks.push(...page.ticks);
+    expect(ticks.length).toBe(5); // the older five; the recent ones wait until they are 15 minutes old
+    const asked = fake.historyRequests.at(-1);
+    expect(asked?.searchParams.get("feed")).toBe("sip");
+    expect(Date.parse(asked?.searchParams.get("end") ?? "")).toBeLessThanOrEqual(
+      Date.now() - 15 * 60_000,
+    );
+  });
+
   test("with regular hours only and the market closed, nothing connects and the provider is ready, waiting for the open", async () => {
     const opensTomorrow: MarketClock = {
       session: () => ({
