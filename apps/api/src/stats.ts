@@ -49,7 +49,7 @@ export function apiStats(stats: Stats, view: ApiView) {
       refused: stats.counters(METRIC.streamRefused("")),
       ended: stats.counters(METRIC.streamEnded("")),
     },
-    memory: { rssBytes: process.memoryUsage.rss() },
+    memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     cassandra: { connected: view.cassandraConnected() },
   };
 }

@@ -13,6 +13,7 @@ import {
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
 import type { Bar as ApiBar } from "../src/dashboard/api.ts";
+import { createCursorCodec } from "../src/market/cursor.ts";
 import { type ApiPipeline, iso, marketTicks, openStream, startApiPipeline } from "./support.ts";
 
 const DAY_MS = 86_400_000;
@@ -31,10 +32,12 @@ const ticks = marketTicks({
   seed: 13,
 });
 
+/** The api's cursor key, so a test can sign an expired cursor as the api would. */
+const CURSOR_KEY = "api-test-cursor-key-0123456789abcdef";
 let run: ApiPipeline;
 let db: cassandra.Client;
 beforeAll(async () => {
-  run = await startApiPipeline("api");
+  run = await startApiPipeline("api", { API_CURSOR_KEY: CURSOR_KEY });
   db = run.pipeline.db;
   await run.post(ticks);
   await run.stored(ticks.length);
@@ -229,6 +232,32 @@ describe("the api answers what Cassandra holds", () => {
     expect(pages).toBeGreaterThan(5);
   });
 
+  test("following `next` alone (no from/to, any limit) returns every tick of a two-day range exactly once", async () => {
+    const symbol = "AAPL";
+    const expected = await storedTicks(symbol);
+    expect(new Set(expected.map((t) => t.slice(0, 10))).size).toBe(2);
+    const first = await get<TickPage>(
+      `/v1/ticks/${symbol}?from=${iso(FROM_MS)}&to=${iso(TO_MS)}&limit=5`,
+    );
+    expect(first.status).toBe(200);
+    const seen = first.body.ticks.map(identity);
+    let next = first.body.next;
+    let pages = 1;
+    while (next !== null && pages < 1000) {
+      const page = await get<TickPage>(
+        `/v1/ticks/${symbol}?cursor=${next}&limit=${pages % 2 ? 5 : 61}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.ticks.map(identity));
+      next = page.body.next;
+      pages += 1;
+    }
+    expect(next).toBeNull();
+    expect(seen.length).toBe(expected.length);
+    expect(seen).toEqual(expected);
+    expect(pages).toBeGreaterThan(20);
+  });
+
   test("a ticks cursor is refused for another range", async () => {
     const first = await get<{ next: string }>(
       `/v1/ticks/AAPL?from=${iso(FROM_MS)}&to=${iso(TO_MS)}&limit=10`,
@@ -238,8 +267,77 @@ describe("the api answers what Cassandra holds", () => {
     );
     expect(other.status).toBe(400);
     expect(other.body.error.issues[0]?.path).toBe("cursor");
+    const otherSymbol = await get<{ error: { issues: { reason: string }[] } }>(
+      `/v1/ticks/MSFT?cursor=${first.body.next}`,
+    );
+    expect(otherSymbol.status).toBe(400);
+    expect(otherSymbol.body.error.issues[0]?.reason).toBe("other_query");
+  });
+
+  test("a forged, a tampered and an expired cursor are each a 400 naming cursor and why", async () => {
+    const first = await get<TickPage>(
+      `/v1/ticks/AAPL?from=${iso(FROM_MS)}&to=${iso(TO_MS)}&limit=10`,
+    );
+    const genuine = first.body.next as string;
+    const bytes = Buffer.from(genuine, "base64url");
+    bytes[10] = (bytes[10] as number) ^ 0x01;
+    const tampered = bytes.toString("base64url");
+    const query = { symbol: "AAPL", fromUs: FROM_MS * 1000, toUs: TO_MS * 1000 };
+    const forged = createCursorCodec({ key: Buffer.alloc(32, 7), ttlMs: 60_000 }).encode({
+      ...query,
+      day: Math.floor(FROM_MS / DAY_MS) * DAY_MS * 1000 - 400 * DAY_MS * 1000,
+      pageState: null,
+    });
+    const expired = createCursorCodec({ key: Buffer.from(CURSOR_KEY), ttlMs: 1 }).encode(
+      { ...query, day: Math.floor(FROM_MS / DAY_MS) * DAY_MS * 1000, pageState: null },
+      Date.now() - 1,
+    );
+    for (const [cursor, reason] of [
+      [forged, "forged"],
+      [tampered, "forged"],
+      [expired, "expired"],
+    ] as const) {
+      const started = performance.now();
+      const refused = await get<CursorRefusal>(`/v1/ticks/AAPL?cursor=${cursor}&limit=5`);
+      const tookMs = performance.now() - started;
+      console.log(
+        `cursor ${reason === "expired" ? "expired" : cursor === forged ? "forged" : "tampered"}: 400 in ${tookMs.toFixed(1)} ms`,
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe("invalid_parameter");
+      expect(refused.body.error.issues).toEqual([
+        expect.objectContaining({ path: "cursor", in: "query", reason }),
+      ]);
+      expect(refused.body.error.message).toStartWith("cursor: ");
+      expect(tookMs).toBeLessThan(2_000);
+    }
   });
 });
+
+type TickPage = { ticks: Record<string, unknown>[]; next: string | null };
+type CursorRefusal = {
+  error: { code: string; message: string; issues: { path: string; in: string; reason: string }[] };
+};
+const identity = (tick: Record<string, unknown>) =>
+  `${tick.eventTime}|${tick.source}|${tick.sequence}`;
+
+/** The stored ticks of `symbol` in [FROM_MS, TO_MS) by CQL, as identities in event-time order. */
+async function storedTicks(symbol: string): Promise<string[]> {
+  const found: { us: bigint; id: string }[] = [];
+  for (const day of [FROM_MS, TO_MS]) {
+    const rows = await db.execute(
+      "SELECT event_time_us, source, sequence FROM ticks WHERE symbol = ? AND day = ?",
+      [symbol, dayOf(day)],
+      { prepare: true, fetchSize: 10_000 },
+    );
+    for (const row of rows.rows) {
+      const us = BigInt(row.get("event_time_us").toString());
+      if (us >= BigInt(FROM_MS) * 1000n && us < BigInt(TO_MS) * 1000n)
+        found.push({ us, id: `${usToIso(us)}|${row.get("source")}|${row.get("sequence")}` });
+    }
+  }
+  return found.sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : 0)).map((t) => t.id);
+}
 
 describe("every parameter is validated", () => {
   const range = `from=${iso(FROM_MS)}&to=${iso(TO_MS)}`;

@@ -5,7 +5,7 @@
  * service is valid Prometheus text, and the Grafana dashboard only queries metrics that exist.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ExpositionFamily, parseExposition } from "@repo/platform/exposition";
@@ -28,6 +28,25 @@ const history = marketTicks({
   seed: 7,
 });
 
+/**
+ * A recorded feed ingest replays beside the simulator: JUMPX at 100, then 300 (beyond
+ * INGEST_MAX_PRICE_JUMP, 10 %), which the data-quality gate must refuse as `price_jump`.
+ */
+const JUMPS = 1;
+const jumpFeed = [100, 100.01, 300].map((price, i) => {
+  const eventTime = iso(END_MS - 10 * MINUTE_MS + i * 1_000);
+  return JSON.stringify({
+    source: "dashboard-replay",
+    symbol: "JUMPX",
+    kind: "TRADE",
+    eventTime,
+    sequence: i + 1,
+    price: price.toFixed(6),
+    size: 10,
+    ingestTime: eventTime,
+  });
+});
+
 let run: ApiPipeline;
 let browser: BrowserContext;
 let profile: string;
@@ -38,8 +57,16 @@ beforeAll(async () => {
   run = await startApiPipeline("dash");
   await run.post(history);
   await run.stored(history.length);
-  await run.startIngest({ SIMULATOR_SYMBOLS: "SIMA,SIMB", SIMULATOR_RATE: "4" });
   profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
+  const replayFile = join(profile, "jumps.ndjson");
+  writeFileSync(replayFile, `${jumpFeed.join("\n")}\n`);
+  await run.startIngest({
+    SIMULATOR_SYMBOLS: "SIMA,SIMB",
+    SIMULATOR_RATE: "4",
+    INGEST_PROVIDERS: "simulator,replay",
+    REPLAY_FILE: replayFile,
+    REPLAY_SPEED: "0",
+  });
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -223,6 +250,12 @@ describe("Prometheus /metrics of every service", () => {
   const scrapes = new Map<string, Map<string, ExpositionFamily>>();
 
   test("every service's /metrics parses as Prometheus text with its bridged families", async () => {
+    await eventually(
+      async () => ((await ingestRejected()).price_jump === JUMPS ? true : undefined),
+      {
+        message: "ingest did not refuse the replayed price jump",
+      },
+    );
     const refused = await fetch(`${run.pipeline.producer.url}/v1/topics/market.ticks/records`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -253,7 +286,10 @@ describe("Prometheus /metrics of every service", () => {
       "histogram",
     );
     const rejected = scrapes.get("ingest")?.get("marketpipe_ingest_records_rejected_total");
-    expect(rejected?.samples.map((s) => s.labels.reason)).toContain("price_jump");
+    const jumps = rejected?.samples.find((s) => s.labels.reason === "price_jump")?.value;
+    const ingestStats = await ingestRejected();
+    expect(jumps).toBe(JUMPS);
+    expect(ingestStats.price_jump).toBe(JUMPS);
     expect(
       scrapes
         .get("api")
@@ -269,6 +305,13 @@ describe("Prometheus /metrics of every service", () => {
     for (const families of scrapes.values())
       for (const name of families.keys()) expect(name).not.toMatch(/[A-Z]|AAPL|MSFT|SIMA/);
   });
+
+  /** Ingest's `/stats` rejects by reason. */
+  const ingestRejected = async () => {
+    const ingest = run.pipeline.services.find((service) => service.name === "ingest");
+    const stats = await ingest?.json<{ records: { rejected: Record<string, number> } }>("/stats");
+    return stats?.records.rejected ?? {};
+  };
 
   /** Counters that exist from their first event; a healthy run of this test has none. */
   const ON_FIRST_EVENT = [

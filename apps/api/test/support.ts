@@ -2,6 +2,7 @@
  * The api against a real pipeline: producer and consumer on an isolated prefix and keyspace (see
  * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
  */
+import { connect } from "node:net";
 import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
 import { seededRandom } from "@repo/platform/random";
 import {
@@ -181,4 +182,75 @@ export async function openStream(url: string) {
     },
     close: () => controller.abort(),
   };
+}
+
+/** An SSE connection over a raw socket, so a test controls whether (and from where) it reads. */
+/** How much of a raw stream's latest text is kept. */
+const KEEP_CHARS = 256 * 1024;
+
+export interface RawStream {
+  /** What was read last (HTTP head, chunk framing and events; at least the last 256 KiB). */
+  text(): string;
+  /** Events of `name` read so far. */
+  count(name: string): number;
+  /** Whether the server ended or cut the connection. */
+  closed(): boolean;
+  close(): void;
+}
+
+/**
+ * Opens `GET path` on 127.0.0.1:`port` from `localAddress` (any 127.x.y.z) as an EventSource would
+ * (`Accept: text/event-stream`). A reading stream keeps everything it receives; a non-reading one
+ * never takes a byte off its socket, so the server's writes back up as they would for a stalled
+ * client.
+ *
+ * @example
+ *   const slow = await openRawStream(port, "/v1/stream", { read: false, localAddress: "127.0.0.7" });
+ */
+export function openRawStream(
+  port: number,
+  path: string,
+  options: { read: boolean; localAddress?: string; accept?: string },
+): Promise<RawStream> {
+  return new Promise((resolveStream, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress: options.localAddress });
+    const chunks: string[] = [];
+    let kept = 0;
+    let ended = false;
+    const counts = new Map<string, number>();
+    socket.once("error", (error) => {
+      ended = true;
+      reject(error);
+    });
+    socket.on("close", () => {
+      ended = true;
+    });
+    socket.once("connect", () => {
+      socket.on("error", () => {});
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: ${options.accept ?? "text/event-stream"}\r\n\r\n`,
+      );
+      if (options.read) {
+        socket.setEncoding("utf8");
+        let tail = "";
+        socket.on("data", (chunk: string) => {
+          chunks.push(chunk);
+          kept += chunk.length;
+          while (kept - (chunks[0]?.length ?? 0) > KEEP_CHARS) kept -= chunks.shift()?.length ?? 0;
+          tail += chunk;
+          const end = tail.lastIndexOf("\n");
+          if (end < 0) return;
+          for (const match of tail.slice(0, end).matchAll(/^event: (\w+)$/gm))
+            counts.set(match[1] as string, (counts.get(match[1] as string) ?? 0) + 1);
+          tail = tail.slice(end + 1);
+        });
+      } else socket.pause();
+      resolveStream({
+        text: () => chunks.join(""),
+        count: (name) => counts.get(name) ?? 0,
+        closed: () => ended,
+        close: () => socket.destroy(),
+      });
+    });
+  });
 }
