@@ -299,6 +299,7 @@ describe("streaming ingest on the real stack", () => {
     expect(fake.subscriptions()).toEqual([symbols.slice(0, 30)]);
     const streamed = symbols.slice(0, 30);
     const polled = symbols.slice(30);
+    const emitted = performance.now();
     for (const symbol of streamed) {
       fake.trades(symbol, 3);
       fake.quotes(symbol, 1);
@@ -309,6 +310,7 @@ describe("streaming ingest on the real stack", () => {
       fake.quotes(symbol, 1);
     }
     await caughtUp(before + 30 * 4 + 10 * 2);
+    const storedMs = performance.now() - emitted;
     for (const symbol of symbols) {
       const rows = await stored(symbol);
       expect({ symbol, trades: rows.trades }).toEqual({ symbol, trades: fake.tradeIds(symbol) });
@@ -333,6 +335,9 @@ describe("streaming ingest on the real stack", () => {
       detail: `10 symbols beyond ALPACA_PLAN_SYMBOL_LIMIT (30) polled over REST: ${polled.join(",")}`,
     });
     expect(ingest.output()).toContain("polled over REST");
+    console.log(
+      `plan limit: 40 symbols on a 30-symbol plan, 140 ticks (120 streamed: 90 trades + 30 quotes; 20 polled every 200 ms: 10 trades + 10 quotes) stored in Cassandra ${Math.round(storedMs)} ms after they were emitted`,
+    );
     expect(fake.connections).toBeGreaterThan(0);
     expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
   }, 180_000);
@@ -350,6 +355,7 @@ describe("streaming ingest on the real stack", () => {
     const first = await startService("ingest", env, { waitFor: "readyz" });
     services.push(first);
     const refusedBefore = fake.refusals.length;
+    const secondStarted = performance.now();
     const second = await startService("ingest", env, { waitFor: "healthz" });
     services.push(second);
     const refusal = await eventually(
@@ -363,6 +369,7 @@ describe("streaming ingest on the real stack", () => {
       },
       { timeoutMs: 30_000, intervalMs: 100, message: "the second ingest did not report the 406" },
     );
+    const reportedMs = performance.now() - secondStarted;
     expect(refusal).toContain(`key ${keyLabel(fake.keyId)}`);
     expect(refusal).not.toContain(fake.secretKey);
     await eventually(
@@ -370,7 +377,11 @@ describe("streaming ingest on the real stack", () => {
         second.output().includes("another session holds this key's connection") ? true : undefined,
       { timeoutMs: 30_000, intervalMs: 100, message: "no long-wait error in the second's log" },
     );
+    const longWaitMs = performance.now() - secondStarted;
     expect(fake.refusals.slice(refusedBefore).every((r) => r.code === 406)).toBe(true);
+    console.log(
+      `second ingest on the same key: 406 shown in its /readyz ${Math.round(reportedMs)} ms after it was spawned, long wait (after ${fake.refusals.length - refusedBefore} refusals) ${Math.round(longWaitMs)} ms after; the first kept its connection`,
+    );
     const before = await written();
     fake.trades("KO", 5);
     fake.trades("PEP", 5);
