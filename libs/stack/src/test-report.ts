@@ -118,10 +118,10 @@ export function checkSkips(
 /** `libs/stack/test-counts.json`: how many tests each file had in the last recorded full run. */
 export type TestCounts = Record<string, number>;
 
-/** Tests per file in a report. */
+/** Tests that ran (passed or failed, not skipped) per file of a report. */
 export function countsOf(cases: readonly TestCase[]): TestCounts {
   const counts: TestCounts = {};
-  for (const c of cases) counts[c.file] = (counts[c.file] ?? 0) + 1;
+  for (const c of cases) if (c.outcome !== "skipped") counts[c.file] = (counts[c.file] ?? 0) + 1;
   return counts;
 }
 
@@ -129,6 +129,10 @@ export function countsOf(cases: readonly TestCase[]): TestCounts {
 export interface CountCheck {
   expected: number;
   actual: number;
+  /** Recorded files the selection covers (their counts make `expected`). */
+  recordedFiles: number;
+  /** Files that ran but have no recorded count (not part of `expected`). */
+  unrecordedFiles: string[];
   /** Recorded files with at least one test that ran none (not loaded, crashed, deleted). */
   missingFiles: string[];
   /** Recorded files that ran fewer tests than recorded: [file, expected, actual]. */
@@ -165,6 +169,8 @@ export function compareCounts(
   return {
     expected,
     actual: total,
+    recordedFiles: chosen.length,
+    unrecordedFiles: Object.keys(actual).filter((file) => !(file in recorded)),
     missingFiles,
     shortFiles,
     tooFew: missingFiles.length > 0 || total < expected * minRatio,
