@@ -8,6 +8,7 @@ import type {
   OfferOutcome,
   PollResult,
   Provider,
+  SkipReason,
   StreamProvider,
   TickSink,
 } from "./providers/provider.ts";
@@ -74,6 +75,8 @@ export function createIngest(options: IngestOptions) {
    */
   function offer(provider: string, result: PollResult, mode: OfferMode = {}): OfferOutcome {
     stats.counter(METRIC.fetched).add(result.ticks.length + result.malformed.length);
+    for (const [reason, count] of Object.entries(result.skipped ?? {}))
+      if (count) stats.counter(METRIC.skipped(reason as SkipReason)).add(count);
     for (const message of result.malformed)
       reject("malformed_payload", message, undefined, provider);
     const now = nowMicros();

@@ -1,7 +1,7 @@
 import type { Stats } from "@repo/platform/stats";
 import type { TickBuffer } from "./forward/buffer.ts";
 import type { ProducerRefusal } from "./forward/forwarder.ts";
-import type { Provider, StreamProvider } from "./providers/provider.ts";
+import type { Provider, SkipReason, StreamProvider } from "./providers/provider.ts";
 import type { RejectReason } from "./quality/gates.ts";
 import type { ScheduleView } from "./schedule/scheduler.ts";
 
@@ -21,6 +21,9 @@ export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | Prod
 ];
 export type Rejection = (typeof REJECT_REASONS)[number];
 
+/** Provider records read and deliberately not offered (see `SkipReason`). */
+export const SKIP_REASONS: readonly SkipReason[] = ["canceled_trade", "incorrect_trade"];
+
 /**
  * Why an accepted record never reached the producer: the buffer was full when it arrived
  * (`buffer_full`), or it was still buffered when the shutdown grace ran out (`shutdown`).
@@ -36,6 +39,8 @@ export const METRIC = {
   /** Refused records by reason, e.g. `records.rejected.duplicate`. */
   rejected: (reason: Rejection | "") => `records.rejected.${reason}`,
   dropped: "records.dropped",
+  /** Records skipped by reason, e.g. `records.skipped.canceled_trade`. */
+  skipped: (reason: SkipReason) => `records.skipped.${reason}`,
   /** Dropped records by reason, e.g. `records.droppedByReason.buffer_full`. */
   droppedByReason: (reason: DropReason) => `records.droppedByReason.${reason}`,
   reanchored: "gates.reanchored",
@@ -104,6 +109,9 @@ export function ingestStats(stats: Stats, view: IngestView) {
         REJECT_REASONS.map((reason) => [reason, count(METRIC.rejected(reason))]),
       ) as Record<Rejection, number>,
       forwarded: count(METRIC.forwarded),
+      skipped: Object.fromEntries(
+        SKIP_REASONS.map((reason) => [reason, count(METRIC.skipped(reason))]),
+      ) as Record<SkipReason, number>,
       dropped: count(METRIC.dropped),
       droppedByReason: Object.fromEntries(
         DROP_REASONS.map((reason) => [reason, count(METRIC.droppedByReason(reason))]),

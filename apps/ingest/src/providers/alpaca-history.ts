@@ -1,5 +1,5 @@
 import type { HistoryRequest, HistorySource } from "../stream/recovery.ts";
-import { alpacaQuote, alpacaTrade } from "./alpaca.ts";
+import { alpacaQuote, alpacaTrade, bustedTrade, skip } from "./alpaca.ts";
 import { isRecord } from "./fields.ts";
 import type { HttpSource } from "./http-source.ts";
 import type { PollResult } from "./provider.ts";
@@ -127,7 +127,12 @@ export function parseAlpacaHistoryPage(
       continue;
     }
     for (const record of records) {
-      if (!isRecord(record)) result.malformed.push(`alpaca ${kind} record is not an object`);
+      if (!isRecord(record)) {
+        result.malformed.push(`alpaca ${kind} record is not an object`);
+        continue;
+      }
+      const busted = kind === "trades" ? bustedTrade(record) : undefined;
+      if (busted) skip(result, busted);
       else
         result.ticks.push(
           kind === "trades"

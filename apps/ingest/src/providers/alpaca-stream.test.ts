@@ -10,7 +10,7 @@ import { createAlpacaProvider } from "./alpaca.ts";
 import { createAlpacaHistory } from "./alpaca-history.ts";
 import { alpacaProtocol, keyLabel } from "./alpaca-stream.ts";
 import { createHttpSource } from "./http-source.ts";
-import type { StreamProvider } from "./provider.ts";
+import { offerPaced, type StreamProvider } from "./provider.ts";
 import { createRateBudget } from "./rate-budget.ts";
 
 const cleanups = cleanupsAfterEach();
@@ -585,6 +585,22 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(Date.parse(asked?.searchParams.get("end") ?? "")).toBeLessThanOrEqual(
       Date.now() - 15 * 60_000,
     );
+  });
+
+  test("history marks busted trades with u: the canceled and the incorrect original are skipped and counted, the corrected replacement is stored (interim rule)", async () => {
+    const h = harness();
+    const [first, second, third] = h.fake.trades("AAPL", 3, Date.now() - 5_000);
+    h.fake.bust("AAPL", first as number, "canceled");
+    const replacement = h.fake.bust("AAPL", second as number, "corrected");
+    for await (const page of h.history.pages({
+      symbols: ["AAPL"],
+      fromMs: Date.now() - 60_000,
+      toMs: Date.now(),
+    }))
+      await offerPaced(h.ingest.sinkFor("alpaca"), page, { history: true });
+    expect(h.tradeIds("AAPL")).toEqual([third as number, replacement as number]);
+    expect(h.stats.counter("records.skipped.canceled_trade").value).toBe(1);
+    expect(h.stats.counter("records.skipped.incorrect_trade").value).toBe(1);
   });
 
   test("with regular hours only and the market closed, nothing connects and the provider is ready, waiting for the open", async () => {

@@ -1,7 +1,7 @@
 import type { Logger } from "@repo/platform/log";
 import { contentSequence, isRecord, microsFromIso, nanosFromIso, priceText } from "./fields.ts";
 import { createHttpSource, type HttpSourceOptions } from "./http-source.ts";
-import type { PollResult, Provider } from "./provider.ts";
+import type { PollResult, Provider, SkipReason } from "./provider.ts";
 
 export interface AlpacaOptions extends Omit<HttpSourceOptions, "name" | "log"> {
   baseUrl: string;
@@ -104,6 +104,28 @@ export function alpacaQuoteSequence(quote: Record<string, unknown>): number {
 }
 
 /**
+ * Whether a history or snapshot trade is not a standing trade, by its `u` ("update": `canceled`,
+ * `incorrect` or `corrected`, as Alpaca's stock trade schema documents them). Interim rule until
+ * corrections and cancels travel as data: a cancelled trade and the incorrect original of a
+ * correction are skipped and counted, the `corrected` replacement is kept, so gap recovery and the
+ * backfill never store a busted print next to its correction (double volume).
+ *
+ * @example
+ *   bustedTrade({ i: 7, u: "incorrect" }); // "incorrect_trade"
+ */
+export function bustedTrade(trade: Record<string, unknown>): SkipReason | undefined {
+  if (trade.u === "canceled") return "canceled_trade";
+  if (trade.u === "incorrect") return "incorrect_trade";
+  return undefined;
+}
+
+/** Counts a skipped record under its reason. */
+export function skip(result: PollResult, reason: SkipReason): void {
+  result.skipped ??= {};
+  result.skipped[reason] = (result.skipped[reason] ?? 0) + 1;
+}
+
+/**
  * Turns an Alpaca market-data v2 multi-snapshot body (`GET /v2/stocks/snapshots`) into ticks:
  * `latestTrade` → TRADE (sequence = Alpaca's trade id), `latestQuote` → QUOTE priced at the mid.
  *
@@ -129,7 +151,11 @@ export function parseAlpacaSnapshots(body: unknown, ingestTime: number): PollRes
     if (trade !== undefined && trade !== null) {
       if (!isRecord(trade))
         result.malformed.push(`alpaca latestTrade for ${symbol} is not an object`);
-      else result.ticks.push(alpacaTrade(symbol, trade, ingestTime));
+      else {
+        const busted = bustedTrade(trade);
+        if (busted) skip(result, busted);
+        else result.ticks.push(alpacaTrade(symbol, trade, ingestTime));
+      }
     }
     if (quote !== undefined && quote !== null) {
       if (!isRecord(quote))

@@ -16,7 +16,16 @@ export interface PollResult {
   ticks: unknown[];
   /** One message per payload (or payload part) that was not in the provider's format. */
   malformed: string[];
+  /** Records read and deliberately not offered, by reason (counted under `records.skipped`). */
+  skipped?: Partial<Record<SkipReason, number>>;
 }
+
+/**
+ * Why a provider record is not offered as a tick: Alpaca history and snapshots mark trades
+ * `u: "canceled"` (the trade was cancelled) or `u: "incorrect"` (the original of a correction,
+ * whose replacement is the record marked `corrected`).
+ */
+export type SkipReason = "canceled_trade" | "incorrect_trade";
 
 /** How candidates are offered: `history` ones (gap recovery, backfill, old replays) skip the staleness gate. */
 export interface OfferMode {
@@ -61,14 +70,16 @@ export async function offerPaced(
 ): Promise<OfferOutcome> {
   const total: OfferOutcome = { accepted: 0, rejected: 0, dropped: 0 };
   let malformed = result.malformed;
+  let skipped = result.skipped;
   let next = 0;
   do {
     const room = await sink.room(result.ticks.length - next, signal);
     if (signal?.aborted || room === 0) break;
     const ticks = result.ticks.slice(next, next + room);
     next += ticks.length;
-    const outcome = sink.offer({ ticks, malformed }, mode);
+    const outcome = sink.offer({ ticks, malformed, skipped }, mode);
     malformed = [];
+    skipped = undefined;
     total.accepted += outcome.accepted;
     total.rejected += outcome.rejected;
     total.dropped += outcome.dropped;

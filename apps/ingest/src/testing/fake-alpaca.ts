@@ -45,6 +45,8 @@ interface TradeRecord {
   c: string[];
   i: number;
   z: string;
+  /** History's update mark (stock trade schema: `canceled`, `incorrect`, `corrected`). */
+  u?: "canceled" | "incorrect" | "corrected";
 }
 interface QuoteRecord {
   t: string;
@@ -347,6 +349,29 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       }
       broadcast(symbol, frame);
       return ids;
+    },
+    /**
+     * Busts a trade in history, as a correction or cancel does: `canceled` marks it; `corrected`
+     * marks it `incorrect` and adds its replacement (a new trade id, `price`) marked `corrected`.
+     * Returns the replacement's id.
+     */
+    bust(
+      symbol: string,
+      id: number,
+      how: "canceled" | "corrected",
+      price = 99.5,
+    ): number | undefined {
+      const list = trades.get(symbol) ?? [];
+      const original = list.find((record) => record.i === id);
+      if (!original) return undefined;
+      if (how === "canceled") {
+        original.u = "canceled";
+        return undefined;
+      }
+      original.u = "incorrect";
+      const replacement = { ...original, i: nextTradeId++, p: price, u: "corrected" as const };
+      list.splice(list.indexOf(original) + 1, 0, replacement);
+      return replacement.i;
     },
     /** Emits `count` quotes of a symbol in one frame (stamped `atMs`, default now); sizes in round lots. */
     quotes(symbol: string, count = 1, atMs?: number): void {
