@@ -44,7 +44,7 @@ const adminRegister: Register = async (subject, schema) =>
  * registered in subject A, A starting up to 25 ms before or after the delete. True when, afterwards,
  * A's schema cannot be looked up or its id cannot be read.
  */
-async function lostAfterRace(trial: number, register: Register): Promise<boolean> {
+async function lostAfterRace(trial: number, register: Register, pinned = false): Promise<boolean> {
   const schema = JSON.stringify({
     type: "record",
     name: "Probe",
@@ -53,7 +53,12 @@ async function lostAfterRace(trial: number, register: Register): Promise<boolean
   });
   const holder = `${run}.b${trial}-value`;
   const subject = `${run}.a${trial}-value`;
+  const pin = `${run}.pin${trial}-value`;
   left.add(holder).add(subject);
+  if (pinned) {
+    left.add(pin);
+    await rawRegister(pin, schema);
+  }
   await rawRegister(holder, schema);
   await call("DELETE", `/subjects/${holder}`);
   const offset = Math.random() * 50 - 25;
@@ -68,31 +73,43 @@ async function lostAfterRace(trial: number, register: Register): Promise<boolean
   const byId = await call("GET", `/schemas/ids/${id}`);
   await admin.deleteSubject(subject);
   left.delete(subject);
+  if (pinned) {
+    await admin.deleteSubject(pin);
+    left.delete(pin);
+  }
   return lookup.status !== 200 || byId.status !== 200;
 }
 
 describe("registering a schema while another subject holding it is hard-deleted", () => {
-  test("the registry alone loses the schema now and then; RegistryAdmin.register (schemas:push) never does", async () => {
-    const lost = { raw: 0, admin: 0 };
-    const trials = { raw: 0, admin: 0 };
+  test("the registry alone loses the schema now and then; RegistryAdmin.register (schemas:push) never does, nor does a raw registration of a pinned schema", async () => {
+    const arms = {
+      raw: { register: rawRegister, pinned: false },
+      admin: { register: adminRegister, pinned: false },
+      pinned: { register: rawRegister, pinned: true },
+    };
+    type Arm = keyof typeof arms;
+    const order: Arm[] = ["raw", "admin", "pinned"];
+    const lost: Record<Arm, number> = { raw: 0, admin: 0, pinned: 0 };
+    const trials: Record<Arm, number> = { raw: 0, admin: 0, pinned: 0 };
     let next = 0;
-    // Four trials at a time, alternating raw registration (the control that shows the race
-    // happened) and RegistryAdmin.register, until the control lost a schema 3 times and the admin
-    // path ran at least 100 trials, or 800 trials passed.
+    // Four trials at a time, in turn: raw registration (the control that shows the race happened),
+    // RegistryAdmin.register, and raw registration while a third subject holds the schema (what
+    // `bun run test` does with pinDeclaredSchemas); until the control lost a schema 3 times and the
+    // other two ran at least 100 trials each, or 1,200 trials passed.
     const lane = async () => {
-      while (next < 800 && (lost.raw < 3 || trials.admin < 100)) {
+      while (next < 1200 && (lost.raw < 3 || trials.admin < 100 || trials.pinned < 100)) {
         const trial = next++;
-        const arm = trial % 2 === 0 ? "raw" : "admin";
-        const register = arm === "raw" ? rawRegister : adminRegister;
+        const arm = order[trial % order.length] as Arm;
         trials[arm] += 1;
-        if (await lostAfterRace(trial, register)) lost[arm] += 1;
+        if (await lostAfterRace(trial, arms[arm].register, arms[arm].pinned)) lost[arm] += 1;
       }
     };
     await Promise.all([lane(), lane(), lane(), lane()]);
     console.log(
-      `registry race: raw registration lost ${lost.raw} of ${trials.raw}; RegistryAdmin.register lost ${lost.admin} of ${trials.admin}`,
+      `registry race: raw registration lost ${lost.raw} of ${trials.raw}; RegistryAdmin.register lost ${lost.admin} of ${trials.admin}; raw registration of a pinned schema lost ${lost.pinned} of ${trials.pinned}`,
     );
     expect(lost.raw).toBeGreaterThanOrEqual(3);
     expect(lost.admin).toBe(0);
+    expect(lost.pinned).toBe(0);
   }, 120_000);
 });
