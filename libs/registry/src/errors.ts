@@ -20,7 +20,7 @@ export class RegistryUnavailableError extends PipelineError {
     options: { status?: number } = {},
   ) {
     super(
-      `schema registry did not answer for ${JSON.stringify(subject)}: ${bounded((cause as Error)?.message ?? String(cause))}`,
+      `schema registry unavailable for ${JSON.stringify(subject)}: ${bounded((cause as Error)?.message ?? String(cause))}`,
       { retriable: true, cause },
     );
     this.status = options.status;

@@ -179,7 +179,7 @@ function registryFailure(error: unknown, subject?: string): unknown {
   return new ApiError(
     503,
     "registry_unavailable",
-    "the schema registry did not answer; retry later",
+    "the schema registry is unavailable; retry later",
     where,
     { "Retry-After": "5" },
   );
