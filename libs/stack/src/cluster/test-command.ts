@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, relative } from "node:path";
 import { childEnv, stackConfig } from "../config.ts";
@@ -52,6 +52,8 @@ export async function runClusterTests(args: string[]): Promise<number> {
     const reportDir = join(stackDir, "test-results");
     mkdirSync(reportDir, { recursive: true });
     const junit = join(reportDir, bench ? "cluster-bench.xml" : "cluster-junit.xml");
+    // A run that crashes before writing its report must not print the previous run's summary.
+    rmSync(junit, { force: true });
     console.log(`running ${files.map((f) => relative(".", f)).join(", ")} against the cluster`);
     const tests = spawnSync(
       "bun",
@@ -70,7 +72,7 @@ export async function runClusterTests(args: string[]): Promise<number> {
     console.log(
       `cluster after the run (load average ${load()}): ${memory(await statusOf(cluster))}`,
     );
-    return tests.status ?? 1;
+    return existsSync(junit) ? (tests.status ?? 1) : tests.status || 1;
   } finally {
     if (!stackConfig.STACK_KEEP) {
       if (startedHere.length > 0) {
