@@ -13,6 +13,9 @@ type Columns<T> = Record<string, (value: T) => unknown>;
  * the same order. No statement is written by hand, so a column cannot be bound out of place.
  */
 export interface RowMapping<T> {
+  table: string;
+  /** The columns the INSERT binds, in order. */
+  columns: string[];
   insert: string;
   values(record: T): unknown[];
 }
@@ -21,6 +24,8 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
   const names = Object.keys(columns);
   const compute = Object.values(columns);
   return {
+    table,
+    columns: names,
     insert: `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${suffix}`,
     values: (record) => compute.map((column) => column(record)),
   };
@@ -107,7 +112,7 @@ export const tickRow = mapping("ticks", flatten(tickColumns));
  */
 export const latestRow: RowMapping<Tick> = (() => {
   const row = mapping("latest_quotes", flatten(latestColumns), " USING TIMESTAMP ?");
-  return { insert: row.insert, values: (tick) => [...row.values(tick), tick.eventTime] };
+  return { ...row, values: (tick) => [...row.values(tick), tick.eventTime] };
 })();
 
 /**
@@ -134,5 +139,5 @@ export const barRow: RowMapping<Bar> = (() => {
     updated_at: () => new Date(),
   };
   const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");
-  return { insert: row.insert, values: (bar) => [...row.values(bar), barVersion(bar)] };
+  return { ...row, values: (bar) => [...row.values(bar), barVersion(bar)] };
 })();

@@ -1,5 +1,5 @@
 import type { Bar, Tick } from "@repo/contracts";
-import { DataError } from "@repo/platform/errors";
+import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
@@ -52,7 +52,9 @@ const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price 
 /** The clustering order is event time descending: the first row is the newest. */
 const SELECT_NEWEST = "SELECT event_time_us FROM ticks WHERE symbol = ? AND day = ? LIMIT 1";
 
-const SCHEMA_PROBE = "SELECT symbol FROM ticks LIMIT 1";
+/** The columns a table has now (read from the schema tables, not the driver's cached metadata). */
+const TABLE_COLUMNS =
+  "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?";
 
 /**
  * Partitions per unlogged batch for the small per-symbol tables (bars, latest quotes): grouped by
@@ -92,16 +94,31 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
 
   /**
-   * A refusal is the data's fault only while the tables themselves answer; a dropped table or a
-   * schema that was never migrated refuses every row alike and must pause, not dead-letter.
+   * A refusal is the data's fault only while the table has every column its INSERT binds: a
+   * dropped table, a renamed or dropped column, or a schema that was never migrated refuses every
+   * row alike, so it is thrown as transient (the step pauses and retries) instead of dead-lettering.
    */
-  const refusedForItsData = async (error: unknown): Promise<boolean> => {
+  const refusedForItsData = async (error: unknown, row: RowMapping<unknown>): Promise<boolean> => {
     const refused =
       error instanceof TypeError ||
       (error instanceof cassandra.errors.ResponseError && REFUSED.has(error.code));
     if (!refused) return false;
-    await client.execute(SCHEMA_PROBE, [], { prepare: true, consistency });
-    return true;
+    const keyspace = options.client.keyspace ?? "";
+    const result = await client.execute(TABLE_COLUMNS, [keyspace, row.table], {
+      prepare: true,
+      consistency: cassandra.types.consistencies.localOne,
+    });
+    const present = new Set(result.rows.map((r) => r.get("column_name") as string));
+    const missing = row.columns.filter((column) => !present.has(column));
+    if (missing.length === 0) return true;
+    const what =
+      present.size === 0
+        ? `table ${keyspace}.${row.table} does not exist`
+        : `table ${keyspace}.${row.table} has no column ${missing.join(", ")}`;
+    throw new PipelineError(
+      `${what}: the schema does not match this consumer (run bun run cql:migrate): ${(error as Error).message}`,
+      { retriable: true, cause: error },
+    );
   };
 
   /** Writes `batch` whole, or row by row after a refusal to find exactly the refused rows. */
@@ -111,27 +128,38 @@ export function createTickStore(options: TickStoreOptions): TickStore {
     rejected: RejectedRow<T>[],
     routing?: RoutingOf<T>,
   ) => {
-    try {
-      await (batch.length === 1
+    const write = () =>
+      batch.length === 1
         ? client.execute(row.insert, row.values(batch[0] as T), writeOptions)
         : client.batch(
             batch.map((record) => ({ query: row.insert, params: row.values(record) })),
             // Several partitions: the driver routes by the first row's key, given explicitly.
             routing ? { ...writeOptions, routingKey: routing(batch[0] as T) } : writeOptions,
-          ));
+          );
+    try {
+      await write();
       return;
     } catch (error) {
-      if (!(await refusedForItsData(error))) throw error;
-      if (batch.length === 1) {
-        const message = `Cassandra refused the row: ${(error as Error).message}`;
-        rejected.push({
-          row: batch[0] as T,
-          error: new DataError(message, { code: "cassandra_refused", cause: error }),
-        });
-        return;
-      }
+      if (!(await refusedForItsData(error, row as RowMapping<unknown>))) throw error;
     }
-    for (const record of batch) await writeBatch([record], row, rejected);
+    if (batch.length > 1) {
+      for (const record of batch) await writeBatch([record], row, rejected);
+      return;
+    }
+    // The table is as this consumer expects now, but the refusal may predate a schema fix (a
+    // column renamed back). One more attempt decides whether the row itself is refused, through
+    // its own statement text: the driver would otherwise join a PREPARE of the INSERT that other
+    // rows sent before the fix, and be refused with it.
+    try {
+      await client.execute(`${row.insert} `, row.values(batch[0] as T), writeOptions);
+    } catch (error) {
+      if (!(await refusedForItsData(error, row as RowMapping<unknown>))) throw error;
+      const message = `Cassandra refused the row: ${(error as Error).message}`;
+      rejected.push({
+        row: batch[0] as T,
+        error: new DataError(message, { code: "cassandra_refused", cause: error }),
+      });
+    }
   };
 
   /** The hosts storing a partition, as a grouping key ("" when the driver has no token map). */
