@@ -37,6 +37,8 @@ export const consumerEnv = {
   CASSANDRA_MAX_CONCURRENCY: positiveInt(32),
   CASSANDRA_BATCH_MAX_ROWS: positiveInt(40),
   BAR_LATE_ALLOWANCE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How long a final minute (late data, a backfill) stays in memory after a batch last touched it. */
+  BAR_FINAL_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   RETRY_MAX_DELAY_MS: positiveInt(5000),
   SHUTDOWN_GRACE_MS: positiveInt(25_000),
 };

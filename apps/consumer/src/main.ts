@@ -86,6 +86,7 @@ const runner = createRunner({
     return refused;
   },
   lateness: createLateness(config.BAR_LATE_ALLOWANCE_MS),
+  finalMinuteGraceMs: config.BAR_FINAL_GRACE_MS,
   stats,
   log,
   maxBatch: config.CONSUMER_MAX_BATCH,

@@ -86,9 +86,11 @@ function world(options: Options) {
         events.push(`writeTicks ${ticks.map((t) => t.sequence).join(",")}`);
         return [];
       },
-      async tradesOf({ symbol }) {
+      async tradesOf({ symbol, start }) {
         events.push("readMinute");
-        return stored.filter((t) => t.symbol === symbol).map((t) => ({ ...t }));
+        return stored
+          .filter((t) => t.symbol === symbol && t.eventTime >= start && t.eventTime < start + 60e6)
+          .map((t) => ({ ...t }));
       },
       async newestEventTime() {
         events.push("readHorizon");
@@ -208,4 +210,23 @@ test("a stored trade whose price is not a decimal(18,6) dead-letters the trades 
   expect(w.letters[0]?.reason.detail).toContain("1e30");
   expect(w.events).toContain("commit 0@1");
   expect(w.stats.counter("records.written").value).toBe(2);
+});
+
+test("a late minute touched by consecutive batches (a backfill) is read back from Cassandra once, not once per batch", async () => {
+  const hundredMinutesLater = 100 * 60_000_000;
+  const w = world({
+    polls: [
+      [record(0, 0, hundredMinutesLater)],
+      [record(0, 1, 1)],
+      [record(0, 2, 2)],
+      [record(0, 3, 3)],
+    ],
+    storedBefore: [{ ...trade(40), symbol: "AAPL" }],
+  });
+  w.runner.start();
+  await seen(w.events, "commit 0@4");
+  await w.runner.stop();
+  expect(w.events.filter((e) => e === "readMinute")).toHaveLength(1);
+  // The stored trade and the three late ones, whichever batches were finished together.
+  expect(w.events.filter((e) => e.startsWith("writeBars")).at(-1)).toBe("writeBars AAPLx4");
 });

@@ -42,6 +42,8 @@ export interface RunnerOptions {
   maxInFlightBatches: number;
   maxConcurrency: number;
   retryMaxDelayMs: number;
+  /** How long a final (late) minute stays in memory after a batch last touched it (30 s). */
+  finalMinuteGraceMs?: number;
   /** How long a background commit may take to show in Kafka before it counts as lost (3 s). */
   commitSettleMs?: number;
 }
@@ -92,7 +94,7 @@ export function createRunner(options: RunnerOptions) {
   const uncommitted = new Map<string, PartitionOffset>();
   /** Records a keep-alive poll returned while a step was retrying; handled next, in order. */
   const pending: ConsumedRecord[] = [];
-  const book = createMinuteBook(options.lateness);
+  const book = createMinuteBook(options.lateness, { finalGraceMs: options.finalMinuteGraceMs });
   const endToEnd = stats.latency(METRIC.endToEndMs, LATENCY_WINDOW);
   const eventToStore = stats.latency(METRIC.eventToStoreMs, LATENCY_WINDOW);
 
@@ -278,6 +280,7 @@ export function createRunner(options: RunnerOptions) {
       }
       const aggregate =
         book.get(minute.symbol, minute.start) ?? new MinuteAggregate(minute.symbol, minute.start);
+      book.touch(minute.symbol, minute.start);
       let failure: string | undefined;
       try {
         for (const trade of trades) aggregate.add(trade);

@@ -20,9 +20,10 @@ test("a minute is fresh only after the symbol-day's horizon, and only once that 
   expect(book.isFresh("AAPL", at(24 * 60 + 1))).toBe(true);
 });
 
-test("a minute is evicted once a finished tick makes it final; then it and every minute before it are no longer fresh", () => {
+test("a minute is evicted once a finished tick makes it final and its grace passed; then it and every minute before it are no longer fresh", () => {
   const lateness = createLateness(60_000);
-  const book = createMinuteBook(lateness);
+  let clock = 0;
+  const book = createMinuteBook(lateness, { finalGraceMs: 1000, now: () => clock });
   book.setHorizon("AAPL", at(0), Number.NEGATIVE_INFINITY, partition, book.epoch);
   book.put(new MinuteAggregate("AAPL", at(5)), partition);
   // Batches in flight already hold minute 8, past the end of minute 5 plus the allowance; their
@@ -32,6 +33,9 @@ test("a minute is evicted once a finished tick makes it final; then it and every
   book.evictFinal();
   expect(book.get("AAPL", at(5))).toBeDefined();
   book.observeFinished([{ symbol: "AAPL", eventTime: at(8) }]);
+  book.evictFinal();
+  expect(book.get("AAPL", at(5))).toBeDefined(); // final, but touched less than a grace ago
+  clock += 1000;
   book.evictFinal();
   expect(book.get("AAPL", at(5))).toBeUndefined();
   expect(book.isFresh("AAPL", at(5))).toBe(false);
@@ -51,4 +55,31 @@ test("a revoke forgets its symbols' aggregates and horizons, and a horizon read 
   expect(book.isFresh("MSFT", at(1))).toBe(true); // its partition stays
   book.setHorizon("AAPL", at(0), Number.NEGATIVE_INFINITY, partition, readBegun);
   expect(book.hasHorizon(book.horizonName("AAPL", at(0)))).toBe(false);
+});
+
+test("a final minute touched batch after batch (a backfill) stays in memory; untouched for the grace it goes, and no more than maxFinalKept wait", () => {
+  const lateness = createLateness(60_000);
+  let clock = 0;
+  const book = createMinuteBook(lateness, {
+    finalGraceMs: 1000,
+    maxFinalKept: 2,
+    now: () => clock,
+  });
+  for (const m of [1, 2, 3]) book.put(new MinuteAggregate("AAPL", at(m)), partition);
+  book.observeFinished([{ symbol: "AAPL", eventTime: at(100) }]);
+  for (let batch = 0; batch < 5; batch += 1) {
+    clock += 400;
+    book.touch("AAPL", at(3));
+    book.touch("AAPL", at(2));
+    book.evictFinal();
+  }
+  // Minute 1 was not touched for 2 s; 2 and 3 were touched every 400 ms.
+  expect([1, 2, 3].map((m) => book.get("AAPL", at(m)) !== undefined)).toEqual([false, true, true]);
+  book.put(new MinuteAggregate("AAPL", at(4)), partition);
+  clock += 100;
+  book.touch("AAPL", at(2));
+  book.evictFinal();
+  // Three final minutes within their grace, two may wait: the least recently touched (3) goes.
+  expect([2, 3, 4].map((m) => book.get("AAPL", at(m)) !== undefined)).toEqual([true, false, true]);
+  expect(book.finalKept).toBe(2);
 });

@@ -20,8 +20,22 @@ import type { Lateness } from "./lateness.ts";
  *   book.isFresh("AAPL", start) ? book.put(new MinuteAggregate("AAPL", start), partition) : rebuild();
  *   book.forgetPartitions(["market.ticks\u00003"]); // on revoke
  */
-export function createMinuteBook(lateness: Lateness) {
+export function createMinuteBook(
+  lateness: Lateness,
+  options: {
+    /** How long a final minute stays after its last touch (a backfill touches it batch after batch). */
+    finalGraceMs?: number;
+    /** Final minutes kept in their grace period at most (the oldest-touched go first). */
+    maxFinalKept?: number;
+    now?: () => number;
+  } = {},
+) {
+  const finalGraceMs = options.finalGraceMs ?? 30_000;
+  const maxFinalKept = options.maxFinalKept ?? 10_000;
+  const now = options.now ?? Date.now;
   const minutes = new Map<string, MinuteAggregate>();
+  /** When each minute in `minutes` was last put or touched. */
+  const touchedAt = new Map<string, number>();
   const partitionOf = new Map<string, string>();
   /** Per `symbol|day`: the newest stored event time before this member's first write of it. */
   const horizons = new Map<string, number>();
@@ -41,8 +55,15 @@ export function createMinuteBook(lateness: Lateness) {
     get: (symbol: string, start: number) => minutes.get(key(symbol, start)),
     /** Keeps `aggregate`, remembering which partition its symbol arrives on. */
     put(aggregate: MinuteAggregate, partition: string) {
-      minutes.set(key(aggregate.symbol, aggregate.start), aggregate);
+      const name = key(aggregate.symbol, aggregate.start);
+      minutes.set(name, aggregate);
+      touchedAt.set(name, now());
       partitionOf.set(aggregate.symbol, partition);
+    },
+    /** Notes that a batch folded trades into the minute (it keeps a final minute in its grace). */
+    touch(symbol: string, start: number) {
+      const name = key(symbol, start);
+      if (minutes.has(name)) touchedAt.set(name, now());
     },
     /** The name of the horizon of `symbol` on the day containing `micros` (`symbol|YYYY-MM-DD`). */
     horizonName: dayKey,
@@ -84,7 +105,9 @@ export function createMinuteBook(lateness: Lateness) {
         if (gone.has(partition)) symbols.add(symbol);
       }
       for (const [name, aggregate] of minutes) {
-        if (symbols.has(aggregate.symbol)) minutes.delete(name);
+        if (!symbols.has(aggregate.symbol)) continue;
+        minutes.delete(name);
+        touchedAt.delete(name);
       }
       for (const name of horizons.keys()) {
         if (symbols.has(name.slice(0, name.indexOf("|")))) horizons.delete(name);
@@ -102,14 +125,40 @@ export function createMinuteBook(lateness: Lateness) {
           folded.set(symbol, eventTime);
       }
     },
-    /** Drops minutes whose bar is final: the newest finished tick of their symbol is past their end + allowance. */
+    /**
+     * Drops minutes whose bar is final (the newest finished tick of their symbol is past their end +
+     * allowance) once they were not touched for the grace period. A late minute (history, a
+     * backfill, a recovered gap) is touched by batch after batch: kept, it is read back from
+     * Cassandra once instead of once per batch. At most `maxFinalKept` final minutes wait.
+     */
     evictFinal() {
-      for (const [name, aggregate] of minutes) {
-        if (!lateness.closedBy(folded.get(aggregate.symbol), aggregate.start)) continue;
+      const at = now();
+      const waiting: [string, MinuteAggregate, number][] = [];
+      const evict = (name: string, aggregate: MinuteAggregate) => {
         minutes.delete(name);
+        touchedAt.delete(name);
         const newest = evicted.get(aggregate.symbol) ?? Number.NEGATIVE_INFINITY;
         if (aggregate.start > newest) evicted.set(aggregate.symbol, aggregate.start);
+      };
+      for (const [name, aggregate] of minutes) {
+        if (!lateness.closedBy(folded.get(aggregate.symbol), aggregate.start)) continue;
+        const touched = touchedAt.get(name) ?? 0;
+        if (at - touched >= finalGraceMs) evict(name, aggregate);
+        else waiting.push([name, aggregate, touched]);
       }
+      if (waiting.length <= maxFinalKept) return;
+      waiting.sort((a, b) => a[2] - b[2]);
+      for (const [name, aggregate] of waiting.slice(0, waiting.length - maxFinalKept)) {
+        evict(name, aggregate);
+      }
+    },
+    /** Final minutes kept for their grace period. */
+    get finalKept() {
+      let kept = 0;
+      for (const aggregate of minutes.values()) {
+        if (lateness.closedBy(folded.get(aggregate.symbol), aggregate.start)) kept += 1;
+      }
+      return kept;
     },
     get size() {
       return minutes.size;
