@@ -59,6 +59,18 @@ function connect() {
     connection.dataset.state = "error";
     connection.textContent = "reconnecting…";
   });
+  // The api ends a stream with one of these (and a retry: the browser honours) when it refuses,
+  // drops or shuts it down; the EventSource then reconnects by itself.
+  const endings = {
+    busy: "busy, retrying…",
+    dropped: "too slow, reconnecting…",
+    shutdown: "api restarting…",
+  };
+  for (const [name, text] of Object.entries(endings))
+    source.addEventListener(name, () => {
+      connection.dataset.state = "error";
+      connection.textContent = text;
+    });
   source.addEventListener("quote", (event) => {
     const quote = JSON.parse((event as MessageEvent<string>).data) as Quote;
     latest.set(quote.symbol, quote.eventTime);
