@@ -18,6 +18,17 @@ export function bigintBytes(value: number): Buffer {
   return bytes;
 }
 
+/**
+ * `bigint` bytes of `base × 1024 + tiebreak` (tiebreak in 0..1023), for write timestamps that must
+ * stay ordered by `base` yet differ between two rows with the same base (exact beyond 2^53).
+ */
+export function versionBytes(base: number, tiebreak: number): Buffer {
+  if (!Number.isSafeInteger(base)) throw new TypeError(`not a safe integer: ${base}`);
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeBigInt64BE(BigInt(base) * 1024n + BigInt(tiebreak & 1023), 0);
+  return bytes;
+}
+
 /** `timestamp` (milliseconds since the epoch as a bigint) of a time in microseconds. */
 export function timestampBytes(micros: number): Buffer {
   return bigintBytes(Math.floor(micros / 1000));

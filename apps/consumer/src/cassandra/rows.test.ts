@@ -84,14 +84,22 @@ test("a tick row binds every column by name; absent optionals are unset, not nul
   );
 });
 
-test("the latest quote replaces absent optionals with nulls and is timestamped with its event time", () => {
+const timestampOf = (values: unknown[]) => (values.at(-1) as Buffer).readBigInt64BE(0);
+
+test("the latest quote replaces absent optionals with nulls and is timestamped with its event time × 1024 plus a tiebreak", () => {
   const values = latestRow.values(tick);
   expect(bound(latestRow.insert, values)).toMatchObject({ ask: "null", exchange: "null" });
   expect(latestRow.insert).toEndWith("USING TIMESTAMP ?");
-  expect(values.at(-1)).toBe(tick.eventTime);
+  const written = timestampOf(values);
+  expect(written / 1024n).toBe(BigInt(tick.eventTime));
+  // A later microsecond always wins; a quote in the same microsecond gets another timestamp.
+  const later = { ...tick, eventTime: tick.eventTime + 1, sequence: 0 };
+  expect(timestampOf(latestRow.values(later))).toBeGreaterThan(written);
+  const sameMicrosecond = { ...tick, kind: "QUOTE" as const, sequence: tick.sequence + 1 };
+  expect(timestampOf(latestRow.values(sameMicrosecond))).not.toBe(written);
 });
 
-test("a bar row is versioned by its minute's start plus its trade count", () => {
+test("a bar row is versioned by its minute's start plus its trade count (× 1024, plus a tiebreak from its values)", () => {
   const bar = {
     symbol: "AAPL",
     start: 1_767_623_400_000_000,
@@ -105,7 +113,11 @@ test("a bar row is versioned by its minute's start plus its trade count", () => 
     trades: 3,
   };
   expect(barRow.insert).toEndWith("USING TIMESTAMP ?");
-  expect(barRow.values(bar).at(-1)).toBe(1_767_623_400_000_003);
+  const version = timestampOf(barRow.values(bar));
+  expect(version / 1024n).toBe(1_767_623_400_000_003n);
+  // One trade more always wins; the same count with other values gets another timestamp.
+  expect(timestampOf(barRow.values({ ...bar, trades: 4 }))).toBeGreaterThan(version);
+  expect(timestampOf(barRow.values({ ...bar, close: "1.9" }))).not.toBe(version);
   expect(bound(barRow.insert, barRow.values(bar))).toMatchObject({
     symbol: "AAPL",
     day: "2026-01-05",

@@ -1,7 +1,7 @@
 import type { Bar, Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import { dayOf } from "../bars/bar.ts";
-import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
+import { bigintBytes, decimalBytes, timestampBytes, versionBytes } from "./encode.ts";
 
 const { LocalDate } = cassandra.types;
 
@@ -106,22 +106,53 @@ const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
 /** One row per tick identity in `ticks`. */
 export const tickRow = mapping("ticks", flatten(tickColumns));
 
+/** FNV-1a of `text`: a stable 32-bit spread for write-timestamp tiebreaks. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
 /**
- * The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` = its event time (µs)
- * so last-write-wins keeps the tick with the latest event time whatever the arrival order.
+ * The write timestamp of a `latest_quotes` row: its event time (µs) × 1024 plus a tiebreak from its
+ * source and sequence. Ordered by event time, so last-write-wins keeps the tick with the latest
+ * event time whatever the arrival order; two ticks of one symbol in the same microsecond (a trade
+ * and a quote) get different timestamps, so the row is always one tick, never cells of both.
+ * Within a microsecond one source's ticks are ordered by sequence (modulo 1024).
  */
+export const latestVersion = (tick: Tick) => ({
+  base: tick.eventTime,
+  tiebreak: (fnv1a(tick.source) + (tick.sequence % 1024)) & 1023,
+});
+
+/** The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` {@link latestVersion}. */
 export const latestRow: RowMapping<Tick> = (() => {
   const row = mapping("latest_quotes", flatten(latestColumns), " USING TIMESTAMP ?");
-  return { ...row, values: (tick) => [...row.values(tick), tick.eventTime] };
+  return {
+    ...row,
+    values: (tick) => {
+      const { base, tiebreak } = latestVersion(tick);
+      return [...row.values(tick), versionBytes(base, tiebreak)];
+    },
+  };
 })();
 
 /**
- * The write timestamp of a bar row: its minute's start plus its trade count. Stored ticks only
- * grow, so the bar that counted the most trades is the complete one and last-write-wins keeps it
- * whatever order the writes land in (a revoked member finishing late, a retry, a replay). Close to
- * the minute's time, so time-window compaction still groups bars by when they happened.
+ * The write timestamp of a bar row: (its minute's start + its trade count) × 1024 plus a tiebreak
+ * from its values. Stored ticks only grow, so the bar that counted the most trades is the complete
+ * one and last-write-wins keeps it whatever order the writes land in (a revoked member finishing
+ * late, a retry, a replay); two different bars with the same count get different timestamps, so a
+ * row is always one bar, never columns of two. Close to the minute's time (1,000 trades ≈ 1 s
+ * later), so time-window compaction still groups bars by when they happened.
  */
-export const barVersion = (bar: Bar) => bar.start + bar.trades;
+export const barVersion = (bar: Bar) => ({
+  base: bar.start + bar.trades,
+  tiebreak:
+    fnv1a(`${bar.open}|${bar.high}|${bar.low}|${bar.close}|${bar.volume}|${bar.vwap}`) & 1023,
+});
 
 /** One row per symbol and minute in `bars_1m`, versioned by {@link barVersion}. */
 export const barRow: RowMapping<Bar> = (() => {
@@ -139,5 +170,11 @@ export const barRow: RowMapping<Bar> = (() => {
     updated_at: () => new Date(),
   };
   const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");
-  return { ...row, values: (bar) => [...row.values(bar), barVersion(bar)] };
+  return {
+    ...row,
+    values: (bar) => {
+      const { base, tiebreak } = barVersion(bar);
+      return [...row.values(bar), versionBytes(base, tiebreak)];
+    },
+  };
 })();

@@ -79,3 +79,66 @@ test("a stale bar (fewer trades) written after a newer one leaves the newer one 
   await store.writeBars([bar(11, "189.5")]);
   expect(await read()).toEqual([11, "189.5"]);
 });
+
+test("a trade and a quote of one symbol in the same microsecond, written by different batches: latest_quotes holds one of them whole, never cells of both", async () => {
+  const at = minute + 500_000;
+  const trade = tick(1, { symbol: "TIE", eventTime: at, kind: "TRADE", price: "100", size: 5 });
+  const quote = tick(2, {
+    symbol: "TIE",
+    eventTime: at,
+    kind: "QUOTE",
+    price: "200",
+    size: 0,
+    bid: "199.5",
+    ask: "200.5",
+    bidSize: 100,
+    askSize: 300,
+  });
+  for (const order of [
+    [trade, quote],
+    [quote, trade],
+  ]) {
+    await client.execute("TRUNCATE latest_quotes");
+    for (const t of order) expect(await store.writeLatest([t as Tick])).toEqual([]);
+    const row = (
+      await client.execute(
+        "SELECT kind, sequence, CAST(price AS text) AS price, size, CAST(bid AS text) AS bid FROM latest_quotes WHERE symbol = 'TIE'",
+      )
+    ).first();
+    const stored = [
+      row?.get("kind"),
+      Number(row?.get("sequence")),
+      row?.get("price"),
+      Number(row?.get("size")),
+      row?.get("bid"),
+    ];
+    const whole = (t: Tick) => [t.kind, t.sequence, t.price, t.size, t.bid];
+    expect([whole(trade), whole(quote)]).toContainEqual(stored);
+  }
+});
+
+test("two different bars of one minute with the same trade count: the row is one of them whole, whichever lands last", async () => {
+  // Each has some columns larger than the other's, so Cassandra's per-cell tie rule would mix them.
+  const first = { ...bar(20, "188"), symbol: "TIEBAR", high: "191", volume: 300, vwap: "187.5" };
+  const second = { ...bar(20, "189"), symbol: "TIEBAR", high: "189", volume: 200, vwap: "188.5" };
+  const read = async () => {
+    const row = (
+      await client.execute(
+        "SELECT CAST(high AS text) AS high, CAST(close AS text) AS close, volume, CAST(vwap AS text) AS vwap FROM bars_1m WHERE symbol = 'TIEBAR' AND day = ?",
+        [new Date(minute / 1000).toISOString().slice(0, 10)],
+        { prepare: true },
+      )
+    ).first();
+    return [row?.get("high"), row?.get("close"), Number(row?.get("volume")), row?.get("vwap")];
+  };
+  const whole = (b: Bar) => [b.high, b.close, b.volume, b.vwap];
+  for (const order of [
+    [first, second],
+    [second, first],
+  ]) {
+    await client.execute("TRUNCATE bars_1m");
+    for (const b of order) await store.writeBars([b as Bar]);
+    const stored = await read();
+    expect([whole(first), whole(second)]).toContainEqual(stored);
+  }
+});
