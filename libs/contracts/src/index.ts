@@ -14,6 +14,7 @@ export {
   unscaledToBytes,
 } from "./decimal.ts";
 export type { Bar } from "./generated/Bar.ts";
+export type { Indicator } from "./generated/Indicator.ts";
 export { type Tick, tickDefaults } from "./generated/Tick.ts";
 export { tickIdentity } from "./identity.ts";
 export { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";

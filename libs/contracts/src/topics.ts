@@ -1,5 +1,6 @@
 import type { Schema } from "avsc";
 import { Market as BarSchemas } from "./generated/Bar.ts";
+import { Market as IndicatorSchemas } from "./generated/Indicator.ts";
 import { Market as TickSchemas } from "./generated/Tick.ts";
 
 /** Schema Registry compatibility levels (Confluent REST API). */
@@ -108,6 +109,7 @@ export const TOPIC = {
   ticks: "market.ticks",
   bars: "market.bars.1m",
   deadLetter: "market.ticks.dlq",
+  indicators: "market.indicators",
 } as const;
 
 export type TopicRole = keyof typeof TOPIC;
@@ -126,11 +128,17 @@ export function topicNames(prefix = "") {
   const ticks = `${prefix}${TOPIC.ticks}`;
   const bars = `${prefix}${TOPIC.bars}`;
   const deadLetter = `${prefix}${TOPIC.deadLetter}`;
+  const indicators = `${prefix}${TOPIC.indicators}`;
   return {
     ticks,
     bars,
     deadLetter,
-    subjects: { ticks: valueSubject(ticks), bars: valueSubject(bars) },
+    indicators,
+    subjects: {
+      ticks: valueSubject(ticks),
+      bars: valueSubject(bars),
+      indicators: valueSubject(indicators),
+    },
   };
 }
 
@@ -162,6 +170,20 @@ export function declareTopics(sizing: TopicSizing = {}): readonly TopicSpec[] {
       "consumer only",
     ),
     declare(sizing, TOPIC.deadLetter, 3, 14, "bytes", "bytes", "consumer only"),
+    declare(
+      sizing,
+      TOPIC.indicators,
+      6,
+      7,
+      "string",
+      avroValue(
+        TOPIC.indicators,
+        "schemas/Indicator.avsc",
+        IndicatorSchemas.IndicatorSchema,
+        "FULL_TRANSITIVE",
+      ),
+      "consumer only",
+    ),
   ]);
 }
 

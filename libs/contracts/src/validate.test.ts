@@ -113,7 +113,12 @@ describe("topic catalog", () => {
       ticks: "t1.market.ticks",
       bars: "t1.market.bars.1m",
       deadLetter: "t1.market.ticks.dlq",
-      subjects: { ticks: "t1.market.ticks-value", bars: "t1.market.bars.1m-value" },
+      indicators: "t1.market.indicators",
+      subjects: {
+        ticks: "t1.market.ticks-value",
+        bars: "t1.market.bars.1m-value",
+        indicators: "t1.market.indicators-value",
+      },
     });
     expect(topics.map((t) => t.name).sort()).toEqual(Object.values(TOPIC).sort());
   });
