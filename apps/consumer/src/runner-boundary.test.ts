@@ -86,11 +86,12 @@ function world(options: Options) {
         events.push(`writeTicks ${ticks.map((t) => t.sequence).join(",")}`);
         return [];
       },
-      async tradesOf({ symbol, start }) {
+      async foldTrades({ symbol, start }, fold) {
         events.push("readMinute");
-        return stored
-          .filter((t) => t.symbol === symbol && t.eventTime >= start && t.eventTime < start + 60e6)
-          .map((t) => ({ ...t }));
+        for (const t of stored) {
+          if (t.symbol === symbol && t.eventTime >= start && t.eventTime < start + 60e6)
+            fold({ ...t });
+        }
       },
       async newestEventTime() {
         events.push("readHorizon");

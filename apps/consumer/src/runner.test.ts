@@ -57,11 +57,11 @@ function world(
         error: new DataError("Key length too long", { code: "cassandra_refused" }),
       }));
     },
-    async tradesOf({ start }) {
+    async foldTrades({ start }, fold) {
       reads.minutes += 1;
-      return stored
-        .filter((t) => t.eventTime >= start && t.eventTime < start + 60_000_000)
-        .map((t) => ({ ...t }));
+      for (const t of stored) {
+        if (t.eventTime >= start && t.eventTime < start + 60_000_000) fold({ ...t });
+      }
     },
     async newestEventTime(symbol, micros) {
       reads.horizons += 1;
@@ -365,7 +365,7 @@ function pipelineWorld(maxInFlightBatches: number, firstWrite: "slow" | "down" =
         events.push(`write ${ticks[0]?.sequence}`);
         return [];
       },
-      tradesOf: async () => [],
+      foldTrades: async () => {},
       newestEventTime: async () => Number.NEGATIVE_INFINITY,
       writeBars: async () => [],
       writeLatest: async () => [],

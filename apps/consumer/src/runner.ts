@@ -241,8 +241,22 @@ export function createRunner(options: RunnerOptions) {
     /** Minutes of partitions revoked while their stored trades were read: not ours to write. */
     const gone = new Set<string>();
     if (rebuild.length > 0) {
-      const stored = await step("readMinutes", () =>
-        boundedAll(rebuild, options.maxConcurrency, (m) => options.store.tradesOf(m)),
+      // Each minute is folded page by page as it is read: a million-trade minute never exists as a
+      // list of trades, only as its aggregate.
+      const rebuilt = await step("readMinutes", () =>
+        boundedAll(rebuild, options.maxConcurrency, async (minute) => {
+          const aggregate = new MinuteAggregate(minute.symbol, minute.start);
+          let problem: string | undefined;
+          await options.store.foldTrades(minute, (trade) => {
+            if (problem !== undefined) return;
+            try {
+              aggregate.add(trade);
+            } catch (error) {
+              problem = (error as Error).message;
+            }
+          });
+          return { aggregate, problem };
+        }),
       );
       const owned = ownedSince(epoch);
       rebuild.forEach((minute, i) => {
@@ -253,11 +267,9 @@ export function createRunner(options: RunnerOptions) {
           gone.add(name);
           return;
         }
-        const aggregate = new MinuteAggregate(minute.symbol, minute.start);
-        try {
-          for (const trade of stored[i] ?? []) aggregate.add(trade);
-        } catch (error) {
-          broken.set(name, (error as Error).message);
+        const { aggregate, problem } = rebuilt[i] as (typeof rebuilt)[number];
+        if (problem !== undefined) {
+          broken.set(name, problem);
           return;
         }
         book.put(aggregate, partitionOf(minute));

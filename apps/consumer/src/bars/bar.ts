@@ -44,27 +44,36 @@ export function computeBar(symbol: string, start: number, trades: Trade[]): Bar 
   return aggregate.bar();
 }
 
-interface TradeCell {
-  source: string;
-  sequence: number;
+/** The open or close trade of a minute: what ordering and the bar need of it. */
+interface Edge {
   eventTime: number;
+  sequence: number;
+  source: string;
   /** Unscaled decimal(18,6). */
   price: bigint;
-  size: bigint;
 }
 
-const before = (a: TradeCell, b: TradeCell) =>
+const before = (a: Edge, b: Edge) =>
   a.eventTime !== b.eventTime
     ? a.eventTime < b.eventTime
     : a.sequence !== b.sequence
       ? a.sequence < b.sequence
       : a.source < b.source;
 
+const EMPTY = -1;
+const TWO_32 = 4_294_967_296;
+
 /**
  * One symbol-minute's bar, maintained as trades arrive: O(1) per new trade, so a busy minute is
- * never re-read or re-sorted. Trades are keyed by identity, so a replayed trade counts once; one
- * that comes back with other values replaces the old (as the ticks table does) and the aggregate is
- * rebuilt from its trades. Its bar equals {@link computeBar} of the same distinct trades.
+ * never re-read or re-sorted. Trades are kept by identity (source, sequence, event time), so a
+ * replayed trade counts once; one that comes back with other values replaces the old (as the ticks
+ * table does) and the sums are refolded from the kept trades. Its bar equals {@link computeBar} of
+ * the same distinct trades.
+ *
+ * Memory is an open-addressing table of typed arrays, ≈ 26 bytes a slot at most half full (a
+ * million-trade minute holds ≈ 50–100 MB instead of ≈ 250 MB of objects and Map entries, and has no
+ * Map's 2^24-entry ceiling): the identity (sequence, event time within the minute, source index)
+ * and the values (unscaled price, size) the bar needs.
  *
  * @example
  *   const minute = new MinuteAggregate("AAPL", start);
@@ -72,13 +81,21 @@ const before = (a: TradeCell, b: TradeCell) =>
  *   minute.bar(); // { open, high, low, close, volume, vwap, trades, … }
  */
 export class MinuteAggregate {
-  private readonly trades = new Map<string, TradeCell>();
+  private sequences = new Float64Array(16);
+  /** Event time minus the minute's start (µs, < 60,000,000); EMPTY marks a free slot. */
+  private offsets = new Int32Array(16).fill(EMPTY);
+  private sourceIds = new Uint16Array(16);
+  private prices = new BigInt64Array(16);
+  private sizes = new Float64Array(16);
+  private count = 0;
+  private readonly sources: string[] = [];
+  private readonly sourceIndex = new Map<string, number>();
   private volume = 0n;
   private notional = 0n;
   private high = -1n;
   private low = -1n;
-  private first: TradeCell | undefined;
-  private last: TradeCell | undefined;
+  private first: Edge | undefined;
+  private last: Edge | undefined;
   private stale = false;
 
   constructor(
@@ -86,27 +103,34 @@ export class MinuteAggregate {
     readonly start: number,
   ) {}
 
+  /** Distinct trades folded in. */
   get size(): number {
-    return this.trades.size;
+    return this.count;
   }
 
   add(trade: Trade): void {
-    const key = `${trade.source}\u0000${trade.sequence}\u0000${trade.eventTime}`;
-    const cell: TradeCell = {
-      source: trade.source,
-      sequence: trade.sequence,
-      eventTime: trade.eventTime,
-      price: unscaled(trade.price),
-      size: BigInt(trade.size),
-    };
-    const previous = this.trades.get(key);
-    this.trades.set(key, cell);
-    if (!previous) this.fold(cell);
-    else if (previous.price !== cell.price || previous.size !== cell.size) this.stale = true;
+    const offset = trade.eventTime - this.start;
+    if (!(offset >= 0 && offset < MINUTE_US)) {
+      throw new Error(`trade at ${trade.eventTime} is outside the minute at ${this.start}`);
+    }
+    const price = unscaled(trade.price);
+    const size = trade.size;
+    const source = this.sourceId(trade.source);
+    if ((this.count + 1) * 2 > this.offsets.length) this.grow();
+    const slot = this.find(trade.sequence, offset, source);
+    if (this.offsets[slot] === EMPTY) {
+      this.put(slot, trade.sequence, offset, source, price, size);
+      this.count += 1;
+      this.fold(trade.eventTime, trade.sequence, trade.source, price, size);
+    } else if (this.prices[slot] !== price || this.sizes[slot] !== size) {
+      this.prices[slot] = price;
+      this.sizes[slot] = size;
+      this.stale = true;
+    }
   }
 
   bar(): Bar | undefined {
-    if (this.stale) this.rebuild();
+    if (this.stale) this.refold();
     const { first, last } = this;
     if (!first || !last) return undefined;
     return {
@@ -121,27 +145,100 @@ export class MinuteAggregate {
       vwap: formatDecimal(
         this.volume > 0n ? divideHalfEven(this.notional, this.volume) : last.price,
       ),
-      trades: this.trades.size,
+      trades: this.count,
     };
   }
 
-  private fold(cell: TradeCell) {
-    if (this.high < 0n || cell.price > this.high) this.high = cell.price;
-    if (this.low < 0n || cell.price < this.low) this.low = cell.price;
-    this.volume += cell.size;
-    this.notional += cell.price * cell.size;
-    if (!this.first || before(cell, this.first)) this.first = cell;
-    if (!this.last || before(this.last, cell)) this.last = cell;
+  private sourceId(source: string): number {
+    let id = this.sourceIndex.get(source);
+    if (id === undefined) {
+      id = this.sources.length;
+      if (id > 0xffff) throw new Error(`more than 65,536 sources in one minute of ${this.symbol}`);
+      this.sources.push(source);
+      this.sourceIndex.set(source, id);
+    }
+    return id;
   }
 
-  private rebuild() {
+  /** The slot holding this identity, or the free slot where it belongs (linear probing). */
+  private find(sequence: number, offset: number, source: number): number {
+    const mask = this.offsets.length - 1;
+    const high = Math.floor(sequence / TWO_32);
+    let slot =
+      (Math.imul((sequence >>> 0) ^ Math.imul(high, 0x27d4eb2d), 0x9e3779b1) ^
+        Math.imul(offset + (source << 26), 0x85ebca77)) &
+      mask;
+    for (;;) {
+      const held = this.offsets[slot] as number;
+      if (held === EMPTY) return slot;
+      if (held === offset && this.sequences[slot] === sequence && this.sourceIds[slot] === source)
+        return slot;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private put(
+    slot: number,
+    sequence: number,
+    offset: number,
+    source: number,
+    price: bigint,
+    size: number,
+  ) {
+    this.sequences[slot] = sequence;
+    this.offsets[slot] = offset;
+    this.sourceIds[slot] = source;
+    this.prices[slot] = price;
+    this.sizes[slot] = size;
+  }
+
+  private grow() {
+    const { sequences, offsets, sourceIds, prices, sizes } = this;
+    const capacity = offsets.length * 2;
+    this.sequences = new Float64Array(capacity);
+    this.offsets = new Int32Array(capacity).fill(EMPTY);
+    this.sourceIds = new Uint16Array(capacity);
+    this.prices = new BigInt64Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    for (let slot = 0; slot < offsets.length; slot += 1) {
+      const offset = offsets[slot] as number;
+      if (offset === EMPTY) continue;
+      const sequence = sequences[slot] as number;
+      const source = sourceIds[slot] as number;
+      const to = this.find(sequence, offset, source);
+      this.put(to, sequence, offset, source, prices[slot] as bigint, sizes[slot] as number);
+    }
+  }
+
+  private fold(eventTime: number, sequence: number, source: string, price: bigint, size: number) {
+    if (this.high < 0n || price > this.high) this.high = price;
+    if (this.low < 0n || price < this.low) this.low = price;
+    const shares = BigInt(size);
+    this.volume += shares;
+    this.notional += price * shares;
+    const edge = { eventTime, sequence, source, price };
+    if (!this.first || before(edge, this.first)) this.first = edge;
+    if (!this.last || before(this.last, edge)) this.last = edge;
+  }
+
+  private refold() {
     this.volume = 0n;
     this.notional = 0n;
     this.high = -1n;
     this.low = -1n;
     this.first = undefined;
     this.last = undefined;
-    for (const cell of this.trades.values()) this.fold(cell);
+    for (let slot = 0; slot < this.offsets.length; slot += 1) {
+      const offset = this.offsets[slot] as number;
+      if (offset === EMPTY) continue;
+      this.fold(
+        this.start + offset,
+        this.sequences[slot] as number,
+        this.sources[this.sourceIds[slot] as number] as string,
+        this.prices[slot] as bigint,
+        this.sizes[slot] as number,
+      );
+    }
     this.stale = false;
   }
 }

@@ -20,8 +20,8 @@ export interface RejectedRow<T> {
  */
 export interface TickStore {
   writeTicks(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
-  /** TRADE ticks stored for one symbol-minute. */
-  tradesOf(minute: MinuteKey): Promise<Trade[]>;
+  /** Calls `fold` with each TRADE tick stored for one symbol-minute, a page at a time. */
+  foldTrades(minute: MinuteKey, fold: (trade: Trade) => void): Promise<void>;
   /**
    * The newest event time stored for `symbol` on the UTC day containing `micros` (any kind), or
    * -Infinity when that day holds none of its ticks.
@@ -225,8 +225,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
 
   return {
     writeTicks: (ticks) => inPartitions(ticks, (t) => `${t.symbol}|${dayOf(t.eventTime)}`, tickRow),
-    async tradesOf({ symbol, start }) {
-      const trades: Trade[] = [];
+    async foldTrades({ symbol, start }, fold) {
       let pageState: string | undefined;
       for (let page = 0; page < 10_000; page += 1) {
         const result = await client.execute(
@@ -236,7 +235,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         );
         for (const row of result.rows) {
           if (row.get("kind") !== "TRADE") continue;
-          trades.push({
+          fold({
             source: row.get("source"),
             sequence: (row.get("sequence") as cassandra.types.Long).toNumber(),
             eventTime: (row.get("event_time_us") as cassandra.types.Long).toNumber(),
@@ -247,7 +246,6 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         pageState = result.pageState ?? undefined;
         if (!pageState) break;
       }
-      return trades;
     },
     async newestEventTime(symbol, micros) {
       const result = await client.execute(SELECT_NEWEST, [symbol, localDate(micros)], {

@@ -1,0 +1,10 @@
+const which = process.argv[2];
+const mod = which === "old" ? await import("./src/bars/bar-old-tmp.ts") : await import("./src/bars/bar.ts");
+const start = 1_795_703_400_000_000;
+Bun.gc(true);
+const before = process.memoryUsage();
+const agg = new mod.MinuteAggregate("SPY", start);
+for (let i = 0; i < 1_000_000; i++) agg.add({ source: "alpaca", sequence: 9_000_000_000 + i, eventTime: start + (i % 59_999_999), price: (400 + (i % 1000) / 1000).toFixed(3), size: 1 + (i % 300) });
+Bun.gc(true);
+const after = process.memoryUsage();
+console.log(which, "trades", agg.size, "heap+external MB", ((after.heapUsed + after.external + after.arrayBuffers - before.heapUsed - before.external - before.arrayBuffers) / 1e6).toFixed(1), "rss MB", ((after.rss - before.rss) / 1e6).toFixed(1), agg.bar().vwap);
