@@ -19,10 +19,27 @@ export interface Relay {
  *   const relay = await startRelay(port, 8081);
  *   await relay.close(); // outage
  */
-export function startRelay(listenPort: number, targetPort: number): Promise<Relay> {
+export function startRelay(
+  listenPort: number,
+  targetPort: number,
+  options: {
+    /** Holds every answer from the target this long before passing it on: a slow server. */
+    answerDelayMs?: number;
+  } = {},
+): Promise<Relay> {
+  const delay = options.answerDelayMs ?? 0;
   return listen(listenPort, (client) => {
     const upstream = connect(targetPort, "127.0.0.1");
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    if (delay <= 0) upstream.pipe(client);
+    else {
+      // Chunks keep their order: each waits the same time from when it arrived.
+      upstream.on("data", (chunk: Buffer) => {
+        setTimeout(() => {
+          if (!client.destroyed) client.write(chunk);
+        }, delay);
+      });
+    }
     return upstream;
   });
 }
