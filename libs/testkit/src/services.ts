@@ -6,7 +6,7 @@ import { childEnv, eventually, stackEnv } from "./env.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
-export type ServiceName = "producer" | "consumer" | "ingest" | "api";
+export type ServiceName = "producer" | "consumer" | "ingest" | "api" | "analytics";
 
 /** Services that run on Bun straight from TypeScript (the others are built for Node). */
 const onBun: readonly ServiceName[] = ["ingest", "api"];

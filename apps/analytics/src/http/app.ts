@@ -1,0 +1,39 @@
+import { createServiceApp, type Readiness } from "@repo/platform/http";
+import type { Logger } from "@repo/platform/log";
+import { type AnalyticsView, analyticsStats } from "../stats.ts";
+import { createAnalyticsRoutes, type RouteDeps } from "./routes.ts";
+
+/**
+ * The analytics HTTP edge: `/v1/indicators/*`, `/v1/alerts*`, `/openapi.json`, and `/healthz`,
+ * `/readyz`, `/stats`, `/metrics` (with the lag of each partition).
+ *
+ * @example
+ *   const app = createAnalyticsApp({ log, view, readiness, routes });
+ *   await app.request("/v1/indicators/AAPL?names=sma20");
+ */
+export function createAnalyticsApp(options: {
+  log: Logger;
+  view: AnalyticsView;
+  readiness: () => Readiness;
+  routes: Omit<RouteDeps, "log">;
+  allowedOrigins?: readonly string[];
+  maxBodyBytes?: number;
+}) {
+  const app = createServiceApp({
+    service: "analytics",
+    log: options.log,
+    allowedOrigins: options.allowedOrigins,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
+    readiness: options.readiness,
+    stats: () => analyticsStats(options.view),
+    gauges: () =>
+      options.view.lag().map((p) => ({
+        name: "partitionLag",
+        help: "Bar records between the committed offset and the high watermark, per assigned partition.",
+        labels: { topic: p.topic, partition: String(p.partition) },
+        value: p.lag,
+      })),
+  });
+  app.route("/", createAnalyticsRoutes({ ...options.routes, log: options.log }));
+  return app;
+}

@@ -1,0 +1,182 @@
+import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { topicNames } from "@repo/contracts";
+import {
+  createKafkaProducer,
+  createManualCommitConsumer,
+  type PartitionLag,
+} from "@repo/kafka-node";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
+import { bootService } from "@repo/platform/startup";
+import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
+import { createAlertHub } from "./alerts/hub.ts";
+import { createRuleRegistry } from "./alerts/registry.ts";
+import { createWebhookSender } from "./alerts/webhooks.ts";
+import { createAnalyticsStore } from "./cassandra/store.ts";
+import { loadAnalyticsConfig } from "./config.ts";
+import { createAnalyticsApp } from "./http/app.ts";
+import { createBarDecoder } from "./kafka/bars.ts";
+import { createIndicatorPublisher } from "./kafka/indicators.ts";
+import { createHealthWatch } from "./readiness.ts";
+import { createRunner } from "./runner.ts";
+import { createSessionBook } from "./series/book.ts";
+
+const { config, log, stats, stopping, serve, untilConnected } = bootService(
+  "analytics",
+  loadAnalyticsConfig,
+);
+const topics = topicNames(config.TOPIC_PREFIX);
+const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
+
+const client = createCassandraClient(config, {
+  keyspace: config.CASSANDRA_KEYSPACE,
+  consistency,
+  applicationName: "analytics",
+});
+const store = createAnalyticsStore({
+  client,
+  consistency,
+  maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
+});
+const registry = createSchemaRegistryClient({
+  ...registryAccess(config),
+  ...registryTimeouts(config),
+});
+const producer = createKafkaProducer({
+  brokers: config.KAFKA_BROKERS,
+  security: kafkaSecurity(config),
+  clientId: "analytics",
+  deliveryTimeoutMs: 30_000,
+  maxInFlight: 200_000,
+});
+const book = createSessionBook(config.indicators, {
+  closeAfterUs: config.ANALYTICS_CLOSE_AFTER_MS * 1000,
+  maxSessions: config.ANALYTICS_MAX_SESSIONS,
+});
+const hub = createAlertHub({
+  maxQueue: config.ANALYTICS_STREAM_QUEUE_MAX,
+  maxClients: config.ANALYTICS_STREAM_MAX_CLIENTS,
+});
+const webhooks = createWebhookSender({
+  maxQueue: config.ANALYTICS_WEBHOOK_QUEUE_MAX,
+  timeoutMs: config.ANALYTICS_WEBHOOK_TIMEOUT_MS,
+  maxAgeMs: config.ANALYTICS_WEBHOOK_MAX_AGE_MS,
+  maxDelayMs: config.ANALYTICS_WEBHOOK_MAX_DELAY_MS,
+  stats,
+  log,
+});
+const rules = createRuleRegistry(store, log, (id) => runner.forgetRule(id));
+const consumer = createManualCommitConsumer({
+  brokers: config.KAFKA_BROKERS,
+  groupId: config.ANALYTICS_GROUP,
+  clientId: "analytics",
+  security: kafkaSecurity(config),
+  onRebalance: (event, partitions) => {
+    log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance");
+    if (event === "revoke" && partitions.length > 0) runner.revoked();
+  },
+  onError: (error) =>
+    log.warn({ code: error.code, message: error.message }, "kafka consumer error"),
+});
+const runner = createRunner({
+  consumer,
+  decode: createBarDecoder((id) => registry.typeOf(id)),
+  book,
+  store,
+  publishIndicators: createIndicatorPublisher({
+    producer,
+    registry,
+    topic: topics.indicators,
+    subject: topics.subjects.indicators,
+  }),
+  rulesOf: (symbol) => rules.of(symbol),
+  delivered: (firing, rule) => {
+    hub.publish(firing);
+    if (rule?.webhook) webhooks.send(rule.webhook, firing);
+  },
+  stats,
+  log,
+  maxBatch: config.ANALYTICS_MAX_BATCH,
+  retryMaxDelayMs: config.RETRY_MAX_DELAY_MS,
+});
+
+let lag: PartitionLag[] = [];
+let lastRulesRead = 0;
+const health = createHealthWatch({
+  probes: {
+    kafka: () => consumer.ping(2000),
+    cassandra: () => store.ping(),
+    registry: () => registry.reachable(1500),
+  },
+  failingStep: () => runner.failingStep(),
+  refresh: async () => {
+    lag = (await consumer.lag().catch(() => undefined)) ?? lag;
+    if (Date.now() - lastRulesRead >= config.ANALYTICS_RULES_REFRESH_MS) {
+      lastRulesRead = Date.now();
+      await rules
+        .refresh()
+        .catch((error) => log.warn({ err: error }, "alert rules could not be re-read"));
+    }
+  },
+  intervalMs: Math.min(1000, config.ANALYTICS_RULES_REFRESH_MS),
+});
+
+const app = createAnalyticsApp({
+  log,
+  allowedOrigins: config.ALLOWED_ORIGINS,
+  maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 64 * 1024),
+  readiness: () => health.readiness(),
+  view: {
+    stats,
+    lag: () => lag,
+    sessions: () => book.size,
+    rules: () => rules.size,
+    streamClients: () => hub.size,
+    webhooksWaiting: () => webhooks.waiting,
+  },
+  routes: {
+    store,
+    indicatorNames: config.indicators.map((spec) => spec.name),
+    operatorTokens: config.operatorTokens,
+    rules: {
+      list: () => rules.list(),
+      put: (rule) => rules.put(rule),
+      remove: (id) => rules.remove(id),
+    },
+    hub,
+  },
+});
+
+serve(app, async () => {
+  await health.stop();
+  await runner.stop();
+  await consumer.stop();
+  webhooks.stop();
+  await producer.flush(5_000).catch(() => {});
+  await producer.disconnect();
+  await client.shutdown();
+});
+
+const registryChecked = untilConnected(
+  "schema registry",
+  () => registry.checkAccess(config.SCHEMA_REGISTRY_TIMEOUT_MS),
+  {
+    onRetry: () => {},
+  },
+).catch((error: unknown) => {
+  log.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+  process.exit(2);
+});
+await untilConnected("Cassandra", () => connectCassandra(client, config));
+await untilConnected("alert rules", () => rules.refresh());
+await untilConnected("Kafka producer (indicators)", () => producer.connect(10_000));
+await registryChecked;
+await untilConnected("Kafka consumer group", () => consumer.start([topics.bars]));
+if (!stopping.aborted) {
+  log.info(
+    { topic: topics.bars, group: config.ANALYTICS_GROUP, keyspace: config.CASSANDRA_KEYSPACE },
+    "consuming",
+  );
+  lastRulesRead = Date.now();
+  runner.start();
+  health.start();
+}

@@ -1,0 +1,232 @@
+import type { ConsumedRecord, ManualCommitConsumer, PartitionOffset } from "@repo/kafka-node/types";
+import { isRetriable } from "@repo/platform/errors";
+import type { Logger } from "@repo/platform/log";
+import { backoffDelay, sleep } from "@repo/platform/retry";
+import type { Stats } from "@repo/platform/stats";
+import { type AlertEvent, createEvaluator } from "./alerts/evaluate.ts";
+import type { Rule } from "./alerts/rules.ts";
+import type { AnalyticsStore, Firing } from "./cassandra/store.ts";
+import type { DecodedBar } from "./kafka/bars.ts";
+import { dayOf, type IndicatorRow, type SessionBook } from "./series/book.ts";
+import { METRIC } from "./stats.ts";
+
+export interface RunnerOptions {
+  consumer: Pick<ManualCommitConsumer, "poll" | "commit" | "pauseAll" | "resumeAll">;
+  decode: (value: Buffer | null) => Promise<DecodedBar>;
+  book: SessionBook;
+  store: Pick<AnalyticsStore, "dayBars" | "writeIndicators" | "recordFiring">;
+  /** Resolves once Kafka acknowledged every indicator record. */
+  publishIndicators: (rows: IndicatorRow[]) => Promise<void>;
+  /** The rules of a symbol now. */
+  rulesOf: (symbol: string) => readonly Rule[];
+  /** A firing recorded for the first time: stream it and send it to its webhook. */
+  delivered: (firing: Firing, rule: Rule | undefined) => void;
+  stats: Stats;
+  log: Logger;
+  maxBatch: number;
+  retryMaxDelayMs: number;
+  now?: () => number;
+}
+
+class Stopped extends Error {}
+
+/**
+ * The analytics loop: polls bar records, decodes them, applies each version to the session book
+ * (loading a session's stored bars the first time it is touched), evaluates the alert rules on every
+ * accepted update of a session's latest minute, then writes the changed indicator rows, publishes
+ * them, records the firings (a firing whose dedup key is already stored is not delivered again), and
+ * only then commits the batch's offsets. Transient failures pause the partitions and retry the step
+ * with backoff; a record that is not a bar is counted and skipped.
+ *
+ * @example
+ *   const runner = createRunner({ consumer, decode, book, store, publishIndicators, rulesOf, delivered, stats, log, maxBatch: 2000, retryMaxDelayMs: 5000 });
+ *   runner.start();
+ */
+export function createRunner(options: RunnerOptions) {
+  const { consumer, book, stats, log } = options;
+  const now = options.now ?? Date.now;
+  const evaluator = createEvaluator();
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let failing: string | undefined;
+  let lastSweep = 0;
+
+  async function step<T>(name: string, task: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await task();
+        if (attempt > 0) {
+          failing = undefined;
+          consumer.resumeAll();
+          log.info({ step: name, attempts: attempt + 1 }, "recovered");
+        }
+        return result;
+      } catch (error) {
+        if (stopping) throw new Stopped();
+        if (!isRetriable(error)) throw error;
+        if (attempt === 0) consumer.pauseAll();
+        failing = name;
+        const delay = backoffDelay(attempt, {
+          minDelayMs: 200,
+          maxDelayMs: options.retryMaxDelayMs,
+        });
+        log.warn(
+          { step: name, attempt, delayMs: Math.round(delay), err: error },
+          "step failed; retrying",
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  async function handle(records: ConsumedRecord[]) {
+    const started = performance.now();
+    stats.counter(METRIC.barsConsumed).add(records.length);
+    const decoded = await step("decode", () =>
+      Promise.all(records.map((r) => options.decode(r.value))),
+    );
+    const rows: IndicatorRow[] = [];
+    const events: AlertEvent[] = [];
+    const missing = new Map<string, { symbol: string; day: number }>();
+    decoded.forEach((result) => {
+      if (!result.ok) return;
+      const day = dayOf(result.bar.start);
+      if (!book.has(result.symbol, day))
+        missing.set(`${result.symbol}|${day}`, { symbol: result.symbol, day });
+    });
+    if (missing.size > 0) {
+      const sessions = [...missing.values()];
+      const stored = await step("readSessions", () =>
+        Promise.all(sessions.map((s) => options.store.dayBars(s.symbol, s.day))),
+      );
+      sessions.forEach((s, i) => {
+        rows.push(...book.load(s.symbol, s.day, stored[i] ?? []));
+      });
+      stats.counter(METRIC.sessionsLoaded).add(sessions.length);
+    }
+    decoded.forEach((result, i) => {
+      const record = records[i] as ConsumedRecord;
+      if (!result.ok) {
+        stats.counter(METRIC.barsSkipped(result.code)).add();
+        log.warn(
+          {
+            partition: record.partition,
+            offset: record.offset,
+            reason: result.code,
+            detail: result.detail.slice(0, 300),
+          },
+          "bars record skipped",
+        );
+        return;
+      }
+      const day = dayOf(result.bar.start);
+      if (!book.has(result.symbol, day)) rows.push(...book.load(result.symbol, day, []));
+      const applied = book.apply(result.symbol, result.bar);
+      if (!applied.accepted) {
+        stats.counter(METRIC.barsStale).add();
+        return;
+      }
+      rows.push(...applied.rows);
+      const minutes = book.minutes(result.symbol, day);
+      const latest = minutes[minutes.length - 1];
+      const rules = options.rulesOf(result.symbol);
+      if (rules.length === 0 || latest?.start !== result.bar.start) return;
+      events.push(
+        ...evaluator.evaluate(rules, {
+          symbol: result.symbol,
+          bar: result.bar,
+          minutes,
+          indicators: book.valuesAt(result.symbol, result.bar.start),
+        }),
+      );
+    });
+    if (now() - lastSweep >= 1000) {
+      lastSweep = now();
+      rows.push(...book.closeDue());
+    }
+    if (rows.length > 0) {
+      await Promise.all([
+        step("writeIndicators", () => options.store.writeIndicators(rows)),
+        step("publishIndicators", () => options.publishIndicators(rows)),
+      ]);
+      stats.counter(METRIC.indicatorRows).add(rows.length);
+      stats.counter(METRIC.indicatorsPublished).add(rows.length);
+    }
+    const timestamps = records.map((r) => r.timestamp).filter((t): t is number => t !== undefined);
+    for (const t of timestamps) stats.latency(METRIC.barToIndicatorsMs).record(now() - t);
+    for (const event of events) await fire(event);
+    stats.latency(METRIC.batchMs).record(performance.now() - started);
+  }
+
+  async function fire(event: AlertEvent) {
+    const firing: Firing = { ...event, firedAt: now() * 1000 };
+    const recorded = await step("recordFiring", () => options.store.recordFiring(firing));
+    if (!recorded) {
+      stats.counter(METRIC.alertsDuplicate).add();
+      return;
+    }
+    stats.counter(METRIC.alertsFired).add();
+    const rule = options.rulesOf(event.symbol).find((r) => r.id === event.ruleId);
+    options.delivered(firing, rule);
+  }
+
+  function commitOffsets(records: ConsumedRecord[]) {
+    const next = new Map<string, PartitionOffset>();
+    for (const r of records)
+      next.set(`${r.topic}\u0000${r.partition}`, {
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset + 1,
+      });
+    try {
+      consumer.commit([...next.values()], { wait: false });
+    } catch (error) {
+      log.warn({ err: error }, "offset commit failed; the next batch commits again");
+    }
+  }
+
+  async function run() {
+    let idle = 0;
+    while (!stopping) {
+      let records: ConsumedRecord[];
+      try {
+        records = await consumer.poll(options.maxBatch);
+        idle = 0;
+      } catch (error) {
+        log.warn({ err: error }, "poll failed");
+        await sleep(backoffDelay(idle++, { maxDelayMs: options.retryMaxDelayMs }));
+        continue;
+      }
+      try {
+        if (records.length === 0) {
+          if (now() - lastSweep >= 1000) await handle([]);
+          continue;
+        }
+        await handle(records);
+        commitOffsets(records);
+      } catch (error) {
+        if (error instanceof Stopped) return;
+        throw error;
+      }
+    }
+  }
+
+  return {
+    start() {
+      loop = run().catch((error) => {
+        log.fatal({ err: error }, "analytics loop crashed");
+        process.exit(1);
+      });
+    },
+    async stop() {
+      stopping = true;
+      await loop;
+    },
+    /** Partitions moved to another member: their sessions are reloaded if they come back. */
+    revoked() {
+      book.clear();
+    },
+    failingStep: () => failing,
+    forgetRule: (id: string) => evaluator.forget(id),
+  };
+}
