@@ -3,11 +3,15 @@ import {
   ConfigError,
   cassandraEnv,
   httpEnv,
+  kafkaEnv,
   loadConfig,
   positiveInt,
+  registryEnv,
+  topicPrefixEnv,
   z,
 } from "@repo/platform/config";
 import { parseBearerTokens } from "@repo/platform/tokens";
+import { registryClientEnv } from "@repo/registry";
 
 const serviceUrl = (fallback: string) => z.url().default(fallback);
 
@@ -45,6 +49,17 @@ export const apiEnv = {
   /** `name:token` entries (the PRODUCER_TOKENS rules): who sees `/v1/pipeline` details. */
   API_OPERATOR_TOKENS: z.string().optional(),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** The Kafka console: brokers (and SASL/TLS), the registry, the topic prefix of the pipeline. */
+  ...kafkaEnv,
+  ...registryEnv,
+  ...registryClientEnv,
+  ...topicPrefixEnv,
+  /** Records one console request reads at most (messages, dead letters, a redrive filter). */
+  API_KAFKA_SCAN_MAX: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
+  /** Longest time one console request spends reading Kafka before it answers what it has. */
+  API_KAFKA_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  /** Dead letters one redrive may send at most. */
+  API_REDRIVE_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

@@ -1,12 +1,18 @@
 import { join } from "node:path";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { topicNames } from "@repo/contracts";
+import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
+import { createSchemaRegistryClient, registryConnection, registryTimeouts } from "@repo/registry";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
+import { isLoopback } from "./http/console-routes.ts";
+import { createKafkaConsole, kafkaConnectionOptions } from "./kafka/console.ts";
 import { createCursorCodec } from "./market/cursor.ts";
 import { createMarketReader } from "./market/reader.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
 import { createCassandraWatch } from "./readiness.ts";
+import { createSchemaCatalog } from "./schemas/registry-view.ts";
 import { createStreamAdmission } from "./stream/admission.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
@@ -27,6 +33,16 @@ const admission = createStreamAdmission({
   maxClients: config.API_STREAM_MAX_CLIENTS,
   maxPerClient: config.API_STREAM_MAX_PER_CLIENT,
 });
+const kafka = createKafkaConsole({
+  brokers: config.KAFKA_BROKERS,
+  connection: kafkaConnectionOptions(kafkaSecurity(config)),
+  requestTimeoutMs: config.API_KAFKA_TIMEOUT_MS,
+});
+const registry = createSchemaRegistryClient({
+  ...registryAccess(config),
+  ...registryTimeouts(config),
+});
+const topics = topicNames(config.TOPIC_PREFIX);
 const cassandra = createCassandraWatch({ ping: () => reader.ping() });
 if (config.operatorTokens.length > 0)
   log.info({ operators: config.operatorTokens.map((t) => t.name) }, "operator tokens configured");
@@ -50,6 +66,21 @@ const app = createApiApp({
     producer: config.PRODUCER_URL,
     consumer: config.CONSUMER_URL,
   }),
+  console: {
+    kafka,
+    catalog: createSchemaCatalog(
+      registryConnection(registryAccess(config), registryTimeouts(config)),
+      config.SCHEMA_REGISTRY_TIMEOUT_MS,
+    ),
+    types: (schemaId) => registry.typeOf(schemaId),
+    topics: { ticks: topics.ticks, deadLetter: topics.deadLetter },
+    limits: {
+      scanMax: config.API_KAFKA_SCAN_MAX,
+      timeoutMs: config.API_KAFKA_TIMEOUT_MS,
+      redriveMax: config.API_REDRIVE_MAX,
+    },
+    loopbackOnly: isLoopback(config.HOST) || config.HOST === "localhost",
+  },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,
   dashboardDir: join(import.meta.dir, "../dist/public"),
@@ -59,7 +90,7 @@ serve(app, async () => {
   stream.close();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");
-  await client.shutdown();
+  await Promise.allSettled([client.shutdown(), kafka.close()]);
 });
 
 if (await untilConnected("Cassandra", () => connectCassandra(client, config))) {

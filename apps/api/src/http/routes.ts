@@ -29,6 +29,7 @@ import { publicHealth, type ServiceHealth } from "../pipeline/health.ts";
 import { METRIC } from "../stats.ts";
 import type { StreamAdmission, StreamRefusal } from "../stream/admission.ts";
 import type { MarketStream } from "../stream/market-stream.ts";
+import { type ConsoleDeps, mountConsoleRoutes } from "./console-routes.ts";
 import {
   type BarJson,
   BarsResponse,
@@ -63,6 +64,8 @@ export interface ApiDeps {
   /** Callers presenting one of these see `/v1/pipeline` in full (URLs, whole `/stats`). */
   operatorTokens: readonly BearerToken[];
   pipeline: () => Promise<ServiceHealth[]>;
+  /** The Kafka console and schema routes (`/v1/kafka/*`, `/v1/schemas*`); absent, they are not served. */
+  console?: Omit<ConsoleDeps, "log" | "operatorTokens">;
   now?: () => number;
 }
 
@@ -299,13 +302,21 @@ export function createApiRoutes(deps: ApiDeps) {
     return c.json({ services: operator ? services : services.map(publicHealth) }, 200);
   });
 
+  if (deps.console)
+    mountConsoleRoutes(api, {
+      ...deps.console,
+      log: deps.log,
+      operatorTokens: deps.operatorTokens,
+    });
+
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "marketpipe api",
       version: "1.0.0",
       description:
-        "Market data stored by the pipeline: symbols, latest quotes, bars, ticks and a live stream. " +
+        "Market data stored by the pipeline: symbols, latest quotes, bars, ticks and a live stream; " +
+        "the Kafka console (topics, consumer groups, messages, dead letters and their redrive) and schemas. " +
         "Times are ISO-8601 UTC with microseconds; decimals are strings; errors are " +
         '`{"error":{"code","message","issues"?}}`.',
     },
