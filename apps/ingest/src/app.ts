@@ -1,6 +1,7 @@
 import { createServiceApp } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
-import { streamGauges } from "./http/gauges.ts";
+import { controlGauges, streamGauges } from "./http/gauges.ts";
+import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { StreamProvider } from "./providers/provider.ts";
 import { ingestReadiness } from "./readiness.ts";
@@ -17,26 +18,34 @@ export interface IngestAppOptions {
   forwarding: () => string | undefined;
   maxBodyBytes?: number;
   allowedOrigins?: readonly string[];
+  /** Runs, provider actions and backfills (`http/routes.ts`); absent: the shared routes only. */
+  control?: Omit<IngestRoutesOptions, "log" | "streams">;
 }
 
 /**
  * Ingest's HTTP edge: the routes every service has (`/healthz`, `/readyz` with the producer, the
- * forwarder and each stream, `/stats`, `/metrics` with the streams' gauges). Ingest takes no
- * requests of its own: it polls and streams.
+ * forwarder and each stream, `/stats`, `/metrics` with the streams' gauges and whether the market
+ * is open), and with `control` its own API: runs, providers, calendar, streams, backfills and the
+ * operator actions (see `http/routes.ts`).
  *
  * @example
  *   const app = createIngestApp({ log, ingest, polled, streams, producerUrl, forwarding: forwarder.problem });
  *   await app.request("/stats"); // {"service":"ingest","records":{…},"providers":{…},…}
  */
 export function createIngestApp(options: IngestAppOptions) {
-  const { streams } = options;
-  return createServiceApp({
+  const { streams, control } = options;
+  const app = createServiceApp({
     service: "ingest",
     log: options.log,
     maxBodyBytes: options.maxBodyBytes,
     allowedOrigins: options.allowedOrigins,
     stats: () => options.ingest.snapshot(options.polled, streams),
     readiness: () => ingestReadiness(options.producerUrl, options.forwarding, streams),
-    gauges: () => streamGauges(streams),
+    gauges: () => [
+      ...streamGauges(streams),
+      ...controlGauges({ providers: control?.providers.list() ?? [] }),
+    ],
   });
+  if (control) addIngestRoutes(app, { ...control, log: options.log, streams });
+  return app;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import {
   ConfigError,
+  cassandraEnv,
   commaList,
   flag,
   httpEnv,
@@ -8,6 +9,7 @@ import {
   positiveInt,
   z,
 } from "@repo/platform/config";
+import { parseBearerTokens } from "@repo/platform/tokens";
 
 const symbols = (fallback: string) =>
   commaList(fallback)
@@ -47,6 +49,16 @@ export type ProviderName = (typeof PROVIDERS)[number];
 
 export const ingestEnv = {
   ...httpEnv(3001),
+  ...cassandraEnv,
+  /** Where runs, backfill jobs and paused providers are kept: Cassandra (survives restarts) or memory. */
+  INGEST_STATE_STORE: z.enum(["cassandra", "memory"]).default("cassandra"),
+  /** How often runs in progress are written while their counts change. */
+  INGEST_RUNS_CHECKPOINT_MS: positiveInt(5_000),
+  /**
+   * `name:token` entries (the producer's PRODUCER_TOKENS rules) allowed to run, pause and resume
+   * providers and to start and cancel backfills. Unset: only loopback clients may.
+   */
+  INGEST_OPERATOR_TOKENS: z.string().optional(),
   PRODUCER_URL: z.url().default("http://127.0.0.1:3002"),
   /** Sent as `Authorization: Bearer …` to a producer that has PRODUCER_TOKENS. */
   PRODUCER_TOKEN: z.string().optional(),
@@ -161,8 +173,11 @@ export type IngestConfig = ReturnType<typeof loadIngestConfig>;
  *   const config = loadIngestConfig(); // INGEST_PROVIDERS=simulator by default
  */
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(ingestEnv, env);
+  const { INGEST_OPERATOR_TOKENS, ...config } = loadConfig(ingestEnv, env);
   const problems: string[] = [];
+  const operators = parseBearerTokens(INGEST_OPERATOR_TOKENS ?? "");
+  for (const problem of operators.problems)
+    problems.push(`  INGEST_OPERATOR_TOKENS (<redacted>): ${problem}`);
   const missing = (variable: string) =>
     problems.push(`  ${variable} (unset): required by INGEST_PROVIDERS`);
   if (config.INGEST_PROVIDERS.includes("alpaca")) {
@@ -237,6 +252,8 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
   }
   return {
     ...config,
+    /** Parsed INGEST_OPERATOR_TOKENS (names and digests only). */
+    operatorTokens: operators.tokens,
     ALPACA_SYMBOLS:
       config.ALPACA_FEED === "test" && env.ALPACA_SYMBOLS === undefined
         ? ["FAKEPACA"]

@@ -13,6 +13,8 @@ import type {
   TickSink,
 } from "./providers/provider.ts";
 import type { createQualityGates } from "./quality/gates.ts";
+import type { RunLedger } from "./runs/ledger.ts";
+import { addTo, type Run, type RunTrigger } from "./runs/run.ts";
 import {
   type DropReason,
   ingestStats,
@@ -31,6 +33,8 @@ export interface IngestOptions {
   buffer: TickBuffer;
   /** Wakes the forwarder after records were buffered. */
   onBuffered: () => void;
+  /** Keeps runs (polls here; stream sessions, gap recoveries and backfills through `sinkFor`). */
+  ledger?: RunLedger;
   nowMicros?: () => number;
 }
 
@@ -45,7 +49,7 @@ export interface IngestOptions {
  *   alpacaStream.start(ingest.sinkFor("alpaca"));
  */
 export function createIngest(options: IngestOptions) {
-  const { stats, log, gates, buffer } = options;
+  const { stats, log, gates, buffer, ledger } = options;
   const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
   const lastSuccessAt = new Map<string, string>();
   let dropping = false;
@@ -74,11 +78,16 @@ export function createIngest(options: IngestOptions) {
    * and its copy from history (gap recovery) still passes.
    */
   function offer(provider: string, result: PollResult, mode: OfferMode = {}): OfferOutcome {
+    const { run } = mode;
     stats.counter(METRIC.fetched).add(result.ticks.length + result.malformed.length);
-    for (const [reason, count] of Object.entries(result.skipped ?? {}))
+    if (run) run.fetched += result.ticks.length + result.malformed.length;
+    for (const [reason, count] of Object.entries(result.skipped ?? {})) {
       if (count) stats.counter(METRIC.skipped(reason as SkipReason)).add(count);
+      if (run && count) addTo(run.skipped, reason, count);
+    }
     for (const message of result.malformed)
       reject("malformed_payload", message, undefined, provider);
+    if (run) addTo(run.refused, "malformed_payload", result.malformed.length);
     const now = nowMicros();
     const room = Math.max(0, buffer.capacity - buffer.size);
     const accepted: Tick[] = [];
@@ -105,9 +114,14 @@ export function createIngest(options: IngestOptions) {
       if (!verdict.ok) {
         rejected += 1;
         reject(verdict.reason, verdict.detail, candidate, provider);
+        if (run) addTo(run.refused, verdict.reason);
         continue;
       }
       accepted.push(verdict.tick);
+      if (run) {
+        if (ledger) ledger.claim(verdict.tick, run);
+        else run.accepted += 1;
+      }
       if (verdict.reanchored) {
         stats.counter(METRIC.reanchored).add();
         log.info(
@@ -118,6 +132,7 @@ export function createIngest(options: IngestOptions) {
     }
     buffer.offer(accepted);
     drop(dropped, "buffer_full");
+    if (run) run.dropped += dropped;
     if (dropped > 0 && !dropping) {
       log.warn(
         { provider, dropped, capacity: buffer.capacity },
@@ -137,19 +152,28 @@ export function createIngest(options: IngestOptions) {
     return outcome;
   }
 
-  async function poll(provider: Provider, signal?: AbortSignal): Promise<void> {
+  /** Polls once as a run (`trigger` says who asked); resolves the run as it ended, when runs are kept. */
+  async function poll(
+    provider: Provider,
+    signal?: AbortSignal,
+    trigger: RunTrigger = "schedule",
+  ): Promise<Run | undefined> {
     stats.counter(METRIC.polls).add();
+    const run = ledger?.begin({ provider: provider.name, kind: "poll", trigger });
     let result: PollResult;
     try {
       result = await provider.poll(signal);
     } catch (error) {
       stats.counter(METRIC.providerErrors(provider.name)).add();
       log.warn({ provider: provider.name, err: (error as Error).message }, "poll failed");
-      return;
+      run?.end(signal?.aborted ? "interrupted" : "failed", (error as Error).message);
+      return run?.view();
     }
     stats.counter(METRIC.providerOk(provider.name)).add();
     lastSuccessAt.set(provider.name, new Date().toISOString());
-    offer(provider.name, result);
+    offer(provider.name, result, run ? { run: run.tally } : {});
+    run?.end("ok");
+    return run?.view();
   }
 
   /** Resolves once the buffer can take `records` more (at most its capacity), with its free room; 0 on abort. */
@@ -159,12 +183,24 @@ export function createIngest(options: IngestOptions) {
     return signal?.aborted ? 0 : buffer.capacity - buffer.size;
   }
 
-  /** The sink a streaming provider delivers to, counted under its name. */
-  function sinkFor(provider: string): TickSink {
-    return {
+  /** The sink a streaming provider (or a backfill) delivers to, counted under its name. */
+  function sinkFor(provider: string, trigger: RunTrigger = "stream"): TickSink {
+    const sink: TickSink = {
       offer: (result, mode) => offer(provider, result, mode),
       room,
     };
+    if (ledger)
+      sink.begin = (kind, detail) => {
+        const run = ledger.begin({ provider, kind, trigger, detail });
+        return {
+          run,
+          sink: {
+            offer: (result, mode) => offer(provider, result, { ...mode, run: run.tally }),
+            room,
+          },
+        };
+      };
+    return sink;
   }
 
   /** The body of `/stats` (see `ingestStats`). */

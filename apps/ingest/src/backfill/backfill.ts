@@ -22,6 +22,13 @@ export interface BackfillOptions {
   forwarding: () => string | undefined;
   log: Logger;
   signal?: AbortSignal;
+  /** Keeps the progress somewhere else than `statePath` (ingest's store); may be async. */
+  save?: (state: BackfillState) => void | Promise<void>;
+  /**
+   * Resolves once the page just offered was taken by the producer; by default, once the buffer is
+   * empty (the CLI's buffer holds nothing else).
+   */
+  delivered?: (signal?: AbortSignal) => Promise<void>;
 }
 
 export interface BackfillSummary {
@@ -122,22 +129,25 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         await offerPaced(options.sink, page.result, { history: true }, signal);
         // Fetch the next page while this one is delivered.
         if (page.nextPageToken) pending = fetch(page.nextPageToken);
-        await delivered(options.buffer, signal, () =>
-          reporter.report(
-            progress("progress", {
-              unit: name,
-              page: saved.pages + 1,
-              detail: options.forwarding(),
-            }),
-          ),
-        );
+        if (options.delivered) await options.delivered(signal);
+        else
+          await delivered(options.buffer, signal, () =>
+            reporter.report(
+              progress("progress", {
+                unit: name,
+                page: saved.pages + 1,
+                detail: options.forwarding(),
+              }),
+            ),
+          );
         if (signal?.aborted) return summary("interrupted");
         saved.pages += 1;
         saved.fetched += page.result.ticks.length;
         saved.pageToken = page.nextPageToken;
         saved.done = page.nextPageToken === null;
         state.units[name] = saved;
-        saveState(options.statePath, state);
+        if (options.save) await options.save(state);
+        else saveState(options.statePath, state);
         reporter.report(progress("progress", { unit: name, page: saved.pages }));
         if (saved.done) break;
       }

@@ -20,9 +20,10 @@ export interface ForwarderOptions {
   requestTimeoutMs: number;
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
-  onForwarded: (count: number) => void;
+  /** Records the producer took (`ticks` are those records, for the run that read them). */
+  onForwarded: (count: number, ticks: readonly Tick[]) => void;
   /** Records the producer refused for good: invalid (422, other 4xx) or too large on their own (413). */
-  onRejected: (count: number, reason: ProducerRefusal) => void;
+  onRejected: (count: number, reason: ProducerRefusal, ticks: readonly Tick[]) => void;
 }
 
 type Outcome =
@@ -97,7 +98,7 @@ export function createForwarder(options: ForwarderOptions) {
     if (response.ok) {
       await response.body?.cancel();
       lane.remove(batch.length);
-      options.onForwarded(batch.length);
+      options.onForwarded(batch.length, batch);
       return { kind: "progress", count: batch.length };
     }
     const { status } = response;
@@ -130,7 +131,11 @@ export function createForwarder(options: ForwarderOptions) {
       );
       if (invalid.size === 0) return refuse(lane, batch, status, body);
       lane.discard(invalid);
-      options.onRejected(invalid.size, "producer_rejected");
+      options.onRejected(
+        invalid.size,
+        "producer_rejected",
+        batch.filter((_, i) => invalid.has(i)),
+      );
       log.warn(
         { status, refused: invalid.size, answer: body },
         "producer refused records; resending the rest",
@@ -152,7 +157,7 @@ export function createForwarder(options: ForwarderOptions) {
     reason: ProducerRefusal = "producer_rejected",
   ): Outcome {
     lane.remove(batch.length);
-    options.onRejected(batch.length, reason);
+    options.onRejected(batch.length, reason, batch);
     log.warn(
       { status, reason, refused: batch.length, sample: batch[0], answer: body },
       "producer refused records",

@@ -1,5 +1,7 @@
 import type { GaugeSample } from "@repo/platform/metrics";
+import type { ProviderView } from "../control/providers.ts";
 import type { StreamProvider } from "../providers/provider.ts";
+import { isMarketOpen } from "../schedule/calendar.ts";
 
 interface StreamView {
   messagesPerSecond?: unknown;
@@ -48,4 +50,30 @@ export function streamGauges(streams: readonly StreamProvider[]): GaugeSample[] 
     add("streamGapsFailed", "gaps that could not be recovered", view.recovery?.failed);
     return samples;
   });
+}
+
+/**
+ * `/metrics` gauges that make alerts calendar-aware and show operator state: whether the exchange's
+ * regular session is open now (holidays and early closes included), and each provider paused or not.
+ *
+ * @example
+ *   controlGauges({ providers: control.list() }); // market_open 1 during the session
+ */
+export function controlGauges(view: {
+  providers: readonly Pick<ProviderView, "name" | "paused">[];
+  now?: Date;
+}): GaugeSample[] {
+  return [
+    {
+      name: "marketOpen",
+      help: "1 while the US equity regular session is open (NYSE calendar: holidays, early closes), else 0",
+      value: isMarketOpen(view.now ?? new Date()) ? 1 : 0,
+    },
+    ...view.providers.map((provider) => ({
+      name: "providerPaused",
+      help: "1 while an operator has paused the provider's schedule, else 0",
+      labels: { provider: provider.name },
+      value: provider.paused ? 1 : 0,
+    })),
+  ];
 }

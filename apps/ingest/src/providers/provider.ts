@@ -1,3 +1,6 @@
+import type { RunHandle } from "../runs/ledger.ts";
+import type { RunKind, RunTally } from "../runs/run.ts";
+
 /**
  * What a polling market-data source implements: one poll returns candidate ticks (not yet checked
  * against the contract; the quality gates do that) and payloads it could not read at all.
@@ -30,6 +33,8 @@ export type SkipReason = "canceled_trade" | "incorrect_trade";
 /** How candidates are offered: `history` ones (gap recovery, backfill, old replays) skip the staleness gate. */
 export interface OfferMode {
   history?: boolean;
+  /** The run the candidates belong to, credited with what becomes of them (see `runs/ledger.ts`). */
+  run?: RunTally;
 }
 
 /** What became of the candidates of one offer. */
@@ -53,6 +58,17 @@ export interface TickSink {
    * can take now; 0 only when the signal aborted.
    */
   room(records: number, signal?: AbortSignal): Promise<number>;
+  /**
+   * Starts a run of this provider (a stream session, a gap recovery, a backfill): what is offered
+   * through the run's `sink` is counted under it. Absent where runs are not kept (unit tests).
+   */
+  begin?(kind: Exclude<RunKind, "poll">, detail?: Record<string, unknown>): RunScope;
+}
+
+/** A run begun on a sink: offer through `sink`, then end `run`. */
+export interface RunScope {
+  run: RunHandle;
+  sink: TickSink;
 }
 
 /**

@@ -9,7 +9,8 @@ export interface ScheduleOptions {
   timezone: string;
   regularHoursOnly: boolean;
   log: Logger;
-  run: () => Promise<void>;
+  /** One poll; `trigger` says whether the schedule or an operator (`runNow`) asked. */
+  run: (trigger: "schedule" | "manual") => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -18,6 +19,10 @@ export interface ScheduleView {
   timezone: string;
   regularHoursOnly: boolean;
   nextRunAt: string | null;
+  /** The next few runs (at most 5, none while paused). */
+  nextRuns: string[];
+  /** Paused by an operator: no scheduled run starts until resumed. */
+  paused: boolean;
   running: boolean;
   skippedOverlap: number;
   skippedOutsideHours: number;
@@ -37,8 +42,19 @@ export interface ScheduleView {
 export function createSchedule(options: ScheduleOptions) {
   const now = options.now ?? (() => new Date());
   let running = false;
+  let started = false;
+  let paused = false;
   let skippedOverlap = 0;
   let skippedOutsideHours = 0;
+  const guarded = async (trigger: "schedule" | "manual") => {
+    if (running) return { ran: false as const };
+    running = true;
+    try {
+      return { ran: true as const, result: await options.run(trigger) };
+    } finally {
+      running = false;
+    }
+  };
   const job = new Cron(
     options.cron,
     {
@@ -56,25 +72,44 @@ export function createSchedule(options: ScheduleOptions) {
         skippedOutsideHours += 1;
         return;
       }
-      running = true;
-      try {
-        await options.run();
-      } finally {
-        running = false;
-      }
+      const outcome = await guarded("schedule");
+      if (!outcome.ran) skippedOverlap += 1;
     },
   );
   return {
-    start: () => job.resume(),
+    start() {
+      started = true;
+      if (!paused) job.resume();
+    },
     stop: () => job.stop(),
     /** Runs the job now, outside the schedule (used at start and by tests). */
     trigger: () => job.trigger(),
+    /**
+     * Polls now for an operator, outside the schedule and the market hours (never beside a poll
+     * still running: `ran` is then false).
+     */
+    runNow: () => guarded("manual"),
+    /** No scheduled run starts until `resume` (a poll already running finishes). */
+    pause() {
+      paused = true;
+      job.pause();
+    },
+    resume() {
+      paused = false;
+      if (started) job.resume();
+    },
+    get paused() {
+      return paused;
+    },
     view(): ScheduleView {
+      const active = !paused;
       return {
         cron: options.cron,
         timezone: options.timezone,
         regularHoursOnly: options.regularHoursOnly,
-        nextRunAt: job.nextRun()?.toISOString() ?? null,
+        nextRunAt: active ? (job.nextRun()?.toISOString() ?? null) : null,
+        nextRuns: active ? job.nextRuns(5).map((at) => at.toISOString()) : [],
+        paused,
         running,
         skippedOverlap,
         skippedOutsideHours,

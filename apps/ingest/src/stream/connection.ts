@@ -76,6 +76,10 @@ export interface StreamConnectionOptions {
   onTicks(result: PollResult): void;
   /** Called when a session resubscribes after an unplanned end. */
   onGap(gap: Gap): void;
+  /** Called before each connection attempt (a stream session, shown as a run). */
+  onSessionStart?(): void;
+  /** Called when that attempt's session ended: why, and the error if it failed. */
+  onSessionEnd?(end: { reason: "failed" | "stopped" | "market_closed"; error?: StreamError }): void;
 }
 
 interface SessionEnd {
@@ -385,7 +389,9 @@ export function createStreamConnection(options: StreamConnectionOptions) {
       enter("connecting");
       nextAttemptAt = undefined;
       connects += 1;
+      options.onSessionStart?.();
       const end = await runSession(sessionClose);
+      options.onSessionEnd?.({ reason: end.reason, error: end.error });
       if (end.reason === "stopped") break;
       if (end.reason === "market_closed") {
         log.info({ ...context }, "market closed; disconnected until the next session");

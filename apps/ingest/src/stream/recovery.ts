@@ -33,6 +33,20 @@ export interface GapRecoveryOptions {
 /** Pending gaps kept at most; beyond that the two closest are merged (memory stays bounded). */
 const MAX_PENDING = 64;
 const UNRECOVERED_SHOWN = 10;
+const RECENT_SHOWN = 20;
+
+/** A gap as `/streams` shows it: its range, why it happened and what became of it. */
+export interface RecentGap {
+  symbols: number;
+  from: string;
+  to: string;
+  reason: Gap["reason"];
+  status: "recovered" | "unrecovered";
+  /** When it was recovered or given up. */
+  at: string;
+  accepted?: number;
+  why?: string;
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -56,16 +70,35 @@ export function createGapRecovery(options: GapRecoveryOptions) {
   let loop: Promise<void> | undefined;
   let current: Gap | undefined;
   const counts = { gaps: 0, recovered: 0, fetched: 0, rejected: 0, failed: 0 };
+  /** Gaps by outcome: detected (reported by the stream), recovered from history, not recovered. */
+  const gapCounts = { detected: 0, recovered: 0, unrecovered: 0 };
   const unrecovered: { symbols: string[]; from: string; to: string; why: string }[] = [];
+  const recent: RecentGap[] = [];
   let last: { from: string; to: string; accepted: number; ms: number } | undefined;
 
+  function remember(gap: Gap, status: RecentGap["status"], extra: Partial<RecentGap> = {}) {
+    recent.push({
+      symbols: gap.symbols.length,
+      from: iso(gap.fromMs),
+      to: iso(gap.toMs),
+      reason: gap.reason,
+      status,
+      at: iso(now()),
+      ...extra,
+    });
+    if (recent.length > RECENT_SHOWN) recent.shift();
+  }
+
   function giveUp(gap: Gap, why: string) {
+    gapCounts.unrecovered += 1;
+    remember(gap, "unrecovered", { why });
     unrecovered.push({ symbols: gap.symbols, from: iso(gap.fromMs), to: iso(gap.toMs), why });
     if (unrecovered.length > UNRECOVERED_SHOWN) unrecovered.shift();
   }
 
   function add(gap: Gap) {
     counts.gaps += 1;
+    gapCounts.detected += 1;
     let fromMs = gap.fromMs - options.overlapMs;
     const toMs = gap.toMs + options.overlapMs;
     if (toMs - fromMs > options.maxMs) {
@@ -110,13 +143,23 @@ export function createGapRecovery(options: GapRecoveryOptions) {
       "recovering a stream gap from history",
     );
     let accepted = 0;
+    const scope = sink.begin?.("gap_recovery", {
+      symbols: gap.symbols,
+      from: iso(gap.fromMs),
+      to: iso(gap.toMs),
+      reason: gap.reason,
+    });
+    const target = scope?.sink ?? sink;
     try {
       for await (const page of history.pages(
         { symbols: gap.symbols, fromMs: gap.fromMs, toMs: gap.toMs },
         stopping.signal,
       )) {
-        const outcome = await offerPaced(sink, page, { history: true }, stopping.signal);
-        if (stopping.signal.aborted) return;
+        const outcome = await offerPaced(target, page, { history: true }, stopping.signal);
+        if (stopping.signal.aborted) {
+          scope?.run.end("interrupted");
+          return;
+        }
         counts.fetched += page.ticks.length;
         counts.rejected += outcome.rejected;
         accepted += outcome.accepted;
@@ -129,10 +172,17 @@ export function createGapRecovery(options: GapRecoveryOptions) {
           });
       }
       counts.recovered += accepted;
+      gapCounts.recovered += 1;
       last = { from: iso(gap.fromMs), to: iso(gap.toMs), accepted, ms: now() - started };
+      remember(gap, "recovered", { accepted });
+      scope?.run.end("ok");
       log.info({ provider: options.provider, ...last }, "stream gap recovered");
     } catch (error) {
-      if (stopping.signal.aborted) return;
+      if (stopping.signal.aborted) {
+        scope?.run.end("interrupted");
+        return;
+      }
+      scope?.run.end("failed", (error as Error).message);
       counts.recovered += accepted;
       counts.failed += 1;
       giveUp(gap, (error as Error).message);
@@ -184,8 +234,10 @@ export function createGapRecovery(options: GapRecoveryOptions) {
         available: history !== undefined,
         ...counts,
         pending: pending.length + (current ? 1 : 0),
+        gapsByOutcome: { ...gapCounts, pending: pending.length + (current ? 1 : 0) },
         last: last ?? null,
         unrecovered,
+        recent,
       };
     },
   };

@@ -1,5 +1,5 @@
 import type { Logger } from "@repo/platform/log";
-import type { PollResult, StreamProvider, TickSink } from "../providers/provider.ts";
+import type { PollResult, RunScope, StreamProvider, TickSink } from "../providers/provider.ts";
 import {
   type ConnectionState,
   type ConnectionTimings,
@@ -73,13 +73,15 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
   });
   const offered = { accepted: 0, rejected: 0, dropped: 0 };
   let sink: TickSink | undefined;
+  /** The run of the current connection attempt (its stream session). */
+  let session: RunScope | undefined;
   const limitVariable = options.planLimitVariable ?? "the plan's symbol limit";
   const streamed = options.symbols.slice(0, options.planSymbolLimit);
   const beyond = options.symbols.slice(options.planSymbolLimit);
 
   const deliver = (result: PollResult) => {
     if (!sink) return;
-    const outcome = sink.offer(result);
+    const outcome = (session?.sink ?? sink).offer(result);
     offered.accepted += outcome.accepted;
     offered.rejected += outcome.rejected;
     offered.dropped += outcome.dropped;
@@ -104,6 +106,16 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
     log,
     onTicks: deliver,
     onGap: (gap) => recovery.add(gap),
+    onSessionStart() {
+      session?.run.end("ok");
+      session = sink?.begin?.("stream_session", { connection: 0, symbols: streamed });
+    },
+    onSessionEnd(end) {
+      const outcome =
+        end.reason === "failed" ? "failed" : end.reason === "stopped" ? "interrupted" : "ok";
+      session?.run.end(outcome, end.error ? `${end.error.code}: ${end.error.message}` : undefined);
+      session = undefined;
+    },
   });
   const connections = [connection];
   const poller =

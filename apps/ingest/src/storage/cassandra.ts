@@ -1,0 +1,173 @@
+import {
+  type CassandraSettings,
+  cassandra,
+  connectCassandra,
+  createCassandraClient,
+} from "@repo/cassandra";
+import type { BackfillRecord } from "../backfill/job.ts";
+import type { Run, RunKind, RunOutcome, RunTrigger } from "../runs/run.ts";
+import type { RunQuery } from "../runs/store.ts";
+import type { IngestStorage, ProviderState } from "./storage.ts";
+
+const DAY_MS = 86_400_000;
+
+const RUN_COLUMNS =
+  "provider, day, started_at, run_id, kind, trigger, outcome, ended_at, fetched, accepted, forwarded, dropped, pending, refused, skipped, error, detail";
+
+/**
+ * Ingest's state in Cassandra (tables of `cql/003_ingest_runs.cql`, which own keys and TTLs):
+ * `ingest_runs` partitioned by provider and UTC day of the start, `ingest_backfills` one row per
+ * job, `ingest_provider_state` one row per provider.
+ *
+ * @example
+ *   const storage = cassandraStorage(config, config.CASSANDRA_KEYSPACE);
+ *   await storage.connect();
+ *   await storage.runs.list({ provider: "simulator", fromMs, toMs, limit: 100 });
+ */
+export function cassandraStorage(settings: CassandraSettings, keyspace: string): IngestStorage {
+  const client = createCassandraClient(settings, { keyspace, applicationName: "ingest" });
+  const long = (value: number) => cassandra.types.Long.fromNumber(value);
+  const counts = (values: Record<string, number>) =>
+    Object.fromEntries(Object.entries(values).map(([key, value]) => [key, long(value)]));
+  const numbers = (value: unknown) =>
+    Object.fromEntries(
+      Object.entries((value ?? {}) as Record<string, unknown>).map(([key, n]) => [key, Number(n)]),
+    );
+  const dayOf = (ms: number) =>
+    cassandra.types.LocalDate.fromString(new Date(ms).toISOString().slice(0, 10));
+
+  function runOf(row: cassandra.types.Row): Run {
+    const ended = row.get("ended_at") as Date | null;
+    return {
+      id: row.get("run_id"),
+      provider: row.get("provider"),
+      kind: row.get("kind") as RunKind,
+      trigger: row.get("trigger") as RunTrigger,
+      startedAt: (row.get("started_at") as Date).toISOString(),
+      endedAt: ended ? ended.toISOString() : null,
+      outcome: row.get("outcome") as RunOutcome,
+      error: row.get("error") ?? null,
+      detail: JSON.parse(row.get("detail") ?? "{}"),
+      fetched: Number(row.get("fetched") ?? 0),
+      accepted: Number(row.get("accepted") ?? 0),
+      forwarded: Number(row.get("forwarded") ?? 0),
+      dropped: Number(row.get("dropped") ?? 0),
+      pending: Number(row.get("pending") ?? 0),
+      refused: numbers(row.get("refused")),
+      skipped: numbers(row.get("skipped")),
+    };
+  }
+
+  return {
+    kind: "cassandra",
+    connect: () => connectCassandra(client, settings),
+    close: () => client.shutdown(),
+    runs: {
+      async save(run) {
+        const started = Date.parse(run.startedAt);
+        await client.execute(
+          `INSERT INTO ingest_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            run.provider,
+            dayOf(started),
+            new Date(started),
+            run.id,
+            run.kind,
+            run.trigger,
+            run.outcome,
+            run.endedAt ? new Date(run.endedAt) : null,
+            long(run.fetched),
+            long(run.accepted),
+            long(run.forwarded),
+            long(run.dropped),
+            long(run.pending),
+            counts(run.refused),
+            counts(run.skipped),
+            run.error,
+            JSON.stringify(run.detail),
+          ],
+          { prepare: true },
+        );
+      },
+      async list(query: RunQuery) {
+        const runs: Run[] = [];
+        const first = Math.floor(query.fromMs / DAY_MS) * DAY_MS;
+        for (
+          let day = Math.floor((query.toMs - 1) / DAY_MS) * DAY_MS;
+          day >= first;
+          day -= DAY_MS
+        ) {
+          const result = await client.execute(
+            `SELECT ${RUN_COLUMNS} FROM ingest_runs WHERE provider = ? AND day = ? AND started_at >= ? AND started_at < ? LIMIT ?`,
+            [
+              query.provider,
+              dayOf(day),
+              new Date(query.fromMs),
+              new Date(query.toMs),
+              query.limit - runs.length,
+            ],
+            { prepare: true },
+          );
+          for (const row of result.rows) runs.push(runOf(row));
+          if (runs.length >= query.limit) break;
+        }
+        return runs;
+      },
+    },
+    backfills: {
+      async save(record) {
+        await client.execute(
+          "INSERT INTO ingest_backfills (backfill_id, status, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?)",
+          [
+            record.id,
+            record.status,
+            new Date(record.createdAt),
+            new Date(record.updatedAt),
+            JSON.stringify(record),
+          ],
+          { prepare: true },
+        );
+      },
+      async get(id) {
+        const result = await client.execute(
+          "SELECT body FROM ingest_backfills WHERE backfill_id = ?",
+          [id],
+          { prepare: true },
+        );
+        const body = result.first()?.get("body");
+        return body ? (JSON.parse(body) as BackfillRecord) : undefined;
+      },
+      async list() {
+        const result = await client.execute("SELECT body FROM ingest_backfills", [], {
+          prepare: true,
+          fetchSize: 1_000,
+        });
+        return result.rows.map((row) => JSON.parse(row.get("body")) as BackfillRecord);
+      },
+    },
+    providers: {
+      async save(state) {
+        await client.execute(
+          "INSERT INTO ingest_provider_state (provider, paused, changed_at, changed_by) VALUES (?, ?, ?, ?)",
+          [state.provider, state.paused, new Date(state.changedAt), state.changedBy],
+          { prepare: true },
+        );
+      },
+      async list() {
+        const result = await client.execute(
+          "SELECT provider, paused, changed_at, changed_by FROM ingest_provider_state",
+          [],
+          { prepare: true },
+        );
+        return result.rows.map(
+          (row): ProviderState => ({
+            provider: row.get("provider"),
+            paused: row.get("paused") === true,
+            changedAt: (row.get("changed_at") as Date).toISOString(),
+            changedBy: row.get("changed_by") ?? null,
+          }),
+        );
+      },
+    },
+  };
+}

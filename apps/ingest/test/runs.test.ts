@@ -1,0 +1,488 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  buildApp,
+  cassandraClient,
+  consumerCaughtUp,
+  describeServices,
+  dropKeyspace,
+  dropTopics,
+  eventually,
+  provisionKeyspace,
+  provisionTopics,
+  type RunningService,
+  startService,
+  uniqueId,
+} from "@repo/testkit";
+import type { ConsumerStats } from "../../consumer/src/stats.ts";
+import type { BackfillPlan, BackfillRecord } from "../src/backfill/job.ts";
+import type { Run } from "../src/runs/run.ts";
+import { sessionsBetween } from "../src/schedule/calendar.ts";
+import type { IngestStats } from "../src/stats.ts";
+import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+
+/**
+ * Ingest's runs, operator actions and backfills on the real stack: ingest spawned as users run it,
+ * its runs and state in a Cassandra keyspace of the test's own (migrated from cql/), the real
+ * producer, Kafka and consumer behind it, and a local stand-in for Alpaca (`fake-alpaca.ts`).
+ */
+
+const id = uniqueId("ingest_runs");
+const prefix = `${id}.`;
+const group = `${id}-group`;
+const services: RunningService[] = [];
+let fake: FakeAlpaca;
+let producer: RunningService;
+let consumer: RunningService;
+let db: Awaited<ReturnType<typeof cassandraClient>>;
+
+beforeAll(async () => {
+  fake = startFakeAlpaca({ maxPage: 40 });
+  await Promise.all([buildApp("producer"), buildApp("consumer"), provisionTopics(prefix)]);
+  await provisionKeyspace(id);
+  db = await cassandraClient(id);
+  producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
+  services.push(producer);
+  consumer = await startService(
+    "consumer",
+    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group },
+    { waitFor: "readyz" },
+  );
+  services.push(consumer);
+}, 240_000);
+
+afterAll(async () => {
+  for (const service of services.reverse()) await service.stop().catch(() => {});
+  await db?.shutdown().catch(() => {});
+  fake?.stop();
+  await dropKeyspace(id).catch(() => {});
+  await dropTopics(prefix, [group]).catch(() => {});
+}, 60_000);
+
+const alpacaEnv = (ratePerMinute = 6000) => ({
+  ALPACA_API_KEY_ID: fake.keyId,
+  ALPACA_API_SECRET_KEY: fake.secretKey,
+  ALPACA_STREAM_URL: fake.streamUrl,
+  ALPACA_DATA_URL: fake.dataUrl,
+  ALPACA_RATE_PER_MINUTE: String(ratePerMinute),
+});
+
+const ingestEnv = (extra: Record<string, string>) => ({
+  ...alpacaEnv(),
+  PRODUCER_URL: producer.url,
+  CASSANDRA_KEYSPACE: id,
+  INGEST_LINGER_MS: "50",
+  INGEST_RUNS_CHECKPOINT_MS: "300",
+  ...extra,
+});
+
+async function startIngest(extra: Record<string, string>) {
+  const ingest = await startService("ingest", ingestEnv(extra), { waitFor: "readyz" });
+  services.push(ingest);
+  return ingest;
+}
+
+const wait = <T>(check: () => Promise<T | undefined>, message: string, timeoutMs = 60_000) =>
+  eventually(check, {
+    timeoutMs,
+    intervalMs: 100,
+    message,
+    diagnose: () => describeServices(services),
+  });
+
+async function runsOf(ingest: RunningService, provider: string, fromMs = Date.now() - 3_600_000) {
+  const answer = await ingest.json<{ runs: Run[]; storeError: string | null }>(
+    `/runs?provider=${provider}&from=${new Date(fromMs).toISOString()}&limit=1000`,
+  );
+  expect(answer.storeError).toBeNull();
+  return answer.runs;
+}
+
+/** An operator action as the api sends it (loopback, no tokens configured). */
+async function act(ingest: RunningService, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${ingest.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const sum = (runs: Run[], count: (run: Run) => number) => runs.reduce((n, r) => n + count(r), 0);
+
+/** Every stored row of a symbol: TRADE sequences and QUOTE count. */
+async function stored(symbol: string) {
+  const trades: number[] = [];
+  let quotes = 0;
+  const rows = await db.execute("SELECT symbol, kind, sequence FROM ticks", [], {
+    prepare: true,
+    fetchSize: 2_000,
+  });
+  for await (const row of rows) {
+    if (row.get("symbol") !== symbol) continue;
+    if (row.get("kind") === "TRADE") trades.push(Number(row.get("sequence")));
+    else quotes += 1;
+  }
+  return { trades: trades.sort((a, b) => a - b), quotes };
+}
+
+/** A past trading session (the latest within 12 days) and the date after it. */
+function pastSession(daysBack = 12) {
+  const today = new Date().toISOString().slice(0, 10);
+  const sessions = sessionsBetween(
+    new Date(Date.now() - daysBack * 86_400_000).toISOString().slice(0, 10),
+    today,
+  );
+  const session = sessions.at(-1) as (typeof sessions)[number];
+  const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  return { session, next };
+}
+
+describe("ingest runs and operator actions on the real stack", () => {
+  test("scheduled and triggered polls are runs with counts that add up to /stats; pausing stops a provider's runs, resuming restarts them; a restarted ingest lists the earlier runs and keeps the pause", async () => {
+    fake.trades("AAPL", 3);
+    fake.quotes("AAPL", 2);
+    const env = {
+      INGEST_PROVIDERS: "simulator,alpaca",
+      SIMULATOR_SYMBOLS: "MSFT,GOOG",
+      SIMULATOR_RATE: "4",
+      SIMULATOR_CRON: "* * * * * *",
+      ALPACA_MODE: "poll",
+      ALPACA_SYMBOLS: "AAPL",
+      ALPACA_CRON: "* * * * * *",
+      ALPACA_REGULAR_HOURS_ONLY: "false",
+    };
+    const startedAt = Date.now();
+    let ingest = await startIngest(env);
+
+    const scheduled = await wait(async () => {
+      const runs = (await runsOf(ingest, "simulator", startedAt)).filter(
+        (run) => run.trigger === "schedule" && run.outcome === "ok" && run.pending === 0,
+      );
+      return runs.length >= 2 ? runs : undefined;
+    }, "no scheduled simulator run was stored");
+    for (const run of scheduled)
+      expect(run).toMatchObject({
+        kind: "poll",
+        fetched: 4,
+        accepted: 4,
+        forwarded: 4,
+        dropped: 0,
+      });
+
+    const triggered = await act(ingest, "POST", "/providers/simulator/run");
+    expect(triggered.status).toBe(200);
+    const manual = triggered.body.run as Run;
+    expect(manual).toMatchObject({ provider: "simulator", kind: "poll", trigger: "manual" });
+    expect(manual.fetched).toBe(4);
+    const delivered = await wait(async () => {
+      const found = (await runsOf(ingest, "simulator", startedAt)).find((r) => r.id === manual.id);
+      return found && found.pending === 0 ? found : undefined;
+    }, "the triggered run did not appear with its records forwarded");
+    expect(delivered).toMatchObject({ outcome: "ok", accepted: 4, forwarded: 4, refused: {} });
+
+    // The Alpaca snapshot repeats the same latest trade and quote: refused by the duplicate gate.
+    const alpacaRuns = await wait(async () => {
+      const runs = await runsOf(ingest, "alpaca", startedAt);
+      return runs.filter((r) => r.outcome === "ok").length >= 3 ? runs : undefined;
+    }, "no alpaca poll runs");
+    expect(sum(alpacaRuns, (r) => r.refused.duplicate ?? 0)).toBeGreaterThan(0);
+
+    const paused = await act(ingest, "POST", "/providers/simulator/pause");
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ name: "simulator", paused: true, pausedBy: "loopback" });
+    const pausedAt = Date.now();
+    expect((await act(ingest, "POST", "/providers/simulator/run")).body).toMatchObject({
+      error: { code: "provider_paused" },
+    });
+    // Positive signal first: the other provider ran three more times meanwhile.
+    await wait(async () => {
+      const later = (await runsOf(ingest, "alpaca", pausedAt)).filter(
+        (r) => Date.parse(r.startedAt) > pausedAt && r.outcome !== "running",
+      );
+      return later.length >= 3 ? true : undefined;
+    }, "alpaca did not keep running while simulator was paused");
+    const whilePaused = (await runsOf(ingest, "simulator", pausedAt)).filter(
+      (r) => Date.parse(r.startedAt) > pausedAt,
+    );
+    expect(whilePaused).toEqual([]);
+
+    const resumed = await act(ingest, "POST", "/providers/simulator/resume");
+    expect(resumed.body).toMatchObject({ paused: false });
+    const resumedAt = Date.now();
+    await wait(async () => {
+      const later = (await runsOf(ingest, "simulator", resumedAt)).filter(
+        (r) => r.trigger === "schedule" && Date.parse(r.startedAt) >= resumedAt - 5,
+      );
+      return later.length >= 2 ? true : undefined;
+    }, "simulator runs did not restart after resume");
+
+    // Both paused and settled: every record counted in /stats is in exactly one run.
+    await act(ingest, "POST", "/providers/simulator/pause");
+    await act(ingest, "POST", "/providers/alpaca/pause");
+    const settled = await wait(async () => {
+      const stats = await ingest.json<IngestStats>("/stats");
+      const runs = [
+        ...(await runsOf(ingest, "simulator", startedAt - 60_000)),
+        ...(await runsOf(ingest, "alpaca", startedAt - 60_000)),
+      ];
+      const done =
+        stats.buffer.size === 0 && runs.every((r) => r.outcome !== "running" && r.pending === 0);
+      return done ? { stats, runs } : undefined;
+    }, "runs did not settle");
+    const { stats, runs } = settled;
+    expect(sum(runs, (r) => r.forwarded)).toBe(stats.records.forwarded);
+    expect(sum(runs, (r) => r.fetched)).toBe(stats.records.fetched);
+    expect(sum(runs, (r) => r.refused.duplicate ?? 0)).toBe(stats.records.rejected.duplicate);
+    expect(stats.polls).toBe(runs.length);
+    const ids = runs.map((r) => r.id).sort();
+
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+    ingest = await startIngest(env);
+    const relisted = [
+      ...(await runsOf(ingest, "simulator", startedAt - 60_000)),
+      ...(await runsOf(ingest, "alpaca", startedAt - 60_000)),
+    ];
+    expect(relisted.map((r) => r.id).sort()).toEqual(ids);
+    const providers = await ingest.json<{ providers: { name: string; paused: boolean }[] }>(
+      "/providers",
+    );
+    expect(providers.providers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "simulator", paused: true }),
+        expect.objectContaining({ name: "alpaca", paused: true }),
+      ]),
+    );
+    console.log(
+      `runs: ${runs.length} polls (${scheduled.length}+ scheduled, 1 triggered) stored and listed again after a restart; ${stats.records.forwarded} forwarded records all credited to runs`,
+    );
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 180_000);
+
+  test("a backfill: the dry run plans it, the real one shows progress and stores each tick once; a second one cancelled stops fetching", async () => {
+    const { session, next } = pastSession();
+    const at = session.open.getTime() + 2 * 3_600_000;
+    fake.trades("NVDA", 450, at);
+    fake.quotes("NVDA", 120, at);
+    // 5 requests a second: 15 pages take about 3 s, long enough to watch progress.
+    const ingest = await startIngest({
+      ...alpacaEnv(300),
+      INGEST_PROVIDERS: "simulator",
+      SIMULATOR_SYMBOLS: "MSFT",
+      SIMULATOR_RATE: "1",
+    });
+    const job = { provider: "alpaca", symbols: ["NVDA"], from: session.date, to: next };
+
+    const dry = await act(ingest, "POST", "/backfills", { ...job, dryRun: true });
+    expect(dry.status).toBe(200);
+    const plan = dry.body.plan as BackfillPlan;
+    expect(plan).toMatchObject({ sessions: 1, units: 2, firstSession: session.date });
+    expect(plan.requests.min).toBe(2);
+    expect(plan.seconds.min).toBe(1);
+    expect(fake.historyRequests.length).toBe(0);
+
+    const bad = await act(ingest, "POST", "/backfills", { ...job, to: job.from });
+    expect(bad.status).toBe(400);
+
+    const writtenBefore = (await consumer.json<ConsumerStats>("/stats")).records.written;
+    const started = await act(ingest, "POST", "/backfills", job);
+    expect(started.status).toBe(202);
+    const backfillId = (started.body.backfill as BackfillRecord).id;
+    const seen: BackfillRecord[] = [];
+    const done = await wait(async () => {
+      const { backfill } = await ingest.json<{ backfill: BackfillRecord }>(
+        `/backfills/${backfillId}`,
+      );
+      seen.push(backfill);
+      return backfill.status === "done" ? backfill : undefined;
+    }, "the backfill did not finish");
+    const midway = seen.filter((b) => b.status === "running" && b.progress.pages > 0);
+    expect(midway.length).toBeGreaterThan(0);
+    expect(done.progress).toMatchObject({
+      unitsDone: 2,
+      units: 2,
+      pages: 15,
+      fetched: 570,
+      forwarded: 570,
+      refused: 0,
+      dropped: 0,
+    });
+    await consumerCaughtUp(consumer, writtenBefore + 570, {
+      timeoutMs: 90_000,
+      diagnose: () => describeServices(services),
+    });
+    const rows = await stored("NVDA");
+    expect(rows.trades).toEqual(fake.tradeIds("NVDA"));
+    expect(rows.quotes).toBe(120);
+    const backfillRuns = (await runsOf(ingest, "alpaca")).filter((r) => r.kind === "backfill");
+    expect(backfillRuns).toHaveLength(1);
+    expect(backfillRuns[0]).toMatchObject({ outcome: "ok", forwarded: 570, trigger: "manual" });
+
+    // A longer one (2,000 trades: 50 pages), cancelled once it is under way.
+    fake.trades("TSLA", 2_000, at);
+    const second = await act(ingest, "POST", "/backfills", {
+      ...job,
+      symbols: ["TSLA"],
+      kinds: ["trades"],
+    });
+    const secondId = (second.body.backfill as BackfillRecord).id;
+    await wait(async () => {
+      const { backfill } = await ingest.json<{ backfill: BackfillRecord }>(
+        `/backfills/${secondId}`,
+      );
+      return backfill.progress.pages >= 2 ? true : undefined;
+    }, "the second backfill did not start");
+    const cancelled = await act(ingest, "DELETE", `/backfills/${secondId}`);
+    expect(cancelled.status).toBe(200);
+    const record = cancelled.body.backfill as BackfillRecord;
+    expect(record.status).toBe("cancelled");
+    expect(record.progress.pages).toBeLessThan(50);
+    const requestsAtCancel = fake.historyRequests.length;
+    // Positive signal: three more simulator polls ran; the cancelled backfill fetched nothing more.
+    const cancelledAt = Date.now();
+    await wait(async () => {
+      const later = (await runsOf(ingest, "simulator", cancelledAt)).filter(
+        (r) => Date.parse(r.startedAt) > cancelledAt && r.outcome === "ok",
+      );
+      return later.length >= 3 ? true : undefined;
+    }, "simulator did not keep polling");
+    expect(fake.historyRequests.length).toBe(requestsAtCancel);
+    expect((await act(ingest, "DELETE", `/backfills/${secondId}`)).status).toBe(409);
+    const runs = (await runsOf(ingest, "alpaca")).filter((r) => r.kind === "backfill");
+    expect(runs.find((r) => r.detail.backfill === secondId)).toMatchObject({
+      outcome: "cancelled",
+    });
+    console.log(
+      `backfill: dry run planned ${plan.units} units / ${plan.requests.min}+ requests; 570 ticks in 15 pages stored once; a second cancelled after ${record.progress.pages} of 50 pages`,
+    );
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 180_000);
+
+  test("a backfill interrupted by a restart resumes from its saved page and stores each tick once", async () => {
+    const { session, next } = pastSession(20);
+    const at = session.open.getTime() + 3 * 3_600_000;
+    fake.trades("AMD", 800, at);
+    const env = { ...alpacaEnv(240), INGEST_PROVIDERS: "simulator", SIMULATOR_SYMBOLS: "MSFT" };
+    let ingest = await startIngest(env);
+    const started = await act(ingest, "POST", "/backfills", {
+      provider: "alpaca",
+      symbols: ["AMD"],
+      from: session.date,
+      to: next,
+      kinds: ["trades"],
+    });
+    const backfillId = (started.body.backfill as BackfillRecord).id;
+    await wait(async () => {
+      const { backfill } = await ingest.json<{ backfill: BackfillRecord }>(
+        `/backfills/${backfillId}`,
+      );
+      return backfill.progress.pages >= 3 ? true : undefined;
+    }, "the backfill did not get under way");
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+    const writtenBefore = (await consumer.json<ConsumerStats>("/stats")).records.written;
+    const pagesBefore = fake.historyRequests.length;
+
+    ingest = await startIngest(env);
+    const done = await wait(async () => {
+      const { backfill } = await ingest.json<{ backfill: BackfillRecord }>(
+        `/backfills/${backfillId}`,
+      );
+      return backfill.status === "done" ? backfill : undefined;
+    }, "the backfill did not resume and finish");
+    expect(done.progress.pages).toBe(20);
+    expect(done.runs).toHaveLength(2);
+    // Resumed at the saved page: at most the one page in flight at the restart is fetched twice.
+    expect(fake.historyRequests.length - pagesBefore).toBeLessThanOrEqual(20 - 3 + 1);
+    await consumerCaughtUp(consumer, writtenBefore + 1, { timeoutMs: 90_000 });
+    await wait(async () => {
+      const rows = await stored("AMD");
+      return rows.trades.length === 800 ? rows : undefined;
+    }, "not every AMD trade was stored");
+    expect((await stored("AMD")).trades).toEqual(fake.tradeIds("AMD"));
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 180_000);
+
+  test("a stream dropped by the stand-in: /streams shows the reconnect and the recovered gap with its range; the sessions and the recovery are runs", async () => {
+    const startedAt = Date.now();
+    const ingest = await startIngest({
+      INGEST_PROVIDERS: "alpaca",
+      ALPACA_MODE: "stream",
+      ALPACA_SYMBOLS: "META",
+      ALPACA_REGULAR_HOURS_ONLY: "false",
+      INGEST_STREAM_RECONNECT_MIN_MS: "50",
+      INGEST_STREAM_RECONNECT_MAX_MS: "500",
+      INGEST_GAP_OVERLAP_MS: "500",
+    });
+    fake.trades("META", 20);
+    await wait(
+      async () =>
+        (await ingest.json<IngestStats>("/stats")).records.forwarded === 20 ? true : undefined,
+      "the streamed trades were not forwarded",
+    );
+    const droppedAt = Date.now();
+    fake.dropClients();
+    fake.trades("META", 30);
+    const view = await wait(async () => {
+      const { streams } = await ingest.json<{ streams: StreamsAnswer[] }>("/streams");
+      const alpaca = streams.find((s) => s.name === "alpaca");
+      return alpaca?.gaps?.recovered === 1 && alpaca.state === "streaming" ? alpaca : undefined;
+    }, "the gap was not recovered");
+    expect(view.reconnects).toBe(1);
+    expect(view.connections[0]).toMatchObject({ state: "streaming", reconnects: 1 });
+    expect(view.gaps).toMatchObject({ detected: 1, recovered: 1, unrecovered: 0, pending: 0 });
+    const gap = view.recentGaps[0] as { from: string; to: string; status: string };
+    expect(gap.status).toBe("recovered");
+    expect(Date.parse(gap.from)).toBeLessThanOrEqual(droppedAt);
+    expect(Date.parse(gap.to)).toBeGreaterThan(Date.parse(gap.from));
+
+    const runs = await wait(async () => {
+      const all = await runsOf(ingest, "alpaca", startedAt);
+      const recovery = all.find((r) => r.kind === "gap_recovery");
+      return recovery && recovery.outcome === "ok" && recovery.pending === 0 ? all : undefined;
+    }, "no gap recovery run");
+    const sessions = runs.filter((r) => r.kind === "stream_session");
+    expect(sessions.map((r) => r.outcome).sort()).toEqual(["failed", "running"]);
+    expect(sessions.find((r) => r.outcome === "failed")?.error).toMatch(/closed/);
+    const recovery = runs.find((r) => r.kind === "gap_recovery") as Run;
+    expect(recovery.forwarded).toBe(30);
+    expect(recovery.detail).toMatchObject({ reason: "disconnect" });
+    expect(sum(sessions, (r) => r.forwarded)).toBe(20);
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 120_000);
+
+  test("operator actions: 404 for an unknown provider, 409 for a stream, 400 naming the field, and with INGEST_OPERATOR_TOKENS a missing token is 401", async () => {
+    const token = "ops-token-0123456789abcdef";
+    const ingest = await startIngest({
+      INGEST_PROVIDERS: "simulator",
+      INGEST_OPERATOR_TOKENS: `ops:${token}`,
+    });
+    expect((await act(ingest, "POST", "/providers/simulator/pause")).status).toBe(401);
+    const authorised = await fetch(`${ingest.url}/providers/simulator/pause`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    expect(authorised.status).toBe(200);
+    expect(await authorised.json()).toMatchObject({ paused: true, pausedBy: "ops" });
+    const unknown = await fetch(`${ingest.url}/providers/nope/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    const badQuery = await fetch(`${ingest.url}/runs?from=yesterday`);
+    expect(badQuery.status).toBe(400);
+    expect(await badQuery.json()).toMatchObject({
+      error: { code: "invalid_request", issues: [{ path: "from" }] },
+    });
+    expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
+  }, 60_000);
+});
+
+interface StreamsAnswer {
+  name: string;
+  state: string;
+  reconnects: number;
+  connections: { state: string; reconnects: number }[];
+  gaps: { detected: number; recovered: number; unrecovered: number; pending: number } | null;
+  recentGaps: unknown[];
+}
