@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BUN_VERSION="1.4.5"
-DEBIAN_PACKAGES=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev build-essential python3 chromium)
+# prometheus: the stack's metrics server (`bun run stack up` runs it on 127.0.0.1:9090) and promtool.
+DEBIAN_PACKAGES=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev build-essential python3 chromium prometheus)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -27,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The package enables a system service on :9090 where systemd runs; the stack runs its own.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null \
+      && systemctl is-active --quiet prometheus 2>/dev/null; then
+      say "disabling the system prometheus service (the stack runs its own on 127.0.0.1:9090)"
+      systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
   else
     die "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
   fi

@@ -27,7 +27,7 @@ const { cluster, localStack } = stack;
 const usage = `usage: bun run stack <command> [--cluster] [component...]
 
 commands:
-  up [component...]     start (and install on first use) kafka, cassandra, registry; waits until they answer
+  up [component...]     start (and install on first use) kafka, cassandra, registry, prometheus; waits until they answer
   down [component...]   stop what this stack started (by pid file); data is kept
   kill <component...>   SIGKILL, no shutdown (a crash, for failover tests); \`up\` brings it back
   status                show each component up/down with its version and resident memory

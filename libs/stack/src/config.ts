@@ -50,6 +50,8 @@ export const stackEnv = {
   STACK_CASSANDRA_JMX_PORT: port(7199),
   /** 2 GiB suits a 2-core, 24 GiB laptop that also runs Kafka, the registry and three services. */
   STACK_CASSANDRA_HEAP: heap("2g"),
+  /** Prometheus (Debian's package), scraping every service with the rules in monitoring/. */
+  STACK_PROMETHEUS_PORT: port(9090),
   /** First broker port of the cluster (19092–19094; controllers 100 above). */
   STACK_CLUSTER_KAFKA_PORT: port(19092),
   STACK_CLUSTER_REGISTRY_PORT: port(18081),

@@ -23,6 +23,7 @@ const external: Record<Component["name"], string | undefined> = {
   kafka: stackConfig.KAFKA_BROKERS,
   registry: stackConfig.SCHEMA_REGISTRY_URL,
   cassandra: stackConfig.CASSANDRA_CONTACT_POINTS,
+  prometheus: undefined,
 };
 
 async function main() {

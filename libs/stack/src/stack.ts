@@ -2,20 +2,24 @@ import { rmSync } from "node:fs";
 import { cluster } from "./cluster/topology.ts";
 import { cassandra } from "./components/cassandra.ts";
 import { kafka } from "./components/kafka.ts";
+import { prometheus } from "./components/prometheus.ts";
 import { registry } from "./components/registry.ts";
 import type { Component } from "./components/types.ts";
 import { stackDir } from "./paths.ts";
 import { type Stopped, stackPlace } from "./process.ts";
 import { downTopology, type ServerStatus, type Topology, upTopology } from "./topology.ts";
 
-/** Start order; `down` goes the other way. The registry stores its schemas in Cassandra. */
-export const components: Component[] = [kafka, cassandra, registry];
+/**
+ * Start order; `down` goes the other way. The registry stores its schemas in Cassandra; Prometheus
+ * scrapes the services (not the servers) and depends on none of them.
+ */
+export const components: Component[] = [kafka, cassandra, registry, prometheus];
 
-/** The single-node local stack: one Kafka, one Cassandra, the registry; `.stack/run`, `.stack/logs`. */
+/** The single-node local stack: one Kafka, one Cassandra, the registry, Prometheus; `.stack/run`, `.stack/logs`. */
 export const localStack: Topology = {
   name: "stack",
   servers: components,
-  dependsOn: { kafka: [], cassandra: [], registry: ["cassandra"] },
+  dependsOn: { kafka: [], cassandra: [], registry: ["cassandra"], prometheus: [] },
   place: stackPlace,
 };
 

@@ -29,5 +29,5 @@ export interface Server {
 
 /** One server of the single-node local stack. */
 export interface Component extends Server {
-  name: "kafka" | "cassandra" | "registry";
+  name: "kafka" | "cassandra" | "registry" | "prometheus";
 }
