@@ -13,7 +13,7 @@ import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry } from "./kafka/registry.ts";
 import { createHealthWatch } from "./readiness.ts";
-import { createRunner } from "./runner.ts";
+import { createRunner } from "./runner/index.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService(

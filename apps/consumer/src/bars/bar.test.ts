@@ -107,10 +107,11 @@ function referenceBar(trades: Trade[]) {
   const remainder = (notional % volume) * 2n;
   if (remainder > volume || (remainder === volume && vwap % 2n === 1n)) vwap += 1n;
   const prices = sorted.map((t) => units(t.price));
+  const ascending = [...prices].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     open: text(prices[0] as bigint),
-    high: text(prices.reduce((a, b) => (b > a ? b : a))),
-    low: text(prices.reduce((a, b) => (b < a ? b : a))),
+    high: text(ascending.at(-1) as bigint),
+    low: text(ascending[0] as bigint),
     close: text(prices.at(-1) as bigint),
     volume: Number(volume),
     vwap: text(vwap),

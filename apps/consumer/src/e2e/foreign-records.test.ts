@@ -56,7 +56,8 @@ function mutate(bytes: Buffer, m: Mutation): Buffer {
 }
 
 test("random bytes and mutated records written straight onto the topic never stall or stop the consumer; every good tick is stored once and bars equal the stored ticks", async () => {
-  s = await scenario("cons_foreign");
+  const world = await scenario("cons_foreign");
+  s = world;
   // Good ticks use GOOD* symbols; mutated ones start from MUT* ticks, so a mutation can never
   // rewrite a good tick's row (any mutant that still decodes is a tick in its own right).
   const good = makeTicks(3, 60).map((t) => ({ ...t, symbol: t.symbol.replace("SYM", "GOOD") }));
@@ -68,7 +69,7 @@ test("random bytes and mutated records written straight onto the topic never sta
   const mutations = fc.sample(mutation, { seed: SEED + 1, numRuns: seeds.length });
   const mutants = await Promise.all(
     seeds.map(async (tick, i) =>
-      mutate(await s!.registry.encode(s!.tickSchemaId, tick), mutations[i] as Mutation),
+      mutate(await world.registry.encode(world.tickSchemaId, tick), mutations[i] as Mutation),
     ),
   );
   const foreign = [...randomBytes.map((b) => Buffer.from(b)), ...mutants];

@@ -3,7 +3,7 @@ import { dlqHeaders } from "@repo/contracts";
 import { ProduceError } from "@repo/kafka-node/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
-import type { DeadLetter } from "../runner.ts";
+import type { DeadLetter } from "../runner/index.ts";
 import {
   boundReason,
   createDeadLetterPublisher,

@@ -5,10 +5,10 @@ import { DataError } from "@repo/platform/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { sampleTick } from "@repo/testkit";
-import { createLateness } from "./bars/lateness.ts";
-import type { TickStore } from "./cassandra/store.ts";
-import { createRunner, type DeadLetter } from "./runner.ts";
-import type { DecodedTick } from "./tick/decode.ts";
+import { createLateness } from "../bars/lateness.ts";
+import type { TickStore } from "../cassandra/store.ts";
+import type { DecodedTick } from "../tick/decode.ts";
+import { createRunner, type DeadLetter } from "./index.ts";
 
 const minute = 1_795_617_000_000_000;
 const tickAt = (offset: number): Tick =>

@@ -8,10 +8,10 @@ import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { sampleTick } from "@repo/testkit";
-import type { Trade } from "./bars/bar.ts";
-import { createLateness } from "./bars/lateness.ts";
-import { createRunner, type DeadLetter } from "./runner.ts";
-import type { DecodedTick } from "./tick/decode.ts";
+import type { Trade } from "../bars/bar.ts";
+import { createLateness } from "../bars/lateness.ts";
+import type { DecodedTick } from "../tick/decode.ts";
+import { createRunner, type DeadLetter } from "./index.ts";
 
 const minute = 1_795_617_000_000_000;
 /** Stored ticks as the fake store keeps them: any trade fields, symbol included. */
