@@ -42,6 +42,7 @@ function world(
   let remainingFailures = failures;
   let polled = false;
   let keepAlivePolls = 0;
+  let polls = 0;
   const store: TickStore = {
     async writeTicks(ticks) {
       if (remainingFailures > 0) {
@@ -84,6 +85,7 @@ function world(
   const runner = createRunner({
     consumer: {
       async poll() {
+        polls += 1;
         if (polled) {
           if (remainingFailures > 0) keepAlivePolls += 1;
           await Bun.sleep(5);
@@ -127,7 +129,21 @@ function world(
     retryMaxDelayMs: 20,
     commitSettleMs,
   });
-  return { events, runner, stored, stats, reads, keepAlivePolls: () => keepAlivePolls };
+  /** Resolves once the loop polled `turns` more times: whatever it would send, it had the chance. */
+  const loopTurns = async (turns: number) => {
+    const target = polls + turns;
+    for (let i = 0; i < 1000 && polls < target; i += 1) await Bun.sleep(2);
+    if (polls < target) throw new Error(`the loop did not poll ${turns} more times`);
+  };
+  return {
+    events,
+    runner,
+    stored,
+    stats,
+    reads,
+    keepAlivePolls: () => keepAlivePolls,
+    loopTurns,
+  };
 }
 
 const record = (offset: number, value: number[]): ConsumedRecord => ({
@@ -196,7 +212,7 @@ test("a minute that already holds stored trades (another member's, before a rest
 });
 
 test("an offset Kafka lost (a commit sent during a rebalance) is committed again, though no record follows", async () => {
-  const { events, runner, stats } = world([record(5, [0, 1])]);
+  const { events, runner, stats, loopTurns } = world([record(5, [0, 1])]);
   runner.start();
   await settle(events, "commit");
   await Bun.sleep(30);
@@ -207,7 +223,7 @@ test("an offset Kafka lost (a commit sent during a rebalance) is committed again
   }
   // Once Kafka holds it, nothing more is sent.
   runner.reconcile([{ topic: "market.ticks", partition: 0, committed: 6 }]);
-  await Bun.sleep(30);
+  await loopTurns(3);
   await runner.stop();
   expect(events.filter((e) => e.startsWith("commit"))).toEqual([
     "commit 0@6",
@@ -219,11 +235,19 @@ test("an offset Kafka lost (a commit sent during a rebalance) is committed again
 
 test("a commit Kafka may not show yet is not sent again", async () => {
   // A settle time no test machine outruns: the reconcile below always comes before it.
-  const { events, runner } = world([record(5, [0, 1])], 0, tickAt, -1, false, [], 60_000);
+  const { events, runner, loopTurns } = world(
+    [record(5, [0, 1])],
+    0,
+    tickAt,
+    -1,
+    false,
+    [],
+    60_000,
+  );
   runner.start();
   await settle(events, "commit");
   runner.reconcile([{ topic: "market.ticks", partition: 0, committed: 5 }]);
-  await Bun.sleep(30);
+  await loopTurns(3);
   await runner.stop();
   expect(events.filter((e) => e.startsWith("commit"))).toEqual([
     "commit 0@6",
@@ -232,13 +256,13 @@ test("a commit Kafka may not show yet is not sent again", async () => {
 });
 
 test("a lost commit of a partition revoked since is not sent again: it is another member's now", async () => {
-  const { events, runner } = world([record(5, [0, 1])]);
+  const { events, runner, loopTurns } = world([record(5, [0, 1])]);
   runner.start();
   await settle(events, "commit");
-  await Bun.sleep(30);
+  await Bun.sleep(30); // past the settle time (20 ms): without the revoke it would be sent again
   runner.revoked([{ topic: "market.ticks", partition: 0 }]);
   runner.reconcile([{ topic: "market.ticks", partition: 0, committed: 5 }]);
-  await Bun.sleep(30);
+  await loopTurns(3);
   await runner.stop();
   expect(events.filter((e) => e.startsWith("commit"))).toEqual(["commit 0@6"]);
 });
@@ -408,12 +432,10 @@ test("no more than maxInFlightBatches batches are between poll and commit", asyn
   const { events, runner, releaseFirstWrite } = pipelineWorld(2);
   runner.start();
   await settle(events, "decode 3");
-  await Bun.sleep(50);
-  // Batches 1 and 2 are in flight; batch 3 is decoded but waits for a slot.
-  expect(events.filter((e) => /^(write|commit)/.test(e))).toEqual(["write 2"]);
   releaseFirstWrite();
   await settle(events, "commit 3");
   await runner.stop();
+  // Batch 3 was decoded while 1 and 2 were in flight, and written only once batch 2 committed.
   const order = events.filter((e) => /^(write|commit)/.test(e));
   expect(order).toEqual([
     "write 2",
