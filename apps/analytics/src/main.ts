@@ -146,6 +146,8 @@ const app = createAnalyticsApp({
   },
 });
 
+// Open alert streams would hold the graceful shutdown's wait for accepted requests: end them first.
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => hub.closeAll());
 serve(app, async () => {
   await health.stop();
   await runner.stop();

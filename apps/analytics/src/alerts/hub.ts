@@ -7,6 +7,8 @@ export interface HubClient {
   wake: () => void;
   /** Set when the client fell too far behind and must be dropped. */
   dropped: boolean;
+  /** Set when the service shuts down: the stream ends with a `shutdown` event. */
+  closed: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export function createAlertHub(options: { maxQueue: number; maxClients: number }
   return {
     join(): HubClient | undefined {
       if (clients.size >= options.maxClients) return undefined;
-      const client: HubClient = { queue: [], wake: () => {}, dropped: false };
+      const client: HubClient = { queue: [], wake: () => {}, dropped: false, closed: false };
       clients.add(client);
       return client;
     },
@@ -39,6 +41,14 @@ export function createAlertHub(options: { maxQueue: number; maxClients: number }
         } else client.queue.push(firing);
         client.wake();
       }
+    },
+    /** Ends every stream (shutdown): accepted requests must finish before the service stops. */
+    closeAll() {
+      for (const client of clients) {
+        client.closed = true;
+        client.wake();
+      }
+      clients.clear();
     },
     get size() {
       return clients.size;

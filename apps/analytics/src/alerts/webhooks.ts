@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { formatTimestamp } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
@@ -182,10 +183,10 @@ export function alertJson(firing: Firing) {
     symbol: firing.symbol,
     kind: firing.kind,
     event: firing.event,
-    barStart: new Date(firing.barStart / 1000).toISOString(),
+    barStart: formatTimestamp(firing.barStart),
     price: firing.price,
     value: firing.value,
     message: firing.message,
-    firedAt: new Date(firing.firedAt / 1000).toISOString(),
+    firedAt: formatTimestamp(firing.firedAt),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import type { Bar } from "@repo/contracts";
+import { type Bar, formatTimestamp } from "@repo/contracts";
 import { freePort, messageCount, type RunningService } from "@repo/testkit";
 import { type AnalyticsScenario, analyticsScenario, caughtUp, stats, waitFor } from "./harness.ts";
 
@@ -135,8 +135,8 @@ describe("analytics alerts on the real stack", () => {
       (e) => JSON.parse(e.data) as { id: string; barStart: string; price: string; event: string },
     );
     expect(firings.map((f) => [f.event, f.barStart, f.price])).toEqual([
-      ["cross_up", new Date(m0 / 1000).toISOString(), "100.2"],
-      ["cross_up", new Date((m0 + 3 * MINUTE) / 1000).toISOString(), "101"],
+      ["cross_up", formatTimestamp(m0), "100.2"],
+      ["cross_up", formatTimestamp(m0 + 3 * MINUTE), "101"],
     ]);
     expect(streamed.filter((e) => e.event === "alert").length).toBe(2);
     const from = new Date(m0 / 1000 - 60_000).toISOString();
@@ -207,7 +207,9 @@ describe("analytics alerts on the real stack", () => {
 
   test("a fresh group replaying the bars topic re-evaluates every rule but fires no alert twice", async () => {
     const scenario = s as AnalyticsScenario;
-    await analytics.stop();
+    // SIGTERM with the alert stream open: the stream ends with `shutdown`, the service exits 0.
+    expect(await analytics.stop()).toBe(0);
+    expect(streamed.at(-1)?.event).toBe("shutdown");
     const replay = await scenario.startAnalytics({
       ...env,
       ANALYTICS_GROUP: `${scenario.prefix}replay`,

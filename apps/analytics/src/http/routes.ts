@@ -436,7 +436,7 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
       });
       try {
         await sse.writeSSE({ event: "ready", data: "{}", retry: deps.streamRetryMs ?? 5000 });
-        while (!ended && !client.dropped) {
+        while (!ended && !client.dropped && !client.closed) {
           const next = client.queue.shift();
           if (next) {
             await sse.writeSSE({
@@ -453,9 +453,18 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
               resolve();
             };
           });
-          if (!ended && client.queue.length === 0 && !client.dropped)
+          if (!ended && client.queue.length === 0 && !client.dropped && !client.closed)
             await sse.write(": keepalive\n\n");
         }
+        if (client.closed && !ended)
+          await sse.writeSSE({
+            event: "shutdown",
+            data: JSON.stringify({
+              code: "shutting_down",
+              message: "analytics is shutting down; reconnect later",
+            }),
+            retry: deps.streamRetryMs ?? 5000,
+          });
         if (client.dropped && !ended)
           await sse.writeSSE({
             event: "dropped",
