@@ -199,6 +199,7 @@ describe("stack CLI", () => {
     expect(run.stdout).toMatch(/kafka\s+up\s+127\.0\.0\.1:9092 4\.\d+\.\d+/);
     expect(run.stdout).toMatch(/cassandra\s+up\s+127\.0\.0\.1:9042 5\.0\.\d+/);
     expect(run.stdout).toMatch(/registry\s+up\s+http:\/\/127\.0\.0\.1:8081/);
+    expect(run.stdout).toMatch(/prometheus\s+up\s+http:\/\/127\.0\.0\.1:9090 2\.\d+\.\d+/);
   });
 
   test("up on a running stack changes nothing: same processes, exit 0", () => {
@@ -211,7 +212,7 @@ describe("stack CLI", () => {
     expect(again.status).toBe(0);
     expect(again.stdout).toContain("stack up in");
     expect(pids(again.stdout)).toEqual(pids(before.stdout));
-    expect(pids(before.stdout)).toHaveLength(3);
+    expect(pids(before.stdout)).toHaveLength(4);
   }, 60_000);
 
   test("logs prints a component's own log, and an unknown component is named", () => {
