@@ -39,7 +39,13 @@ export function createIngestApp(options: IngestAppOptions) {
     log: options.log,
     maxBodyBytes: options.maxBodyBytes,
     allowedOrigins: options.allowedOrigins,
-    stats: () => options.ingest.snapshot(options.polled, streams),
+    stats: () => ({
+      ...options.ingest.snapshot(options.polled, streams),
+      ...(control && {
+        runs: control.ledger.view(),
+        backfills: control.backfills.view(),
+      }),
+    }),
     readiness: () => ingestReadiness(options.producerUrl, options.forwarding, streams),
     gauges: () => [
       ...streamGauges(streams),

@@ -254,6 +254,9 @@ describe("ingest runs and operator actions on the real stack", () => {
         expect.objectContaining({ name: "alpaca", paused: true }),
       ]),
     );
+    // Leave the providers as the next tests (same keyspace, so the same stored pauses) expect them.
+    for (const provider of ["simulator", "alpaca"])
+      expect((await act(ingest, "POST", `/providers/${provider}/resume`)).status).toBe(200);
     console.log(
       `runs: ${runs.length} polls (${scheduled.length}+ scheduled, 1 triggered) stored and listed again after a restart; ${stats.records.forwarded} forwarded records all credited to runs`,
     );
@@ -403,7 +406,7 @@ describe("ingest runs and operator actions on the real stack", () => {
     expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
   }, 180_000);
 
-  test("a stream dropped by the stand-in: /streams shows the reconnect and the recovered gap with its range; the sessions and the recovery are runs", async () => {
+  test("a stream dropped by the stand-in: /streams shows the reconnect and the recovered gap with its range; the sessions and the recovery are runs; pause disconnects it and resume reconnects it", async () => {
     const startedAt = Date.now();
     const ingest = await startIngest({
       INGEST_PROVIDERS: "alpaca",
@@ -441,17 +444,50 @@ describe("ingest runs and operator actions on the real stack", () => {
       const recovery = all.find((r) => r.kind === "gap_recovery");
       return recovery && recovery.outcome === "ok" && recovery.pending === 0 ? all : undefined;
     }, "no gap recovery run");
-    const sessions = runs.filter((r) => r.kind === "stream_session");
-    expect(sessions.map((r) => r.outcome).sort()).toEqual(["failed", "running"]);
-    expect(sessions.find((r) => r.outcome === "failed")?.error).toMatch(/closed/);
     const recovery = runs.find((r) => r.kind === "gap_recovery") as Run;
     expect(recovery.forwarded).toBe(30);
     expect(recovery.detail).toMatchObject({ reason: "disconnect" });
-    expect(sum(sessions, (r) => r.forwarded)).toBe(20);
+
+    expect((await act(ingest, "POST", "/providers/alpaca/run")).body).toMatchObject({
+      error: { code: "provider_streams" },
+    });
+    // Paused by an operator: disconnected on purpose, still ready; resumed: streaming again.
+    const paused = await act(ingest, "POST", "/providers/alpaca/pause");
+    expect(paused.body).toMatchObject({ name: "alpaca", mode: "stream", paused: true });
+    await wait(
+      async () => (fake.subscribedClients === 0 ? true : undefined),
+      "the paused stream stayed connected",
+    );
+    const { streams } = await ingest.json<{ streams: StreamsAnswer[] }>("/streams");
+    expect(streams[0]?.state).toBe("paused");
+    expect((await fetch(`${ingest.url}/readyz`)).status).toBe(200);
+    expect((await act(ingest, "POST", "/providers/alpaca/resume")).body).toMatchObject({
+      paused: false,
+    });
+    await wait(
+      async () => (fake.subscribedClients === 1 ? true : undefined),
+      "the resumed stream did not subscribe again",
+    );
+    fake.trades("META", 5);
+    await wait(
+      async () =>
+        (await ingest.json<IngestStats>("/stats")).records.forwarded === 55 ? true : undefined,
+      "trades after the resume were not forwarded",
+    );
+    const sessions = await wait(async () => {
+      const all = (await runsOf(ingest, "alpaca", startedAt)).filter(
+        (r) => r.kind === "stream_session",
+      );
+      return all.length === 3 && all.some((r) => r.forwarded === 5) ? all : undefined;
+    }, "the resumed session is not a run");
+    expect(sessions.map((r) => r.outcome).sort()).toEqual(["cancelled", "failed", "running"]);
+    expect(sessions.find((r) => r.outcome === "failed")?.error).toMatch(/closed/);
+    expect(sessions.find((r) => r.outcome === "cancelled")?.error).toBe("paused by an operator");
+    expect(sum(sessions, (r) => r.forwarded)).toBe(25);
     expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
   }, 120_000);
 
-  test("operator actions: 404 for an unknown provider, 409 for a stream, 400 naming the field, and with INGEST_OPERATOR_TOKENS a missing token is 401", async () => {
+  test("operator actions: with INGEST_OPERATOR_TOKENS a missing token is 401 and the token's name is the pauser; an unknown provider is 404; a bad query is 400 naming the field", async () => {
     const token = "ops-token-0123456789abcdef";
     const ingest = await startIngest({
       INGEST_PROVIDERS: "simulator",

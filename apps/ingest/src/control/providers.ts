@@ -24,8 +24,8 @@ export interface ProviderView {
 
 /**
  * The operator's hand on the providers: list them with their schedules, run a polled provider now,
- * pause and resume its schedule. Pauses are stored (`ingest_provider_state`) and applied again
- * after a restart. Streams run on their own: they can be listed, not paused or run.
+ * pause and resume a polled provider's schedule or a stream's connection. Pauses are stored
+ * (`ingest_provider_state`) and applied again after a restart.
  *
  * @example
  *   const control = createProviderControl({ polled, streams, store, log });
@@ -50,7 +50,7 @@ export function createProviderControl(options: {
       throw new ApiError(
         409,
         "provider_streams",
-        `${echo(name)} streams continuously; only polled providers can be run, paused or resumed`,
+        `${echo(name)} streams continuously; only polled providers can be run now (pause and resume it instead)`,
         { provider: name, mode: "stream" },
       );
     throw new ApiError(404, "unknown_provider", `no provider ${echo(name)} in INGEST_PROVIDERS`, {
@@ -59,13 +59,29 @@ export function createProviderControl(options: {
   };
   const names = () => [...polled.map((p) => p.provider.name), ...streams.map((s) => s.name)];
 
+  /** What pause and resume act on: a polled provider's schedule, or a stream that can pause. */
+  const pausable = (name: string) => {
+    const entry = polled.find((p) => p.provider.name === name);
+    if (entry) return entry.schedule;
+    const stream = streams.find((s) => s.name === name);
+    if (stream?.pause && stream.resume) {
+      const { pause, resume } = stream;
+      return { pause: () => pause.call(stream), resume: () => resume.call(stream) };
+    }
+    if (stream)
+      throw new ApiError(409, "not_pausable", `${echo(name)} cannot be paused`, {
+        provider: name,
+      });
+    return polledNamed(name).schedule;
+  };
+
   async function setPaused(name: string, paused: boolean, by: string | null) {
-    const { schedule } = polledNamed(name);
+    const target = pausable(name);
     const at = new Date().toISOString();
     await store.save({ provider: name, paused, changedAt: at, changedBy: by });
     decided.add(name);
-    if (paused) schedule.pause();
-    else schedule.resume();
+    if (paused) await target.pause();
+    else target.resume();
     changes.set(name, { at, by });
     log.info({ provider: name, by }, paused ? "provider paused" : "provider resumed");
     return view(name);
@@ -87,12 +103,13 @@ export function createProviderControl(options: {
     }
     const stream = streams.find((s) => s.name === name);
     const state = (stream?.view() as { state?: unknown } | undefined)?.state;
+    const paused = stream?.paused === true;
     return {
       name,
       mode: "stream",
-      paused: false,
-      pausedAt: null,
-      pausedBy: null,
+      paused,
+      pausedAt: paused ? (change?.at ?? null) : null,
+      pausedBy: paused ? (change?.by ?? null) : null,
       schedule: null,
       state,
     };
@@ -134,16 +151,18 @@ export function createProviderControl(options: {
     /** Applies the pauses stored before a restart (throws while the store cannot be read). */
     async restore() {
       for (const state of await store.list()) {
-        const entry = polled.find((p) => p.provider.name === state.provider);
-        if (!entry || decided.has(state.provider)) continue;
+        if (!names().includes(state.provider) || decided.has(state.provider)) continue;
         changes.set(state.provider, { at: state.changedAt, by: state.changedBy });
-        if (state.paused) {
-          entry.schedule.pause();
-          log.info(
-            { provider: state.provider, since: state.changedAt, by: state.changedBy },
-            "provider stays paused (paused before the restart)",
-          );
+        if (!state.paused) continue;
+        try {
+          await pausable(state.provider).pause();
+        } catch {
+          continue;
         }
+        log.info(
+          { provider: state.provider, since: state.changedAt, by: state.changedBy },
+          "provider stays paused (paused before the restart)",
+        );
       }
     },
   };

@@ -121,4 +121,8 @@ export interface StreamProvider {
   stop(): Promise<void>;
   view(): Record<string, unknown>;
   check(): ProviderCheck;
+  /** Disconnects until `resume` (an operator's pause); absent where a stream cannot pause. */
+  pause?(): Promise<void>;
+  resume?(): void;
+  readonly paused?: boolean;
 }

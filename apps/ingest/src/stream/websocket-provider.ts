@@ -94,31 +94,41 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
       });
   };
 
-  const connection = createStreamConnection({
-    provider: options.name,
-    id: 0,
-    symbols: streamed,
-    protocol: options.protocol(streamed),
-    timings: options.timings,
-    regularHoursOnly: options.regularHoursOnly,
-    clock: options.clock,
-    now: options.now,
-    log,
-    onTicks: deliver,
-    onGap: (gap) => recovery.add(gap),
-    onSessionStart() {
-      session?.run.end("ok");
-      session = sink?.begin?.("stream_session", { connection: 0, symbols: streamed });
-    },
-    onSessionEnd(end) {
-      const outcome =
-        end.reason === "failed" ? "failed" : end.reason === "stopped" ? "interrupted" : "ok";
-      session?.run.end(outcome, end.error ? `${end.error.code}: ${end.error.message}` : undefined);
-      session = undefined;
-    },
-  });
-  const connections = [connection];
-  const poller =
+  /** Paused by an operator: no connection, no overflow polling, until resumed. */
+  let paused = false;
+  const connect = () =>
+    createStreamConnection({
+      provider: options.name,
+      id: 0,
+      symbols: streamed,
+      protocol: options.protocol(streamed),
+      timings: options.timings,
+      regularHoursOnly: options.regularHoursOnly,
+      clock: options.clock,
+      now: options.now,
+      log,
+      onTicks: deliver,
+      onGap: (gap) => recovery.add(gap),
+      onSessionStart() {
+        session?.run.end("ok");
+        session = sink?.begin?.("stream_session", { connection: 0, symbols: streamed });
+      },
+      onSessionEnd(end) {
+        if (end.reason === "stopped" && paused)
+          session?.run.end("cancelled", "paused by an operator");
+        else {
+          const outcome =
+            end.reason === "failed" ? "failed" : end.reason === "stopped" ? "interrupted" : "ok";
+          session?.run.end(
+            outcome,
+            end.error ? `${end.error.code}: ${end.error.message}` : undefined,
+          );
+        }
+        session = undefined;
+      },
+    });
+  let connection = connect();
+  const makePoller = () =>
     beyond.length > 0 && options.overflow
       ? createOverflowPoller({
           provider: options.name,
@@ -130,6 +140,7 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
           deliver,
         })
       : undefined;
+  let poller = makePoller();
   const beyondDetail = `${beyond.length} symbols beyond ${limitVariable} (${options.planSymbolLimit})`;
 
   return {
@@ -146,18 +157,44 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
           );
         else log.error(context, `${beyondDetail} are not ingested: this provider cannot poll them`);
       }
-      for (const each of connections) each.start();
+      if (paused) return;
+      connection.start();
       poller?.start();
     },
     async stop() {
-      await Promise.all([...connections.map((each) => each.stop()), poller?.stop()]);
+      await Promise.all([connection.stop(), poller?.stop()]);
       await recovery.stop();
     },
+    /**
+     * Closes the connection and stops overflow polling until `resume` (gap recovery of earlier gaps
+     * goes on). The paused interval is not a gap: nothing is recovered for it.
+     */
+    async pause() {
+      if (paused) return;
+      paused = true;
+      log.info({ provider: options.name }, "stream paused by an operator; disconnecting");
+      await Promise.all([connection.stop(), poller?.stop()]);
+    },
+    /** Connects again (a new connection, a fresh backoff) after `pause`. */
+    resume() {
+      if (!paused) return;
+      paused = false;
+      connection = connect();
+      poller = makePoller();
+      if (!sink) return;
+      log.info({ provider: options.name }, "stream resumed by an operator; connecting");
+      connection.start();
+      poller?.start();
+    },
+    get paused() {
+      return paused;
+    },
     view() {
-      const views = connections.map((each) => each.view());
+      const views = [connection.view()];
       const ages = views.flatMap((v) => (v.lastMessageAgeMs === null ? [] : [v.lastMessageAgeMs]));
-      const state =
-        SEVERITY.find((candidate) => views.some((v) => v.state === candidate)) ?? "stopped";
+      const state = paused
+        ? ("paused" as const)
+        : (SEVERITY.find((candidate) => views.some((v) => v.state === candidate)) ?? "stopped");
       return {
         state,
         symbols: options.symbols.length,
@@ -179,10 +216,9 @@ export function createWebSocketProvider(options: WebSocketProviderOptions) {
       };
     },
     check() {
-      const problems = connections.flatMap((each) => {
-        const check = each.check();
-        return check.ok ? [] : [check.detail];
-      });
+      if (paused) return { ok: true, detail: "paused by an operator" };
+      const connectionCheck = connection.check();
+      const problems = connectionCheck.ok ? [] : [connectionCheck.detail];
       if (beyond.length > 0) {
         const polled = poller?.check();
         if (!polled) problems.push(`${beyondDetail} not ingested: ${beyond.join(",")}`);
