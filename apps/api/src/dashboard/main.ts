@@ -1,6 +1,7 @@
 import { type Bar, INTERVAL_MS, type Interval, pipeline, type Quote, symbols } from "./api.ts";
 import { createBoard } from "./board.ts";
 import { createBarChart } from "./chart.ts";
+import { createConsole } from "./console.ts";
 import { createHealth } from "./health.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -106,3 +107,4 @@ async function start() {
 }
 
 void start();
+createConsole($("console-panel"));

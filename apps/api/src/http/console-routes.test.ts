@@ -114,6 +114,24 @@ function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`) {
 }
 
 describe("console routes (HTTP rules, Kafka faked)", () => {
+  test("every console route is in /openapi.json", async () => {
+    const doc = (await (await app(fakeKafka()).request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const [path, method] of [
+      ["/v1/kafka/topics", "get"],
+      ["/v1/kafka/groups", "get"],
+      ["/v1/kafka/groups/{group}/offsets", "post"],
+      ["/v1/kafka/topics/{topic}/messages", "get"],
+      ["/v1/kafka/topics/{topic}/tail", "get"],
+      ["/v1/kafka/dlq", "get"],
+      ["/v1/kafka/dlq/redrive", "post"],
+      ["/v1/schemas", "get"],
+      ["/v1/schemas/{subject}/versions/{a}/diff/{b}", "get"],
+    ] as const)
+      expect(doc.paths[path]?.[method]).toBeDefined();
+  });
+
   test("actions need an operator token: 401 without, 401 with a wrong one", async () => {
     const api = app(fakeKafka());
     const body = JSON.stringify({ records: [{ partition: 0, offset: 0 }] });

@@ -12,6 +12,7 @@ import { createLagHistory } from "../kafka/lag-history.ts";
 import { partitionForKey } from "../kafka/partitioner.ts";
 import { diffAvro } from "../schemas/diff.ts";
 import type { SchemaCatalog } from "../schemas/registry-view.ts";
+import type { StreamAdmission } from "../stream/admission.ts";
 import {
   DeadLettersResponse,
   GroupsResponse,
@@ -23,7 +24,7 @@ import {
   TopicsResponse,
 } from "./console-responses.ts";
 import { ErrorResponse } from "./responses.ts";
-import { remoteAddress } from "./sse.ts";
+import { remoteAddress, type StreamLimits, sseMessage, streamEvents } from "./sse.ts";
 
 export interface ConsoleDeps {
   log: Logger;
@@ -37,6 +38,10 @@ export interface ConsoleDeps {
   operatorTokens: readonly BearerToken[];
   /** Whether the api listens on a loopback address only (message contents need no token then). */
   loopbackOnly: boolean;
+  /** The live tail shares `/v1/stream`'s slots and limits. */
+  streams?: { admission: StreamAdmission; limits: StreamLimits };
+  /** How often a live tail asks Kafka for new records. */
+  tailPollMs?: number;
   now?: () => number;
 }
 
@@ -286,6 +291,25 @@ const routes = {
     request: { params: z.object({ topic: topicParam }), query: messagesQuery },
     responses: {
       ...ok(MessagesResponse, "Messages, oldest first"),
+    },
+  }),
+  tail: createRoute({
+    method: "get",
+    path: "/v1/kafka/topics/{topic}/tail",
+    summary: "A live tail (Server-Sent Events): `message` events of records appended from now on",
+    description:
+      "Starts at each partition's end (only the symbol's partition with `symbol`, which also keeps only that key) and sends every new record as a `message` event (the messages route's shape). Shares /v1/stream's caps (API_STREAM_MAX_CLIENTS, API_STREAM_MAX_PER_CLIENT), bounded queue and write timeout; a busy api answers a `busy` event with `retry:`.",
+    security: bearer,
+    request: {
+      params: z.object({ topic: topicParam }),
+      query: messagesQuery.pick({ partition: true, symbol: true }),
+    },
+    responses: {
+      200: {
+        description: "text/event-stream",
+        content: { "text/event-stream": { schema: z.string() } },
+      },
+      ...errors,
     },
   }),
   dlq: createRoute({
@@ -661,6 +685,88 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
       },
       200,
     );
+  });
+
+  api.openapi(routes.tail, async (c) => {
+    operator(c, false);
+    const { topic } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const streams = deps.streams;
+    if (!streams) throw new ApiError(404, "not_found", "the live tail is not enabled");
+    const ends = await guarded("tail", () => deps.kafka.offsets(topic));
+    let partitions = ends.map((p) => p.partition);
+    if (q.partition !== undefined) {
+      if (q.partition >= ends.length)
+        throw invalid(
+          "partition",
+          `the topic has ${ends.length} partitions (0-${ends.length - 1})`,
+        );
+      partitions = [q.partition];
+    }
+    if (q.symbol !== undefined) partitions = [partitionForKey(q.symbol, ends.length) as number];
+    if (c.req.method !== "GET")
+      return c.body(null, 200, { "Content-Type": "text/event-stream" }) as never;
+    const slot = streams.admission.admit(remoteAddress(c));
+    if ("refused" in slot) {
+      const retryAfter = String(Math.ceil(streams.limits.retryMs / 1000));
+      const body = sseMessage(
+        "busy",
+        { error: { code: slot.refused, message: "every stream slot is taken; retry later" } },
+        streams.limits.retryMs,
+      );
+      return c.body(body, 200, {
+        "Content-Type": "text/event-stream",
+        "Retry-After": retryAfter,
+        Connection: "close",
+      }) as never;
+    }
+    const next = new Map(
+      ends.filter((p) => partitions.includes(p.partition)).map((p) => [p.partition, p.latest]),
+    );
+    const keep =
+      q.symbol === undefined ? undefined : (r: KafkaRecord) => r.key?.toString("utf8") === q.symbol;
+    type Shown = Awaited<ReturnType<typeof messageJson>>;
+    return streamEvents<Shown>(c, {
+      ready: {
+        topic,
+        partitions,
+        from: Object.fromEntries([...next].map(([p, o]) => [p, Number(o)])),
+      },
+      subscribe: ({ send }) => {
+        let open = true;
+        void (async () => {
+          while (open) {
+            for (const partition of partitions) {
+              if (!open) break;
+              try {
+                const read = await deps.kafka.read({
+                  topic,
+                  partition,
+                  from: next.get(partition) ?? 0n,
+                  limit: 500,
+                  maxScan: 500,
+                  deadline: Date.now() + deps.limits.timeoutMs,
+                  keep,
+                });
+                next.set(partition, read.next);
+                for (const record of read.records)
+                  if (open) send(await messageJson(deps.types, record));
+              } catch (error) {
+                deps.log.warn({ err: error, topic, partition }, "live tail read failed; retrying");
+              }
+            }
+            await new Promise((resolve) => setTimeout(resolve, deps.tailPollMs ?? 500));
+          }
+        })();
+        return () => {
+          open = false;
+        };
+      },
+      key: (m) => `${m.partition}/${m.offset}`,
+      message: (m) => sseMessage("message", { topic, ...m }),
+      limits: streams.limits,
+      done: () => slot.release(),
+    }) as never;
   });
 
   /** Dead letters of [fromMs, toMs) matching `reason`, newest first, reading every DLQ partition. */

@@ -307,6 +307,7 @@ export function createApiRoutes(deps: ApiDeps) {
       ...deps.console,
       log: deps.log,
       operatorTokens: deps.operatorTokens,
+      streams: { admission: deps.admission, limits: deps.streamLimits },
     });
 
   api.doc31("/openapi.json", {

@@ -65,12 +65,43 @@ export function streamMarket(
     done: (end: StreamEnd) => void;
   },
 ) {
+  return streamEvents<StreamEvent>(c, {
+    ready: { symbols: options.symbols },
+    subscribe: (handlers) => options.stream.subscribe(options.symbols, handlers),
+    key: eventKey,
+    message: (event) => rendered(event, options.render),
+    limits: options.limits,
+    done: options.done,
+  });
+}
+
+/**
+ * The bounded SSE machinery of {@link streamMarket} for any event source: a `ready` event, then the
+ * events `subscribe` delivers, queued per client (at most `limits.queueMax`; an event whose `key`
+ * is already waiting replaces it), written in batches, with the same drop, write-timeout, keepalive
+ * and shutdown rules. `message` renders one event as SSE text (see {@link sseMessage}).
+ *
+ * @example
+ *   return streamEvents(c, { ready: { topic }, subscribe: (h) => tail.subscribe(h),
+ *     key: (m) => `${m.partition}/${m.offset}`, message: (m) => sseMessage("message", m), limits, done });
+ */
+export function streamEvents<E>(
+  c: Context,
+  options: {
+    ready: unknown;
+    subscribe: (handlers: { send: (event: E) => void; end: () => void }) => () => void;
+    key: (event: E) => string;
+    message: (event: E) => string;
+    limits: StreamLimits;
+    done: (end: StreamEnd) => void;
+  },
+) {
   const { limits } = options;
   const connection = c.env as NodeConnection | undefined;
   c.header("X-Accel-Buffering", "no");
   const response = streamSSE(c, async (sse) => {
     /** Pending events by what they describe: a newer state of the same thing replaces the older. */
-    const queue = new Map<string, StreamEvent>();
+    const queue = new Map<string, E>();
     let wake: (() => void) | undefined;
     let ending: StreamEnd | undefined;
     /** The socket stopped taking data: the connection is cut instead of closed. */
@@ -80,10 +111,10 @@ export function streamMarket(
       queue.clear();
       wake?.();
     };
-    const unsubscribe = options.stream.subscribe(options.symbols, {
+    const unsubscribe = options.subscribe({
       send(event) {
         if (ending) return;
-        const key = eventKey(event);
+        const key = options.key(event);
         if (!queue.has(key) && queue.size >= limits.queueMax) finish("slow_client");
         else queue.set(key, event);
         wake?.();
@@ -116,10 +147,10 @@ export function streamMarket(
     };
 
     try {
-      await write(sseMessage("ready", { symbols: options.symbols }, limits.retryMs));
+      await write(sseMessage("ready", options.ready, limits.retryMs));
       while (!ending) {
         if (queue.size > 0) {
-          await write(takeBatch(queue, options.render));
+          await write(takeBatch(queue, options.message));
           continue;
         }
         const idle = await new Promise<boolean>((resolve) => {
@@ -161,11 +192,11 @@ export function streamMarket(
 const BATCH_CHARS = 16 * 1024;
 
 /** Takes the oldest waiting events, rendered, up to {@link BATCH_CHARS}. */
-function takeBatch(queue: Map<string, StreamEvent>, render: (event: StreamEvent) => unknown) {
+function takeBatch<E>(queue: Map<string, E>, message: (event: E) => string) {
   let batch = "";
   for (const [key, event] of queue) {
     queue.delete(key);
-    batch += rendered(event, render);
+    batch += message(event);
     if (batch.length >= BATCH_CHARS) break;
   }
   return batch;
