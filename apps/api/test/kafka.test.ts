@@ -97,6 +97,9 @@ beforeAll(async () => {
   await run.stored(ticks.length);
 }, 240_000);
 
+/** Ticks posted after the first batch (the live tail's), counted in what the consumer stores. */
+const TAIL_TICKS = 6;
+
 afterAll(async () => {
   for (const subject of extraSubjects) await registry("DELETE", `/mode/${subject}`).catch(() => {});
   await run?.pipeline.close();
@@ -124,6 +127,49 @@ describe("Kafka console on the real stack", () => {
         expect(m.value.encoding).toBe("json");
         expect(m.value.json?.symbol).toBe(symbol);
       }
+    }
+  });
+
+  test("the live tail (SSE) sends records appended after it opened, of the symbol's partition only", async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${run.api.url}/v1/kafka/topics/${ticksTopic}/tail?symbol=S01`, {
+      headers: { accept: "text/event-stream" },
+      signal: controller.signal,
+    });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 20_000;
+      while (!done() && Date.now() < deadline) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      return done();
+    };
+    const tailed = () => text.split("console-tail").length - 1;
+    expect(await until(() => text.includes("event: ready"))).toBe(true);
+    const fresh = marketTicks({
+      symbols: ["S01", "S02"],
+      fromMs: Date.now() - 30_000,
+      toMs: Date.now(),
+      stepMs: 10_000,
+      source: "console-tail",
+      seed: 3,
+    });
+    await run.post(fresh);
+    expect(await until(() => tailed() >= 3)).toBe(true);
+    controller.abort();
+    const events = text
+      .split("\n")
+      .filter((line) => line.startsWith("data:") && line.includes("console-tail"))
+      .map((line) => JSON.parse(line.slice(5)) as Message);
+    expect(events).toHaveLength(3);
+    for (const event of events) {
+      expect(event.key).toBe("S01");
+      expect(event.partition).toBe(partitionForKey("S01", 6) as number);
     }
   });
 
@@ -216,6 +262,7 @@ describe("Kafka console on the real stack", () => {
   });
 
   test("redrive: a tick dead-lettered for an unknown schema id is stored once after the schema is known; dry run first, a second redrive changes nothing", async () => {
+    await run.stored(ticks.length + TAIL_TICKS);
     const prefix = run.pipeline.prefix;
     const tickSubject = `${prefix}market.ticks-value`;
     const tickSchema = String(
