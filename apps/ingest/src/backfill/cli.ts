@@ -67,10 +67,12 @@ if (args.provider !== "alpaca")
       : `--provider must be alpaca (got ${args.provider ?? "nothing"})`,
   );
 const DATE = /^\d{4}-\d\d-\d\d$/;
-if (!args.from || !DATE.test(args.from) || Number.isNaN(Date.parse(args.from)))
-  fail("--from must be a date YYYY-MM-DD");
-if (!args.to || !DATE.test(args.to) || Number.isNaN(Date.parse(args.to)))
-  fail("--to must be a date YYYY-MM-DD");
+const realDate = (text: string | undefined): text is string =>
+  text !== undefined &&
+  DATE.test(text) &&
+  new Date(Date.parse(`${text}T00:00:00Z`) || 0).toISOString().slice(0, 10) === text;
+if (!realDate(args.from)) fail("--from must be a date YYYY-MM-DD");
+if (!realDate(args.to)) fail("--to must be a date YYYY-MM-DD");
 if (args.to <= args.from) fail("--to must be after --from (it is exclusive)");
 const kinds = (args.kinds ?? "")
   .split(",")

@@ -26,7 +26,10 @@ const DATE = /^\d{4}-\d\d-\d\d$/;
 const date = z
   .string()
   .regex(DATE, "must be a date YYYY-MM-DD")
-  .refine((text) => !Number.isNaN(Date.parse(text)), "must be a real date");
+  .refine((text) => {
+    const parsed = Date.parse(`${text}T00:00:00Z`);
+    return !Number.isNaN(parsed) && new Date(parsed).toISOString().slice(0, 10) === text;
+  }, "must be a real date");
 const instant = z
   .string()
   .refine((text) => !Number.isNaN(Date.parse(text)), "must be an ISO-8601 time")
