@@ -250,6 +250,45 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
     expect(record.key.toString()).toBe("AAPL");
   });
 
+  test("a page merged from several partitions by time tells where each partition continues", async () => {
+    const base = Date.parse("2026-01-05T14:30:00Z");
+    const api = app(
+      fakeKafka({
+        offsets: async () => [
+          { partition: 0, earliest: 0n, latest: 3n },
+          { partition: 1, earliest: 0n, latest: 3n },
+        ],
+        offsetsForTime: async () =>
+          new Map([
+            [0, 0n],
+            [1, 0n],
+          ]),
+        read: async (request) => {
+          const records = [0n, 1n, 2n].map((offset) => ({
+            partition: request.partition,
+            offset,
+            timestamp: base + Number(offset) * 10 + request.partition * 5,
+            key: Buffer.from("AAPL"),
+            value: null,
+            headers: [],
+          }));
+          return { records, scanned: 3, next: 3n, stopped: "end" };
+        },
+      }),
+    );
+    const answer = (await (
+      await api.request(
+        "/v1/kafka/topics/market.ticks/messages?timestamp=2026-01-05T14:30:00Z&limit=3",
+        { headers: auth },
+      )
+    ).json()) as {
+      messages: { partition: number; offset: number }[];
+      next: Record<string, number>;
+    };
+    expect(answer.messages.map((m) => `${m.partition}/${m.offset}`)).toEqual(["0/0", "1/0", "0/1"]);
+    expect(answer.next).toEqual({ "0": 2, "1": 1 });
+  });
+
   test("the dead-letter view shows an undecodable value in hex with the reason, errors without driver text", async () => {
     const api = app(fakeKafka());
     const view = (await (await api.request("/v1/kafka/dlq", { headers: auth })).json()) as {

@@ -662,6 +662,14 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
           a.timestamp - b.timestamp || a.partition - b.partition || Number(a.offset - b.offset),
       );
       const page = newest ? records.slice(-q.limit) : records.slice(0, q.limit);
+      // Records read but left out of the page (several partitions merged by time) are where their
+      // partition's next page starts.
+      if (!newest)
+        for (const record of records.slice(q.limit)) {
+          const key = String(record.partition);
+          if (record.offset < BigInt(next[key] ?? Number.MAX_SAFE_INTEGER))
+            next[key] = Number(record.offset);
+        }
       return { partitions, scanned, stopped, next, page };
     });
     const messages = await Promise.all(result.page.map((r) => messageJson(deps.types, r)));
@@ -897,10 +905,14 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
               dlq: { partition: want.partition, offset: String(want.offset) },
               reason: "unknown",
               key: null,
-              refused: {
-                code: "not_found",
-                message: "no dead letter at this partition and offset",
-              },
+              refused:
+                read.stopped === "time_limit"
+                  ? {
+                      code: "not_read",
+                      message:
+                        "not read within API_KAFKA_TIMEOUT_MS; redrive fewer records at once",
+                    }
+                  : { code: "not_found", message: "no dead letter at this partition and offset" },
             });
         }
       } else if (body.filter) {

@@ -67,7 +67,8 @@ export type RedriveRefusal =
   | "truncated"
   | "no_source_topic"
   | "source_topic_not_allowed"
-  | "not_found";
+  | "not_found"
+  | "not_read";
 
 export interface RedrivePlanItem {
   dlq: { partition: number; offset: string };
