@@ -33,7 +33,7 @@ class Stopped extends Error {}
 /**
  * The analytics loop: polls bar records, decodes them, applies each version to the session book
  * (loading a session's stored bars the first time it is touched), evaluates the alert rules on every
- * accepted update of a session's latest minute, then writes the changed indicator rows, publishes
+ * update of a session's latest minute that is not stale, then writes the changed indicator rows, publishes
  * them, records the firings (a firing whose dedup key is already stored is not delivered again), and
  * only then commits the batch's offsets. Transient failures pause the partitions and retry the step
  * with backoff; a record that is not a bar is counted and skipped.
@@ -122,10 +122,12 @@ export function createRunner(options: RunnerOptions) {
       const day = dayOf(result.bar.start);
       if (!book.has(result.symbol, day)) rows.push(...book.load(result.symbol, day, []));
       const applied = book.apply(result.symbol, result.bar);
-      if (!applied.accepted) {
+      if (!applied.accepted && !applied.same) {
         stats.counter(METRIC.barsStale).add();
         return;
       }
+      // A version equal to the bar held (the session was just read with it) changes no row but is
+      // still an update the rules see: evaluating it twice moves no latch and fires nothing twice.
       rows.push(...applied.rows);
       const minutes = book.minutes(result.symbol, day);
       const latest = minutes[minutes.length - 1];

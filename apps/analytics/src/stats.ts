@@ -5,7 +5,7 @@ import { WEBHOOK_METRIC } from "./alerts/webhooks.ts";
 /** The analytics metric names: written by the runner and the edges, read by `/stats` and `/metrics`. */
 export const METRIC = {
   barsConsumed: "bars.consumed",
-  /** Bar versions older than (or equal to) the one held: ignored. */
+  /** Bar versions with fewer trades than the one held: ignored. */
   barsStale: "bars.stale",
   /** Records of the bars topic that are not bars, by reason (`skipped.corrupt_avro`): logged, skipped. */
   barsSkipped: (code: string) => `skipped.${code}`,

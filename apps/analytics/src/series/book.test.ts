@@ -84,6 +84,7 @@ describe("session book", () => {
     expect(rows.map(keyOf).sort()).toEqual(changed.map(([key]) => key).sort());
     // An older version of it changes nothing.
     expect(book.apply("X", finals[40] as MinuteBar)).toEqual({ accepted: false, rows: [] });
+    expect(book.apply("X", revised)).toEqual({ accepted: false, same: true, rows: [] });
   });
 
   test("the open bar is provisional and becomes final when the next bar opens or time closes it", () => {

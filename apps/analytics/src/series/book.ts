@@ -216,17 +216,21 @@ export function createSessionBook(
 
     /**
      * Applies one version of a 1-minute bar (its session must be in memory): `accepted` is false
-     * for a stale or identical version; `rows` are the indicator rows that changed.
+     * for a stale version (fewer trades than held) and for one identical to the bar held (`same`:
+     * e.g. read with the session's stored bars); `rows` are the indicator rows that changed.
      */
-    apply(symbol: string, bar: MinuteBar): { accepted: boolean; rows: IndicatorRow[] } {
+    apply(
+      symbol: string,
+      bar: MinuteBar,
+    ): { accepted: boolean; same?: boolean; rows: IndicatorRow[] } {
       const day = dayOf(bar.start);
       const session = sessions.get(keyOf(symbol, day));
       if (!session)
         throw new Error(`session ${symbol} ${new Date(day / 1000).toISOString()} is not loaded`);
       session.touched = clock++;
       const held = session.minutes.get(bar.start);
-      if (held && (bar.trades < held.trades || sameBar(held, bar)))
-        return { accepted: false, rows: [] };
+      if (held && sameBar(held, bar)) return { accepted: false, same: true, rows: [] };
+      if (held && bar.trades < held.trades) return { accepted: false, rows: [] };
       session.minutes.set(bar.start, bar);
       const rows: IndicatorRow[] = [];
       for (const interval of INTERVAL_NAMES) {
