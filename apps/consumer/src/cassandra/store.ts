@@ -92,6 +92,8 @@ export function createTickStore(options: TickStoreOptions): TickStore {
     ) => limit(() => options.client.batch(queries, queryOptions)),
   };
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
+  /** Rows refused once while their table looked complete: refused again, they are the data's fault. */
+  const suspects = new WeakSet<object>();
 
   /**
    * A refusal is the data's fault only while the table has every column its INSERT binds: a
@@ -136,30 +138,35 @@ export function createTickStore(options: TickStoreOptions): TickStore {
             // Several partitions: the driver routes by the first row's key, given explicitly.
             routing ? { ...writeOptions, routingKey: routing(batch[0] as T) } : writeOptions,
           );
+    let error: unknown;
     try {
       await write();
       return;
-    } catch (error) {
-      if (!(await refusedForItsData(error, row as RowMapping<unknown>))) throw error;
+    } catch (refusal) {
+      if (!(await refusedForItsData(refusal, row as RowMapping<unknown>))) throw refusal;
+      error = refusal;
     }
     if (batch.length > 1) {
       for (const record of batch) await writeBatch([record], row, rejected);
       return;
     }
-    // The table is as this consumer expects now, but the refusal may predate a schema fix (a
-    // column renamed back). One more attempt decides whether the row itself is refused, through
-    // its own statement text: the driver would otherwise join a PREPARE of the INSERT that other
-    // rows sent before the fix, and be refused with it.
-    try {
-      await client.execute(`${row.insert} `, row.values(batch[0] as T), writeOptions);
-    } catch (error) {
-      if (!(await refusedForItsData(error, row as RowMapping<unknown>))) throw error;
-      const message = `Cassandra refused the row: ${(error as Error).message}`;
-      rejected.push({
-        row: batch[0] as T,
-        error: new DataError(message, { code: "cassandra_refused", cause: error }),
-      });
+    // The table is as this consumer expects now, but the refusal may predate a schema fix that
+    // landed a moment ago (a column renamed back while this row was being written). A row is
+    // blamed only when it is refused again on the step's next attempt, a backoff later: the first
+    // refusal is thrown as transient.
+    const record = batch[0] as T;
+    if (!suspects.has(record as object)) {
+      suspects.add(record as object);
+      throw new PipelineError(
+        `Cassandra refused a row of ${row.table} whose columns all exist; trying once more before blaming the row: ${(error as Error).message}`,
+        { retriable: true, cause: error },
+      );
     }
+    const message = `Cassandra refused the row: ${(error as Error).message}`;
+    rejected.push({
+      row: record,
+      error: new DataError(message, { code: "cassandra_refused", cause: error }),
+    });
   };
 
   /** The hosts storing a partition, as a grouping key ("" when the driver has no token map). */
