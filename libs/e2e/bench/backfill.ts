@@ -435,6 +435,7 @@ try {
   }
   const latencyLine = (list: number[]) => {
     const sorted = list.sort((a, b) => a - b);
+    if (sorted.length === 0) return "no ticks";
     return `${fmt(sorted.length)} ticks, p50 ${fmt(quantile(sorted, 0.5))} ms, p99 ${fmt(quantile(sorted, 0.99))} ms, max ${fmt(sorted.at(-1) ?? Number.NaN)} ms`;
   };
 
