@@ -383,8 +383,17 @@ test("/openapi.json documents every /v1 route with its validated parameters", as
   expect(body.openapi).toBe("3.1.0");
   expect(Object.keys(body.paths).sort()).toEqual([
     "/v1/bars/{symbol}",
+    "/v1/kafka/dlq",
+    "/v1/kafka/dlq/redrive",
+    "/v1/kafka/groups",
+    "/v1/kafka/groups/{group}/offsets",
+    "/v1/kafka/topics",
+    "/v1/kafka/topics/{topic}/messages",
+    "/v1/kafka/topics/{topic}/tail",
     "/v1/pipeline",
     "/v1/quotes",
+    "/v1/schemas",
+    "/v1/schemas/{subject}/versions/{a}/diff/{b}",
     "/v1/stream",
     "/v1/symbols",
     "/v1/ticks/{symbol}",

@@ -172,7 +172,7 @@ export function createConsole(root: HTMLElement) {
       done(`${answer.topics.length} topics`);
     };
     await load();
-    timer = setInterval(() => load().catch(fail), 2_000);
+    timer = setInterval(() => load().catch(fail), 5_000);
   }
 
   async function groups() {
@@ -212,7 +212,7 @@ export function createConsole(root: HTMLElement) {
       done(`${answer.groups.length} groups`);
     };
     await load();
-    timer = setInterval(() => load().catch(fail), 3_000);
+    timer = setInterval(() => load().catch(fail), 5_000);
   }
 
   function messageRows(list: MessageJson[]) {

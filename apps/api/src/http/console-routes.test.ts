@@ -57,7 +57,8 @@ function fakeKafka(overrides: Partial<KafkaConsole> = {}): KafkaConsole & { prod
         members: [{ memberId: "m1", clientId: "consumer", host: "/127.0.0.1", assignment: [] }],
       },
     ],
-    committed: async () => new Map([["market.ticks", new Map([[0, 5n]])]]),
+    committed: async (groups) =>
+      new Map(groups.map((group) => [group, new Map([["market.ticks", new Map([[0, 5n]])]])])),
     commitOffsets: async () => {},
     read: async (request) => {
       const records = letters.filter(

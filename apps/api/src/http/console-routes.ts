@@ -238,6 +238,8 @@ const routes = {
     method: "get",
     path: "/v1/kafka/topics",
     summary: "Topics: partitions, earliest/latest offsets, records per second, retention",
+    description:
+      "At most 500 topics (by name). Records per second come from Kafka: the records appended since the first offset at or after now − 1 min and now − 5 min.",
     request: { query: z.object({ prefix: prefixParam }) },
     responses: ok(TopicsResponse, "Topics by name"),
   }),
@@ -409,38 +411,33 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
     const { prefix } = c.req.valid("query");
     const at = now();
     const topics = await guarded("topics", async () => {
-      const all = (await deps.kafka.topics())
-        .filter((t) => !prefix || t.name.startsWith(prefix))
-        .slice(0, 500);
+      const all = await deps.kafka.topics([at - 60_000, at - 300_000], prefix ?? "");
       const retention = await deps.kafka.retention(all.map((t) => t.name));
-      return Promise.all(
-        all.map(async (topic) => {
-          const [m1, m5] = await Promise.all([
-            deps.kafka.offsetsForTime(topic.name, at - 60_000),
-            deps.kafka.offsetsForTime(topic.name, at - 300_000),
-          ]);
-          const since = (from: Map<number, bigint>) =>
-            topic.partitions.reduce(
-              (sum, p) => sum + Number(p.latest - (from.get(p.partition) ?? p.latest)),
-              0,
-            );
-          const info = retention.get(topic.name);
-          return {
-            name: topic.name,
-            partitions: topic.partitions.map((p) => ({
-              partition: p.partition,
-              earliest: Number(p.earliest),
-              latest: Number(p.latest),
-              records: Number(p.latest - p.earliest),
-            })),
-            records: topic.partitions.reduce((sum, p) => sum + Number(p.latest - p.earliest), 0),
-            replicationFactor: topic.replicationFactor,
-            retentionMs: info?.retentionMs ?? null,
-            cleanupPolicy: info?.cleanupPolicy ?? null,
-            perSecond: { last1m: round(since(m1) / 60), last5m: round(since(m5) / 300) },
-          };
-        }),
-      );
+      return all.map((topic) => {
+        const since = (from: Map<number, bigint> | undefined) =>
+          topic.partitions.reduce(
+            (sum, p) => sum + Number(p.latest - (from?.get(p.partition) ?? p.latest)),
+            0,
+          );
+        const info = retention.get(topic.name);
+        return {
+          name: topic.name,
+          partitions: topic.partitions.map((p) => ({
+            partition: p.partition,
+            earliest: Number(p.earliest),
+            latest: Number(p.latest),
+            records: Number(p.latest - p.earliest),
+          })),
+          records: topic.partitions.reduce((sum, p) => sum + Number(p.latest - p.earliest), 0),
+          replicationFactor: topic.replicationFactor,
+          retentionMs: info?.retentionMs ?? null,
+          cleanupPolicy: info?.cleanupPolicy ?? null,
+          perSecond: {
+            last1m: round(since(topic.since[0]) / 60),
+            last5m: round(since(topic.since[1]) / 300),
+          },
+        };
+      });
     });
     return c.json({ topics }, 200);
   });
@@ -456,19 +453,23 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
             (!query.group || g.group === query.group),
         )
         .slice(0, 200);
-      const ends = new Map<string, Map<number, bigint>>();
-      const endsOf = async (topic: string) => {
+      const ends = new Map<string, Promise<Map<number, bigint>>>();
+      const endsOf = (topic: string) => {
         let found = ends.get(topic);
         if (!found) {
-          found = new Map((await deps.kafka.offsets(topic)).map((p) => [p.partition, p.latest]));
+          found = deps.kafka
+            .offsets(topic)
+            .then((list) => new Map(list.map((p) => [p.partition, p.latest])));
           ends.set(topic, found);
         }
         return found;
       };
+      const committedByGroup = await deps.kafka.committed(all.map((g) => g.group));
       let ageReads = 64;
       return Promise.all(
         all.map(async (group) => {
-          const committed = await deps.kafka.committed(group.group);
+          const committed =
+            committedByGroup.get(group.group) ?? new Map<string, Map<number, bigint>>();
           const owner = new Map<string, string>();
           for (const m of group.members)
             for (const a of m.assignment)
@@ -527,7 +528,8 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
     const body = c.req.valid("json");
     const result = await guarded("offset reset", async () => {
       const found = (await deps.kafka.groups()).find((g) => g.group === group);
-      const committed = await deps.kafka.committed(group);
+      const committed =
+        (await deps.kafka.committed([group])).get(group) ?? new Map<string, Map<number, bigint>>();
       if (!found && committed.size === 0)
         throw new ApiError(404, "unknown_group", `no consumer group ${group}`, {
           issues: [{ path: "group", in: "path", message: "no such consumer group" }],

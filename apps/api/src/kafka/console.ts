@@ -5,8 +5,12 @@ import type { KafkaSecurity } from "@repo/platform/security";
 
 /** Kafka as the console reads and acts on it, behind a port so the HTTP edge can be tested alone. */
 export interface KafkaConsole {
-  /** Every topic but Kafka's internal ones, with partitions and end offsets. */
-  topics(): Promise<TopicInfo[]>;
+  /**
+   * Every topic but Kafka's internal ones, with partitions and end offsets, and for each time of
+   * `sinceMs` the first offset at or after it per partition (the end when none): all topics in
+   * one ListOffsets request per time.
+   */
+  topics(sinceMs?: number[], prefix?: string): Promise<TopicInfo[]>;
   /** Earliest and latest offset of each partition of `topic`, plus its partition count. */
   offsets(topic: string): Promise<PartitionOffsets[]>;
   /** Per partition, the first offset whose timestamp is at or after `ms` (the latest offset when none). */
@@ -16,8 +20,8 @@ export interface KafkaConsole {
     topics: string[],
   ): Promise<Map<string, { retentionMs: number | null; cleanupPolicy: string | null }>>;
   groups(): Promise<GroupInfo[]>;
-  /** Committed offsets of a group, by topic and partition. */
-  committed(group: string): Promise<Map<string, Map<number, bigint>>>;
+  /** Committed offsets of each group (one request for all), by topic and partition. */
+  committed(groups: string[]): Promise<Map<string, Map<string, Map<number, bigint>>>>;
   /** Sets a group's committed offsets (Kafka refuses it while the group has members). */
   commitOffsets(group: string, topic: string, offsets: Map<number, bigint>): Promise<void>;
   /**
@@ -43,6 +47,8 @@ export interface TopicInfo {
   name: string;
   partitions: PartitionOffsets[];
   replicationFactor: number;
+  /** Per time asked, per partition: the first offset at or after it. */
+  since: Map<number, bigint>[];
 }
 
 export interface GroupInfo {
@@ -136,6 +142,8 @@ export function kafkaConnectionOptions(security: KafkaSecurity): Record<string, 
   return options;
 }
 
+/** Topics one listing covers (names sorted, then cut). */
+export const MAX_TOPICS = 500;
 const EARLIEST = -2n;
 const LATEST = -1n;
 const FETCH_BYTES = 1024 * 1024;
@@ -227,24 +235,62 @@ export function createKafkaConsole(options: KafkaConsoleOptions): KafkaConsole {
   };
 
   return {
-    async topics() {
-      const names = (await call("listTopics", () => admin.listTopics())).sort();
+    async topics(sinceMs = [], prefix = "") {
+      const names = (await call("listTopics", () => admin.listTopics()))
+        .filter((name) => name.startsWith(prefix))
+        .sort()
+        .slice(0, MAX_TOPICS);
       if (names.length === 0) return [];
       const metadata = await call("metadata", () =>
         reader.metadata({ topics: names, forceUpdate: true }),
       );
-      return Promise.all(
-        names
-          .filter((name) => metadata.topics.has(name))
-          .map(async (name) => {
-            const meta = metadata.topics.get(name);
-            return {
+      const known = names.filter((name) => metadata.topics.has(name));
+      /** One ListOffsets request for every partition of every topic at `timestamp`. */
+      const everyOffset = async (timestamp: bigint) => {
+        const answer = await call("listOffsets", () =>
+          admin.listOffsets({
+            topics: known.map((name) => ({
               name,
-              partitions: await offsets(name),
-              replicationFactor: meta?.partitions[0]?.replicas.length ?? 0,
-            };
+              partitions: Array.from(
+                { length: metadata.topics.get(name)?.partitionsCount ?? 0 },
+                (_, partitionIndex) => ({ partitionIndex, timestamp }),
+              ),
+            })),
           }),
-      );
+        );
+        const result = new Map<string, Map<number, bigint>>();
+        for (const t of answer)
+          result.set(t.name, new Map(t.partitions.map((p) => [p.partitionIndex, p.offset])));
+        return result;
+      };
+      const [earliest, latest, ...since] = await Promise.all([
+        everyOffset(EARLIEST),
+        everyOffset(LATEST),
+        ...sinceMs.map((ms) => everyOffset(BigInt(Math.max(0, Math.floor(ms))))),
+      ]);
+      return known.map((name) => {
+        const meta = metadata.topics.get(name);
+        const count = meta?.partitionsCount ?? 0;
+        const end = (p: number) => latest?.get(name)?.get(p) ?? 0n;
+        return {
+          name,
+          partitions: Array.from({ length: count }, (_, partition) => ({
+            partition,
+            earliest: earliest?.get(name)?.get(partition) ?? 0n,
+            latest: end(partition),
+          })),
+          replicationFactor: meta?.partitions[0]?.replicas.length ?? 0,
+          since: since.map(
+            (at) =>
+              new Map(
+                Array.from({ length: count }, (_, p) => {
+                  const offset = at.get(name)?.get(p) ?? -1n;
+                  return [p, offset < 0n ? end(p) : offset] as const;
+                }),
+              ),
+          ),
+        };
+      });
     },
     offsets,
     async offsetsForTime(topic, ms) {
@@ -309,17 +355,19 @@ export function createKafkaConsole(options: KafkaConsoleOptions): KafkaConsole {
         };
       });
     },
-    async committed(group) {
+    async committed(groups) {
+      const result = new Map<string, Map<string, Map<number, bigint>>>();
+      for (const group of groups) result.set(group, new Map());
+      if (groups.length === 0) return result;
       const answer = await call("listConsumerGroupOffsets", () =>
-        admin.listConsumerGroupOffsets({ groups: [group] }),
+        admin.listConsumerGroupOffsets({ groups }),
       );
-      const result = new Map<string, Map<number, bigint>>();
       for (const g of answer)
         for (const t of g.topics) {
           const partitions = new Map<number, bigint>();
           for (const p of t.partitions)
             if (p.committedOffset >= 0n) partitions.set(p.partitionIndex, p.committedOffset);
-          if (partitions.size > 0) result.set(t.name, partitions);
+          if (partitions.size > 0) result.get(g.groupId)?.set(t.name, partitions);
         }
       return result;
     },
