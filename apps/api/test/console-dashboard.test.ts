@@ -229,6 +229,35 @@ describe("the Kafka console in headless Chromium", () => {
     await shot("messages");
   });
 
+  test("the live tail shows a tick posted after it opened", async () => {
+    await page.fill("#messages-partition", "");
+    await page.fill("#messages-offset", "");
+    await page.fill("#messages-symbol", "MSFT");
+    await page.click("#messages-tail");
+    await page.waitForSelector("#tail-summary");
+    // The tail starts at the partition's end once its stream is open: post until a row shows.
+    const shown = await eventually(
+      async () => {
+        await run.post(
+          marketTicks({
+            symbols: ["MSFT"],
+            fromMs: Date.now() - 5_000,
+            toMs: Date.now(),
+            stepMs: 5_000,
+            source: "console-tail",
+            seed: 4,
+          }),
+        );
+        const rows = await page.locator("#tail-table tbody tr").count();
+        return rows > 0 ? rows : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 1_000, message: "the live tail showed no row" },
+    );
+    expect(shown).toBeGreaterThan(0);
+    expect(await page.locator("#tail-table tbody tr").first().innerText()).toContain("MSFT");
+    await shot("tail");
+  });
+
   test("a dead letter is redriven from the page (dry run, then confirm) and stored", async () => {
     await page.click('#console-tabs button[data-view="dlq"]');
     const letter = page.locator('#dlq-table tr[data-key="REDRV"] input[type=checkbox]');

@@ -55,6 +55,7 @@ export function createConsole(root: HTMLElement) {
   let view: View = (params.get("view") as View) || "topics";
   let prefix = params.get("prefix") ?? "";
   let timer: ReturnType<typeof setInterval> | undefined;
+  let tail: EventSource | undefined;
   const body = el("div", { id: "console-view" });
   const status = el("span", { id: "console-status" });
   const token = el("input", {
@@ -123,6 +124,8 @@ export function createConsole(root: HTMLElement) {
     remember();
     if (timer) clearInterval(timer);
     timer = undefined;
+    tail?.close();
+    tail = undefined;
     for (const button of tabs.querySelectorAll("button"))
       button.setAttribute("aria-pressed", String(button.dataset.view === next));
     body.replaceChildren();
@@ -254,12 +257,59 @@ export function createConsole(root: HTMLElement) {
     const limit = field("messages-limit", "limit");
     limit.value = "50";
     const read = el("button", { type: "button", id: "messages-read" }, "Read");
+    const follow = el("button", { type: "button", id: "messages-tail" }, "Live tail");
     const results = el("div", { id: "messages-results" });
     body.append(
-      el("div", { class: "form" }, topic, partition, offset, timestamp, symbol, limit, read),
+      el(
+        "div",
+        { class: "form" },
+        topic,
+        partition,
+        offset,
+        timestamp,
+        symbol,
+        limit,
+        read,
+        follow,
+      ),
       results,
     );
+    // The live tail: an EventSource on /tail (it sends no Authorization header, so it works where
+    // message contents need no operator token: an api listening on loopback).
+    follow.addEventListener("click", () => {
+      tail?.close();
+      const query = new URLSearchParams();
+      if (partition.value.trim()) query.set("partition", partition.value.trim());
+      if (symbol.value.trim()) query.set("symbol", symbol.value.trim());
+      const rows = el("tbody", {});
+      results.replaceChildren(
+        el("p", { id: "tail-summary" }, `live tail of ${topic.value}`),
+        el(
+          "table",
+          { class: "console-table", id: "tail-table" },
+          el(
+            "thead",
+            {},
+            el(
+              "tr",
+              {},
+              ...["Partition", "Offset", "Time", "Key", "Value"].map((h) => el("th", {}, h)),
+            ),
+          ),
+          rows,
+        ),
+      );
+      tail = new EventSource(`/v1/kafka/topics/${encodeURIComponent(topic.value)}/tail?${query}`);
+      tail.addEventListener("message", (event) => {
+        const message = JSON.parse((event as MessageEvent<string>).data) as MessageJson;
+        rows.prepend(...messageRows([message]));
+        while (rows.rows.length > 200) rows.deleteRow(-1);
+      });
+      done("tailing");
+    });
     read.addEventListener("click", async () => {
+      tail?.close();
+      tail = undefined;
       const query = new URLSearchParams({ limit: limit.value || "50" });
       for (const [name, input] of [
         ["partition", partition],
