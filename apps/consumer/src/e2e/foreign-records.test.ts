@@ -7,7 +7,15 @@ import { afterAll, expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import { barsFromStoredTicks, produceRaw, storedBars } from "@repo/testkit";
 import fc from "fast-check";
-import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
+import {
+  makeTicks,
+  postTicks,
+  type Scenario,
+  scenario,
+  startProducer,
+  stats,
+  waitFor,
+} from "./harness.ts";
 
 let s: Scenario | undefined;
 afterAll(async () => {
@@ -75,8 +83,10 @@ test("random bytes and mutated records written straight onto the topic never sta
   const foreign = [...randomBytes.map((b) => Buffer.from(b)), ...mutants];
 
   const consumer = await s.start();
+  const producer = await startProducer(world);
   try {
-    // Good ticks before, between and after the foreign records, on every partition.
+    // Good ticks before, between and after the foreign records, on every partition; the last
+    // ones posted through the producer, as a user's are.
     const third = Math.floor(good.length / 3);
     await s.produce(good.slice(0, third));
     await produceRaw(
@@ -88,7 +98,7 @@ test("random bytes and mutated records written straight onto the topic never sta
       s.topic.ticks,
       foreign.slice(125).map((value, i) => ({ key: i % 3 === 0 ? null : `K${i}`, value })),
     );
-    await s.produce(good.slice(2 * third));
+    await postTicks(producer, good.slice(2 * third));
     const total = good.length + foreign.length;
 
     const final = await waitFor(
@@ -114,6 +124,7 @@ test("random bytes and mutated records written straight onto the topic never sta
     expect(await storedBars(s.db)).toEqual(await barsFromStoredTicks(s.db));
     expect((await fetch(`${consumer.url}/readyz`)).status).toBe(200);
   } finally {
+    await producer.stop().catch(() => {});
     await consumer.stop().catch(() => {});
   }
 }, 240_000);

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { avroOptions, type Tick } from "@repo/contracts";
+import { avroOptions, type Tick, tickToJson } from "@repo/contracts";
 import {
   buildApp,
   cassandraClient,
@@ -112,6 +112,33 @@ export async function scenario(name: string): Promise<Scenario> {
     },
   };
   return s;
+}
+
+/**
+ * Starts the real producer on the scenario's topics (stopped by the caller): ticks posted through
+ * it take the path a user's do (HTTP, validation, the registry, librdkafka).
+ */
+export async function startProducer(s: Scenario): Promise<RunningService> {
+  await buildApp("producer");
+  return startService("producer", { TOPIC_PREFIX: s.prefix }, { waitFor: "readyz" });
+}
+
+/** Posts ticks to the producer's `POST /v1/topics/market.ticks/records`, 500 a request; throws on a refusal. */
+export async function postTicks(producer: RunningService, ticks: Tick[]) {
+  for (let i = 0; i < ticks.length; i += 500) {
+    const records = ticks.slice(i, i + 500).map((tick) => ({
+      key: tick.symbol,
+      value: tickToJson(tick),
+    }));
+    const response = await fetch(`${producer.url}/v1/topics/market.ticks/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ records }),
+    });
+    if (response.status !== 200) {
+      throw new Error(`producer answered ${response.status}: ${await response.text()}`);
+    }
+  }
 }
 
 export function startConsumer(
