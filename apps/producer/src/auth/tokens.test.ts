@@ -44,11 +44,12 @@ describe("producer tokens", () => {
     expect(problems.join("\n")).not.toContain(ingest);
   });
 
-  test("only ticks are client-writable; bars and dead letters are the consumer's", () => {
+  test("only ticks are client-writable; bars and dead letters are the consumer's, indicators analytics'", () => {
     expect(writableTopics()).toEqual(["market.ticks"]);
     expect(topics.filter((t) => !t.clientWritable).map((t) => t.name)).toEqual([
       "market.bars.1m",
       "market.ticks.dlq",
+      "market.indicators",
     ]);
   });
 });
