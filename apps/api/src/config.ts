@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   cassandraEnv,
+  clockSkewEnv,
   httpEnv,
   kafkaEnv,
   loadConfig,
@@ -54,6 +55,8 @@ export const apiEnv = {
   ...registryEnv,
   ...registryClientEnv,
   ...topicPrefixEnv,
+  /** How far in the future a redriven tick's times may lie (as the consumer checks them). */
+  ...clockSkewEnv,
   /** Records one console request reads at most (messages, dead letters, a redrive filter). */
   API_KAFKA_SCAN_MAX: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
   /** Longest time one console request spends reading Kafka before it answers what it has. */

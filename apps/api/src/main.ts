@@ -80,6 +80,7 @@ const app = createApiApp({
       redriveMax: config.API_REDRIVE_MAX,
     },
     loopbackOnly: isLoopback(config.HOST) || config.HOST === "localhost",
+    maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
   },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,

@@ -313,15 +313,26 @@ describe("Kafka console on the real stack", () => {
       { timeoutMs: 30_000, message: "the unknown-schema record was not dead-lettered" },
     );
     const endsBefore = await kcatOffsets(ticksTopic, 6, -1);
-    const dry = (await (await post("/v1/kafka/dlq/redrive", { filter })).json()) as {
+    type Plan = {
       dryRun: boolean;
       sendable: number;
       sent: number;
-      items: { target?: { topic: string; partition: number }; key: string }[];
+      refused: Record<string, number>;
+      items: {
+        target?: { topic: string; partition: number };
+        key: string;
+        refused?: { code: string; message: string };
+      }[];
     };
-    expect(dry).toMatchObject({ dryRun: true, sendable: 1, sent: 0 });
-    expect(dry.items[0]?.target).toEqual({ topic: ticksTopic, partition });
-    expect(await kcatOffsets(ticksTopic, 6, -1)).toEqual(endsBefore);
+    // While the cause is there, the dry run says the record would be dead-lettered again.
+    const early = (await (await post("/v1/kafka/dlq/redrive", { filter })).json()) as Plan;
+    expect(early).toMatchObject({
+      dryRun: true,
+      sendable: 0,
+      sent: 0,
+      refused: { still_undecodable: 1 },
+    });
+    expect(early.items[0]?.refused?.message).toContain("unknown_schema_id");
 
     // The cause goes away: the schema id becomes known (Confluent IMPORT mode).
     const importSubject = `${prefix}import-value`;
@@ -331,6 +342,11 @@ describe("Kafka console on the real stack", () => {
       schema: tickSchema,
       id: unknownId,
     });
+
+    const dry = (await (await post("/v1/kafka/dlq/redrive", { filter })).json()) as Plan;
+    expect(dry).toMatchObject({ dryRun: true, sendable: 1, sent: 0 });
+    expect(dry.items[0]?.target).toEqual({ topic: ticksTopic, partition });
+    expect(await kcatOffsets(ticksTopic, 6, -1)).toEqual(endsBefore);
 
     const written = (await run.pipeline.consumer.json<{ records: { written: number } }>("/stats"))
       .records.written;

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { toWire } from "@repo/contracts";
+import { tickFromJson, toWire } from "@repo/contracts";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { parseBearerTokens } from "@repo/platform/tokens";
 import { createApiApp } from "../app.ts";
 import type { KafkaConsole, KafkaRecord } from "../kafka/console.ts";
+import type { WriterTypes } from "../kafka/decode.ts";
 import { createCursorCodec } from "../market/cursor.ts";
 import type { MarketReader } from "../market/reader.ts";
 import { createStreamAdmission } from "../stream/admission.ts";
@@ -80,7 +81,35 @@ function fakeKafka(overrides: Partial<KafkaConsole> = {}): KafkaConsole & { prod
   };
 }
 
-function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`) {
+/** Writer schemas where id 999 is unknown (the registry's 404). */
+const unknownIds: WriterTypes = async (id) => {
+  throw Object.assign(new Error(`schema id ${id} is not in the registry`), {
+    name: "UnknownSchemaError",
+  });
+};
+
+/** Writer schemas where every id reads as this tick (the schema is known again). */
+const readsAs =
+  (json: Record<string, unknown>, change: Record<string, unknown> = {}): WriterTypes =>
+  async () => {
+    const parsed = tickFromJson(json);
+    if (!parsed.ok) throw new Error("bad test tick");
+    const value = { ...parsed.value, ...change };
+    return { decode: (body: Buffer) => ({ value, offset: body.length }) };
+  };
+
+const TICK = {
+  source: "unit",
+  symbol: "AAPL",
+  kind: "TRADE",
+  eventTime: "2026-01-05T14:30:00Z",
+  sequence: 1,
+  price: "1.5",
+  size: 1,
+  ingestTime: "2026-01-05T14:30:00Z",
+};
+
+function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`, types: WriterTypes = readsAs(TICK)) {
   const stats = createStats();
   const reader = {} as MarketReader;
   return createApiApp({
@@ -102,11 +131,7 @@ function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`) {
         subjects: async () => ({ compatibility: null, subjects: [], truncated: false }),
         version: async () => undefined,
       },
-      types: async (id) => {
-        throw Object.assign(new Error(`schema id ${id} is not in the registry`), {
-          name: "UnknownSchemaError",
-        });
-      },
+      types,
       topics: { ticks: "market.ticks", deadLetter: "market.ticks.dlq" },
       limits: { scanMax: 1000, timeoutMs: 1000, redriveMax: 10 },
       loopbackOnly: false,
@@ -251,6 +276,31 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
     expect(record.key.toString()).toBe("AAPL");
   });
 
+  test("redrive refuses what the consumer would dead-letter again: undecodable, or failing the tick contract", async () => {
+    const post = (api: ReturnType<typeof app>) =>
+      api.request("/v1/kafka/dlq/redrive", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ records: [{ partition: 0, offset: 0 }] }),
+      });
+    const unknown = (await (
+      await post(app(fakeKafka(), `ops:${OPERATOR}`, unknownIds))
+    ).json()) as {
+      sendable: number;
+      items: { refused?: { code: string; message: string } }[];
+    };
+    expect(unknown.sendable).toBe(0);
+    expect(unknown.items[0]?.refused?.code).toBe("still_undecodable");
+    expect(unknown.items[0]?.refused?.message).toContain("unknown_schema_id");
+    const hourAhead = (Date.now() + 3_600_000) * 1000;
+    const invalid = (await (
+      await post(app(fakeKafka(), `ops:${OPERATOR}`, readsAs(TICK, { eventTime: hourAhead })))
+    ).json()) as { sendable: number; items: { refused?: { code: string; message: string } }[] };
+    expect(invalid.sendable).toBe(0);
+    expect(invalid.items[0]?.refused?.code).toBe("still_invalid");
+    expect(invalid.items[0]?.refused?.message).toContain("eventTime");
+  });
+
   test("a page merged from several partitions by time tells where each partition continues", async () => {
     const base = Date.parse("2026-01-05T14:30:00Z");
     const api = app(
@@ -291,7 +341,7 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
   });
 
   test("the dead-letter view shows an undecodable value in hex with the reason, errors without driver text", async () => {
-    const api = app(fakeKafka());
+    const api = app(fakeKafka(), `ops:${OPERATOR}`, unknownIds);
     const view = (await (await api.request("/v1/kafka/dlq", { headers: auth })).json()) as {
       deadLetters: { reason: string; value: { encoding: string; hex: string; reason: string } }[];
     };

@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { parseTimestamp } from "@repo/contracts";
+import { parseTimestamp, validateTick } from "@repo/contracts";
 import { ApiError } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { KafkaConsole, KafkaRecord } from "../kafka/console.ts";
-import { decodeValue, textOrHex, type WriterTypes } from "../kafka/decode.ts";
+import { decodeAvro, decodeValue, textOrHex, type WriterTypes } from "../kafka/decode.ts";
 import { deadLetterOf, planRedrive, type RedrivePlanItem } from "../kafka/dlq.ts";
 import { createLagHistory } from "../kafka/lag-history.ts";
 import { partitionForKey } from "../kafka/partitioner.ts";
@@ -42,6 +42,8 @@ export interface ConsoleDeps {
   streams?: { admission: StreamAdmission; limits: StreamLimits };
   /** How often a live tail asks Kafka for new records. */
   tailPollMs?: number;
+  /** How far in the future a redriven tick's times may lie (MAX_CLOCK_SKEW_MS, as the consumer). */
+  maxFutureSkewMs?: number;
   now?: () => number;
 }
 
@@ -327,7 +329,7 @@ const routes = {
     path: "/v1/kafka/dlq/redrive",
     summary: "Sends dead letters back to their source topic (dry run by default)",
     description:
-      "One record, a list, or a reason + time range. Each goes back unchanged (original key and value) to its `dlq.source.topic`, on the partition the producer's partitioner gives its key, with headers `redrive.from` (`<dlq topic>/<partition>/<offset>`), `redrive.at` and `redrive.by`; the consumer then validates it like any record, and a tick's identity makes a second redrive store nothing new. Truncated envelopes are refused (`truncated`). Operator action.",
+      "One record, a list, or a reason + time range. Each goes back unchanged (original key and value) to its `dlq.source.topic`, on the partition the producer's partitioner gives its key, with headers `redrive.from` (`<dlq topic>/<partition>/<offset>`), `redrive.at` and `redrive.by`; the consumer then validates it like any record, and a tick's identity makes a second redrive store nothing new. Truncated envelopes are refused (`truncated`), and so are records the consumer would dead-letter again: not decodable through the registry (`still_undecodable`) or failing the tick contract (`still_invalid`). Operator action.",
     security: bearer,
     request: { body: { content: { "application/json": { schema: redriveBody } }, required: true } },
     responses: {
@@ -960,6 +962,40 @@ export function mountConsoleRoutes(api: OpenAPIHono, deps: ConsoleDeps) {
         ),
         ...missing,
       ];
+      // The checks the consumer will make, made first, so a record whose cause is still there is
+      // reported by the dry run instead of being dead-lettered again.
+      for (const item of plan) {
+        if (!item.record) continue;
+        const read = await decodeAvro(deps.types, item.record.value);
+        if ("avro" in read) {
+          const issues = validateTick(read.avro, {
+            decodedFromAvro: true,
+            maxFutureSkewMs: deps.maxFutureSkewMs,
+          });
+          if (issues.length > 0) {
+            item.refused = {
+              code: "still_invalid",
+              message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+            };
+            item.record = undefined;
+          }
+        } else if (read.encoding === "hex" && read.reason === "registry_unavailable") {
+          throw new ApiError(
+            503,
+            "registry_unavailable",
+            "the schema registry is unavailable, so the records cannot be checked; retry later",
+            {},
+            { "Retry-After": "5" },
+          );
+        } else {
+          item.refused = {
+            code: "still_undecodable",
+            message:
+              read.encoding === "hex" ? `${read.reason}: ${read.detail}` : "the value is null",
+          };
+          item.record = undefined;
+        }
+      }
       const sendable = plan.filter((p) => p.record);
       if (!body.dryRun && body.expect !== undefined && body.expect !== sendable.length)
         throw new ApiError(

@@ -49,9 +49,27 @@ export async function decodeValue(
   types: WriterTypes,
   value: Buffer | null | undefined,
 ): Promise<DecodedValue> {
+  const decoded = await decodeAvro(types, value);
+  return "avro" in decoded
+    ? { encoding: "json", schemaId: decoded.schemaId, json: toJson(decoded.avro) }
+    : decoded;
+}
+
+/**
+ * {@link decodeValue} before its JSON conversion: the value as avsc reads it with its writer
+ * schema (`avro`), for checks such as `validateTick`, or the same hex/null outcome.
+ *
+ * @example
+ *   const read = await decodeAvro(registry.typeOf, record.value);
+ *   if ("avro" in read) validateTick(read.avro);
+ */
+export async function decodeAvro(
+  types: WriterTypes,
+  value: Buffer | null | undefined,
+): Promise<{ schemaId: number; avro: unknown } | Exclude<DecodedValue, { encoding: "json" }>> {
   if (value === null || value === undefined) return { encoding: "null" };
-  const hex = (reason: UndecodableReason, detail: string, schemaId?: number): DecodedValue => ({
-    encoding: "hex",
+  const hex = (reason: UndecodableReason, detail: string, schemaId?: number) => ({
+    encoding: "hex" as const,
     hex: value.subarray(0, MAX_HEX_BYTES).toString("hex"),
     size: value.length,
     truncated: value.length > MAX_HEX_BYTES,
@@ -90,7 +108,7 @@ export async function decodeValue(
           : `${body.length - offset} bytes left after the Avro value`,
         schemaId,
       );
-    return { encoding: "json", schemaId, json: toJson(decoded) };
+    return { schemaId, avro: decoded };
   } catch (error) {
     return hex(
       "corrupt_avro",

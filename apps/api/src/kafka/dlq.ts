@@ -68,7 +68,9 @@ export type RedriveRefusal =
   | "no_source_topic"
   | "source_topic_not_allowed"
   | "not_found"
-  | "not_read";
+  | "not_read"
+  | "still_undecodable"
+  | "still_invalid";
 
 export interface RedrivePlanItem {
   dlq: { partition: number; offset: string };
