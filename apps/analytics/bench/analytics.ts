@@ -75,7 +75,7 @@ try {
   const seconds = (performance.now() - (firstAt as number)) / 1000;
   console.log(
     `indicators: ${bars.length.toLocaleString("en-US")} bars of ${SYMBOLS} symbols → ${done.indicators.written.toLocaleString("en-US")} indicator rows ` +
-      `(8 indicators × 1m/5m/15m/1h) in ${seconds.toFixed(1)} s: ${Math.round(done.indicators.written / seconds).toLocaleString("en-US")} indicator updates/s, ` +
+      `(default indicators × 1m/5m/15m/1h) in ${seconds.toFixed(1)} s: ${Math.round(done.indicators.written / seconds).toLocaleString("en-US")} indicator updates/s, ` +
       `${Math.round(bars.length / seconds).toLocaleString("en-US")} bars/s; batch p50 ${done.latency.batchMs.p50} ms, p99 ${done.latency.batchMs.p99} ms`,
   );
 

@@ -19,8 +19,10 @@ export const analyticsEnv = {
   ...registryClientEnv,
   ...cassandraEnv,
   ANALYTICS_GROUP: z.string().min(1).default("market-analytics"),
-  /** Indicators kept for every symbol and interval: sma<N>, ema<N>, rsi<N>, bb<N>, rv<N>, vwapdev. */
-  ANALYTICS_INDICATORS: z.string().default("sma20,sma50,ema12,ema26,rsi14,bb20,rv20,vwapdev"),
+  /** Indicators kept for every symbol and interval: sma<N>, ema<N>, rsi<N>, bb<N>, rv<N>, rvol<N>, vwapdev. */
+  ANALYTICS_INDICATORS: z
+    .string()
+    .default("sma20,sma50,ema12,ema26,rsi14,bb20,rv20,rvol20,vwapdev"),
   /** How long after its end a bar's values stay provisional (as the consumer's BAR_LATE_ALLOWANCE_MS). */
   ANALYTICS_CLOSE_AFTER_MS: z.coerce.number().int().min(0).default(60_000),
   /** Sessions (symbol × UTC day) held in memory; the least recently updated is dropped beyond it. */

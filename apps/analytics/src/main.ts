@@ -88,6 +88,10 @@ const runner = createRunner({
     topic: topics.indicators,
     subject: topics.subjects.indicators,
   }),
+  historySessions: Math.max(
+    0,
+    ...config.indicators.filter((s) => s.family === "rvol").map((s) => s.length),
+  ),
   rulesOf: (symbol) => rules.of(symbol),
   delivered: (firing, rule) => {
     hub.publish(firing);

@@ -14,7 +14,9 @@ export interface RunnerOptions {
   consumer: Pick<ManualCommitConsumer, "poll" | "commit" | "pauseAll" | "resumeAll">;
   decode: (value: Buffer | null) => Promise<DecodedBar>;
   book: SessionBook;
-  store: Pick<AnalyticsStore, "dayBars" | "writeIndicators" | "recordFiring">;
+  store: Pick<AnalyticsStore, "dayBars" | "previousSessions" | "writeIndicators" | "recordFiring">;
+  /** Previous sessions a loaded session needs (the longest `rvol<N>`; 0 without relative volume). */
+  historySessions?: number;
   /** Resolves once Kafka acknowledged every indicator record. */
   publishIndicators: (rows: IndicatorRow[]) => Promise<void>;
   /** The rules of a symbol now. */
@@ -96,11 +98,21 @@ export function createRunner(options: RunnerOptions) {
     });
     if (missing.size > 0) {
       const sessions = [...missing.values()];
+      const count = options.historySessions ?? 0;
+      const lookback = Math.ceil((count * 7) / 5) + 7;
       const stored = await step("readSessions", () =>
-        Promise.all(sessions.map((s) => options.store.dayBars(s.symbol, s.day))),
+        Promise.all(
+          sessions.map(async (s) => ({
+            bars: await options.store.dayBars(s.symbol, s.day),
+            history:
+              count > 0
+                ? await options.store.previousSessions(s.symbol, s.day, count, lookback)
+                : [],
+          })),
+        ),
       );
       sessions.forEach((s, i) => {
-        rows.push(...book.load(s.symbol, s.day, stored[i] ?? []));
+        rows.push(...book.load(s.symbol, s.day, stored[i]?.bars ?? [], stored[i]?.history ?? []));
       });
       stats.counter(METRIC.sessionsLoaded).add(sessions.length);
     }

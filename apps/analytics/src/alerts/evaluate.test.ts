@@ -126,6 +126,23 @@ describe("alert conditions", () => {
     expect(events.map((e) => [e.barStart - T0, e.value])).toEqual([[3 * MIN, "3"]]);
   });
 
+  test("a volume rule with sessions compares the minute with its time-of-day baseline (rvol<N>)", () => {
+    const rvol = [1.2, 3.5, 2.1, 4];
+    const r = rule({ kind: "volume", k: "3", sessions: 20 });
+    const events = run(
+      r,
+      rvol.map((_, i) => bar(i, "1")),
+      (b) =>
+        new Map([
+          ["rvol20", { value: BigInt(Math.round((rvol[(b.start - T0) / MIN] ?? 0) * 1e6)) }],
+        ]),
+    );
+    expect(events.map((e) => [e.barStart - T0, e.value])).toEqual([
+      [1 * MIN, "3.5"],
+      [3 * MIN, "4"],
+    ]);
+  });
+
   test("an RSI rule needs exactly one of above and below", () => {
     expect(Condition.safeParse({ kind: "rsi", length: 14 }).success).toBe(false);
     expect(Condition.safeParse({ kind: "rsi", length: 14, above: "70", below: "30" }).success).toBe(

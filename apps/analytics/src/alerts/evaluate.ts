@@ -93,6 +93,16 @@ export function createEvaluator() {
         return { met: rsi <= level, clear: rsi >= level + band, event: "rsi_below", value: rsi };
       }
       case "volume": {
+        if (condition.sessions !== undefined) {
+          const found = update.indicators?.get(`rvol${condition.sessions}`);
+          if (!found || !("value" in found)) return undefined;
+          return {
+            met: found.value >= parseMicros(condition.k),
+            clear: false,
+            event: "volume_spike",
+            value: found.value,
+          };
+        }
         const index = update.minutes.findIndex((bar) => bar.start === update.bar.start);
         if (index < condition.baselineBars) return undefined;
         let total = 0n;
@@ -163,6 +173,8 @@ function describe(rule: Rule, event: string, price: string, value: string | null
     case "rsi":
       return `${rule.symbol} RSI(${c.length}) ${value} is ${event === "rsi_above" ? `at or above ${c.above}` : `at or below ${c.below}`}`;
     case "volume":
-      return `${rule.symbol} volume is ${value}× its ${c.baselineBars}-minute baseline (k = ${c.k})`;
+      return c.sessions !== undefined
+        ? `${rule.symbol} volume is ${value}× this minute's mean over ${c.sessions} sessions (k = ${c.k})`
+        : `${rule.symbol} volume is ${value}× its ${c.baselineBars}-minute baseline (k = ${c.k})`;
   }
 }

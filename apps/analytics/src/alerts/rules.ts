@@ -38,8 +38,13 @@ export const Condition = z
     }),
     z.object({
       kind: z.literal("volume"),
-      /** Fires when the minute's volume ≥ k × the mean volume of the session's previous `baselineBars` minutes. */
+      /**
+       * Fires when the minute's volume ≥ k × its baseline: with `sessions`, the time-of-day baseline
+       * (the same minute's mean volume over the previous N sessions, i.e. `rvol<N>` ≥ k, which must
+       * be computed); otherwise the mean volume of the session's previous `baselineBars` minutes.
+       */
       k: decimalText("a multiple"),
+      sessions: z.number().int().min(1).max(60).optional(),
       baselineBars: z.number().int().min(1).max(1440).default(20),
     }),
   ])

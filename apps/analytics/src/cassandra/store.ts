@@ -117,7 +117,7 @@ export function createAnalyticsStore(options: {
     return rows;
   }
 
-  return {
+  const store = {
     /** The stored 1-minute bars of `symbol` on the UTC day starting at `day` (µs). */
     async dayBars(symbol: string, day: number): Promise<MinuteBar[]> {
       const result = await client.execute(SELECT_DAY_BARS, [symbol, localDate(day)], {
@@ -134,6 +134,30 @@ export function createAnalyticsStore(options: {
         vwap: parseMicros(canonical(row.get("vwap")) as string),
         trades: BigInt(row.get("trades").toString()),
       }));
+    },
+
+    /**
+     * The 1-minute bars of the symbol's `count` sessions before `day` (newest first): UTC days with
+     * at least one bar, looking back at most `lookbackDays` days (weekends and holidays have none, so
+     * they are skipped: the calendar is the data's). Fewer when the history is shorter.
+     */
+    async previousSessions(
+      symbol: string,
+      day: number,
+      count: number,
+      lookbackDays: number,
+    ): Promise<MinuteBar[][]> {
+      const sessions: MinuteBar[][] = [];
+      for (let back = 1; back <= lookbackDays && sessions.length < count; back += 7) {
+        const days = Array.from(
+          { length: Math.min(7, lookbackDays - back + 1) },
+          (_, i) => day - (back + i) * DAY_US,
+        );
+        const read = await Promise.all(days.map((d) => store.dayBars(symbol, d)));
+        for (const bars of read)
+          if (bars.length > 0 && sessions.length < count) sessions.push(bars);
+      }
+      return sessions;
     },
 
     /** Writes indicator rows (the last of each key wins within the call). */
@@ -340,6 +364,7 @@ export function createAnalyticsStore(options: {
       return true;
     },
   };
+  return store;
 }
 
 export type AnalyticsStore = ReturnType<typeof createAnalyticsStore>;

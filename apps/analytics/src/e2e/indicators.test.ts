@@ -18,7 +18,8 @@ import {
 } from "./harness.ts";
 import { expectedIndicators, storedMinuteBars } from "./reference.ts";
 
-const NAMES = ["sma5", "ema5", "ema12", "rsi5", "bb5", "rv5", "vwapdev"];
+const NAMES = ["sma5", "ema5", "ema12", "rsi5", "bb5", "rv5", "vwapdev", "rvol2"];
+const DAY = 86_400_000_000;
 const SYMBOLS = ["IND0", "IND1"];
 const MINUTES = 40;
 const MINUTE = 60_000_000;
@@ -63,24 +64,30 @@ describe("analytics indicators on the real stack", () => {
 
   test("a seeded session's stored indicators equal an independent recomputation from the stored bars, and trading-signals within 1e-6", async () => {
     s = await analyticsScenario("an_ind");
+    // Two earlier sessions (relative volume's history) are stored before analytics starts; the
+    // session under test then streams through it live.
+    const history = [...seedTicks(base - 2 * DAY), ...seedTicks(base - DAY)];
     const ticks = seedTicks(base);
-    await s.produceTicks(ticks);
-    consumer = await s.startConsumer();
-    analytics = await s.startAnalytics(env);
     const scenario = s;
-    await waitFor(
-      "the consumer wrote every tick",
-      async () =>
-        (await consumer.json<{ records: { written: number } }>("/stats")).records.written >=
-        ticks.length
-          ? true
-          : undefined,
-      90_000,
-      [consumer],
-    );
+    const written = (n: number) =>
+      waitFor(
+        `the consumer wrote ${n} ticks`,
+        async () =>
+          (await consumer.json<{ records: { written: number } }>("/stats")).records.written >= n
+            ? true
+            : undefined,
+        90_000,
+        [consumer],
+      );
+    await s.produceTicks(history);
+    consumer = await s.startConsumer();
+    await written(history.length);
+    analytics = await s.startAnalytics(env);
+    await s.produceTicks(ticks);
+    await written(history.length + ticks.length);
     await caughtUp(analytics, await messageCount(scenario.topic.bars), 90_000);
     const bars = await storedMinuteBars(scenario.db);
-    expect([...bars.values()].map((b) => b.length)).toEqual(SYMBOLS.map(() => MINUTES));
+    expect([...bars.values()].map((b) => b.length)).toEqual(SYMBOLS.map(() => 3 * MINUTES));
     expected = expectedIndicators(bars, NAMES);
     const stored = await waitFor(
       "stored indicators equal the recomputation",
@@ -102,10 +109,19 @@ describe("analytics indicators on the real stack", () => {
     // 1m: every indicator warm from its warm-up on; 5m, 15m, 1h rollups too.
     expect(stored.size).toBe(expected.size);
     expect([...stored.keys()].filter((k) => k.startsWith("1h|")).length).toBeGreaterThan(0);
+    // rvol2 needs two earlier sessions: only the session under test has it.
+    const rvolDays = new Set(
+      [...stored.keys()]
+        .filter((k) => k.endsWith("|rvol2"))
+        .map((k) => Math.floor(Number(k.split("|")[2]) / DAY)),
+    );
+    expect([...rvolDays]).toEqual([Math.floor(base / DAY)]);
     expect(await messageCount(scenario.topic.indicators)).toBeGreaterThanOrEqual(stored.size);
 
     for (const symbol of SYMBOLS) {
+      // The session under test (each session starts cold, trading-signals from its first bar too).
       const closes = (bars.get(symbol) ?? [])
+        .filter((b) => b.start >= base)
         .sort((a, b) => a.start - b.start)
         .map((b) => ({ start: b.start, close: Number(b.close) }));
       const refs = {

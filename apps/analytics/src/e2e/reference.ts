@@ -57,7 +57,11 @@ function rootHalfEven(a: bigint, s: bigint, m: bigint, d: bigint): bigint {
   return halfEven(num, d * G);
 }
 
-function series(bars: StoredBar[], names: string[]): Map<number, Map<string, string>> {
+function series(
+  bars: StoredBar[],
+  names: string[],
+  previous: Map<number, bigint>[] = [],
+): Map<number, Map<string, string>> {
   const out = new Map<number, Map<string, string>>();
   const c = bars.map((b) => micros(b.close));
   bars.forEach((bar, i) => {
@@ -112,7 +116,7 @@ function series(bars: StoredBar[], names: string[]): Map<number, Map<string, str
           `${show(halfEven(sum, big))}|${show(rootHalfEven(sum, -1n, m, big))}|${show(rootHalfEven(sum, 1n, m, big))}`,
         );
       }
-      if (name.startsWith("rv") && i >= L) {
+      if (name.startsWith("rv") && !name.startsWith("rvol") && i >= L) {
         let sq = 0n;
         for (let j = i - L + 1; j <= i; j += 1) {
           const r = halfEven(
@@ -122,6 +126,12 @@ function series(bars: StoredBar[], names: string[]): Map<number, Map<string, str
           sq += r * r;
         }
         values.set(name, show(rootHalfEven(0n, 1n, sq, 10_000n)));
+      }
+      if (name.startsWith("rvol") && previous.length >= L) {
+        const offset = bar.start % DAY;
+        let sum = 0n;
+        for (const session of previous.slice(0, L)) sum += session.get(offset) ?? 0n;
+        if (sum > 0n) values.set(name, show(halfEven(bar.volume * big * 1_000_000n, sum)));
       }
       if (name === "vwapdev") {
         let notional = 0n;
@@ -177,10 +187,19 @@ export function expectedIndicators(
       const day = Math.floor(bar.start / DAY) * DAY;
       days.set(day, [...(days.get(day) ?? []), bar]);
     }
-    for (const dayBars of days.values()) {
+    const ordered = [...days].sort(([a], [b]) => a - b);
+    ordered.forEach(([, dayBars], index) => {
       for (const [interval, step] of Object.entries(STEPS)) {
         const rolled = rollup(dayBars, step);
-        for (const [start, values] of series(rolled, names))
+        // Volume of each bucket of the day in the earlier sessions, newest first.
+        const previous = ordered
+          .slice(0, index)
+          .reverse()
+          .map(
+            ([, earlier]) =>
+              new Map(rollup(earlier, step).map((b) => [b.start % DAY, b.volume] as const)),
+          );
+        for (const [start, values] of series(rolled, names, previous))
           for (const [name, value] of values) {
             const [middle = value, lower = "", upper = ""] = value.split("|");
             expected.set(
@@ -189,7 +208,7 @@ export function expectedIndicators(
             );
           }
       }
-    }
+    });
   }
   return expected;
 }

@@ -165,7 +165,7 @@ const routes = {
     summary: "Create an alert rule (operator token)",
     description:
       "Conditions: price_cross {level, direction, hysteresis}, percent_move {percent, windowMinutes, direction, hysteresis}, " +
-      "rsi {length, above|below, hysteresis}, volume {k, baselineBars}. Evaluated on every update of the symbol's latest " +
+      "rsi {length, above|below, hysteresis}, volume {k, sessions (time-of-day baseline: rvol<sessions>) | baselineBars}. Evaluated on every update of the symbol's latest " +
       "1-minute bar; latched after firing until the condition clears by the hysteresis. A webhook gets each firing " +
       'signed: `X-Marketpipe-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, ' +
       "`X-Marketpipe-Delivery: <alert id>`.",
@@ -368,6 +368,16 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
         "condition.length",
         "body",
         `rsi${body.condition.length} is not computed here (ANALYTICS_INDICATORS lists ${deps.indicatorNames.join(", ")})`,
+      );
+    if (
+      body.condition.kind === "volume" &&
+      body.condition.sessions !== undefined &&
+      !deps.indicatorNames.includes(`rvol${body.condition.sessions}`)
+    )
+      throw invalid(
+        "condition.sessions",
+        "body",
+        `rvol${body.condition.sessions} is not computed here (ANALYTICS_INDICATORS lists ${deps.indicatorNames.join(", ")})`,
       );
     const rule: Rule = {
       id: randomUUID(),

@@ -135,4 +135,20 @@ describe("exact values with the declared rounding", () => {
     expect(rv[9]?.get("rv10")).toBeUndefined();
     expect(rv[10]?.get("rv10")).toEqual({ value: 1_407_230n });
   });
+
+  test("relative volume is volume·N over the same bar's volume in the previous N sessions", () => {
+    const rvol = parseIndicatorList("rvol3");
+    const bar = { close: 1n, vwap: 1n, volume: 700n };
+    // previous sessions traded 100 + 400 + 0 at this minute: 700·3/500 = 4.2
+    expect(
+      indicatorsAt(rvol, [bar], 0, emptyState(), (n) => (n === 3 ? 500n : undefined)).values.get(
+        "rvol3",
+      ),
+    ).toEqual({ value: 4_200_000n });
+    // fewer than 3 previous sessions, or none traded at this minute: no value
+    expect(indicatorsAt(rvol, [bar], 0, emptyState(), () => undefined).values.has("rvol3")).toBe(
+      false,
+    );
+    expect(indicatorsAt(rvol, [bar], 0, emptyState(), () => 0n).values.has("rvol3")).toBe(false);
+  });
 });

@@ -64,6 +64,10 @@ const sumCloses = (bars: readonly BarInput[], from: number, to: number) => {
  *   100·√(Σr²) over the last L returns, rounded to 1e-6.
  * - `vwapdev` (percent): session VWAP V = Σ(vwap·volume)/Σvolume rounded to 1e-6 (the day rollup's
  *   VWAP of the bars so far), then 100·(c − V)/V rounded to 1e-6; absent while no volume traded.
+ * - `rvolN` (relative volume): the bar's volume over the mean volume of the same bar of the day
+ *   (same interval bucket) in the symbol's previous N sessions, volume·N/Σ rounded to 1e-6;
+ *   `baseline(N)` gives Σ (a session without that bucket adds 0), undefined with fewer than N
+ *   previous sessions; absent when Σ is 0.
  *
  * @example
  *   const { values, state } = indicatorsAt(specs, bars, 0, emptyState());
@@ -73,6 +77,7 @@ export function indicatorsAt(
   bars: readonly BarInput[],
   index: number,
   previous: CarriedState,
+  baseline: (sessions: number) => bigint | undefined = () => undefined,
 ): { values: Map<string, IndicatorValue>; state: CarriedState } {
   const bar = bars[index] as BarInput;
   const state = clone(previous);
@@ -166,6 +171,12 @@ export function indicatorsAt(
         // 100·√(Σr²) with r in 1e-12: micro-percent = √(Σr²)·100·1e6/1e12 = √(Σr²)/1e4.
         if (squares >= 0n)
           values.set(spec.name, { value: roundSqrtRatio(0n, 1n, squares, 10_000n) });
+        break;
+      }
+      case "rvol": {
+        const sum = baseline(L);
+        if (sum !== undefined && sum > 0n)
+          values.set(spec.name, { value: divideHalfEven(bar.volume * big * MICRO, sum) });
         break;
       }
       case "vwapdev": {

@@ -1,17 +1,19 @@
 /** The indicator families, each named `<family><length>` (`sma20`, `bb20`) or `vwapdev`. */
-export type IndicatorFamily = "sma" | "ema" | "rsi" | "bb" | "rv" | "vwapdev";
+export type IndicatorFamily = "sma" | "ema" | "rsi" | "bb" | "rv" | "rvol" | "vwapdev";
 
 export interface IndicatorSpec {
-  /** As asked and stored: `sma20`, `ema50`, `rsi14`, `bb20`, `rv20`, `vwapdev`. */
+  /** As asked and stored: `sma20`, `ema50`, `rsi14`, `bb20`, `rv20`, `rvol20`, `vwapdev`. */
   name: string;
   family: IndicatorFamily;
-  /** Length in bars (1 for `vwapdev`). */
+  /** Length in bars (1 for `vwapdev`); for `rvol`, in previous sessions. */
   length: number;
-  /** Bars of a session needed before the first value (the warm-up). */
+  /** Bars of a session needed before the first value (the warm-up); `rvol` needs `length` previous sessions instead. */
   warmup: number;
 }
 
-const NAME = /^(sma|ema|rsi|bb|rv)([1-9]\d{0,2})$|^vwapdev$/;
+const NAME = /^(sma|ema|rsi|bb|rvol|rv)([1-9]\d{0,2})$|^vwapdev$/;
+/** Most previous sessions a relative volume may average over. */
+export const MAX_SESSIONS = 60;
 /** Longest length an indicator may have (bars). */
 export const MAX_LENGTH = 500;
 
@@ -19,7 +21,8 @@ export const MAX_LENGTH = 500;
  * The spec of an indicator name, or why it is not one.
  *
  * Warm-ups: SMA, EMA and Bollinger need `length` bars; RSI and realized volatility need
- * `length` changes, so `length + 1` bars; VWAP deviation one bar with volume.
+ * `length` changes, so `length + 1` bars; VWAP deviation one bar with volume; relative volume
+ * `length` previous sessions of the symbol.
  *
  * @example
  *   parseIndicator("rsi14"); // { ok: true, spec: { name: "rsi14", family: "rsi", length: 14, warmup: 15 } }
@@ -31,13 +34,18 @@ export function parseIndicator(
   if (!match)
     return {
       ok: false,
-      message: `${JSON.stringify(name.slice(0, 32))} is not an indicator: expected sma<N>, ema<N>, rsi<N>, bb<N>, rv<N> or vwapdev`,
+      message: `${JSON.stringify(name.slice(0, 32))} is not an indicator: expected sma<N>, ema<N>, rsi<N>, bb<N>, rv<N>, rvol<N> or vwapdev`,
     };
   if (name === "vwapdev")
     return { ok: true, spec: { name, family: "vwapdev", length: 1, warmup: 1 } };
   const family = match[1] as IndicatorFamily;
   const length = Number(match[2]);
   if (length > MAX_LENGTH) return { ok: false, message: `${name}: length above ${MAX_LENGTH}` };
+  if (family === "rvol") {
+    if (length > MAX_SESSIONS)
+      return { ok: false, message: `${name}: more than ${MAX_SESSIONS} sessions` };
+    return { ok: true, spec: { name, family, length, warmup: 1 } };
+  }
   if ((family === "rsi" || family === "rv" || family === "bb") && length < 2)
     return { ok: false, message: `${name}: ${family} needs a length of at least 2` };
   const warmup = family === "rsi" || family === "rv" ? length + 1 : length;

@@ -3,7 +3,7 @@ import { parseIndicatorList } from "../indicators/specs.ts";
 import { createSessionBook, dayOf, type IndicatorRow } from "./book.ts";
 import { INTERVALS, type MinuteBar } from "./rollup.ts";
 
-const specs = parseIndicatorList("sma5,ema5,rsi3,bb5,rv3,vwapdev");
+const specs = parseIndicatorList("sma5,ema5,rsi3,bb5,rv3,vwapdev,rvol2");
 const DAY = dayOf(1_700_000_000_000_000);
 const minute = (i: number) => DAY + 9 * 3_600_000_000 + i * INTERVALS["1m"];
 
@@ -112,6 +112,38 @@ describe("session book", () => {
         .map((r) => [r.start, r.provisional]),
     ).toEqual([[minute(2), false]]);
     expect(book.closeDue()).toEqual([]);
+  });
+});
+
+describe("relative volume in the book", () => {
+  test("compares each bar with the same bar of the day in the previous sessions, per interval", () => {
+    const book = closedBook();
+    const DAYUS = 86_400_000_000;
+    const at = (day: number, i: number, volume: bigint): MinuteBar => ({
+      ...bar(i, 100_000),
+      start: minute(i) - day * DAYUS,
+      volume,
+    });
+    const yesterday = [at(1, 0, 100n), at(1, 1, 300n)];
+    const twoDaysAgo = [at(2, 0, 300n)];
+    const rows = book.load(
+      "X",
+      DAY,
+      [at(0, 0, 400n), at(0, 1, 150n), at(0, 2, 10n)],
+      [yesterday, twoDaysAgo],
+    );
+    const value = (interval: string, i: number) =>
+      rows.find(
+        (r) =>
+          r.name === "rvol2" &&
+          r.interval === interval &&
+          r.start ===
+            Math.floor(minute(i) / INTERVALS[interval as "1m"]) * INTERVALS[interval as "1m"],
+      )?.value;
+    expect(value("1m", 0)).toEqual({ value: 2_000_000n }); // 400·2/(100+300)
+    expect(value("1m", 1)).toEqual({ value: 1_000_000n }); // 150·2/(300+0)
+    expect(value("1m", 2)).toBeUndefined(); // nobody traded at 9:02 before
+    expect(value("5m", 0)).toEqual({ value: 1_600_000n }); // (400+150+10)·2/((100+300)+300)
   });
 });
 

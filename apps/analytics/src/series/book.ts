@@ -36,9 +36,14 @@ interface IntervalSeries {
   emitted: Map<string, string>;
 }
 
+/** A previous session's volume per interval and bucket offset within the day (relative volume). */
+type SessionVolumes = Record<Interval, Map<number, bigint>>;
+
 interface Session {
   symbol: string;
   day: number;
+  /** The symbol's previous sessions, newest first. */
+  history: SessionVolumes[];
   minutes: Map<number, MinuteBar>;
   series: Record<Interval, IntervalSeries>;
   touched: number;
@@ -106,7 +111,7 @@ export function createSessionBook(
         { bars: [], states: [], values: [], emitted: new Map() },
       ]),
     ) as unknown as Record<Interval, IntervalSeries>;
-    return { symbol, day, minutes: new Map(), series, touched: clock++ };
+    return { symbol, day, history: [], minutes: new Map(), series, touched: clock++ };
   }
 
   /** Recomputes `interval` from bar index `from`; returns the rows that changed. */
@@ -116,7 +121,14 @@ export function createSessionBook(
     const rows: IndicatorRow[] = [];
     for (let i = from; i < inputs.length; i += 1) {
       const previous = i === 0 ? emptyState() : (s.states[i - 1] as CarriedState);
-      const { values, state } = indicatorsAt(specs, inputs, i, previous);
+      const offset = (inputs[i] as MinuteBar).start - session.day;
+      const baseline = (count: number) => {
+        if (session.history.length < count) return undefined;
+        let sum = 0n;
+        for (let k = 0; k < count; k += 1) sum += session.history[k]?.[interval].get(offset) ?? 0n;
+        return sum;
+      };
+      const { values, state } = indicatorsAt(specs, inputs, i, previous, baseline);
       s.states[i] = state;
       s.values[i] = values;
     }
@@ -184,11 +196,30 @@ export function createSessionBook(
     has: (symbol: string, day: number) => sessions.has(keyOf(symbol, day)),
 
     /**
-     * Puts a session in memory from its stored 1-minute bars (any order) and returns all its rows
+     * Puts a session in memory from its stored 1-minute bars (any order) and the 1-minute bars of
+     * the symbol's previous sessions (newest first, for relative volume), and returns all its rows
      * (written again idempotently: a previous run may have stopped before writing them).
      */
-    load(symbol: string, day: number, bars: readonly MinuteBar[]): IndicatorRow[] {
+    load(
+      symbol: string,
+      day: number,
+      bars: readonly MinuteBar[],
+      previousSessions: readonly (readonly MinuteBar[])[] = [],
+    ): IndicatorRow[] {
       const session = emptySession(symbol, day);
+      session.history = previousSessions.map((minutes) => {
+        const volumes = Object.fromEntries(
+          INTERVAL_NAMES.map((name) => [name, new Map<number, bigint>()]),
+        ) as unknown as SessionVolumes;
+        for (const bar of minutes) {
+          const offset = bar.start - dayOf(bar.start);
+          for (const name of INTERVAL_NAMES) {
+            const bucket = Math.floor(offset / INTERVALS[name]) * INTERVALS[name];
+            volumes[name].set(bucket, (volumes[name].get(bucket) ?? 0n) + bar.volume);
+          }
+        }
+        return volumes;
+      });
       for (const bar of bars) if (dayOf(bar.start) === day) session.minutes.set(bar.start, bar);
       sessions.set(keyOf(symbol, day), session);
       evictOldest();
