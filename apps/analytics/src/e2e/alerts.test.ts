@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { type Bar, formatTimestamp } from "@repo/contracts";
-import { freePort, messageCount, type RunningService } from "@repo/testkit";
+import { freePort, messageCount, produceRaw, type RunningService } from "@repo/testkit";
 import { type AnalyticsScenario, analyticsScenario, caughtUp, stats, waitFor } from "./harness.ts";
 
 const TOKEN = "alerts-e2e-operator-token-0123456789";
@@ -21,7 +21,8 @@ afterAll(async () => {
   await s?.close();
 }, 120_000);
 
-const m0 = Math.floor(Date.now() / 60_000) * MINUTE;
+/** The minute the rule was created in: bars of earlier minutes could never fire it. */
+let m0 = 0;
 let trades = 0;
 function bar(minute: number, close: string): Bar {
   trades += 1;
@@ -95,6 +96,7 @@ describe("analytics alerts on the real stack", () => {
     expect(JSON.stringify(await invalid.json())).toContain("condition.length");
     const created = await post({ authorization: `Bearer ${TOKEN}` }, body);
     expect(created.status).toBe(201);
+    m0 = Math.floor(Date.now() / 60_000) * MINUTE;
     const rule = (await created.json()) as { id: string; webhook: { url: string } };
     const listed = (await (await fetch(`${url}/v1/alerts/rules`)).json()) as {
       rules: { id: string; webhook: { url: string } }[];
@@ -113,6 +115,10 @@ describe("analytics alerts on the real stack", () => {
       10_000,
     );
 
+    // A neighbour's bytes on the bars topic are counted and skipped, never a stall.
+    await produceRaw((s as AnalyticsScenario).topic.bars, [
+      { key: "ALRT", value: Buffer.from("not a bar") },
+    ]);
     await (s as AnalyticsScenario).produceBars([
       bar(0, "99"), // arms
       bar(0, "100.2"), // crosses: fires
@@ -130,7 +136,8 @@ describe("analytics alerts on the real stack", () => {
       60_000,
       [analytics],
     );
-    await caughtUp(analytics, 6);
+    const settled = await caughtUp(analytics, 7);
+    expect(settled.bars.skipped).toEqual({ bad_magic_byte: 1 });
     const firings = alerts.map(
       (e) => JSON.parse(e.data) as { id: string; barStart: string; price: string; event: string },
     );
