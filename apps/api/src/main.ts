@@ -10,6 +10,8 @@ import { isLoopback } from "./http/console-routes.ts";
 import { createKafkaConsole, kafkaConnectionOptions } from "./kafka/console.ts";
 import { createCursorCodec } from "./market/cursor.ts";
 import { createMarketReader } from "./market/reader.ts";
+import { consumerReader, createJobHistory } from "./ops/job-history.ts";
+import { createUpstream } from "./ops/upstream.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
 import { createCassandraWatch } from "./readiness.ts";
 import { createSchemaCatalog } from "./schemas/registry-view.ts";
@@ -44,6 +46,12 @@ const registry = createSchemaRegistryClient({
 });
 const topics = topicNames(config.TOPIC_PREFIX);
 const cassandra = createCassandraWatch({ ping: () => reader.ping() });
+const job = createJobHistory({
+  read: consumerReader(config.CONSUMER_URL, Math.min(config.API_UPSTREAM_TIMEOUT_MS, 2_000)),
+  sampleMs: config.API_JOB_SAMPLE_MS,
+  log,
+});
+job.start();
 if (config.operatorTokens.length > 0)
   log.info({ operators: config.operatorTokens.map((t) => t.name) }, "operator tokens configured");
 
@@ -82,6 +90,22 @@ const app = createApiApp({
     loopbackOnly: isLoopback(config.HOST) || config.HOST === "localhost",
     maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
   },
+  ops: {
+    ingest: createUpstream({
+      name: "ingest",
+      baseUrl: config.INGEST_URL,
+      token: config.INGEST_OPERATOR_TOKEN,
+      timeoutMs: config.API_UPSTREAM_TIMEOUT_MS,
+      log,
+    }),
+    prometheus: createUpstream({
+      name: "prometheus",
+      baseUrl: config.PROMETHEUS_URL,
+      timeoutMs: config.API_UPSTREAM_TIMEOUT_MS,
+      log,
+    }),
+    job,
+  },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,
   dashboardDir: join(import.meta.dir, "../dist/public"),
@@ -89,6 +113,7 @@ const app = createApiApp({
 
 serve(app, async () => {
   stream.close();
+  job.stop();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");
   await Promise.allSettled([client.shutdown(), kafka.close()]);

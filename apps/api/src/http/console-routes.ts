@@ -1110,7 +1110,7 @@ async function messageJson(types: WriterTypes, record: KafkaRecord) {
  * The operator's name when the request may act: with API_OPERATOR_TOKENS, a bearer token of
  * theirs; without, any loopback client ("loopback"). `required` false lets anyone through.
  */
-function authorize(c: Context, tokens: readonly BearerToken[], required: boolean): string {
+export function authorize(c: Context, tokens: readonly BearerToken[], required: boolean): string {
   const header = c.req.header("authorization");
   if (tokens.length > 0) {
     const found = bearerTokenOf(tokens, header);

@@ -30,6 +30,7 @@ import { METRIC } from "../stats.ts";
 import type { StreamAdmission, StreamRefusal } from "../stream/admission.ts";
 import type { MarketStream } from "../stream/market-stream.ts";
 import { type ConsoleDeps, mountConsoleRoutes } from "./console-routes.ts";
+import { mountOpsRoutes, type OpsDeps } from "./ops-routes.ts";
 import {
   type BarJson,
   BarsResponse,
@@ -66,6 +67,8 @@ export interface ApiDeps {
   pipeline: () => Promise<ServiceHealth[]>;
   /** The Kafka console and schema routes (`/v1/kafka/*`, `/v1/schemas*`); absent, they are not served. */
   console?: Omit<ConsoleDeps, "log" | "operatorTokens">;
+  /** Runs, providers, streams, backfills (through ingest), alerts and the streaming job. */
+  ops?: Omit<OpsDeps, "log" | "operatorTokens">;
   now?: () => number;
 }
 
@@ -310,6 +313,9 @@ export function createApiRoutes(deps: ApiDeps) {
       streams: { admission: deps.admission, limits: deps.streamLimits },
     });
 
+  if (deps.ops)
+    mountOpsRoutes(api, { ...deps.ops, log: deps.log, operatorTokens: deps.operatorTokens });
+
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -317,7 +323,8 @@ export function createApiRoutes(deps: ApiDeps) {
       version: "1.0.0",
       description:
         "Market data stored by the pipeline: symbols, latest quotes, bars, ticks and a live stream; " +
-        "the Kafka console (topics, consumer groups, messages, dead letters and their redrive) and schemas. " +
+        "the Kafka console (topics, consumer groups, messages, dead letters and their redrive) and schemas; " +
+        "ingest's runs, schedules, streams, operator actions and backfills, firing alerts and the streaming job. " +
         "Times are ISO-8601 UTC with microseconds; decimals are strings; errors are " +
         '`{"error":{"code","message","issues"?}}`.',
     },
