@@ -230,9 +230,11 @@ describe("the dashboard in headless Chromium", () => {
         const ready =
           cards.length === 3 &&
           cards.every((c) => c.text.includes("up")) &&
-          /end-to-end p50 \/ p99[\d.,]+ \/ [\d.,]+ m?s/.test(consumer) &&
-          /written[\d.,]+\/s/.test(consumer) &&
-          /fetched[\d.,]+\/s/.test(ingest);
+          /end-to-end p50 \/ p99 \(latest ticks, backlog included\)[\d.,]+ \/ [\d.,]+ ms/.test(
+            consumer,
+          ) &&
+          /written\/s[\d.,]+/.test(consumer) &&
+          /fetched[\d,]+fetched\/s[\d.,]+/.test(ingest);
         return ready ? cards : undefined;
       },
       { message: "pipeline health did not show all three services with rates", timeoutMs: 30_000 },

@@ -1,5 +1,7 @@
 // The api's JSON shapes come from its own response schemas (see /openapi.json); `import type`
 // is erased, so the bundle carries none of the server code.
+
+import type { StreamingJobJson } from "../http/ops-responses.ts";
 import type {
   BarJson,
   BarsJson,
@@ -35,3 +37,5 @@ export function bars(symbol: string, interval: Interval, from: Date, to: Date) {
 }
 
 export const pipeline = () => getJson<PipelineJson>("/v1/pipeline");
+
+export const streamingJob = () => getJson<StreamingJobJson>("/v1/streaming-job");

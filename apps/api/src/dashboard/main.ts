@@ -1,8 +1,17 @@
-import { type Bar, INTERVAL_MS, type Interval, pipeline, type Quote, symbols } from "./api.ts";
+import {
+  type Bar,
+  INTERVAL_MS,
+  type Interval,
+  pipeline,
+  type Quote,
+  streamingJob,
+  symbols,
+} from "./api.ts";
 import { createBoard } from "./board.ts";
 import { createBarChart } from "./chart.ts";
 import { createConsole } from "./console.ts";
 import { createHealth } from "./health.ts";
+import { createOps } from "./ops.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -87,7 +96,19 @@ function connect() {
 
 async function refreshHealth() {
   try {
-    health.render((await pipeline()).services);
+    const [answer, job] = await Promise.all([pipeline(), streamingJob().catch(() => undefined)]);
+    const point = job?.points.filter((p) => p.steady).at(-1);
+    health.render(
+      answer.services,
+      point && job
+        ? {
+            windowS: job.windowMs / 1000,
+            p50: point.endToEndP50Ms,
+            p99: point.endToEndP99Ms,
+            at: point.at,
+          }
+        : undefined,
+    );
   } catch (error) {
     $("services").textContent = `pipeline health unavailable: ${(error as Error).message}`;
   }
@@ -108,3 +129,4 @@ async function start() {
 
 void start();
 createConsole($("console-panel"));
+createOps($("ops-panel"));

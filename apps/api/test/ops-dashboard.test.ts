@@ -1,0 +1,299 @@
+/**
+ * The dashboard's operations views in a real headless Chromium against the real pipeline (ingest
+ * polling the simulator every second and streaming the local Alpaca stand-in, producer, Kafka,
+ * consumer, api): the runs grid with each provider's schedule, a run triggered from the page, the
+ * streams, a backfill planned (dry run) and confirmed from the page, the streaming job's charts,
+ * and every figure of the pipeline panel checked against the services' /stats. No console error;
+ * screenshots of each view are kept in the test results (ops-*.png).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { eventually, type RunningService } from "@repo/testkit";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { sessionsBetween } from "../../ingest/src/schedule/calendar.ts";
+import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
+import { type ApiPipeline, startApiPipeline } from "./support.ts";
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+const resultsDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"), "test-results");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+let run: ApiPipeline;
+let fake: FakeAlpaca;
+let ingest: RunningService;
+let browser: BrowserContext;
+let profile: string;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  fake = startFakeAlpaca({ maxPage: 40 });
+  run = await startApiPipeline("opsdash", { API_JOB_SAMPLE_MS: "500" });
+  ingest = await run.startIngest({
+    CASSANDRA_KEYSPACE: run.pipeline.keyspace,
+    INGEST_PROVIDERS: "simulator,alpaca",
+    SIMULATOR_SYMBOLS: "MSFT,GOOG",
+    SIMULATOR_RATE: "4",
+    SIMULATOR_CRON: "* * * * * *",
+    INGEST_LINGER_MS: "50",
+    INGEST_RUNS_CHECKPOINT_MS: "300",
+    ALPACA_SYMBOLS: "AAPL",
+    ALPACA_REGULAR_HOURS_ONLY: "false",
+    ALPACA_API_KEY_ID: fake.keyId,
+    ALPACA_API_SECRET_KEY: fake.secretKey,
+    ALPACA_STREAM_URL: fake.streamUrl,
+    ALPACA_DATA_URL: fake.dataUrl,
+    ALPACA_RATE_PER_MINUTE: "600",
+  });
+  profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    if (!request.url().includes("/v1/stream"))
+      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+  });
+  mkdirSync(resultsDir, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  fake?.stop();
+  await run?.pipeline.close();
+}, 60_000);
+
+const until = <T>(check: () => Promise<T | undefined>, message: string, timeoutMs = 20_000) =>
+  eventually(check, { timeoutMs, intervalMs: 200, message, diagnose: run.pipeline.diagnose });
+const shot = (name: string) =>
+  page.locator("#ops-panel").screenshot({ path: join(resultsDir, `ops-${name}.png`) });
+const tab = (name: string) => page.locator(`#ops-tabs button[data-view="${name}"]`).click();
+
+describe("the operations views in Chromium on the real pipeline", () => {
+  test("the runs grid shows each provider's schedule, the calendar and scheduled runs in colour", async () => {
+    await page.goto(`${run.api.url}/?ops=runs`);
+    const cells = page.locator('.runs-row[data-provider="simulator"] .run-cell[data-outcome="ok"]');
+    await until(
+      async () => ((await cells.count()) >= 3 ? true : undefined),
+      "no ok runs in the grid",
+    );
+    const schedule = await page
+      .locator('.runs-row[data-provider="simulator"] .schedule')
+      .textContent();
+    expect(schedule).toContain("* * * * * *");
+    expect(schedule).toMatch(/next \d\d:\d\d:\d\d/);
+    expect(await page.locator("#calendar").textContent()).toMatch(/next sessions: \d{4}-\d\d-\d\d/);
+    const colour = await cells
+      .first()
+      .evaluate((el) => (globalThis as unknown as Win).getComputedStyle(el).backgroundColor);
+    expect(colour).toBe("rgb(46, 125, 50)");
+    const title = await cells.first().getAttribute("title");
+    expect(title).toContain("fetched 4, forwarded 4");
+    await shot("runs");
+  });
+
+  test("a run triggered from the Actions view appears in the grid as a manual run", async () => {
+    await tab("actions");
+    const button = page.locator('button[data-action="run"][data-provider="simulator"]');
+    await button.waitFor();
+    await button.click();
+    await until(
+      async () =>
+        (await page.locator("#ops-status").textContent())?.includes("simulator: run started")
+          ? true
+          : undefined,
+      "the run was not started",
+    );
+    await tab("runs");
+    const manual = page.locator(
+      '.runs-row[data-provider="simulator"] .run-cell[data-trigger="manual"]',
+    );
+    await until(async () => ((await manual.count()) === 1 ? true : undefined), "no manual run");
+    const row = page.locator('#runs-table tr[data-outcome="ok"]', { hasText: "(manual)" });
+    await until(async () => ((await row.count()) === 1 ? true : undefined), "no manual row");
+    expect(await row.textContent()).toMatch(/poll \(manual\).*ok4/);
+  });
+
+  test("the streams view shows the Alpaca stream's state, frames and gaps", async () => {
+    await tab("streams");
+    const block = page.locator('.stream[data-state="streaming"]');
+    await until(async () => ((await block.count()) === 1 ? true : undefined), "no streaming block");
+    const text = (await block.textContent()) ?? "";
+    expect(text).toMatch(
+      /streaming · [\d.,]+ msg\/s · last frame .* ago · \d+ reconnects · gaps \d+ detected/,
+    );
+    await shot("streams");
+  });
+
+  test("a backfill from the page: dry run first, then confirmed, with its progress", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const sessions = sessionsBetween(
+      new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
+      today,
+    );
+    const session = sessions.at(-1) as (typeof sessions)[number];
+    const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    fake.trades("NVDA", 200, session.open.getTime() + 3_600_000);
+    await tab("actions");
+    await page.locator('#backfill-form input[name="symbols"]').fill("NVDA");
+    await page.locator('#backfill-form input[name="from"]').fill(session.date);
+    await page.locator('#backfill-form input[name="to"]').fill(next);
+    await page.locator('#backfill-form select[name="kinds"]').selectOption("trades");
+    const start = page.locator('#backfill-form button[data-action="start"]');
+    expect(await start.isDisabled()).toBe(true);
+    await page.locator('#backfill-form button[data-action="dry-run"]').click();
+    await until(
+      async () =>
+        (await page.locator("#backfill-plan").getAttribute("data-sessions")) === "1"
+          ? true
+          : undefined,
+      "the dry run's plan did not show",
+    );
+    expect(await page.locator("#backfill-plan").textContent()).toContain("1 sessions");
+    expect(fake.historyRequests.length).toBe(0);
+    expect(await start.isDisabled()).toBe(false);
+    await shot("backfill-plan");
+    await start.click();
+    const done = page.locator('#backfills-table tr[data-status="done"]');
+    await until(
+      async () => ((await done.count()) === 1 ? true : undefined),
+      "the backfill did not finish",
+    );
+    expect(await done.textContent()).toContain("1/1 units, 5 pages");
+    expect(fake.historyRequests.length).toBe(5);
+  });
+
+  test("the streaming job's charts show records in and written per second, batches, lag and latency", async () => {
+    await tab("job");
+    await until(
+      async () =>
+        Number(await page.locator('figure[data-chart="records"]').getAttribute("data-values")) > 10
+          ? true
+          : undefined,
+      "no records chart",
+    );
+    expect(await page.locator("figure.job-figure").count()).toBe(5);
+    expect(
+      Number(await page.locator('figure[data-chart="records"]').getAttribute("data-max")),
+    ).toBeGreaterThan(0);
+    expect(
+      Number(await page.locator('figure[data-chart="batches"]').getAttribute("data-values")),
+    ).toBeGreaterThan(0);
+    expect(await page.locator("#job-window").textContent()).toContain(
+      "ticks written in the 60 s before each point",
+    );
+    await shot("job");
+  });
+
+  test("every figure of the pipeline panel is the /stats figure it names", async () => {
+    // Settle the pipeline so the figures stand still: both providers paused, buffer and lag empty.
+    for (const provider of ["simulator", "alpaca"]) {
+      const response = await fetch(`${run.api.url}/v1/providers/${provider}/pause`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      });
+      expect(response.status).toBe(200);
+    }
+    await until(
+      async () => {
+        const [i, c] = await Promise.all([
+          ingest.json<Stats>("/stats"),
+          run.pipeline.consumer.json<Stats>("/stats"),
+        ]);
+        const settled =
+          at(i, "buffer.size") === 0 &&
+          at(c, "lag.total") === 0 &&
+          at(i, "records.forwarded") === at(c, "records.consumed");
+        return settled ? true : undefined;
+      },
+      "the pipeline did not settle",
+      30_000,
+    );
+    const services: Record<string, RunningService> = {
+      ingest,
+      producer: run.pipeline.producer,
+      consumer: run.pipeline.consumer,
+    };
+    let checked = 0;
+    const mismatches = await until(async () => {
+      const wrong: string[] = [];
+      checked = 0;
+      for (const [name, service] of Object.entries(services)) {
+        const stats = await service.json<Stats>("/stats");
+        const figures = await page
+          .locator(`#services article[data-service="${name}"] dd[data-stat]`)
+          .evaluateAll((els: { dataset: Record<string, string>; textContent: string | null }[]) =>
+            els.map((el) => ({
+              stat: el.dataset.stat ?? "",
+              text: el.textContent ?? "",
+            })),
+          );
+        for (const { stat, text } of figures) {
+          checked += 1;
+          const expected = stat
+            .split(",")
+            .map((path: string) => at(stats, path))
+            .map((v: unknown) =>
+              v === undefined || v === null
+                ? "–"
+                : (v as number).toLocaleString("en-US", { maximumFractionDigits: 2 }),
+            );
+          const shown = stat.includes(",") ? text.replace(/ ms$/, "").split(" / ") : [text];
+          if (text === "no sample yet" && expected.every((v: string) => v === "–")) continue;
+          if (shown.join("|") !== expected.join("|"))
+            wrong.push(`${name} ${stat}: shown ${text}, /stats ${expected.join(" / ")}`);
+        }
+      }
+      return wrong.length === 0 && checked >= 15 ? wrong : undefined;
+    }, "the pipeline panel's figures did not match /stats");
+    expect(mismatches).toEqual([]);
+    const consumerText =
+      (await page.locator('#services article[data-service="consumer"]').textContent()) ?? "";
+    expect(consumerText).toContain("end-to-end p50 / p99 (latest ticks, backlog included)");
+    expect(consumerText).toMatch(/consumed\/s[\d.,]+/);
+    expect(consumerText).toMatch(/end-to-end p50 \/ p99 \(steady/);
+    await page
+      .locator("#health-panel")
+      .screenshot({ path: join(resultsDir, "ops-pipeline-panel.png") });
+    console.log(`pipeline panel: ${checked} figures equal to /stats`);
+  });
+
+  test("the alerts view answers (Prometheus' firing alerts or that it is unavailable) and the page logged no error", async () => {
+    await tab("alerts");
+    await until(
+      async () => ((await page.locator("#alerts-state").count()) === 1 ? true : undefined),
+      "the alerts view did not render",
+    );
+    await shot("alerts");
+    expect(problems).toEqual([]);
+  });
+});
+
+type Stats = Record<string, unknown>;
+type Win = { getComputedStyle(el: unknown): { backgroundColor: string } };
+function at(stats: Stats, path: string): unknown {
+  let value: unknown = stats;
+  for (const key of path.split(".")) value = (value as Stats | undefined)?.[key];
+  return value;
+}
