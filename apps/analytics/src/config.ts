@@ -69,6 +69,10 @@ export function loadAnalyticsConfig(env: Record<string, string | undefined> = pr
     problems.push(
       `  API_OPERATOR_TOKENS (unset): required when HOST (${config.HOST}) is not a loopback address; without tokens anyone who reaches the port could create alert rules`,
     );
+  if (config.ANALYTICS_MAX_SESSIONS < config.ANALYTICS_MAX_BATCH)
+    problems.push(
+      `  ANALYTICS_MAX_SESSIONS (${config.ANALYTICS_MAX_SESSIONS}): must be at least ANALYTICS_MAX_BATCH (${config.ANALYTICS_MAX_BATCH}), or one batch could evict the sessions it just read`,
+    );
   let indicators: IndicatorSpec[] = [];
   try {
     indicators = parseIndicatorList(config.ANALYTICS_INDICATORS);
