@@ -35,6 +35,8 @@ export const apiEnv = {
   API_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** How often the api reads the consumer for `/v1/streaming-job` (an hour of readings is kept). */
   API_JOB_SAMPLE_MS: z.coerce.number().int().min(250).max(60_000).default(5_000),
+  /** The streaming job's end-to-end window: each point's quantiles cover the ticks written in it. */
+  API_JOB_WINDOW_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   /** How often the SSE stream reads latest_quotes (and the bars of symbols that changed). */
   API_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Concurrent `/v1/stream` connections in all; more are refused with a retry hint. */

@@ -49,6 +49,7 @@ const cassandra = createCassandraWatch({ ping: () => reader.ping() });
 const job = createJobHistory({
   read: consumerReader(config.CONSUMER_URL, Math.min(config.API_UPSTREAM_TIMEOUT_MS, 2_000)),
   sampleMs: config.API_JOB_SAMPLE_MS,
+  windowMs: config.API_JOB_WINDOW_MS,
   log,
 });
 job.start();

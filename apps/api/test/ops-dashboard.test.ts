@@ -30,7 +30,8 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   fake = startFakeAlpaca({ maxPage: 40 });
-  run = await startApiPipeline("opsdash", { API_JOB_SAMPLE_MS: "500" });
+  // A 3 s end-to-end window, so the test sees steady points within its minute.
+  run = await startApiPipeline("opsdash", { API_JOB_SAMPLE_MS: "500", API_JOB_WINDOW_MS: "3000" });
   ingest = await run.startIngest({
     CASSANDRA_KEYSPACE: run.pipeline.keyspace,
     INGEST_PROVIDERS: "simulator,alpaca",
@@ -201,8 +202,15 @@ describe("the operations views in Chromium on the real pipeline", () => {
       Number(await page.locator('figure[data-chart="batches"]').getAttribute("data-values")),
     ).toBeGreaterThan(0);
     expect(await page.locator("#job-window").textContent()).toContain(
-      "ticks written in the 60 s before each point",
+      "ticks written in the 3 s before each point",
     );
+    // Steady points (no backlog through their 3 s) are drawn, at the pipeline's steady latency.
+    const steady = page.locator('figure[data-chart="end-to-end"]');
+    await until(
+      async () => (Number(await steady.getAttribute("data-values")) > 0 ? true : undefined),
+      "no steady end-to-end point",
+    );
+    expect(Number(await steady.getAttribute("data-max"))).toBeLessThan(5_000);
     await shot("job");
   });
 
@@ -272,7 +280,22 @@ describe("the operations views in Chromium on the real pipeline", () => {
       (await page.locator('#services article[data-service="consumer"]').textContent()) ?? "";
     expect(consumerText).toContain("end-to-end p50 / p99 (latest ticks, backlog included)");
     expect(consumerText).toMatch(/consumed\/s[\d.,]+/);
-    expect(consumerText).toMatch(/end-to-end p50 \/ p99 \(steady/);
+    // The steady figure is the streaming job's latest steady point with ticks.
+    const job = (await (await fetch(`${run.api.url}/v1/streaming-job`)).json()) as {
+      points: {
+        steady: boolean;
+        at: string;
+        endToEndP50Ms: number | null;
+        endToEndP99Ms: number | null;
+      }[];
+    };
+    const point = job.points.filter((p) => p.steady && p.endToEndP99Ms !== null).at(-1);
+    expect(point).toBeDefined();
+    const figure = (n: number | null) =>
+      (n as number).toLocaleString("en-US", { maximumFractionDigits: 2 });
+    expect(consumerText).toContain(
+      `end-to-end p50 / p99 (steady: ticks written in the 3 s to ${point?.at.slice(11, 19)}, no backlog)${figure(point?.endToEndP50Ms ?? null)} / ${figure(point?.endToEndP99Ms ?? null)} ms`,
+    );
     await page
       .locator("#health-panel")
       .screenshot({ path: join(resultsDir, "ops-pipeline-panel.png") });
@@ -285,6 +308,16 @@ describe("the operations views in Chromium on the real pipeline", () => {
       async () => ((await page.locator("#alerts-state").count()) === 1 ? true : undefined),
       "the alerts view did not render",
     );
+    // The page lists what /v1/alerts/firing answers (the stack's Prometheus: at least the services
+    // of the default ports that no test runs are down), one row per alert.
+    await until(async () => {
+      const { alerts } = (await (await fetch(`${run.api.url}/v1/alerts/firing`)).json()) as {
+        alerts: { name: string }[];
+      };
+      const rows = await page.locator("#alerts-table tbody tr").count();
+      const shown = await page.locator("#alerts-state").getAttribute("data-firing");
+      return rows === alerts.length && shown === String(alerts.length) ? true : undefined;
+    }, "the alerts view did not list /v1/alerts/firing");
     await shot("alerts");
     expect(problems).toEqual([]);
   });

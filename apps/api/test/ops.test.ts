@@ -126,7 +126,7 @@ describe("operations through the api on the real stack", () => {
     expect(sum((p) => p.recordsInPerSecond)).toBeGreaterThan(0);
     expect(busy.some((p) => p.batchP50Ms !== null && p.endToEndP99Ms !== null)).toBe(true);
     for (const p of points.points) expect(p.deadLettersPerSecond).toBe(0);
-    expect(points.window).toContain("60 s");
+    expect(points.window).toContain("in the 60 s before each point");
   });
 
   test("a backfill: dry run, then for real with progress; a second one cancelled stops fetching", async () => {
@@ -206,6 +206,29 @@ describe("operations through the api on the real stack", () => {
     const again = await api<{ error: { code: string } }>("DELETE", `/v1/backfills/${secondId}`);
     expect(again.status).toBe(409);
   }, 60_000);
+
+  test("firing alerts are the stack's Prometheus' firing alerts", async () => {
+    const names = (alerts: { labels: Record<string, string> }[]) =>
+      alerts.map((a) => JSON.stringify(a.labels)).sort();
+    // Read twice in a row until both agree (an alert may start or stop firing between the reads).
+    await wait(
+      async () => {
+        const prometheus = (await (await fetch("http://127.0.0.1:9090/api/v1/alerts")).json()) as {
+          data: { alerts: { labels: Record<string, string>; state: string }[] };
+        };
+        const firing = await api<{ alerts: { name: string; labels: Record<string, string> }[] }>(
+          "GET",
+          "/v1/alerts/firing",
+        );
+        expect(firing.status).toBe(200);
+        const ours = names(firing.body.alerts);
+        const theirs = names(prometheus.data.alerts.filter((a) => a.state === "firing"));
+        return JSON.stringify(ours) === JSON.stringify(theirs) ? true : undefined;
+      },
+      "/v1/alerts/firing never matched Prometheus' firing alerts",
+      10_000,
+    );
+  });
 
   test("ingest down: the routes answer 503 ingest_unavailable without its address", async () => {
     expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);

@@ -86,12 +86,12 @@ export function createHealth(container: HTMLElement) {
         quantiles(s, "end-to-end p50 / p99 (latest ticks, backlog included)", "latency.endToEndMs"),
         steady
           ? [
-              `end-to-end p50 / p99 (steady: ticks written in the ${steady.windowS} s to ${steady.at.slice(11, 19)}, no lag)`,
+              `end-to-end p50 / p99 (steady: ticks written in the ${steady.windowS} s to ${steady.at.slice(11, 19)}, no backlog)`,
               `${fmt(steady.p50 ?? undefined)} / ${fmt(steady.p99 ?? undefined)} ms`,
             ]
           : [
               "end-to-end p50 / p99 (steady)",
-              "not steady yet (lag in the last minute, or no reading)",
+              "not steady yet (a backlog in the window, or no reading)",
             ],
         quantiles(s, "event → stored p50 / p99 (latest ticks)", "latency.eventToStoreMs"),
       ];

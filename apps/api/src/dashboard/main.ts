@@ -97,7 +97,7 @@ function connect() {
 async function refreshHealth() {
   try {
     const [answer, job] = await Promise.all([pipeline(), streamingJob().catch(() => undefined)]);
-    const point = job?.points.filter((p) => p.steady).at(-1);
+    const point = job?.points.filter((p) => p.steady && p.endToEndP99Ms !== null).at(-1);
     health.render(
       answer.services,
       point && job

@@ -536,7 +536,7 @@ export function createOps(root: HTMLElement) {
         "p",
         { id: "job-window", class: "legend" },
         answer.window,
-        ". Points with lag are left out of the end-to-end chart (start-up backlog).",
+        ". Points with a backlog are left out of the end-to-end chart.",
       ),
     );
   }

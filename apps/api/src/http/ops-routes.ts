@@ -241,7 +241,7 @@ const routes = {
     path: "/v1/streaming-job",
     summary: "The consumer's last hour: records in and written per second, batches, lag, latency",
     description:
-      "The api reads the consumer's /stats and /metrics every API_JOB_SAMPLE_MS. Rates and batch quantiles are over each interval between readings; end-to-end quantiles (ingestTime → stored) over the ticks written in the `windowMs` before each point, and `steady` is true when the consumer had no lag at any reading of that window (no start-up backlog in it). Kept in memory: an api restart starts a new hour.",
+      "The api reads the consumer's /stats and /metrics every API_JOB_SAMPLE_MS. Rates and batch quantiles are over each interval between readings; end-to-end quantiles (ingestTime → stored) over the ticks written in the `windowMs` (API_JOB_WINDOW_MS) before each point, and `steady` is true when at every reading of that window the consumer's lag was at most 100 records or one second of its writes (no start-up backlog in it). Kept in memory: an api restart starts a new hour.",
     responses: ok(StreamingJobResponse, "Points, oldest first"),
   }),
 };
@@ -373,7 +373,7 @@ export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
         consumer: deps.job.consumerUp() ? ("up" as const) : ("down" as const),
         sampleMs: deps.job.sampleMs,
         windowMs: deps.job.windowMs,
-        window: `end-to-end p50/p99 of the ticks written in the ${windowS} s before each point; steady = no consumer lag at any reading in those ${windowS} s`,
+        window: `end-to-end p50/p99 of the ticks written in the ${windowS} s before each point; steady = at every reading in those ${windowS} s the consumer's lag was at most 100 records or 1 s of its writes (in flight, not a backlog)`,
         points: deps.job.points(),
       },
       200,

@@ -31,9 +31,16 @@ export interface JobPoint {
   /** Ticks written in the `windowMs` before `at`: end-to-end (ingestTime → stored) quantiles. */
   endToEndP50Ms: number | null;
   endToEndP99Ms: number | null;
-  /** The consumer had no lag at any reading of that window: no start-up backlog in it. */
+  /**
+   * At every reading of that window the consumer's lag was at most {@link STEADY_LAG_RECORDS} or
+   * one second of its writes over the window (records in flight, not a backlog): no start-up
+   * backlog in it.
+   */
   steady: boolean;
 }
+
+/** Lag that never counts as a backlog (records in flight between ingest and the consumer). */
+export const STEADY_LAG_RECORDS = 100;
 
 export interface JobHistoryOptions {
   /** Reads the consumer once; null when it does not answer. */
@@ -101,7 +108,10 @@ export function createJobHistory(options: JobHistoryOptions) {
         batchP99Ms: quantile(batches, 0.99),
         endToEndP50Ms: quantile(e2e, 0.5),
         endToEndP99Ms: quantile(e2e, 0.99),
-        steady: !restarted && b.at - start.at >= windowMs * 0.9 && window.every((s) => s.lag === 0),
+        steady:
+          !restarted &&
+          b.at - start.at >= windowMs * 0.9 &&
+          window.every((s) => s.lag <= inFlight(start, b)),
       });
     }
     const since = now() - keepMs;
@@ -183,6 +193,13 @@ export function histogramOf(
     cumulative: buckets.map((b) => b.n),
     count,
   };
+}
+
+/** The lag a steady consumer may show: 100 records, or what it writes in one second. */
+function inFlight(start: JobSample, end: JobSample): number {
+  const seconds = (end.at - start.at) / 1000;
+  const rate = seconds > 0 ? (end.written - start.written) / seconds : 0;
+  return Math.max(STEADY_LAG_RECORDS, rate);
 }
 
 function delta(later: Histogram | null, earlier: Histogram | null): Histogram | null {
