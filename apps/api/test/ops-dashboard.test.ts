@@ -47,6 +47,9 @@ beforeAll(async () => {
     ALPACA_STREAM_URL: fake.streamUrl,
     ALPACA_DATA_URL: fake.dataUrl,
     ALPACA_RATE_PER_MINUTE: "600",
+    INGEST_STREAM_RECONNECT_MIN_MS: "50",
+    INGEST_STREAM_RECONNECT_MAX_MS: "500",
+    INGEST_GAP_OVERLAP_MS: "500",
   });
   profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
@@ -134,14 +137,26 @@ describe("the operations views in Chromium on the real pipeline", () => {
     expect(await row.textContent()).toMatch(/poll \(manual\).*ok4/);
   });
 
-  test("the streams view shows the Alpaca stream's state, frames and gaps", async () => {
+  test("the streams view shows a dropped Alpaca stream's reconnect and its recovered gap", async () => {
     await tab("streams");
     const block = page.locator('.stream[data-state="streaming"]');
     await until(async () => ((await block.count()) === 1 ? true : undefined), "no streaming block");
+    fake.trades("AAPL", 20);
+    fake.dropClients();
+    fake.trades("AAPL", 30); // only the history has these
+    await until(async () => (fake.subscribedClients === 1 ? true : undefined), "no resubscription");
+    fake.trades("AAPL", 10);
+    const recovered = page.locator(".stream .gaps tbody tr", { hasText: "recovered" });
+    await until(
+      async () => ((await recovered.count()) >= 1 ? true : undefined),
+      "the page did not show the recovered gap",
+      30_000,
+    );
     const text = (await block.textContent()) ?? "";
     expect(text).toMatch(
-      /streaming · [\d.,]+ msg\/s · last frame .* ago · \d+ reconnects · gaps \d+ detected/,
+      /streaming · [\d.,]+ msg\/s · last frame .* ago · 1 reconnects · gaps [1-9]\d* detected, [1-9]\d* recovered, 0 unrecovered/,
     );
+    expect(await recovered.first().textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\d{4}-/);
     await shot("streams");
   });
 
@@ -162,6 +177,7 @@ describe("the operations views in Chromium on the real pipeline", () => {
     await page.locator('#backfill-form input[name="to"]').fill(next);
     await page.locator('#backfill-form select[name="kinds"]').selectOption("trades");
     const start = page.locator('#backfill-form button[data-action="start"]');
+    const requestsBefore = fake.historyRequests.length; // the gap recovery read history too
     expect(await start.isDisabled()).toBe(true);
     await page.locator('#backfill-form button[data-action="dry-run"]').click();
     await until(
@@ -172,7 +188,7 @@ describe("the operations views in Chromium on the real pipeline", () => {
       "the dry run's plan did not show",
     );
     expect(await page.locator("#backfill-plan").textContent()).toContain("1 sessions");
-    expect(fake.historyRequests.length).toBe(0);
+    expect(fake.historyRequests.length).toBe(requestsBefore);
     expect(await start.isDisabled()).toBe(false);
     await shot("backfill-plan");
     await start.click();
@@ -182,7 +198,7 @@ describe("the operations views in Chromium on the real pipeline", () => {
       "the backfill did not finish",
     );
     expect(await done.textContent()).toContain("1/1 units, 5 pages");
-    expect(fake.historyRequests.length).toBe(5);
+    expect(fake.historyRequests.length - requestsBefore).toBe(5);
   });
 
   test("the streaming job's charts show records in and written per second, batches, lag and latency", async () => {
