@@ -206,9 +206,11 @@ try {
 
   pipeline = await startPipeline("bench_backfill");
   const { consumer, producer } = pipeline;
-  const ingest = await pipeline.startIngest(
-    simulatorEnv({ symbols: streamSymbols, rate: config.BENCH_STREAM_RATE, limit: 0, seed: 1 }),
-  );
+  // Ingest records its runs in Cassandra: in the bench's keyspace, not the shared `market`.
+  const ingest = await pipeline.startIngest({
+    ...simulatorEnv({ symbols: streamSymbols, rate: config.BENCH_STREAM_RATE, limit: 0, seed: 1 }),
+    CASSANDRA_KEYSPACE: pipeline.keyspace,
+  });
   const startedAt = Date.now();
   console.log(
     `streaming: simulator, ${streamSymbols.length} symbols at ${config.BENCH_STREAM_RATE} ticks/s (today); ` +
