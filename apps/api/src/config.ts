@@ -14,7 +14,9 @@ import {
 import { parseBearerTokens } from "@repo/platform/tokens";
 import { registryClientEnv } from "@repo/registry";
 
-const serviceUrl = (fallback: string) => z.url().default(fallback);
+/** An http(s) URL (`ingest:3001` parses as a URL of scheme `ingest:`, so the scheme is checked). */
+const serviceUrl = (fallback: string) =>
+  z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).default(fallback);
 
 /** Every setting of the api, from the environment (see README for meanings). */
 export const apiEnv = {

@@ -178,7 +178,7 @@ const routes = {
     path: "/v1/providers",
     summary: "Ingest's providers with their schedules, and the NYSE calendar ahead",
     description:
-      "Each provider's mode, pause state and schedule (cron, time zone, next runs); `calendar`: the next 14 days' sessions, holidays and early closes. From ingest's `GET /providers` and `GET /calendar`.",
+      "Each provider's mode, pause state and schedule (cron, time zone, next runs); `calendar`: the next 30 days' sessions, holidays and early closes. From ingest's `GET /providers` and `GET /calendar`.",
     responses: ok(ProvidersResponse, "Providers and the calendar"),
   }),
   run: providerAction("run"),
@@ -284,7 +284,7 @@ export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
   api.openapi(routes.providers, async (c) => {
     const [providers, calendar] = await Promise.all([
       deps.ingest.request("GET", "/providers"),
-      deps.ingest.request("GET", "/calendar?days=14"),
+      deps.ingest.request("GET", "/calendar?days=30"),
     ]);
     if (providers.status !== 200) return relay(c, providers);
     if (calendar.status !== 200) return relay(c, calendar);
