@@ -224,11 +224,19 @@ export function createBackfillManager(options: BackfillManagerOptions) {
       }
     } catch (error) {
       tally();
-      record.status = "failed";
-      record.error = (error as Error).message;
       record.endedAt = new Date().toISOString();
-      scope?.run.end("failed", record.error);
-      log.error({ backfill: record.id, err: record.error }, "backfill failed");
+      if (current?.cancelledBy !== undefined) {
+        // A cancel aborts the page request in flight: that abort is the cancel, not a failure.
+        record.status = "cancelled";
+        record.error = `cancelled by ${current.cancelledBy ?? "an operator"}`;
+        scope?.run.end("cancelled", record.error);
+        log.info({ backfill: record.id, by: current.cancelledBy }, "backfill cancelled");
+      } else {
+        record.status = "failed";
+        record.error = (error as Error).message;
+        scope?.run.end("failed", record.error);
+        log.error({ backfill: record.id, err: record.error }, "backfill failed");
+      }
     } finally {
       current = undefined;
       history.close();
