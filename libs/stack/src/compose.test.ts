@@ -29,7 +29,7 @@ const compose = Bun.YAML.parse(readFileSync(join(repoRoot, "compose.yaml"), "utf
 };
 const services = compose.services;
 const oneShots = ["cql-migrate", "schemas-push"];
-const apps = { producer: 3002, consumer: 3003, ingest: 3001 } as const;
+const apps = { producer: 3002, consumer: 3003, ingest: 3001, analytics: 3005 } as const;
 
 /** `CMD ["node", "x.js"]` of a Dockerfile as an argv array. */
 function dockerCmd(dockerfile: string): string[] {
@@ -116,6 +116,7 @@ const dockerfiles = [
   "apps/consumer/Dockerfile",
   "apps/ingest/Dockerfile",
   "apps/api/Dockerfile",
+  "apps/analytics/Dockerfile",
   "libs/stack/tools.Dockerfile",
 ];
 
