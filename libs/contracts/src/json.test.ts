@@ -33,6 +33,20 @@ describe("tick JSON", () => {
     ]);
   });
 
+  test("a field with a non-null default (cancelled) may be omitted or null and takes its default", () => {
+    const read = (cancelled: unknown) => {
+      const result = tickFromJson({ ...tickJson, cancelled });
+      return result.ok ? result.value.cancelled : result.issues;
+    };
+    expect(read(undefined)).toBe(false);
+    expect(read(null)).toBe(false);
+    expect(read(true)).toBe(true);
+    expect(read("yes")).toEqual([
+      { path: "cancelled", message: expect.stringContaining("boolean") },
+    ]);
+    expect(tickToJson(sampleTick({ cancelled: true })).cancelled).toBe(true);
+  });
+
   test("decimal numbers with at most 6 decimals are accepted exactly", () => {
     const read = (price: unknown) => {
       const result = tickFromJson({ ...tickJson, price });

@@ -1,7 +1,8 @@
 /**
  * The JSON form of our records at HTTP edges, derived from the Avro schemas:
  * timestamp-micros ⇄ ISO-8601 UTC strings, decimals ⇄ strings (JSON numbers with at most the
- * schema's scale also accepted), enums ⇄ their symbols, optional fields may be omitted or null.
+ * schema's scale also accepted), enums ⇄ their symbols, optional fields and fields with a default
+ * may be omitted or null (they take the default).
  * Prices are never rounded: anything that does not fit exactly is refused.
  */
 import { z } from "zod";
@@ -27,7 +28,7 @@ interface AvroNode {
   scale?: number;
   precision?: number;
   symbols?: string[];
-  fields?: { name: string; type: Schema }[];
+  fields?: { name: string; type: Schema; default?: unknown }[];
   items?: Schema;
   values?: Schema;
 }
@@ -84,11 +85,23 @@ function reader(schema: Schema): z.ZodType {
       return z.record(z.string(), reader(values as Schema));
     case "record":
       return z.strictObject(
-        Object.fromEntries((fields ?? []).map((f) => [f.name, reader(f.type)])),
+        Object.fromEntries((fields ?? []).map((f) => [f.name, fieldReader(f)])),
       );
     default:
       throw new Error(`JSON form of Avro type ${JSON.stringify(type)} is not defined`);
   }
+}
+
+/**
+ * A record field's reader: a field with a default other than null (e.g. Tick's `cancelled`,
+ * default false) may be omitted or null in JSON and takes its default, as Avro's reader does for
+ * a writer that lacks the field; other fields read as their type says.
+ */
+function fieldReader(field: { type: Schema; default?: unknown }): z.ZodType {
+  const read = reader(field.type);
+  if (!("default" in field) || field.default === null || isNullUnion(field.type)) return read;
+  const fallback = field.default;
+  return read.nullish().transform((value) => value ?? fallback);
 }
 
 /**

@@ -12,6 +12,16 @@ describe("validateTick", () => {
     expect(validateTick(quote)).toEqual([]);
   });
 
+  test("a one-sided quote (only a bid, or only an ask) is valid; a cancelled trade is valid", () => {
+    expect(validateTick(sampleTick({ kind: "QUOTE", bid: "10.1", ask: null, size: 0 }))).toEqual(
+      [],
+    );
+    expect(validateTick(sampleTick({ kind: "QUOTE", bid: null, ask: "10.2", size: 0 }))).toEqual(
+      [],
+    );
+    expect(validateTick(sampleTick({ cancelled: true }))).toEqual([]);
+  });
+
   test("lower-case symbol is refused at `symbol`", () => {
     const issues = validateTick(sampleTick({ symbol: "aapl" }));
     expect(issues).toEqual([{ path: "symbol", message: "must match ^[A-Z0-9.-]{1,12}$" }]);
@@ -43,7 +53,12 @@ describe("validateTick", () => {
     expect(paths(validateTick(sampleTick({ price: "0" })))).toEqual(["price"]);
     expect(paths(validateTick(sampleTick({ price: "-1.5" })))).toEqual(["price"]);
     expect(paths(validateTick(sampleTick({ size: 0 })))).toEqual(["size"]);
-    expect(paths(validateTick(sampleTick({ kind: "QUOTE", ask: null })))).toEqual(["ask"]);
+    expect(paths(validateTick(sampleTick({ kind: "QUOTE", bid: null, ask: null })))).toEqual([
+      "bid",
+    ]);
+    expect(paths(validateTick(sampleTick({ kind: "QUOTE", size: 0, cancelled: true })))).toEqual([
+      "cancelled",
+    ]);
     expect(paths(validateTick(sampleTick({ source: "a|b" })))).toEqual(["source"]);
     expect(paths(validateTick(sampleTick({ symbol: "TOOLONGSYMBOL" })))).toEqual(["symbol"]);
   });

@@ -269,8 +269,10 @@ function tickRules(tick: Record<string, unknown>, options: ValidateOptions): Val
   }
   if (tick.kind === "TRADE" && (tick.size as number) <= 0)
     fail("size", "a TRADE must have a positive size");
-  if (tick.kind === "QUOTE" && tick.bid === null) fail("bid", "a QUOTE must have a bid");
-  if (tick.kind === "QUOTE" && tick.ask === null) fail("ask", "a QUOTE must have an ask");
+  if (tick.kind === "QUOTE" && tick.bid === null && tick.ask === null)
+    fail("bid", "a QUOTE must have a bid or an ask (at least one side)");
+  if (tick.kind === "QUOTE" && tick.cancelled === true)
+    fail("cancelled", "only a TRADE can be cancelled");
   return issues;
 }
 

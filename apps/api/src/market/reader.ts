@@ -67,6 +67,8 @@ const tickFields: { [K in keyof Tick]-?: FieldColumn<Tick[K]> } = {
   askSize: { column: "ask_size", read: (value) => optionalLong(value) },
   exchange: { column: "exchange", read: (value) => (value ?? null) as string | null },
   ingestTime: { column: "ingest_time_us", read: (value) => optionalLong(value) ?? 0 },
+  // Cancelled trades are returned, marked: a reader sees what was busted (never in bars).
+  cancelled: { column: "cancelled", read: (value) => value === true },
 };
 const tickFieldEntries = Object.entries(tickFields) as [keyof Tick, FieldColumn<unknown>][];
 const TICK_COLUMNS = tickFieldEntries.map(([, field]) => field.column).join(", ");

@@ -148,3 +148,49 @@ test("a trade outside the aggregate's minute is refused, not folded", () => {
   expect(() => aggregate.add(trade(MINUTE_US, "1", 1))).toThrow("outside the minute");
   expect(aggregate.bar()).toBeUndefined();
 });
+
+test("cancels in any order (before their trade, after it, replayed twice, with replays of the trade after the cancel) leave the bar of the surviving trades", () => {
+  let seed = 5;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const trades = Array.from({ length: 300 }, (_, i) =>
+    trade(Math.floor(random() * 59_000_000), (100 + random() * 10).toFixed(6), 1 + (i % 37), i),
+  );
+  const cancelled = new Set(trades.filter((_, i) => i % 7 === 0).map((t) => t.sequence));
+  const events: Trade[] = [...trades];
+  for (const t of trades) {
+    if (!cancelled.has(t.sequence)) continue;
+    events.push({ ...t, cancelled: true }, { ...t, cancelled: true }, { ...t });
+  }
+  for (let i = events.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [events[i], events[j]] = [events[j] as Trade, events[i] as Trade];
+  }
+  const aggregate = new MinuteAggregate("AAPL", start);
+  const seen: number[] = [];
+  for (const t of events) {
+    aggregate.add(t);
+    seen.push(aggregate.seen);
+  }
+  const surviving = trades.filter((t) => !cancelled.has(t.sequence));
+  expect(aggregate.bar()).toMatchObject(referenceBar(surviving));
+  expect(aggregate.trades).toBe(surviving.length);
+  expect(aggregate.seen).toBe(surviving.length + 2 * cancelled.size);
+  // What the minute has seen never decreases: a later view always outranks an earlier one.
+  expect(seen.every((value, i) => i === 0 || value >= (seen[i - 1] as number))).toBe(true);
+});
+
+test("a cancel of a trade folded before lowers trades but raises seen; a minute whose every trade is cancelled has no bar", () => {
+  const aggregate = new MinuteAggregate("AAPL", start);
+  aggregate.add(trade(1, "10", 5, 1));
+  aggregate.add(trade(2, "12", 5, 2));
+  expect([aggregate.bar()?.trades, aggregate.seen]).toEqual([2, 2]);
+  aggregate.add({ ...trade(2, "12", 5, 2), cancelled: true });
+  expect(aggregate.bar()).toMatchObject({ trades: 1, close: "10", high: "10", volume: 5 });
+  expect(aggregate.seen).toBe(3);
+  aggregate.add({ ...trade(1, "10", 5, 1), cancelled: true });
+  expect(aggregate.bar()).toBeUndefined();
+  expect(aggregate.seen).toBe(4);
+});

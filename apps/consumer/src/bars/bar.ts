@@ -11,6 +11,8 @@ export interface Trade {
   /** Decimal string, e.g. "187.25". */
   price: string;
   size: number;
+  /** The provider cancelled this trade: its identity never counts in the bar (default false). */
+  cancelled?: boolean;
 }
 
 /** Start of the UTC minute containing `micros`. */
@@ -67,10 +69,12 @@ const TWO_32 = 4_294_967_296;
  * One symbol-minute's bar, maintained as trades arrive: O(1) per new trade, so a busy minute is
  * never re-read or re-sorted. Trades are kept by identity (source, sequence, event time), so a
  * replayed trade counts once; one that comes back with other values replaces the old (as the ticks
- * table does) and the sums are refolded from the kept trades. Its bar equals {@link computeBar} of
- * the same distinct trades.
+ * table does) and the sums are refolded from the kept trades. A cancelled trade (`cancelled: true`)
+ * marks its identity excluded, creating the slot when the trade itself has not arrived: an excluded
+ * identity never counts again, whatever arrives after, and the bar is refolded without it. Its bar
+ * equals {@link computeBar} of the same distinct trades.
  *
- * Memory is an open-addressing table of typed arrays, ≈ 26 bytes a slot at most half full (a
+ * Memory is an open-addressing table of typed arrays, ≈ 27 bytes a slot at most half full (a
  * million-trade minute holds ≈ 50–100 MB instead of ≈ 250 MB of objects and Map entries, and has no
  * Map's 2^24-entry ceiling): the identity (sequence, event time within the minute, source index)
  * and the values (unscaled price, size) the bar needs.
@@ -87,7 +91,10 @@ export class MinuteAggregate {
   private sourceIds = new Uint16Array(16);
   private prices = new BigInt64Array(16);
   private sizes = new Float64Array(16);
+  /** 1: the identity was cancelled and never counts. */
+  private excluded = new Uint8Array(16);
   private count = 0;
+  private cancelledCount = 0;
   private readonly sources: string[] = [];
   private readonly sourceIndex = new Map<string, number>();
   private volume = 0n;
@@ -103,9 +110,25 @@ export class MinuteAggregate {
     readonly start: number,
   ) {}
 
-  /** Distinct trades folded in. */
+  /** Distinct identities held (standing trades and cancelled ones). */
   get size(): number {
     return this.count;
+  }
+
+  /** Standing trades: distinct identities not cancelled (the bar's `trades`). */
+  get trades(): number {
+    return this.count - this.cancelledCount;
+  }
+
+  /**
+   * How much this minute has seen: 1 per standing trade, 2 per cancelled identity. It only grows
+   * (an identity goes from unseen to standing to cancelled, or straight to cancelled, never back),
+   * so the view that folded more of the minute's records is the larger, whatever it holds: the
+   * base of the bar row's write timestamp (a bar after a cancel has fewer trades but a larger
+   * version than the stale bar before it).
+   */
+  get seen(): number {
+    return this.count + this.cancelledCount;
   }
 
   add(trade: Trade): void {
@@ -118,11 +141,24 @@ export class MinuteAggregate {
     const source = this.sourceId(trade.source);
     if ((this.count + 1) * 2 > this.offsets.length) this.grow();
     const slot = this.find(trade.sequence, offset, source);
+    if (trade.cancelled === true) {
+      if (this.offsets[slot] === EMPTY) {
+        this.put(slot, trade.sequence, offset, source, price, size);
+        this.count += 1;
+      } else if (this.excluded[slot] === 1) return;
+      else this.stale = true;
+      this.excluded[slot] = 1;
+      this.cancelledCount += 1;
+      return;
+    }
     if (this.offsets[slot] === EMPTY) {
       this.put(slot, trade.sequence, offset, source, price, size);
       this.count += 1;
       this.fold(trade.eventTime, trade.sequence, trade.source, price, size);
-    } else if (this.prices[slot] !== price || this.sizes[slot] !== size) {
+    } else if (
+      this.excluded[slot] === 0 &&
+      (this.prices[slot] !== price || this.sizes[slot] !== size)
+    ) {
       this.prices[slot] = price;
       this.sizes[slot] = size;
       this.stale = true;
@@ -145,7 +181,7 @@ export class MinuteAggregate {
       vwap: formatDecimal(
         this.volume > 0n ? divideHalfEven(this.notional, this.volume) : last.price,
       ),
-      trades: this.count,
+      trades: this.trades,
     };
   }
 
@@ -190,16 +226,18 @@ export class MinuteAggregate {
     this.sourceIds[slot] = source;
     this.prices[slot] = price;
     this.sizes[slot] = size;
+    this.excluded[slot] = 0;
   }
 
   private grow() {
-    const { sequences, offsets, sourceIds, prices, sizes } = this;
+    const { sequences, offsets, sourceIds, prices, sizes, excluded } = this;
     const capacity = offsets.length * 2;
     this.sequences = new Float64Array(capacity);
     this.offsets = new Int32Array(capacity).fill(EMPTY);
     this.sourceIds = new Uint16Array(capacity);
     this.prices = new BigInt64Array(capacity);
     this.sizes = new Float64Array(capacity);
+    this.excluded = new Uint8Array(capacity);
     for (let slot = 0; slot < offsets.length; slot += 1) {
       const offset = offsets[slot] as number;
       if (offset === EMPTY) continue;
@@ -207,6 +245,7 @@ export class MinuteAggregate {
       const source = sourceIds[slot] as number;
       const to = this.find(sequence, offset, source);
       this.put(to, sequence, offset, source, prices[slot] as bigint, sizes[slot] as number);
+      this.excluded[to] = excluded[slot] as number;
     }
   }
 
@@ -230,7 +269,7 @@ export class MinuteAggregate {
     this.last = undefined;
     for (let slot = 0; slot < this.offsets.length; slot += 1) {
       const offset = this.offsets[slot] as number;
-      if (offset === EMPTY) continue;
+      if (offset === EMPTY || this.excluded[slot] === 1) continue;
       this.fold(
         this.start + offset,
         this.sequences[slot] as number,

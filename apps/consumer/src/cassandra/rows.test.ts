@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import { sampleTick } from "@repo/testkit";
 import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
-import { barRow, latestRow, tickRow } from "./rows.ts";
+import { barDeleteRow, barRow, latestRow, tickRow } from "./rows.ts";
 
 const tick = sampleTick({
   source: "sim",
@@ -76,12 +76,21 @@ const expectedTickColumns: { [K in keyof Tick]-?: Record<string, string> } = {
   askSize: { ask_size: "undefined" },
   exchange: { exchange: "undefined" },
   ingestTime: { ingest_time_us: "1767623400200000" },
+  cancelled: { cancelled: "undefined" },
 };
 
 test("a tick row binds every column by name; absent optionals are unset, not null", () => {
   expect(bound(tickRow.insert, tickRow.values(tick))).toEqual(
     Object.assign({}, ...Object.values(expectedTickColumns)),
   );
+});
+
+test("a cancel binds cancelled = true; a standing tick leaves the column unset, so a replayed trade cannot undo a cancel", () => {
+  const trade = sampleTick();
+  expect(bound(tickRow.insert, tickRow.values({ ...trade, cancelled: true })).cancelled).toBe(
+    "true",
+  );
+  expect(bound(tickRow.insert, tickRow.values(trade)).cancelled).toBe("undefined");
 });
 
 const timestampOf = (values: unknown[]) => (values.at(-1) as Buffer).readBigInt64BE(0);
@@ -112,13 +121,23 @@ test("a bar row is versioned by its minute's start plus its trade count (× 1024
     vwap: "1.5",
     trades: 3,
   };
+  const row = (b: typeof bar, seen = b.trades) => ({
+    symbol: b.symbol,
+    start: b.start,
+    bar: b,
+    seen,
+  });
   expect(barRow.insert).toEndWith("USING TIMESTAMP ?");
-  const version = timestampOf(barRow.values(bar));
+  const version = timestampOf(barRow.values(row(bar)));
   expect(version / 1024n).toBe(1_767_623_400_000_003n);
   // One trade more always wins; the same count with other values gets another timestamp.
-  expect(timestampOf(barRow.values({ ...bar, trades: 4 }))).toBeGreaterThan(version);
-  expect(timestampOf(barRow.values({ ...bar, close: "1.9" }))).not.toBe(version);
-  expect(bound(barRow.insert, barRow.values(bar))).toMatchObject({
+  expect(timestampOf(barRow.values(row({ ...bar, trades: 4 })))).toBeGreaterThan(version);
+  expect(timestampOf(barRow.values(row({ ...bar, close: "1.9" })))).not.toBe(version);
+  // One of the 3 trades cancelled: 2 trades, but seen = 2 + 2 × 1 = 4, above the stale bar.
+  expect(timestampOf(barRow.values(row({ ...bar, trades: 2, volume: 7 }, 4)))).toBeGreaterThan(
+    version,
+  );
+  expect(bound(barRow.insert, barRow.values(row(bar)))).toMatchObject({
     symbol: "AAPL",
     day: "2026-01-05",
     minute: new Date(1_767_623_400_000).toString(),
@@ -130,4 +149,27 @@ test("a bar row is versioned by its minute's start plus its trade count (× 1024
     vwap: "1.5",
     trades: "3",
   });
+});
+
+test("a minute whose every trade is cancelled deletes its bar row above the last version written", () => {
+  const start = 1_767_623_400_000_000;
+  const lastBar = {
+    symbol: "AAPL",
+    start,
+    end: start + 60_000_000,
+    open: "1",
+    high: "1",
+    low: "1",
+    close: "1",
+    volume: 5,
+    vwap: "1",
+    trades: 1,
+  };
+  const written = timestampOf(barRow.values({ symbol: "AAPL", start, bar: lastBar, seen: 1 }));
+  const deletion = barDeleteRow.values({ symbol: "AAPL", start, bar: undefined, seen: 2 });
+  expect(barDeleteRow.insert).toStartWith("DELETE FROM bars_1m USING TIMESTAMP ?");
+  expect((deletion[0] as Buffer).readBigInt64BE(0)).toBeGreaterThan(written);
+  // A trade arriving later (seen 3) writes a bar above the deletion.
+  const later = timestampOf(barRow.values({ symbol: "AAPL", start, bar: lastBar, seen: 3 }));
+  expect(later).toBeGreaterThan((deletion[0] as Buffer).readBigInt64BE(0));
 });

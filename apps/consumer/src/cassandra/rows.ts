@@ -78,6 +78,9 @@ const tickColumns: TickFieldColumns = {
   askSize: { ask_size: (t) => unsetIfNull(t.askSize, bigintBytes) },
   exchange: { exchange: (t) => unsetIfNull(t.exchange, String) },
   ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
+  // Written only when true, unset otherwise: a cancel stays cancelled whichever of the cancel and
+  // the trade lands first and however often either is replayed.
+  cancelled: { cancelled: (t) => (t.cancelled ? true : undefined) },
 };
 
 /** Explicit nulls: the latest tick replaces every column of the previous one. */
@@ -98,6 +101,8 @@ const latestColumns: TickFieldColumns = {
   askSize: { ask_size: (t) => nullable(t.askSize, bigintBytes) },
   exchange: { exchange: (t) => t.exchange },
   ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
+  // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store.
+  cancelled: {},
 };
 
 const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
@@ -141,21 +146,57 @@ export const latestRow: RowMapping<Tick> = (() => {
 })();
 
 /**
- * The write timestamp of a bar row: (its minute's start + its trade count) × 1024 plus a tiebreak
- * from its values. Stored ticks only grow, so the bar that counted the most trades is the complete
- * one and last-write-wins keeps it whatever order the writes land in (a revoked member finishing
- * late, a retry, a replay); two different bars with the same count get different timestamps, so a
- * row is always one bar, never columns of two. Close to the minute's time (1,000 trades ≈ 1 s
- * later), so time-window compaction still groups bars by when they happened.
+ * A minute's bar as one member sees it: `seen` is how much of the minute it folded (1 per standing
+ * trade, 2 per cancelled identity: `MinuteAggregate.seen`), `bar` undefined when every trade it
+ * holds is cancelled (the row is deleted).
  */
-export const barVersion = (bar: Bar) => ({
-  base: bar.start + bar.trades,
+export interface MinuteBar {
+  symbol: string;
+  start: number;
+  bar: Bar | undefined;
+  seen: number;
+}
+
+/**
+ * The write timestamp of a bar row: (its minute's start + what the minute has seen) × 1024 plus a
+ * tiebreak from its values. Stored ticks only grow and an identity only goes from standing to
+ * cancelled, so the bar that folded the most is the complete one and last-write-wins keeps it
+ * whatever order the writes land in (a revoked member finishing late, a retry, a replay); a bar
+ * after a cancel (fewer trades) still outranks the stale one. Two different bars with the same
+ * `seen` get different timestamps, so a row is always one bar, never columns of two. Close to the
+ * minute's time (1,000 trades ≈ 1 s later), so time-window compaction still groups bars by when
+ * they happened. Without cancels `seen` is the trade count.
+ */
+export const barVersion = (bar: Bar, seen: number = bar.trades) => ({
+  base: bar.start + seen,
   tiebreak:
     fnv1a(`${bar.open}|${bar.high}|${bar.low}|${bar.close}|${bar.volume}|${bar.vwap}`) & 1023,
 });
 
+/** A minute whose every trade is cancelled: its bar row is deleted above every version before. */
+export const barDeletion = (minute: { start: number; seen: number }) => ({
+  base: minute.start + minute.seen,
+  tiebreak: 1023,
+});
+
+/** Deletes a minute's bar row `USING TIMESTAMP` {@link barDeletion}. */
+export const barDeleteRow: RowMapping<MinuteBar> = {
+  table: "bars_1m",
+  columns: ["symbol", "day", "minute"],
+  insert: "DELETE FROM bars_1m USING TIMESTAMP ? WHERE symbol = ? AND day = ? AND minute = ?",
+  values: (minute) => {
+    const { base, tiebreak } = barDeletion(minute);
+    return [
+      versionBytes(base, tiebreak),
+      minute.symbol,
+      localDate(minute.start),
+      timestampBytes(minute.start),
+    ];
+  },
+};
+
 /** One row per symbol and minute in `bars_1m`, versioned by {@link barVersion}. */
-export const barRow: RowMapping<Bar> = (() => {
+export const barRow: RowMapping<MinuteBar> = (() => {
   const columns: Columns<Bar> = {
     symbol: (b) => b.symbol,
     day: (b) => localDate(b.start),
@@ -172,8 +213,9 @@ export const barRow: RowMapping<Bar> = (() => {
   const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");
   return {
     ...row,
-    values: (bar) => {
-      const { base, tiebreak } = barVersion(bar);
+    values: ({ bar, seen }) => {
+      if (!bar) throw new Error("a minute without a bar is deleted (barDeleteRow), not written");
+      const { base, tiebreak } = barVersion(bar, seen);
       return [...row.values(bar), versionBytes(base, tiebreak)];
     },
   };

@@ -5,7 +5,15 @@ import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
 import { dateBytes, routingKey } from "./encode.ts";
-import { barRow, latestRow, localDate, type RowMapping, tickRow } from "./rows.ts";
+import {
+  barDeleteRow,
+  barRow,
+  latestRow,
+  localDate,
+  type MinuteBar,
+  type RowMapping,
+  tickRow,
+} from "./rows.ts";
 
 /** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */
 export interface RejectedRow<T> {
@@ -20,15 +28,21 @@ export interface RejectedRow<T> {
  */
 export interface TickStore {
   writeTicks(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
-  /** Calls `fold` with each TRADE tick stored for one symbol-minute, a page at a time. */
+  /**
+   * Calls `fold` with each TRADE tick stored for one symbol-minute (cancelled ones with
+   * `cancelled: true`), a page at a time.
+   */
   foldTrades(minute: MinuteKey, fold: (trade: Trade) => void): Promise<void>;
   /**
    * The newest event time stored for `symbol` on the UTC day containing `micros` (any kind), or
    * -Infinity when that day holds none of its ticks.
    */
   newestEventTime(symbol: string, micros: number): Promise<number>;
-  /** Versioned by trade count: a bar computed from fewer ticks never replaces one from more. */
-  writeBars(bars: Bar[]): Promise<RejectedRow<Bar>[]>;
+  /**
+   * Versioned by what each minute has seen (trades and cancels): a bar from less never replaces one
+   * from more; a minute without a bar (every trade cancelled) has its row deleted above them.
+   */
+  writeBars(minutes: MinuteBar[]): Promise<RejectedRow<MinuteBar>[]>;
   writeLatest(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
   /** Whether a trivial query succeeds now. */
   ping(): Promise<boolean>;
@@ -46,7 +60,7 @@ export interface TickStoreOptions {
  * A minute's ticks with the price as Cassandra's own text of the decimal: the driver would build a
  * BigDecimal of goog.math Integers per row only for us to print it again.
  */
-const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price AS text) AS price, size
+const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price AS text) AS price, size, cancelled
   FROM ticks WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
 
 /** The clustering order is event time descending: the first row is the newest. */
@@ -248,6 +262,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
             eventTime: (row.get("event_time_us") as cassandra.types.Long).toNumber(),
             price: row.get("price") as string,
             size: (row.get("size") as cassandra.types.Long).toNumber(),
+            cancelled: row.get("cancelled") === true,
           });
         }
         pageState = result.pageState ?? undefined;
@@ -262,13 +277,25 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       const newest = result.first()?.get("event_time_us") as cassandra.types.Long | undefined;
       return newest ? newest.toNumber() : Number.NEGATIVE_INFINITY;
     },
-    writeBars: (bars) =>
-      inPartitions(
-        bars,
-        (b) => `${b.symbol}|${dayOf(b.start)}`,
-        barRow,
-        (b) => [Buffer.from(b.symbol), dateBytes(b.start)],
-      ),
+    async writeBars(minutes) {
+      const keyOf = (m: MinuteBar) => `${m.symbol}|${dayOf(m.start)}`;
+      const routing = (m: MinuteBar) => [Buffer.from(m.symbol), dateBytes(m.start)];
+      const [written, deleted] = await Promise.all([
+        inPartitions(
+          minutes.filter((m) => m.bar !== undefined),
+          keyOf,
+          barRow,
+          routing,
+        ),
+        inPartitions(
+          minutes.filter((m) => m.bar === undefined),
+          keyOf,
+          barDeleteRow,
+          routing,
+        ),
+      ]);
+      return [...written, ...deleted];
+    },
     writeLatest: (ticks) =>
       inPartitions(
         ticks,

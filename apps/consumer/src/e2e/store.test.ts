@@ -57,6 +57,8 @@ const bar = (trades: number, close: string): Bar => ({
   vwap: "188",
   trades,
 });
+/** A bar as the runner writes it: versioned by what its minute has seen (its trades when no cancel). */
+const seenAs = (b: Bar, seen = b.trades) => ({ symbol: b.symbol, start: b.start, bar: b, seen });
 
 test("a row Cassandra refuses is returned with its reason once refused on a second attempt; the rows batched with it are stored", async () => {
   const refusedSource = "x".repeat(70_000); // a clustering key over 64 KiB
@@ -81,10 +83,10 @@ test("a stale bar (fewer trades) written after a newer one leaves the newer one 
     const row = (await client.execute("SELECT trades, close FROM bars_1m")).first();
     return [Number(row?.get("trades")), String(row?.get("close"))];
   };
-  expect(await store.writeBars([bar(10, "189")])).toEqual([]);
-  await store.writeBars([bar(5, "188")]);
+  expect(await store.writeBars([seenAs(bar(10, "189"))])).toEqual([]);
+  await store.writeBars([seenAs(bar(5, "188"))]);
   expect(await read()).toEqual([10, "189"]);
-  await store.writeBars([bar(11, "189.5")]);
+  await store.writeBars([seenAs(bar(11, "189.5"))]);
   expect(await read()).toEqual([11, "189.5"]);
 });
 
@@ -145,8 +147,55 @@ test("two different bars of one minute with the same trade count: the row is one
     [second, first],
   ]) {
     await client.execute("TRUNCATE bars_1m");
-    for (const b of order) await store.writeBars([b as Bar]);
+    for (const b of order) await store.writeBars([seenAs(b as Bar)]);
     const stored = await read();
     expect([whole(first), whole(second)]).toContainEqual(stored);
   }
+});
+
+test("a cancel stays cancelled whichever of the cancel and the trade is written first and however often either is replayed; the minute's read-back carries it", async () => {
+  const at = minute + 7_000_000;
+  const trade = tick(1, { symbol: "CXL", eventTime: at, price: "10", size: 5 });
+  const cancel = { ...trade, cancelled: true };
+  const other = tick(2, { symbol: "CXL", eventTime: at + 1, price: "11", size: 3 });
+  const state = async () => {
+    const folded: [number, boolean][] = [];
+    await store.foldTrades({ symbol: "CXL", start: minute }, (t) =>
+      folded.push([t.sequence, t.cancelled === true]),
+    );
+    return folded.sort((a, b) => a[0] - b[0]);
+  };
+  for (const order of [
+    [cancel, trade, other, trade],
+    [trade, cancel, cancel, other, trade],
+  ]) {
+    await client.execute("TRUNCATE ticks");
+    for (const t of order) expect(await store.writeTicks([t])).toEqual([]);
+    expect(await state()).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  }
+});
+
+test("a minute whose every trade is cancelled: its bar row is deleted above the last bar, and a later trade's bar comes back", async () => {
+  const start = minute - 60_000_000;
+  const one = { ...bar(1, "188"), symbol: "GONE", start, end: start + 60_000_000 };
+  const read = async () =>
+    (
+      await client.execute(
+        "SELECT trades FROM bars_1m WHERE symbol = 'GONE' AND day = ? AND minute = ?",
+        [new Date(start / 1000).toISOString().slice(0, 10), new Date(start / 1000)],
+        { prepare: true },
+      )
+    ).rows.map((r) => Number(r.get("trades")));
+  await store.writeBars([seenAs(one, 1)]);
+  expect(await read()).toEqual([1]);
+  await store.writeBars([{ symbol: "GONE", start, bar: undefined, seen: 2 }]);
+  expect(await read()).toEqual([]);
+  // The stale bar (seen 1) replayed after the deletion stays deleted.
+  await store.writeBars([seenAs(one, 1)]);
+  expect(await read()).toEqual([]);
+  await store.writeBars([seenAs({ ...one, trades: 1, close: "189" }, 3)]);
+  expect(await read()).toEqual([1]);
 });

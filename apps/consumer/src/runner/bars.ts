@@ -12,8 +12,13 @@ import type { Steps } from "./steps.ts";
 export interface FoldedMinute {
   minute: MinuteKey;
   trades: Tick[];
-  /** The minute's bar, undefined without trades, or the reason it cannot be represented. */
+  /**
+   * The minute's bar, undefined without standing trades (none, or every one cancelled: see
+   * `seen`), or the reason it cannot be represented.
+   */
   bar: Bar | undefined | string;
+  /** What the minute's aggregate has seen (`MinuteAggregate.seen`): the bar row's version base. */
+  seen: number;
 }
 
 export interface BarFolderOptions {
@@ -139,13 +144,14 @@ export function createBarFolder(options: BarFolderOptions) {
         if (gone.has(name)) continue;
         const problem = broken.get(name);
         if (problem !== undefined) {
-          result.push({ minute, trades, bar: problem });
+          result.push({ minute, trades, bar: problem, seen: 0 });
           continue;
         }
         const aggregate =
           book.get(minute.symbol, minute.start) ?? new MinuteAggregate(minute.symbol, minute.start);
         book.touch(minute.symbol, minute.start);
-        result.push({ minute, trades, bar: foldInto(aggregate, minute, trades) });
+        const bar = foldInto(aggregate, minute, trades);
+        result.push({ minute, trades, bar, seen: aggregate.seen });
       }
       return result;
     },

@@ -98,7 +98,7 @@ function world(options: Options) {
         return stored.length > 0 ? Math.max(...stored.map((t) => t.eventTime)) : -Infinity;
       },
       async writeBars(bars) {
-        events.push(`writeBars ${bars.map((b) => `${b.symbol}x${b.trades}`).join(",")}`);
+        events.push(`writeBars ${bars.map((b) => `${b.symbol}x${b.bar?.trades ?? 0}`).join(",")}`);
         return [];
       },
       writeLatest: async () => [],

@@ -3,6 +3,7 @@ import type { ConsumedRecord } from "@repo/kafka-node";
 import { sleep } from "@repo/platform/retry";
 import { createMinuteBook } from "../bars/book.ts";
 import { type BatchPlan, keepPartitions, mergePlans, planBatch } from "../batch/plan.ts";
+import type { MinuteBar } from "../cassandra/rows.ts";
 import { METRIC } from "../stats.ts";
 import type { PoisonReason } from "../tick/decode.ts";
 import { createBarFolder } from "./bars.ts";
@@ -116,10 +117,11 @@ export function createRunner(options: RunnerOptions) {
   async function finishBatch({ plan, started, epoch }: Prepared, stored: StoredTicks) {
     const { written } = stored;
     const letters: DeadLetter[] = [...plan.deadLetters, ...stored.letters];
-    const bars: Bar[] = [];
-    for (const { minute, trades, bar } of await folder.fold(plan, written, epoch)) {
+    const bars: MinuteBar[] = [];
+    for (const { minute, trades, bar, seen } of await folder.fold(plan, written, epoch)) {
       if (typeof bar !== "string") {
-        if (bar) bars.push(bar);
+        // No bar but something seen: every trade of the minute is cancelled, its row is deleted.
+        if (bar || seen > 0) bars.push({ ...minute, bar, seen });
         continue;
       }
       stats.counter(METRIC.barsRefused).add();

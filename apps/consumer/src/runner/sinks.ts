@@ -2,6 +2,7 @@ import type { Bar, Tick } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import { latestOf } from "../batch/plan.ts";
+import type { MinuteBar } from "../cassandra/rows.ts";
 import type { RejectedRow, TickStore } from "../cassandra/store.ts";
 import { boundReason } from "../kafka/dead-letters.ts";
 import { METRIC } from "../stats.ts";
@@ -58,12 +59,19 @@ export function createSinks(options: SinkOptions) {
       }
     },
 
-    /** Bar rows and bar records at once: each is versioned by its trade count, so order is free. */
-    async writeBars(bars: Bar[]) {
-      if (bars.length === 0) return;
+    /**
+     * Bar rows and bar records at once: each row is versioned by what its minute has seen, so order
+     * is free. A minute whose every trade is cancelled has its row deleted and publishes no record
+     * (the Bar schema cannot say "no bar"): the bars topic keeps that minute's last version.
+     */
+    async writeBars(minutes: MinuteBar[]) {
+      if (minutes.length === 0) return;
+      const bars = minutes.flatMap((m) => (m.bar ? [m.bar] : []));
       const [refused, unpublished] = await Promise.all([
-        steps.run("writeBars", () => store.writeBars(bars)),
-        steps.run("publishBars", () => options.publishBars(bars)),
+        steps.run("writeBars", () => store.writeBars(minutes)),
+        bars.length > 0
+          ? steps.run("publishBars", () => options.publishBars(bars))
+          : Promise.resolve([]),
       ]);
       refusedRows("bar", refused);
       if (unpublished.length > 0) {
@@ -73,11 +81,12 @@ export function createSinks(options: SinkOptions) {
           "bars the registry schema cannot encode were not published",
         );
       }
-      stats.counter(METRIC.barsWritten).add(bars.length);
+      stats.counter(METRIC.barsWritten).add(minutes.length);
     },
 
     async writeLatest(written: Tick[]) {
-      const latest = latestOf(written);
+      // A cancel repeats an old trade: it never becomes a symbol's latest tick.
+      const latest = latestOf(written.filter((tick) => !tick.cancelled));
       if (latest.length === 0) return;
       refusedRows("latest", await steps.run("writeLatest", () => store.writeLatest(latest)));
     },

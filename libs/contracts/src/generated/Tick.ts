@@ -12,7 +12,7 @@ export namespace Market {
      * TRADE: an execution at price for size. QUOTE: a top-of-book update carrying bid and ask.
      */
     export type TickKind = "TRADE" | "QUOTE";
-    export const TickSchema = "{\"type\":\"record\",\"name\":\"Tick\",\"namespace\":\"market\",\"doc\":\"One market event from a provider: a trade or a top-of-book quote. Identity is (source, symbol, eventTime, sequence).\",\"fields\":[{\"name\":\"source\",\"type\":\"string\",\"doc\":\"Provider id that produced the event, e.g. \\\"simulator\\\".\"},{\"name\":\"symbol\",\"type\":\"string\",\"doc\":\"Upper-case ticker matching ^[A-Z0-9.\\\\-]{1,12}$, e.g. \\\"AAPL\\\" or \\\"BRK.B\\\".\"},{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"TickKind\",\"doc\":\"TRADE: an execution at price for size. QUOTE: a top-of-book update carrying bid and ask.\",\"symbols\":[\"TRADE\",\"QUOTE\"]},\"doc\":\"Whether the event is a trade or a quote.\"},{\"name\":\"eventTime\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"doc\":\"Exchange time of the event, microseconds since the Unix epoch (UTC).\"},{\"name\":\"sequence\",\"type\":\"long\",\"doc\":\"Monotonic sequence number per (source, symbol); disambiguates events in the same microsecond.\"},{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6},\"doc\":\"Trade price, or for a quote the price the provider reports (last or mid); positive, at most 6 decimals.\"},{\"name\":\"size\",\"type\":\"long\",\"doc\":\"Trade size in shares (units); for a quote the provider's last size, 0 when unknown.\"},{\"name\":\"bid\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6}],\"default\":null,\"doc\":\"Best bid price; required for QUOTE, optional for TRADE.\"},{\"name\":\"ask\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6}],\"default\":null,\"doc\":\"Best ask price; required for QUOTE, optional for TRADE.\"},{\"name\":\"bidSize\",\"type\":[\"null\",\"long\"],\"default\":null,\"doc\":\"Size available at the best bid, in shares.\"},{\"name\":\"askSize\",\"type\":[\"null\",\"long\"],\"default\":null,\"doc\":\"Size available at the best ask, in shares.\"},{\"name\":\"exchange\",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Venue code where the event happened (e.g. MIC \\\"XNAS\\\"), when the provider reports it.\"},{\"name\":\"ingestTime\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"doc\":\"When our ingest service received the event, microseconds since the Unix epoch (UTC).\"}]}";
+    export const TickSchema = "{\"type\":\"record\",\"name\":\"Tick\",\"namespace\":\"market\",\"doc\":\"One market event from a provider: a trade or a top-of-book quote. Identity is (source, symbol, eventTime, sequence).\",\"fields\":[{\"name\":\"source\",\"type\":\"string\",\"doc\":\"Provider id that produced the event, e.g. \\\"simulator\\\".\"},{\"name\":\"symbol\",\"type\":\"string\",\"doc\":\"Upper-case ticker matching ^[A-Z0-9.\\\\-]{1,12}$, e.g. \\\"AAPL\\\" or \\\"BRK.B\\\".\"},{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"TickKind\",\"doc\":\"TRADE: an execution at price for size. QUOTE: a top-of-book update carrying bid and ask.\",\"symbols\":[\"TRADE\",\"QUOTE\"]},\"doc\":\"Whether the event is a trade or a quote.\"},{\"name\":\"eventTime\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"doc\":\"Exchange time of the event, microseconds since the Unix epoch (UTC).\"},{\"name\":\"sequence\",\"type\":\"long\",\"doc\":\"Monotonic sequence number per (source, symbol); disambiguates events in the same microsecond.\"},{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6},\"doc\":\"Trade price, or for a quote the price the provider reports (last or mid); positive, at most 6 decimals.\"},{\"name\":\"size\",\"type\":\"long\",\"doc\":\"Trade size in shares (units); for a quote the provider's last size, 0 when unknown.\"},{\"name\":\"bid\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6}],\"default\":null,\"doc\":\"Best bid price; a QUOTE has at least one of bid and ask (null: that side is empty, a one-sided quote); optional for TRADE.\"},{\"name\":\"ask\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":18,\"scale\":6}],\"default\":null,\"doc\":\"Best ask price; a QUOTE has at least one of bid and ask (null: that side is empty, a one-sided quote); optional for TRADE.\"},{\"name\":\"bidSize\",\"type\":[\"null\",\"long\"],\"default\":null,\"doc\":\"Size available at the best bid, in shares.\"},{\"name\":\"askSize\",\"type\":[\"null\",\"long\"],\"default\":null,\"doc\":\"Size available at the best ask, in shares.\"},{\"name\":\"exchange\",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Venue code where the event happened (e.g. MIC \\\"XNAS\\\"), when the provider reports it.\"},{\"name\":\"ingestTime\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"doc\":\"When our ingest service received the event, microseconds since the Unix epoch (UTC).\"},{\"name\":\"cancelled\",\"type\":\"boolean\",\"default\":false,\"doc\":\"True when the provider cancelled (busted) the trade with this identity: the record repeats the original trade's identity and values, and the consumer marks the stored tick cancelled and leaves it out of bars. A correction is a cancel of the original plus a new trade with its own identity. Readers of schemas without this field see the cancel as the original trade again (same row, same values).\"}]}";
     export const TickName = "market.Tick";
     /**
      * One market event from a provider: a trade or a top-of-book quote. Identity is (source, symbol, eventTime, sequence).
@@ -47,13 +47,13 @@ export namespace Market {
          */
         size: number;
         /**
-         * Best bid price; required for QUOTE, optional for TRADE.
+         * Best bid price; a QUOTE has at least one of bid and ask (null: that side is empty, a one-sided quote); optional for TRADE.
          *
          * Default: null
          */
         bid: null | string;
         /**
-         * Best ask price; required for QUOTE, optional for TRADE.
+         * Best ask price; a QUOTE has at least one of bid and ask (null: that side is empty, a one-sided quote); optional for TRADE.
          *
          * Default: null
          */
@@ -80,6 +80,12 @@ export namespace Market {
          * When our ingest service received the event, microseconds since the Unix epoch (UTC).
          */
         ingestTime: number;
+        /**
+         * True when the provider cancelled (busted) the trade with this identity: the record repeats the original trade's identity and values, and the consumer marks the stored tick cancelled and leaves it out of bars. A correction is a cancel of the original plus a new trade with its own identity. Readers of schemas without this field see the cancel as the original trade again (same row, same values).
+         *
+         * Default: false
+         */
+        cancelled: boolean;
     }
 }
 
@@ -93,4 +99,5 @@ export const tickDefaults = {
     bidSize: null,
     askSize: null,
     exchange: null,
+    cancelled: false,
 } as const satisfies Partial<Tick>;
