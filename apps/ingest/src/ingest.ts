@@ -118,6 +118,12 @@ export function createIngest(options: IngestOptions) {
         continue;
       }
       accepted.push(verdict.tick);
+      if (verdict.tick.cancelled) stats.counter(METRIC.cancels).add();
+      else if (
+        verdict.tick.kind === "QUOTE" &&
+        (verdict.tick.bid === null || verdict.tick.ask === null)
+      )
+        stats.counter(METRIC.oneSidedQuotes).add();
       if (run) {
         if (ledger) ledger.claim(verdict.tick, run);
         else run.accepted += 1;

@@ -8,7 +8,6 @@ import type { ScheduleView } from "./schedule/scheduler.ts";
 /** Every reason a record can be refused, including payloads and producer refusals. */
 export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | ProducerRefusal)[] = [
   "schema_invalid",
-  "one_sided_quote",
   "non_positive_price",
   "crossed_quote",
   "future_timestamp",
@@ -22,7 +21,7 @@ export const REJECT_REASONS: readonly (RejectReason | "malformed_payload" | Prod
 export type Rejection = (typeof REJECT_REASONS)[number];
 
 /** Provider records read and deliberately not offered (see `SkipReason`). */
-export const SKIP_REASONS: readonly SkipReason[] = ["canceled_trade", "incorrect_trade"];
+export const SKIP_REASONS: readonly SkipReason[] = ["unresolved_cancel", "unresolved_correction"];
 
 /**
  * Why an accepted record never reached the producer: the buffer was full when it arrived
@@ -39,7 +38,11 @@ export const METRIC = {
   /** Refused records by reason, e.g. `records.rejected.duplicate`. */
   rejected: (reason: Rejection | "") => `records.rejected.${reason}`,
   dropped: "records.dropped",
-  /** Records skipped by reason, e.g. `records.skipped.canceled_trade`. */
+  /** Accepted cancels (a cancelled trade, or the original of a correction). */
+  cancels: "records.cancels",
+  /** Accepted quotes with one side empty (stored with that side null). */
+  oneSidedQuotes: "records.oneSidedQuotes",
+  /** Records skipped by reason, e.g. `records.skipped.unresolved_cancel`. */
   skipped: (reason: SkipReason) => `records.skipped.${reason}`,
   /** Dropped records by reason, e.g. `records.droppedByReason.buffer_full`. */
   droppedByReason: (reason: DropReason) => `records.droppedByReason.${reason}`,
@@ -109,6 +112,8 @@ export function ingestStats(stats: Stats, view: IngestView) {
         REJECT_REASONS.map((reason) => [reason, count(METRIC.rejected(reason))]),
       ) as Record<Rejection, number>,
       forwarded: count(METRIC.forwarded),
+      cancels: count(METRIC.cancels),
+      oneSidedQuotes: count(METRIC.oneSidedQuotes),
       skipped: Object.fromEntries(
         SKIP_REASONS.map((reason) => [reason, count(METRIC.skipped(reason))]),
       ) as Record<SkipReason, number>,

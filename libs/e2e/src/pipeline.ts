@@ -126,7 +126,8 @@ export async function storedOutcome(db: cassandra.Client): Promise<StoredOutcome
     rows += 1;
     const tick = storedTradeOf(row);
     if (row.get("kind") === "TRADE") trades.push(tick);
-    if (tick.eventTimeUs > (newest.get(tick.symbol) ?? -1n))
+    // latest_quotes ignores cancels (a cancel repeats an older trade).
+    if (!tick.cancelled && tick.eventTimeUs > (newest.get(tick.symbol) ?? -1n))
       newest.set(tick.symbol, tick.eventTimeUs);
   }
   const expected = expectedBars(trades);

@@ -49,3 +49,29 @@ test("the oracle builds OHLCV and a half-even VWAP per symbol and minute", () =>
   // (20 + 10.5 + 9.000001) / 4 = 9.87500025 → 9.875000 (half-even on the 7th digit 2 → down)
   expect(first?.vwap).toBe("9.875");
 });
+
+test("the oracle leaves cancelled trades out; a minute of only cancelled trades has no bar", () => {
+  const minute = 1_795_703_400_000_000n;
+  const trade = (sequence: bigint, price: string, cancelled = false, at = minute) => ({
+    symbol: "AAPL",
+    eventTimeUs: at + sequence,
+    sequence,
+    source: "s",
+    price,
+    size: 1n,
+    cancelled,
+  });
+  const bars = expectedBars([
+    trade(1n, "10"),
+    trade(2n, "99", true),
+    trade(3n, "11"),
+    trade(4n, "5", true, minute + 60_000_000n),
+  ]);
+  expect([...bars.keys()]).toEqual([`AAPL|${Number(minute / 1000n)}`]);
+  expect(bars.get(`AAPL|${Number(minute / 1000n)}`)).toMatchObject({
+    high: "11",
+    close: "11",
+    volume: 2n,
+    trades: 2n,
+  });
+});

@@ -1,5 +1,6 @@
 /**
  * The one independent checker of 1-minute bars: recomputes OHLCV and VWAP from stored TRADE ticks
+ * that are not cancelled (a cancelled trade is in `ticks`, marked, and in no bar)
  * with exact decimal arithmetic (BigInt micro-units, VWAP rounded half to even at 6 places), so a
  * test never trusts the consumer's own aggregation code. Bars are keyed `symbol|minuteStartMs`.
  */
@@ -12,6 +13,8 @@ export interface StoredTrade {
   source: string;
   price: string;
   size: bigint;
+  /** The provider cancelled the trade: stored, but in no bar. */
+  cancelled?: boolean;
 }
 
 /** A bar's values: decimals as text, counts as bigint. */
@@ -97,6 +100,7 @@ export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
 export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
   const byMinute = new Map<string, StoredTrade[]>();
   for (const trade of trades) {
+    if (trade.cancelled) continue;
     const minuteMs = Number((trade.eventTimeUs / 60_000_000n) * 60_000n);
     const key = `${trade.symbol}|${minuteMs}`;
     const list = byMinute.get(key) ?? [];
@@ -131,7 +135,8 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
 }
 
 /** The columns of `ticks` that {@link storedTradeOf} reads. */
-export const STORED_TRADE_COLUMNS = "symbol, event_time_us, sequence, source, kind, price, size";
+export const STORED_TRADE_COLUMNS =
+  "symbol, event_time_us, sequence, source, kind, price, size, cancelled";
 
 /** A `ticks` row (selected with {@link STORED_TRADE_COLUMNS}) as the checker reads it. */
 export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
@@ -142,6 +147,7 @@ export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
     source: row.get("source") as string,
     price: String(row.get("price")),
     size: BigInt(row.get("size").toString()),
+    cancelled: row.get("cancelled") === true,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { HistoryRequest, HistorySource } from "../stream/recovery.ts";
-import { alpacaQuote, alpacaTrade, bustedTrade, skip } from "./alpaca.ts";
+import { alpacaQuote, alpacaTrade } from "./alpaca.ts";
 import { isRecord } from "./fields.ts";
 import type { HttpSource } from "./http-source.ts";
 import type { PollResult } from "./provider.ts";
@@ -131,14 +131,11 @@ export function parseAlpacaHistoryPage(
         result.malformed.push(`alpaca ${kind} record is not an object`);
         continue;
       }
-      const busted = kind === "trades" ? bustedTrade(record) : undefined;
-      if (busted) skip(result, busted);
-      else
-        result.ticks.push(
-          kind === "trades"
-            ? alpacaTrade(symbol, record, ingestTime)
-            : alpacaQuote(symbol, record, ingestTime),
-        );
+      result.ticks.push(
+        kind === "trades"
+          ? alpacaTrade(symbol, record, ingestTime)
+          : alpacaQuote(symbol, record, ingestTime),
+      );
     }
   }
   const token = body.next_page_token;

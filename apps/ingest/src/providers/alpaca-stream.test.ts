@@ -156,8 +156,12 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     });
     const ids = [...h.fake.trades("AAPL", 20), ...h.fake.trades("MSFT", 5)];
     h.fake.quotes("AAPL", 8);
-    h.fake.send([{ T: "c", S: "AAPL", x: "V", oi: 1, op: 100, os: 1, ci: 99, cp: 100.1, cs: 1 }]);
+    // A correction of a trade this stream never saw cannot be given an identity: counted, not guessed.
+    h.fake.send([
+      { T: "c", S: "AAPL", x: "V", oi: 999_999, op: 100, os: 1, ci: 99, cp: 100.1, cs: 1 },
+    ]);
     await until(() => h.buffer.size === 33, "not every trade and quote arrived");
+    expect(h.stats.counter("records.skipped.unresolved_correction").value).toBe(1);
     expect([...h.tradeIds("AAPL"), ...h.tradeIds("MSFT")]).toEqual(ids);
 
     const streamed = new Set(h.buffered().map((t) => tickIdentity(t)));
@@ -183,7 +187,7 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(stats.ticks).toEqual({ accepted: 33, rejected: 0, dropped: 0 });
     expect(stats.messages).toBeGreaterThanOrEqual(7);
     expect(stats.lastMessageAgeMs).not.toBeNull();
-    expect(stats.connections[0]?.ignored).toEqual({ corrections: 1 });
+    expect(stats.connections[0]?.ignored).toEqual({});
     expect(h.provider.check()).toEqual({ ok: true });
     expect(h.captured.text()).not.toContain("fake-secret");
   });
@@ -476,15 +480,75 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(h.captured.text()).toContain("AMZN");
   });
 
-  test("a one-sided quote (ap 0, as 0) is refused under its own reason, not as a non-positive price", async () => {
+  test("a one-sided quote (ap 0, as 0) is accepted with the ask null, priced at the bid, and counted; not refused as a non-positive price", async () => {
     const h = harness();
     h.start();
     await until(() => h.fake.subscribedClients === 1, "no subscription");
     h.fake.oneSidedQuote("AAPL");
     h.fake.quotes("AAPL", 1);
-    await until(() => h.buffer.size === 1, "the two-sided quote did not arrive");
-    expect(h.stats.counter("records.rejected.one_sided_quote").value).toBe(1);
+    await until(() => h.buffer.size === 2, "the quotes did not arrive");
+    const [oneSided] = h.buffered().filter((t) => t.ask === null);
+    expect(oneSided).toMatchObject({ kind: "QUOTE", ask: null, askSize: null, bidSize: 300 });
+    expect(oneSided?.price).toBe(oneSided?.bid as string);
+    expect(h.stats.counter("records.oneSidedQuotes").value).toBe(1);
     expect(h.stats.counter("records.rejected.non_positive_price").value).toBe(0);
+  });
+
+  test("stream cancels (T x) and corrections (T c) become cancels of the original trade's identity and the corrected trade at its event time; a replayed cancel is a duplicate; a cancel after a reconnect still resolves", async () => {
+    const h = harness();
+    h.start();
+    await until(() => h.fake.subscribedClients === 1, "no subscription");
+    const [a, b, c] = h.fake.trades("AAPL", 3, Date.now() - 2_000);
+    await until(() => h.tradeIds("AAPL").length === 3, "trades did not arrive");
+    h.fake.bust("AAPL", a as number, "canceled");
+    const replacement = h.fake.bust("AAPL", b as number, "corrected", 101.25);
+    await until(() => h.buffer.size === 6, "the cancel and the correction did not arrive");
+    const ticks = h.buffered();
+    const original = (id: number) => ticks.find((t) => t.sequence === id && !t.cancelled);
+    const cancels = ticks.filter((t) => t.cancelled);
+    expect(cancels.map((t) => tickIdentity(t)).sort()).toEqual(
+      [a, b].map((id) => tickIdentity(original(id as number) as Tick)).sort(),
+    );
+    expect(cancels.map((t) => [t.price, t.size]).sort()).toEqual(
+      [a, b].map((id) => [original(id as number)?.price, original(id as number)?.size]).sort(),
+    );
+    const corrected = ticks.find((t) => t.sequence === replacement);
+    expect(corrected).toMatchObject({
+      cancelled: false,
+      price: "101.25",
+      eventTime: original(b as number)?.eventTime,
+    });
+    // The stream's view equals history's: the same identities, cancelled the same way.
+    const fromHistory: Tick[] = [];
+    for await (const page of h.history.pages({
+      symbols: ["AAPL"],
+      fromMs: Date.now() - 60_000,
+      toMs: Date.now(),
+    }))
+      fromHistory.push(...(page.ticks as Tick[]).filter((t) => t.kind === "TRADE"));
+    const state = (list: Tick[]) =>
+      [...new Map(list.map((t) => [tickIdentity(t), t.cancelled])).entries()].sort();
+    const streamedState = new Map<string, boolean>();
+    for (const t of ticks.filter((t) => t.kind === "TRADE"))
+      streamedState.set(
+        tickIdentity(t),
+        (streamedState.get(tickIdentity(t)) ?? false) || t.cancelled,
+      );
+    expect([...streamedState.entries()].sort()).toEqual(state(fromHistory));
+    expect(h.stats.counter("records.cancels").value).toBe(2);
+    // Replayed: the gates drop the second copy of a cancel.
+    h.fake.send([
+      { T: "x", S: "AAPL", i: a, x: "V", p: 1, s: 1, a: "C", t: new Date().toISOString() },
+    ]);
+    await until(() => h.stats.counter("records.rejected.duplicate").value === 1, "no duplicate");
+    // After a reconnect the index still knows trade c.
+    h.fake.dropClients();
+    await until(() => h.fake.subscribedClients === 1, "no resubscription");
+    h.fake.bust("AAPL", c as number, "canceled");
+    await until(
+      () => h.stats.counter("records.cancels").value === 3,
+      "the cancel after a reconnect was not applied",
+    );
   });
 
   test("Alpaca's test stream (ALPACA_FEED=test) is opened at /v2/test", async () => {
@@ -589,7 +653,7 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     );
   });
 
-  test("history marks busted trades with u: the canceled and the incorrect original are skipped and counted, the corrected replacement is stored (interim rule)", async () => {
+  test("history marks busted trades with u: the canceled and the incorrect original become cancels of their identity, the corrected replacement a trade", async () => {
     const h = harness();
     const [first, second, third] = h.fake.trades("AAPL", 3, Date.now() - 5_000);
     h.fake.bust("AAPL", first as number, "canceled");
@@ -600,9 +664,17 @@ describe("alpaca market data stream v2 against a local server speaking the proto
       toMs: Date.now(),
     }))
       await offerPaced(h.ingest.sinkFor("alpaca"), page, { history: true });
-    expect(h.tradeIds("AAPL")).toEqual([third as number, replacement as number]);
-    expect(h.stats.counter("records.skipped.canceled_trade").value).toBe(1);
-    expect(h.stats.counter("records.skipped.incorrect_trade").value).toBe(1);
+    const state = h
+      .buffered()
+      .map((t) => [t.sequence, t.cancelled])
+      .sort((x, y) => (x[0] as number) - (y[0] as number));
+    expect(state).toEqual([
+      [first as number, true],
+      [second as number, true],
+      [third as number, false],
+      [replacement as number, false],
+    ]);
+    expect(h.stats.counter("records.cancels").value).toBe(2);
   });
 
   test("with regular hours only and the market closed, nothing connects and the provider is ready, waiting for the open", async () => {

@@ -1,7 +1,9 @@
 import { StreamError, type StreamErrorCode } from "../stream/errors.ts";
 import type { StreamProtocol } from "../stream/protocol.ts";
-import { alpacaQuote, alpacaTrade } from "./alpaca.ts";
+import { alpacaQuote, alpacaTrade, skip } from "./alpaca.ts";
 import { isRecord } from "./fields.ts";
+import type { PollResult } from "./provider.ts";
+import { createTradeIndex, type TradeIndex } from "./trade-index.ts";
 
 export interface AlpacaStreamOptions {
   /** `wss://stream.data.alpaca.markets` (ALPACA_STREAM_URL). */
@@ -13,8 +15,22 @@ export interface AlpacaStreamOptions {
   symbols: string[];
   /** The variable holding the plan's symbol limit, named when the server refuses a subscription (405). */
   planLimitVariable?: string;
+  /**
+   * Recent trades' event times, to give a cancel or correction its trade's identity; share one
+   * across the provider's sessions so a cancel after a reconnect still resolves (default: a new
+   * one, {@link DEFAULT_TRADE_INDEX}).
+   */
+  trades?: TradeIndex;
   nowMicros?: () => number;
 }
+
+/**
+ * How long and how many trades per symbol a stream remembers for cancels and corrections: 30
+ * minutes, at most 50,000 trades a symbol (≈ 4 MB a symbol at most). Most busts come within
+ * seconds to minutes; one for an older trade is counted as unresolved (gap recovery and the
+ * backfill read the bust from history's `u` instead).
+ */
+export const DEFAULT_TRADE_INDEX = { horizonMs: 30 * 60_000, maxPerSymbol: 50_000 };
 
 /**
  * A key id as it may be shown in logs and `/readyz`: its first 4 and last 2 characters (the key id
@@ -42,13 +58,11 @@ const ERRORS: Record<number, StreamErrorCode> = {
   500: "server_error", // internal error
 };
 
-/** Message types we do not turn into ticks but count: bars, corrections, cancel errors, statuses, LULDs. */
+/** Message types we do not turn into ticks but count: bars, statuses, LULDs. */
 const IGNORED: Record<string, string> = {
   b: "bars",
   d: "dailyBars",
   u: "updatedBars",
-  c: "corrections",
-  x: "cancelErrors",
   s: "statuses",
   l: "lulds",
 };
@@ -60,7 +74,12 @@ const IGNORED: Record<string, string> = {
  * `T:"subscription"` confirms. Frames are arrays: `T:"t"` trades (trade id `i` is the sequence),
  * `T:"q"` quotes, `T:"error"` with a code (402, 405, 409, 400, 410, 411 are final; 406 is retried
  * soon, then after long waits, naming the key).
- * Trade corrections and cancel errors are counted, not applied (the tick contract has no amendment).
+ * Trade cancels/errors (`T:"x"`: trade `i` with its `p`, `s`, `x`; `a` "C" cancel or "E" error)
+ * become a cancel of that trade; corrections (`T:"c"`: `oi`/`op`/`os` → `ci`/`cp`/`cs`) a cancel of
+ * the original plus the corrected trade, with the original's event time (Real-time Stock Data,
+ * "Trade Corrections" and "Trade Cancels/Errors"). Their `t` is the message's, so the trade's event
+ * time comes from the recent-trade index; a bust of a trade it does not hold is counted
+ * (`records.skipped.unresolved_cancel` / `unresolved_correction`) and logged, never guessed.
  *
  * @example
  *   const protocol = alpacaProtocol({ streamUrl, feed: "iex", keyId, secretKey, symbols: ["AAPL"] });
@@ -80,6 +99,7 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
     return "";
   };
   const nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
+  const index = options.trades ?? createTradeIndex(DEFAULT_TRADE_INDEX);
   return {
     url: () => url,
     displayUrl: url,
@@ -97,16 +117,56 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
       }
       const ticks: unknown[] = [];
       const malformed: string[] = [];
+      const result: PollResult = { ticks, malformed };
       const ingestTime = nowMicros();
+      /** The trade `id` of `symbol` as a tick with its event time from the index, or undefined. */
+      const known = (symbol: unknown, id: unknown) =>
+        typeof symbol === "string" && typeof id === "number"
+          ? index.eventTimeOf(symbol, id)
+          : undefined;
+      const unresolved = (what: "cancel" | "correction", message: Record<string, unknown>) => {
+        skip(result, what === "cancel" ? "unresolved_cancel" : "unresolved_correction");
+        session.notice(
+          `alpaca ${what} of ${String(message.S)} trade ${String(what === "cancel" ? message.i : message.oi)} not applied: the trade is not among the recent trades this stream saw (older than ${DEFAULT_TRADE_INDEX.horizonMs / 60_000} minutes, or before this ingest started); gap recovery and backfills apply history's u marks`,
+        );
+      };
       for (const message of frame) {
         if (!isRecord(message)) {
           malformed.push("alpaca message is not an object");
           continue;
         }
         switch (message.T) {
-          case "t":
-            ticks.push(alpacaTrade(message.S, message, ingestTime));
+          case "t": {
+            const trade = alpacaTrade(message.S, message, ingestTime, false);
+            if (typeof trade.symbol === "string" && typeof trade.sequence === "number")
+              if (typeof trade.eventTime === "number")
+                index.remember(trade.symbol, trade.sequence, trade.eventTime);
+            ticks.push(trade);
             break;
+          }
+          case "x": {
+            const eventTime = known(message.S, message.i);
+            if (eventTime === undefined) unresolved("cancel", message);
+            else ticks.push({ ...alpacaTrade(message.S, message, ingestTime, true), eventTime });
+            break;
+          }
+          case "c": {
+            const eventTime = known(message.S, message.oi);
+            if (eventTime === undefined) {
+              unresolved("correction", message);
+              break;
+            }
+            const { S: symbol, x } = message;
+            const original = { i: message.oi, p: message.op, s: message.os, x };
+            const corrected = { i: message.ci, p: message.cp, s: message.cs, x };
+            ticks.push(
+              { ...alpacaTrade(symbol, original, ingestTime, true), eventTime },
+              { ...alpacaTrade(symbol, corrected, ingestTime, false), eventTime },
+            );
+            if (typeof symbol === "string" && typeof message.ci === "number")
+              index.remember(symbol, message.ci, eventTime);
+            break;
+          }
           case "q":
             ticks.push(alpacaQuote(message.S, message, ingestTime));
             break;
@@ -140,7 +200,7 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
             session.ignored(IGNORED[String(message.T)] ?? `T=${String(message.T)}`);
         }
       }
-      if (ticks.length > 0 || malformed.length > 0) session.ticks({ ticks, malformed });
+      if (ticks.length > 0 || malformed.length > 0 || result.skipped) session.ticks(result);
     },
   };
 }

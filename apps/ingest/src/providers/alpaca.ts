@@ -3,6 +3,20 @@ import { contentSequence, isRecord, microsFromIso, nanosFromIso, priceText } fro
 import { createHttpSource, type HttpSourceOptions } from "./http-source.ts";
 import type { PollResult, Provider, SkipReason } from "./provider.ts";
 
+/**
+ * Whether a history or snapshot trade stands, by its `u` ("update"; Alpaca's stock trade schema
+ * documents `canceled`, `incorrect` and `corrected`, changelog 2026-11-27 "stock_trade_update"): a
+ * `canceled` trade and the `incorrect` original of a correction are cancelled (`true`); a
+ * `corrected` replacement is a trade like any other. The stream says the same with `T:"x"` and
+ * `T:"c"` messages, so stream, gap recovery and backfill converge on the same rows.
+ *
+ * @example
+ *   isCancelledTrade({ i: 7, u: "incorrect" }); // true
+ */
+export function isCancelledTrade(trade: Record<string, unknown>): boolean {
+  return trade.u === "canceled" || trade.u === "incorrect";
+}
+
 export interface AlpacaOptions extends Omit<HttpSourceOptions, "name" | "log"> {
   baseUrl: string;
   keyId: string;
@@ -16,12 +30,18 @@ export interface AlpacaOptions extends Omit<HttpSourceOptions, "name" | "log"> {
 
 /**
  * An Alpaca trade (stream `T:"t"`, history `trades[symbol][]`, snapshot `latestTrade`) as a TRADE
- * candidate; the trade id `i` is its sequence, so every path gives it the same identity.
+ * candidate; the trade id `i` is its sequence, so every path gives it the same identity. History
+ * and snapshot trades marked cancelled by `u` ({@link isCancelledTrade}) are cancels.
  *
  * @example
  *   alpacaTrade("AAPL", { t: "2026-01-05T15:00:00.1Z", p: 187.2, s: 100, i: 7, x: "V" }, now);
  */
-export function alpacaTrade(symbol: unknown, trade: Record<string, unknown>, ingestTime: number) {
+export function alpacaTrade(
+  symbol: unknown,
+  trade: Record<string, unknown>,
+  ingestTime: number,
+  cancelled = isCancelledTrade(trade),
+) {
   return {
     source: "alpaca",
     symbol,
@@ -36,6 +56,7 @@ export function alpacaTrade(symbol: unknown, trade: Record<string, unknown>, ing
     askSize: null,
     exchange: typeof trade.x === "string" ? trade.x : null,
     ingestTime,
+    cancelled,
   };
 }
 
@@ -57,8 +78,8 @@ const sidePrice = (price: unknown) => (price === 0 ? null : priceText(price));
 /**
  * An Alpaca quote (stream `T:"q"`, history `quotes[symbol][]`, snapshot `latestQuote`) as a QUOTE
  * candidate priced at the mid, sizes in shares (round lots × 100). A side quoted at price 0 (a
- * one-sided quote) is null with its size, and the quote is priced at the side present; the gates
- * refuse it as `one_sided_quote` while the contract requires both sides. Quotes carry no id: the
+ * one-sided quote, common on IEX) is null with its size, and the quote is priced at the side
+ * present; it is stored so and counted (`records.oneSidedQuotes`). Quotes carry no id: the
  * sequence is derived from the quote's content with its full nanosecond time, so a streamed quote
  * and the same quote from history share an identity.
  *
@@ -103,22 +124,6 @@ export function alpacaQuoteSequence(quote: Record<string, unknown>): number {
   return contentSequence(key);
 }
 
-/**
- * Whether a history or snapshot trade is not a standing trade, by its `u` ("update": `canceled`,
- * `incorrect` or `corrected`, as Alpaca's stock trade schema documents them). Interim rule until
- * corrections and cancels travel as data: a cancelled trade and the incorrect original of a
- * correction are skipped and counted, the `corrected` replacement is kept, so gap recovery and the
- * backfill never store a busted print next to its correction (double volume).
- *
- * @example
- *   bustedTrade({ i: 7, u: "incorrect" }); // "incorrect_trade"
- */
-export function bustedTrade(trade: Record<string, unknown>): SkipReason | undefined {
-  if (trade.u === "canceled") return "canceled_trade";
-  if (trade.u === "incorrect") return "incorrect_trade";
-  return undefined;
-}
-
 /** Counts a skipped record under its reason. */
 export function skip(result: PollResult, reason: SkipReason): void {
   result.skipped ??= {};
@@ -151,11 +156,7 @@ export function parseAlpacaSnapshots(body: unknown, ingestTime: number): PollRes
     if (trade !== undefined && trade !== null) {
       if (!isRecord(trade))
         result.malformed.push(`alpaca latestTrade for ${symbol} is not an object`);
-      else {
-        const busted = bustedTrade(trade);
-        if (busted) skip(result, busted);
-        else result.ticks.push(alpacaTrade(symbol, trade, ingestTime));
-      }
+      else result.ticks.push(alpacaTrade(symbol, trade, ingestTime));
     }
     if (quote !== undefined && quote !== null) {
       if (!isRecord(quote))

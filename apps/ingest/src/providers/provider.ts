@@ -24,11 +24,11 @@ export interface PollResult {
 }
 
 /**
- * Why a provider record is not offered as a tick: Alpaca history and snapshots mark trades
- * `u: "canceled"` (the trade was cancelled) or `u: "incorrect"` (the original of a correction,
- * whose replacement is the record marked `corrected`).
+ * Why a provider record is not offered as a tick: an Alpaca stream cancel (`T:"x"`) or correction
+ * (`T:"c"`) whose original trade is not in the recent-trade index, so its identity (event time) is
+ * unknown; it is counted and logged, never guessed.
  */
-export type SkipReason = "canceled_trade" | "incorrect_trade";
+export type SkipReason = "unresolved_cancel" | "unresolved_correction";
 
 /** How candidates are offered: `history` ones (gap recovery, backfill, old replays) skip the staleness gate. */
 export interface OfferMode {

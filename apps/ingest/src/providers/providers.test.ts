@@ -86,6 +86,7 @@ describe("alpaca snapshots", () => {
       askSize: null,
       exchange: "V",
       ingestTime: INGEST,
+      cancelled: false,
     });
     expect(ticks[1]).toMatchObject({
       kind: "QUOTE",

@@ -5,7 +5,7 @@ import type { ConnectionTimings, MarketClock } from "../stream/connection.ts";
 import { createWebSocketProvider } from "../stream/websocket-provider.ts";
 import { createAlpacaProvider } from "./alpaca.ts";
 import { type AlpacaHistoryKind, createAlpacaHistory } from "./alpaca-history.ts";
-import { alpacaProtocol } from "./alpaca-stream.ts";
+import { alpacaProtocol, DEFAULT_TRADE_INDEX } from "./alpaca-stream.ts";
 import { finnhubProtocol } from "./finnhub.ts";
 import { createHttpSource } from "./http-source.ts";
 import type { Provider, StreamProvider } from "./provider.ts";
@@ -13,6 +13,7 @@ import { sharedRateBudget } from "./rate-budget.ts";
 import { createReplayProvider } from "./replay.ts";
 import { createSimulator } from "./simulator.ts";
 import { createTiingoProvider } from "./tiingo.ts";
+import { createTradeIndex } from "./trade-index.ts";
 
 /** A provider polled on a croner schedule, or one that streams on its own. */
 export type ConfiguredProvider =
@@ -187,6 +188,8 @@ export function createProviders(
       keyId: config.ALPACA_API_KEY_ID ?? "",
       secretKey: config.ALPACA_API_SECRET_KEY ?? "",
     };
+    // One index for every session of the provider: a cancel after a reconnect still resolves.
+    const alpacaTrades = createTradeIndex(DEFAULT_TRADE_INDEX);
     const snapshots = createAlpacaProvider({
       ...shared,
       ...keys,
@@ -206,6 +209,7 @@ export function createProviders(
         protocol: (symbols) =>
           alpacaProtocol({
             ...keys,
+            trades: alpacaTrades,
             streamUrl: config.ALPACA_STREAM_URL,
             feed: config.ALPACA_FEED,
             symbols,

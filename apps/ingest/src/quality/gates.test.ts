@@ -74,11 +74,32 @@ describe("quality gates", () => {
     );
   });
 
-  test("one_sided_quote: a quote with one side missing or priced 0 has its own reason (the contract requires both sides)", () => {
+  test("a one-sided quote (one side null) passes with that side null; a side priced 0 is still non_positive_price; no side at all is schema_invalid", () => {
     const quote = { kind: "QUOTE", size: 0, bidSize: 300, askSize: null };
-    expectRejected(trade({ ...quote, bid: "187.2", ask: null }), "one_sided_quote");
-    expectRejected(trade({ ...quote, bid: "0", ask: "187.3" }), "one_sided_quote");
-    expectRejected(trade({ ...quote, bid: null, ask: 187.3 }), "one_sided_quote");
+    expect(gates().check(trade({ ...quote, bid: "187.2", ask: null }), NOW)).toMatchObject({
+      ok: true,
+      tick: { bid: "187.2", ask: null },
+    });
+    expect(gates().check(trade({ ...quote, bid: null, ask: "187.3" }), NOW).ok).toBe(true);
+    expectRejected(trade({ ...quote, bid: "0", ask: "187.3" }), "non_positive_price");
+    expectRejected(trade({ ...quote, bid: null, ask: null }), "schema_invalid", /bid/);
+  });
+
+  test("a cancel of an accepted trade is not its duplicate; a replayed cancel is; cancels skip staleness and price jumps and never move the anchor", () => {
+    const g = gates();
+    expect(g.check(trade({ price: "100", sequence: 1 }), NOW).ok).toBe(true);
+    const cancel = trade({ price: "100", sequence: 1, cancelled: true });
+    expect(g.check(cancel, NOW).ok).toBe(true);
+    expect(g.check(cancel, NOW)).toMatchObject({ ok: false, reason: "duplicate" });
+    // A busted outlier, an hour old: accepted as a cancel, and the anchor stays at 100.
+    const outlier = trade({
+      price: "500",
+      sequence: 2,
+      eventTime: NOW - 3_600_000_000,
+      cancelled: true,
+    });
+    expect(g.check(outlier, NOW).ok).toBe(true);
+    expect(g.check(trade({ price: "101", sequence: 3 }), NOW).ok).toBe(true);
   });
 
   test("stale_timestamp allows a source its feed's documented delay on top of the bound", () => {

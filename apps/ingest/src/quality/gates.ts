@@ -3,7 +3,6 @@ import { parseDecimal, type Tick, tickIdentity, validate } from "@repo/contracts
 /** Why a candidate tick was refused; each is a counter under `/stats` `records.rejected`. */
 export type RejectReason =
   | "schema_invalid"
-  | "one_sided_quote"
   | "non_positive_price"
   | "crossed_quote"
   | "future_timestamp"
@@ -57,10 +56,15 @@ interface CandidateLevel {
 }
 
 /**
- * The data-quality gates, in order: one-sided quote (a QUOTE with exactly one side missing or
- * priced 0: the contract requires both), non-positive/non-finite price, schema, crossed quote,
- * future/stale timestamp (not for history), duplicate identity, price jump. Only accepted ticks update the
+ * The data-quality gates, in order: non-positive/non-finite price, schema (a QUOTE needs at least
+ * one side; a one-sided quote passes with the other side null), crossed quote, future/stale
+ * timestamp (not for history), duplicate identity, price jump. Only accepted ticks update the
  * duplicate window and the anchor (the last accepted price of the source and symbol).
+ *
+ * A cancel (`cancelled: true`) repeats an earlier trade's identity and values: it is deduplicated
+ * apart from the trade (a cancel of an accepted trade is not its duplicate), skips the staleness
+ * gate (a cancel may come long after its trade) and the price-jump gate (a busted print is often
+ * the outlier), and never moves the anchor.
  *
  * A tick moving more than `maxPriceJump` from the anchor is refused and starts a candidate level;
  * each next refused tick within `maxPriceJump` of the previous one extends it, one that is not
@@ -82,12 +86,6 @@ export function createQualityGates(options: QualityGateOptions) {
   function check(candidate: unknown, nowMicros: number, mode: GateMode = {}): GateResult {
     if (candidate !== null && typeof candidate === "object") {
       const record = candidate as Record<string, unknown>;
-      if (record.kind === "QUOTE" && noSide(record.bid) !== noSide(record.ask))
-        return {
-          ok: false,
-          reason: "one_sided_quote",
-          detail: `bid ${String(record.bid)}, ask ${String(record.ask)}`,
-        };
       for (const field of PRICE_FIELDS) {
         const problem = nonPositive(record[field]);
         if (problem)
@@ -111,15 +109,19 @@ export function createQualityGates(options: QualityGateOptions) {
       };
     }
     const staleAfterMs = options.maxStalenessMs + (options.feedDelayMs?.[tick.source] ?? 0);
-    if (!mode.history && tick.eventTime < nowMicros - staleAfterMs * 1000) {
+    if (!mode.history && !tick.cancelled && tick.eventTime < nowMicros - staleAfterMs * 1000) {
       return {
         ok: false,
         reason: "stale_timestamp",
         detail: `eventTime ${tick.eventTime} is older than ${staleAfterMs} ms`,
       };
     }
-    const identity = tickIdentity(tick);
+    const identity = tick.cancelled ? `${tickIdentity(tick)}|cancel` : tickIdentity(tick);
     if (seen.has(identity)) return { ok: false, reason: "duplicate", detail: identity };
+    if (tick.cancelled) {
+      remember(identity);
+      return { ok: true, tick };
+    }
     const key = `${tick.source}|${tick.symbol}`;
     const price = Number(tick.price);
     const anchor = anchors.get(key);
@@ -177,15 +179,6 @@ export function createQualityGates(options: QualityGateOptions) {
   }
 
   return { check };
-}
-
-/** A quote side that is absent: null, undefined or a zero price. */
-function noSide(value: unknown): boolean {
-  if (value === null || value === undefined) return true;
-  if (typeof value === "number") return value === 0;
-  if (typeof value !== "string") return false;
-  const parsed = parseDecimal(value);
-  return parsed.ok && parsed.unscaled === 0n;
 }
 
 function nonPositive(value: unknown): string | undefined {

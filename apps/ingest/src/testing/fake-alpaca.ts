@@ -22,6 +22,14 @@ import type { ServerWebSocket } from "bun";
  * - with `recentSipLimitMs`, SIP history newer than that is refused with 403 "subscription does
  *   not permit querying recent SIP data" (the Basic plan).
  *
+ * - trade cancels/errors and corrections as in "Real-time Stock Data" ("Trade Cancels/Errors":
+ *   `T:"x"` with the trade's `i`, `x`, `p`, `s`, `a` "C"/"E", `z` and the message's own `t`;
+ *   "Trade Corrections": `T:"c"` with `oi`/`op`/`os`/`oc` → `ci`/`cp`/`cs`/`cc`, `x`, `z`, `t`), sent
+ *   on the trades subscription, and in history the stock trade schema's `u` (`canceled`,
+ *   `incorrect`, `corrected`: changelog 2026-11-27 "stock_trade_update"): a cancelled trade is marked
+ *   `canceled`, a corrected one `incorrect`, and its replacement (a new trade id, at the original's
+ *   time, an assumption: the documents do not say which time history gives it) `corrected`.
+ *
  * Every trade and quote it emits is kept as history, whether or not a client was there to receive it.
  */
 
@@ -351,9 +359,9 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       return ids;
     },
     /**
-     * Busts a trade in history, as a correction or cancel does: `canceled` marks it; `corrected`
-     * marks it `incorrect` and adds its replacement (a new trade id, `price`) marked `corrected`.
-     * Returns the replacement's id.
+     * Busts a trade, as a correction or cancel does: `canceled` marks it in history and streams
+     * `T:"x"` (action "C"); `corrected` marks it `incorrect`, adds its replacement (a new trade id,
+     * `price`) marked `corrected`, and streams `T:"c"`. Returns the replacement's id.
      */
     bust(
       symbol: string,
@@ -366,11 +374,30 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       if (!original) return undefined;
       if (how === "canceled") {
         original.u = "canceled";
+        const { x, p, s, z } = original;
+        broadcast(symbol, [{ T: "x", S: symbol, i: id, x, p, s, a: "C", z, t: stamp() }]);
         return undefined;
       }
       original.u = "incorrect";
       const replacement = { ...original, i: nextTradeId++, p: price, u: "corrected" as const };
       list.splice(list.indexOf(original) + 1, 0, replacement);
+      broadcast(symbol, [
+        {
+          T: "c",
+          S: symbol,
+          x: original.x,
+          oi: id,
+          op: original.p,
+          os: original.s,
+          oc: original.c,
+          ci: replacement.i,
+          cp: replacement.p,
+          cs: replacement.s,
+          cc: replacement.c,
+          z: original.z,
+          t: stamp(),
+        },
+      ]);
       return replacement.i;
     },
     /** Emits `count` quotes of a symbol in one frame (stamped `atMs`, default now); sizes in round lots. */
