@@ -509,8 +509,9 @@ describe("alpaca market data stream v2 against a local server speaking the proto
     expect(cancels.map((t) => tickIdentity(t)).sort()).toEqual(
       [a, b].map((id) => tickIdentity(original(id as number) as Tick)).sort(),
     );
-    expect(cancels.map((t) => [t.price, t.size]).sort()).toEqual(
-      [a, b].map((id) => [original(id as number)?.price, original(id as number)?.size]).sort(),
+    const values = (t: Tick | undefined) => `${t?.price}|${t?.size}`;
+    expect(cancels.map(values).sort()).toEqual(
+      [a, b].map((id) => values(original(id as number))).sort(),
     );
     const corrected = ticks.find((t) => t.sequence === replacement);
     expect(corrected).toMatchObject({

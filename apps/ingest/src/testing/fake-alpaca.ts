@@ -45,7 +45,7 @@ export type FakeBehaviour =
   /** Control messages as usual, but no data frames reach the client (emitted ones go to history only). */
   | "silent";
 
-interface TradeRecord {
+export interface TradeRecord {
   t: string;
   x: string;
   p: number;
@@ -442,6 +442,10 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       broadcast(symbol, [{ T: "q", S: symbol, ...record }]);
     },
     /** The quotes kept for a symbol, as sent (sizes in round lots). */
+    /** A symbol's trades as history serves them (with `u` once busted), in history order. */
+    tradeRecords(symbol: string): readonly TradeRecord[] {
+      return trades.get(symbol) ?? [];
+    },
     quoteRecords(symbol: string): readonly QuoteRecord[] {
       return quotes.get(symbol) ?? [];
     },
