@@ -232,6 +232,36 @@ describe("the api answers what Cassandra holds", () => {
     expect(pages).toBeGreaterThan(5);
   });
 
+  test("a cancelled trade is returned by /v1/ticks marked cancelled: true and left out of /v1/bars", async () => {
+    const at = midnight + 5 * MINUTE_MS;
+    const trade = (sequence: number, price: string, size: number) => ({
+      source: "api-test",
+      symbol: "CXLD",
+      kind: "TRADE",
+      eventTime: iso(at + sequence),
+      sequence,
+      price,
+      size,
+      ingestTime: iso(at + 1_000),
+    });
+    const written = (await run.pipeline.consumer.json<{ records: { written: number } }>("/stats"))
+      .records.written;
+    await run.post([
+      trade(1, "10", 5),
+      trade(2, "20", 7),
+      { ...trade(2, "20", 7), cancelled: true },
+    ]);
+    await run.stored(written + 3);
+    const range = `from=${iso(at)}&to=${iso(at + MINUTE_MS)}`;
+    const page = await get<{ ticks: Record<string, unknown>[] }>(`/v1/ticks/CXLD?${range}`);
+    expect(page.body.ticks.map((t) => [t.sequence, t.cancelled])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    const bars = await get<{ bars: ApiBar[] }>(`/v1/bars/CXLD?interval=1m&${range}`);
+    expect(bars.body.bars.map((b) => [b.close, b.volume, b.trades])).toEqual([["10", 5, 1]]);
+  });
+
   test("following `next` alone (no from/to, any limit) returns every tick of a two-day range exactly once", async () => {
     const symbol = "AAPL";
     const expected = await storedTicks(symbol);

@@ -26,6 +26,10 @@ export const TickSchema = z
     askSize: z.number().int().nullable(),
     exchange: z.string().nullable(),
     ingestTime: time,
+    cancelled: z.boolean().openapi({
+      description:
+        "The provider cancelled this trade (a bust, or the original of a correction): kept, marked, and in no bar",
+    }),
   })
   .openapi("Tick");
 
