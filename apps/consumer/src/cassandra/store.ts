@@ -1,4 +1,4 @@
-import type { Bar, Tick } from "@repo/contracts";
+import type { Tick } from "@repo/contracts";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 import pLimit from "p-limit";

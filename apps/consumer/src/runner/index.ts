@@ -1,4 +1,4 @@
-import type { Bar, Tick } from "@repo/contracts";
+import type { Tick } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import { sleep } from "@repo/platform/retry";
 import { createMinuteBook } from "../bars/book.ts";
