@@ -119,7 +119,7 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
       const malformed: string[] = [];
       const result: PollResult = { ticks, malformed };
       const ingestTime = nowMicros();
-      /** The trade `id` of `symbol` as a tick with its event time from the index, or undefined. */
+      /** The event time of trade `id` of `symbol` from the recent-trade index, or undefined. */
       const known = (symbol: unknown, id: unknown) =>
         typeof symbol === "string" && typeof id === "number"
           ? index.eventTimeOf(symbol, id)
@@ -138,9 +138,13 @@ export function alpacaProtocol(options: AlpacaStreamOptions): StreamProtocol {
         switch (message.T) {
           case "t": {
             const trade = alpacaTrade(message.S, message, ingestTime, false);
-            if (typeof trade.symbol === "string" && typeof trade.sequence === "number")
-              if (typeof trade.eventTime === "number")
-                index.remember(trade.symbol, trade.sequence, trade.eventTime);
+            const { symbol, sequence, eventTime } = trade;
+            if (
+              typeof symbol === "string" &&
+              typeof sequence === "number" &&
+              typeof eventTime === "number"
+            )
+              index.remember(symbol, sequence, eventTime);
             ticks.push(trade);
             break;
           }
