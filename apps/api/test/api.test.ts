@@ -412,6 +412,9 @@ test("/openapi.json documents every /v1 route with its validated parameters", as
   expect(status).toBe(200);
   expect(body.openapi).toBe("3.1.0");
   expect(Object.keys(body.paths).sort()).toEqual([
+    "/v1/alerts/firing",
+    "/v1/backfills",
+    "/v1/backfills/{id}",
     "/v1/bars/{symbol}",
     "/v1/kafka/dlq",
     "/v1/kafka/dlq/redrive",
@@ -421,10 +424,17 @@ test("/openapi.json documents every /v1 route with its validated parameters", as
     "/v1/kafka/topics/{topic}/messages",
     "/v1/kafka/topics/{topic}/tail",
     "/v1/pipeline",
+    "/v1/providers",
+    "/v1/providers/{name}/pause",
+    "/v1/providers/{name}/resume",
+    "/v1/providers/{name}/run",
     "/v1/quotes",
+    "/v1/runs",
     "/v1/schemas",
     "/v1/schemas/{subject}/versions/{a}/diff/{b}",
     "/v1/stream",
+    "/v1/streaming-job",
+    "/v1/streams",
     "/v1/symbols",
     "/v1/ticks/{symbol}",
   ]);
