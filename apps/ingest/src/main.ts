@@ -116,7 +116,8 @@ serve(
     await forwarder.stop(config.SHUTDOWN_GRACE_MS);
     ingest.drop(buffer.size, "shutdown");
     ledger.dropPending();
-    await ledger.flush();
+    // Within the second of grace left: a run store that is down must not hold the exit.
+    await ledger.flush(800);
     ledger.close();
     await storage.close().catch(() => {});
     log.info(ingest.snapshot([]).records, "final counts");

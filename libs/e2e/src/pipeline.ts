@@ -74,7 +74,13 @@ export async function startPipeline(
     async startIngest(env) {
       const ingest = await startService(
         "ingest",
-        { PRODUCER_URL: producer.url, INGEST_PROVIDERS: "simulator", ...env },
+        // Its runs go to the pipeline's keyspace, dropped with it.
+        {
+          PRODUCER_URL: producer.url,
+          INGEST_PROVIDERS: "simulator",
+          CASSANDRA_KEYSPACE: id,
+          ...env,
+        },
         { waitFor: "readyz" },
       );
       services.push(ingest);

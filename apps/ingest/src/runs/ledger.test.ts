@@ -87,4 +87,33 @@ describe("run ledger", () => {
     expect(stored).toMatchObject({ accepted: 2, forwarded: 0, dropped: 2, pending: 0 });
     ledger.close();
   });
+
+  test("while the store refuses writes, a round tries one write, not one per run; a store that hangs does not hold flush past its deadline", async () => {
+    let attempts = 0;
+    let mode: "refuse" | "hang" = "refuse";
+    const store: RunStore = {
+      save() {
+        attempts += 1;
+        if (mode === "hang") return new Promise<void>(() => {});
+        return Promise.reject(new Error("Keyspace 'market' does not exist"));
+      },
+      list: async () => [],
+    };
+    const ledger = createRunLedger({ store, log: captureLog().log, checkpointMs: 60_000 });
+    for (let i = 0; i < 200; i += 1) {
+      ledger
+        .begin({ provider: "simulator", kind: "stream_session", trigger: "schedule" })
+        .end("ok");
+    }
+    await ledger.flush();
+    // The first refusal stops the queue: the other runs wait for a checkpoint round, which stops
+    // at its first refusal too.
+    expect(attempts).toBeLessThanOrEqual(3);
+    expect((await ledger.list({ provider: "simulator", ...range })).runs).toHaveLength(100);
+    mode = "hang";
+    const started = performance.now();
+    await ledger.flush(200);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    ledger.close();
+  });
 });

@@ -88,24 +88,34 @@ export function createRunLedger(options: RunLedgerOptions) {
     };
   }
 
+  /** Set while the store refuses writes: saves wait for the next checkpoint instead of queueing. */
+  let storeFailing = false;
+
   function save(run: Run) {
     unsaved.set(run.id, run);
     if (unsaved.size > MAX_UNSAVED) {
       const oldest = unsaved.keys().next().value;
       if (oldest !== undefined) unsaved.delete(oldest);
     }
-    writing = writing.then(() => persist(run));
+    // Queued saves are skipped while the store refuses: the next checkpoint round retries them.
+    writing = writing.then(async () => {
+      if (!storeFailing) await persist(run);
+    });
   }
 
-  async function persist(run: Run) {
+  /** Stores `run`'s latest state; false when the store refused it (the rest waits for a checkpoint). */
+  async function persist(run: Run): Promise<boolean> {
     const latest = unsaved.get(run.id);
-    if (!latest) return;
+    if (!latest) return true;
     try {
       await store.save(latest);
       if (unsaved.get(run.id) === latest) unsaved.delete(run.id);
       saved += 1;
       lastSaveError = null;
+      storeFailing = false;
+      return true;
     } catch (error) {
+      storeFailing = true;
       saveFailures += 1;
       const message = (error as Error).message;
       if (saveFailures <= 5 || saveFailures % 100 === 0)
@@ -114,6 +124,14 @@ export function createRunLedger(options: RunLedgerOptions) {
           "run not stored yet; retrying at the next checkpoint",
         );
       lastSaveError = message;
+      return false;
+    }
+  }
+
+  /** Every unsaved run in order, stopping at the first refusal: one failed write per round, not thousands. */
+  async function persistUnsaved() {
+    for (const run of [...unsaved.values()]) {
+      if (!(await persist(run))) return;
     }
   }
 
@@ -130,12 +148,12 @@ export function createRunLedger(options: RunLedgerOptions) {
   }
 
   function checkpoint() {
-    for (const run of unsaved.values()) writing = writing.then(() => persist(run));
     for (const state of open.values()) {
       if (!state.dirty) continue;
       state.dirty = false;
-      save(snapshot(state));
+      unsaved.set(state.run.id, snapshot(state));
     }
+    writing = writing.then(persistUnsaved);
   }
   const timer = setInterval(checkpoint, options.checkpointMs ?? 5_000);
   timer.unref?.();
@@ -270,10 +288,18 @@ export function createRunLedger(options: RunLedgerOptions) {
         .slice(0, query.limit);
       return { runs, storeError };
     },
-    /** Writes everything not yet stored; resolves when the store answered (or failed). */
-    async flush(): Promise<void> {
+    /**
+     * Writes everything not yet stored; resolves when the store answered, failed, or `timeoutMs`
+     * passed (at shutdown a store that is down must not hold the process).
+     */
+    async flush(timeoutMs = 5_000): Promise<void> {
       checkpoint();
-      await writing;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([writing, deadline]);
+      clearTimeout(timer);
     },
     close() {
       clearInterval(timer);
