@@ -21,7 +21,7 @@ import { downTopology, type Topology, upTopology } from "../src/topology.ts";
 
 /**
  * A Prometheus of the test's own (the stack's component on a free loopback port, its data, pid file
- * and log in a temporary folder) scraping the producer, consumer and ingest this test started, with
+ * and log in a temporary folder) scraping the five services this test started, with
  * the repository's rules: every service's series arrive, and stopping the consumer fires
  * MarketpipeServiceDown, which resolves once it is back.
  */
@@ -29,11 +29,14 @@ import { downTopology, type Topology, upTopology } from "../src/topology.ts";
 const id = uniqueId("prom");
 const prefix = `${id}.`;
 const group = `${id}-group`;
+const analyticsGroup = `${id}-analytics`;
 const dir = mkdtempSync(join(tmpdir(), "prometheus-test-"));
 const services: RunningService[] = [];
 let producer: RunningService;
 let consumer: RunningService;
 let ingest: RunningService;
+let apiService: RunningService;
+let analytics: RunningService;
 let consumerPort: number;
 let server: Server;
 let topology: Topology;
@@ -64,7 +67,12 @@ const consumerDown = (alert: Alert) =>
   alert.labels.alertname === "MarketpipeServiceDown" && alert.labels.service === "consumer";
 
 beforeAll(async () => {
-  await Promise.all([buildApp("producer"), buildApp("consumer"), provisionTopics(prefix)]);
+  await Promise.all([
+    buildApp("producer"),
+    buildApp("consumer"),
+    buildApp("analytics"),
+    provisionTopics(prefix),
+  ]);
   await provisionKeyspace(id);
   producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
   services.push(producer);
@@ -86,6 +94,24 @@ beforeAll(async () => {
     { waitFor: "readyz" },
   );
   services.push(ingest);
+  apiService = await startService(
+    "api",
+    {
+      CASSANDRA_KEYSPACE: id,
+      TOPIC_PREFIX: prefix,
+      INGEST_URL: ingest.url,
+      PRODUCER_URL: producer.url,
+      CONSUMER_URL: consumer.url,
+    },
+    { waitFor: "healthz" },
+  );
+  services.push(apiService);
+  analytics = await startService(
+    "analytics",
+    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, ANALYTICS_GROUP: analyticsGroup },
+    { waitFor: "healthz" },
+  );
+  services.push(analytics);
   const port = await freePort();
   api = `http://127.0.0.1:${port}`;
   const place = { runDir: join(dir, "run"), logDir: join(dir, "logs") };
@@ -101,6 +127,8 @@ beforeAll(async () => {
         { service: "producer", address: producer.url.replace("http://", "") },
         { service: "consumer", address: `127.0.0.1:${consumerPort}` },
         { service: "ingest", address: ingest.url.replace("http://", "") },
+        { service: "api", address: apiService.url.replace("http://", "") },
+        { service: "analytics", address: analytics.url.replace("http://", "") },
       ],
     },
   });
@@ -112,7 +140,7 @@ afterAll(async () => {
   if (topology) await downTopology(topology).catch(() => {});
   for (const service of services.reverse()) await service.stop().catch(() => {});
   await dropKeyspace(id).catch(() => {});
-  await dropTopics(prefix, [group]).catch(() => {});
+  await dropTopics(prefix, [group, analyticsGroup]).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -122,11 +150,11 @@ describe("Prometheus from the stack's component", () => {
     await eventually(
       async () => {
         const up = await query('up{job="marketpipe"}');
-        return up.length === 3 && up.every((sample) => sample.value[1] === "1") ? true : undefined;
+        return up.length === 5 && up.every((sample) => sample.value[1] === "1") ? true : undefined;
       },
-      { timeoutMs: 30_000, message: "Prometheus did not scrape the three services", diagnose },
+      { timeoutMs: 30_000, message: "Prometheus did not scrape the five services", diagnose },
     );
-    for (const service of ["producer", "consumer", "ingest"]) {
+    for (const service of ["producer", "consumer", "ingest", "api", "analytics"]) {
       const series = await query(
         `count({__name__=~"marketpipe_${service}_.+", service="${service}"})`,
       );
