@@ -7,11 +7,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import {
-  childEnv,
   eventually,
   freePort,
   type Relay,
   type RunningService,
+  runCommand,
   stackEnv,
   startRelay,
   startService,
@@ -28,15 +28,15 @@ afterAll(async () => {
 /** Runs the built producer as `bun run start` does until it exits (30 s at most): code and output. */
 async function runUntilExit(env: Record<string, string>) {
   await buildProducer();
-  const child = Bun.spawn(["node", "--enable-source-maps", "dist/main.js"], {
-    cwd: resolve(import.meta.dir, ".."),
-    env: childEnv({ ...stackEnv, ...env, HOST: "127.0.0.1", PORT: String(await freePort()) }),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const code = await Promise.race([child.exited, Bun.sleep(30_000).then(() => "still running")]);
-  if (code === "still running") child.kill("SIGKILL");
-  const output = `${await new Response(child.stdout).text()}${await new Response(child.stderr).text()}`;
+  const { code, output, timedOut } = await runCommand(
+    ["node", "--enable-source-maps", "dist/main.js"],
+    {
+      cwd: resolve(import.meta.dir, ".."),
+      env: { ...stackEnv, ...env, HOST: "127.0.0.1", PORT: String(await freePort()) },
+      timeoutMs: 30_000,
+    },
+  );
+  if (timedOut) throw new Error(`the producer was still running after 30 s:\n${output}`);
   return { code, output };
 }
 

@@ -7,6 +7,8 @@ export interface CommandResult {
   stderr: string;
   /** stdout then stderr. */
   output: string;
+  /** Whether it was still running at `timeoutMs` and was killed. */
+  timedOut: boolean;
 }
 
 /**
@@ -27,12 +29,16 @@ export async function runCommand(
     stdout: "pipe",
     stderr: "pipe",
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs ?? 90_000);
   const [code, stdout, stderr] = await Promise.all([
     child.exited,
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
   clearTimeout(timer);
-  return { code, stdout, stderr, output: `${stdout}${stderr}` };
+  return { code, stdout, stderr, output: `${stdout}${stderr}`, timedOut };
 }

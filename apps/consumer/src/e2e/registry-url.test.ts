@@ -6,29 +6,29 @@
  * registry-hang.test.ts: the consumer waits, not ready, and recovers.)
  */
 import { expect, test } from "bun:test";
-import { childEnv, freePort, stackEnv, uniqueId } from "@repo/testkit";
+import { freePort, runCommand, stackEnv, uniqueId } from "@repo/testkit";
 import { appDir, buildConsumer } from "./harness.ts";
 
 test("a registry URL with a wrong path stops start-up with exit code 2, naming SCHEMA_REGISTRY_URL", async () => {
   await buildConsumer();
   const url = `${stackEnv.SCHEMA_REGISTRY_URL}/wrong`;
   const id = uniqueId("sr_url");
-  const child = Bun.spawn(["node", "--enable-source-maps", "dist/main.js"], {
-    cwd: appDir,
-    env: childEnv({
-      ...stackEnv,
-      SCHEMA_REGISTRY_URL: url,
-      TOPIC_PREFIX: `${id}.`,
-      CONSUMER_GROUP: `${id}-group`,
-      HOST: "127.0.0.1",
-      PORT: String(await freePort()),
-    }),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const code = await Promise.race([child.exited, Bun.sleep(30_000).then(() => "still running")]);
-  if (code === "still running") child.kill("SIGKILL");
-  const output = `${await new Response(child.stdout).text()}${await new Response(child.stderr).text()}`;
+  const { code, output, timedOut } = await runCommand(
+    ["node", "--enable-source-maps", "dist/main.js"],
+    {
+      cwd: appDir,
+      env: {
+        ...stackEnv,
+        SCHEMA_REGISTRY_URL: url,
+        TOPIC_PREFIX: `${id}.`,
+        CONSUMER_GROUP: `${id}-group`,
+        HOST: "127.0.0.1",
+        PORT: String(await freePort()),
+      },
+      timeoutMs: 30_000,
+    },
+  );
+  if (timedOut) throw new Error(`the consumer was still running after 30 s:\n${output}`);
   expect(code).toBe(2);
   expect(output).toContain(`SCHEMA_REGISTRY_URL (${url}) does not point at a Schema Registry`);
   expect(output).not.toContain('"msg":"consuming"');
