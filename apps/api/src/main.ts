@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
@@ -7,7 +7,7 @@ import { createSchemaRegistryClient, registryConnection, registryTimeouts } from
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
 import { isLoopback } from "./http/console-routes.ts";
-import { createKafkaConsole, kafkaConnectionOptions } from "./kafka/console.ts";
+import { createKafkaConsole } from "./kafka/rdkafka-console.ts";
 import { createCursorCodec } from "./market/cursor.ts";
 import { createMarketReader } from "./market/reader.ts";
 import { consumerReader, createJobHistory } from "./ops/job-history.ts";
@@ -37,7 +37,7 @@ const admission = createStreamAdmission({
 });
 const kafka = createKafkaConsole({
   brokers: config.KAFKA_BROKERS,
-  connection: kafkaConnectionOptions(kafkaSecurity(config)),
+  security: kafkaSecurity(config),
   requestTimeoutMs: config.API_KAFKA_TIMEOUT_MS,
 });
 const registry = createSchemaRegistryClient({
@@ -109,7 +109,8 @@ const app = createApiApp({
   },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,
-  dashboardDir: join(import.meta.dir, "../dist/public"),
+  // src/main.ts and the bundle dist/main.js both sit one folder below apps/api.
+  dashboardDir: fileURLToPath(new URL("../dist/public", import.meta.url)),
 });
 
 serve(app, async () => {
