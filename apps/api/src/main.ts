@@ -16,6 +16,8 @@ import { createPipelineProbe } from "./pipeline/health.ts";
 import { createCassandraWatch } from "./readiness.ts";
 import { createSchemaCatalog } from "./schemas/registry-view.ts";
 import { createStreamAdmission } from "./stream/admission.ts";
+import { createFeedDecoder } from "./stream/feed.ts";
+import { createKafkaStreamFeed } from "./stream/kafka-feed.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService("api", loadApiConfig);
@@ -25,12 +27,6 @@ const client = createCassandraClient(config, {
   applicationName: "api",
 });
 const reader = createMarketReader(client);
-const stream = createMarketStream({
-  source: reader,
-  pollMs: config.API_STREAM_POLL_MS,
-  log,
-  stats,
-});
 const admission = createStreamAdmission({
   maxClients: config.API_STREAM_MAX_CLIENTS,
   maxPerClient: config.API_STREAM_MAX_PER_CLIENT,
@@ -45,6 +41,26 @@ const registry = createSchemaRegistryClient({
   ...registryTimeouts(config),
 });
 const topics = topicNames(config.TOPIC_PREFIX);
+const stream = createMarketStream({
+  source: reader,
+  feed: createKafkaStreamFeed({
+    brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
+    topics: [topics.ticks, topics.bars],
+    decode: createFeedDecoder({
+      types: (schemaId) => registry.typeOf(schemaId),
+      ticksTopic: topics.ticks,
+      barsTopic: topics.bars,
+      maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
+    }),
+    publish: (events) => stream.publish(events),
+    log,
+    stats,
+  }),
+  idleStopMs: config.API_STREAM_IDLE_STOP_MS,
+  log,
+  stats,
+});
 const cassandra = createCassandraWatch({ ping: () => reader.ping() });
 const job = createJobHistory({
   read: consumerReader(config.CONSUMER_URL, Math.min(config.API_UPSTREAM_TIMEOUT_MS, 2_000)),
@@ -114,11 +130,11 @@ const app = createApiApp({
 });
 
 serve(app, async () => {
-  stream.close();
+  const streamClosed = stream.close();
   job.stop();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");
-  await Promise.allSettled([client.shutdown(), kafka.close()]);
+  await Promise.allSettled([streamClosed, client.shutdown(), kafka.close()]);
 });
 
 if (await untilConnected("Cassandra", () => connectCassandra(client, config))) {

@@ -6,5 +6,6 @@ export * from "./consumer.ts";
 export * from "./errors.ts";
 export * from "./producer.ts";
 export * from "./reader.ts";
+export * from "./tail.ts";
 export * from "./topic-configs.ts";
 export type * from "./types.ts";

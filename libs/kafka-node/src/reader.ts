@@ -143,7 +143,7 @@ export function createPartitionReader(options: PartitionReaderOptions): Partitio
         scanned += 1;
         next = message.offset + 1;
         progressed = true;
-        const record = toRecord(message);
+        const record = toConsumedRecord(message);
         if (!request.keep || request.keep(record)) records.push(record);
       }
       if (progressed) idleSince = Date.now();
@@ -175,7 +175,8 @@ export function createPartitionReader(options: PartitionReaderOptions): Partitio
   };
 }
 
-function toRecord(message: Message): ConsumedRecord {
+/** A librdkafka message as a {@link ConsumedRecord}, headers included. */
+export function toConsumedRecord(message: Message): ConsumedRecord {
   const key = message.key;
   return {
     topic: message.topic,

@@ -246,3 +246,29 @@ export interface PartitionReaderOptions {
   /** Reads that may run at once (each holds one librdkafka consumer); more wait for a free one. */
   maxConcurrent?: number;
 }
+
+/** Follows topics from their end without a group (see {@link TopicTail}). */
+export interface TopicTailOptions {
+  brokers: string[];
+  clientId: string;
+  security?: KafkaSecurity;
+  topics: string[];
+  /** Each poll's records, in partition order; the tail waits for it before polling again. */
+  onRecords: (records: ConsumedRecord[]) => void | Promise<void>;
+  onError?: (error: Error) => void;
+  /** How often partitions added to the topics are picked up (default 30 s). */
+  refreshMs?: number;
+}
+
+/**
+ * Every partition of some topics, read from the end as of `start()`, by one librdkafka consumer
+ * that never joins a group or commits: each process sees every record, nothing is left behind.
+ */
+export interface TopicTail {
+  /** Assigns every partition at its end (topics that do not exist yet are retried) and polls. */
+  start(): Promise<void>;
+  /** Stops polling and closes the consumer. */
+  stop(): Promise<void>;
+  /** Partitions assigned now. */
+  assigned(): number;
+}
