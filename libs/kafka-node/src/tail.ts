@@ -85,7 +85,7 @@ export function createTopicTail(options: TopicTailOptions): TopicTail {
         } as never,
         { "auto.offset.reset": "latest" },
       );
-      client.setDefaultConsumeTimeout(POLL_MS);
+      client.setDefaultConsumeTimeout(options.lingerMs || POLL_MS);
       (
         client as unknown as { setDefaultIsTimeoutOnlyForFirstMessage?(on: boolean): void }
       ).setDefaultIsTimeoutOnlyForFirstMessage?.(true);
@@ -112,6 +112,10 @@ export function createTopicTail(options: TopicTailOptions): TopicTail {
         while (running) {
           try {
             const records = await consume(client);
+            // Gathers what arrives within lingerMs of the first record: fewer, larger hand-overs.
+            const until = Date.now() + (options.lingerMs ?? 0);
+            while (records.length > 0 && records.length < BATCH && Date.now() < until && running)
+              for (const record of await consume(client)) records.push(record);
             if (records.length > 0 && running) await options.onRecords(records);
           } catch (error) {
             options.onError?.(error as Error);

@@ -258,6 +258,11 @@ export interface TopicTailOptions {
   onError?: (error: Error) => void;
   /** How often partitions added to the topics are picked up (default 30 s). */
   refreshMs?: number;
+  /**
+   * How long records keep being gathered after the first of a hand-over (default 0: each poll's
+   * records at once). Costs that much latency, saves work per hand-over downstream.
+   */
+  lingerMs?: number;
 }
 
 /**
