@@ -1,3 +1,4 @@
 export * from "./client.ts";
 export * from "./keyspace.ts";
+export * from "./layout.ts";
 export * from "./migrate.ts";
