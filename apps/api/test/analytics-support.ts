@@ -18,8 +18,9 @@ export interface AnalyticsPipeline extends ApiPipeline {
 }
 
 /**
- * Starts the pipeline, analytics (indicators `sma20,ema12,ema26,rsi14,bb20,vwapdev`; bars stay
- * provisional 10 minutes after their end, like the consumer's long late allowance here) and the api
+ * Starts the pipeline, analytics (indicators `sma20,ema12,ema26,rsi14,bb20,vwapdev`; a session's
+ * last bar stays provisional 2 days after its end, within the consumer's 10-day late allowance
+ * here, so yesterday's history ends with a provisional bar) and the api
  * reading it. With `tokens`, the api takes OPERATOR_TOKEN from callers and presents ANALYTICS_TOKEN.
  */
 export async function startAnalyticsPipeline(
@@ -48,7 +49,7 @@ export async function startAnalyticsPipeline(
     CASSANDRA_KEYSPACE: run.pipeline.keyspace,
     ANALYTICS_GROUP: group,
     ANALYTICS_INDICATORS: "sma20,ema12,ema26,rsi14,bb20,vwapdev",
-    ANALYTICS_CLOSE_AFTER_MS: "600000",
+    ANALYTICS_CLOSE_AFTER_MS: String(2 * 86_400_000),
     ...(options.tokens ? { API_OPERATOR_TOKENS: `api:${ANALYTICS_TOKEN}` } : {}),
   };
   const pipeline: AnalyticsPipeline = {
@@ -75,12 +76,18 @@ export async function startAnalyticsPipeline(
   return pipeline;
 }
 
-/** Trades of `symbol` every 2 s over the `minutes` minutes before `endMs` (a random walk near 100). */
-export function sessionTicks(symbol: string, endMs: number, minutes: number, seed: number) {
+/**
+ * Where test histories end: 22:20 UTC yesterday. Indicators start cold each UTC day, so a history
+ * inside one day whatever the hour the test runs (today's would be cut short after midnight).
+ */
+export const HISTORY_END_MS = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 100 * 60_000;
+
+/** Trades (every fifth tick a quote) of `symbol` every 2 s over the `minutes` before {@link HISTORY_END_MS}. */
+export function sessionTicks(symbol: string, minutes: number, seed: number) {
   return marketTicks({
     symbols: [symbol],
-    fromMs: endMs - minutes * 60_000,
-    toMs: endMs,
+    fromMs: HISTORY_END_MS - minutes * 60_000,
+    toMs: HISTORY_END_MS,
     stepMs: 2_000,
     source: "test",
     seed,

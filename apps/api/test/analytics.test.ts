@@ -14,6 +14,7 @@ import type {
 } from "../src/http/analytics-responses.ts";
 import {
   type AnalyticsPipeline,
+  HISTORY_END_MS,
   OPERATOR_TOKEN,
   sessionTicks,
   startAnalyticsPipeline,
@@ -27,7 +28,7 @@ const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
 beforeAll(async () => {
   run = await startAnalyticsPipeline("anaapi", { tokens: true });
-  const ticks = sessionTicks(SYMBOL, Date.now() - 60_000, 30, 29);
+  const ticks = sessionTicks(SYMBOL, 30, 29);
   await run.post(ticks);
   await run.stored(ticks.length);
 }, 240_000);
@@ -53,7 +54,7 @@ async function call<T = Record<string, unknown>>(
   return { status: response.status, text, body: (text ? JSON.parse(text) : {}) as T };
 }
 
-const indicatorsPath = `/v1/indicators/${SYMBOL}?interval=1m&names=sma20,ema12,rsi14,bb20`;
+const indicatorsPath = `/v1/indicators/${SYMBOL}?interval=1m&names=sma20,ema12,rsi14,bb20&from=${new Date(HISTORY_END_MS - 3_600_000).toISOString()}&to=${new Date(HISTORY_END_MS).toISOString()}`;
 
 describe("analytics through the api on the real stack", () => {
   test("/v1/indicators answers analytics' exact series; a bad query is a 400 naming the field", async () => {
@@ -74,7 +75,7 @@ describe("analytics through the api on the real stack", () => {
     const paths = (bad.body.error as { issues: { path: string }[] }).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["interval", "names"]));
     // A name analytics does not compute: analytics' own 400, passed on.
-    const unknown = await call("GET", `${run.api.url}/v1/indicators/${SYMBOL}?names=sma200`);
+    const unknown = await call("GET", `${run.api.url}/v1/indicators/${SYMBOL}?names=ema12,sma200`);
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain("sma200 is not computed here");
   });
@@ -184,6 +185,8 @@ describe("analytics through the api on the real stack", () => {
       expect(down.text).not.toMatch(/127\.0\.0\.1|:\d{4,5}/);
       const rules = await call("GET", `${run.api.url}/v1/alerts/rules`);
       expect(rules.status).toBe(503);
+      const status = await call("GET", `${run.api.url}/v1/analytics/status`);
+      expect(status).toMatchObject({ status: 200, body: { analytics: "down" } });
       await stream.next(
         (e) => e.event === "analytics" && JSON.parse(e.data).state === "down",
         "the open stream was not told analytics is down",
@@ -198,6 +201,8 @@ describe("analytics through the api on the real stack", () => {
         "the open stream was not told analytics is back",
       );
       expect((await call("GET", `${run.api.url}${indicatorsPath}`)).status).toBe(200);
+      const back = await call("GET", `${run.api.url}/v1/analytics/status`);
+      expect(back.body).toEqual({ analytics: "up" });
     } finally {
       stream.close();
     }
@@ -215,6 +220,7 @@ describe("analytics through the api on the real stack", () => {
         "/v1/alerts/rules",
         "/v1/alerts/rules/{id}",
         "/v1/alerts/stream",
+        "/v1/analytics/status",
       ]),
     );
     expect(Object.keys(doc.body.paths["/v1/alerts/rules"] ?? {}).sort()).toEqual(["get", "post"]);

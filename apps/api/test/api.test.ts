@@ -417,6 +417,7 @@ test("/openapi.json documents every /v1 route with its validated parameters", as
     "/v1/alerts/rules",
     "/v1/alerts/rules/{id}",
     "/v1/alerts/stream",
+    "/v1/analytics/status",
     "/v1/backfills",
     "/v1/backfills/{id}",
     "/v1/bars/{symbol}",

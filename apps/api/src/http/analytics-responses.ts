@@ -63,6 +63,16 @@ export const AnalyticsAlertsResponse = z
   .object({ alerts: z.array(AnalyticsAlertSchema) })
   .openapi("AnalyticsAlerts");
 
+export const AnalyticsStatusResponse = z
+  .object({
+    analytics: z.enum(["up", "down"]).openapi({
+      description:
+        "Whether analytics answered its /healthz within API_UPSTREAM_TIMEOUT_MS just now",
+    }),
+  })
+  .openapi("AnalyticsStatus");
+
+export type AnalyticsStatusJson = z.infer<typeof AnalyticsStatusResponse>;
 export type IndicatorPointJson = z.infer<typeof IndicatorPointSchema>;
 export type IndicatorsJson = z.infer<typeof IndicatorsResponse>;
 export type AlertRuleJson = z.infer<typeof AlertRuleSchema>;
