@@ -14,6 +14,7 @@ import type { AlertRulesJson, IndicatorsJson } from "../src/http/analytics-respo
 import type { BarsJson } from "../src/http/responses.ts";
 import {
   type AnalyticsPipeline,
+  analyticsSawMinute,
   HISTORY_END_MS,
   sessionTicks,
   startAnalyticsPipeline,
@@ -231,16 +232,12 @@ describe("analytics on the dashboard in Chromium on the real pipeline", () => {
     ]);
 
     // Below the level first (the rule arms on it), then through it.
-    const before = (await run.analytics.json<{ bars: { consumed: number } }>("/stats")).bars
-      .consumed;
-    await run.post([tradeNow(SYMBOL, `${level - 3}.000000`, 2_000_001)]);
-    await until(async () => {
-      const stats = await run.analytics.json<{
-        bars: { consumed: number };
-        lag: { total: number };
-      }>("/stats");
-      return stats.bars.consumed > before && stats.lag.total === 0 ? true : undefined;
-    }, "analytics did not read the bar below the level");
+    const arm = tradeNow(SYMBOL, `${level - 3}.000000`, 2_000_001);
+    await run.post([arm]);
+    await until(
+      async () => ((await analyticsSawMinute(run.api.url, arm)) ? true : undefined),
+      "analytics did not read the bar below the level",
+    );
     await run.post([tradeNow(SYMBOL, `${level + 1}.250000`, 2_000_002)]);
     const firing = page.locator(`#alert-list li.firing[data-rule="${ruleId}"]`);
     await until(async () => ((await firing.count()) === 1 ? true : undefined), "no alert listed");

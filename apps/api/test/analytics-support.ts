@@ -109,3 +109,25 @@ export function tradeNow(symbol: string, price: string, sequence: number) {
     ingestTime: eventTime,
   };
 }
+
+/**
+ * Whether analytics has processed the bar of `tick`'s minute: its `vwapdev` (warm from a session's
+ * first traded bar) is stored for that minute. For a minute whose only trades the test posted, that
+ * means the rules were evaluated on a bar containing `tick`.
+ */
+export async function analyticsSawMinute(
+  apiUrl: string,
+  tick: { symbol: string; eventTime: string },
+) {
+  const minute = Math.floor(Date.parse(tick.eventTime) / 60_000) * 60_000;
+  const query = new URLSearchParams({
+    interval: "1m",
+    names: "vwapdev",
+    from: new Date(minute).toISOString(),
+    to: new Date(minute + 60_000).toISOString(),
+  });
+  const response = await fetch(`${apiUrl}/v1/indicators/${tick.symbol}?${query}`);
+  if (response.status !== 200) return false;
+  const body = (await response.json()) as { series: { vwapdev?: unknown[] } };
+  return (body.series.vwapdev?.length ?? 0) > 0;
+}

@@ -14,6 +14,7 @@ import type {
 } from "../src/http/analytics-responses.ts";
 import {
   type AnalyticsPipeline,
+  analyticsSawMinute,
   HISTORY_END_MS,
   OPERATOR_TOKEN,
   sessionTicks,
@@ -142,16 +143,12 @@ describe("analytics through the api on the real stack", () => {
       });
       expect(created.status).toBe(201);
       // Below the level first (the rule arms), then through it.
-      const consumed = (await run.analytics.json<{ bars: { consumed: number } }>("/stats")).bars
-        .consumed;
-      await run.post([tradeNow(SYMBOL, "650.000000", 1_000_001)]);
-      await wait(async () => {
-        const stats = await run.analytics.json<{
-          bars: { consumed: number };
-          lag: { total: number };
-        }>("/stats");
-        return stats.bars.consumed > consumed && stats.lag.total === 0 ? true : undefined;
-      }, "analytics did not read the bar below the level");
+      const arm = tradeNow(SYMBOL, "650.000000", 1_000_001);
+      await run.post([arm]);
+      await wait(
+        async () => ((await analyticsSawMinute(run.api.url, arm)) ? true : undefined),
+        "analytics did not read the bar below the level",
+      );
       await run.post([tradeNow(SYMBOL, "701.500000", 1_000_002)]);
       const event = await stream.next((e) => e.event === "alert", "no alert streamed");
       const alert = JSON.parse(event.data) as AnalyticsAlertJson;

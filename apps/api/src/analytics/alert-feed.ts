@@ -64,12 +64,30 @@ export function createAlertFeed(options: AlertFeedOptions) {
   };
 
   async function connectOnce(signal: AbortSignal) {
-    const connect = AbortSignal.any([signal, AbortSignal.timeout(options.connectTimeoutMs)]);
-    const response = await send(`${base}/v1/alerts/stream`, {
-      headers: { accept: "text/event-stream" },
-      signal: connect,
-      redirect: "error",
-    });
+    // The timeout bounds the wait for the answer's head only: the stream itself lasts.
+    const connection = new AbortController();
+    const abort = () => connection.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    const timer = setTimeout(abort, options.connectTimeoutMs);
+    let response: Response;
+    try {
+      response = await send(`${base}/v1/alerts/stream`, {
+        headers: { accept: "text/event-stream" },
+        signal: connection.signal,
+        redirect: "error",
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      await readStream(response);
+    } finally {
+      signal.removeEventListener("abort", abort);
+      connection.abort();
+    }
+  }
+
+  async function readStream(response: Response) {
     if (response.status !== 200 || !response.body) {
       await response.body?.cancel();
       throw new Error(`answered ${response.status}`);
