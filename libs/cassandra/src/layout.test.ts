@@ -1,17 +1,14 @@
 import { expect, test } from "bun:test";
+import { BARS_1M, columnList, INGEST_PROVIDER_STATE, insertInto } from "./layout.ts";
 import {
-  BARS_1M,
-  columnList,
   DAY_US,
   dayOf,
   daysOf,
-  INGEST_PROVIDER_STATE,
-  insertInto,
   MINUTE_US,
   minuteStart,
   partitionDay,
   partitionKey,
-} from "./layout.ts";
+} from "./time.ts";
 
 const at = (iso: string) => Date.parse(iso) * 1000;
 
