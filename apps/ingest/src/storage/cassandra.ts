@@ -4,7 +4,7 @@ import {
   columnList,
   connectCassandra,
   createCassandraClient,
-  DAY_MS,
+  daysOf,
   INGEST_BACKFILLS,
   INGEST_PROVIDER_STATE,
   INGEST_RUNS,
@@ -98,17 +98,13 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
       },
       async list(query: RunQuery) {
         const runs: Run[] = [];
-        const first = Math.floor(query.fromMs / DAY_MS) * DAY_MS;
-        for (
-          let day = Math.floor((query.toMs - 1) / DAY_MS) * DAY_MS;
-          day >= first;
-          day -= DAY_MS
-        ) {
+        // Newest day partition first: the list is newest first and stops at the limit.
+        for (const dayUs of daysOf(query.fromMs * 1000, query.toMs * 1000).reverse()) {
           const result = await client.execute(
             `SELECT ${columnList(INGEST_RUNS)} FROM ${RUNS} WHERE provider = ? AND day = ? AND started_at >= ? AND started_at < ? LIMIT ?`,
             [
               query.provider,
-              dayOf(day),
+              partitionDay(dayUs),
               new Date(query.fromMs),
               new Date(query.toMs),
               query.limit - runs.length,
