@@ -323,7 +323,7 @@ describe("Prometheus /metrics of every service", () => {
 
   test("the Grafana dashboard only queries metrics the services export", () => {
     const dashboard = readFileSync(
-      join(import.meta.dir, "../monitoring/grafana/dashboards/marketpipe.json"),
+      join(import.meta.dir, "../../../monitoring/grafana/dashboards/marketpipe.json"),
       "utf8",
     );
     const queried = new Set(

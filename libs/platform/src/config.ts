@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "./errors.ts";
 import {
   type ConfigProblem,
   cassandraSecurityEnv,
@@ -8,12 +9,9 @@ import {
 } from "./security.ts";
 import { commaList, endpointList, port, positiveInt } from "./variables.ts";
 
-export { commaList, flag, port, positiveInt } from "./variables.ts";
-
 /** Thrown when the environment does not describe a valid configuration. Names every bad variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError } from "./errors.ts";
+export { commaList, flag, port, positiveInt } from "./variables.ts";
 
 /**
  * Parses and validates configuration from environment variables at start-up.
