@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
-import { RuleRequest } from "../../../analytics/src/alerts/rules.ts";
+import { RuleRequest } from "@repo/contracts/alert-rules";
 import {
   AlertRuleSchema,
   AlertRulesResponse,
