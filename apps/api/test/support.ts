@@ -49,6 +49,7 @@ export async function startApiPipeline(
         CONSUMER_URL: pipeline.consumer.url,
         INGEST_URL: `http://127.0.0.1:${ingestPort}`,
         TOPIC_PREFIX: pipeline.prefix,
+        API_STREAM_POLL_MS: "200",
         ...apiEnv,
       },
       { waitFor: "readyz" },
