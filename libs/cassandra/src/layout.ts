@@ -40,6 +40,8 @@ export const RETENTION = {
   alerts: days(730),
   ingestRuns: days(30),
   ingestBackfills: days(90),
+  /** Longer than the longest retry of a webhook delivery (`ANALYTICS_WEBHOOK_MAX_AGE_MS` ≤ 1 day). */
+  webhookOutbox: days(2),
 } as const;
 
 /** Tick columns shared by `ticks` and `latest_quotes` (the api reads both with one list). */
@@ -246,6 +248,28 @@ export const ALERTS = table({
   ttlSeconds: RETENTION.alerts,
 });
 
+/**
+ * Webhook deliveries waiting, by the UTC hour of the firing's bar (cql/006): written before the
+ * firing is recorded, deleted once delivered (or dropped), read back when analytics starts.
+ */
+export const WEBHOOK_OUTBOX = table({
+  name: "webhook_outbox",
+  columns: {
+    hour: "timestamp",
+    delivery_id: "text",
+    rule_id: "text",
+    url: "text",
+    secret: "text",
+    body: "text",
+    enqueued_at: "timestamp",
+  },
+  partitionKey: ["hour"],
+  clustering: [["delivery_id", "ASC"]],
+  ttlSeconds: RETENTION.webhookOutbox,
+  compactionWindowDays: 1,
+  gcGraceSeconds: DAY_SECONDS,
+});
+
 /** Every table the migrations create (besides their own ledger, `schema_migrations`). */
 export const TABLES: readonly TableLayout[] = [
   TICKS,
@@ -258,6 +282,7 @@ export const TABLES: readonly TableLayout[] = [
   INDICATORS_ROLLUP,
   ALERT_RULES,
   ALERTS,
+  WEBHOOK_OUTBOX,
 ];
 
 /**
