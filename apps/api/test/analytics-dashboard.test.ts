@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { eventually } from "@repo/testkit";
+import { join } from "node:path";
+import { chromiumPath, eventually, testResultsDir } from "@repo/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { AlertRulesJson, IndicatorsJson } from "../src/http/analytics-responses.ts";
 import type { BarsJson } from "../src/http/responses.ts";
@@ -21,9 +21,8 @@ import {
   tradeNow,
 } from "./analytics-support.ts";
 
-const repoRoot = resolve(import.meta.dir, "../../..");
-const resultsDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"), "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const resultsDir = testResultsDir;
+const CHROMIUM = chromiumPath;
 const SYMBOL = "NVDA";
 const COLUMNS = ["sma20", "ema12", "bb20.lower", "bb20.middle", "bb20.upper", "rsi14"];
 

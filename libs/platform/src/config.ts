@@ -47,6 +47,20 @@ export function loadConfig<S extends z.ZodRawShape>(
   return result.data;
 }
 
+/**
+ * The environment of a process this one spawns (a CLI, a service under test): this process's own,
+ * `extra` on top. With {@link loadConfig}, the only
+ * reader of `process.env` outside the apps' config modules.
+ *
+ * @example
+ *   Bun.spawn(["bun", "run", "cql:migrate"], { env: childEnv({ CASSANDRA_KEYSPACE: "scratch" }) });
+ */
+export function childEnv(
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
+
 /** `https://user:secret@host/` → `https://<redacted>@host/`: credentials in URLs are never printed. */
 function withoutUserinfo(value: string): string {
   return value.replace(/(\/\/)[^/@\s]*@/g, "$1<redacted>@");

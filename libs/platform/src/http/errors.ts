@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { PipelineError } from "../errors.ts";
 
 /** One problem with a request, located by a JSON path such as `records[3].value.price`. */
 export interface FieldIssue {
@@ -10,21 +10,35 @@ export interface FieldIssue {
 }
 
 /**
- * An error meant for the caller: rendered as `{"error":{"code","message",...details}}`.
+ * An error meant for the caller: rendered as `{"error":{"code","message",...details}}` with
+ * `status` and `headers`. Part of the one error tree: retriable when the caller may get another
+ * answer later (408, 429, 5xx), with `retryAfterMs` from a `Retry-After` header in seconds.
  *
  * @example
  *   throw new ApiError(404, "unknown_topic", `topic "${name}" is not declared`);
  */
-export class ApiError extends HTTPException {
+export class ApiError extends PipelineError {
+  override name = "ApiError";
+
   constructor(
-    status: ContentfulStatusCode,
+    readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
-    super(status, { message });
+    super(message, {
+      retriable: status >= 500 || status === 408 || status === 429,
+      retryAfterMs: retryAfterHeader(headers),
+    });
   }
+}
+
+/** A `Retry-After` given in seconds, in ms; an HTTP date or nothing gives undefined. */
+function retryAfterHeader(headers: Record<string, string>): number | undefined {
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === "retry-after");
+  const value = name === undefined ? undefined : headers[name]?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) * 1000 : undefined;
 }
 
 /**
