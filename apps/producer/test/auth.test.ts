@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { freePort, type RunningService, stackEnv } from "@repo/testkit";
+import { childEnv, freePort, type RunningService, stackEnv } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
 import { isolatedProducer, tickJson } from "./support.ts";
 
@@ -105,13 +105,12 @@ describe("without tokens the producer serves loopback only", () => {
   test("it refuses to start on a non-loopback HOST, naming PRODUCER_TOKENS (exit 2)", async () => {
     const child = Bun.spawn(["node", resolve(import.meta.dir, "../dist/main.js")], {
       cwd: resolve(import.meta.dir, ".."),
-      env: {
-        ...process.env,
+      env: childEnv({
         ...stackEnv,
         HOST: "0.0.0.0",
         PORT: String(await freePort()),
         PRODUCER_TOKENS: "",
-      },
+      }),
       stdout: "pipe",
       stderr: "pipe",
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { loadConfig, registryEnv } from "@repo/platform/config";
 import { avroOptions } from "../src/avro.ts";
 import { sampleBar, sampleTick } from "../src/fixtures.test-helpers.ts";
 import type { Tick } from "../src/generated/Tick.ts";
@@ -9,7 +10,7 @@ type ReaderSchema = NonNullable<
   NonNullable<Parameters<SchemaRegistry["decode"]>[1]>[SchemaType.AVRO]
 >["readerSchema"];
 
-const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
+const registryUrl = loadConfig(registryEnv).SCHEMA_REGISTRY_URL;
 const registry = new SchemaRegistry({ host: registryUrl }, { [SchemaType.AVRO]: avroOptions });
 /** Throwaway subjects `test.roundtrip.<random>.<topic>-value` carrying the declared schemas. */
 const { subjects } = topicNames(`test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
