@@ -19,7 +19,7 @@ import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
 import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
-import { createSessionBook } from "./series/book.ts";
+import { createSessionBook, historySessions } from "./series/book.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService(
   "analytics",
@@ -103,10 +103,7 @@ const runner = createRunner({
     topic: topics.indicators,
     subject: topics.subjects.indicators,
   }),
-  historySessions: Math.max(
-    0,
-    ...config.indicators.filter((s) => s.family === "rvol").map((s) => s.length),
-  ),
+  historySessions: historySessions(config.indicators),
   rulesOf: (symbol) => rules.of(symbol),
   outbox,
   delivered: (firing, _rule, delivery) => {

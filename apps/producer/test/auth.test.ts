@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { childEnv, freePort, type RunningService, stackEnv } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, tickJson } from "./support.ts";
+import { isolatedProducer, tickJson } from "./harness.ts";
 
 const ingestToken = "ingest-5a7d9c1e3b5f7a9c1e3b5f7a";
 const opsToken = "ops-2b4d6f8a0c2e4a6c8e0a2c4e6a";

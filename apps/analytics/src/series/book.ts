@@ -5,12 +5,14 @@ import {
   indicatorsAt,
 } from "../indicators/compute.ts";
 import type { IndicatorSpec } from "../indicators/specs.ts";
+import { type DailyWindow, dailyValues, dailyWindow, openDailyWindow } from "./daily.ts";
 import {
   combine,
   DAY_US,
-  INTERVAL_NAMES,
   INTERVALS,
+  INTRADAY_INTERVALS,
   type Interval,
+  type IntradayInterval,
   type MinuteBar,
 } from "./rollup.ts";
 
@@ -37,7 +39,15 @@ interface IntervalSeries {
 }
 
 /** A previous session's volume per interval and bucket offset within the day (relative volume). */
-type SessionVolumes = Record<Interval, Map<number, bigint>>;
+type SessionVolumes = Record<IntradayInterval, Map<number, bigint>>;
+
+/** The session's 1d row: its window, the values at the day's latest bar, what was last emitted. */
+interface DailySeries {
+  window: DailyWindow;
+  bar?: MinuteBar;
+  values: Map<string, IndicatorValue>;
+  emitted: Map<string, string>;
+}
 
 interface Session {
   symbol: string;
@@ -45,9 +55,24 @@ interface Session {
   /** The symbol's previous sessions, newest first. */
   history: SessionVolumes[];
   minutes: Map<number, MinuteBar>;
-  series: Record<Interval, IntervalSeries>;
+  series: Record<IntradayInterval, IntervalSeries>;
+  daily?: DailySeries;
   touched: number;
 }
+
+/**
+ * Earlier sessions a loaded session needs: the longest `rvol<N>` and W − 1 for the 1d window.
+ *
+ * @example
+ *   historySessions(parseIndicatorList("sma20,rvol5")); // 19
+ */
+export function historySessions(specs: readonly IndicatorSpec[]): number {
+  const rvol = specs.filter((spec) => spec.family === "rvol").map((spec) => spec.length);
+  return Math.max(0, dailyWindow(specs) - 1, ...rvol);
+}
+
+/** How far back (days) `count` earlier sessions are looked for: weekends and holidays skipped. */
+export const historyLookbackDays = (count: number) => Math.ceil((count * 7) / 5) + 7;
 
 /** The UTC day (µs at 00:00) of a time in µs. */
 export const dayOf = (micros: number) => Math.floor(micros / DAY_US) * DAY_US;
@@ -97,6 +122,12 @@ export function createSessionBook(
   options: { closeAfterUs: number; nowUs?: () => number; maxSessions?: number },
 ) {
   const nowUs = options.nowUs ?? (() => Date.now() * 1000);
+  const windowSessions = dailyWindow(specs);
+  const rvolSessions = Math.max(
+    0,
+    ...specs.filter((spec) => spec.family === "rvol").map((spec) => spec.length),
+  );
+  const rvolLookbackDays = historyLookbackDays(rvolSessions);
   const sessions = new Map<string, Session>();
   const keyOf = (symbol: string, day: number) => `${symbol}|${day}`;
   let clock = 0;
@@ -106,16 +137,16 @@ export function createSessionBook(
 
   function emptySession(symbol: string, day: number): Session {
     const series = Object.fromEntries(
-      INTERVAL_NAMES.map((name) => [
+      INTRADAY_INTERVALS.map((name) => [
         name,
         { bars: [], states: [], values: [], emitted: new Map() },
       ]),
-    ) as unknown as Record<Interval, IntervalSeries>;
+    ) as unknown as Record<IntradayInterval, IntervalSeries>;
     return { symbol, day, history: [], minutes: new Map(), series, touched: clock++ };
   }
 
   /** Recomputes `interval` from bar index `from`; returns the rows that changed. */
-  function recompute(session: Session, interval: Interval, from: number): IndicatorRow[] {
+  function recompute(session: Session, interval: IntradayInterval, from: number): IndicatorRow[] {
     const s = session.series[interval];
     const inputs = s.bars;
     const rows: IndicatorRow[] = [];
@@ -156,7 +187,11 @@ export function createSessionBook(
   }
 
   /** Rebuilds the bucket of `minuteStart` in `interval`; returns its index. */
-  function rebuildBucket(session: Session, interval: Interval, minuteStart: number): number {
+  function rebuildBucket(
+    session: Session,
+    interval: IntradayInterval,
+    minuteStart: number,
+  ): number {
     const step = INTERVALS[interval];
     const start = Math.floor(minuteStart / step) * step;
     const members: MinuteBar[] = [];
@@ -174,6 +209,35 @@ export function createSessionBook(
       s.values.splice(index, 0, new Map());
     }
     return index;
+  }
+
+  /** Recomputes the session's 1d values from its day bar; returns the rows that changed. */
+  function recomputeDaily(session: Session): IndicatorRow[] {
+    const daily = session.daily;
+    const minutes = session.series["1m"].bars;
+    if (!daily || minutes.length === 0) return [];
+    daily.bar = combine(session.day, minutes);
+    daily.values = dailyValues(daily.window, daily.bar);
+    return emitDaily(session, daily, !closed("1d", daily.bar));
+  }
+
+  function emitDaily(session: Session, daily: DailySeries, provisional: boolean) {
+    const rows: IndicatorRow[] = [];
+    for (const [name, value] of daily.values) {
+      const sig = signature(value, provisional);
+      if (daily.emitted.get(name) === sig) continue;
+      daily.emitted.set(name, sig);
+      rows.push({
+        symbol: session.symbol,
+        interval: "1d",
+        start: session.day,
+        day: session.day,
+        name,
+        value,
+        provisional,
+      });
+    }
+    return rows;
   }
 
   function evictOldest() {
@@ -207,25 +271,42 @@ export function createSessionBook(
       previousSessions: readonly (readonly MinuteBar[])[] = [],
     ): IndicatorRow[] {
       const session = emptySession(symbol, day);
-      session.history = previousSessions.map((minutes) => {
+      const sessionsBack = previousSessions.filter((minutes) => minutes.length > 0);
+      if (windowSessions > 0)
+        session.daily = {
+          window: openDailyWindow(
+            specs,
+            sessionsBack.map((minutes) =>
+              combine(
+                dayOf((minutes[0] as MinuteBar).start),
+                [...minutes].sort((a, b) => a.start - b.start),
+              ),
+            ),
+          ),
+          values: new Map(),
+          emitted: new Map(),
+        };
+      const horizon = day - rvolLookbackDays * DAY_US;
+      session.history = sessionsBack.slice(0, rvolSessions).flatMap((minutes) => {
+        if (dayOf((minutes[0] as MinuteBar).start) < horizon) return [];
         const volumes = Object.fromEntries(
-          INTERVAL_NAMES.map((name) => [name, new Map<number, bigint>()]),
+          INTRADAY_INTERVALS.map((name) => [name, new Map<number, bigint>()]),
         ) as unknown as SessionVolumes;
         for (const bar of minutes) {
           const offset = bar.start - dayOf(bar.start);
-          for (const name of INTERVAL_NAMES) {
+          for (const name of INTRADAY_INTERVALS) {
             const bucket = Math.floor(offset / INTERVALS[name]) * INTERVALS[name];
             volumes[name].set(bucket, (volumes[name].get(bucket) ?? 0n) + bar.volume);
           }
         }
-        return volumes;
+        return [volumes];
       });
       for (const bar of bars) if (dayOf(bar.start) === day) session.minutes.set(bar.start, bar);
       sessions.set(keyOf(symbol, day), session);
       evictOldest();
       const ordered = [...session.minutes.values()].sort((a, b) => a.start - b.start);
       const rows: IndicatorRow[] = [];
-      for (const interval of INTERVAL_NAMES) {
+      for (const interval of INTRADAY_INTERVALS) {
         const step = INTERVALS[interval];
         const buckets = new Map<number, MinuteBar[]>();
         for (const bar of ordered) {
@@ -242,6 +323,7 @@ export function createSessionBook(
         s.values = s.bars.map(() => new Map());
         rows.push(...recompute(session, interval, 0));
       }
+      rows.push(...recomputeDaily(session));
       return rows;
     },
 
@@ -264,10 +346,11 @@ export function createSessionBook(
       if (held && bar.trades < held.trades) return { accepted: false, rows: [] };
       session.minutes.set(bar.start, bar);
       const rows: IndicatorRow[] = [];
-      for (const interval of INTERVAL_NAMES) {
+      for (const interval of INTRADAY_INTERVALS) {
         const index = rebuildBucket(session, interval, bar.start);
         rows.push(...recompute(session, interval, index));
       }
+      rows.push(...recomputeDaily(session));
       return { accepted: true, rows };
     },
 
@@ -275,7 +358,9 @@ export function createSessionBook(
     closeDue(): IndicatorRow[] {
       const rows: IndicatorRow[] = [];
       for (const session of sessions.values()) {
-        for (const interval of INTERVAL_NAMES) {
+        if (session.daily?.bar && closed("1d", session.daily.bar))
+          rows.push(...emitDaily(session, session.daily, false));
+        for (const interval of INTRADAY_INTERVALS) {
           const s = session.series[interval];
           const last = s.bars[s.bars.length - 1];
           if (!last || !closed(interval, last)) continue;
