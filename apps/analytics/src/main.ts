@@ -19,7 +19,8 @@ import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
 import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
-import { createSessionBook, historySessions } from "./series/book.ts";
+import { createSessionBook } from "./series/book.ts";
+import { historySessions } from "./series/daily.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService(
   "analytics",

@@ -9,7 +9,8 @@ import { deliveryOf } from "./alerts/webhooks.ts";
 import type { OutboxDelivery, OutboxStore } from "./cassandra/outbox.ts";
 import type { AnalyticsStore, Firing } from "./cassandra/store.ts";
 import type { DecodedBar } from "./kafka/bars.ts";
-import { dayOf, historyLookbackDays, type IndicatorRow, type SessionBook } from "./series/book.ts";
+import { dayOf, type IndicatorRow, type SessionBook } from "./series/book.ts";
+import { historyLookbackDays } from "./series/daily.ts";
 import { METRIC } from "./stats.ts";
 
 export interface RunnerOptions {

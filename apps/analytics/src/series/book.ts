@@ -5,7 +5,15 @@ import {
   indicatorsAt,
 } from "../indicators/compute.ts";
 import type { IndicatorSpec } from "../indicators/specs.ts";
-import { type DailyWindow, dailyValues, dailyWindow, openDailyWindow } from "./daily.ts";
+import {
+  changedDaily,
+  type DailySeries,
+  historyLookbackDays,
+  openDailySeries,
+  replaceEarlierDay,
+  rowSignature,
+  updateDaily,
+} from "./daily.ts";
 import {
   combine,
   DAY_US,
@@ -41,14 +49,6 @@ interface IntervalSeries {
 /** A previous session's volume per interval and bucket offset within the day (relative volume). */
 type SessionVolumes = Record<IntradayInterval, Map<number, bigint>>;
 
-/** The session's 1d row: its window, the values at the day's latest bar, what was last emitted. */
-interface DailySeries {
-  window: DailyWindow;
-  bar?: MinuteBar;
-  values: Map<string, IndicatorValue>;
-  emitted: Map<string, string>;
-}
-
 interface Session {
   symbol: string;
   day: number;
@@ -60,25 +60,10 @@ interface Session {
   touched: number;
 }
 
-/**
- * Earlier sessions a loaded session needs: the longest `rvol<N>` and W − 1 for the 1d window.
- *
- * @example
- *   historySessions(parseIndicatorList("sma20,rvol5")); // 19
- */
-export function historySessions(specs: readonly IndicatorSpec[]): number {
-  const rvol = specs.filter((spec) => spec.family === "rvol").map((spec) => spec.length);
-  return Math.max(0, dailyWindow(specs) - 1, ...rvol);
-}
-
-/** How far back (days) `count` earlier sessions are looked for: weekends and holidays skipped. */
-export const historyLookbackDays = (count: number) => Math.ceil((count * 7) / 5) + 7;
-
 /** The UTC day (µs at 00:00) of a time in µs. */
 export const dayOf = (micros: number) => Math.floor(micros / DAY_US) * DAY_US;
 
-const signature = (value: IndicatorValue, provisional: boolean) =>
-  `${"value" in value ? value.value : `${value.lower}|${value.middle}|${value.upper}`}|${provisional ? 1 : 0}`;
+const signature = rowSignature;
 
 const sameBar = (a: MinuteBar, b: MinuteBar) =>
   a.open === b.open &&
@@ -122,13 +107,14 @@ export function createSessionBook(
   options: { closeAfterUs: number; nowUs?: () => number; maxSessions?: number },
 ) {
   const nowUs = options.nowUs ?? (() => Date.now() * 1000);
-  const windowSessions = dailyWindow(specs);
   const rvolSessions = Math.max(
     0,
     ...specs.filter((spec) => spec.family === "rvol").map((spec) => spec.length),
   );
   const rvolLookbackDays = historyLookbackDays(rvolSessions);
   const sessions = new Map<string, Session>();
+  /** The sessions in memory per symbol (a revised day reaches the later days' 1d windows). */
+  const bySymbol = new Map<string, Set<Session>>();
   const keyOf = (symbol: string, day: number) => `${symbol}|${day}`;
   let clock = 0;
 
@@ -213,31 +199,44 @@ export function createSessionBook(
 
   /** Recomputes the session's 1d values from its day bar; returns the rows that changed. */
   function recomputeDaily(session: Session): IndicatorRow[] {
-    const daily = session.daily;
     const minutes = session.series["1m"].bars;
-    if (!daily || minutes.length === 0) return [];
-    daily.bar = combine(session.day, minutes);
-    daily.values = dailyValues(daily.window, daily.bar);
-    return emitDaily(session, daily, !closed("1d", daily.bar));
+    if (!session.daily || minutes.length === 0) return [];
+    updateDaily(session.daily, session.day, minutes);
+    return emitDaily(session, !closed("1d", session.daily.bar as MinuteBar));
   }
 
-  function emitDaily(session: Session, daily: DailySeries, provisional: boolean) {
+  function emitDaily(session: Session, provisional: boolean): IndicatorRow[] {
+    if (!session.daily) return [];
+    return changedDaily(session.daily, provisional).map(([name, value]) => ({
+      symbol: session.symbol,
+      interval: "1d",
+      start: session.day,
+      day: session.day,
+      name,
+      value,
+      provisional,
+    }));
+  }
+
+  /** The 1d rows of the symbol's later sessions in memory whose windows hold `session`'s day. */
+  function propagateDaily(session: Session): IndicatorRow[] {
+    const bar = session.daily?.bar;
+    const held = bySymbol.get(session.symbol);
+    if (!bar || !held || held.size < 2) return [];
     const rows: IndicatorRow[] = [];
-    for (const [name, value] of daily.values) {
-      const sig = signature(value, provisional);
-      if (daily.emitted.get(name) === sig) continue;
-      daily.emitted.set(name, sig);
-      rows.push({
-        symbol: session.symbol,
-        interval: "1d",
-        start: session.day,
-        day: session.day,
-        name,
-        value,
-        provisional,
-      });
-    }
+    for (const later of held)
+      if (later.day > session.day && later.daily && replaceEarlierDay(later.daily, bar))
+        rows.push(...recomputeDaily(later));
     return rows;
+  }
+
+  function forget(key: string) {
+    const session = sessions.get(key);
+    if (!session) return;
+    sessions.delete(key);
+    const held = bySymbol.get(session.symbol);
+    held?.delete(session);
+    if (held?.size === 0) bySymbol.delete(session.symbol);
   }
 
   function evictOldest() {
@@ -251,7 +250,7 @@ export function createSessionBook(
           oldest = key;
         }
       if (oldest === undefined) return;
-      sessions.delete(oldest);
+      forget(oldest);
     }
   }
 
@@ -272,20 +271,7 @@ export function createSessionBook(
     ): IndicatorRow[] {
       const session = emptySession(symbol, day);
       const sessionsBack = previousSessions.filter((minutes) => minutes.length > 0);
-      if (windowSessions > 0)
-        session.daily = {
-          window: openDailyWindow(
-            specs,
-            sessionsBack.map((minutes) =>
-              combine(
-                dayOf((minutes[0] as MinuteBar).start),
-                [...minutes].sort((a, b) => a.start - b.start),
-              ),
-            ),
-          ),
-          values: new Map(),
-          emitted: new Map(),
-        };
+      session.daily = openDailySeries(specs, sessionsBack);
       const horizon = day - rvolLookbackDays * DAY_US;
       session.history = sessionsBack.slice(0, rvolSessions).flatMap((minutes) => {
         if (dayOf((minutes[0] as MinuteBar).start) < horizon) return [];
@@ -302,7 +288,11 @@ export function createSessionBook(
         return [volumes];
       });
       for (const bar of bars) if (dayOf(bar.start) === day) session.minutes.set(bar.start, bar);
+      forget(keyOf(symbol, day));
       sessions.set(keyOf(symbol, day), session);
+      const held = bySymbol.get(symbol) ?? new Set<Session>();
+      held.add(session);
+      bySymbol.set(symbol, held);
       evictOldest();
       const ordered = [...session.minutes.values()].sort((a, b) => a.start - b.start);
       const rows: IndicatorRow[] = [];
@@ -323,7 +313,7 @@ export function createSessionBook(
         s.values = s.bars.map(() => new Map());
         rows.push(...recompute(session, interval, 0));
       }
-      rows.push(...recomputeDaily(session));
+      rows.push(...recomputeDaily(session), ...propagateDaily(session));
       return rows;
     },
 
@@ -350,7 +340,7 @@ export function createSessionBook(
         const index = rebuildBucket(session, interval, bar.start);
         rows.push(...recompute(session, interval, index));
       }
-      rows.push(...recomputeDaily(session));
+      rows.push(...recomputeDaily(session), ...propagateDaily(session));
       return { accepted: true, rows };
     },
 
@@ -359,7 +349,7 @@ export function createSessionBook(
       const rows: IndicatorRow[] = [];
       for (const session of sessions.values()) {
         if (session.daily?.bar && closed("1d", session.daily.bar))
-          rows.push(...emitDaily(session, session.daily, false));
+          rows.push(...emitDaily(session, false));
         for (const interval of INTRADAY_INTERVALS) {
           const s = session.series[interval];
           const last = s.bars[s.bars.length - 1];
@@ -401,6 +391,7 @@ export function createSessionBook(
     /** Forgets every session (partitions revoked: another member may update them meanwhile). */
     clear() {
       sessions.clear();
+      bySymbol.clear();
     },
 
     get size() {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseIndicatorList } from "../indicators/specs.ts";
-import { createSessionBook, dayOf, historySessions, type IndicatorRow } from "./book.ts";
-import { dailyWindow } from "./daily.ts";
+import { createSessionBook, dayOf, type IndicatorRow } from "./book.ts";
+import { dailyWindow, historySessions } from "./daily.ts";
 import { DAY_US, INTERVALS, type MinuteBar } from "./rollup.ts";
 
 const specs = parseIndicatorList("sma3,ema3,rsi2,rvol2,vwapdev");
@@ -71,4 +71,23 @@ describe("1d indicators", () => {
     const rows = daily(book.load("X", DAY, session(0, [14, 16], 200), [session(1, [10, 11], 300)]));
     expect(Object.keys(rows)).toEqual([]);
   });
+});
+
+test("a revised earlier day held in memory rewrites the 1d rows of the later days whose windows hold it", () => {
+  const book = createSessionBook(specs, { closeAfterUs: 0, nowUs: () => DAY + 3_600_000_000 });
+  const yesterday = session(1, [10, 11], 300);
+  const older = [session(3, [13, 12], 100), session(4, [1, 9], 7)];
+  book.load("X", DAY - DAY_US, yesterday, older);
+  book.load("X", DAY, session(0, [14, 16], 200), [yesterday, ...older]);
+  // Yesterday's last minute revised (a late trade): its close 11 → 17.
+  const { rows } = book.apply("X", {
+    ...(yesterday[1] as MinuteBar),
+    close: 17_000_000n,
+    trades: 2n,
+  });
+  const today = rows.filter((r) => r.interval === "1d" && r.start === DAY);
+  // (12 + 17 + 16) / 3
+  expect(today.find((r) => r.name === "sma3")?.value).toEqual({ value: 15_000_000n });
+  expect(today.every((r) => r.provisional)).toBe(true);
+  expect(rows.some((r) => r.interval === "1d" && r.start === DAY - DAY_US)).toBe(true);
 });
