@@ -203,6 +203,41 @@ describe("analytics on the dashboard in Chromium on the real pipeline", () => {
         .screenshot({ path: join(resultsDir, `analytics-overlays-${interval}.png`) });
     });
 
+  test("at 1d the overlays load from /v1/indicators?interval=1d (one session here: too short for the drawn lengths, so no points, and nothing refused)", async () => {
+    const daily: number[] = [];
+    const seen = (response: { url(): string; status(): number }) => {
+      const url = new URL(response.url());
+      if (url.pathname.startsWith("/v1/indicators/") && url.searchParams.get("interval") === "1d")
+        daily.push(response.status());
+    };
+    page.on("response", seen);
+    try {
+      await page.goto(`${run.api.url}/?symbol=${SYMBOL}&interval=1d`);
+      await until(
+        async () =>
+          (await page.locator("#indicator-legend").getAttribute("data-state")) === "ready" &&
+          daily.length > 0
+            ? true
+            : undefined,
+        "the 1d overlays did not load",
+      );
+    } finally {
+      page.off("response", seen);
+    }
+    expect(daily.every((status) => status === 200)).toBe(true);
+    const answer = await get<IndicatorsJson>(
+      `/v1/indicators/${SYMBOL}?interval=1d&names=sma20,ema12,bb20,rsi14`,
+    );
+    const times = new Set(
+      Object.values(answer.series).flatMap((points) => points.map((p) => p.time)),
+    );
+    expect(await page.locator("#indicator-values tbody tr").count()).toBe(times.size);
+    expect(await page.locator("#indicator-status").textContent()).not.toContain("not computed");
+    await page
+      .locator("#chart-panel")
+      .screenshot({ path: join(resultsDir, "analytics-overlays-1d.png") });
+  });
+
   test("a rule created from the form fires on a price cross and the alert appears in the list live; delete removes it", async () => {
     await page.goto(`${run.api.url}/?symbol=${SYMBOL}&interval=1m`);
     await until(
