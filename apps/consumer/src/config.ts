@@ -22,6 +22,11 @@ export const consumerEnv = {
   /** librdkafka queued.max.messages.kbytes: how much it fetches ahead of the loop (memory). */
   CONSUMER_PREFETCH_KBYTES: positiveInt(16_384),
   /**
+   * librdkafka fetch.max.bytes in KiB: the most one fetch response holds. librdkafka buffers whole
+   * responses beside its queue (50 MiB by default), so it bounds native memory too.
+   */
+  CONSUMER_FETCH_MAX_KBYTES: positiveInt(51_200),
+  /**
    * How far V8 lets its heap grow past the live size before the next full collection, in percent
    * (V8's --heap-growing-percent). Little of the consumer's heap is live, and V8's own choice (up to
    * 4 × live at a high allocation rate) holds ≈ 100 MB more RSS; 0 keeps V8's choice.

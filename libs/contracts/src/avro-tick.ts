@@ -71,9 +71,9 @@ class Cursor {
   pos = 0;
   ok = true;
 
-  reset(buf: Buffer) {
+  reset(buf: Buffer, start: number) {
     this.buf = buf;
-    this.pos = 0;
+    this.pos = start;
     this.ok = true;
   }
 
@@ -162,15 +162,16 @@ export function formatUnits(units: number): string {
 }
 
 /**
- * Reads an Avro body written with exactly {@link FAST_TICK_SCHEMA} into the Tick avsc would
+ * Reads an Avro body (from `start` to the end of `body`, e.g. after the 5-byte Confluent header)
+ * written with exactly {@link FAST_TICK_SCHEMA} into the Tick avsc would
  * produce (same fields, same values), without avsc's generic machinery or BigInt. Returns
  * undefined for anything it does not take on (a truncated or trailing body, a bad union or enum
  * index, a decimal over 6 bytes, a long beyond 2^53): the caller then decodes with avsc, whose
  * answer (and error message) stays the reference.
  */
-function readFastTick(body: Buffer): Tick | undefined {
+function readFastTick(body: Buffer, start = 0): Tick | undefined {
   const c = cursor;
-  c.reset(body);
+  c.reset(body, start);
   const source = c.string();
   const symbol = c.string();
   const kindIndex = c.varint();
@@ -211,8 +212,10 @@ function readFastTick(body: Buffer): Tick | undefined {
  *
  * @example
  *   const fast = fastTickReader(writerType);
- *   const tick = fast?.(body) ?? readerType.fromBuffer(body);
+ *   const tick = fast?.(value, 5) ?? readerType.fromBuffer(value.subarray(5));
  */
-export function fastTickReader(writer: Type): ((body: Buffer) => Tick | undefined) | undefined {
+export function fastTickReader(
+  writer: Type,
+): ((body: Buffer, start?: number) => Tick | undefined) | undefined {
   return JSON.stringify(layoutOf(writer)) === fastLayout ? readFastTick : undefined;
 }

@@ -7,6 +7,7 @@ import {
   topicNamed,
   type ValidateOptions,
   validate,
+  WIRE_HEADER_BYTES,
 } from "@repo/contracts";
 import { isRetriable } from "@repo/platform/errors";
 import {
@@ -58,7 +59,7 @@ export interface WriterSchemas {
  * schema differs from the reader's.
  */
 interface Reading {
-  fast: ((body: Buffer) => Tick | undefined) | undefined;
+  fast: ((value: Buffer, start: number) => Tick | undefined) | undefined;
   resolver: Resolver | undefined;
 }
 
@@ -165,10 +166,11 @@ export function createTickDecoder(
     return lookup;
   }
 
-  /** Decodes and validates `body` with a known reading of its schema id. */
-  function read(schemaId: number, reading: Reading, body: Buffer): DecodedTick {
-    let decoded: unknown = reading.fast?.(body);
+  /** Decodes and validates a framed `value` with a known reading of its schema id. */
+  function read(schemaId: number, reading: Reading, value: Buffer): DecodedTick {
+    let decoded: unknown = reading.fast?.(value, WIRE_HEADER_BYTES);
     if (decoded === undefined) {
+      const body = value.subarray(WIRE_HEADER_BYTES);
       try {
         decoded = reading.resolver
           ? readerType.fromBuffer(body, reading.resolver)
@@ -194,17 +196,19 @@ export function createTickDecoder(
     if (value === null || value.length === 0) {
       return poison("empty_value", "decode", "record has no value");
     }
-    const framed = fromWire(value);
-    if (!framed.ok) return poison("bad_magic_byte", "decode", framed.message);
-    const { schemaId, body } = framed;
+    if (value.length < WIRE_HEADER_BYTES || value[0] !== 0) {
+      const framed = fromWire(value);
+      return poison("bad_magic_byte", "decode", framed.ok ? "not framed" : framed.message);
+    }
+    const schemaId = value.readInt32BE(1);
     const reading = resolverFor(schemaId);
     if (reading instanceof Promise) {
       return reading.then((known) =>
-        "code" in known ? { ok: false as const, reason: known } : read(schemaId, known, body),
+        "code" in known ? { ok: false as const, reason: known } : read(schemaId, known, value),
       );
     }
     if ("code" in reading) return { ok: false, reason: reading };
-    return read(schemaId, reading, body);
+    return read(schemaId, reading, value);
   };
 }
 

@@ -104,6 +104,9 @@ test("on any valid record, with or without every optional field, it equals avsc"
       if (got !== undefined) fast += 1;
       // Undefined hands the record to avsc (a decimal over 6 bytes); anything else is avsc's value.
       if (got !== undefined) expect(got).toEqual(tickType.fromBuffer(body) as Tick);
+      // After a Confluent header, as the consumer reads it: the same value.
+      const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), body]);
+      expect(read?.(framed, 5)).toEqual(got);
     }),
     { numRuns: 3000, seed: 26 },
   );
