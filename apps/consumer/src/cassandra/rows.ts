@@ -27,7 +27,12 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
     table,
     columns: names,
     insert: `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${suffix}`,
-    values: (record) => compute.map((column) => column(record)),
+    values: (record) => {
+      const values = new Array<unknown>(compute.length);
+      for (let i = 0; i < compute.length; i += 1)
+        values[i] = (compute[i] as Columns<T>[string])(record);
+      return values;
+    },
   };
 }
 
