@@ -1,11 +1,11 @@
 import type { Tick } from "@repo/contracts";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
-import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
 import { dateBytes, routingKey } from "./encode.ts";
 import { boundedAll, byDay, groupBy } from "./grouping.ts";
+import { createLanes } from "./lanes.ts";
 import {
   barDeleteRow,
   barRow,
@@ -97,14 +97,17 @@ const REFUSED = new Set<number>([
  */
 export function createTickStore(options: TickStoreOptions): TickStore {
   const { consistency } = options;
-  const limit = pLimit(options.maxConcurrency);
+  const lanes = createLanes(options.maxConcurrency);
+  /** Tick rows are bulk; every other request is one a batch waits for in poll order. */
+  const laneOf = (query: string | undefined) =>
+    query === tickRow.insert ? lanes.bulk : lanes.urgent;
   const client = {
     execute: (query: string, params: unknown[], queryOptions: cassandra.QueryOptions) =>
-      limit(() => options.client.execute(query, params, queryOptions)),
+      laneOf(query)(() => options.client.execute(query, params, queryOptions)),
     batch: (
       queries: { query: string; params: unknown[] }[],
       queryOptions: cassandra.QueryOptions,
-    ) => limit(() => options.client.batch(queries, queryOptions)),
+    ) => laneOf(queries[0]?.query)(() => options.client.batch(queries, queryOptions)),
   };
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
   /** Rows refused once while their table looked complete: refused again, they are the data's fault. */
