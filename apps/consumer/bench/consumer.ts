@@ -34,19 +34,17 @@ import { configOrExit } from "@repo/platform/startup";
 import { localStack, statusOf } from "@repo/stack";
 import {
   brokers,
-  cassandraClient,
   describeServices,
   dropIsolated,
   dropKeyspace,
   provisionKeyspace,
   type RunningService,
-  sampleTick,
+  stackEnv,
 } from "@repo/testkit";
 import type { Schema } from "avsc";
-import cassandra from "cassandra-driver";
-import { createTickStore } from "../src/cassandra/store.ts";
 import { consumerEnv } from "../src/config.ts";
 import {
+  appDir,
   buildConsumer,
   type ConsumerStats,
   type Scenario,
@@ -55,8 +53,10 @@ import {
   startProducer,
   stats,
 } from "../src/e2e/harness.ts";
+import type { CeilingResult, CeilingSpec } from "./ceiling-writer.ts";
 import { summarise } from "./profile.ts";
 import { type Percentiles, steadyPhase } from "./steady.ts";
+import { mixedTicks, SYMBOLS } from "./ticks.ts";
 
 const PHASES = ["ceiling", "drain", "lowmem", "replicas", "steady"] as const;
 
@@ -98,47 +98,6 @@ const CONSUMER_SHAPE = {
   maxConcurrency: consumerEnv.CASSANDRA_MAX_CONCURRENCY.parse(undefined),
   batchMaxRows: consumerEnv.CASSANDRA_BATCH_MAX_ROWS.parse(undefined),
 };
-
-/** Symbol i's share of the flow: Zipf-like, so SYM000–SYM002 are hot and most are quiet. */
-const SYMBOLS = 300;
-const weights = Array.from({ length: SYMBOLS }, (_, i) => 1 / (i + 1) ** 1.1);
-const cumulative = weights.map(
-  (
-    (sum) => (w) =>
-      (sum += w)
-  )(0),
-);
-const weightTotal = cumulative.at(-1) as number;
-
-function* mixedTicks(count: number, startUs: number, spanUs: number, source: string) {
-  let seed = 42;
-  const random = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
-  for (let i = 0; i < count; i += 1) {
-    const pick = random() * weightTotal;
-    let s = cumulative.findIndex((c) => c >= pick);
-    if (s < 0) s = SYMBOLS - 1;
-    const quote = i % 4 === 3;
-    const price = (50 + s + random()).toFixed(4);
-    const eventTime = startUs + Math.floor((i / count) * spanUs);
-    yield sampleTick({
-      source,
-      symbol: `SYM${String(s).padStart(3, "0")}`,
-      kind: quote ? "QUOTE" : "TRADE",
-      eventTime,
-      sequence: i,
-      price,
-      size: quote ? 0 : 1 + Math.floor(random() * 500),
-      bid: quote ? (Number(price) - 0.01).toFixed(4) : null,
-      ask: quote ? (Number(price) + 0.01).toFixed(4) : null,
-      bidSize: quote ? 100 : null,
-      askSize: quote ? 200 : null,
-      ingestTime: eventTime + 1000,
-    });
-  }
-}
 
 const wire = (schemaId: number, tick: Tick) => toWire(schemaId, tickType.toBuffer(tick));
 
@@ -262,9 +221,21 @@ try {
   /** Per ceiling shape: rows/s and the writer's CPU µs per row, for the ratios below. */
   const ceilings: { label: string; rate: number; writerUs: number }[] = [];
   if (phases.has("ceiling")) {
-    // Generated before the clock starts, so the writer's CPU is the driver write alone.
-    const ceilingTicks =
-      total <= 1_000_000 ? [...mixedTicks(total, startUs, spanUs, "bench")] : undefined;
+    // The writer runs on Node, as the consumer does (this script runs on Bun), bundled like it.
+    const built = Bun.spawnSync(
+      [
+        "bun",
+        "build",
+        "./bench/ceiling-writer.ts",
+        "--target=node",
+        "--outfile=dist/bench-ceiling.js",
+        "--external",
+        "cassandra-driver",
+      ],
+      { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+    );
+    if (built.exitCode !== 0) throw new Error(`building the ceiling writer: ${built.stderr}`);
+    const cassandraPid = (await statusOf(localStack)).find((x) => x.name === "cassandra")?.pid;
     const shapes = [
       {
         label: `50,000-row chunks, ${CONSUMER_SHAPE.maxConcurrency} requests in flight`,
@@ -279,51 +250,33 @@ try {
     ];
     for (const shape of shapes) {
       await provisionKeyspace(ceilingKeyspace);
-      const ceilingClient = await cassandraClient(ceilingKeyspace);
-      const raw = createTickStore({
-        client: ceilingClient,
-        consistency: cassandra.types.consistencies.localQuorum,
+      const spec: CeilingSpec = {
+        keyspace: ceilingKeyspace,
+        contactPoints: stackEnv.CASSANDRA_CONTACT_POINTS.split(","),
+        localDc: stackEnv.CASSANDRA_LOCAL_DC,
+        total,
+        startUs,
+        spanUs,
+        chunk: shape.chunk,
+        inFlight: shape.inFlight,
         maxConcurrency: CONSUMER_SHAPE.maxConcurrency,
         batchMaxRows: CONSUMER_SHAPE.batchMaxRows,
-      });
-      const ceilingCpu = await cpuMeter({ writer: process.pid });
-      started = performance.now();
-      const writing = new Set<Promise<unknown>>();
-      const write = async (chunk: Tick[]) => {
-        while (writing.size >= shape.inFlight) await Promise.race(writing);
-        const promise = raw.writeTicks(chunk);
-        writing.add(promise);
-        void promise.finally(() => writing.delete(promise));
+        cassandraPid,
       };
-      if (ceilingTicks) {
-        for (let i = 0; i < total; i += shape.chunk)
-          await write(ceilingTicks.slice(i, i + shape.chunk));
-      } else {
-        let chunk: Tick[] = [];
-        for (const tick of mixedTicks(total, startUs, spanUs, "bench")) {
-          chunk.push(tick);
-          if (chunk.length === shape.chunk) {
-            await write(chunk);
-            chunk = [];
-          }
-        }
-        if (chunk.length > 0) await write(chunk);
-      }
-      await Promise.all(writing);
-      const rate = total / ((performance.now() - started) / 1000);
-      const cpu = ceilingCpu();
-      await ceilingClient.shutdown();
-      ceilings.push({
-        label: shape.label,
-        rate,
-        writerUs: ((cpu.seconds.writer ?? 0) * 1e6) / total,
-      });
-      console.log(
-        `raw Cassandra ceiling (same table, driver and store code, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(rate)} rows/s`,
+      const run = Bun.spawnSync(
+        ["node", ...nodeFlags, "dist/bench-ceiling.js", JSON.stringify(spec)],
+        { cwd: appDir, stderr: "pipe", stdout: "pipe" },
       );
-      console.log(`  CPU during the ceiling: ${cpu.text}`);
+      if (run.exitCode !== 0) throw new Error(`the ceiling writer failed: ${run.stderr}`);
+      const result = JSON.parse(run.stdout.toString().trim()) as CeilingResult;
+      const writerUs = (result.writerCpuSeconds * 1e6) / total;
+      const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
+      ceilings.push({ label: shape.label, rate: result.rate, writerUs });
       console.log(
-        `  CPU per row: ${cpu.perUnit(total)}${ceilingTicks ? "" : " (the writer's includes generating the ticks)"}`,
+        `raw Cassandra ceiling (same table, driver and store code on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
+      );
+      console.log(
+        `  CPU over the writes (${result.wallSeconds.toFixed(1)} s): writer ${result.writerCpuSeconds.toFixed(1)} s, cassandra ${(result.cassandraCpuSeconds ?? Number.NaN).toFixed(1)} s; per row: writer ${fmt(writerUs)} µs, cassandra ${fmt(cassandraUs)} µs`,
       );
       // The ceiling's rows would otherwise sit in Cassandra's memtables and be flushed during the
       // drain (memtable or commit-log limits), charging the drain for the ceiling's work.
