@@ -8,8 +8,8 @@
  *      own shape (its default poll size, batches in flight, requests in flight, rows per batch);
  *   3. the consumer draining the full topic: rows/s, CPU µs per tick of the consumer, Cassandra and
  *      Kafka, and both ratios (rate, CPU per tick) to each ceiling of the same run;
- *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, a 4 MiB fetch-ahead,
- *      an 8 MiB young and 160 MiB old generation): its rate next to the default's, and its RSS;
+ *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, an 8 MiB young and a
+ *      160 MiB old generation): its rate next to the default's, and its RSS;
  *   5. the same drain by two consumer replicas in one group (what scaling out gives on this machine);
  *   6. end-to-end latency at a steady 2,000 and 10,000 ticks/s POSTed to the real producer: from its
  *      HTTP acknowledgement to the row being readable in Cassandra, percentiles over every probe of
@@ -440,7 +440,7 @@ try {
       "consumer drain, low-memory settings",
       "low-memory drain rate / default drain rate",
       {
-        env: { CONSUMER_PREFETCH_KBYTES: "4096", MALLOC_ARENA_MAX: "2" },
+        env: { MALLOC_ARENA_MAX: "2" },
         flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
       },
     );
