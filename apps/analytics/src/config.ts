@@ -36,8 +36,8 @@ export const analyticsEnv = {
   /** Webhook deliveries waiting in all; beyond it the oldest is dropped (and counted). */
   ANALYTICS_WEBHOOK_QUEUE_MAX: positiveInt(10_000),
   ANALYTICS_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
-  /** How long a delivery is retried (with backoff) before it is dropped (and counted). */
-  ANALYTICS_WEBHOOK_MAX_AGE_MS: positiveInt(3_600_000),
+  /** How long a delivery is retried (with backoff) before it is dropped (and counted); at most 1 day (the outbox keeps rows 2 days). */
+  ANALYTICS_WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   ANALYTICS_WEBHOOK_MAX_DELAY_MS: positiveInt(30_000),
   CASSANDRA_CONSISTENCY: z
     .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])

@@ -11,6 +11,7 @@ import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
 import { createAlertHub } from "./alerts/hub.ts";
 import { createRuleRegistry } from "./alerts/registry.ts";
 import { createWebhookSender } from "./alerts/webhooks.ts";
+import { createOutboxStore } from "./cassandra/outbox.ts";
 import { createAnalyticsStore } from "./cassandra/store.ts";
 import { loadAnalyticsConfig } from "./config.ts";
 import { createAnalyticsApp } from "./http/app.ts";
@@ -36,6 +37,11 @@ const store = createAnalyticsStore({
   client,
   consistency,
   maxConcurrency: config.CASSANDRA_MAX_CONCURRENCY,
+});
+const outbox = createOutboxStore({
+  client,
+  consistency,
+  ttlSeconds: Math.ceil(config.ANALYTICS_WEBHOOK_MAX_AGE_MS / 1000) + 3600,
 });
 const registry = createSchemaRegistryClient({
   ...registryAccess(config),
@@ -63,6 +69,15 @@ const webhooks = createWebhookSender({
   maxDelayMs: config.ANALYTICS_WEBHOOK_MAX_DELAY_MS,
   stats,
   log,
+  settled: (delivery) =>
+    void outbox
+      .remove(delivery)
+      .catch((error) =>
+        log.warn(
+          { err: error, delivery: delivery.id },
+          "webhook outbox row not deleted; it is sent again (same delivery id) after a restart",
+        ),
+      ),
 });
 const rules = createRuleRegistry(store, log, (id) => runner.forgetRule(id));
 const consumer = createManualCommitConsumer({
@@ -93,9 +108,10 @@ const runner = createRunner({
     ...config.indicators.filter((s) => s.family === "rvol").map((s) => s.length),
   ),
   rulesOf: (symbol) => rules.of(symbol),
-  delivered: (firing, rule) => {
+  outbox,
+  delivered: (firing, _rule, delivery) => {
     hub.publish(firing);
-    if (rule?.webhook) webhooks.send(rule.webhook, firing);
+    if (delivery) webhooks.send(delivery);
   },
   stats,
   log,
@@ -174,6 +190,15 @@ const registryChecked = untilConnected(
 });
 await untilConnected("Cassandra", () => connectCassandra(client, config));
 await untilConnected("alert rules", () => rules.refresh());
+await untilConnected("webhook outbox", async () => {
+  const nowUs = Date.now() * 1000;
+  const waiting = await outbox.pending(
+    nowUs - (config.ANALYTICS_WEBHOOK_MAX_AGE_MS + 3_600_000) * 1000,
+    nowUs,
+  );
+  webhooks.restore(waiting);
+  if (waiting.length > 0) log.info({ deliveries: waiting.length }, "webhook deliveries restored");
+});
 await untilConnected("Kafka producer (indicators)", () => producer.connect(10_000));
 await registryChecked;
 await untilConnected("Kafka consumer group", () => consumer.start([topics.bars]));

@@ -5,6 +5,8 @@ import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
 import { type AlertEvent, createEvaluator } from "./alerts/evaluate.ts";
 import type { Rule } from "./alerts/rules.ts";
+import { deliveryOf } from "./alerts/webhooks.ts";
+import type { OutboxDelivery, OutboxStore } from "./cassandra/outbox.ts";
 import type { AnalyticsStore, Firing } from "./cassandra/store.ts";
 import type { DecodedBar } from "./kafka/bars.ts";
 import { dayOf, type IndicatorRow, type SessionBook } from "./series/book.ts";
@@ -21,8 +23,16 @@ export interface RunnerOptions {
   publishIndicators: (rows: IndicatorRow[]) => Promise<void>;
   /** The rules of a symbol now. */
   rulesOf: (symbol: string) => readonly Rule[];
-  /** A firing recorded for the first time: stream it and send it to its webhook. */
-  delivered: (firing: Firing, rule: Rule | undefined) => void;
+  /**
+   * The webhook outbox: a firing's delivery is claimed there before the firing is recorded (and
+   * released when the firing turns out recorded already). Without it nothing is sent to webhooks.
+   */
+  outbox?: Pick<OutboxStore, "claim" | "remove">;
+  /**
+   * A firing recorded for the first time: stream it, and send `delivery` (its claimed outbox row,
+   * when its rule has a webhook and no earlier row is still waiting) to the webhook.
+   */
+  delivered: (firing: Firing, rule: Rule | undefined, delivery?: OutboxDelivery) => void;
   stats: Stats;
   log: Logger;
   maxBatch: number;
@@ -174,14 +184,20 @@ export function createRunner(options: RunnerOptions) {
 
   async function fire(event: AlertEvent) {
     const firing: Firing = { ...event, firedAt: now() * 1000 };
+    const rule = options.rulesOf(event.symbol).find((r) => r.id === event.ruleId);
+    const { outbox } = options;
+    const delivery = rule?.webhook && outbox ? deliveryOf(rule.webhook, firing, now()) : undefined;
+    const claimed =
+      delivery && outbox ? await step("claimDelivery", () => outbox.claim(delivery)) : false;
     const recorded = await step("recordFiring", () => options.store.recordFiring(firing));
     if (!recorded) {
       stats.counter(METRIC.alertsDuplicate).add();
+      if (claimed && delivery && outbox)
+        await step("releaseDelivery", () => outbox.remove(delivery));
       return;
     }
     stats.counter(METRIC.alertsFired).add();
-    const rule = options.rulesOf(event.symbol).find((r) => r.id === event.ruleId);
-    options.delivered(firing, rule);
+    options.delivered(firing, rule, claimed ? delivery : undefined);
   }
 
   function commitOffsets(records: ConsumedRecord[]) {

@@ -62,6 +62,7 @@ export function analyticsStats(view: AnalyticsView) {
       waiting: view.webhooksWaiting(),
       delivered: count(WEBHOOK_METRIC.delivered),
       retried: count(WEBHOOK_METRIC.retried),
+      restored: count(WEBHOOK_METRIC.restored),
       dropped: stats.counters("webhooks.dropped."),
     },
     lag: {

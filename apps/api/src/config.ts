@@ -31,9 +31,13 @@ export const apiEnv = {
   CONSUMER_URL: serviceUrl("http://127.0.0.1:3003"),
   /** Sent as `Authorization: Bearer` on the api's calls to ingest (one of INGEST_OPERATOR_TOKENS). */
   INGEST_OPERATOR_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Analytics' HTTP API: `/v1/indicators/*`, `/v1/alerts`, `/v1/alerts/rules*`, `/v1/alerts/stream`. */
+  ANALYTICS_URL: serviceUrl("http://127.0.0.1:3005"),
+  /** Sent as `Authorization: Bearer` on the api's rule writes to analytics (one of its API_OPERATOR_TOKENS). */
+  ANALYTICS_OPERATOR_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Where `/v1/alerts/firing` reads Prometheus' alerts. */
   PROMETHEUS_URL: serviceUrl("http://127.0.0.1:9090"),
-  /** Longest one call to ingest or Prometheus may take before the api answers 503. */
+  /** Longest one call to ingest, analytics or Prometheus may take before the api answers 503. */
   API_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** How often the api reads the consumer for `/v1/streaming-job` (an hour of readings is kept). */
   API_JOB_SAMPLE_MS: z.coerce.number().int().min(250).max(60_000).default(5_000),

@@ -4,6 +4,8 @@ import { topicNames } from "@repo/contracts";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryConnection, registryTimeouts } from "@repo/registry";
+import { createAlertFeed } from "./analytics/alert-feed.ts";
+import { createAnalyticsUpstream } from "./analytics/upstream.ts";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
 import { isLoopback } from "./http/console-routes.ts";
@@ -56,6 +58,12 @@ job.start();
 if (config.operatorTokens.length > 0)
   log.info({ operators: config.operatorTokens.map((t) => t.name) }, "operator tokens configured");
 
+const alerts = createAlertFeed({
+  baseUrl: config.ANALYTICS_URL,
+  connectTimeoutMs: config.API_UPSTREAM_TIMEOUT_MS,
+  log,
+});
+
 const app = createApiApp({
   log,
   stats,
@@ -107,6 +115,15 @@ const app = createApiApp({
     }),
     job,
   },
+  analytics: {
+    analytics: createAnalyticsUpstream({
+      baseUrl: config.ANALYTICS_URL,
+      token: config.ANALYTICS_OPERATOR_TOKEN,
+      timeoutMs: config.API_UPSTREAM_TIMEOUT_MS,
+      log,
+    }),
+    alerts,
+  },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,
   dashboardDir: join(import.meta.dir, "../dist/public"),
@@ -114,6 +131,7 @@ const app = createApiApp({
 
 serve(app, async () => {
   stream.close();
+  alerts.close();
   job.stop();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");

@@ -412,10 +412,16 @@ test("/openapi.json documents every /v1 route with its validated parameters", as
   expect(status).toBe(200);
   expect(body.openapi).toBe("3.1.0");
   expect(Object.keys(body.paths).sort()).toEqual([
+    "/v1/alerts",
     "/v1/alerts/firing",
+    "/v1/alerts/rules",
+    "/v1/alerts/rules/{id}",
+    "/v1/alerts/stream",
+    "/v1/analytics/status",
     "/v1/backfills",
     "/v1/backfills/{id}",
     "/v1/bars/{symbol}",
+    "/v1/indicators/{symbol}",
     "/v1/kafka/dlq",
     "/v1/kafka/dlq/redrive",
     "/v1/kafka/groups",

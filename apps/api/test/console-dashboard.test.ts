@@ -7,16 +7,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
-import { eventually, produceRaw, stackEnv } from "@repo/testkit";
+import { chromiumPath, eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
 import { type ApiPipeline, iso, marketTicks, startApiPipeline } from "./support.ts";
 
-const repoRoot = resolve(import.meta.dir, "../../..");
-const resultsDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"), "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const resultsDir = testResultsDir;
+const CHROMIUM = chromiumPath;
 const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
 const MINUTE_MS = 60_000;
 const NOW = Date.now();

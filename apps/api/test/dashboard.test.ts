@@ -7,15 +7,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type ExpositionFamily, parseExposition } from "@repo/platform/exposition";
-import { eventually } from "@repo/testkit";
+import { chromiumPath, eventually, testResultsDir } from "@repo/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { type ApiPipeline, iso, marketTicks, startApiPipeline } from "./support.ts";
 
-const repoRoot = resolve(import.meta.dir, "../../..");
-const resultsDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"), "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const resultsDir = testResultsDir;
+const CHROMIUM = chromiumPath;
 const MINUTE_MS = 60_000;
 /** 40 minutes of AAPL and MSFT history ending two minutes ago. */
 const END_MS = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 2 * MINUTE_MS;
@@ -323,7 +322,7 @@ describe("Prometheus /metrics of every service", () => {
 
   test("the Grafana dashboard only queries metrics the services export", () => {
     const dashboard = readFileSync(
-      join(import.meta.dir, "../monitoring/grafana/dashboards/marketpipe.json"),
+      join(import.meta.dir, "../../../monitoring/grafana/dashboards/marketpipe.json"),
       "utf8",
     );
     const queried = new Set(

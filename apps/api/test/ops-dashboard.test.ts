@@ -9,16 +9,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { eventually, type RunningService } from "@repo/testkit";
+import { join } from "node:path";
+import { chromiumPath, eventually, type RunningService, testResultsDir } from "@repo/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { sessionsBetween } from "../../ingest/src/schedule/calendar.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
 import { type ApiPipeline, startApiPipeline } from "./support.ts";
 
-const repoRoot = resolve(import.meta.dir, "../../..");
-const resultsDir = resolve(process.env.STACK_DIR ?? join(repoRoot, ".stack"), "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const resultsDir = testResultsDir;
+const CHROMIUM = chromiumPath;
 
 let run: ApiPipeline;
 let fake: FakeAlpaca;

@@ -39,7 +39,9 @@ export async function startApiPipeline(
     buildApp("api"),
   ]);
   let api: RunningService;
-  const ingestPort = await freePort();
+  // Nothing listens on these: the api answers ingest_/analytics_unavailable, and a page never reaches
+  // whatever happens to run on the default ports (an analytics on 3005 would feed its alert stream).
+  const [ingestPort, analyticsPort] = [await freePort(), await freePort()];
   try {
     api = await startService(
       "api",
@@ -48,6 +50,7 @@ export async function startApiPipeline(
         PRODUCER_URL: pipeline.producer.url,
         CONSUMER_URL: pipeline.consumer.url,
         INGEST_URL: `http://127.0.0.1:${ingestPort}`,
+        ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
         TOPIC_PREFIX: pipeline.prefix,
         API_STREAM_POLL_MS: "200",
         ...apiEnv,

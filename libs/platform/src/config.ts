@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "./errors.ts";
 import {
   type ConfigProblem,
   cassandraSecurityEnv,
@@ -8,12 +9,9 @@ import {
 } from "./security.ts";
 import { commaList, endpointList, port, positiveInt } from "./variables.ts";
 
-export { commaList, flag, port, positiveInt } from "./variables.ts";
-
 /** Thrown when the environment does not describe a valid configuration. Names every bad variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError } from "./errors.ts";
+export { commaList, flag, port, positiveInt } from "./variables.ts";
 
 /**
  * Parses and validates configuration from environment variables at start-up.
@@ -47,6 +45,20 @@ export function loadConfig<S extends z.ZodRawShape>(
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   return result.data;
+}
+
+/**
+ * The environment of a process this one spawns (a CLI, a service under test): this process's own,
+ * `extra` on top. With {@link loadConfig}, the only
+ * reader of `process.env` outside the apps' config modules.
+ *
+ * @example
+ *   Bun.spawn(["bun", "run", "cql:migrate"], { env: childEnv({ CASSANDRA_KEYSPACE: "scratch" }) });
+ */
+export function childEnv(
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
 }
 
 /** `https://user:secret@host/` → `https://<redacted>@host/`: credentials in URLs are never printed. */

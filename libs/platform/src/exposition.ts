@@ -3,6 +3,7 @@
  * tests can prove every service's output is what a Prometheus server accepts. prom-client has no
  * parser.
  */
+import { PipelineError } from "./errors.ts";
 
 export interface ExpositionSample {
   name: string;
@@ -18,13 +19,13 @@ export interface ExpositionFamily {
 }
 
 /** A line that is not valid exposition text, with its 1-based line number. */
-export class ExpositionError extends Error {
+export class ExpositionError extends PipelineError {
   override name = "ExpositionError";
   constructor(
     readonly line: number,
     message: string,
   ) {
-    super(`line ${line}: ${message}`);
+    super(`line ${line}: ${message}`, { retriable: false });
   }
 }
 

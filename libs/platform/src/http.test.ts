@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
+import { isRetriable, PipelineError, retryAfter } from "./errors.ts";
 import { ApiError, createServiceApp, echo, formatPath, originAllowed, parseJson } from "./http.ts";
 import { createLogger } from "./log.ts";
 
@@ -76,6 +77,17 @@ describe("service app", () => {
     expect(await teapot.json()).toEqual({
       error: { code: "teapot", message: "short and stout", spout: true },
     });
+  });
+
+  test("an ApiError is in the error tree: a 4xx is final, 408/429/5xx retriable, Retry-After read", () => {
+    const refused = new ApiError(400, "invalid_parameter", "limit: too big");
+    expect(refused).toBeInstanceOf(PipelineError);
+    expect(isRetriable(refused)).toBe(false);
+    for (const status of [408, 429, 500, 503] as const)
+      expect(isRetriable(new ApiError(status, "x", "y"))).toBe(true);
+    const busy = new ApiError(503, "store_unavailable", "retry later", {}, { "Retry-After": "5" });
+    expect(retryAfter(busy)).toBe(5_000);
+    expect(retryAfter(refused)).toBeUndefined();
   });
 
   test("unexpected errors are a 500 without internals", async () => {

@@ -1,4 +1,5 @@
 import pRetry, { type Options as PRetryOptions } from "p-retry";
+import { isRetriable, retryAfter } from "./errors.ts";
 
 export interface BackoffOptions {
   minDelayMs?: number;
@@ -21,14 +22,19 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 export interface RetryOptions extends BackoffOptions {
   retries?: number;
   signal?: AbortSignal;
-  /** Called after each failed attempt; a returned promise delays the next attempt until it settles. */
+  /**
+   * Called after a failed attempt that will be retried (not after the last one, nor after one
+   * `shouldRetry` refuses); a returned promise delays the next attempt until it settles.
+   */
   onRetry?: (error: unknown, attempt: number) => void | Promise<void>;
-  /** Return false for errors that retrying cannot fix. */
+  /** Whether retrying can fix `error`; by default its `retriable` flag ({@link isRetriable}). */
   shouldRetry?: (error: unknown) => boolean;
 }
 
 /**
  * Runs `task` until it succeeds, retrying failures with jittered exponential backoff (p-retry).
+ * An error that is not retriable (a `PipelineError` with `retriable: false`) is thrown at once;
+ * one with `retryAfterMs` (the server said when to come back) waits at least that long.
  *
  * @example
  *   const rows = await withRetry(() => client.execute(query), { retries: 5 });
@@ -38,6 +44,7 @@ export function withRetry<T>(
   options: RetryOptions = {},
 ): Promise<T> {
   const { retries = 5, minDelayMs = 100, maxDelayMs = 10_000, factor = 2 } = options;
+  const shouldRetry = options.shouldRetry ?? isRetriable;
   const config: PRetryOptions = {
     retries,
     factor,
@@ -45,10 +52,13 @@ export function withRetry<T>(
     maxTimeout: maxDelayMs,
     randomize: true,
     signal: options.signal,
-    onFailedAttempt: ({ error, attemptNumber }) => options.onRetry?.(error, attemptNumber),
-    shouldRetry: options.shouldRetry
-      ? ({ error }) => options.shouldRetry?.(error) ?? true
-      : undefined,
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (retriesLeft <= 0 || !shouldRetry(error)) return;
+      await options.onRetry?.(error, attemptNumber);
+      const waitMs = retryAfter(error);
+      if (waitMs) await sleep(waitMs, options.signal);
+    },
+    shouldRetry: ({ error }) => shouldRetry(error),
   };
   return pRetry(task, config);
 }

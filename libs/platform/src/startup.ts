@@ -1,5 +1,5 @@
 import { ConfigError } from "./config.ts";
-import { AccessError, isRetriable } from "./errors.ts";
+import { AccessError } from "./errors.ts";
 import { type ServiceApp, startServer } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { withRetry } from "./retry.ts";
@@ -28,7 +28,7 @@ export function configOrExit<T>(load: () => T): T {
  * any other error is left to the caller. Retrying such a refusal would only hide it.
  *
  * @example
- *   await withRetry(connect, { shouldRetry: isRetriable }).catch((error) => exitIfRefused(log, error));
+ *   await withRetry(connect).catch((error) => exitIfRefused(log, error));
  */
 export function exitIfRefused(log: Logger, error: unknown): void {
   if (!(error instanceof AccessError)) return;
@@ -107,10 +107,7 @@ export function bootService<C extends ServiceConfig>(name: string, load: () => C
           minDelayMs: 500,
           maxDelayMs: options.maxDelayMs ?? 5_000,
           signal: stopping.signal,
-          shouldRetry: isRetriable,
-          // p-retry reports a failure before asking whether to retry it: a refusal is not retried.
           onRetry: (error, attempt) => {
-            if (!isRetriable(error)) return;
             if (options.onRetry) options.onRetry(error, attempt);
             else log.warn({ err: error, attempt }, `${what} not reachable yet; retrying`);
           },

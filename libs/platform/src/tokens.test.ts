@@ -31,3 +31,25 @@ test("problems name the entry, never the token", () => {
 test("without tokens nobody matches", () => {
   expect(bearerTokenOf([], `Bearer ${ALICE}`)).toBeUndefined();
 });
+
+test("a variable that takes a scope accepts name:token:a|b and refuses what its check refuses", () => {
+  const scope = {
+    syntax: "topic|topic",
+    check: (values: string[]) =>
+      values.length > 0 && values.every((v) => v.startsWith("market."))
+        ? undefined
+        : `not ${values.join(", ") || "an empty list"}`,
+  };
+  const { tokens, problems } = parseBearerTokens(
+    `alice:${ALICE}:market.ticks|market.quotes, ci:${CI}, bob:bob-token-0123456789abc:other, carol:carol-token-0123456789:`,
+    { scope },
+  );
+  expect(tokens.map((t) => [t.name, t.scope])).toEqual([
+    ["alice", ["market.ticks", "market.quotes"]],
+    ["ci", undefined],
+  ]);
+  expect(problems).toEqual(["entry 3 (bob): not other", "entry 4 (carol): not an empty list"]);
+  expect(parseBearerTokens(`alice:${ALICE}:market.ticks`).problems).toEqual([
+    "entry 1 (alice): expected name:token",
+  ]);
+});

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { isRetriable } from "@repo/platform/errors";
 import { RegistryAdmin, RegistryError } from "./admin.ts";
 
 /**
@@ -46,6 +47,7 @@ describe("RegistryAdmin.register when the registry cannot read back what it just
     servers.push(server);
     const error = await admin.register("market.ticks-value", '"string"').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
+    expect(isRetriable(error)).toBe(false);
     expect((error as Error).message).toBe(
       "registered in market.ticks-value (id 42) but the registry could not find it again in 6 attempts",
     );

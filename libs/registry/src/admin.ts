@@ -4,19 +4,24 @@
  * register a schema (see client.ts). Over the same connection as the services' client (basic
  * auth, CA, no redirects), and only the Confluent REST API, so any compatible registry works.
  */
+import { HttpStatusError } from "@repo/platform/errors";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { RegistryAccess } from "@repo/platform/security";
 import { type RegistryConnection, type RegistryReply, registryConnection } from "./access.ts";
 
-/** A registry answer that is neither success nor an expected "not found". */
-export class RegistryError extends Error {
+/**
+ * A registry answer that is neither success nor an expected "not found": retriable for 408, 429
+ * and 5xx (the registry may answer otherwise later), final for the other statuses.
+ */
+export class RegistryError extends HttpStatusError {
   override name = "RegistryError";
+  declare readonly status: number;
   constructor(
     message: string,
-    readonly status: number,
+    status: number,
     readonly errorCode?: number,
   ) {
-    super(message);
+    super(message, { status });
   }
 }
 

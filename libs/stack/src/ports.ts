@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { PipelineError } from "@repo/platform/errors";
 
 /** Resolves true when nothing listens on 127.0.0.1:port. */
 export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
@@ -37,7 +38,16 @@ export async function assertPortsFree(
   }
 }
 
-/** An error meant for the person running the CLI: printed without a stack trace. */
-export class StackError extends Error {
+/**
+ * An error meant for the person running the CLI, printed without a stack trace: a port taken, a
+ * tool missing, a server that did not start. Final unless said otherwise: it needs that person.
+ *
+ * @example
+ *   throw new StackError("kill needs the components to kill, e.g. `kill kafka-2`");
+ */
+export class StackError extends PipelineError {
   override name = "StackError";
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, { retriable: options.retriable ?? false, cause: options.cause });
+  }
 }

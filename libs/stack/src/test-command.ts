@@ -12,6 +12,7 @@ import {
   countsOf,
   parseJunit,
   type SkipAllowList,
+  type TestCase,
   type TestCounts,
 } from "./test-report.ts";
 
@@ -136,8 +137,28 @@ export function checkRun(junitFile: string, status: number | null, args: string[
     );
     exit ||= 1;
   }
+  printFailures(report.cases);
   printSummary(junitFile, status);
   return exit;
+}
+
+/**
+ * Repeats each failed test's error at the end of the run, where a CI log's tail shows it (bun
+ * prints it inline, among hundreds of passing tests, and lists only the names at the end).
+ */
+export function printFailures(cases: TestCase[], maxChars = 4_000) {
+  const failed = cases.filter((c) => c.outcome === "failed");
+  if (failed.length === 0) return;
+  console.log(`
+${failed.length} failed test(s), each with its error:`);
+  for (const { fullName, message } of failed) {
+    const text = message ?? "(the report holds no message)";
+    const shown =
+      text.length > maxChars
+        ? `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters)`
+        : text;
+    console.log(`\n✗ ${fullName}\n${shown.replace(/^/gm, "    ")}`);
+  }
 }
 
 /** Records each file's test count of a passing run in `test-counts.json` (merged with the rest). */

@@ -13,7 +13,7 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>
         </testcase>
       </testsuite>
       <testcase name="fails" classname="outer" file="apps/a.test.ts" line="6">
-        <failure message="boom" type="AssertionError" />
+        <failure message="boom&#10;--- consumer ---" type="AssertionError" />
       </testcase>
     </testsuite>
     <testcase name="top" classname="" file="apps/a.test.ts" line="8" />
@@ -41,7 +41,12 @@ describe("parseJunit", () => {
         fullName: 'apps/a.test.ts > outer > inner "x" > skipped one',
         outcome: "skipped",
       },
-      { file: "apps/a.test.ts", fullName: "apps/a.test.ts > outer > fails", outcome: "failed" },
+      {
+        file: "apps/a.test.ts",
+        fullName: "apps/a.test.ts > outer > fails",
+        outcome: "failed",
+        message: "boom\n--- consumer ---",
+      },
       { file: "apps/a.test.ts", fullName: "apps/a.test.ts > top", outcome: "passed" },
       { file: "libs/b.test.ts", fullName: "libs/b.test.ts > todo one", outcome: "skipped" },
       { file: "libs/b.test.ts", fullName: "libs/b.test.ts > ok", outcome: "passed" },
@@ -102,5 +107,22 @@ describe("compareCounts", () => {
     ]);
     expect(check).toMatchObject({ expected: 4, actual: 6, tooFew: false, missingFiles: [] });
     expect(check.unrecordedFiles).toEqual(["apps/new.test.ts"]);
+  });
+});
+
+describe("printFailures", () => {
+  test("repeats each failed test's error at the end, indented, and cuts a long one", async () => {
+    const { printFailures } = await import("./test-command.ts");
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => lines.push(line);
+    try {
+      printFailures(parseJunit(xml).cases, 7);
+    } finally {
+      console.log = log;
+    }
+    expect(lines.join("\n")).toBe(
+      "\n1 failed test(s), each with its error:\n\n✗ apps/a.test.ts > outer > fails\n    boom\n    --\n    … (14 more characters)",
+    );
   });
 });

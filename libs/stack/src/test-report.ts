@@ -11,6 +11,8 @@ export interface TestCase {
   /** `<file> > <describe> > … > <test name>`, as the allow-list names it. */
   fullName: string;
   outcome: "passed" | "failed" | "skipped";
+  /** A failed test's error message (its first line and the diagnosis the test attached). */
+  message?: string;
 }
 
 /** The report's totals (the root element's counts) and each of its test cases. */
@@ -53,7 +55,7 @@ export function parseJunit(xml: string): TestReport {
   const count = (name: string) => Number(attribute(root, name) ?? 0);
   const cases: TestCase[] = [];
   const suites: string[] = [];
-  let current: { file: string; fullName: string; outcome: TestCase["outcome"] } | undefined;
+  let current: TestCase | undefined;
   for (const [tag] of xml.matchAll(/<\/?(testsuite|testcase|skipped|failure|error)\b[^>]*>/g)) {
     const closing = tag.startsWith("</");
     const selfClosing = tag.endsWith("/>");
@@ -76,6 +78,8 @@ export function parseJunit(xml: string): TestReport {
       }
     } else if (current && !closing) {
       current.outcome = name === "skipped" ? "skipped" : "failed";
+      const message = name === "skipped" ? undefined : attribute(tag, "message");
+      if (message) current.message = message;
     }
   }
   return {

@@ -4,6 +4,7 @@
  * with exact decimal arithmetic (BigInt micro-units, VWAP rounded half to even at 6 places), so a
  * test never trusts the consumer's own aggregation code. Bars are keyed `symbol|minuteStartMs`.
  */
+import { BARS_1M, columnList, MINUTE_MS, MINUTE_US, TICKS } from "@repo/cassandra";
 import type cassandra from "cassandra-driver";
 
 export interface StoredTrade {
@@ -101,7 +102,7 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
   const byMinute = new Map<string, StoredTrade[]>();
   for (const trade of trades) {
     if (trade.cancelled) continue;
-    const minuteMs = Number((trade.eventTimeUs / 60_000_000n) * 60_000n);
+    const minuteMs = Number(trade.eventTimeUs / BigInt(MINUTE_US)) * MINUTE_MS;
     const key = `${trade.symbol}|${minuteMs}`;
     const list = byMinute.get(key) ?? [];
     list.push(trade);
@@ -135,8 +136,16 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
 }
 
 /** The columns of `ticks` that {@link storedTradeOf} reads. */
-export const STORED_TRADE_COLUMNS =
-  "symbol, event_time_us, sequence, source, kind, price, size, cancelled";
+export const STORED_TRADE_COLUMNS = columnList(TICKS, [
+  "symbol",
+  "event_time_us",
+  "sequence",
+  "source",
+  "kind",
+  "price",
+  "size",
+  "cancelled",
+]);
 
 /** A `ticks` row (selected with {@link STORED_TRADE_COLUMNS}) as the checker reads it. */
 export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
@@ -154,7 +163,7 @@ export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
 /** Every TRADE row of the `ticks` table (paged), as the checker reads them. */
 export async function storedTrades(db: cassandra.Client): Promise<StoredTrade[]> {
   const trades: StoredTrade[] = [];
-  const rows = await db.execute(`SELECT ${STORED_TRADE_COLUMNS} FROM ticks`, [], {
+  const rows = await db.execute(`SELECT ${STORED_TRADE_COLUMNS} FROM ${TICKS.name}`, [], {
     prepare: true,
     fetchSize: 5000,
     readTimeout: 30_000,
@@ -190,14 +199,26 @@ export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<str
   );
 }
 
+const STORED_BAR_COLUMNS = columnList(BARS_1M, [
+  "symbol",
+  "minute",
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "vwap",
+  "trades",
+]);
+
 /** The keyspace's `bars_1m` rows, in the shape of {@link barsFromStoredTicks}. */
 export async function storedBars(db: cassandra.Client): Promise<Map<string, BarRow>> {
   const bars = new Map<string, BarRow>();
-  const rows = await db.execute(
-    "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m",
-    [],
-    { prepare: true, fetchSize: 5000, readTimeout: 30_000 },
-  );
+  const rows = await db.execute(`SELECT ${STORED_BAR_COLUMNS} FROM ${BARS_1M.name}`, [], {
+    prepare: true,
+    fetchSize: 5000,
+    readTimeout: 30_000,
+  });
   for await (const r of rows) {
     bars.set(`${r.get("symbol")}|${(r.get("minute") as Date).getTime()}`, [
       canonical(r.get("open")),

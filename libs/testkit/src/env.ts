@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
 import { ConfigError, loadConfig, positiveInt } from "@repo/platform/config";
 import { configOrExit } from "@repo/platform/startup";
 
+export { childEnv } from "@repo/platform/config";
+
+/**
+ * The one place tests read the environment: where the shared stack listens (the defaults are
+ * `bun run stack`'s), the browser they drive and where they leave reports. Services a test spawns
+ * get their environment through `childEnv`.
+ */
 export const stackEnv = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
   SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
@@ -11,17 +19,16 @@ export const stackEnv = {
 
 export const brokers = stackEnv.KAFKA_BROKERS.split(",");
 
-/**
- * The environment of a process a test spawns (a service, a CLI): the test's own, `extra` on top.
- *
- * @example
- *   Bun.spawn(["bun", "run", "schemas:push"], { env: childEnv({ KAFKA_BROKERS: "127.0.0.1:19092" }) });
- */
-export function childEnv(
-  extra: Record<string, string | undefined> = {},
-): Record<string, string | undefined> {
-  return { ...process.env, ...extra };
-}
+const repoRoot = resolve(import.meta.dir, "../../..");
+
+/** Where tests leave screenshots and reports: `$STACK_DIR/test-results` (`.stack/test-results`). */
+export const testResultsDir = resolve(
+  process.env.STACK_DIR ?? join(repoRoot, ".stack"),
+  "test-results",
+);
+
+/** The Chromium the browser tests drive: `CHROMIUM_PATH`, Debian's `/usr/bin/chromium` by default. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /**
  * The load a simulator benchmark offers: BENCH_RATE ticks/s for BENCH_SECONDS (`limit` ticks in

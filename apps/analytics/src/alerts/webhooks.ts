@@ -3,6 +3,7 @@ import { formatTimestamp } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
+import type { OutboxDelivery } from "../cassandra/outbox.ts";
 import type { Firing } from "../cassandra/store.ts";
 
 /** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
@@ -21,19 +22,39 @@ export function signBody(secret: string, timestamp: number, body: string): strin
   return `t=${timestamp},v1=${mac}`;
 }
 
-interface Delivery {
-  url: string;
-  secret: string;
-  firing: Firing;
-  body: string;
+interface Delivery extends OutboxDelivery {
   attempts: number;
   dueAt: number;
-  enqueuedAt: number;
+}
+
+/**
+ * The delivery of `firing` to `webhook`, queued at `now` (ms): the body is fixed here, so a delivery
+ * read back from the outbox after a restart sends the same bytes under the same id.
+ *
+ * @example
+ *   const delivery = deliveryOf({ url, secret }, firing, Date.now());
+ */
+export function deliveryOf(
+  webhook: { url: string; secret: string },
+  firing: Firing,
+  now: number,
+): OutboxDelivery {
+  return {
+    id: firing.dedupKey,
+    ruleId: firing.ruleId,
+    barStart: firing.barStart,
+    url: webhook.url,
+    secret: webhook.secret,
+    body: JSON.stringify(alertJson(firing)),
+    enqueuedAt: now,
+  };
 }
 
 export const WEBHOOK_METRIC = {
   delivered: "webhooks.delivered",
   retried: "webhooks.retried",
+  /** Read back from the outbox at start (deliveries a restart left waiting). */
+  restored: "webhooks.restored",
   /** Dropped: the queue was full (oldest dropped), the receiver refused (4xx), or it expired. */
   dropped: (reason: "queue_full" | "refused" | "expired") => `webhooks.dropped.${reason}`,
 } as const;
@@ -43,11 +64,13 @@ export const WEBHOOK_METRIC = {
  * only queues. Failed deliveries (no connection, timeout, 408/429/5xx) are retried with jittered
  * backoff until `maxAgeMs`; another 4xx drops the delivery. At most `maxQueue` deliveries wait
  * (beyond it the oldest is dropped) and `concurrency` are in flight, so a dead receiver never slows
- * evaluation or the other receivers. Deliveries live in memory: a restart loses those waiting.
+ * evaluation or the other receivers. Each delivery's outbox row is written by the caller before
+ * `send`; `settled` is called once a delivery leaves the queue for good (delivered, refused, expired
+ * or pushed out), so its row can be deleted, and `restore` queues the rows a restart left waiting.
  *
  * @example
- *   const webhooks = createWebhookSender({ maxQueue: 10_000, timeoutMs: 5000, maxAgeMs: 3_600_000, maxDelayMs: 30_000, stats, log });
- *   webhooks.send({ url, secret }, firing);
+ *   const webhooks = createWebhookSender({ maxQueue: 10_000, timeoutMs: 5000, maxAgeMs: 3_600_000, maxDelayMs: 30_000, stats, log, settled: (d) => outbox.remove(d) });
+ *   webhooks.send(deliveryOf({ url, secret }, firing, Date.now()));
  */
 export function createWebhookSender(options: {
   maxQueue: number;
@@ -57,8 +80,11 @@ export function createWebhookSender(options: {
   concurrency?: number;
   stats: Stats;
   log: Logger;
+  /** A delivery left the queue for good (its outbox row may go). */
+  settled?: (delivery: OutboxDelivery) => void;
   now?: () => number;
 }) {
+  const settled = options.settled ?? (() => {});
   const now = options.now ?? Date.now;
   const waiting: Delivery[] = [];
   let inFlight = 0;
@@ -100,20 +126,23 @@ export function createWebhookSender(options: {
         headers: {
           "content-type": "application/json",
           [SIGNATURE_HEADER]: signBody(delivery.secret, timestamp, delivery.body),
-          [DELIVERY_HEADER]: delivery.firing.dedupKey,
+          [DELIVERY_HEADER]: delivery.id,
         },
         body: delivery.body,
         redirect: "manual",
         signal: AbortSignal.timeout(options.timeoutMs),
       });
       await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) options.stats.counter(WEBHOOK_METRIC.delivered).add();
-      else if (response.status === 408 || response.status === 429 || response.status >= 500)
+      if (response.ok) {
+        options.stats.counter(WEBHOOK_METRIC.delivered).add();
+        settled(delivery);
+      } else if (response.status === 408 || response.status === 429 || response.status >= 500)
         retry = true;
       else {
         options.stats.counter(WEBHOOK_METRIC.dropped("refused")).add();
+        settled(delivery);
         options.log.warn(
-          { rule: delivery.firing.ruleId, status: response.status },
+          { rule: delivery.ruleId, status: response.status },
           "webhook refused an alert; dropped",
         );
       }
@@ -126,8 +155,9 @@ export function createWebhookSender(options: {
       delivery.attempts += 1;
       if (now() - delivery.enqueuedAt >= options.maxAgeMs) {
         options.stats.counter(WEBHOOK_METRIC.dropped("expired")).add();
+        settled(delivery);
         options.log.warn(
-          { rule: delivery.firing.ruleId, attempts: delivery.attempts },
+          { rule: delivery.ruleId, attempts: delivery.attempts },
           "webhook unreachable for too long; alert dropped",
         );
       } else {
@@ -144,24 +174,30 @@ export function createWebhookSender(options: {
   function enqueue(delivery: Delivery) {
     if (waiting.length >= options.maxQueue) {
       waiting.sort((a, b) => a.enqueuedAt - b.enqueuedAt);
-      waiting.shift();
+      const oldest = waiting.shift();
+      if (oldest) settled(oldest);
       options.stats.counter(WEBHOOK_METRIC.dropped("queue_full")).add();
     }
     waiting.push(delivery);
   }
 
   return {
-    /** Queues `firing` for `webhook`; returns at once. */
-    send(webhook: { url: string; secret: string }, firing: Firing) {
-      const t = now();
-      enqueue({
-        ...webhook,
-        firing,
-        body: JSON.stringify(alertJson(firing)),
-        attempts: 0,
-        dueAt: t,
-        enqueuedAt: t,
-      });
+    /** Queues `delivery` (see {@link deliveryOf}); returns at once. */
+    send(delivery: OutboxDelivery) {
+      enqueue({ ...delivery, attempts: 0, dueAt: now() });
+      pump();
+    },
+    /** Queues the deliveries a restart left in the outbox (their retry window runs from `enqueuedAt`). */
+    restore(deliveries: readonly OutboxDelivery[]) {
+      for (const delivery of deliveries) {
+        if (now() - delivery.enqueuedAt >= options.maxAgeMs) {
+          options.stats.counter(WEBHOOK_METRIC.dropped("expired")).add();
+          settled(delivery);
+          continue;
+        }
+        options.stats.counter(WEBHOOK_METRIC.restored).add();
+        enqueue({ ...delivery, attempts: 0, dueAt: now() });
+      }
       pump();
     },
     /** Deliveries waiting (including those waiting for a retry). */

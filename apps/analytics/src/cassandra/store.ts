@@ -1,10 +1,19 @@
+import {
+  ALERT_RULES,
+  ALERTS,
+  BARS_1M,
+  INDICATORS_1M,
+  INDICATORS_ROLLUP,
+  insertInto,
+  partitionDay,
+} from "@repo/cassandra";
 import cassandra from "cassandra-driver";
 import type { IndicatorValue } from "../indicators/compute.ts";
 import { formatMicros, parseMicros } from "../indicators/fixed.ts";
 import type { IndicatorRow } from "../series/book.ts";
 import { DAY_US, type Interval, type MinuteBar } from "../series/rollup.ts";
 
-const { BigDecimal, LocalDate } = cassandra.types;
+const { BigDecimal } = cassandra.types;
 
 /** An alert rule as stored (the condition is the validated JSON). */
 export interface StoredRule {
@@ -40,30 +49,57 @@ export interface ServedValue {
   provisional: boolean;
 }
 
-const localDate = (micros: number) =>
-  LocalDate.fromString(
-    new Date(Math.floor(micros / DAY_US) * (DAY_US / 1000)).toISOString().slice(0, 10),
-  );
+const localDate = partitionDay;
 const decimal = (micros: bigint) => BigDecimal.fromString(formatMicros(micros));
 const canonical = (value: unknown) =>
   value === null || value === undefined ? null : formatMicros(parseMicros(String(value)));
 
-const INSERT_1M = `INSERT INTO indicators_1m (symbol, day, name, bar_start, value, lower, upper, provisional, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const INSERT_ROLLUP = `INSERT INTO indicators_rollup (symbol, interval, day, name, bar_start, value, lower, upper, provisional, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_1M = insertInto(INDICATORS_1M, [
+  "symbol",
+  "day",
+  "name",
+  "bar_start",
+  "value",
+  "lower",
+  "upper",
+  "provisional",
+  "updated_at",
+]);
+const INSERT_ROLLUP = insertInto(INDICATORS_ROLLUP, [
+  "symbol",
+  "interval",
+  "day",
+  "name",
+  "bar_start",
+  "value",
+  "lower",
+  "upper",
+  "provisional",
+  "updated_at",
+]);
 const SELECT_DAY_BARS = `SELECT minute, CAST(open AS text) AS open, CAST(high AS text) AS high, CAST(low AS text) AS low,
-  CAST(close AS text) AS close, volume, CAST(vwap AS text) AS vwap, trades FROM bars_1m WHERE symbol = ? AND day = ?`;
+  CAST(close AS text) AS close, volume, CAST(vwap AS text) AS vwap, trades FROM ${BARS_1M.name} WHERE symbol = ? AND day = ?`;
 const SELECT_1M = `SELECT name, bar_start, CAST(value AS text) AS value, CAST(lower AS text) AS lower,
-  CAST(upper AS text) AS upper, provisional FROM indicators_1m
+  CAST(upper AS text) AS upper, provisional FROM ${INDICATORS_1M.name}
   WHERE symbol = ? AND day = ? AND name = ? AND bar_start >= ? AND bar_start < ?`;
 const SELECT_ROLLUP = `SELECT name, bar_start, CAST(value AS text) AS value, CAST(lower AS text) AS lower,
-  CAST(upper AS text) AS upper, provisional FROM indicators_rollup
+  CAST(upper AS text) AS upper, provisional FROM ${INDICATORS_ROLLUP.name}
   WHERE symbol = ? AND interval = ? AND day = ? AND name = ? AND bar_start >= ? AND bar_start < ?`;
-const INSERT_ALERT = `INSERT INTO alerts (day, bar_start, dedup_key, rule_id, symbol, kind, event, price, value, message, fired_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
+const INSERT_ALERT = `${insertInto(ALERTS, [
+  "day",
+  "bar_start",
+  "dedup_key",
+  "rule_id",
+  "symbol",
+  "kind",
+  "event",
+  "price",
+  "value",
+  "message",
+  "fired_at",
+])} IF NOT EXISTS`;
 const SELECT_ALERTS = `SELECT bar_start, dedup_key, rule_id, symbol, kind, event, CAST(price AS text) AS price,
-  CAST(value AS text) AS value, message, fired_at FROM alerts WHERE day = ? AND bar_start >= ? AND bar_start < ?`;
+  CAST(value AS text) AS value, message, fired_at FROM ${ALERTS.name} WHERE day = ? AND bar_start >= ? AND bar_start < ?`;
 
 /** Rows of one partition go in one unlogged batch (one mutation); partitions in parallel. */
 const BATCH_ROWS = 50;
@@ -287,7 +323,15 @@ export function createAnalyticsStore(options: {
 
     async putRule(rule: StoredRule): Promise<void> {
       await client.execute(
-        "INSERT INTO alert_rules (id, symbol, condition, webhook_url, webhook_secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        insertInto(ALERT_RULES, [
+          "id",
+          "symbol",
+          "condition",
+          "webhook_url",
+          "webhook_secret",
+          "created_by",
+          "created_at",
+        ]),
         [
           rule.id,
           rule.symbol,

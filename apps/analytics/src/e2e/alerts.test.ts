@@ -2,7 +2,8 @@
  * Alerts on the real stack, from bars produced straight onto the bars topic: a price-cross rule
  * fires once on the crossing, not while the price hovers inside the hysteresis band, and again after
  * it re-armed; firings reach the SSE stream and `GET /v1/alerts`; a loopback webhook that was down
- * gets each alert once, signed; a fresh group replaying the topic fires nothing twice.
+ * while analytics restarted gets each alert once (by delivery id), signed, from the outbox; a fresh
+ * group replaying the topic fires nothing twice.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
@@ -24,6 +25,8 @@ afterAll(async () => {
 /** The minute the rule was created in: bars of earlier minutes could never fire it. */
 let m0 = 0;
 let trades = 0;
+/** Delivery ids (dedup keys) of the first two firings, as the SSE stream showed them. */
+let firedIds: string[] = [];
 function bar(minute: number, close: string): Bar {
   trades += 1;
   return {
@@ -65,7 +68,7 @@ describe("analytics alerts on the real stack", () => {
   let analytics: RunningService;
   const port = freePort();
   const deliveries: { id: string; body: string; valid: boolean }[] = [];
-  const streamed: { event: string; data: string }[] = [];
+  let streamed: { event: string; data: string }[] = [];
   const env = {
     API_OPERATOR_TOKENS: `e2e:${TOKEN}`,
     ANALYTICS_WEBHOOK_MAX_DELAY_MS: "1000",
@@ -141,6 +144,7 @@ describe("analytics alerts on the real stack", () => {
     const firings = alerts.map(
       (e) => JSON.parse(e.data) as { id: string; barStart: string; price: string; event: string },
     );
+    firedIds = firings.map((f) => f.id);
     expect(firings.map((f) => [f.event, f.barStart, f.price])).toEqual([
       ["cross_up", formatTimestamp(m0), "100.2"],
       ["cross_up", formatTimestamp(m0 + 3 * MINUTE), "101"],
@@ -155,13 +159,40 @@ describe("analytics alerts on the real stack", () => {
     expect((await fetch(`${url}/v1/alerts?from=${to}&to=${from}`)).status).toBe(400);
   }, 180_000);
 
-  test("a webhook receiver that was down gets each alert once, with a valid signature", async () => {
+  test("a webhook receiver down while analytics restarts gets each waiting alert once after it is back (same delivery id), signed", async () => {
     const scenario = s as AnalyticsScenario;
     await waitFor(
       "delivery retried while the receiver is down",
       async () => ((await stats(analytics)).webhooks.retried >= 2 ? true : undefined),
       60_000,
       [analytics],
+    );
+    expect(deliveries.length).toBe(0);
+    // A restart while both deliveries wait: the new process reads them back from the outbox.
+    const stoppedAt = Date.now();
+    expect(await analytics.stop()).toBe(0);
+    expect(streamed.at(-1)?.event).toBe("shutdown");
+    analytics = await scenario.startAnalytics(env);
+    const restarted = await waitFor(
+      "the restarted service retried the restored deliveries",
+      async () => {
+        const now = await stats(analytics);
+        return now.webhooks.restored >= 2 && now.webhooks.retried >= 2 ? now : undefined;
+      },
+      60_000,
+      [analytics],
+    );
+    expect(restarted.webhooks.restored).toBe(2);
+    expect(restarted.alerts.fired).toBe(0);
+    streamed = [];
+    const stream = await fetch(`${analytics.url}/v1/alerts/stream`, {
+      headers: { accept: "text/event-stream" },
+    });
+    void collect(stream, streamed).catch(() => {});
+    await waitFor(
+      "the new stream said ready",
+      async () => (streamed.some((e) => e.event === "ready") ? true : undefined),
+      10_000,
     );
     expect(deliveries.length).toBe(0);
     receiver = Bun.serve({
@@ -181,12 +212,17 @@ describe("analytics alerts on the real stack", () => {
         return new Response("ok");
       },
     });
+    const receiverUp = Date.now();
     await waitFor(
       "both alerts delivered",
       async () => (deliveries.length >= 2 ? true : undefined),
       60_000,
       [analytics],
     );
+    console.log(
+      `webhook outbox: 2 deliveries waited ${Date.now() - stoppedAt} ms from the SIGTERM (receiver down ${receiverUp - stoppedAt} ms of it), delivered ${Date.now() - receiverUp} ms after the receiver came back`,
+    );
+    expect(deliveries.map((d) => d.id).toSorted()).toEqual(firedIds.toSorted());
     // A third firing, delivered at once, is the signal that nothing older is still coming.
     await scenario.produceBars([bar(4, "99"), bar(5, "100.6")]);
     await waitFor(
@@ -198,6 +234,15 @@ describe("analytics alerts on the real stack", () => {
     await waitFor(
       "no delivery waiting",
       async () => ((await stats(analytics)).webhooks.waiting === 0 ? true : undefined),
+      30_000,
+      [analytics],
+    );
+    await waitFor(
+      "every delivered row deleted from the outbox",
+      async () =>
+        (await scenario.db.execute("SELECT delivery_id FROM webhook_outbox")).rowLength === 0
+          ? true
+          : undefined,
       30_000,
       [analytics],
     );

@@ -1,8 +1,8 @@
+import { DAY_US, MINUTE_US } from "@repo/cassandra";
 import { divideHalfEven } from "../indicators/fixed.ts";
 
-/** Microseconds per minute and per UTC day. */
-export const MINUTE_US = 60_000_000;
-export const DAY_US = 86_400_000_000;
+/** Microseconds per minute and per UTC day (the storage layout's time rules). */
+export { DAY_US, MINUTE_US };
 
 /** The intervals indicators are kept for: whole minutes, aligned to the UTC epoch (as the api). */
 export const INTERVALS = {

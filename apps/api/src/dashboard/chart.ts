@@ -71,7 +71,9 @@ export function createBarChart(container: HTMLElement, status: HTMLElement) {
   }
 
   return {
-    /** Loads the bars of `name` ending at its latest event. */
+    /** The chart itself (the indicator overlays draw on it). */
+    api: chart,
+    /** Loads the bars of `name` ending at its latest event; resolves the window's start (ms). */
     async show(name: string, every: Interval, latestEventTime: string | undefined) {
       symbol = name;
       interval = every;
@@ -82,12 +84,13 @@ export function createBarChart(container: HTMLElement, status: HTMLElement) {
       status.textContent = `${name} · ${every} · loading…`;
       container.dataset.state = "loading";
       const { bars } = await fetchBars(name, every, from, new Date(end));
-      if (mine !== generation) return;
+      if (mine !== generation) return undefined;
       shown.clear();
       for (const bar of bars) shown.set(Date.parse(bar.start), bar);
       draw();
       chart.timeScale().fitContent();
       container.dataset.state = "ready";
+      return from.getTime();
     },
     /** A 1-minute bar from the stream. */
     async live(name: string, bar: Bar) {

@@ -1,3 +1,5 @@
+import { createAlerts } from "./analytics-alerts.ts";
+import { createIndicatorOverlays } from "./analytics-overlays.ts";
 import {
   type Bar,
   INTERVAL_MS,
@@ -19,6 +21,12 @@ const connection = $<HTMLSpanElement>("connection");
 const picker = $<HTMLSelectElement>("symbol");
 const chart = createBarChart($("chart"), $("chart-status"));
 const health = createHealth($("services"));
+const overlays = createIndicatorOverlays(
+  chart.api,
+  $("indicator-legend"),
+  $("indicator-table"),
+  $("indicator-status"),
+);
 const latest = new Map<string, string>();
 let symbol = params.get("symbol")?.toUpperCase() ?? "";
 let interval: Interval =
@@ -45,7 +53,10 @@ function select(name: string, every: Interval) {
   for (const button of document.querySelectorAll<HTMLButtonElement>("#intervals button"))
     button.setAttribute("aria-pressed", String(button.dataset.interval === every));
   history.replaceState(null, "", `?symbol=${encodeURIComponent(name)}&interval=${every}`);
-  chart.show(name, every, latest.get(name)).catch(report);
+  chart
+    .show(name, every, latest.get(name))
+    .then((fromMs) => (fromMs === undefined ? undefined : overlays.show(name, every, fromMs)))
+    .catch(report);
 }
 
 function report(error: unknown) {
@@ -91,6 +102,7 @@ function connect() {
   source.addEventListener("bar", (event) => {
     const bar = JSON.parse((event as MessageEvent<string>).data) as Bar & { symbol: string };
     chart.live(bar.symbol, bar).catch(report);
+    overlays.refresh(bar.symbol);
   });
 }
 
@@ -130,3 +142,7 @@ async function start() {
 void start();
 createConsole($("console-panel"));
 createOps($("ops-panel"));
+createAlerts($("alerts-panel"), {
+  symbol: () => symbol,
+  onAvailability: (up) => overlays.setEnabled(up),
+});

@@ -29,6 +29,7 @@ import { publicHealth, type ServiceHealth } from "../pipeline/health.ts";
 import { METRIC } from "../stats.ts";
 import type { StreamAdmission, StreamRefusal } from "../stream/admission.ts";
 import type { MarketStream } from "../stream/market-stream.ts";
+import { type AnalyticsDeps, mountAnalyticsRoutes } from "./analytics-routes.ts";
 import { type ConsoleDeps, mountConsoleRoutes } from "./console-routes.ts";
 import { mountOpsRoutes, type OpsDeps } from "./ops-routes.ts";
 import {
@@ -69,6 +70,8 @@ export interface ApiDeps {
   console?: Omit<ConsoleDeps, "log" | "operatorTokens">;
   /** Runs, providers, streams, backfills (through ingest), alerts and the streaming job. */
   ops?: Omit<OpsDeps, "log" | "operatorTokens">;
+  /** Indicators, alerts and alert rules (through analytics); absent, they are not served. */
+  analytics?: Omit<AnalyticsDeps, "log" | "operatorTokens" | "streams">;
   now?: () => number;
 }
 
@@ -316,6 +319,14 @@ export function createApiRoutes(deps: ApiDeps) {
   if (deps.ops)
     mountOpsRoutes(api, { ...deps.ops, log: deps.log, operatorTokens: deps.operatorTokens });
 
+  if (deps.analytics)
+    mountAnalyticsRoutes(api, {
+      ...deps.analytics,
+      log: deps.log,
+      operatorTokens: deps.operatorTokens,
+      streams: { admission: deps.admission, limits: deps.streamLimits },
+    });
+
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -324,7 +335,8 @@ export function createApiRoutes(deps: ApiDeps) {
       description:
         "Market data stored by the pipeline: symbols, latest quotes, bars, ticks and a live stream; " +
         "the Kafka console (topics, consumer groups, messages, dead letters and their redrive) and schemas; " +
-        "ingest's runs, schedules, streams, operator actions and backfills, firing alerts and the streaming job. " +
+        "ingest's runs, schedules, streams, operator actions and backfills, firing alerts and the streaming job; " +
+        "indicators, alert rules and alerts from analytics. " +
         "Times are ISO-8601 UTC with microseconds; decimals are strings; errors are " +
         '`{"error":{"code","message","issues"?}}`.',
     },

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { isRetriable, PipelineError } from "@repo/platform/errors";
 import { CursorError, createCursorCodec } from "./cursor.ts";
 
 const DAY_US = 86_400_000_000;
@@ -56,4 +57,17 @@ test("a signed cursor whose day lies outside its range is refused", () => {
     expect(reason(cursors.encode({ ...query, day, pageState: null }))).toBe("out_of_range");
   expect(reason(cursors.encode({ ...query, day: 3 * DAY_US, pageState: null }))).toBe("accepted");
   expect(reason(cursors.encode({ ...query, day: 5 * DAY_US, pageState: null }))).toBe("accepted");
+});
+
+test("a refused cursor is a final error of the tree: the same cursor is refused again", () => {
+  const refused = (() => {
+    try {
+      return cursors.decode("not-a-cursor");
+    } catch (error) {
+      return error;
+    }
+  })();
+  expect(refused).toBeInstanceOf(PipelineError);
+  expect(refused).toBeInstanceOf(CursorError);
+  expect(isRetriable(refused)).toBe(false);
 });

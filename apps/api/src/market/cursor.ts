@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { PipelineError } from "@repo/platform/errors";
 
 /** The query a ticks listing answers: what a cursor carries so `next` alone pages on. */
 export interface TicksQuery {
@@ -18,14 +19,17 @@ export interface TicksPosition {
 /** A decoded cursor: the query it belongs to and where to go on. */
 export interface TicksCursor extends TicksQuery, TicksPosition {}
 
-/** Why a cursor is refused; `message` completes "cursor …" for the 400 naming it. */
-export class CursorError extends Error {
+/**
+ * Why a cursor is refused; `message` completes "cursor …" for the 400 naming it. Final: the same
+ * cursor is refused again.
+ */
+export class CursorError extends PipelineError {
   override name = "CursorError";
   constructor(
     readonly reason: "malformed" | "forged" | "expired" | "out_of_range" | "other_query",
     message: string,
   ) {
-    super(message);
+    super(message, { retriable: false });
   }
 }
 

@@ -1,15 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, echo } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
-import type { Stats } from "@repo/platform/stats";
-import { runBackfill } from "../backfill/backfill.ts";
 import { type BackfillRecord, type BackfillStatus, planBackfill } from "../backfill/job.ts";
-import type { Progress } from "../backfill/progress.ts";
-import type { BackfillState } from "../backfill/state.ts";
-import type { TickBuffer } from "../forward/buffer.ts";
-import type { AlpacaHistory } from "../providers/alpaca-history.ts";
-import type { TickSink } from "../providers/provider.ts";
 import type { BackfillStore } from "../storage/storage.ts";
+import { type BackfillRunOptions, executeBackfill, type RunningBackfill } from "./backfill-run.ts";
 
 /** What `POST /backfills` asks for (validated by the route). */
 export interface BackfillRequest {
@@ -20,18 +13,10 @@ export interface BackfillRequest {
   kinds: ("trades" | "quotes")[];
 }
 
-export interface BackfillManagerOptions {
-  /** The Alpaca history for these kinds, or undefined when no Alpaca keys are configured. */
-  historyFor: (kinds: ("trades" | "quotes")[]) => AlpacaHistory | undefined;
-  /** The sink backfills deliver to (the live one: same gates, dedupe, buffer and forwarder). */
-  sink: TickSink;
-  buffer: TickBuffer;
-  stats: Stats;
+export interface BackfillManagerOptions extends BackfillRunOptions {
   store: BackfillStore;
   /** The account's REST budget per minute, shared with polling and gap recovery. */
   ratePerMinute: number;
-  forwarding: () => string | undefined;
-  log: Logger;
 }
 
 const ACTIVE: readonly BackfillStatus[] = ["queued", "running"];
@@ -50,7 +35,7 @@ export function createBackfillManager(options: BackfillManagerOptions) {
   const { store, log } = options;
   const queue: string[] = [];
   const records = new Map<string, BackfillRecord>();
-  let current: { id: string; abort: AbortController; cancelledBy?: string | null } | undefined;
+  let current: RunningBackfill | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
 
@@ -125,124 +110,15 @@ export function createBackfillManager(options: BackfillManagerOptions) {
       if (!id) return;
       const record = records.get(id);
       if (!record || !ACTIVE.includes(record.status)) continue;
-      await execute(record).catch((error) =>
+      await executeBackfill(record, options, {
+        persist,
+        running: (now) => {
+          current = now;
+        },
+      }).catch((error) =>
         log.error({ backfill: id, err: (error as Error).message }, "backfill bookkeeping failed"),
       );
     }
-  }
-
-  async function execute(record: BackfillRecord) {
-    const history = options.historyFor(record.kinds);
-    if (!history) {
-      record.status = "failed";
-      record.error = "no Alpaca keys configured";
-      record.endedAt = new Date().toISOString();
-      await persist(record);
-      return;
-    }
-    const abort = new AbortController();
-    current = { id: record.id, abort };
-    const scope = options.sink.begin?.("backfill", {
-      backfill: record.id,
-      symbols: record.symbols,
-      from: record.from,
-      to: record.to,
-      kinds: record.kinds,
-    });
-    const sink = scope?.sink ?? options.sink;
-    const before = { ...record.progress };
-    record.status = "running";
-    record.startedAt ??= new Date().toISOString();
-    if (scope) record.runs.push(scope.run.id);
-    await persist(record);
-    const tally = () => {
-      const t = scope?.run.tally;
-      if (!t) return;
-      const refused = Object.values(t.refused).reduce((sum, n) => sum + n, 0);
-      record.progress.fetched = before.fetched + t.fetched;
-      record.progress.accepted = before.accepted + t.accepted;
-      record.progress.forwarded = before.forwarded + t.forwarded;
-      record.progress.refused = before.refused + refused;
-      record.progress.dropped = before.dropped + t.dropped;
-    };
-    const state: BackfillState = {
-      version: 1,
-      job: {
-        provider: record.provider,
-        feed: "",
-        symbols: record.symbols,
-        from: record.from,
-        to: record.to,
-        kinds: record.kinds,
-      },
-      units: record.units,
-      updatedAt: record.updatedAt,
-    };
-    const unitsDone = () => Object.values(record.units).filter((unit) => unit.done).length;
-    try {
-      const summary = await runBackfill({
-        job: state.job,
-        history,
-        sink,
-        buffer: options.buffer,
-        stats: options.stats,
-        state,
-        statePath: `ingest_backfills/${record.id}`,
-        reporter: {
-          report(progress: Progress) {
-            if (progress.unit && scope)
-              scope.run.detail = { ...scope.run.detail, unit: progress.unit };
-          },
-          close() {},
-        },
-        forwarding: options.forwarding,
-        log,
-        signal: abort.signal,
-        delivered: scope ? (signal) => scope.run.settled(signal) : undefined,
-        save: async (saved) => {
-          record.units = saved.units;
-          record.progress.unitsDone = unitsDone();
-          record.progress.pages = Object.values(saved.units).reduce((n, u) => n + u.pages, 0);
-          tally();
-          await persist(record);
-        },
-      });
-      tally();
-      if (summary.outcome === "done") {
-        record.status = "done";
-        record.endedAt = new Date().toISOString();
-        scope?.run.end("ok");
-        log.info({ backfill: record.id, ...record.progress }, "backfill done");
-      } else if (current?.cancelledBy !== undefined) {
-        record.status = "cancelled";
-        record.endedAt = new Date().toISOString();
-        record.error = `cancelled by ${current.cancelledBy ?? "an operator"}`;
-        scope?.run.end("cancelled", record.error);
-        log.info({ backfill: record.id, by: current.cancelledBy }, "backfill cancelled");
-      } else {
-        scope?.run.end("interrupted", "ingest is shutting down; resumed at the next start");
-      }
-    } catch (error) {
-      tally();
-      record.endedAt = new Date().toISOString();
-      if (current?.cancelledBy !== undefined) {
-        // A cancel aborts the page request in flight: that abort is the cancel, not a failure.
-        record.status = "cancelled";
-        record.error = `cancelled by ${current.cancelledBy ?? "an operator"}`;
-        scope?.run.end("cancelled", record.error);
-        log.info({ backfill: record.id, by: current.cancelledBy }, "backfill cancelled");
-      } else {
-        record.status = "failed";
-        record.error = (error as Error).message;
-        scope?.run.end("failed", record.error);
-        log.error({ backfill: record.id, err: record.error }, "backfill failed");
-      }
-    } finally {
-      current = undefined;
-      history.close();
-    }
-    record.progress.unitsDone = unitsDone();
-    await persist(record);
   }
 
   async function find(id: string): Promise<BackfillRecord> {

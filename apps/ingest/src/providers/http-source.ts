@@ -1,5 +1,6 @@
+import { HttpStatusError, retryAfter } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
-import { sleep, withRetry } from "@repo/platform/retry";
+import { withRetry } from "@repo/platform/retry";
 import CircuitBreaker from "opossum";
 import { createRateBudget, type RateBudget } from "./rate-budget.ts";
 
@@ -23,14 +24,12 @@ export interface HttpSourceOptions {
   budget?: RateBudget;
 }
 
-/** An HTTP answer that retrying will not fix (4xx other than 408/429), with its status. */
-export class PermanentHttpError extends Error {
+/** An HTTP answer that retrying will not fix (a redirect, a 4xx other than 408/429), with its status. */
+export class PermanentHttpError extends HttpStatusError {
   override name = "PermanentHttpError";
-  readonly status: number | undefined;
 
   constructor(message: string, status?: number) {
-    super(message);
-    this.status = status;
+    super(message, { status, retriable: false });
   }
 }
 
@@ -82,15 +81,15 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
     const resetMs = budget.observe(response.status, response.headers);
     if (!response.ok) {
       const message = `${options.name} answered HTTP ${response.status}: ${body.slice(0, 200)}`;
-      const retryable =
-        response.status >= 500 || response.status === 429 || response.status === 408;
-      if (!retryable) throw new PermanentHttpError(message, response.status);
-      throw Object.assign(new Error(message), {
+      const error = new HttpStatusError(message, {
+        status: response.status,
         retryAfterMs:
           response.status === 429 && resetMs !== undefined
             ? resetMs
             : retryAfterMs(response.headers.get("retry-after")),
       });
+      if (!error.retriable) throw new PermanentHttpError(message, response.status);
+      throw error;
     }
     try {
       return JSON.parse(body) as unknown;
@@ -108,17 +107,17 @@ export function createHttpSource(options: HttpSourceOptions): HttpSource {
         minDelayMs: options.minRetryDelayMs ?? 250,
         maxDelayMs: options.maxRetryDelayMs ?? 5_000,
         signal,
-        shouldRetry: (error) => !(error instanceof PermanentHttpError),
-        onRetry: async (error, attempt) => {
-          if (attempt > options.retries || error instanceof PermanentHttpError) return;
+        // The provider said when to come back (429/503 Retry-After): withRetry waits at least that long.
+        onRetry: (error) => {
           retries += 1;
-          const waitMs = (error as { retryAfterMs?: number }).retryAfterMs;
           options.log.warn(
-            { provider: options.name, err: (error as Error).message, retryAfterMs: waitMs },
+            {
+              provider: options.name,
+              err: (error as Error).message,
+              retryAfterMs: retryAfter(error),
+            },
             "retrying provider request",
           );
-          // The provider said when to come back (429/503 Retry-After): wait at least that long.
-          if (waitMs) await sleep(waitMs, signal);
         },
       }),
     {

@@ -11,6 +11,7 @@ import {
   type RunTrigger,
 } from "./run.ts";
 import type { RunQuery, RunStore } from "./store.ts";
+import { createRunWriter } from "./writer.ts";
 
 /** A run in progress: count into `tally` (through the sink), then `end` it. */
 export interface RunHandle {
@@ -37,9 +38,6 @@ export interface RunLedgerOptions {
   now?: () => number;
 }
 
-/** Runs whose save failed are kept this long at most for a retry (memory stays bounded). */
-const MAX_UNSAVED = 10_000;
-
 /**
  * Keeps every run of ingest: opened by the poll, stream, recovery or backfill that does the work,
  * credited with each record it accepted as the forwarder reports it (`forwarded`, `refused`), and
@@ -59,12 +57,8 @@ export function createRunLedger(options: RunLedgerOptions) {
   const byTally = new WeakMap<RunTally, RunState>();
   const open = new Map<string, RunState>();
   const finished: Run[] = [];
-  const unsaved = new Map<string, Run>();
   const keepFinished = options.keepFinished ?? 200;
-  let saveFailures = 0;
-  let lastSaveError: string | null = null;
-  let saved = 0;
-  let writing: Promise<void> = Promise.resolve();
+  const writer = createRunWriter(store, log);
 
   interface RunState {
     run: Run;
@@ -88,53 +82,6 @@ export function createRunLedger(options: RunLedgerOptions) {
     };
   }
 
-  /** Set while the store refuses writes: saves wait for the next checkpoint instead of queueing. */
-  let storeFailing = false;
-
-  function save(run: Run) {
-    unsaved.set(run.id, run);
-    if (unsaved.size > MAX_UNSAVED) {
-      const oldest = unsaved.keys().next().value;
-      if (oldest !== undefined) unsaved.delete(oldest);
-    }
-    // Queued saves are skipped while the store refuses: the next checkpoint round retries them.
-    writing = writing.then(async () => {
-      if (!storeFailing) await persist(run);
-    });
-  }
-
-  /** Stores `run`'s latest state; false when the store refused it (the rest waits for a checkpoint). */
-  async function persist(run: Run): Promise<boolean> {
-    const latest = unsaved.get(run.id);
-    if (!latest) return true;
-    try {
-      await store.save(latest);
-      if (unsaved.get(run.id) === latest) unsaved.delete(run.id);
-      saved += 1;
-      lastSaveError = null;
-      storeFailing = false;
-      return true;
-    } catch (error) {
-      storeFailing = true;
-      saveFailures += 1;
-      const message = (error as Error).message;
-      if (saveFailures <= 5 || saveFailures % 100 === 0)
-        log.warn(
-          { err: message, run: run.id, failures: saveFailures, unsaved: unsaved.size },
-          "run not stored yet; retrying at the next checkpoint",
-        );
-      lastSaveError = message;
-      return false;
-    }
-  }
-
-  /** Every unsaved run in order, stopping at the first refusal: one failed write per round, not thousands. */
-  async function persistUnsaved() {
-    for (const run of [...unsaved.values()]) {
-      if (!(await persist(run))) return;
-    }
-  }
-
   function settleIfDone(state: RunState) {
     if (state.tally.pending > 0) return;
     for (const notify of state.waiters) notify();
@@ -144,16 +91,16 @@ export function createRunLedger(options: RunLedgerOptions) {
     const final = snapshot(state);
     finished.push(final);
     if (finished.length > keepFinished) finished.shift();
-    save(final);
+    writer.save(final);
   }
 
   function checkpoint() {
     for (const state of open.values()) {
       if (!state.dirty) continue;
       state.dirty = false;
-      unsaved.set(state.run.id, snapshot(state));
+      writer.stage(snapshot(state));
     }
-    writing = writing.then(persistUnsaved);
+    writer.writeUnsaved();
   }
   const timer = setInterval(checkpoint, options.checkpointMs ?? 5_000);
   timer.unref?.();
@@ -180,7 +127,7 @@ export function createRunLedger(options: RunLedgerOptions) {
     const state: RunState = { run, tally, ended: false, dirty: false, waiters: new Set() };
     open.set(run.id, state);
     byTally.set(tally, state);
-    if (start.kind !== "poll") save(snapshot(state));
+    if (start.kind !== "poll") writer.save(snapshot(state));
     return {
       id: run.id,
       provider: run.provider,
@@ -280,7 +227,7 @@ export function createRunLedger(options: RunLedgerOptions) {
         storeError = (error as Error).message;
         for (const run of finished) if (inRange(run)) merged.set(run.id, run);
       }
-      for (const run of unsaved.values()) if (inRange(run)) merged.set(run.id, run);
+      for (const run of writer.unsaved()) if (inRange(run)) merged.set(run.id, run);
       for (const state of open.values())
         if (inRange(state.run)) merged.set(state.run.id, snapshot(state));
       const runs = [...merged.values()]
@@ -294,24 +241,14 @@ export function createRunLedger(options: RunLedgerOptions) {
      */
     async flush(timeoutMs = 5_000): Promise<void> {
       checkpoint();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([writing, deadline]);
-      clearTimeout(timer);
+      await writer.settled(timeoutMs);
     },
     close() {
       clearInterval(timer);
     },
     view() {
-      return {
-        open: open.size,
-        stored: saved,
-        unsaved: unsaved.size,
-        saveFailures,
-        lastSaveError,
-      };
+      const { stored, unsaved, saveFailures, lastSaveError } = writer.view();
+      return { open: open.size, stored, unsaved, saveFailures, lastSaveError };
     },
   };
 }

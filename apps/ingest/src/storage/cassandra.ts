@@ -1,21 +1,29 @@
 import {
   type CassandraSettings,
   cassandra,
+  columnList,
   connectCassandra,
   createCassandraClient,
+  daysOf,
+  INGEST_BACKFILLS,
+  INGEST_PROVIDER_STATE,
+  INGEST_RUNS,
+  insertInto,
+  partitionDay,
 } from "@repo/cassandra";
 import type { BackfillRecord } from "../backfill/job.ts";
 import type { Run, RunKind, RunOutcome, RunTrigger } from "../runs/run.ts";
 import type { RunQuery } from "../runs/store.ts";
 import type { IngestStorage, ProviderState } from "./storage.ts";
 
-const DAY_MS = 86_400_000;
-
-const RUN_COLUMNS =
-  "provider, day, started_at, run_id, kind, trigger, outcome, ended_at, fetched, accepted, forwarded, dropped, pending, refused, skipped, error, detail";
+const RUNS = INGEST_RUNS.name;
+const BACKFILLS = INGEST_BACKFILLS.name;
+const PROVIDER_STATE = INGEST_PROVIDER_STATE.name;
+const PROVIDER_STATE_COLUMNS = ["provider", "paused", "changed_at", "changed_by"] as const;
 
 /**
- * Ingest's state in Cassandra (tables of `cql/003_ingest_runs.cql`, which own keys and TTLs):
+ * Ingest's state in Cassandra (tables of `cql/003_ingest_runs.cql`, laid out in `@repo/cassandra`'s
+ * `INGEST_RUNS`, `INGEST_BACKFILLS` and `INGEST_PROVIDER_STATE`, which own keys and TTLs):
  * `ingest_runs` partitioned by provider and UTC day of the start, `ingest_backfills` one row per
  * job, `ingest_provider_state` one row per provider.
  *
@@ -33,8 +41,7 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
     Object.fromEntries(
       Object.entries((value ?? {}) as Record<string, unknown>).map(([key, n]) => [key, Number(n)]),
     );
-  const dayOf = (ms: number) =>
-    cassandra.types.LocalDate.fromString(new Date(ms).toISOString().slice(0, 10));
+  const dayOf = (ms: number) => partitionDay(ms * 1000);
 
   function runOf(row: cassandra.types.Row): Run {
     const ended = row.get("ended_at") as Date | null;
@@ -66,7 +73,7 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
       async save(run) {
         const started = Date.parse(run.startedAt);
         await client.execute(
-          `INSERT INTO ingest_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          insertInto(INGEST_RUNS),
           [
             run.provider,
             dayOf(started),
@@ -91,17 +98,13 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
       },
       async list(query: RunQuery) {
         const runs: Run[] = [];
-        const first = Math.floor(query.fromMs / DAY_MS) * DAY_MS;
-        for (
-          let day = Math.floor((query.toMs - 1) / DAY_MS) * DAY_MS;
-          day >= first;
-          day -= DAY_MS
-        ) {
+        // Newest day partition first: the list is newest first and stops at the limit.
+        for (const dayUs of daysOf(query.fromMs * 1000, query.toMs * 1000).reverse()) {
           const result = await client.execute(
-            `SELECT ${RUN_COLUMNS} FROM ingest_runs WHERE provider = ? AND day = ? AND started_at >= ? AND started_at < ? LIMIT ?`,
+            `SELECT ${columnList(INGEST_RUNS)} FROM ${RUNS} WHERE provider = ? AND day = ? AND started_at >= ? AND started_at < ? LIMIT ?`,
             [
               query.provider,
-              dayOf(day),
+              partitionDay(dayUs),
               new Date(query.fromMs),
               new Date(query.toMs),
               query.limit - runs.length,
@@ -117,7 +120,7 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
     backfills: {
       async save(record) {
         await client.execute(
-          "INSERT INTO ingest_backfills (backfill_id, status, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?)",
+          insertInto(INGEST_BACKFILLS),
           [
             record.id,
             record.status,
@@ -130,7 +133,7 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
       },
       async get(id) {
         const result = await client.execute(
-          "SELECT body FROM ingest_backfills WHERE backfill_id = ?",
+          `SELECT body FROM ${BACKFILLS} WHERE backfill_id = ?`,
           [id],
           { prepare: true },
         );
@@ -138,7 +141,7 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
         return body ? (JSON.parse(body) as BackfillRecord) : undefined;
       },
       async list() {
-        const result = await client.execute("SELECT body FROM ingest_backfills", [], {
+        const result = await client.execute(`SELECT body FROM ${BACKFILLS}`, [], {
           prepare: true,
           fetchSize: 1_000,
         });
@@ -148,14 +151,14 @@ export function cassandraStorage(settings: CassandraSettings, keyspace: string):
     providers: {
       async save(state) {
         await client.execute(
-          "INSERT INTO ingest_provider_state (provider, paused, changed_at, changed_by) VALUES (?, ?, ?, ?)",
+          insertInto(INGEST_PROVIDER_STATE, PROVIDER_STATE_COLUMNS),
           [state.provider, state.paused, new Date(state.changedAt), state.changedBy],
           { prepare: true },
         );
       },
       async list() {
         const result = await client.execute(
-          "SELECT provider, paused, changed_at, changed_by FROM ingest_provider_state",
+          `SELECT ${columnList(INGEST_PROVIDER_STATE, PROVIDER_STATE_COLUMNS)} FROM ${PROVIDER_STATE}`,
           [],
           { prepare: true },
         );

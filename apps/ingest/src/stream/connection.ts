@@ -1,10 +1,15 @@
+import { isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
-import { backoffDelay, sleep } from "@repo/platform/retry";
+import { sleep } from "@repo/platform/retry";
 import type { PollResult, ProviderCheck } from "../providers/provider.ts";
-import { currentOrNextSession } from "../schedule/calendar.ts";
-import { handshakeError, StreamError } from "./errors.ts";
+import { exchangeClock, type MarketClock, marketOpenAt } from "./clock.ts";
+import { StreamError } from "./errors.ts";
 import { createRateMeter } from "./meter.ts";
-import type { StreamProtocol, StreamSession } from "./protocol.ts";
+import type { StreamProtocol } from "./protocol.ts";
+import { reconnectDelay, reportReconnect } from "./reconnect.ts";
+import { runSession, type SessionHooks } from "./session.ts";
+
+export { alwaysOpen, exchangeClock, type MarketClock } from "./clock.ts";
 
 export type ConnectionState =
   /** Waiting for the regular session to open (regular hours only). */
@@ -41,19 +46,6 @@ export interface ConnectionTimings {
   stableAfterMs: number;
 }
 
-/** When the exchange's regular session is open: the one open at `at`, or else the next. */
-export interface MarketClock {
-  session(at: Date): { open: Date; close: Date };
-}
-
-/** The US equity calendar (holidays, early closes). */
-export const exchangeClock: MarketClock = { session: (at) => currentOrNextSession(at) };
-
-/** A market that never closes (tests, and providers streaming at every hour still use the calendar for staleness). */
-export const alwaysOpen: MarketClock = {
-  session: () => ({ open: new Date(0), close: new Date(8.64e15) }),
-};
-
 /** An interval whose ticks may be missing: between the last data before a disconnect and the resubscription. */
 export interface Gap {
   symbols: string[];
@@ -80,17 +72,6 @@ export interface StreamConnectionOptions {
   onSessionStart?(): void;
   /** Called when that attempt's session ended: why, and the error if it failed. */
   onSessionEnd?(end: { reason: "failed" | "stopped" | "market_closed"; error?: StreamError }): void;
-}
-
-interface SessionEnd {
-  reason: "failed" | "stopped" | "market_closed";
-  error?: StreamError;
-  subscribedAt?: number;
-  lastDataAt?: number;
-  /** The newest event time (ms) the session delivered. */
-  lastEventMs?: number;
-  /** Whether the socket opened (the handshake succeeded). */
-  opened: boolean;
 }
 
 /**
@@ -131,199 +112,6 @@ export function createStreamConnection(options: StreamConnectionOptions) {
     state = next;
     stateSince = now();
   };
-  const marketOpen = (at: number) => {
-    const session = clock.session(new Date(at));
-    return at >= session.open.getTime() && at < session.close.getTime();
-  };
-
-  function runSession(sessionClose: number | undefined): Promise<SessionEnd> {
-    return new Promise((resolve) => {
-      let subscribedAt: number | undefined;
-      let sessionDataAt: number | undefined;
-      let sessionEventMs: number | undefined;
-      let quietSince = now();
-      let pinged = false;
-      let finished = false;
-      let opened = false;
-      let socket: WebSocket;
-      const timers: ReturnType<typeof setTimeout>[] = [];
-      let connectTimer: ReturnType<typeof setTimeout> | undefined;
-
-      const finish = (reason: SessionEnd["reason"], error?: StreamError) => {
-        if (finished) return;
-        finished = true;
-        for (const timer of timers) clearTimeout(timer);
-        clearInterval(watchdog);
-        stopping.signal.removeEventListener("abort", onStop);
-        try {
-          if (reason === "failed" && error?.code !== "closed") socket.terminate();
-          else socket.close(1000);
-        } catch {
-          // already closed
-        }
-        resolve({
-          reason,
-          error,
-          subscribedAt,
-          lastDataAt: sessionDataAt,
-          lastEventMs: sessionEventMs,
-          opened,
-        });
-      };
-      const onStop = () => finish("stopped");
-
-      const session: StreamSession = {
-        send(message) {
-          if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
-        },
-        authenticated() {
-          enter("subscribing");
-        },
-        subscribed() {
-          if (subscribedAt !== undefined) return;
-          subscribedAt = now();
-          clearTimeout(connectTimer);
-          enter("streaming");
-          lastError = undefined;
-          log.info({ ...context, symbols: options.symbols.length }, "stream subscribed");
-          resumeAfterGap(subscribedAt);
-        },
-        ticks(result) {
-          sessionDataAt = now();
-          lastDataAt = sessionDataAt;
-          const newest = newestEventMs(result.ticks);
-          if (newest !== undefined) {
-            sessionEventMs = Math.max(sessionEventMs ?? newest, newest);
-            lagMs = sessionDataAt - newest;
-          }
-          ticks += result.ticks.length;
-          options.onTicks(result);
-        },
-        ignored(type) {
-          ignored[type] = (ignored[type] ?? 0) + 1;
-        },
-        notice(message) {
-          notices += 1;
-          if (notices <= 5 || notices % 1000 === 0)
-            log.warn({ ...context, notice: message, notices }, "stream server notice");
-        },
-        fail: (error) => finish("failed", error),
-      };
-
-      try {
-        socket = new WebSocket(protocol.url());
-      } catch (error) {
-        resolve({
-          reason: "failed",
-          error: new StreamError("closed", `cannot open ${protocol.displayUrl}`, { cause: error }),
-          opened: false,
-        });
-        return;
-      }
-      connectTimer = setTimeout(
-        () =>
-          finish(
-            "failed",
-            new StreamError(
-              "connect_timeout",
-              `not subscribed within ${timings.connectTimeoutMs} ms (state ${state})`,
-            ),
-          ),
-        timings.connectTimeoutMs,
-      );
-      timers.push(connectTimer);
-      if (sessionClose !== undefined)
-        timers.push(setTimeout(() => finish("market_closed"), Math.max(0, sessionClose - now())));
-      stopping.signal.addEventListener("abort", onStop, { once: true });
-
-      const watchdog = setInterval(
-        () => {
-          const at = now();
-          if (at - quietSince > 2 * timings.pingIntervalMs) {
-            finish(
-              "failed",
-              new StreamError(
-                "no_pong",
-                `no frame and no pong for ${2 * timings.pingIntervalMs} ms; the connection is dead`,
-              ),
-            );
-            return;
-          }
-          if (!pinged && at - quietSince > timings.pingIntervalMs) {
-            pinged = true;
-            try {
-              socket.ping();
-            } catch {
-              // closing
-            }
-          }
-          if (subscribedAt !== undefined && marketOpen(at)) {
-            const silentFor = at - (sessionDataAt ?? subscribedAt);
-            if (silentFor > timings.staleAfterMs)
-              finish(
-                "failed",
-                new StreamError(
-                  "stale",
-                  `no data for ${silentFor} ms while the market is open; reconnecting`,
-                ),
-              );
-          }
-        },
-        Math.max(10, Math.min(1_000, timings.pingIntervalMs / 4, timings.staleAfterMs / 4)),
-      );
-
-      const alive = () => {
-        quietSince = now();
-        lastFrameAt = quietSince;
-        pinged = false;
-      };
-      socket.addEventListener("open", () => {
-        opened = true;
-        alive();
-        enter("authenticating");
-        protocol.onOpen(session);
-      });
-      socket.addEventListener("pong", alive);
-      socket.addEventListener("message", (event) => {
-        alive();
-        messages += 1;
-        meter.mark();
-        const text =
-          typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data);
-        try {
-          protocol.onMessage(text, session);
-        } catch (error) {
-          session.ticks({
-            ticks: [],
-            malformed: [`${options.provider} frame not understood: ${(error as Error).message}`],
-          });
-        }
-      });
-      socket.addEventListener("error", (event) => {
-        // Bun's text names the URL, which may carry a token (Finnhub): only the display URL is kept.
-        const message = ((event as ErrorEvent).message ?? "")
-          .split(protocol.url())
-          .join(protocol.displayUrl)
-          .replace(/([?&][^=&\s'"]*(?:token|key|secret)[^=&\s'"]*=)[^&\s'"]*/gi, "$1<redacted>");
-        finish(
-          "failed",
-          opened
-            ? new StreamError("closed", `socket error: ${message || "no detail"}`)
-            : handshakeError(message),
-        );
-      });
-      socket.addEventListener("close", (event) => {
-        finish(
-          "failed",
-          new StreamError(
-            "closed",
-            `closed by the server (code ${event.code}${event.reason ? `, ${event.reason}` : ""})`,
-          ),
-        );
-      });
-    });
-  }
-
   /**
    * Where the next gap starts, in the provider's event time: the newest event delivered before an
    * unplanned end (kept across failed attempts). Gaps are reckoned in event time, so a delayed feed
@@ -335,6 +123,38 @@ export function createStreamConnection(options: StreamConnectionOptions) {
   /** How far the feed's event times trail our clock (receipt time − event time of the newest tick). */
   let lagMs = 0;
 
+  const hooks: SessionHooks = {
+    enter,
+    state: () => state,
+    subscribed(at) {
+      enter("streaming");
+      lastError = undefined;
+      log.info({ ...context, symbols: options.symbols.length }, "stream subscribed");
+      resumeAfterGap(at);
+    },
+    alive(at) {
+      lastFrameAt = at;
+    },
+    message() {
+      messages += 1;
+      meter.mark();
+    },
+    data(result, at, newestMs) {
+      lastDataAt = at;
+      if (newestMs !== undefined) lagMs = at - newestMs;
+      ticks += result.ticks.length;
+      options.onTicks(result);
+    },
+    ignored(type) {
+      ignored[type] = (ignored[type] ?? 0) + 1;
+    },
+    notice(message) {
+      notices += 1;
+      if (notices <= 5 || notices % 1000 === 0)
+        log.warn({ ...context, notice: message, notices }, "stream server notice");
+    },
+  };
+
   function resumeAfterGap(subscribedAt: number) {
     if (gapFrom === undefined) return;
     const resumedAt = subscribedAt - lagMs;
@@ -343,28 +163,6 @@ export function createStreamConnection(options: StreamConnectionOptions) {
     gapFrom = undefined;
     gapUntil = undefined;
     if (toMs > gap.fromMs) options.onGap(gap);
-  }
-
-  function retryDelay(attempt: number, error: StreamError, limitRefusals: number): number {
-    const shortRetries = timings.limitShortRetries ?? 3;
-    if (error.code === "connection_limit" && limitRefusals <= shortRetries) {
-      const base = timings.limitRetryMs ?? 2_000;
-      return base * (0.75 + Math.random() * 0.5);
-    }
-    if (error.limited) {
-      const floor = timings.limitWaitMs;
-      return Math.max(
-        floor,
-        backoffDelay(attempt, {
-          minDelayMs: floor,
-          maxDelayMs: Math.max(floor * 8, timings.reconnectMaxMs),
-        }),
-      );
-    }
-    return backoffDelay(attempt, {
-      minDelayMs: timings.reconnectMinMs,
-      maxDelayMs: timings.reconnectMaxMs,
-    });
   }
 
   async function run() {
@@ -390,7 +188,16 @@ export function createStreamConnection(options: StreamConnectionOptions) {
       nextAttemptAt = undefined;
       connects += 1;
       options.onSessionStart?.();
-      const end = await runSession(sessionClose);
+      const end = await runSession({
+        provider: options.provider,
+        protocol,
+        timings,
+        now,
+        signal: stopping.signal,
+        sessionClose,
+        marketOpen: (at) => marketOpenAt(clock, at),
+        hooks,
+      });
       options.onSessionEnd?.({ reason: end.reason, error: end.error });
       if (end.reason === "stopped") break;
       if (end.reason === "market_closed") {
@@ -411,7 +218,7 @@ export function createStreamConnection(options: StreamConnectionOptions) {
         gapFrom ??= end.lastEventMs ?? end.subscribedAt - lagMs;
         gapUntil ??= sessionClose;
       }
-      if (!error.retriable) {
+      if (!isRetriable(error)) {
         enter("failed");
         log.error(
           { ...context, code: error.code, err: error.message },
@@ -426,38 +233,15 @@ export function createStreamConnection(options: StreamConnectionOptions) {
       reconnects += 1;
       const shortRetries = timings.limitShortRetries ?? 3;
       const limitHeld = error.code === "connection_limit" && limitRefusals > shortRetries;
-      const delay = retryDelay(
+      const delay = reconnectDelay(
+        timings,
         Math.max(0, attempt - (error.code === "connection_limit" ? shortRetries : 0)),
         error,
         limitRefusals,
       );
       nextAttemptAt = now() + delay;
       enter("backoff");
-      const detail = {
-        ...context,
-        code: error.code,
-        err: error.message,
-        refusals: limitRefusals,
-        retryInMs: Math.round(delay),
-      };
-      if (limitHeld)
-        log.error(
-          detail,
-          "another session holds this key's connection; waiting long before the next attempt (stop the other ingest or tool using the key)",
-        );
-      else if (error.code === "connection_limit")
-        log.warn(detail, "connection limit: waiting for the previous session to close");
-      else
-        log.warn(
-          {
-            ...context,
-            code: error.code,
-            err: error.message,
-            attempt,
-            retryInMs: Math.round(delay),
-          },
-          "stream disconnected; reconnecting",
-        );
+      reportReconnect(log, context, { error, attempt, refusals: limitRefusals, delay, limitHeld });
       await sleep(delay, stopping.signal);
     }
     if (state !== "failed") enter("stopped");
@@ -503,14 +287,3 @@ export function createStreamConnection(options: StreamConnectionOptions) {
 }
 
 export type StreamConnection = ReturnType<typeof createStreamConnection>;
-
-/** The newest numeric event time (µs) among candidates, in milliseconds. */
-function newestEventMs(candidates: readonly unknown[]): number | undefined {
-  let newest: number | undefined;
-  for (const candidate of candidates) {
-    const eventTime = (candidate as { eventTime?: unknown } | null)?.eventTime;
-    if (typeof eventTime === "number" && Number.isFinite(eventTime))
-      newest = Math.max(newest ?? eventTime, eventTime);
-  }
-  return newest === undefined ? undefined : Math.floor(newest / 1000);
-}

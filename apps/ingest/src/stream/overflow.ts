@@ -1,6 +1,6 @@
+import { HttpStatusError, isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { sleep } from "@repo/platform/retry";
-import { PermanentHttpError } from "../providers/http-source.ts";
 import type { PollResult, ProviderCheck } from "../providers/provider.ts";
 import type { MarketClock } from "./connection.ts";
 
@@ -83,10 +83,14 @@ export function createOverflowPoller(options: OverflowPollerOptions) {
         if (stopping.signal.aborted) break;
         errors += 1;
         lastError = (error as Error).message;
-        if (error instanceof PermanentHttpError) {
+        if (!isRetriable(error)) {
           state = "failed";
           log.error(
-            { ...context, status: error.status, err: lastError },
+            {
+              ...context,
+              status: error instanceof HttpStatusError ? error.status : undefined,
+              err: lastError,
+            },
             "polling the symbols beyond the plan's streaming limit stopped: retrying cannot fix this (check the key and the plan)",
           );
           return;

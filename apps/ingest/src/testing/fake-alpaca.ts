@@ -1,4 +1,17 @@
-import type { ServerWebSocket } from "bun";
+import {
+  createFakeAlpacaRest,
+  type FakeAlpacaRestOptions,
+  type QuoteRecord,
+  type TradeRecord,
+} from "./fake-alpaca-rest.ts";
+import {
+  createFakeAlpacaStream,
+  type FakeBehaviour,
+  type FakeStreamSession,
+} from "./fake-alpaca-stream.ts";
+
+export type { QuoteRecord, TradeRecord } from "./fake-alpaca-rest.ts";
+export type { FakeBehaviour } from "./fake-alpaca-stream.ts";
 
 /**
  * A local stand-in for Alpaca market data on 127.0.0.1, speaking the documented protocols and
@@ -33,60 +46,13 @@ import type { ServerWebSocket } from "bun";
  * Every trade and quote it emits is kept as history, whether or not a client was there to receive it.
  */
 
-export type FakeBehaviour =
-  /** The documented happy path. */
-  | "normal"
-  /** `[{"T":"error","code":402,"msg":"auth failed"}]` after the auth message, then close. */
-  | "auth_failure"
-  /** `[{"T":"error","code":406,"msg":"connection limit exceeded"}]` after auth, then close. */
-  | "connection_limit"
-  /** `[{"T":"error","code":411,"msg":"insufficient scope"}]` after auth, then close. */
-  | "insufficient_scope"
-  /** Control messages as usual, but no data frames reach the client (emitted ones go to history only). */
-  | "silent";
-
-export interface TradeRecord {
-  t: string;
-  x: string;
-  p: number;
-  s: number;
-  c: string[];
-  i: number;
-  z: string;
-  /** History's update mark (stock trade schema: `canceled`, `incorrect`, `corrected`). */
-  u?: "canceled" | "incorrect" | "corrected";
-}
-interface QuoteRecord {
-  t: string;
-  bx: string;
-  bp: number;
-  bs: number;
-  ax: string;
-  ap: number;
-  as: number;
-  c: string[];
-  z: string;
-}
-
-interface Session {
-  authenticated: boolean;
-  subscribed: boolean;
-  symbols: Set<string>;
-}
-
-export interface FakeAlpacaOptions {
+export interface FakeAlpacaOptions extends FakeAlpacaRestOptions {
   keyId?: string;
   secretKey?: string;
-  /** Largest page the history returns, whatever `limit` asks (Alpaca "may return less"). */
-  maxPage?: number;
   /** Symbols a key may subscribe for trades and quotes (Basic: 30). */
   symbolLimit?: number;
   /** Sessions per key and endpoint (most plans: 1). */
   connectionLimit?: number;
-  /** REST requests per window per key (Basic: 200 per minute). */
-  rateLimit?: { requests: number; windowMs: number };
-  /** SIP history must be at least this old (Basic: 15 minutes); unset: no limit. */
-  recentSipLimitMs?: number;
 }
 
 /**
@@ -102,21 +68,18 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
   const secretKey = options.secretKey ?? "fake-secret";
   const trades = new Map<string, TradeRecord[]>();
   const quotes = new Map<string, QuoteRecord[]>();
-  const clients = new Set<ServerWebSocket<Session>>();
-  const received: unknown[] = [];
-  const historyRequests: URL[] = [];
   let behaviour: FakeBehaviour = "normal";
-  const symbolLimit = options.symbolLimit ?? 30;
-  const connectionLimit = options.connectionLimit ?? 1;
-  const sessions = new Set<ServerWebSocket<Session>>();
-  const refusals: { code: number; msg: string }[] = [];
-  const rate = { windowStart: Date.now(), used: 0, throttled: 0, resets: [] as number[] };
-  const snapshotRequests: URL[] = [];
-  let connections = 0;
+  const stream = createFakeAlpacaStream({
+    keyId,
+    secretKey,
+    symbolLimit: options.symbolLimit ?? 30,
+    connectionLimit: options.connectionLimit ?? 1,
+    behaviour: () => behaviour,
+  });
+  const { clients, broadcast } = stream;
+  const rest = createFakeAlpacaRest(options, { keyId, secretKey, trades, quotes });
   let nextTradeId = 1;
   let counter = 0;
-  /** History requests answered before the history starts failing with 500 (undefined: never). */
-  let historyBudget: number | undefined;
 
   /** RFC 3339 with nanoseconds, unique per record (the counter fills the sub-millisecond digits). */
   const stamp = (at?: number) => {
@@ -127,207 +90,20 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     return `${iso}.${nanos}Z`;
   };
 
-  const server = Bun.serve<Session>({
+  const server = Bun.serve<FakeStreamSession>({
     hostname: "127.0.0.1",
     port: 0,
     fetch(request, srv) {
       const url = new URL(request.url);
-      if (url.pathname.startsWith("/v2/stocks/")) return rest(url, request.headers);
+      if (url.pathname.startsWith("/v2/stocks/")) return rest.answer(url, request.headers);
       if (/^\/v2\/[a-z_]+$/.test(url.pathname)) {
         const data = { authenticated: false, subscribed: false, symbols: new Set<string>() };
         if (srv.upgrade(request, { data })) return;
       }
       return new Response("not found", { status: 404 });
     },
-    websocket: {
-      open(ws) {
-        connections += 1;
-        ws.send(JSON.stringify([{ T: "success", msg: "connected" }]));
-      },
-      message(ws, raw) {
-        const message = JSON.parse(String(raw)) as {
-          action?: string;
-          key?: string;
-          secret?: string;
-          trades?: string[];
-          quotes?: string[];
-        };
-        received.push(message);
-        if (message.action === "auth") {
-          if (
-            behaviour === "auth_failure" ||
-            message.key !== keyId ||
-            message.secret !== secretKey
-          ) {
-            ws.send(JSON.stringify([{ T: "error", code: 402, msg: "auth failed" }]));
-            ws.close();
-            return;
-          }
-          if (behaviour === "insufficient_scope") {
-            refuse(ws, 411, "insufficient scope");
-            ws.close();
-            return;
-          }
-          if (behaviour === "connection_limit" || sessions.size >= connectionLimit) {
-            refuse(ws, 406, "connection limit exceeded");
-            ws.close();
-            return;
-          }
-          sessions.add(ws);
-          ws.data.authenticated = true;
-          ws.send(JSON.stringify([{ T: "success", msg: "authenticated" }]));
-          return;
-        }
-        if (message.action === "subscribe") {
-          if (!ws.data.authenticated) {
-            ws.send(JSON.stringify([{ T: "error", code: 401, msg: "not authenticated" }]));
-            return;
-          }
-          const wanted = new Set([
-            ...ws.data.symbols,
-            ...(message.trades ?? []),
-            ...(message.quotes ?? []),
-          ]);
-          if (wanted.size > symbolLimit) {
-            refuse(ws, 405, "symbol limit exceeded");
-            return;
-          }
-          ws.data.symbols = wanted;
-          ws.data.subscribed = true;
-          clients.add(ws);
-          ws.send(
-            JSON.stringify([
-              {
-                T: "subscription",
-                trades: message.trades ?? [],
-                quotes: message.quotes ?? [],
-                bars: [],
-                updatedBars: [],
-                dailyBars: [],
-                statuses: [],
-                lulds: [],
-                corrections: message.trades ?? [],
-                cancelErrors: message.trades ?? [],
-              },
-            ]),
-          );
-          return;
-        }
-        ws.send(JSON.stringify([{ T: "error", code: 400, msg: "invalid syntax" }]));
-      },
-      close(ws) {
-        clients.delete(ws);
-        sessions.delete(ws);
-      },
-    },
+    websocket: stream.websocket,
   });
-
-  function refuse(ws: ServerWebSocket<Session>, code: number, msg: string) {
-    refusals.push({ code, msg });
-    ws.send(JSON.stringify([{ T: "error", code, msg }]));
-  }
-
-  /** The budget's headers on every answer; 429 without Retry-After once it is spent. */
-  function rest(url: URL, headers: Headers): Response {
-    const limit = options.rateLimit;
-    if (!limit) return route(url, headers);
-    const now = Date.now();
-    if (now - rate.windowStart >= limit.windowMs) {
-      rate.windowStart = now;
-      rate.used = 0;
-    }
-    rate.used += 1;
-    const budget = {
-      "X-RateLimit-Limit": String(limit.requests),
-      "X-RateLimit-Remaining": String(Math.max(0, limit.requests - rate.used)),
-      "X-RateLimit-Reset": String(Math.ceil((rate.windowStart + limit.windowMs) / 1000)),
-    };
-    if (rate.used > limit.requests) {
-      rate.throttled += 1;
-      rate.resets.push(Number(budget["X-RateLimit-Reset"]));
-      return Response.json({ message: "too many requests." }, { status: 429, headers: budget });
-    }
-    const response = route(url, headers);
-    for (const [name, value] of Object.entries(budget)) response.headers.set(name, value);
-    return response;
-  }
-
-  function route(url: URL, headers: Headers): Response {
-    if (
-      headers.get("APCA-API-KEY-ID") !== keyId ||
-      headers.get("APCA-API-SECRET-KEY") !== secretKey
-    )
-      return Response.json({ message: "unauthorized." }, { status: 401 });
-    if (url.pathname === "/v2/stocks/snapshots") return snapshots(url);
-    return history(url);
-  }
-
-  /** `{SYMBOL: {latestTrade, latestQuote}}` for every requested symbol with data. */
-  function snapshots(url: URL): Response {
-    snapshotRequests.push(url);
-    const body: Record<string, unknown> = {};
-    for (const symbol of (url.searchParams.get("symbols") ?? "").split(",").filter(Boolean)) {
-      const latestTrade = trades.get(symbol)?.at(-1);
-      const latestQuote = quotes.get(symbol)?.at(-1);
-      if (latestTrade || latestQuote)
-        body[symbol] = { latestTrade: latestTrade ?? null, latestQuote: latestQuote ?? null };
-    }
-    return Response.json(body);
-  }
-
-  function history(url: URL): Response {
-    historyRequests.push(url);
-    if (historyBudget !== undefined) {
-      if (historyBudget <= 0) return Response.json({ message: "internal error" }, { status: 500 });
-      historyBudget -= 1;
-    }
-    if (
-      options.recentSipLimitMs !== undefined &&
-      url.searchParams.get("feed") === "sip" &&
-      Date.parse(url.searchParams.get("end") ?? new Date().toISOString()) >
-        Date.now() - options.recentSipLimitMs
-    )
-      return Response.json(
-        { message: "subscription does not permit querying recent SIP data" },
-        { status: 403 },
-      );
-    const kind = url.pathname.split("/").pop();
-    if (kind !== "trades" && kind !== "quotes")
-      return Response.json({ message: "not found" }, { status: 404 });
-    const symbols = (url.searchParams.get("symbols") ?? "").split(",").filter(Boolean).sort();
-    const start = Date.parse(url.searchParams.get("start") ?? "1970-01-01T00:00:00Z");
-    const end = Date.parse(url.searchParams.get("end") ?? new Date().toISOString());
-    const limit = Math.min(
-      Number(url.searchParams.get("limit") ?? 1000),
-      options.maxPage ?? 10_000,
-    );
-    const offset = Number(url.searchParams.get("page_token") ?? 0);
-    const store = kind === "trades" ? trades : quotes;
-    // Sorted by symbol, then time, as Alpaca documents.
-    const all = symbols.flatMap((symbol) =>
-      (store.get(symbol) ?? [])
-        .filter((record) => {
-          const ms = Date.parse(record.t.replace(/(\.\d{3})\d+/, "$1"));
-          return ms >= start && ms <= end;
-        })
-        .map((record) => ({ symbol, record })),
-    );
-    const page = all.slice(offset, offset + limit);
-    const body: Record<string, unknown> = {};
-    for (const { symbol, record } of page) {
-      const list = (body[symbol] as unknown[] | undefined) ?? [];
-      list.push(record);
-      body[symbol] = list;
-    }
-    const next = offset + limit < all.length ? String(offset + limit) : null;
-    return Response.json({ [kind]: body, next_page_token: next });
-  }
-
-  function broadcast(symbol: string, messages: unknown[]) {
-    if (behaviour === "silent" || messages.length === 0) return;
-    const frame = JSON.stringify(messages);
-    for (const ws of clients) if (ws.data.subscribed && ws.data.symbols.has(symbol)) ws.send(frame);
-  }
 
   return {
     streamUrl: `ws://127.0.0.1:${server.port}`,
@@ -454,9 +230,7 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
       for (const ws of clients) ws.send(JSON.stringify(messages));
     },
     /** Answers the next `requests` history requests, then 500 to every one (undefined: heal). */
-    failHistoryAfter(requests: number | undefined) {
-      historyBudget = requests;
-    },
+    failHistoryAfter: rest.failHistoryAfter,
     /** Drops every client without a close frame, as a network failure would. */
     dropClients() {
       for (const ws of clients) ws.terminate();
@@ -470,24 +244,24 @@ export function startFakeAlpaca(options: FakeAlpacaOptions = {}) {
     },
     /** WebSocket connections opened so far. */
     get connections() {
-      return connections;
+      return stream.connections;
     },
     /** Clients subscribed right now. */
     get subscribedClients() {
       return clients.size;
     },
     /** Every message clients sent (auth, subscribe, …), in order. */
-    received,
-    historyRequests,
-    snapshotRequests,
+    received: stream.received,
+    historyRequests: rest.historyRequests,
+    snapshotRequests: rest.snapshotRequests,
     /** Every `T:"error"` the stream sent (406, 405, …), in order. */
-    refusals,
+    refusals: stream.refusals,
     /** REST requests answered 429 so far. */
     get throttled() {
-      return rate.throttled;
+      return rest.rate.throttled;
     },
     /** The `X-RateLimit-Reset` (Unix seconds) of each 429, in order. */
-    throttleResets: rate.resets,
+    throttleResets: rest.rate.resets,
     /** Symbols each subscribed client holds. */
     subscriptions(): string[][] {
       return [...clients].map((ws) => [...ws.data.symbols].sort());

@@ -1,0 +1,74 @@
+/**
+ * The time rules stored rows are bucketed by: times are microseconds since the Unix epoch (UTC), as
+ * in the contract; time series are partitioned by UTC day and 1-minute bars keyed by their minute.
+ */
+import cassandra from "cassandra-driver";
+
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+export const MINUTE_US = 60_000_000;
+export const DAY_US = 86_400_000_000;
+export const DAY_SECONDS = 86_400;
+
+/** Start of the UTC minute containing `micros`: a 1-minute bar's key. */
+export const minuteStart = (micros: number) => Math.floor(micros / MINUTE_US) * MINUTE_US;
+
+const dayNames = new Map<number, string>();
+
+/**
+ * The UTC day (`YYYY-MM-DD`) containing `micros`: the day of every `(…, day)` partition.
+ *
+ * @example
+ *   dayOf(Date.UTC(2026, 0, 5, 23, 59) * 1000); // "2026-01-05"
+ */
+export function dayOf(micros: number): string {
+  const day = Math.floor(micros / DAY_US);
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size > 10_000) dayNames.clear();
+    dayNames.set(day, name);
+  }
+  return name;
+}
+
+const localDates = new Map<string, cassandra.types.LocalDate>();
+
+/**
+ * The `day` column's value for `micros`, as the driver binds it (immutable, so shared per day).
+ *
+ * @example
+ *   await client.execute(query, [symbol, partitionDay(eventTimeUs)], { prepare: true });
+ */
+export function partitionDay(micros: number): cassandra.types.LocalDate {
+  const day = dayOf(micros);
+  let date = localDates.get(day);
+  if (!date) {
+    date = cassandra.types.LocalDate.fromString(day);
+    if (localDates.size > 10_000) localDates.clear();
+    localDates.set(day, date);
+  }
+  return date;
+}
+
+/**
+ * The `(symbol, day)` partition a symbol's tick, bar or indicator at `micros` lives in, as one
+ * string: rows with equal keys share a partition (and so a batch).
+ *
+ * @example
+ *   partitionKey("AAPL", Date.UTC(2026, 0, 5, 15) * 1000); // "AAPL|2026-01-05"
+ */
+export const partitionKey = (symbol: string, micros: number) => `${symbol}|${dayOf(micros)}`;
+
+/**
+ * The UTC day partitions a half-open range [fromUs, toUs) touches, oldest first, as day starts in µs.
+ *
+ * @example
+ *   daysOf(Date.UTC(2026, 0, 5, 23) * 1000, Date.UTC(2026, 0, 6, 1) * 1000).map(dayOf);
+ *   // ["2026-01-05", "2026-01-06"]
+ */
+export function daysOf(fromUs: number, toUs: number): number[] {
+  const days: number[] = [];
+  for (let day = Math.floor(fromUs / DAY_US) * DAY_US; day < toUs; day += DAY_US) days.push(day);
+  return days;
+}
