@@ -2,9 +2,8 @@
  * How the store splits its work: rows grouped by partition, and a bounded number of requests at
  * once.
  */
+import { DAY_US } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
-
-const DAY_US = 86_400_000_000;
 
 /** `rows` grouped by `keyOf`, in first-seen order. */
 export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> {
