@@ -20,6 +20,7 @@ import { createIndicatorPublisher } from "./kafka/indicators.ts";
 import { createHealthWatch } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createSessionBook } from "./series/book.ts";
+import { historySessions } from "./series/daily.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService(
   "analytics",
@@ -103,10 +104,7 @@ const runner = createRunner({
     topic: topics.indicators,
     subject: topics.subjects.indicators,
   }),
-  historySessions: Math.max(
-    0,
-    ...config.indicators.filter((s) => s.family === "rvol").map((s) => s.length),
-  ),
+  historySessions: historySessions(config.indicators),
   rulesOf: (symbol) => rules.of(symbol),
   outbox,
   delivered: (firing, _rule, delivery) => {

@@ -10,6 +10,7 @@ import type { OutboxDelivery, OutboxStore } from "./cassandra/outbox.ts";
 import type { AnalyticsStore, Firing } from "./cassandra/store.ts";
 import type { DecodedBar } from "./kafka/bars.ts";
 import { dayOf, type IndicatorRow, type SessionBook } from "./series/book.ts";
+import { historyLookbackDays } from "./series/daily.ts";
 import { METRIC } from "./stats.ts";
 
 export interface RunnerOptions {
@@ -17,7 +18,7 @@ export interface RunnerOptions {
   decode: (value: Buffer | null) => Promise<DecodedBar>;
   book: SessionBook;
   store: Pick<AnalyticsStore, "dayBars" | "previousSessions" | "writeIndicators" | "recordFiring">;
-  /** Previous sessions a loaded session needs (the longest `rvol<N>`; 0 without relative volume). */
+  /** Earlier sessions a loaded session needs (`historySessions`: the longest `rvol<N>`, the 1d window). */
   historySessions?: number;
   /** Resolves once Kafka acknowledged every indicator record. */
   publishIndicators: (rows: IndicatorRow[]) => Promise<void>;
@@ -109,7 +110,7 @@ export function createRunner(options: RunnerOptions) {
     if (missing.size > 0) {
       const sessions = [...missing.values()];
       const count = options.historySessions ?? 0;
-      const lookback = Math.ceil((count * 7) / 5) + 7;
+      const lookback = historyLookbackDays(count);
       const stored = await step("readSessions", () =>
         Promise.all(
           sessions.map(async (s) => ({

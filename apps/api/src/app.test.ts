@@ -9,6 +9,7 @@ import { createCursorCodec } from "./market/cursor.ts";
 import type { MarketReader } from "./market/reader.ts";
 import type { ServiceHealth } from "./pipeline/health.ts";
 import { createStreamAdmission } from "./stream/admission.ts";
+import { idleFeed } from "./stream/feed.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
 const log = createLogger("test", "silent");
@@ -38,7 +39,7 @@ const services: ServiceHealth[] = [
 function app(reader: Partial<MarketReader>, maxClients = 0) {
   const stats = createStats();
   const full = reader as MarketReader;
-  const stream = createMarketStream({ source: full, pollMs: 1000, log, stats });
+  const stream = createMarketStream({ source: full, feed: idleFeed, log, stats });
   const admission = createStreamAdmission({ maxClients, maxPerClient: 10 });
   const api = createApiApp({
     log,

@@ -43,8 +43,11 @@ export const apiEnv = {
   API_JOB_SAMPLE_MS: z.coerce.number().int().min(250).max(60_000).default(5_000),
   /** The streaming job's end-to-end window: each point's quantiles cover the ticks written in it. */
   API_JOB_WINDOW_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
-  /** How often the SSE stream reads latest_quotes (and the bars of symbols that changed). */
-  API_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /**
+   * How long `/v1/stream`'s Kafka tail keeps running after the last client left (a reconnecting
+   * dashboard does not restart it); it starts again with the next client.
+   */
+  API_STREAM_IDLE_STOP_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** Concurrent `/v1/stream` connections in all; more are refused with a retry hint. */
   API_STREAM_MAX_CLIENTS: positiveInt(100),
   /** Concurrent `/v1/stream` connections from one remote address. */

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
@@ -9,7 +9,7 @@ import { createAnalyticsUpstream } from "./analytics/upstream.ts";
 import { createApiApp } from "./app.ts";
 import { loadApiConfig } from "./config.ts";
 import { isLoopback } from "./http/console-routes.ts";
-import { createKafkaConsole, kafkaConnectionOptions } from "./kafka/console.ts";
+import { createKafkaConsole } from "./kafka/rdkafka-console.ts";
 import { createCursorCodec } from "./market/cursor.ts";
 import { createMarketReader } from "./market/reader.ts";
 import { consumerReader, createJobHistory } from "./ops/job-history.ts";
@@ -18,6 +18,8 @@ import { createPipelineProbe } from "./pipeline/health.ts";
 import { createCassandraWatch } from "./readiness.ts";
 import { createSchemaCatalog } from "./schemas/registry-view.ts";
 import { createStreamAdmission } from "./stream/admission.ts";
+import { createFeedDecoder } from "./stream/feed.ts";
+import { createKafkaStreamFeed } from "./stream/kafka-feed.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
 const { config, log, stats, stopping, serve, untilConnected } = bootService("api", loadApiConfig);
@@ -27,19 +29,13 @@ const client = createCassandraClient(config, {
   applicationName: "api",
 });
 const reader = createMarketReader(client);
-const stream = createMarketStream({
-  source: reader,
-  pollMs: config.API_STREAM_POLL_MS,
-  log,
-  stats,
-});
 const admission = createStreamAdmission({
   maxClients: config.API_STREAM_MAX_CLIENTS,
   maxPerClient: config.API_STREAM_MAX_PER_CLIENT,
 });
 const kafka = createKafkaConsole({
   brokers: config.KAFKA_BROKERS,
-  connection: kafkaConnectionOptions(kafkaSecurity(config)),
+  security: kafkaSecurity(config),
   requestTimeoutMs: config.API_KAFKA_TIMEOUT_MS,
 });
 const registry = createSchemaRegistryClient({
@@ -47,6 +43,26 @@ const registry = createSchemaRegistryClient({
   ...registryTimeouts(config),
 });
 const topics = topicNames(config.TOPIC_PREFIX);
+const stream = createMarketStream({
+  source: reader,
+  feed: createKafkaStreamFeed({
+    brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
+    topics: [topics.ticks, topics.bars],
+    decode: createFeedDecoder({
+      types: (schemaId) => registry.typeOf(schemaId),
+      ticksTopic: topics.ticks,
+      barsTopic: topics.bars,
+      maxFutureSkewMs: config.MAX_CLOCK_SKEW_MS,
+    }),
+    publish: (events) => stream.publish(events),
+    log,
+    stats,
+  }),
+  idleStopMs: config.API_STREAM_IDLE_STOP_MS,
+  log,
+  stats,
+});
 const cassandra = createCassandraWatch({ ping: () => reader.ping() });
 const job = createJobHistory({
   read: consumerReader(config.CONSUMER_URL, Math.min(config.API_UPSTREAM_TIMEOUT_MS, 2_000)),
@@ -126,16 +142,17 @@ const app = createApiApp({
   },
   cassandraConnected: cassandra.connected,
   readiness: cassandra.readiness,
-  dashboardDir: join(import.meta.dir, "../dist/public"),
+  // src/main.ts and the bundle dist/main.js both sit one folder below apps/api.
+  dashboardDir: fileURLToPath(new URL("../dist/public", import.meta.url)),
 });
 
 serve(app, async () => {
-  stream.close();
+  const streamClosed = stream.close();
   alerts.close();
   job.stop();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");
-  await Promise.allSettled([client.shutdown(), kafka.close()]);
+  await Promise.allSettled([streamClosed, client.shutdown(), kafka.close()]);
 });
 
 if (await untilConnected("Cassandra", () => connectCassandra(client, config))) {

@@ -7,11 +7,16 @@ export const METRIC = {
   /** Answers by status class, e.g. `requests.2xx`. */
   requests: (statusClass: `${number}xx` | "") => `requests.${statusClass}`,
   requestLatencyMs: "requestLatencyMs",
-  streamPolls: "stream.polls",
-  streamPollErrors: "stream.pollErrors",
+  /** First events read from Cassandra for a new stream client. */
+  streamSnapshots: "stream.snapshots",
+  /** Snapshots that failed and attempts to start the Kafka feed that failed. */
+  streamErrors: "stream.errors",
+  /** Records the Kafka feed read, and those it could not show (undecodable or invalid). */
+  streamFeedRecords: "stream.feed.records",
+  streamFeedSkipped: "stream.feed.skipped",
   /** Events sent to stream clients by kind, e.g. `stream.events.quote`. */
   streamEvents: (kind: "quote" | "bar" | "") => `stream.events.${kind}`,
-  streamPollMs: "streamPollMs",
+  streamSnapshotMs: "streamSnapshotMs",
   /** Streams refused by cap, e.g. `stream.refused.too_many_streams`. */
   streamRefused: (reason: StreamRefusal | "") => `stream.refused.${reason}`,
   /** Streams ended by why, e.g. `stream.ended.slow_client`. */
@@ -42,10 +47,14 @@ export function apiStats(stats: Stats, view: ApiView) {
     },
     stream: {
       clients: view.streamClients(),
-      polls: stats.counter(METRIC.streamPolls).value,
-      pollErrors: stats.counter(METRIC.streamPollErrors).value,
+      snapshots: stats.counter(METRIC.streamSnapshots).value,
+      errors: stats.counter(METRIC.streamErrors).value,
+      feed: {
+        records: stats.counter(METRIC.streamFeedRecords).value,
+        skipped: stats.counter(METRIC.streamFeedSkipped).value,
+      },
       events: stats.counters(METRIC.streamEvents("")),
-      pollMs: quantiles(stats.latency(METRIC.streamPollMs).summary()),
+      snapshotMs: quantiles(stats.latency(METRIC.streamSnapshotMs).summary()),
       refused: stats.counters(METRIC.streamRefused("")),
       ended: stats.counters(METRIC.streamEnded("")),
     },

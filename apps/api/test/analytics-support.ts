@@ -18,7 +18,8 @@ export interface AnalyticsPipeline extends ApiPipeline {
 }
 
 /**
- * Starts the pipeline, analytics (indicators `sma20,ema12,ema26,rsi14,bb20,vwapdev`; a session's
+ * Starts the pipeline, analytics (indicators `sma20,ema12,ema26,rsi14,bb20,vwapdev,sma1`, sma1 at
+ * 1d being the day bar's close; a session's
  * last bar stays provisional 2 days after its end, within the consumer's 10-day late allowance
  * here, so yesterday's history ends with a provisional bar) and the api
  * reading it. With `tokens`, the api takes OPERATOR_TOKEN from callers and presents ANALYTICS_TOKEN.
@@ -48,7 +49,7 @@ export async function startAnalyticsPipeline(
     TOPIC_PREFIX: run.pipeline.prefix,
     CASSANDRA_KEYSPACE: run.pipeline.keyspace,
     ANALYTICS_GROUP: group,
-    ANALYTICS_INDICATORS: "sma20,ema12,ema26,rsi14,bb20,vwapdev",
+    ANALYTICS_INDICATORS: "sma20,ema12,ema26,rsi14,bb20,vwapdev,sma1",
     ANALYTICS_CLOSE_AFTER_MS: String(2 * 86_400_000),
     ...(options.tokens ? { API_OPERATOR_TOKENS: `api:${ANALYTICS_TOKEN}` } : {}),
   };

@@ -12,6 +12,7 @@ import type {
   AnalyticsAlertsJson,
   IndicatorsJson,
 } from "../src/http/analytics-responses.ts";
+import type { BarsJson } from "../src/http/responses.ts";
 import {
   type AnalyticsPipeline,
   analyticsSawMinute,
@@ -75,6 +76,33 @@ describe("analytics through the api on the real stack", () => {
     expect(bad.status).toBe(400);
     const paths = (bad.body.error as { issues: { path: string }[] }).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["interval", "names"]));
+    // 1d: computed from the day bars, the api's own 1d bars (sma1 is the day's close); the 1d
+    // window (W = 26 sessions) holds one session here, so the longer indicators are not warm.
+    const days = `from=${new Date(HISTORY_END_MS - 3 * 86_400_000).toISOString()}&to=${new Date(HISTORY_END_MS + 86_400_000).toISOString()}`;
+    const dailyPath = `/v1/indicators/${SYMBOL}?interval=1d&names=sma1,sma20&${days}`;
+    const daily = await wait(async () => {
+      const answer = await call<IndicatorsJson>("GET", `${run.api.url}${dailyPath}`);
+      return answer.status === 200 && (answer.body.series.sma1?.length ?? 0) >= 1
+        ? answer
+        : undefined;
+    }, "no 1d sma1 through the api");
+    expect(daily.body).toEqual(
+      (await call<IndicatorsJson>("GET", `${run.analyticsUrl}${dailyPath}`)).body,
+    );
+    const dayBars = await call<BarsJson>(
+      "GET",
+      `${run.api.url}/v1/bars/${SYMBOL}?interval=1d&${days}`,
+    );
+    expect(daily.body.series.sma1?.map((p) => [p.time, p.value])).toEqual(
+      dayBars.body.bars.map((bar) => [bar.start, bar.close]),
+    );
+    expect(daily.body.series.sma20).toEqual([]);
+    const intraday = await call(
+      "GET",
+      `${run.api.url}/v1/indicators/${SYMBOL}?interval=1d&names=vwapdev`,
+    );
+    expect(intraday.status).toBe(400);
+    expect(intraday.text).toContain("intraday only");
     // A name analytics does not compute: analytics' own 400, passed on.
     const unknown = await call("GET", `${run.api.url}/v1/indicators/${SYMBOL}?names=ema12,sma200`);
     expect(unknown.status).toBe(400);

@@ -52,7 +52,6 @@ export async function startApiPipeline(
         INGEST_URL: `http://127.0.0.1:${ingestPort}`,
         ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
         TOPIC_PREFIX: pipeline.prefix,
-        API_STREAM_POLL_MS: "200",
         ...apiEnv,
       },
       { waitFor: "readyz" },

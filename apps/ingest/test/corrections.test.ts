@@ -7,6 +7,7 @@ import {
   barsFromStoredTicks,
   buildApp,
   cassandraClient,
+  childEnv,
   describeServices,
   dropKeyspace,
   dropTopics,
@@ -329,7 +330,7 @@ test("a session with cancels and corrections ends with the same ticks and bars s
       join(dir, "backfill.json"),
     ],
     {
-      env: { ...process.env, ...alpacaEnv(backfilled.producer) },
+      env: childEnv(alpacaEnv(backfilled.producer)),
       stdout: "pipe",
       stderr: "pipe",
     },

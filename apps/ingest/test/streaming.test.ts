@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import {
   buildApp,
   cassandraClient,
+  childEnv,
   consumerCaughtUp,
   describeServices,
   dropKeyspace,
@@ -242,12 +243,11 @@ describe("streaming ingest on the real stack", () => {
           ...extra,
         ],
         {
-          env: {
-            ...process.env,
+          env: childEnv({
             ...alpacaEnv(),
             PRODUCER_URL: producer.url,
             INGEST_LINGER_MS: "50",
-          },
+          }),
           stdout: "pipe",
           stderr: "pipe",
         },

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { freePort, type RunningService, stackEnv } from "@repo/testkit";
+import { childEnv, freePort, type RunningService, stackEnv } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, tickJson } from "./support.ts";
+import { isolatedProducer, tickJson } from "./harness.ts";
 
 const ingestToken = "ingest-5a7d9c1e3b5f7a9c1e3b5f7a";
 const opsToken = "ops-2b4d6f8a0c2e4a6c8e0a2c4e6a";
@@ -105,13 +105,12 @@ describe("without tokens the producer serves loopback only", () => {
   test("it refuses to start on a non-loopback HOST, naming PRODUCER_TOKENS (exit 2)", async () => {
     const child = Bun.spawn(["node", resolve(import.meta.dir, "../dist/main.js")], {
       cwd: resolve(import.meta.dir, ".."),
-      env: {
-        ...process.env,
+      env: childEnv({
         ...stackEnv,
         HOST: "0.0.0.0",
         PORT: String(await freePort()),
         PRODUCER_TOKENS: "",
-      },
+      }),
       stdout: "pipe",
       stderr: "pipe",
     });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dropIsolated, type RunningService, startService, uniqueId } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, postRecords, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, tickJson } from "./harness.ts";
 
 let producer: RunningService;
 let prefix: string | undefined;

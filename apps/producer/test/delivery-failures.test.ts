@@ -9,8 +9,7 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { buildProducer } from "./build.ts";
-import { postRecords, registerSubjectsOnly, tickJson } from "./support.ts";
+import { buildProducer, postRecords, registerSubjectsOnly, tickJson } from "./harness.ts";
 
 /**
  * Kafka that never acknowledges, without touching the shared broker: the subject is registered but

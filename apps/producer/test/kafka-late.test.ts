@@ -11,7 +11,7 @@ import {
   startRelay,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, postRecords, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, tickJson } from "./harness.ts";
 
 /**
  * Kafka unreachable when the producer starts, without stopping the shared broker: the producer

@@ -8,7 +8,7 @@ import {
   readTopic,
 } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, postRecords, registry, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, registry, tickJson } from "./harness.ts";
 
 const SYMBOLS = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "BRK.B", "JPM", "V"];
 let producer: RunningService;

@@ -8,7 +8,7 @@ import {
   readTopic,
   startRelay,
 } from "@repo/testkit";
-import { isolatedProducer, postRecords, tickJson } from "./support.ts";
+import { isolatedProducer, postRecords, tickJson } from "./harness.ts";
 
 /**
  * The registry goes away after the producer is warm (its address is a loopback relay to the shared

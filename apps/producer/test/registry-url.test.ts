@@ -16,7 +16,7 @@ import {
   startRelay,
   startService,
 } from "@repo/testkit";
-import { buildProducer } from "./build.ts";
+import { buildProducer } from "./harness.ts";
 
 const started: RunningService[] = [];
 let relay: Relay | undefined;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
+import { cassandraEnv, loadConfig } from "@repo/platform/config";
 import type cassandra from "cassandra-driver";
 import { createCassandraClient } from "../src/client.ts";
 import { BARS_1M, TABLES, type TableLayout } from "../src/layout.ts";
@@ -105,7 +106,7 @@ describe("the storage layout (libs/cassandra/src/layout.ts) and cql/", () => {
 
   beforeAll(async () => {
     client = createCassandraClient({
-      CASSANDRA_CONTACT_POINTS: [process.env.CASSANDRA_CONTACT_POINTS ?? "127.0.0.1:9042"],
+      CASSANDRA_CONTACT_POINTS: loadConfig(cassandraEnv).CASSANDRA_CONTACT_POINTS,
       CASSANDRA_LOCAL_DC: "datacenter1",
     });
     await client.connect();

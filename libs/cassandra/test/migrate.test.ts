@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cassandraEnv, childEnv, loadConfig } from "@repo/platform/config";
 import { createCassandraClient } from "../src/client.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
@@ -11,7 +12,7 @@ const uniqueId = (prefix: string) => `${prefix}_${randomBytes(5).toString("hex")
 
 async function cassandraClient() {
   const client = createCassandraClient({
-    CASSANDRA_CONTACT_POINTS: [process.env.CASSANDRA_CONTACT_POINTS ?? "127.0.0.1:9042"],
+    CASSANDRA_CONTACT_POINTS: loadConfig(cassandraEnv).CASSANDRA_CONTACT_POINTS,
     CASSANDRA_LOCAL_DC: "datacenter1",
   });
   await client.connect();
@@ -25,7 +26,7 @@ async function dropKeyspace(keyspace: string) {
 const migrateCli = (env: Record<string, string>) =>
   spawnSync("bun", ["run", "cql:migrate"], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     encoding: "utf8",
   });
 

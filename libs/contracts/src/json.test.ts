@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { sampleBar, sampleTick } from "./fixtures.test-helpers.ts";
+import { edgeTick, sampleBar } from "./fixtures.ts";
 import { tickDefaults } from "./generated/Tick.ts";
 import { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";
 
@@ -20,8 +20,8 @@ const tickJson = {
 describe("tick JSON", () => {
   test("reads the edge form into the Avro value and writes it back", () => {
     const read = tickFromJson(tickJson);
-    expect(read).toEqual({ ok: true, value: sampleTick() });
-    expect(tickToJson(sampleTick())).toEqual({ ...tickDefaults, ...tickJson });
+    expect(read).toEqual({ ok: true, value: edgeTick() });
+    expect(tickToJson(edgeTick())).toEqual({ ...tickDefaults, ...tickJson });
   });
 
   test("optional fields may be omitted or null", () => {
@@ -44,7 +44,7 @@ describe("tick JSON", () => {
     expect(read("yes")).toEqual([
       { path: "cancelled", message: expect.stringContaining("boolean") },
     ]);
-    expect(tickToJson(sampleTick({ cancelled: true })).cancelled).toBe(true);
+    expect(tickToJson(edgeTick({ cancelled: true })).cancelled).toBe(true);
   });
 
   test("decimal numbers with at most 6 decimals are accepted exactly", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { sampleBar, sampleTick } from "./fixtures.test-helpers.ts";
+import { edgeTick, sampleBar } from "./fixtures.ts";
 import { TOPIC, topicNames, topics } from "./topics.ts";
 import { validate, validateBar, validateTick } from "./validate.ts";
 
@@ -7,60 +7,54 @@ const paths = (issues: { path: string }[]) => issues.map((issue) => issue.path);
 
 describe("validateTick", () => {
   test("accepts a valid trade and a valid quote", () => {
-    expect(validateTick(sampleTick())).toEqual([]);
-    const quote = sampleTick({ kind: "QUOTE", bid: "10.1", ask: "10.2", size: 0 });
+    expect(validateTick(edgeTick())).toEqual([]);
+    const quote = edgeTick({ kind: "QUOTE", bid: "10.1", ask: "10.2", size: 0 });
     expect(validateTick(quote)).toEqual([]);
   });
 
   test("a one-sided quote (only a bid, or only an ask) is valid; a cancelled trade is valid", () => {
-    expect(validateTick(sampleTick({ kind: "QUOTE", bid: "10.1", ask: null, size: 0 }))).toEqual(
-      [],
-    );
-    expect(validateTick(sampleTick({ kind: "QUOTE", bid: null, ask: "10.2", size: 0 }))).toEqual(
-      [],
-    );
-    expect(validateTick(sampleTick({ cancelled: true }))).toEqual([]);
+    expect(validateTick(edgeTick({ kind: "QUOTE", bid: "10.1", ask: null, size: 0 }))).toEqual([]);
+    expect(validateTick(edgeTick({ kind: "QUOTE", bid: null, ask: "10.2", size: 0 }))).toEqual([]);
+    expect(validateTick(edgeTick({ cancelled: true }))).toEqual([]);
   });
 
   test("lower-case symbol is refused at `symbol`", () => {
-    const issues = validateTick(sampleTick({ symbol: "aapl" }));
+    const issues = validateTick(edgeTick({ symbol: "aapl" }));
     expect(issues).toEqual([{ path: "symbol", message: "must match ^[A-Z0-9.-]{1,12}$" }]);
   });
 
   test("missing price is refused at `price`", () => {
-    const { price: _, ...withoutPrice } = sampleTick();
+    const { price: _, ...withoutPrice } = edgeTick();
     expect(validateTick(withoutPrice)).toEqual([{ path: "price", message: "is required" }]);
   });
 
   test("a price with 7 decimals is refused at `price`", () => {
-    const issues = validateTick(sampleTick({ price: "1.1234567" }));
+    const issues = validateTick(edgeTick({ price: "1.1234567" }));
     expect(issues).toEqual([
       { path: "price", message: "1.1234567 has more than 6 decimal places" },
     ]);
   });
 
   test("a string where a number belongs is refused at that field", () => {
-    const issues = validateTick({ ...sampleTick(), size: "100" });
+    const issues = validateTick({ ...edgeTick(), size: "100" });
     expect(issues).toEqual([{ path: "size", message: 'expected an integer, got string "100"' }]);
   });
 
   test("several problems are all reported with their paths", () => {
-    const value = { ...sampleTick(), kind: "CANCEL", bid: 1.5, askSize: 1.5, extra: true };
+    const value = { ...edgeTick(), kind: "CANCEL", bid: 1.5, askSize: 1.5, extra: true };
     expect(paths(validateTick(value)).sort()).toEqual(["askSize", "bid", "extra", "kind"]);
   });
 
   test("rules Avro cannot express", () => {
-    expect(paths(validateTick(sampleTick({ price: "0" })))).toEqual(["price"]);
-    expect(paths(validateTick(sampleTick({ price: "-1.5" })))).toEqual(["price"]);
-    expect(paths(validateTick(sampleTick({ size: 0 })))).toEqual(["size"]);
-    expect(paths(validateTick(sampleTick({ kind: "QUOTE", bid: null, ask: null })))).toEqual([
-      "bid",
-    ]);
-    expect(paths(validateTick(sampleTick({ kind: "QUOTE", size: 0, cancelled: true })))).toEqual([
+    expect(paths(validateTick(edgeTick({ price: "0" })))).toEqual(["price"]);
+    expect(paths(validateTick(edgeTick({ price: "-1.5" })))).toEqual(["price"]);
+    expect(paths(validateTick(edgeTick({ size: 0 })))).toEqual(["size"]);
+    expect(paths(validateTick(edgeTick({ kind: "QUOTE", bid: null, ask: null })))).toEqual(["bid"]);
+    expect(paths(validateTick(edgeTick({ kind: "QUOTE", size: 0, cancelled: true })))).toEqual([
       "cancelled",
     ]);
-    expect(paths(validateTick(sampleTick({ source: "a|b" })))).toEqual(["source"]);
-    expect(paths(validateTick(sampleTick({ symbol: "TOOLONGSYMBOL" })))).toEqual(["symbol"]);
+    expect(paths(validateTick(edgeTick({ source: "a|b" })))).toEqual(["source"]);
+    expect(paths(validateTick(edgeTick({ symbol: "TOOLONGSYMBOL" })))).toEqual(["symbol"]);
   });
 
   test("a non-record is refused at the root", () => {
@@ -72,8 +66,8 @@ describe("validateTick", () => {
 
 describe("validate by topic or record name", () => {
   test("topic and record names resolve to the same contract", () => {
-    expect(validate("market.ticks", sampleTick()).ok).toBe(true);
-    expect(validate("market.Tick", sampleTick()).ok).toBe(true);
+    expect(validate("market.ticks", edgeTick()).ok).toBe(true);
+    expect(validate("market.Tick", edgeTick()).ok).toBe(true);
     expect(validate("market.bars.1m", sampleBar()).ok).toBe(true);
     expect(() => validate("market.ticks.dlq", {})).toThrow(/no Avro record/);
   });
@@ -91,34 +85,32 @@ describe("bounds that keep hostile ticks out of the pipeline", () => {
   const us = (iso: string) => Date.parse(iso) * 1000;
 
   test("event and ingest times beyond now + skew are refused; history is allowed", () => {
-    const future = sampleTick({ eventTime: us("2250-01-01T00:00:00Z") });
+    const future = edgeTick({ eventTime: us("2250-01-01T00:00:00Z") });
     expect(validateTick(future, { now })).toEqual([
       { path: "eventTime", message: "must not be later than now + 60 s (clock skew allowance)" },
     ]);
-    const lateIngest = sampleTick({ ingestTime: us("2250-01-01T00:00:00Z") });
+    const lateIngest = edgeTick({ ingestTime: us("2250-01-01T00:00:00Z") });
     expect(paths(validateTick(lateIngest, { now }))).toEqual(["ingestTime"]);
     const withinSkew = us("2026-11-26T12:00:59Z");
-    expect(validateTick(sampleTick({ eventTime: withinSkew }), { now })).toEqual([]);
+    expect(validateTick(edgeTick({ eventTime: withinSkew }), { now })).toEqual([]);
     const skew = { now, maxFutureSkewMs: 10_000 };
-    expect(paths(validateTick(sampleTick({ eventTime: withinSkew }), skew))).toEqual(["eventTime"]);
-    const history = sampleTick({ eventTime: us("1999-03-01T14:30:00Z") });
+    expect(paths(validateTick(edgeTick({ eventTime: withinSkew }), skew))).toEqual(["eventTime"]);
+    const history = edgeTick({ eventTime: us("1999-03-01T14:30:00Z") });
     expect(validateTick(history, { now })).toEqual([]);
-    expect(paths(validateTick(sampleTick({ eventTime: -1 }), { now }))).toEqual(["eventTime"]);
+    expect(paths(validateTick(edgeTick({ eventTime: -1 }), { now }))).toEqual(["eventTime"]);
   });
 
   test("sizes are bounded so a minute's volume cannot overflow its Avro long", () => {
-    expect(paths(validateTick(sampleTick({ size: 9_007_199_254_740_990 })))).toEqual(["size"]);
-    expect(paths(validateTick(sampleTick({ bidSize: 1_000_000_001 })))).toEqual(["bidSize"]);
-    expect(validateTick(sampleTick({ size: 1_000_000_000 }))).toEqual([]);
+    expect(paths(validateTick(edgeTick({ size: 9_007_199_254_740_990 })))).toEqual(["size"]);
+    expect(paths(validateTick(edgeTick({ bidSize: 1_000_000_001 })))).toEqual(["bidSize"]);
+    expect(validateTick(edgeTick({ size: 1_000_000_000 }))).toEqual([]);
   });
 
   test("exchange is short printable text", () => {
-    expect(paths(validateTick(sampleTick({ exchange: "X".repeat(100_000) })))).toEqual([
-      "exchange",
-    ]);
-    expect(paths(validateTick(sampleTick({ exchange: "XN\u0000S" })))).toEqual(["exchange"]);
-    expect(paths(validateTick(sampleTick({ exchange: "" })))).toEqual(["exchange"]);
-    expect(validateTick(sampleTick({ exchange: "V" }))).toEqual([]);
+    expect(paths(validateTick(edgeTick({ exchange: "X".repeat(100_000) })))).toEqual(["exchange"]);
+    expect(paths(validateTick(edgeTick({ exchange: "XN\u0000S" })))).toEqual(["exchange"]);
+    expect(paths(validateTick(edgeTick({ exchange: "" })))).toEqual(["exchange"]);
+    expect(validateTick(edgeTick({ exchange: "V" }))).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { loadConfig, registryEnv } from "@repo/platform/config";
 import { avroOptions } from "../src/avro.ts";
-import { sampleBar, sampleTick } from "../src/fixtures.test-helpers.ts";
+import { edgeTick, sampleBar } from "../src/fixtures.ts";
 import type { Tick } from "../src/generated/Tick.ts";
 import { TOPIC, topicNamed, topicNames } from "../src/topics.ts";
 
@@ -9,7 +10,7 @@ type ReaderSchema = NonNullable<
   NonNullable<Parameters<SchemaRegistry["decode"]>[1]>[SchemaType.AVRO]
 >["readerSchema"];
 
-const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
+const registryUrl = loadConfig(registryEnv).SCHEMA_REGISTRY_URL;
 const registry = new SchemaRegistry({ host: registryUrl }, { [SchemaType.AVRO]: avroOptions });
 /** Throwaway subjects `test.roundtrip.<random>.<topic>-value` carrying the declared schemas. */
 const { subjects } = topicNames(`test.roundtrip.${crypto.randomUUID().slice(0, 8)}.`);
@@ -39,9 +40,9 @@ describe("Confluent wire format through the real registry", () => {
   test("a tick encodes and decodes back equal, prices exact", async () => {
     const id = await registry.getLatestSchemaId(subjects.ticks);
     const ticks: Tick[] = [
-      sampleTick({ price: "0.000001", bid: "123456789012.123456", ask: "999999999999.999999" }),
-      sampleTick({ price: "123456789012.123456", kind: "QUOTE", bid: "0.000001", ask: "0.5" }),
-      sampleTick({ exchange: null, bidSize: 0, eventTime: 1, sequence: 2 ** 52 }),
+      edgeTick({ price: "0.000001", bid: "123456789012.123456", ask: "999999999999.999999" }),
+      edgeTick({ price: "123456789012.123456", kind: "QUOTE", bid: "0.000001", ask: "0.5" }),
+      edgeTick({ exchange: null, bidSize: 0, eventTime: 1, sequence: 2 ** 52 }),
     ];
     for (const tick of ticks) {
       const bytes = await registry.encode(id, tick);
@@ -60,7 +61,7 @@ describe("Confluent wire format through the real registry", () => {
   test("an invalid value is refused by the encoder with its field path", async () => {
     const id = await registry.getLatestSchemaId(subjects.ticks);
     const error = await registry
-      .encode(id, sampleTick({ price: "1.1234567" }))
+      .encode(id, edgeTick({ price: "1.1234567" }))
       .catch((e: Error) => e);
     expect(String((error as { paths?: unknown }).paths ?? error)).toContain("price");
   });
@@ -79,16 +80,16 @@ describe("Confluent wire format through the real registry", () => {
       fields: [...(schema as { fields: object[] }).fields, probe],
     };
     const v2 = await register(subjects.ticks, evolved);
-    const old = await registry.encode(v1, sampleTick());
-    const fresh = await registry.encode(v2, { ...sampleTick(), evolutionProbe: 7 });
-    expect({ ...(await registry.decode(old)) }).toEqual(sampleTick());
-    expect({ ...(await registry.decode(fresh)) }).toEqual({ ...sampleTick(), evolutionProbe: 7 });
+    const old = await registry.encode(v1, edgeTick());
+    const fresh = await registry.encode(v2, { ...edgeTick(), evolutionProbe: 7 });
+    expect({ ...(await registry.decode(old)) }).toEqual(edgeTick());
+    expect({ ...(await registry.decode(fresh)) }).toEqual({ ...edgeTick(), evolutionProbe: 7 });
     const asReader = (schema: unknown) => ({
       [SchemaType.AVRO]: { readerSchema: schema as ReaderSchema },
     });
-    expect({ ...(await registry.decode(fresh, asReader(schema))) }).toEqual(sampleTick());
+    expect({ ...(await registry.decode(fresh, asReader(schema))) }).toEqual(edgeTick());
     const upgraded = await registry.decode(old, asReader(evolved));
-    expect({ ...upgraded }).toEqual({ ...sampleTick(), evolutionProbe: null });
+    expect({ ...upgraded }).toEqual({ ...edgeTick(), evolutionProbe: null });
     expect(Object.keys(avroOptions)).not.toContain("registry");
   });
 });

@@ -165,7 +165,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
           try {
             producer.produce(
               topic,
-              null,
+              message.partition ?? null,
               message.value,
               message.key,
               Date.now(),

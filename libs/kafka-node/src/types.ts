@@ -14,7 +14,9 @@ export type { KafkaSecurity };
 export interface OutgoingMessage {
   key: Buffer | string | null;
   value: Buffer;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | Buffer>;
+  /** An explicit partition; librdkafka's partitioner (CRC-32 of the key) picks one when absent. */
+  partition?: number;
 }
 
 /** Where Kafka stored one message. Offsets are decimal strings (they are 64-bit). */
@@ -64,6 +66,8 @@ export interface ConsumedRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: number | undefined;
+  /** Header names and values, in record order (only readers that ask for them fill this). */
+  headers?: [string, Buffer | null][];
 }
 
 /** An offset to commit: the NEXT offset to read (last durable offset + 1). */
@@ -127,4 +131,149 @@ export interface ManualCommitConsumerOptions {
     partitions: { topic: string; partition: number }[],
   ) => void;
   onError?: (error: LibrdKafkaError) => void;
+}
+
+/** Where to look up a partition's offset: its first, its end, or the first record at or after a time (epoch ms). */
+export type OffsetQuery = "earliest" | "latest" | { timestamp: number };
+
+/** A partition as the cluster's metadata describes it. */
+export interface PartitionInfo {
+  partition: number;
+  /** Broker id of the leader, or null while it has none. */
+  leader: number | null;
+  replicas: number[];
+}
+
+/** A topic as the cluster's metadata describes it; `missing` when the cluster does not know it. */
+export interface TopicMetadata {
+  name: string;
+  missing: boolean;
+  partitions: PartitionInfo[];
+}
+
+/** A consumer group's members as Kafka's DescribeGroups reports them. */
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  assignment: { topic: string; partition: number }[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Kafka's names: `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead`, `Unknown`. */
+  state: string;
+  protocol: string;
+  members: GroupMember[];
+}
+
+/**
+ * Cluster administration on librdkafka's admin client: topics, partitions, offsets by time, groups,
+ * committed offsets, and (through a group-less commit) setting an inactive group's offsets.
+ */
+export interface KafkaAdmin {
+  /** Every topic name the cluster reports, internal ones (`__consumer_offsets`) included. */
+  listTopics(): Promise<string[]>;
+  /** Partitions, leaders and replicas of `topics`, in the order asked. */
+  describeTopics(topics: string[]): Promise<TopicMetadata[]>;
+  /**
+   * One offset per query: the partition's first (`earliest`), its end (`latest`), or the first
+   * record at or after the timestamp (-1 when there is none), in one ListOffsets round.
+   */
+  listOffsets(
+    queries: { topic: string; partition: number; at: OffsetQuery }[],
+  ): Promise<{ topic: string; partition: number; offset: number }[]>;
+  listGroups(): Promise<{ groupId: string; state: string }[]>;
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]>;
+  /** Each group's committed offsets (the next offset it reads), per topic and partition. */
+  committedOffsets(groupIds: string[]): Promise<Map<string, PartitionOffset[]>>;
+  /**
+   * Commits `offsets` for `groupId` from outside the group (no join): Kafka accepts it only while the
+   * group has no members, and refuses it otherwise (the caller checks the state first).
+   */
+  commitGroupOffsets(groupId: string, offsets: PartitionOffset[]): Promise<void>;
+  /**
+   * Chosen configuration entries of topics (`retention.ms`, `cleanup.policy`) as the brokers report
+   * them; null for an entry the broker does not report.
+   */
+  topicConfigs(topics: string[], names: string[]): Promise<Map<string, Map<string, string | null>>>;
+  close(): Promise<void>;
+}
+
+export interface KafkaAdminOptions {
+  brokers: string[];
+  clientId: string;
+  security?: KafkaSecurity;
+  /** How long one admin request may take. */
+  timeoutMs?: number;
+}
+
+/** A bounded read of one partition (see {@link PartitionReader.read}). */
+export interface PartitionReadRequest {
+  topic: string;
+  partition: number;
+  /** The first offset to read (a deleted one reads on from the partition's first). */
+  from: number;
+  /** Records kept at most. */
+  limit: number;
+  /** Records read at most, kept or not. */
+  maxScan: number;
+  /** Epoch ms when the read answers with what it has. */
+  deadline: number;
+  keep?: (record: ConsumedRecord) => boolean;
+  /** Stop before this offset (default: the partition's end when the read starts). */
+  until?: number;
+}
+
+export interface PartitionReadResult {
+  records: ConsumedRecord[];
+  scanned: number;
+  /** Where a following read continues. */
+  next: number;
+  stopped: "limit" | "end" | "scan_limit" | "time_limit";
+}
+
+/** Reads partitions from any offset without a group: librdkafka consumers with assign and seek. */
+export interface PartitionReader {
+  read(request: PartitionReadRequest): Promise<PartitionReadResult>;
+  close(): Promise<void>;
+}
+
+export interface PartitionReaderOptions {
+  brokers: string[];
+  clientId: string;
+  security?: KafkaSecurity;
+  /** Reads that may run at once (each holds one librdkafka consumer); more wait for a free one. */
+  maxConcurrent?: number;
+}
+
+/** Follows topics from their end without a group (see {@link TopicTail}). */
+export interface TopicTailOptions {
+  brokers: string[];
+  clientId: string;
+  security?: KafkaSecurity;
+  topics: string[];
+  /** Each poll's records, in partition order; the tail waits for it before polling again. */
+  onRecords: (records: ConsumedRecord[]) => void | Promise<void>;
+  onError?: (error: Error) => void;
+  /** How often partitions added to the topics are picked up (default 30 s). */
+  refreshMs?: number;
+  /**
+   * How long records keep being gathered after the first of a hand-over (default 0: each poll's
+   * records at once). Costs that much latency, saves work per hand-over downstream.
+   */
+  lingerMs?: number;
+}
+
+/**
+ * Every partition of some topics, read from the end as of `start()`, by one librdkafka consumer
+ * that never joins a group or commits: each process sees every record, nothing is left behind.
+ */
+export interface TopicTail {
+  /** Assigns every partition at its end (topics that do not exist yet are retried) and polls. */
+  start(): Promise<void>;
+  /** Stops polling and closes the consumer. */
+  stop(): Promise<void>;
+  /** Partitions assigned now. */
+  assigned(): number;
 }

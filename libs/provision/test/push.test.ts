@@ -3,12 +3,14 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TopicSpec, topicNamed, topics } from "@repo/contracts";
+import { childEnv, kafkaEnv, loadConfig, registryEnv } from "@repo/platform/config";
 import { RegistryAdmin } from "@repo/registry/admin";
 import { TopicAdmin } from "../src/kafka-admin.ts";
 import { prefixTopics, pushSchemas } from "../src/push.ts";
 
-const registry = { url: process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081" };
-const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+const stack = loadConfig({ ...registryEnv, ...kafkaEnv });
+const registry = { url: stack.SCHEMA_REGISTRY_URL };
+const brokers = stack.KAFKA_BROKERS;
 const cli = join(import.meta.dir, "../src/push-cli.ts");
 const schemasDir = join(import.meta.dir, "../../../schemas");
 const rest = new RegistryAdmin(registry);
@@ -30,7 +32,7 @@ async function runCli(...args: string[]): Promise<{ code: number; output: string
   const child = Bun.spawn(["bun", cli, ...args], {
     stdout: "pipe",
     stderr: "pipe",
-    env: process.env,
+    env: childEnv(),
   });
   const [stdout, stderr, code] = await Promise.all([
     new Response(child.stdout).text(),
@@ -89,7 +91,7 @@ describe("bun run schemas:push", () => {
 
   test("a bad variable exits 2 naming it, before connecting to anything", async () => {
     const bad = Bun.spawn(["bun", cli, "--dry-run"], {
-      env: { ...process.env, TOPIC_PARTITIONS_MARKET_TICKS: "zero", KAFKA_BROKERS: " , " },
+      env: childEnv({ TOPIC_PARTITIONS_MARKET_TICKS: "zero", KAFKA_BROKERS: " , " }),
       stderr: "pipe",
     });
     expect(await bad.exited).toBe(2);
@@ -101,11 +103,11 @@ describe("bun run schemas:push", () => {
   test("an unreachable registry or broker is named, fast, with a non-zero exit", async () => {
     const started = Date.now();
     const noRegistry = Bun.spawn(["bun", cli], {
-      env: { ...process.env, SCHEMA_REGISTRY_URL: "http://127.0.0.1:1" },
+      env: childEnv({ SCHEMA_REGISTRY_URL: "http://127.0.0.1:1" }),
       stderr: "pipe",
     });
     const noBroker = Bun.spawn(["bun", cli], {
-      env: { ...process.env, KAFKA_BROKERS: "127.0.0.1:1" },
+      env: childEnv({ KAFKA_BROKERS: "127.0.0.1:1" }),
       stderr: "pipe",
     });
     expect(await noRegistry.exited).toBe(1);

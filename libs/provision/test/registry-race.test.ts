@@ -9,9 +9,10 @@
  * hard-delete them when done, two files at a time, which is that race.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { loadConfig, registryEnv } from "@repo/platform/config";
 import { RegistryAdmin } from "@repo/registry/admin";
 
-const url = process.env.SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081";
+const url = loadConfig(registryEnv).SCHEMA_REGISTRY_URL;
 const admin = new RegistryAdmin({ url });
 const run = `test.sr_race_${crypto.randomUUID().slice(0, 8)}`;
 const left = new Set<string>();

@@ -29,7 +29,7 @@ const compose = Bun.YAML.parse(readFileSync(join(repoRoot, "compose.yaml"), "utf
 };
 const services = compose.services;
 const oneShots = ["cql-migrate", "schemas-push"];
-const apps = { producer: 3002, consumer: 3003, ingest: 3001, analytics: 3005 } as const;
+const apps = { producer: 3002, consumer: 3003, ingest: 3001, api: 3004, analytics: 3005 } as const;
 
 /** `CMD ["node", "x.js"]` of a Dockerfile as an argv array. */
 function dockerCmd(dockerfile: string): string[] {
@@ -158,7 +158,7 @@ describe("images", () => {
   });
 
   test("the Node services' runtime stage gets the bundle and lockfile-installed dependencies, never the sources", () => {
-    for (const app of ["producer", "consumer"]) {
+    for (const app of ["producer", "consumer", "api"]) {
       const final = stages(`apps/${app}/Dockerfile`).at(-1);
       const copies = final?.lines.filter((l) => l.startsWith("COPY ") || l.startsWith("ADD "));
       for (const copy of copies ?? [])

@@ -9,7 +9,7 @@ const repoRoot = resolve(import.meta.dir, "../../..");
 export type ServiceName = "producer" | "consumer" | "ingest" | "api" | "analytics";
 
 /** Services that run on Bun straight from TypeScript (the others are built for Node). */
-const onBun: readonly ServiceName[] = ["ingest", "api"];
+const onBun: readonly ServiceName[] = ["ingest"];
 
 export interface RunningService {
   name: ServiceName;
@@ -68,9 +68,9 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a service as users do (Node for producer/consumer from their built `dist/`, Bun for ingest
- * and api) with the stack's endpoints and `env` on top, and waits until `/healthz` (or `/readyz`)
- * answers 200.
+ * Starts a service as users do (Node for producer, consumer, api and analytics from their built
+ * `dist/`, Bun for ingest) with the stack's endpoints and `env` on top, and waits until `/healthz`
+ * (or `/readyz`) answers 200.
  *
  * @example
  *   const producer = await startService("producer", { TOPIC_PREFIX: prefix });

@@ -258,7 +258,10 @@ export function createAnalyticsStore(options: {
       );
     },
 
-    /** Stored values of `names` for `symbol` at `interval` with bar start in [from, to) µs, oldest first. */
+    /**
+     * Stored values of `names` for `symbol` at `interval` with bar start in [from, to) µs, oldest
+     * first. 1d rows are in `indicators_rollup` too, one per day partition (days read in parallel).
+     */
     async indicators(
       symbol: string,
       interval: Interval,
@@ -266,43 +269,30 @@ export function createAnalyticsStore(options: {
       from: number,
       to: number,
     ) {
-      const series: Record<string, ServedValue[]> = {};
       const days: number[] = [];
       for (let day = Math.floor(from / DAY_US) * DAY_US; day < to; day += DAY_US) days.push(day);
-      await Promise.all(
-        names.map(async (name) => {
-          const values: ServedValue[] = [];
-          for (const day of days) {
-            const rows =
-              interval === "1m"
-                ? await readAll(SELECT_1M, [
-                    symbol,
-                    localDate(day),
-                    name,
-                    new Date(from / 1000),
-                    new Date(to / 1000),
-                  ])
-                : await readAll(SELECT_ROLLUP, [
-                    symbol,
-                    interval,
-                    localDate(day),
-                    name,
-                    new Date(from / 1000),
-                    new Date(to / 1000),
-                  ]);
-            for (const row of rows)
-              values.push({
-                start: (row.get("bar_start") as Date).getTime() * 1000,
-                value: canonical(row.get("value")) as string,
-                lower: canonical(row.get("lower")),
-                upper: canonical(row.get("upper")),
-                provisional: row.get("provisional") === true,
-              });
-          }
-          series[name] = values;
-        }),
-      );
-      return series;
+      const reads = names.flatMap((name) => days.map((day) => ({ name, day })));
+      const found = new Map<string, ServedValue[]>();
+      const range = [new Date(from / 1000), new Date(to / 1000)];
+      await bounded(reads, async ({ name, day }) => {
+        const rows =
+          interval === "1m"
+            ? await readAll(SELECT_1M, [symbol, localDate(day), name, ...range])
+            : await readAll(SELECT_ROLLUP, [symbol, interval, localDate(day), name, ...range]);
+        found.set(
+          `${name}|${day}`,
+          rows.map((row) => ({
+            start: (row.get("bar_start") as Date).getTime() * 1000,
+            value: canonical(row.get("value")) as string,
+            lower: canonical(row.get("lower")),
+            upper: canonical(row.get("upper")),
+            provisional: row.get("provisional") === true,
+          })),
+        );
+      });
+      return Object.fromEntries(
+        names.map((name) => [name, days.flatMap((day) => found.get(`${name}|${day}`) ?? [])]),
+      ) as Record<string, ServedValue[]>;
     },
 
     async rules(): Promise<StoredRule[]> {

@@ -1,6 +1,7 @@
 /**
- * Indicators of a seeded session through the real consumer and analytics: equal to an independent
- * recomputation from the stored bars (and to trading-signals within 1e-6); a late trade that revises
+ * Indicators of a seeded session (after five stored earlier sessions) through the real consumer and
+ * analytics, at 1m, 5m, 15m, 1h and 1d: equal to an independent recomputation from the stored bars
+ * (and to trading-signals within 1e-6); a late trade that revises
  * a closed minute changes exactly the rows downstream of it; a fresh group's replay of the bars
  * topic reproduces every row.
  */
@@ -64,9 +65,9 @@ describe("analytics indicators on the real stack", () => {
 
   test("a seeded session's stored indicators equal an independent recomputation from the stored bars, and trading-signals within 1e-6", async () => {
     s = await analyticsScenario("an_ind");
-    // Two earlier sessions (relative volume's history) are stored before analytics starts; the
-    // session under test then streams through it live.
-    const history = [...seedTicks(base - 2 * DAY), ...seedTicks(base - DAY)];
+    // Five earlier sessions (relative volume's history, the 1d window) are stored before analytics
+    // starts; the session under test then streams through it live.
+    const history = [5, 4, 3, 2, 1].flatMap((back) => seedTicks(base - back * DAY));
     const ticks = seedTicks(base);
     const scenario = s;
     const written = (n: number) =>
@@ -87,7 +88,7 @@ describe("analytics indicators on the real stack", () => {
     await written(history.length + ticks.length);
     await caughtUp(analytics, await messageCount(scenario.topic.bars), 90_000);
     const bars = await storedMinuteBars(scenario.db);
-    expect([...bars.values()].map((b) => b.length)).toEqual(SYMBOLS.map(() => 3 * MINUTES));
+    expect([...bars.values()].map((b) => b.length)).toEqual(SYMBOLS.map(() => 6 * MINUTES));
     expected = expectedIndicators(bars, NAMES);
     const stored = await waitFor(
       "stored indicators equal the recomputation",
@@ -109,13 +110,19 @@ describe("analytics indicators on the real stack", () => {
     // 1m: every indicator warm from its warm-up on; 5m, 15m, 1h rollups too.
     expect(stored.size).toBe(expected.size);
     expect([...stored.keys()].filter((k) => k.startsWith("1h|")).length).toBeGreaterThan(0);
-    // rvol2 needs two earlier sessions: only the session under test has it.
+    // rvol2 needs two earlier sessions: the four latest sessions have it.
     const rvolDays = new Set(
       [...stored.keys()]
         .filter((k) => k.endsWith("|rvol2"))
         .map((k) => Math.floor(Number(k.split("|")[2]) / DAY)),
     );
-    expect([...rvolDays]).toEqual([Math.floor(base / DAY)]);
+    const today = Math.floor(base / DAY);
+    expect([...rvolDays].sort()).toEqual([today - 3, today - 2, today - 1, today]);
+    // 1d (W = 12, from ema12): sma5, ema5, bb5 on the two latest days, rsi5 and rv5 on the latest,
+    // rvol2 on four, ema12 never; no vwapdev.
+    const daily = [...stored.keys()].filter((k) => k.startsWith("1d|IND0|"));
+    expect(daily.length).toBe(12);
+    expect(daily.filter((k) => k.endsWith("|vwapdev") || k.endsWith("|ema12"))).toEqual([]);
     expect(await messageCount(scenario.topic.indicators)).toBeGreaterThanOrEqual(stored.size);
 
     for (const symbol of SYMBOLS) {
@@ -195,7 +202,7 @@ describe("analytics indicators on the real stack", () => {
     expect(diff(before, stored)).toEqual(predicted);
     for (const key of predicted) {
       const [interval = "", symbol, start] = key.split("|");
-      const step = { "1m": 1, "5m": 5, "15m": 15, "1h": 60 }[interval] ?? 1;
+      const step = { "1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d": 1440 }[interval] ?? 1;
       expect(symbol).toBe("IND0");
       expect(Number(start)).toBeGreaterThanOrEqual(
         Math.floor(revised / (step * MINUTE)) * step * MINUTE,

@@ -1,7 +1,8 @@
 /**
  * An independent recomputation of the indicators from stored 1-minute bars, written from the
- * README's definitions without the service's code: rollups by the api's own `rollup`, square roots
- * by 40 extra digits, every value recomputed from the start of its session (no carried state).
+ * README's definitions without the service's code: rollups by the api's own `rollup` (1d: its day
+ * bars), square roots by 40 extra digits, every value recomputed from the start of its session, or
+ * of its 1d window (no carried state).
  * Keys and values have the form `storedIndicators` (harness) reads.
  */
 import type cassandra from "cassandra-driver";
@@ -175,10 +176,27 @@ export async function storedMinuteBars(db: cassandra.Client): Promise<Map<string
   return bySymbol;
 }
 
-/** Every row the service should have stored for these bars (all closed: final). */
+/** W of the 1d window (README): the longest 1d warm-up, rvol<N> counting N + 1; vwapdev is intraday. */
+function dailyWindow(names: string[]): number {
+  let window = 0;
+  for (const name of names) {
+    if (name === "vwapdev") continue;
+    const L = Number(name.replace(/^[a-z]+/, ""));
+    const warmup = /^(rsi|rv|rvol)\d/.test(name) ? L + 1 : L;
+    window = Math.max(window, warmup);
+  }
+  return window;
+}
+
+/**
+ * Every row the service should have stored for these bars: intraday bars all closed (final); a 1d
+ * row is provisional while `nowUs` is before its day's end + `closeAfterUs`.
+ */
 export function expectedIndicators(
   bySymbol: Map<string, StoredBar[]>,
   names: string[],
+  nowUs = Date.now() * 1000,
+  closeAfterUs = 60_000_000,
 ): Map<string, string> {
   const expected = new Map<string, string>();
   for (const [symbol, bars] of bySymbol) {
@@ -207,6 +225,24 @@ export function expectedIndicators(
               `${middle}|${lower}|${upper}|final`,
             );
           }
+      }
+    });
+    // 1d: the day bars (the api's 1d rollup) of the last W sessions up to each day, computed from
+    // the first of them; rvol<N> against the N previous day bars of that window.
+    const dayBars = ordered.map(([, bars]) => rollup(bars, DAY)[0] as StoredBar);
+    const W = dailyWindow(names);
+    const dailyNames = names.filter((name) => name !== "vwapdev");
+    dayBars.forEach((bar, index) => {
+      const window = dayBars.slice(Math.max(0, index - W + 1), index + 1);
+      const previous = window
+        .slice(0, -1)
+        .reverse()
+        .map((b) => new Map([[0, b.volume] as const]));
+      const values = series(window, dailyNames, previous).get(bar.start) ?? new Map();
+      const state = nowUs < bar.start + DAY + closeAfterUs ? "provisional" : "final";
+      for (const [name, value] of values) {
+        const [middle = value, lower = "", upper = ""] = value.split("|");
+        expected.set(`1d|${symbol}|${bar.start}|${name}`, `${middle}|${lower}|${upper}|${state}`);
       }
     });
   }

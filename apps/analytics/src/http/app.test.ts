@@ -104,6 +104,12 @@ describe("analytics http", () => {
         to: 1_767_657_600_000_000,
       },
     ]);
+    // 1d spans more than a week (up to 400 days).
+    const daily = await instance.request(
+      "/v1/indicators/AAPL?interval=1d&from=2025-12-01T00:00:00Z&to=2026-01-06T00:00:00Z",
+    );
+    expect(daily.status).toBe(200);
+    expect(asked[1]).toMatchObject({ interval: "1d", names: ["sma20", "rsi14", "bb20"] });
   });
 
   test("bad parameters are 400s naming the parameter and the reason", async () => {
@@ -114,6 +120,7 @@ describe("analytics http", () => {
       ["/v1/indicators/AAPL?names=macd", "names"],
       ["/v1/indicators/AAPL?from=yesterday", "from"],
       ["/v1/indicators/AAPL?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "to"],
+      ["/v1/indicators/AAPL?interval=1d&from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "to"],
       ["/v1/alerts?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "from"],
     ];
     for (const [path, field] of cases) {

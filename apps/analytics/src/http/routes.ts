@@ -29,6 +29,9 @@ export interface RouteDeps {
 
 /** Longest span one indicators or alerts query reads. */
 export const MAX_SPAN_DAYS = 7;
+/** Longest span, and the default one, of a 1d indicators query (one row per day). */
+export const MAX_DAILY_SPAN_DAYS = 400;
+export const DEFAULT_DAILY_SPAN_DAYS = 90;
 
 const ErrorResponse = z
   .object({
@@ -122,10 +125,12 @@ const routes = {
     description:
       "Names: sma<N>, ema<N>, rsi<N>, bb<N> (Bollinger, k = 2: value is {lower, middle, upper}), rv<N> " +
       "(realized volatility, percent), vwapdev (percent from the session VWAP); only those the service " +
-      "computes (ANALYTICS_INDICATORS). Sessions are UTC days: each indicator warms up again at 00:00 UTC " +
-      "and reports nothing until warm. Values are exact decimals, rounded half to even at 1e-6 where a " +
-      "division or a root is needed. `provisional` marks the open bar. Default range: the last 24 h; at " +
-      `most ${MAX_SPAN_DAYS} days.`,
+      "computes (ANALYTICS_INDICATORS). Sessions are UTC days: at 1m, 5m, 15m and 1h each indicator warms up " +
+      "again at 00:00 UTC; at 1d a day's value comes from the day bars of the symbol's last W sessions " +
+      "(W = the longest 1d warm-up computed, EMA/RSI seeded at the first of them; no vwapdev). Nothing is " +
+      "reported until warm. Values are exact decimals, rounded half to even at 1e-6 where a division or a " +
+      "root is needed. `provisional` marks the open bar. Default range: the last 24 h (1d: " +
+      `${DEFAULT_DAILY_SPAN_DAYS} days); at most ${MAX_SPAN_DAYS} days (1d: ${MAX_DAILY_SPAN_DAYS}).`,
     request: {
       params: z.object({
         symbol: z
@@ -291,12 +296,18 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
       );
     return name;
   };
-  const range = (from: string | undefined, to: string | undefined) => {
+  const range = (
+    from: string | undefined,
+    to: string | undefined,
+    span = { defaultDays: 1, maxDays: MAX_SPAN_DAYS },
+  ) => {
     const end = to ? (parseTimestamp(to) as { micros: number }).micros : now() + INTERVALS["1m"];
-    const start = from ? (parseTimestamp(from) as { micros: number }).micros : end - DAY_US;
+    const start = from
+      ? (parseTimestamp(from) as { micros: number }).micros
+      : end - span.defaultDays * DAY_US;
     if (start >= end) throw invalid("from", "query", "must be before `to`");
-    if (end - start > MAX_SPAN_DAYS * DAY_US)
-      throw invalid("to", "query", `must be at most ${MAX_SPAN_DAYS} days after \`from\``);
+    if (end - start > span.maxDays * DAY_US)
+      throw invalid("to", "query", `must be at most ${span.maxDays} days after \`from\``);
     return { start, end };
   };
   const ruleJson = (rule: Rule, withUrl: boolean) => ({
@@ -320,7 +331,7 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
     const { interval, names, from, to } = c.req.valid("query");
     const asked =
       names === undefined
-        ? [...deps.indicatorNames]
+        ? deps.indicatorNames.filter((name) => interval !== "1d" || name !== "vwapdev")
         : names
             .split(",")
             .map((n) => n.trim())
@@ -335,8 +346,13 @@ export function createAnalyticsRoutes(deps: RouteDeps) {
           "query",
           `${name} is not computed here; computed: ${deps.indicatorNames.join(", ")}`,
         );
+      if (interval === "1d" && parsed.spec.family === "vwapdev")
+        throw invalid("names", "query", "vwapdev is intraday only (the session's own VWAP)");
     }
-    const { start, end } = range(from, to);
+    const { start, end } =
+      interval === "1d"
+        ? range(from, to, { defaultDays: DEFAULT_DAILY_SPAN_DAYS, maxDays: MAX_DAILY_SPAN_DAYS })
+        : range(from, to);
     const upper = symbol.toUpperCase();
     const stored = await read("indicators", () =>
       deps.store.indicators(upper, interval, asked, start, end),

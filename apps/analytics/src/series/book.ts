@@ -6,11 +6,21 @@ import {
 } from "../indicators/compute.ts";
 import type { IndicatorSpec } from "../indicators/specs.ts";
 import {
+  changedDaily,
+  type DailySeries,
+  historyLookbackDays,
+  openDailySeries,
+  replaceEarlierDay,
+  rowSignature,
+  updateDaily,
+} from "./daily.ts";
+import {
   combine,
   DAY_US,
-  INTERVAL_NAMES,
   INTERVALS,
+  INTRADAY_INTERVALS,
   type Interval,
+  type IntradayInterval,
   type MinuteBar,
 } from "./rollup.ts";
 
@@ -37,7 +47,7 @@ interface IntervalSeries {
 }
 
 /** A previous session's volume per interval and bucket offset within the day (relative volume). */
-type SessionVolumes = Record<Interval, Map<number, bigint>>;
+type SessionVolumes = Record<IntradayInterval, Map<number, bigint>>;
 
 interface Session {
   symbol: string;
@@ -45,15 +55,15 @@ interface Session {
   /** The symbol's previous sessions, newest first. */
   history: SessionVolumes[];
   minutes: Map<number, MinuteBar>;
-  series: Record<Interval, IntervalSeries>;
+  series: Record<IntradayInterval, IntervalSeries>;
+  daily?: DailySeries;
   touched: number;
 }
 
 /** The UTC day (µs at 00:00) of a time in µs. */
 export const dayOf = (micros: number) => Math.floor(micros / DAY_US) * DAY_US;
 
-const signature = (value: IndicatorValue, provisional: boolean) =>
-  `${"value" in value ? value.value : `${value.lower}|${value.middle}|${value.upper}`}|${provisional ? 1 : 0}`;
+const signature = rowSignature;
 
 const sameBar = (a: MinuteBar, b: MinuteBar) =>
   a.open === b.open &&
@@ -97,7 +107,14 @@ export function createSessionBook(
   options: { closeAfterUs: number; nowUs?: () => number; maxSessions?: number },
 ) {
   const nowUs = options.nowUs ?? (() => Date.now() * 1000);
+  const rvolSessions = Math.max(
+    0,
+    ...specs.filter((spec) => spec.family === "rvol").map((spec) => spec.length),
+  );
+  const rvolLookbackDays = historyLookbackDays(rvolSessions);
   const sessions = new Map<string, Session>();
+  /** The sessions in memory per symbol (a revised day reaches the later days' 1d windows). */
+  const bySymbol = new Map<string, Set<Session>>();
   const keyOf = (symbol: string, day: number) => `${symbol}|${day}`;
   let clock = 0;
 
@@ -106,16 +123,16 @@ export function createSessionBook(
 
   function emptySession(symbol: string, day: number): Session {
     const series = Object.fromEntries(
-      INTERVAL_NAMES.map((name) => [
+      INTRADAY_INTERVALS.map((name) => [
         name,
         { bars: [], states: [], values: [], emitted: new Map() },
       ]),
-    ) as unknown as Record<Interval, IntervalSeries>;
+    ) as unknown as Record<IntradayInterval, IntervalSeries>;
     return { symbol, day, history: [], minutes: new Map(), series, touched: clock++ };
   }
 
   /** Recomputes `interval` from bar index `from`; returns the rows that changed. */
-  function recompute(session: Session, interval: Interval, from: number): IndicatorRow[] {
+  function recompute(session: Session, interval: IntradayInterval, from: number): IndicatorRow[] {
     const s = session.series[interval];
     const inputs = s.bars;
     const rows: IndicatorRow[] = [];
@@ -156,7 +173,11 @@ export function createSessionBook(
   }
 
   /** Rebuilds the bucket of `minuteStart` in `interval`; returns its index. */
-  function rebuildBucket(session: Session, interval: Interval, minuteStart: number): number {
+  function rebuildBucket(
+    session: Session,
+    interval: IntradayInterval,
+    minuteStart: number,
+  ): number {
     const step = INTERVALS[interval];
     const start = Math.floor(minuteStart / step) * step;
     const members: MinuteBar[] = [];
@@ -176,6 +197,48 @@ export function createSessionBook(
     return index;
   }
 
+  /** Recomputes the session's 1d values from its day bar; returns the rows that changed. */
+  function recomputeDaily(session: Session): IndicatorRow[] {
+    const minutes = session.series["1m"].bars;
+    if (!session.daily || minutes.length === 0) return [];
+    updateDaily(session.daily, session.day, minutes);
+    return emitDaily(session, !closed("1d", session.daily.bar as MinuteBar));
+  }
+
+  function emitDaily(session: Session, provisional: boolean): IndicatorRow[] {
+    if (!session.daily) return [];
+    return changedDaily(session.daily, provisional).map(([name, value]) => ({
+      symbol: session.symbol,
+      interval: "1d",
+      start: session.day,
+      day: session.day,
+      name,
+      value,
+      provisional,
+    }));
+  }
+
+  /** The 1d rows of the symbol's later sessions in memory whose windows hold `session`'s day. */
+  function propagateDaily(session: Session): IndicatorRow[] {
+    const bar = session.daily?.bar;
+    const held = bySymbol.get(session.symbol);
+    if (!bar || !held || held.size < 2) return [];
+    const rows: IndicatorRow[] = [];
+    for (const later of held)
+      if (later.day > session.day && later.daily && replaceEarlierDay(later.daily, bar))
+        rows.push(...recomputeDaily(later));
+    return rows;
+  }
+
+  function forget(key: string) {
+    const session = sessions.get(key);
+    if (!session) return;
+    sessions.delete(key);
+    const held = bySymbol.get(session.symbol);
+    held?.delete(session);
+    if (held?.size === 0) bySymbol.delete(session.symbol);
+  }
+
   function evictOldest() {
     const max = options.maxSessions ?? 100_000;
     while (sessions.size > max) {
@@ -187,7 +250,7 @@ export function createSessionBook(
           oldest = key;
         }
       if (oldest === undefined) return;
-      sessions.delete(oldest);
+      forget(oldest);
     }
   }
 
@@ -207,25 +270,33 @@ export function createSessionBook(
       previousSessions: readonly (readonly MinuteBar[])[] = [],
     ): IndicatorRow[] {
       const session = emptySession(symbol, day);
-      session.history = previousSessions.map((minutes) => {
+      const sessionsBack = previousSessions.filter((minutes) => minutes.length > 0);
+      session.daily = openDailySeries(specs, sessionsBack);
+      const horizon = day - rvolLookbackDays * DAY_US;
+      session.history = sessionsBack.slice(0, rvolSessions).flatMap((minutes) => {
+        if (dayOf((minutes[0] as MinuteBar).start) < horizon) return [];
         const volumes = Object.fromEntries(
-          INTERVAL_NAMES.map((name) => [name, new Map<number, bigint>()]),
+          INTRADAY_INTERVALS.map((name) => [name, new Map<number, bigint>()]),
         ) as unknown as SessionVolumes;
         for (const bar of minutes) {
           const offset = bar.start - dayOf(bar.start);
-          for (const name of INTERVAL_NAMES) {
+          for (const name of INTRADAY_INTERVALS) {
             const bucket = Math.floor(offset / INTERVALS[name]) * INTERVALS[name];
             volumes[name].set(bucket, (volumes[name].get(bucket) ?? 0n) + bar.volume);
           }
         }
-        return volumes;
+        return [volumes];
       });
       for (const bar of bars) if (dayOf(bar.start) === day) session.minutes.set(bar.start, bar);
+      forget(keyOf(symbol, day));
       sessions.set(keyOf(symbol, day), session);
+      const held = bySymbol.get(symbol) ?? new Set<Session>();
+      held.add(session);
+      bySymbol.set(symbol, held);
       evictOldest();
       const ordered = [...session.minutes.values()].sort((a, b) => a.start - b.start);
       const rows: IndicatorRow[] = [];
-      for (const interval of INTERVAL_NAMES) {
+      for (const interval of INTRADAY_INTERVALS) {
         const step = INTERVALS[interval];
         const buckets = new Map<number, MinuteBar[]>();
         for (const bar of ordered) {
@@ -242,6 +313,7 @@ export function createSessionBook(
         s.values = s.bars.map(() => new Map());
         rows.push(...recompute(session, interval, 0));
       }
+      rows.push(...recomputeDaily(session), ...propagateDaily(session));
       return rows;
     },
 
@@ -264,10 +336,11 @@ export function createSessionBook(
       if (held && bar.trades < held.trades) return { accepted: false, rows: [] };
       session.minutes.set(bar.start, bar);
       const rows: IndicatorRow[] = [];
-      for (const interval of INTERVAL_NAMES) {
+      for (const interval of INTRADAY_INTERVALS) {
         const index = rebuildBucket(session, interval, bar.start);
         rows.push(...recompute(session, interval, index));
       }
+      rows.push(...recomputeDaily(session), ...propagateDaily(session));
       return { accepted: true, rows };
     },
 
@@ -275,7 +348,9 @@ export function createSessionBook(
     closeDue(): IndicatorRow[] {
       const rows: IndicatorRow[] = [];
       for (const session of sessions.values()) {
-        for (const interval of INTERVAL_NAMES) {
+        if (session.daily?.bar && closed("1d", session.daily.bar))
+          rows.push(...emitDaily(session, false));
+        for (const interval of INTRADAY_INTERVALS) {
           const s = session.series[interval];
           const last = s.bars[s.bars.length - 1];
           if (!last || !closed(interval, last)) continue;
@@ -316,6 +391,7 @@ export function createSessionBook(
     /** Forgets every session (partitions revoked: another member may update them meanwhile). */
     clear() {
       sessions.clear();
+      bySymbol.clear();
     },
 
     get size() {

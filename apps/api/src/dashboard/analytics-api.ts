@@ -15,9 +15,9 @@ export type {
 } from "../http/analytics-responses.ts";
 
 /** Intervals analytics computes indicators for. */
-export const INDICATOR_INTERVALS: readonly string[] = ["1m", "5m", "15m", "1h"];
-/** The longest span one `/v1/indicators` request may cover. */
-export const MAX_SPAN_MS = 7 * 86_400_000;
+export const INDICATOR_INTERVALS: readonly string[] = ["1m", "5m", "15m", "1h", "1d"];
+/** The longest span one `/v1/indicators` request may cover: 7 days, 400 at 1d. */
+export const maxSpanMs = (interval: string) => (interval === "1d" ? 400 : 7) * 86_400_000;
 
 /** A JSON call with the operator token of the console's field (or the tab's session) when set. */
 async function call<T>(path: string, init: RequestInit = {}): Promise<T> {

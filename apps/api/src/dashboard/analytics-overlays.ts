@@ -13,7 +13,7 @@ import {
   INDICATOR_INTERVALS,
   type IndicatorPointJson,
   indicators,
-  MAX_SPAN_MS,
+  maxSpanMs,
 } from "./analytics-api.ts";
 
 const NAMES = ["sma20", "ema12", "bb20", "rsi14"];
@@ -176,7 +176,7 @@ export function createIndicatorOverlays(
     const { symbol, interval } = shown;
     const mine = ++generation;
     const to = Date.now() + 3_600_000;
-    const from = Math.max(shown.fromMs, to - MAX_SPAN_MS);
+    const from = Math.max(shown.fromMs, to - maxSpanMs(interval));
     try {
       const answer = await indicators(symbol, interval, NAMES, new Date(from), new Date(to));
       if (mine !== generation) return;

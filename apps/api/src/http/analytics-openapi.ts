@@ -11,7 +11,7 @@ import {
 import { ErrorResponse } from "./responses.ts";
 
 /** Intervals analytics computes (apps/analytics/src/series/rollup.ts). */
-export const INDICATOR_INTERVALS = ["1m", "5m", "15m", "1h"] as const;
+export const INDICATOR_INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
 const NAMES =
   /^((sma|ema|rsi|bb|rv|rvol)\d{1,3}|vwapdev)(,((sma|ema|rsi|bb|rv|rvol)\d{1,3}|vwapdev))*$/;
 
@@ -64,9 +64,12 @@ export const analyticsRoutes = {
       "From analytics' `GET /v1/indicators/{symbol}`. Names: sma<N>, ema<N>, rsi<N>, bb<N> (Bollinger, k = 2: " +
       "value is {lower, middle, upper}), rv<N> (realized volatility, %), rvol<N> (relative volume against the " +
       "same bar of the previous N sessions), vwapdev (% from the session VWAP); only those analytics computes " +
-      "(ANALYTICS_INDICATORS). Sessions are UTC days: each indicator warms up again at 00:00 UTC and reports " +
-      "nothing until warm. Decimals are exact, rounded once half to even at 1e-6 where a division or a root is " +
-      "needed. `provisional` marks values of a bar that may still change.",
+      "(ANALYTICS_INDICATORS). Sessions are UTC days: at 1m, 5m, 15m and 1h each indicator warms up again at " +
+      "00:00 UTC; at 1d a day's value comes from the day bars (the 1d bars) of the symbol's last W sessions " +
+      "(W = the longest warm-up analytics computes, EMA/RSI seeded at the first of them; vwapdev is intraday " +
+      "only). Nothing is reported until warm. Default range: the last 24 h (1d: 90 days), at most 7 days (1d: " +
+      "400). Decimals are exact, rounded once half to even at 1e-6 where a division or a root is needed. " +
+      "`provisional` marks values of a bar that may still change.",
     request: {
       params: z.object({
         symbol: z

@@ -9,6 +9,7 @@ import type { WriterTypes } from "../kafka/decode.ts";
 import { createCursorCodec } from "../market/cursor.ts";
 import type { MarketReader } from "../market/reader.ts";
 import { createStreamAdmission } from "../stream/admission.ts";
+import { idleFeed } from "../stream/feed.ts";
 import { createMarketStream } from "../stream/market-stream.ts";
 
 const log = createLogger("test", "silent");
@@ -116,7 +117,7 @@ function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`, types: WriterTypes
     log,
     stats,
     reader,
-    stream: createMarketStream({ source: reader, pollMs: 1000, log, stats }),
+    stream: createMarketStream({ source: reader, feed: idleFeed, log, stats }),
     admission: createStreamAdmission({ maxClients: 1, maxPerClient: 1 }),
     streamLimits: { queueMax: 10, writeTimeoutMs: 1000, retryMs: 7000 },
     cursors: createCursorCodec({ key: Buffer.alloc(32, 1), ttlMs: 60_000 }),

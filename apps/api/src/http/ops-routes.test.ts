@@ -8,6 +8,7 @@ import type { MarketReader } from "../market/reader.ts";
 import { createJobHistory } from "../ops/job-history.ts";
 import { createUpstream } from "../ops/upstream.ts";
 import { createStreamAdmission } from "../stream/admission.ts";
+import { idleFeed } from "../stream/feed.ts";
 import { createMarketStream } from "../stream/market-stream.ts";
 
 const log = createLogger("test", "silent");
@@ -56,7 +57,7 @@ function app(options: { ingestUrl?: string; tokens?: string; timeoutMs?: number 
     log,
     stats,
     reader,
-    stream: createMarketStream({ source: reader, pollMs: 1000, log, stats }),
+    stream: createMarketStream({ source: reader, feed: idleFeed, log, stats }),
     admission: createStreamAdmission({ maxClients: 1, maxPerClient: 1 }),
     streamLimits: { queueMax: 10, writeTimeoutMs: 1000, retryMs: 7000 },
     cursors: createCursorCodec({ key: Buffer.alloc(32, 1), ttlMs: 60_000 }),

@@ -11,6 +11,12 @@ const time = z
   .string()
   .openapi({ example: "2026-01-05T14:30:00.123456Z", description: "ISO-8601 UTC, microseconds" });
 
+/**
+ * A tick as the api answers it (`tickToJson`). Kept equal to the contract's `Tick` by
+ * `responses.test.ts`: a field added, removed or retyped in `schemas/Tick.avsc` fails
+ * `bun run typecheck` there until this schema follows (this file cannot import the contract: the
+ * dashboard's browser program reads it).
+ */
 export const TickSchema = z
   .object({
     source: z.string(),

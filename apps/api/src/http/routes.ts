@@ -134,10 +134,14 @@ const routes = {
   stream: createRoute({
     method: "get",
     path: "/v1/stream",
-    summary: "Server-Sent Events `quote` (a Tick) and `bar` (symbol + a 1-minute Bar) as stored",
+    summary:
+      "Server-Sent Events `quote` (a Tick) and `bar` (symbol + a 1-minute Bar), live from Kafka",
     description:
-      "Polls Cassandra for changes (see API_STREAM_POLL_MS); first sends `ready` and the current " +
-      "state. A client that falls API_STREAM_QUEUE_MAX events behind, or whose socket takes no " +
+      "First sends `ready`, then a snapshot: the latest stored tick of each wanted symbol " +
+      "(Cassandra's latest_quotes) with the bars of its minute and the one before; then every " +
+      "change as Kafka carries it: a tick of market.ticks that the consumer's checks accept and " +
+      "that is newer than the symbol's quote, and each bar of market.bars.1m (the consumer " +
+      "publishes a bar once it is stored). A client that falls API_STREAM_QUEUE_MAX events behind, or whose socket takes no " +
       "data for API_STREAM_WRITE_TIMEOUT_MS, is dropped (final event `dropped` when it can still " +
       "be written); a shutdown ends every stream with `shutdown`. Both carry `retry:`. Beyond " +
       "API_STREAM_MAX_CLIENTS streams (503) or API_STREAM_MAX_PER_CLIENT from one address (429), " +

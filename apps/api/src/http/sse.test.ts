@@ -14,8 +14,9 @@ function handFedStream() {
         listener = undefined;
       };
     },
+    publish: () => {},
     clients: () => (listener ? 1 : 0),
-    close: () => listener?.end("shutdown"),
+    close: async () => listener?.end("shutdown"),
   };
   const quote = (symbol: string, sequence = 1) => {
     const tick = sampleTick({

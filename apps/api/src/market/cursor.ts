@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { DAY_US } from "@repo/cassandra";
 import { PipelineError } from "@repo/platform/errors";
 
 /** The query a ticks listing answers: what a cursor carries so `next` alone pages on. */
@@ -33,7 +34,6 @@ export class CursorError extends PipelineError {
   }
 }
 
-const DAY_US = 86_400_000_000;
 const MAC_BYTES = 32;
 
 /**

@@ -1,8 +1,9 @@
+import { BARS_1M, columnList, DAY_US, dayOf, daysOf, LATEST_QUOTES, TICKS } from "@repo/cassandra";
 import { canonicalDecimal, type Tick } from "@repo/contracts";
 import type cassandra from "cassandra-driver";
 import type { TicksPosition } from "./cursor.ts";
 import type { StoredBar } from "./rollup.ts";
-import { DAY_US, dayOf, daysOf, floorTo } from "./time.ts";
+import { floorTo } from "./time.ts";
 
 export interface SymbolSummary {
   symbol: string;
@@ -41,9 +42,12 @@ export interface MarketReader {
   ping(): Promise<boolean>;
 }
 
+/** A column `ticks` and `latest_quotes` both have (the storage layout's tick columns). */
+type TickColumn = keyof typeof TICKS.columns & keyof typeof LATEST_QUOTES.columns;
+
 /** A stored column and how its value becomes the Tick field. */
 interface FieldColumn<V> {
-  column: string;
+  column: TickColumn;
   read(value: unknown): V;
 }
 
@@ -71,7 +75,12 @@ const tickFields: { [K in keyof Tick]-?: FieldColumn<Tick[K]> } = {
   cancelled: { column: "cancelled", read: (value) => value === true },
 };
 const tickFieldEntries = Object.entries(tickFields) as [keyof Tick, FieldColumn<unknown>][];
-const TICK_COLUMNS = tickFieldEntries.map(([, field]) => field.column).join(", ");
+const tickColumns = tickFieldEntries.map(([, field]) => field.column);
+const SELECT_TICKS = `SELECT ${columnList(TICKS, tickColumns)} FROM ${TICKS.name}`;
+const SELECT_LATEST = `SELECT ${columnList(LATEST_QUOTES, tickColumns)} FROM ${LATEST_QUOTES.name}`;
+const barColumns = ["minute", "open", "high", "low", "close", "volume", "vwap", "trades"] as const;
+const SELECT_BARS = `SELECT ${columnList(BARS_1M, barColumns)} FROM ${BARS_1M.name}`;
+const SELECT_SYMBOL_BARS = `SELECT ${columnList(BARS_1M, ["symbol", ...barColumns])} FROM ${BARS_1M.name}`;
 /** Day partitions read at once by a bars query. */
 const PARTITION_CONCURRENCY = 8;
 /** IN lists are split so no single query names too many partitions. */
@@ -90,7 +99,8 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
   return {
     async symbols() {
       const out: SymbolSummary[] = [];
-      const rows = await client.execute("SELECT symbol, event_time_us FROM latest_quotes", [], {
+      const query = `SELECT ${columnList(LATEST_QUOTES, ["symbol", "event_time_us"])} FROM ${LATEST_QUOTES.name}`;
+      const rows = await client.execute(query, [], {
         ...options,
         fetchSize: 1000,
       });
@@ -102,7 +112,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
     async latest(symbols) {
       if (symbols === undefined) {
         const out: Tick[] = [];
-        const rows = await client.execute(`SELECT ${TICK_COLUMNS} FROM latest_quotes`, [], {
+        const rows = await client.execute(SELECT_LATEST, [], {
           ...options,
           fetchSize: 1000,
         });
@@ -112,11 +122,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
       const found = new Map<string, Tick>();
       for (let i = 0; i < symbols.length; i += IN_CHUNK) {
         const chunk = symbols.slice(i, i + IN_CHUNK);
-        const result = await client.execute(
-          `SELECT ${TICK_COLUMNS} FROM latest_quotes WHERE symbol IN ?`,
-          [chunk],
-          options,
-        );
+        const result = await client.execute(`${SELECT_LATEST} WHERE symbol IN ?`, [chunk], options);
         for (const row of result.rows) found.set(row.get("symbol"), tickOf(row));
       }
       return symbols.flatMap((symbol) => found.get(symbol) ?? []);
@@ -127,8 +133,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
       const perDay = await mapBounded(days, PARTITION_CONCURRENCY, async (day) => {
         const bars: StoredBar[] = [];
         const rows = await client.execute(
-          "SELECT minute, open, high, low, close, volume, vwap, trades FROM bars_1m " +
-            "WHERE symbol = ? AND day = ? AND minute >= ? AND minute < ?",
+          `${SELECT_BARS} WHERE symbol = ? AND day = ? AND minute >= ? AND minute < ?`,
           [
             symbol,
             dayOf(day),
@@ -151,8 +156,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
           queries.push([symbols.slice(i, i + IN_CHUNK), day]);
       await mapBounded(queries, PARTITION_CONCURRENCY, async ([chunk, day]) => {
         const rows = await client.execute(
-          "SELECT symbol, minute, open, high, low, close, volume, vwap, trades FROM bars_1m " +
-            "WHERE symbol IN ? AND day = ? AND minute >= ? AND minute < ?",
+          `${SELECT_SYMBOL_BARS} WHERE symbol IN ? AND day = ? AND minute >= ? AND minute < ?`,
           [
             chunk,
             dayOf(day),
@@ -175,7 +179,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
       const ticks: Tick[] = [];
       while (ticks.length < limit && position.day < toUs) {
         const result = await client.execute(
-          `SELECT ${TICK_COLUMNS} FROM ticks WHERE symbol = ? AND day = ? ` +
+          `${SELECT_TICKS} WHERE symbol = ? AND day = ? ` +
             "AND event_time_us >= ? AND event_time_us < ? ORDER BY event_time_us ASC",
           [
             symbol,

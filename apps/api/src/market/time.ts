@@ -1,4 +1,10 @@
-/** Times in the API are microseconds since the Unix epoch (UTC), as in the contract. */
+/**
+ * The bar intervals `/v1/bars` serves. Times in the API are microseconds since the Unix epoch
+ * (UTC), as in the contract; the storage's time rules (day partitions: `dayOf`, `daysOf`) are
+ * `@repo/cassandra`'s. This module is also bundled into the dashboard, where `@repo/cassandra`
+ * (cassandra-driver, Node only) cannot load, so it states the minute and day its intervals are made
+ * of; `time.test.ts` fails to compile when they differ from the storage's.
+ */
 
 export const MINUTE_US = 60_000_000;
 export const DAY_US = 86_400_000_000;
@@ -31,20 +37,3 @@ export const floorTo = (micros: number, step: number) => Math.floor(micros / ste
 
 /** Start of the first bucket at or after `micros`. */
 export const ceilTo = (micros: number, step: number) => Math.ceil(micros / step) * step;
-
-/** `YYYY-MM-DD` of the UTC day containing `micros`: the day column of ticks and bars partitions. */
-export const dayOf = (micros: number) =>
-  new Date(Math.floor(floorTo(micros, DAY_US) / 1000)).toISOString().slice(0, 10);
-
-/**
- * The UTC days a half-open range [fromUs, toUs) touches, oldest first, as day starts in µs.
- *
- * @example
- *   daysOf(Date.UTC(2026, 0, 5, 23) * 1000, Date.UTC(2026, 0, 6, 1) * 1000).map(dayOf);
- *   // ["2026-01-05", "2026-01-06"]
- */
-export function daysOf(fromUs: number, toUs: number): number[] {
-  const days: number[] = [];
-  for (let day = floorTo(fromUs, DAY_US); day < toUs; day += DAY_US) days.push(day);
-  return days;
-}

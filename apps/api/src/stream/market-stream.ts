@@ -4,12 +4,13 @@ import type { Stats } from "@repo/platform/stats";
 import type { StoredBar } from "../market/rollup.ts";
 import { MINUTE_US } from "../market/time.ts";
 import { METRIC } from "../stats.ts";
+import type { StreamFeed } from "./feed.ts";
 
 export type StreamEvent =
   | { event: "quote"; symbol: string; tick: Tick }
   | { event: "bar"; symbol: string; bar: StoredBar };
 
-/** What the stream reads: the latest tick per symbol and the recent 1-minute bars of many symbols. */
+/** What a new subscriber's first events are read from: Cassandra's latest ticks and 1-minute bars. */
 export interface StreamSource {
   latest(symbols?: readonly string[]): Promise<Tick[]>;
   recentBars(
@@ -28,169 +29,232 @@ export interface StreamListener {
 export interface MarketStream {
   /** Delivers changes of `symbols` (every symbol when null) to `listener`; returns the unsubscribe. */
   subscribe(symbols: readonly string[] | null, listener: StreamListener): () => void;
+  /** Applies events from the feed (Kafka) and delivers those that change what is held. */
+  publish(events: readonly StreamEvent[]): void;
   clients(): number;
-  /** Stops polling and ends every subscription (`end("shutdown")`). */
-  close(): void;
+  /** Stops the feed and ends every subscription (`end("shutdown")`). */
+  close(): Promise<void>;
 }
 
 interface Subscriber {
   symbols: Set<string> | null;
   listener: StreamListener;
+  /** False until its first events (the snapshot) were sent; it gets nothing else before. */
+  ready: boolean;
+}
+
+/** Event-time order of ticks of one symbol, as `latest_quotes` keeps them: time, sequence, source. */
+function isAfter(a: Tick, b: Tick): boolean {
+  if (a.eventTime !== b.eventTime) return a.eventTime > b.eventTime;
+  if (a.sequence !== b.sequence) return a.sequence > b.sequence;
+  return a.source > b.source;
 }
 
 /**
- * Live quotes and 1-minute bars for SSE clients, by polling Cassandra: one shared loop (running only
- * while someone listens) reads `latest_quotes` for the union of the symbols anyone wants (the whole
- * table once when someone wants every symbol) every `pollMs`; the bars of every symbol whose latest
- * tick changed are read together (one query per 50 symbols and day, for that tick's minute and the
- * one before; the consumer writes bars before the latest quote, so the bar is there). The poll turns
- * what changed into one list of events, and each subscriber takes the events of its symbols from it:
- * the cost of a poll does not grow with the subscribers or their filters. A new subscriber first gets
- * the current state.
+ * Live quotes and 1-minute bars for SSE clients, fed from Kafka. While anyone listens, `feed` tails
+ * `market.ticks` and `market.bars.1m` from their ends (no consumer group, nothing committed) and
+ * {@link MarketStream.publish} applies each decoded record: a tick becomes the symbol's quote when it
+ * is newer (event time, sequence, source: the order `latest_quotes` keeps), a bar replaces the held
+ * bar of its minute. Each change goes once to every subscriber of its symbol; the cost does not grow
+ * with the subscribers' filters.
  *
- * Why polling and not Kafka: the api runs on Bun, where librdkafka does not load; tailing
- * `market.ticks` would need a Node process. A few small queries per interval cost Cassandra little
- * and show exactly what was stored.
+ * A new subscriber first gets a snapshot: the latest tick of each of its symbols from Cassandra
+ * (`latest_quotes`, unless the feed already holds a newer one) and the bars of that tick's minute and
+ * the one before, then every change after. Held quotes and bars outlive the feed (which stops
+ * `idleStopMs` after the last subscriber leaves); the next snapshot refreshes them from Cassandra.
  *
  * @example
- *   const stream = createMarketStream({ source: reader, pollMs: 1000, log, stats });
+ *   const stream = createMarketStream({ source: reader, feed, log, stats });
  *   const stop = stream.subscribe(["AAPL"], { send: (e) => console.log(e.event), end: () => {} });
  */
 export function createMarketStream(options: {
   source: StreamSource;
-  pollMs: number;
+  feed: StreamFeed;
   log: Logger;
   stats: Stats;
+  /** How long the feed keeps running with nobody listening (default 30 s). */
+  idleStopMs?: number;
+  /** Longest wait between attempts to start the feed (default 10 s). */
+  retryMaxMs?: number;
+  /** Longest a snapshot waits for the feed to be in place before reading Cassandra (default 5 s). */
+  feedWaitMs?: number;
 }): MarketStream {
-  const { source, log, stats } = options;
+  const { source, feed, log, stats } = options;
   const subscribers = new Set<Subscriber>();
-  const quotes = new Map<string, { key: string; tick: Tick }>();
+  const quotes = new Map<string, Tick>();
   /** symbol → minute start → bar. */
-  const bars = new Map<string, Map<number, { key: string; bar: StoredBar }>>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let polling = false;
-  let failing = false;
+  const bars = new Map<string, Map<number, StoredBar>>();
+  let feedState: "stopped" | "starting" | "running" | "stopping" = "stopped";
+  /** The feed's start or stop under way, awaited before the next one. */
+  let pending: Promise<unknown> = Promise.resolve();
+  /** Waiters for the feed to be running (its positions fixed). */
+  const whenRunning: (() => void)[] = [];
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
   let closed = false;
 
-  function wanted(): readonly string[] | undefined {
-    const union = new Set<string>();
-    for (const subscriber of subscribers) {
-      if (subscriber.symbols === null) return undefined;
-      for (const symbol of subscriber.symbols) union.add(symbol);
-    }
-    return [...union].sort();
+  function deliver(event: StreamEvent) {
+    for (const subscriber of subscribers) if (subscriber.ready) sendTo(subscriber, event);
   }
-
-  /**
-   * Reads the bars of `changed` symbols (their latest tick's minute and the one before), one read
-   * per distinct minute (usually the current one), and adds those that differ from what is held.
-   */
-  async function refreshBars(changed: Tick[], events: StreamEvent[]) {
-    const byMinute = new Map<number, string[]>();
-    for (const tick of changed) {
-      const minute = Math.floor(tick.eventTime / MINUTE_US) * MINUTE_US;
-      byMinute.set(minute, [...(byMinute.get(minute) ?? []), tick.symbol]);
-    }
-    for (const [minute, symbols] of byMinute) {
-      const found = await source.recentBars(symbols, minute - MINUTE_US, minute + MINUTE_US);
-      for (const symbol of symbols) {
-        const held = bars.get(symbol);
-        const recent = new Map<number, { key: string; bar: StoredBar }>();
-        for (const bar of found.get(symbol) ?? []) {
-          const key = barKey(bar);
-          recent.set(bar.start, { key, bar });
-          if (held?.get(bar.start)?.key !== key) events.push({ event: "bar", symbol, bar });
-        }
-        bars.set(symbol, recent);
-      }
-    }
-  }
-
-  async function poll() {
-    const started = performance.now();
-    const latest = await source.latest(wanted());
-    const events: StreamEvent[] = [];
-    const changed: Tick[] = [];
-    const present = new Set<string>();
-    for (const tick of latest) {
-      present.add(tick.symbol);
-      const key = `${tick.eventTime}|${tick.source}|${tick.sequence}`;
-      if (quotes.get(tick.symbol)?.key === key) continue;
-      quotes.set(tick.symbol, { key, tick });
-      changed.push(tick);
-      events.push({ event: "quote", symbol: tick.symbol, tick });
-    }
-    for (const symbol of quotes.keys()) {
-      if (!present.has(symbol)) {
-        quotes.delete(symbol);
-        bars.delete(symbol);
-      }
-    }
-    if (changed.length > 0) await refreshBars(changed, events);
-    stats.counter(METRIC.streamPolls).add();
-    stats.latency(METRIC.streamPollMs).record(performance.now() - started);
-    for (const subscriber of subscribers) for (const event of events) deliver(subscriber, event);
-  }
-
-  function deliver(subscriber: Subscriber, event: StreamEvent) {
+  function sendTo(subscriber: Subscriber, event: StreamEvent) {
     if (subscriber.symbols !== null && !subscriber.symbols.has(event.symbol)) return;
     stats.counter(METRIC.streamEvents(event.event)).add();
     subscriber.listener.send(event);
   }
 
-  /** The state held now, as events: what a new subscriber is sent first. */
-  function snapshot(): StreamEvent[] {
-    const events: StreamEvent[] = [];
-    for (const [symbol, { tick }] of quotes) {
-      events.push({ event: "quote", symbol, tick });
-      const byMinute = [...(bars.get(symbol) ?? new Map()).values()];
-      for (const { bar } of byMinute.sort((a, b) => a.bar.start - b.bar.start))
-        events.push({ event: "bar", symbol, bar });
+  /** Holds `tick` if it is newer than the held quote; whether it was. */
+  function holdQuote(tick: Tick): boolean {
+    const held = quotes.get(tick.symbol);
+    if (held && !isAfter(tick, held)) return false;
+    quotes.set(tick.symbol, tick);
+    return true;
+  }
+  /** Holds `bar`; keeps a symbol's two newest minutes. Whether it changed what was held. */
+  function holdBar(symbol: string, bar: StoredBar, only: "newer" | "always"): boolean {
+    let minutes = bars.get(symbol);
+    if (!minutes) {
+      minutes = new Map();
+      bars.set(symbol, minutes);
     }
-    return events;
+    const held = minutes.get(bar.start);
+    if (held && barKey(held) === barKey(bar)) return false;
+    if (held && only === "newer" && bar.trades < held.trades) return false;
+    minutes.set(bar.start, bar);
+    const newest = Math.max(...minutes.keys());
+    for (const start of minutes.keys()) if (start < newest - MINUTE_US) minutes.delete(start);
+    return minutes.has(bar.start);
   }
 
-  async function loop() {
-    if (polling || closed) return;
-    polling = true;
+  /** Resolves once the feed runs, or after `feedWaitMs`. */
+  function feedInPlace(): Promise<void> {
+    if (feedState === "running") return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, options.feedWaitMs ?? 5_000);
+      whenRunning.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Reads the subscriber's symbols from Cassandra into what is held, then sends it what is held.
+   * It first waits for the feed to be in place: a tick written after that comes through Kafka, one
+   * written before is in Cassandra once the consumer stored it.
+   */
+  async function snapshot(subscriber: Subscriber) {
+    await feedInPlace();
+    const started = performance.now();
     try {
-      await poll();
-      if (failing) log.info("stream polling recovered");
-      failing = false;
+      const symbols = subscriber.symbols === null ? undefined : [...subscriber.symbols].sort();
+      const latest = await source.latest(symbols);
+      const byMinute = new Map<number, string[]>();
+      for (const tick of latest) {
+        if (holdQuote(tick)) deliver({ event: "quote", symbol: tick.symbol, tick });
+        const held = quotes.get(tick.symbol) as Tick;
+        const minute = Math.floor(held.eventTime / MINUTE_US) * MINUTE_US;
+        byMinute.set(minute, [...(byMinute.get(minute) ?? []), tick.symbol]);
+      }
+      for (const [minute, symbols] of byMinute) {
+        const found = await source.recentBars(symbols, minute - MINUTE_US, minute + MINUTE_US);
+        for (const [symbol, list] of found)
+          for (const bar of list)
+            if (holdBar(symbol, bar, "newer")) deliver({ event: "bar", symbol, bar });
+      }
+      stats.latency(METRIC.streamSnapshotMs).record(performance.now() - started);
     } catch (error) {
-      stats.counter(METRIC.streamPollErrors).add();
-      if (!failing) log.warn({ err: error }, "stream poll failed; retrying every interval");
-      failing = true;
-    } finally {
-      polling = false;
+      stats.counter(METRIC.streamErrors).add();
+      log.warn({ err: error }, "stream snapshot from Cassandra failed; sending what is held");
     }
-    timer = subscribers.size > 0 && !closed ? setTimeout(loop, options.pollMs) : undefined;
+    stats.counter(METRIC.streamSnapshots).add();
+    if (!subscribers.has(subscriber)) return;
+    subscriber.ready = true;
+    for (const [symbol, tick] of quotes) {
+      if (subscriber.symbols !== null && !subscriber.symbols.has(symbol)) continue;
+      sendTo(subscriber, { event: "quote", symbol, tick });
+      const held = [...(bars.get(symbol) ?? new Map<number, StoredBar>()).values()];
+      for (const bar of held.sort((a, b) => a.start - b.start))
+        sendTo(subscriber, { event: "bar", symbol, bar });
+    }
+  }
+
+  function startFeed() {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (closed || feedState !== "stopped" || subscribers.size === 0) return;
+    feedState = "starting";
+    pending = feed.start().then(
+      () => {
+        if (failures > 0) log.info("stream feed from Kafka recovered");
+        failures = 0;
+        feedState = "running";
+        for (const wake of whenRunning.splice(0)) wake();
+        if (subscribers.size === 0) scheduleStop();
+      },
+      (error) => {
+        feedState = "stopped";
+        stats.counter(METRIC.streamErrors).add();
+        if (failures === 0) log.warn({ err: error }, "stream feed from Kafka failed; retrying");
+        failures += 1;
+        const delay = Math.min(options.retryMaxMs ?? 10_000, 250 * 2 ** Math.min(failures, 8));
+        retryTimer = setTimeout(startFeed, delay);
+      },
+    );
+  }
+  function scheduleStop() {
+    if (closed) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (subscribers.size > 0 || feedState !== "running") return;
+      feedState = "stopping";
+      pending = feed.stop().finally(() => {
+        feedState = "stopped";
+        if (subscribers.size > 0) startFeed();
+      });
+    }, options.idleStopMs ?? 30_000);
   }
 
   return {
     subscribe(symbols, listener) {
-      const subscriber: Subscriber = {
-        symbols: symbols === null ? null : new Set(symbols),
-        listener,
-      };
       if (closed) {
         listener.end("shutdown");
         return () => {};
       }
+      const subscriber: Subscriber = {
+        symbols: symbols === null ? null : new Set(symbols),
+        listener,
+        ready: false,
+      };
       subscribers.add(subscriber);
-      for (const event of snapshot()) deliver(subscriber, event);
-      if (timer === undefined && !polling) void loop();
+      startFeed();
+      void snapshot(subscriber);
       return () => {
         subscribers.delete(subscriber);
+        if (subscribers.size === 0 && feedState === "running") scheduleStop();
       };
     },
+    publish(events) {
+      for (const event of events) {
+        const changed =
+          event.event === "quote"
+            ? holdQuote(event.tick)
+            : holdBar(event.symbol, event.bar, "always");
+        if (changed) deliver(event);
+      }
+    },
     clients: () => subscribers.size,
-    close() {
+    async close() {
       closed = true;
-      clearTimeout(timer);
+      clearTimeout(idleTimer);
+      clearTimeout(retryTimer);
+      for (const wake of whenRunning.splice(0)) wake();
       const ending = [...subscribers];
       subscribers.clear();
       for (const subscriber of ending) subscriber.listener.end("shutdown");
+      await pending.catch(() => {});
+      if (feedState === "running") await feed.stop();
+      feedState = "stopped";
     },
   };
 }

@@ -1,13 +1,21 @@
+/**
+ * The shared setup of the producer's real-stack tests: the producer spawned as users run it
+ * against isolated topics and subjects, and request helpers.
+ */
+
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions, topics } from "@repo/contracts";
 import {
+  buildApp,
   provisionTopics,
   type RunningService,
   stackEnv,
   startService,
   uniqueId,
 } from "@repo/testkit";
-import { buildProducer } from "./build.ts";
+
+/** Builds `dist/` once per test run, as users get it from `bun run build`. */
+export const buildProducer = () => buildApp("producer");
 
 /**
  * Registers `${prefix}<topic>-value` for every declared Avro topic without creating the topics, so
