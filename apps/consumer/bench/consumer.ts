@@ -3,13 +3,17 @@
  * Consumer benchmark on the local stack, every number from one run on one machine:
  *   1. fills an isolated topic with BENCH_TICKS ticks (default 500,000) of a realistic mix: 300
  *      symbols, a few hot ones with thousands of trades a minute, 1 quote in 4;
- *   2. the raw Cassandra ceiling: the same ticks written to the same table with the same driver
- *      (unlogged batches per partition, 32 in flight; no Kafka, decoding or bars);
- *   3. the consumer draining the full topic (rows/s, and its ratio to the ceiling);
- *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, a 4 MiB fetch-ahead,
- *      an 8 MiB young and 160 MiB old generation): its rate next to the default's, and its RSS;
+ *   2. the raw Cassandra ceiling: the same ticks written to the same table with the same driver and
+ *      store code (no Kafka, decoding or bars), twice: in 50,000-row chunks, and in the consumer's
+ *      own shape (its default poll size, batches in flight, requests in flight, rows per batch);
+ *   3. the consumer draining the full topic: rows/s, CPU µs per tick of the consumer, Cassandra and
+ *      Kafka, and both ratios (rate, CPU per tick) to each ceiling of the same run;
+ *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, an 8 MiB young and a
+ *      160 MiB old generation): its rate next to the default's, and its RSS;
  *   5. the same drain by two consumer replicas in one group (what scaling out gives on this machine);
- *   6. end-to-end latency (ingestTime → durably written) at a steady 2,000 and 10,000 ticks/s;
+ *   6. end-to-end latency at a steady 2,000 and 10,000 ticks/s POSTed to the real producer: from its
+ *      HTTP acknowledgement to the row being readable in Cassandra, percentiles over every probe of
+ *      the phase (`steady.ts`), with the CPU per tick of the consumer, producer and stack;
  *   7. the consumer's peak RSS.
  * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
  *
@@ -30,26 +34,29 @@ import { configOrExit } from "@repo/platform/startup";
 import { localStack, statusOf } from "@repo/stack";
 import {
   brokers,
-  cassandraClient,
   describeServices,
   dropIsolated,
   dropKeyspace,
   provisionKeyspace,
   type RunningService,
-  sampleTick,
+  stackEnv,
 } from "@repo/testkit";
 import type { Schema } from "avsc";
-import cassandra from "cassandra-driver";
-import { createTickStore } from "../src/cassandra/store.ts";
+import { consumerEnv } from "../src/config.ts";
 import {
+  appDir,
   buildConsumer,
   type ConsumerStats,
   type Scenario,
   scenario,
   startConsumer,
+  startProducer,
   stats,
 } from "../src/e2e/harness.ts";
+import type { CeilingResult, CeilingSpec } from "./ceiling-writer.ts";
 import { summarise } from "./profile.ts";
+import { type Percentiles, steadyPhase } from "./steady.ts";
+import { mixedTicks, SYMBOLS } from "./ticks.ts";
 
 const PHASES = ["ceiling", "drain", "lowmem", "replicas", "steady"] as const;
 
@@ -84,46 +91,13 @@ if (spec === "bytes") throw new Error("market.ticks must carry an Avro value");
 const tickType = avroTypeOf(spec.schema as Schema);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-/** Symbol i's share of the flow: Zipf-like, so SYM000–SYM002 are hot and most are quiet. */
-const SYMBOLS = 300;
-const weights = Array.from({ length: SYMBOLS }, (_, i) => 1 / (i + 1) ** 1.1);
-const cumulative = weights.map(
-  (
-    (sum) => (w) =>
-      (sum += w)
-  )(0),
-);
-const weightTotal = cumulative.at(-1) as number;
-
-function* mixedTicks(count: number, startUs: number, spanUs: number, source: string) {
-  let seed = 42;
-  const random = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
-  for (let i = 0; i < count; i += 1) {
-    const pick = random() * weightTotal;
-    let s = cumulative.findIndex((c) => c >= pick);
-    if (s < 0) s = SYMBOLS - 1;
-    const quote = i % 4 === 3;
-    const price = (50 + s + random()).toFixed(4);
-    const eventTime = startUs + Math.floor((i / count) * spanUs);
-    yield sampleTick({
-      source,
-      symbol: `SYM${String(s).padStart(3, "0")}`,
-      kind: quote ? "QUOTE" : "TRADE",
-      eventTime,
-      sequence: i,
-      price,
-      size: quote ? 0 : 1 + Math.floor(random() * 500),
-      bid: quote ? (Number(price) - 0.01).toFixed(4) : null,
-      ask: quote ? (Number(price) + 0.01).toFixed(4) : null,
-      bidSize: quote ? 100 : null,
-      askSize: quote ? 200 : null,
-      ingestTime: eventTime + 1000,
-    });
-  }
-}
+/** The consumer's defaults (its config module), so the ceiling can write in the same shape. */
+const CONSUMER_SHAPE = {
+  maxBatch: consumerEnv.CONSUMER_MAX_BATCH.parse(undefined),
+  inFlightBatches: consumerEnv.CONSUMER_MAX_IN_FLIGHT_BATCHES.parse(undefined),
+  maxConcurrency: consumerEnv.CASSANDRA_MAX_CONCURRENCY.parse(undefined),
+  batchMaxRows: consumerEnv.CASSANDRA_BATCH_MAX_ROWS.parse(undefined),
+};
 
 const wire = (schemaId: number, tick: Tick) => toWire(schemaId, tickType.toBuffer(tick));
 
@@ -152,7 +126,7 @@ function cpuSecondsOf(pid: number): number {
 
 /**
  * CPU seconds each of the stack's servers (and any extra process) spent between two calls: where
- * the machine's cores went during a phase.
+ * the machine's cores went during a phase, and per row or tick of it.
  */
 async function cpuMeter(extra: Record<string, number>) {
   const pids: Record<string, number> = { ...extra };
@@ -165,11 +139,18 @@ async function cpuMeter(extra: Record<string, number>) {
   const started = performance.now();
   return () => {
     const wall = (performance.now() - started) / 1000;
-    const used = Object.entries(read()).map(
-      ([name, s]) => [name, s - (before[name] ?? 0)] as const,
+    const seconds: Record<string, number> = Object.fromEntries(
+      Object.entries(read()).map(([name, s]) => [name, s - (before[name] ?? 0)]),
     );
+    const used = Object.entries(seconds);
     const total = used.reduce((sum, [, s]) => sum + s, 0);
-    return `${used.map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(", ")} over ${wall.toFixed(1)} s wall (${(total / wall).toFixed(2)} of ${navigator.hardwareConcurrency} cores)`;
+    return {
+      seconds,
+      /** µs of CPU per unit of `count` for each process, e.g. "consumer 31 µs, cassandra 22 µs". */
+      perUnit: (count: number) =>
+        used.map(([name, s]) => `${name} ${fmt((s * 1e6) / count)} µs`).join(", "),
+      text: `${used.map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(", ")} over ${wall.toFixed(1)} s wall (${(total / wall).toFixed(2)} of ${navigator.hardwareConcurrency} cores)`,
+    };
   };
 }
 
@@ -209,7 +190,7 @@ const ceilingKeyspace = `${s.keyspace}_ceiling`;
 /** Where the low-memory and two-replica drains write, so each starts from an empty keyspace. */
 const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
 const twoReplicas = { keyspace: `${s.keyspace}_replicas`, group: `${s.group}_replicas` };
-/** Every consumer the bench starts: stopped at the end even when a phase fails. */
+/** Every service the bench starts: stopped at the end even when a phase fails. */
 const startedConsumers: RunningService[] = [];
 const launch = async (env: Record<string, string>, flags: string[]) => {
   const consumer = await startConsumer(s, env, flags);
@@ -237,40 +218,73 @@ try {
     );
   }
 
-  let ceilingRate: number | undefined;
+  /** Per ceiling shape: rows/s and the writer's CPU µs per row, for the ratios below. */
+  const ceilings: { label: string; rate: number; writerUs: number }[] = [];
   if (phases.has("ceiling")) {
-    await provisionKeyspace(ceilingKeyspace);
-    const ceilingClient = await cassandraClient(ceilingKeyspace);
-    const raw = createTickStore({
-      client: ceilingClient,
-      consistency: cassandra.types.consistencies.localQuorum,
-      maxConcurrency: 32,
-      batchMaxRows: 40,
-    });
-    const ceilingCpu = await cpuMeter({ writer: process.pid });
-    started = performance.now();
-    let chunk: Tick[] = [];
-    for (const tick of mixedTicks(total, startUs, spanUs, "bench")) {
-      chunk.push(tick);
-      if (chunk.length === 50_000) {
-        await raw.writeTicks(chunk);
-        chunk = [];
-      }
+    // The writer runs on Node, as the consumer does (this script runs on Bun), bundled like it.
+    const built = Bun.spawnSync(
+      [
+        "bun",
+        "build",
+        "./bench/ceiling-writer.ts",
+        "--target=node",
+        "--outfile=dist/bench-ceiling.js",
+        "--external",
+        "cassandra-driver",
+      ],
+      { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+    );
+    if (built.exitCode !== 0) throw new Error(`building the ceiling writer: ${built.stderr}`);
+    const cassandraPid = (await statusOf(localStack)).find((x) => x.name === "cassandra")?.pid;
+    const shapes = [
+      {
+        label: `50,000-row chunks, ${CONSUMER_SHAPE.maxConcurrency} requests in flight`,
+        chunk: 50_000,
+        inFlight: 1,
+      },
+      {
+        label: `the consumer's shape: ${fmt(CONSUMER_SHAPE.maxBatch)}-row polls, ${CONSUMER_SHAPE.inFlightBatches} in flight, ${CONSUMER_SHAPE.maxConcurrency} requests`,
+        chunk: CONSUMER_SHAPE.maxBatch,
+        inFlight: CONSUMER_SHAPE.inFlightBatches,
+      },
+    ];
+    for (const shape of shapes) {
+      await provisionKeyspace(ceilingKeyspace);
+      const spec: CeilingSpec = {
+        keyspace: ceilingKeyspace,
+        contactPoints: stackEnv.CASSANDRA_CONTACT_POINTS.split(","),
+        localDc: stackEnv.CASSANDRA_LOCAL_DC,
+        total,
+        startUs,
+        spanUs,
+        chunk: shape.chunk,
+        inFlight: shape.inFlight,
+        maxConcurrency: CONSUMER_SHAPE.maxConcurrency,
+        batchMaxRows: CONSUMER_SHAPE.batchMaxRows,
+        cassandraPid,
+      };
+      const run = Bun.spawnSync(
+        ["node", ...nodeFlags, "dist/bench-ceiling.js", JSON.stringify(spec)],
+        { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+      );
+      if (run.exitCode !== 0) throw new Error(`the ceiling writer failed: ${run.stderr}`);
+      const result = JSON.parse(run.stdout.toString().trim()) as CeilingResult;
+      const writerUs = (result.writerCpuSeconds * 1e6) / total;
+      const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
+      ceilings.push({ label: shape.label, rate: result.rate, writerUs });
+      console.log(
+        `raw Cassandra ceiling (same table, driver and store code on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
+      );
+      console.log(
+        `  CPU over the writes (${result.wallSeconds.toFixed(1)} s): writer ${result.writerCpuSeconds.toFixed(1)} s, cassandra ${(result.cassandraCpuSeconds ?? Number.NaN).toFixed(1)} s; per row: writer ${fmt(writerUs)} µs, cassandra ${fmt(cassandraUs)} µs`,
+      );
+      // The ceiling's rows would otherwise sit in Cassandra's memtables and be flushed during the
+      // drain (memtable or commit-log limits), charging the drain for the ceiling's work.
+      await dropKeyspace(ceilingKeyspace);
+      console.log(
+        `  dropped the ceiling's keyspace; Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`,
+      );
     }
-    if (chunk.length > 0) await raw.writeTicks(chunk);
-    ceilingRate = total / ((performance.now() - started) / 1000);
-    const ceilingCpuUsed = ceilingCpu();
-    await ceilingClient.shutdown();
-    console.log(
-      `raw Cassandra ceiling (same table and driver, 50,000-row chunks in unlogged batches of ≤ 40 rows per partition, 32 in flight): ${fmt(ceilingRate)} rows/s`,
-    );
-    console.log(`  CPU during the ceiling: ${ceilingCpuUsed}`);
-    // The ceiling's rows would otherwise sit in Cassandra's memtables and be flushed during the
-    // drain (memtable or commit-log limits), charging the drain for the ceiling's work.
-    await dropKeyspace(ceilingKeyspace);
-    console.log(
-      `  dropped the ceiling's keyspace; Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`,
-    );
   }
 
   let peakMb = 0;
@@ -343,6 +357,12 @@ try {
     }
     const doneAt = performance.now();
     const drainCpuUsed = drainCpu();
+    const consumerUs =
+      (Object.entries(drainCpuUsed.seconds)
+        .filter(([name]) => name.startsWith("consumer"))
+        .reduce((sum, [, seconds]) => sum + seconds, 0) *
+        1e6) /
+      total;
     const drainRate = total / ((doneAt - (firstWriteAt ?? started)) / 1000);
     const withStartup = total / ((doneAt - started) / 1000);
     const drained = await Promise.all(consumers.map(stats));
@@ -357,10 +377,13 @@ try {
         `${fmt(summed((one) => one.bars.written))} bar writes, ${fmt(summed((one) => one.bars.rebuilt))} minutes read back from stored ticks, ` +
         `${fmt(summed((one) => one.commits.resent))} offsets committed again (lost in a rebalance)`,
     );
-    if (ceilingRate !== undefined) {
-      console.log(`ratio to the ceiling measured above: ${(drainRate / ceilingRate).toFixed(2)}×`);
+    for (const ceiling of ceilings) {
+      console.log(
+        `  ratio to the ceiling (${ceiling.label}): drain ${(drainRate / ceiling.rate).toFixed(2)}×, consumer CPU per tick ${(consumerUs / ceiling.writerUs).toFixed(1)}× the writer's per row`,
+      );
     }
-    console.log(`  CPU during the drain (after start-up): ${drainCpuUsed}`);
+    console.log(`  CPU during the drain (after start-up): ${drainCpuUsed.text}`);
+    console.log(`  CPU per tick: ${drainCpuUsed.perUnit(total)}`);
     console.log(
       `  consumer RSS${replicas > 1 ? " (the larger replica)" : ""} once started: ${fmt(startedRssMb)} MB; at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
     );
@@ -417,7 +440,7 @@ try {
       "consumer drain, low-memory settings",
       "low-memory drain rate / default drain rate",
       {
-        env: { CONSUMER_PREFETCH_KBYTES: "4096", MALLOC_ARENA_MAX: "2" },
+        env: { MALLOC_ARENA_MAX: "2" },
         flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
       },
     );
@@ -431,50 +454,54 @@ try {
       { flags: nodeFlags, replicas: 2 },
     );
   }
+  const producerService = phases.has("steady") ? await startProducer(s) : undefined;
+  if (producerService) startedConsumers.push(producerService);
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
-    // A fresh process per rate: its latency window holds only this phase's ticks.
+    if (!producerService) break;
+    // A fresh process per rate, on a quiet Cassandra.
+    const settled = await cassandraSettled();
     const consumer = await launch({}, nodeFlags);
     for (let assigned = false; !assigned; await Bun.sleep(100)) {
       assigned = Object.keys((await stats(consumer)).lag.byPartition).length > 0;
     }
     const before = await stats(consumer);
-    const count = rate * steadySeconds;
-    const stepMs = 100;
-    const perStep = rate / (1000 / stepMs);
-    const phaseStart = performance.now();
-    let sequence = 10_000_000 * rate;
-    for (let sent = 0; sent < count; ) {
-      const nowUs = Date.now() * 1000;
-      const batch = [...mixedTicks(perStep, nowUs, 1, `steady${rate}`)].map((tick) => ({
-        ...tick,
-        sequence: sequence++,
-        eventTime: nowUs,
-        ingestTime: nowUs,
-      }));
-      await produceAll(s, producer, batch);
-      sent += batch.length;
-      const wait = phaseStart + (sent / perStep) * stepMs - performance.now();
-      if (wait > 0) await Bun.sleep(wait);
-    }
-    const produceSeconds = (performance.now() - phaseStart) / 1000;
-    for (;;) {
-      const now = await stats(consumer);
-      peakMb = Math.max(peakMb, rssOf(consumer.pid).rssMb);
-      if (now.records.written >= before.records.written + count && now.lag.total === 0) break;
-      if (performance.now() - phaseStart > 300_000)
-        throw new Error(`steady ${rate}/s did not drain`);
-      await Bun.sleep(500);
-    }
+    const steadyCpu = await cpuMeter({ consumer: consumer.pid, producer: producerService.pid });
+    const result = await steadyPhase({
+      producer: producerService,
+      db: s.db,
+      rate,
+      seconds: steadySeconds,
+      mixed: (count, nowUs, sequence) =>
+        [...mixedTicks(count, nowUs, 1, `steady${rate}`)].map((tick, i) => ({
+          ...tick,
+          sequence: sequence + i,
+          eventTime: nowUs,
+          ingestTime: nowUs,
+        })),
+      timeoutMs: 120_000,
+    });
+    const cpu = steadyCpu();
+    peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
     const after = await stats(consumer);
-    const latency = after.latency.endToEndMs;
+    const ms = (p: Percentiles) =>
+      `p50 ${fmt(p.p50)} ms, p90 ${fmt(p.p90)} ms, p99 ${fmt(p.p99)} ms, max ${fmt(p.max)} ms`;
+    const ticks = result.achievedPerSecond * steadySeconds;
     console.log(
-      `steady ${fmt(rate)} ticks/s for ${steadySeconds} s (achieved ${fmt(count / produceSeconds)}/s): ` +
-        `end-to-end latency ingestTime → durably written p50 ${latency.p50 ?? "n/a"} ms, p99 ${latency.p99 ?? "n/a"} ms; ` +
+      `steady ${fmt(rate)} ticks/s posted to the producer for ${steadySeconds} s (achieved ${fmt(result.achievedPerSecond)}/s; Cassandra idle ${settled.toFixed(1)} s before): ` +
+        `producer acknowledgement → row readable over all ${fmt(result.samples)} probes ${ms(result.fromAck)}` +
+        `${result.missing > 0 ? `; ${result.missing} probes never readable` : ""}`,
+    );
+    console.log(
+      `  from the request being sent: ${ms(result.fromSend)}; ${result.beforeAck} probes readable before their acknowledgement arrived`,
+    );
+    console.log(
+      `  the consumer's own window (last 16,384 ticks, ingestTime → durable): p50 ${after.latency.endToEndMs.p50 ?? "n/a"} ms, p99 ${after.latency.endToEndMs.p99 ?? "n/a"} ms; ` +
         `${fmt(after.batches.count - before.batches.count)} batches, p50 ${after.batches.p50Ms} ms, p99 ${after.batches.p99Ms} ms (poll → commit)`,
     );
-    peakMb = Math.max(peakMb, rssOf(consumer.pid).peakMb);
+    console.log(`  CPU: ${cpu.text}; per tick: ${cpu.perUnit(ticks)}`);
     await consumer.stop();
   }
+  if (producerService) await producerService.stop();
   console.log(`consumer peak RSS over every phase: ${fmt(peakMb)} MB`);
 } finally {
   for (const consumer of startedConsumers) {

@@ -62,6 +62,7 @@ const consumer = createManualCommitConsumer({
     "session.timeout.ms": config.CONSUMER_SESSION_TIMEOUT_MS,
     "max.poll.interval.ms": config.CONSUMER_MAX_POLL_INTERVAL_MS,
     "queued.max.messages.kbytes": config.CONSUMER_PREFETCH_KBYTES,
+    "fetch.max.bytes": config.CONSUMER_FETCH_MAX_KBYTES * 1024,
   },
   onRebalance: (event, partitions) => {
     log.info({ event, partitions: partitions.map((p) => p.partition) }, "rebalance");

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { formatDecimal } from "@repo/contracts";
+import fc from "fast-check";
 import { computeBar, dayOf, MINUTE_US, MinuteAggregate, minuteStart, type Trade } from "./bar.ts";
 import { createLateness } from "./lateness.ts";
 
@@ -193,4 +195,26 @@ test("a cancel of a trade folded before lowers trades but raises seen; a minute 
   aggregate.add({ ...trade(1, "10", 5, 1), cancelled: true });
   expect(aggregate.bar()).toBeUndefined();
   expect(aggregate.seen).toBe(4);
+});
+
+test("any decimal(18,6) price text, padded or not, folds to its exact value (fast path and parser agree)", () => {
+  const price = fc.tuple(
+    fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 15n }), fc.bigInt({ min: 1n, max: 10n ** 18n - 1n })),
+    fc.nat({ max: 6 }),
+  );
+  fc.assert(
+    fc.property(price, ([unscaled, pad]) => {
+      const canonical = formatDecimal(unscaled);
+      const dot = canonical.indexOf(".");
+      const decimals = dot < 0 ? 0 : canonical.length - dot - 1;
+      const extra = Math.min(pad, 6 - decimals);
+      const padded =
+        extra > 0 ? `${canonical}${dot < 0 ? "." : ""}${"0".repeat(extra)}` : canonical;
+      const bar = computeBar("AAPL", start, [trade(1, padded, 10)]);
+      expect(bar?.open).toBe(canonical);
+      expect(bar?.vwap).toBe(canonical);
+    }),
+    { numRuns: 3000, seed: 26 },
+  );
+  expect(() => computeBar("AAPL", start, [trade(1, "1.0000001", 1)])).toThrow("decimal(18,6)");
 });

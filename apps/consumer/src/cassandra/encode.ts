@@ -34,40 +34,58 @@ export function timestampBytes(micros: number): Buffer {
   return bigintBytes(Math.floor(micros / 1000));
 }
 
-const PLAIN_DECIMAL = /^-?\d+(?:\.\d+)?$/;
-
 /**
  * `decimal` (4-byte scale, then the unscaled value as a minimal two's-complement varint) of a plain
  * decimal string, with the scale the string has ("101.25" → scale 2, unscaled 10125), as the
- * driver's `BigDecimal.fromString` would.
+ * driver's `BigDecimal.fromString` would. One pass over the characters and one allocation for the
+ * usual price (≤ 15 digits); longer values take the bigint path.
  */
 export function decimalBytes(text: string): Buffer {
-  if (!PLAIN_DECIMAL.test(text))
-    throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
-  const dot = text.indexOf(".");
-  const scale = dot < 0 ? 0 : text.length - dot - 1;
-  const digits = dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1);
-  // ≤ 15 digits are exact in a double; longer values take the bigint path.
-  const unscaled =
-    digits.length <= 15 ? safeIntegerBytes(Number(digits)) : unscaledToBytes(BigInt(digits));
-  const bytes = Buffer.allocUnsafe(4 + unscaled.length);
+  const length = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const negative = i === 1;
+  let digits = 0;
+  let scale = -1;
+  let value = 0;
+  for (; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+      digits += 1;
+      if (scale >= 0) scale += 1;
+    } else if (code === 46 && scale < 0 && digits > 0 && i < length - 1) scale = 0;
+    else throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
+  }
+  if (digits === 0) throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
+  if (scale < 0) scale = 0;
+  if (digits > 15) {
+    const unscaled = unscaledToBytes(BigInt(text.replace(".", "")));
+    const bytes = Buffer.allocUnsafe(4 + unscaled.length);
+    bytes.writeInt32BE(scale, 0);
+    unscaled.copy(bytes, 4);
+    return bytes;
+  }
+  const signed = negative ? -value : value;
+  const size = varintLength(signed);
+  const bytes = Buffer.allocUnsafe(4 + size);
   bytes.writeInt32BE(scale, 0);
-  unscaled.copy(bytes, 4);
-  return bytes;
-}
-
-/** Minimal two's-complement big-endian bytes of a safe integer (a CQL varint). */
-function safeIntegerBytes(value: number): Buffer {
-  let length = 1;
-  // The smallest length whose signed range holds the value.
-  while (value >= 2 ** (8 * length - 1) || value < -(2 ** (8 * length - 1))) length += 1;
-  const bytes = Buffer.allocUnsafe(length);
-  let rest = value;
-  for (let i = length - 1; i >= 0; i -= 1) {
-    bytes[i] = ((rest % 256) + 256) % 256;
+  let rest = signed;
+  for (let at = 3 + size; at >= 4; at -= 1) {
+    bytes[at] = ((rest % 256) + 256) % 256;
     rest = Math.floor(rest / 256);
   }
   return bytes;
+}
+
+/** Bytes of the smallest two's-complement integer holding a safe integer (1 to 7). */
+function varintLength(value: number): number {
+  let length = 1;
+  let bound = 128;
+  while (value >= bound || value < -bound) {
+    length += 1;
+    bound *= 256;
+  }
+  return length;
 }
 
 /** `date` (days since the epoch, offset by 2^31, unsigned) of the UTC day containing `micros`. */

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { BARS_1M, LATEST_QUOTES, TICKS } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import { sampleTick } from "@repo/testkit";
 import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
@@ -172,4 +173,19 @@ test("a minute whose every trade is cancelled deletes its bar row above the last
   // A trade arriving later (seen 3) writes a bar above the deletion.
   const later = timestampOf(barRow.values({ symbol: "AAPL", start, bar: lastBar, seen: 3 }));
   expect(later).toBeGreaterThan((deletion[0] as Buffer).readBigInt64BE(0));
+});
+
+test("every column a row mapping binds is a column of its table in the storage layout", () => {
+  for (const [row, layout] of [
+    [tickRow, TICKS],
+    [latestRow, LATEST_QUOTES],
+    [barRow, BARS_1M],
+    [barDeleteRow, BARS_1M],
+  ] as const) {
+    expect(row.table).toBe(layout.name);
+    const missing = row.columns.filter((column) => !(column in layout.columns));
+    expect(missing).toEqual([]);
+  }
+  // Every tick column of the layout is written (a column nothing binds would stay null forever).
+  expect([...tickRow.columns].sort()).toEqual(Object.keys(TICKS.columns).sort());
 });

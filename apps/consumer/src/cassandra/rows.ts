@@ -1,3 +1,4 @@
+import { BARS_1M, LATEST_QUOTES, TICKS } from "@repo/cassandra";
 import type { Bar, Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import { dayOf } from "../bars/bar.ts";
@@ -27,7 +28,12 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
     table,
     columns: names,
     insert: `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${suffix}`,
-    values: (record) => compute.map((column) => column(record)),
+    values: (record) => {
+      const values = new Array<unknown>(compute.length);
+      for (let i = 0; i < compute.length; i += 1)
+        values[i] = (compute[i] as Columns<T>[string])(record);
+      return values;
+    },
   };
 }
 
@@ -109,7 +115,7 @@ const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
   Object.assign({}, ...Object.values(fields));
 
 /** One row per tick identity in `ticks`. */
-export const tickRow = mapping("ticks", flatten(tickColumns));
+export const tickRow = mapping(TICKS.name, flatten(tickColumns));
 
 /** FNV-1a of `text`: a stable 32-bit spread for write-timestamp tiebreaks. */
 function fnv1a(text: string): number {
@@ -135,7 +141,7 @@ export const latestVersion = (tick: Tick) => ({
 
 /** The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` {@link latestVersion}. */
 export const latestRow: RowMapping<Tick> = (() => {
-  const row = mapping("latest_quotes", flatten(latestColumns), " USING TIMESTAMP ?");
+  const row = mapping(LATEST_QUOTES.name, flatten(latestColumns), " USING TIMESTAMP ?");
   return {
     ...row,
     values: (tick) => {
@@ -181,9 +187,9 @@ export const barDeletion = (minute: { start: number; seen: number }) => ({
 
 /** Deletes a minute's bar row `USING TIMESTAMP` {@link barDeletion}. */
 export const barDeleteRow: RowMapping<MinuteBar> = {
-  table: "bars_1m",
+  table: BARS_1M.name,
   columns: ["symbol", "day", "minute"],
-  insert: "DELETE FROM bars_1m USING TIMESTAMP ? WHERE symbol = ? AND day = ? AND minute = ?",
+  insert: `DELETE FROM ${BARS_1M.name} USING TIMESTAMP ? WHERE symbol = ? AND day = ? AND minute = ?`,
   values: (minute) => {
     const { base, tiebreak } = barDeletion(minute);
     return [
@@ -210,7 +216,7 @@ export const barRow: RowMapping<MinuteBar> = (() => {
     trades: (b) => bigintBytes(b.trades),
     updated_at: () => new Date(),
   };
-  const row = mapping("bars_1m", columns, " USING TIMESTAMP ?");
+  const row = mapping(BARS_1M.name, columns, " USING TIMESTAMP ?");
   return {
     ...row,
     values: ({ bar, seen }) => {

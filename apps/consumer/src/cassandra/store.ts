@@ -1,10 +1,11 @@
 import type { Tick } from "@repo/contracts";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
-import pLimit from "p-limit";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
 import { dateBytes, routingKey } from "./encode.ts";
+import { boundedAll, byDay, groupBy } from "./grouping.ts";
+import { createLanes } from "./lanes.ts";
 import {
   barDeleteRow,
   barRow,
@@ -96,14 +97,17 @@ const REFUSED = new Set<number>([
  */
 export function createTickStore(options: TickStoreOptions): TickStore {
   const { consistency } = options;
-  const limit = pLimit(options.maxConcurrency);
+  const lanes = createLanes(options.maxConcurrency);
+  /** Tick rows are bulk; every other request is one a batch waits for in poll order. */
+  const laneOf = (query: string | undefined) =>
+    query === tickRow.insert ? lanes.bulk : lanes.urgent;
   const client = {
     execute: (query: string, params: unknown[], queryOptions: cassandra.QueryOptions) =>
-      limit(() => options.client.execute(query, params, queryOptions)),
+      laneOf(query)(() => options.client.execute(query, params, queryOptions)),
     batch: (
       queries: { query: string; params: unknown[] }[],
       queryOptions: cassandra.QueryOptions,
-    ) => limit(() => options.client.batch(queries, queryOptions)),
+    ) => laneOf(queries[0]?.query)(() => options.client.batch(queries, queryOptions)),
   };
   const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
   /** Rows refused once while their table looked complete: refused again, they are the data's fault. */
@@ -200,22 +204,14 @@ export function createTickStore(options: TickStoreOptions): TickStore {
    * their replicas — for tables whose partitions get a row or two per call.
    */
   const inPartitions = async <T>(
-    rows: T[],
-    keyOf: (row: T) => string,
+    groups: Iterable<T[]>,
     row: RowMapping<T>,
     routing?: RoutingOf<T>,
   ): Promise<RejectedRow<T>[]> => {
-    const groups = new Map<string, T[]>();
-    for (const record of rows) {
-      const key = keyOf(record);
-      const group = groups.get(key);
-      if (group) group.push(record);
-      else groups.set(key, [record]);
-    }
     const batches: T[][] = [];
     if (routing) {
       const open = new Map<string, { rows: T[]; partitions: number }>();
-      for (const group of groups.values()) {
+      for (const group of groups) {
         const replicas = replicasOf(routing(group[0] as T));
         let batch = open.get(replicas);
         if (
@@ -231,7 +227,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         batch.partitions += 1;
       }
     } else {
-      for (const group of groups.values()) {
+      for (const group of groups) {
         for (let i = 0; i < group.length; i += options.batchMaxRows) {
           batches.push(group.slice(i, i + options.batchMaxRows));
         }
@@ -245,7 +241,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   };
 
   return {
-    writeTicks: (ticks) => inPartitions(ticks, (t) => `${t.symbol}|${dayOf(t.eventTime)}`, tickRow),
+    writeTicks: (ticks) => inPartitions(byDay(ticks), tickRow),
     async foldTrades({ symbol, start }, fold) {
       let pageState: string | undefined;
       for (let page = 0; page < 10_000; page += 1) {
@@ -282,14 +278,18 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       const routing = (m: MinuteBar) => [Buffer.from(m.symbol), dateBytes(m.start)];
       const [written, deleted] = await Promise.all([
         inPartitions(
-          minutes.filter((m) => m.bar !== undefined),
-          keyOf,
+          groupBy(
+            minutes.filter((m) => m.bar !== undefined),
+            keyOf,
+          ),
           barRow,
           routing,
         ),
         inPartitions(
-          minutes.filter((m) => m.bar === undefined),
-          keyOf,
+          groupBy(
+            minutes.filter((m) => m.bar === undefined),
+            keyOf,
+          ),
           barDeleteRow,
           routing,
         ),
@@ -298,8 +298,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
     },
     writeLatest: (ticks) =>
       inPartitions(
-        ticks,
-        (t) => t.symbol,
+        groupBy(ticks, (t) => t.symbol),
         latestRow,
         (t) => [Buffer.from(t.symbol)],
       ),
@@ -314,31 +313,4 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
     },
   };
-}
-
-/**
- * Runs `task` over `items` with at most `limit` in flight; rejects with the first failure after
- * every started task settled.
- */
-export async function boundedAll<T, R>(
-  items: T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await task(items[index] as T);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
-  return results;
 }

@@ -5,7 +5,7 @@ import { createMinuteBook } from "../bars/book.ts";
 import { type BatchPlan, keepPartitions, mergePlans, planBatch } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
 import { METRIC } from "../stats.ts";
-import type { PoisonReason } from "../tick/decode.ts";
+import { decodeAll, type PoisonReason } from "../tick/decode.ts";
 import { createBarFolder } from "./bars.ts";
 import { createOffsetLedger } from "./offsets.ts";
 import { createOwnership, partitionKey } from "./partitions.ts";
@@ -86,11 +86,7 @@ export function createRunner(options: RunnerOptions) {
   async function prepare(records: ConsumedRecord[]): Promise<Prepared> {
     const epoch = ownership.epoch;
     stats.counter(METRIC.consumed).add(records.length);
-    const decoded = await steps.run(
-      "decode",
-      () => Promise.all(records.map((r) => options.decode(r.value))),
-      true,
-    );
+    const decoded = await steps.run("decode", () => decodeAll(options.decode, records), true);
     return {
       plan: planBatch(records, decoded, options.lateness),
       started: performance.now(),

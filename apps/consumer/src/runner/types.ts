@@ -14,8 +14,11 @@ export interface DeadLetter {
 
 export interface RunnerOptions {
   consumer: Pick<ManualCommitConsumer, "poll" | "commit" | "pauseAll" | "resumeAll">;
-  /** Returns poison with its reason; throws only transient errors (registry unreachable). */
-  decode: (value: Buffer | null) => Promise<DecodedTick>;
+  /**
+   * Returns poison with its reason; throws (or rejects) only transient errors (registry
+   * unreachable). A promise only while the record's schema is being looked up.
+   */
+  decode: (value: Buffer | null) => DecodedTick | Promise<DecodedTick>;
   store: TickStore;
   /** Resolves once Kafka acknowledged every dead letter. */
   publishDeadLetters: (letters: DeadLetter[]) => Promise<void>;

@@ -120,10 +120,12 @@ describe("a schema id the registry fails to serve", () => {
     "%s is retried until the budget runs out, then dead-lettered as schema_unavailable",
     async (_, failure) => {
       const { registry, decode } = failingRegistry(failure);
-      const first = await decode(record(7)).catch((e: unknown) => e);
+      const first = await Promise.resolve(decode(record(7))).catch((e: unknown) => e);
       expect(isRetriable(first)).toBe(true);
       registry.clock = 9_999;
-      expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+      expect(isRetriable(await Promise.resolve(decode(record(7))).catch((e: unknown) => e))).toBe(
+        true,
+      );
       expect((await decode(record(1))).ok).toBe(true);
       registry.clock = 10_000;
       const spent = await decode(record(7));
@@ -143,9 +145,13 @@ describe("a schema id the registry fails to serve", () => {
       new RegistryUnavailableError("GET /schemas/ids/7", new Error("no answer within 5000 ms")),
     );
     registry.answering = false;
-    expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+    expect(isRetriable(await Promise.resolve(decode(record(7))).catch((e: unknown) => e))).toBe(
+      true,
+    );
     registry.clock = 1_000_000;
-    expect(isRetriable(await decode(record(7)).catch((e: unknown) => e))).toBe(true);
+    expect(isRetriable(await Promise.resolve(decode(record(7))).catch((e: unknown) => e))).toBe(
+      true,
+    );
     registry.answering = true;
     const spent = await decode(record(7));
     expect(spent.ok ? "ok" : spent.reason.code).toBe("schema_unavailable");
@@ -153,7 +159,7 @@ describe("a schema id the registry fails to serve", () => {
 
   test("a refusal retrying cannot fix is still thrown as retriable, never a crash", async () => {
     const { decode } = failingRegistry(new RegistryAccessError(401, "HTTP 401"));
-    const error = await decode(record(7)).catch((e: unknown) => e);
+    const error = await Promise.resolve(decode(record(7))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryUnavailableError);
     expect(isRetriable(error)).toBe(true);
   });

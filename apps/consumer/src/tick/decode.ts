@@ -1,11 +1,13 @@
 import {
   avroTypeOf,
+  fastTickReader,
   fromWire,
   type Tick,
   TOPIC,
   topicNamed,
   type ValidateOptions,
   validate,
+  WIRE_HEADER_BYTES,
 } from "@repo/contracts";
 import { isRetriable } from "@repo/platform/errors";
 import {
@@ -51,6 +53,16 @@ export interface WriterSchemas {
   retryBudgetMs: number;
 }
 
+/**
+ * How records of one schema id are read: the hand-written reader when the writer schema is the
+ * one it reads (else, or when it hands a record back, avsc), and avsc's resolver when the writer
+ * schema differs from the reader's.
+ */
+interface Reading {
+  fast: ((value: Buffer, start: number) => Tick | undefined) | undefined;
+  resolver: Resolver | undefined;
+}
+
 /** Schema ids whose failures are tracked at once (the oldest is forgotten past it). */
 const MAX_FAILING_IDS = 10_000;
 
@@ -80,13 +92,14 @@ export function createTickDecoder(
   clock: () => number = Date.now,
 ) {
   /** Per id: how to read it as a Tick, or why it never can be (ids are immutable). */
-  const resolvers = new Map<number, Resolver | "same" | PoisonReason>();
+  const resolvers = new Map<number, Reading | PoisonReason>();
   /** One registry lookup per schema id, however many records of a batch wait for it. */
-  const lookups = new Map<number, Promise<Resolver | "same" | PoisonReason>>();
+  const lookups = new Map<number, Promise<Reading | PoisonReason>>();
+  const checkOptions: ValidateOptions = { ...bounds, decodedFromAvro: true };
   /** Ids the registry fails to serve: since when, and whether their budget ran out. */
   const failing = new Map<number, { since: number; exhausted: boolean }>();
 
-  async function lookUp(schemaId: number): Promise<Resolver | "same" | PoisonReason> {
+  async function lookUp(schemaId: number): Promise<Reading | PoisonReason> {
     let writer: Type;
     try {
       writer = await schemas.typeOf(schemaId);
@@ -107,9 +120,11 @@ export function createTickDecoder(
       return unavailable(schemaId, error);
     }
     failing.delete(schemaId);
-    let resolved: Resolver | "same" | PoisonReason;
+    let resolved: Reading | PoisonReason;
     try {
-      resolved = writer.equals(readerType) ? "same" : readerType.createResolver(writer);
+      resolved = writer.equals(readerType)
+        ? { fast: fastTickReader(writer), resolver: undefined }
+        : { fast: undefined, resolver: readerType.createResolver(writer) };
     } catch (error) {
       const detail = `schema id ${schemaId} cannot be read as market.Tick: ${(error as Error).message}`;
       resolved = { code: "incompatible_schema", stage: "decode", detail };
@@ -140,9 +155,7 @@ export function createTickDecoder(
     };
   }
 
-  function resolverFor(
-    schemaId: number,
-  ): Resolver | "same" | PoisonReason | Promise<Resolver | "same" | PoisonReason> {
+  function resolverFor(schemaId: number): Reading | PoisonReason | Promise<Reading | PoisonReason> {
     const cached = resolvers.get(schemaId);
     if (cached) return cached;
     let lookup = lookups.get(schemaId);
@@ -153,29 +166,71 @@ export function createTickDecoder(
     return lookup;
   }
 
-  return async function decodeTick(value: Buffer | null): Promise<DecodedTick> {
-    if (value === null || value.length === 0) {
-      return poison("empty_value", "decode", "record has no value");
+  /** Decodes and validates a framed `value` with a known reading of its schema id. */
+  function read(schemaId: number, reading: Reading, value: Buffer): DecodedTick {
+    let decoded: unknown = reading.fast?.(value, WIRE_HEADER_BYTES);
+    if (decoded === undefined) {
+      const body = value.subarray(WIRE_HEADER_BYTES);
+      try {
+        decoded = reading.resolver
+          ? readerType.fromBuffer(body, reading.resolver)
+          : readerType.fromBuffer(body);
+      } catch (error) {
+        return poison(
+          "corrupt_avro",
+          "decode",
+          `schema id ${schemaId}: ${(error as Error).message}`,
+        );
+      }
     }
-    const framed = fromWire(value);
-    if (!framed.ok) return poison("bad_magic_byte", "decode", framed.message);
-    const { schemaId, body } = framed;
-    const resolver = await resolverFor(schemaId);
-    if (typeof resolver === "object" && "code" in resolver) return { ok: false, reason: resolver };
-    let decoded: unknown;
-    try {
-      decoded =
-        resolver === "same" ? readerType.fromBuffer(body) : readerType.fromBuffer(body, resolver);
-    } catch (error) {
-      return poison("corrupt_avro", "decode", `schema id ${schemaId}: ${(error as Error).message}`);
-    }
-    const checked = validate("Tick", decoded, { ...bounds, decodedFromAvro: true });
+    const checked = validate("Tick", decoded, checkOptions);
     if (!checked.ok) {
       const detail = checked.issues.map((i) => `${i.path || "(value)"}: ${i.message}`).join("; ");
       return poison("invalid_value", "validate", detail);
     }
     return { ok: true, tick: checked.value };
+  }
+
+  /** Synchronous once the record's schema id is known: a promise only while it is looked up. */
+  return function decodeTick(value: Buffer | null): DecodedTick | Promise<DecodedTick> {
+    if (value === null || value.length === 0) {
+      return poison("empty_value", "decode", "record has no value");
+    }
+    if (value.length < WIRE_HEADER_BYTES || value[0] !== 0) {
+      const framed = fromWire(value);
+      return poison("bad_magic_byte", "decode", framed.ok ? "not framed" : framed.message);
+    }
+    const schemaId = value.readInt32BE(1);
+    const reading = resolverFor(schemaId);
+    if (reading instanceof Promise) {
+      return reading.then((known) =>
+        "code" in known ? { ok: false as const, reason: known } : read(schemaId, known, value),
+      );
+    }
+    if ("code" in reading) return { ok: false, reason: reading };
+    return read(schemaId, reading, value);
   };
+}
+
+/**
+ * Decodes every record of a batch in order with `decode`; a promise resolves the whole batch, and
+ * only a batch with a record whose schema id is being looked up waits for anything.
+ *
+ * @example
+ *   const decoded = await decodeAll(decode, polledRecords);
+ */
+export function decodeAll(
+  decode: (value: Buffer | null) => DecodedTick | Promise<DecodedTick>,
+  values: { value: Buffer | null }[],
+): Promise<DecodedTick[]> {
+  const decoded: (DecodedTick | Promise<DecodedTick>)[] = new Array(values.length);
+  let waiting = false;
+  for (let i = 0; i < values.length; i += 1) {
+    const result = decode((values[i] as { value: Buffer | null }).value);
+    if (result instanceof Promise) waiting = true;
+    decoded[i] = result;
+  }
+  return waiting ? Promise.all(decoded) : Promise.resolve(decoded as DecodedTick[]);
 }
 
 function unsupported(detail: string): PoisonReason {

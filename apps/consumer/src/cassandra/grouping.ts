@@ -1,0 +1,71 @@
+/**
+ * How the store splits its work: rows grouped by partition, and a bounded number of requests at
+ * once.
+ */
+import { DAY_US } from "@repo/cassandra";
+import type { Tick } from "@repo/contracts";
+
+/** `rows` grouped by `keyOf`, in first-seen order. */
+export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> {
+  const groups = new Map<string, T[]>();
+  for (const record of rows) {
+    const key = keyOf(record);
+    const group = groups.get(key);
+    if (group) group.push(record);
+    else groups.set(key, [record]);
+  }
+  return groups.values();
+}
+
+/**
+ * Ticks grouped by partition (symbol, UTC day) without a string key per tick: by symbol, then by
+ * day number (a batch's ticks of one symbol nearly always share a day).
+ */
+export function byDay(ticks: Tick[]): Tick[][] {
+  const bySymbol = new Map<string, { day: number; ticks: Tick[] }[]>();
+  const groups: Tick[][] = [];
+  for (const tick of ticks) {
+    const day = Math.floor(tick.eventTime / DAY_US);
+    let days = bySymbol.get(tick.symbol);
+    if (!days) {
+      days = [];
+      bySymbol.set(tick.symbol, days);
+    }
+    let group: { day: number; ticks: Tick[] } | undefined;
+    for (const candidate of days) if (candidate.day === day) group = candidate;
+    if (!group) {
+      group = { day, ticks: [] };
+      days.push(group);
+      groups.push(group.ticks);
+    }
+    group.ticks.push(tick);
+  }
+  return groups;
+}
+
+/**
+ * Runs `task` over `items` with at most `limit` in flight; rejects with the first failure after
+ * every started task settled.
+ */
+export async function boundedAll<T, R>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await task(items[index] as T);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+  return results;
+}
