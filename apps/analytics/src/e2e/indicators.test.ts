@@ -57,7 +57,15 @@ const diff = (a: Map<string, string>, b: Map<string, string>) =>
   [...new Set([...a.keys(), ...b.keys()])].filter((key) => a.get(key) !== b.get(key)).sort();
 
 describe("analytics indicators on the real stack", () => {
-  const base = (Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000) * 1000;
+  // Two hours before this hour; within 10 minutes of midnight a day earlier, so the session's 1d
+  // row (provisional until its day ends + 60 s) cannot turn final while the tests run.
+  const sinceMidnight = Date.now() % 86_400_000;
+  const nearMidnight = sinceMidnight < 600_000 || sinceMidnight > 86_400_000 - 600_000;
+  const base =
+    (Math.floor(Date.now() / 3_600_000) * 3_600_000 -
+      2 * 3_600_000 -
+      (nearMidnight ? 86_400_000 : 0)) *
+    1000;
   const env = { ANALYTICS_INDICATORS: NAMES.join(","), ANALYTICS_CLOSE_AFTER_MS: "60000" };
   let analytics: RunningService;
   let consumer: RunningService;
