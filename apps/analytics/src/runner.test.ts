@@ -4,6 +4,7 @@ import { PipelineError } from "@repo/platform/errors";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import type { Rule } from "./alerts/rules.ts";
+import type { OutboxDelivery } from "./cassandra/outbox.ts";
 import type { Firing } from "./cassandra/store.ts";
 import { parseIndicatorList } from "./indicators/specs.ts";
 import type { DecodedBar } from "./kafka/bars.ts";
@@ -15,7 +16,10 @@ const T0 = 1_767_600_000_000_000;
 const MIN = 60_000_000;
 
 /** Bars by record value: the fake decoder reads `value` as an index into this list. */
-function scenario(bars: (MinuteBar | "poison")[]) {
+function scenario(
+  bars: (MinuteBar | "poison")[],
+  options: { webhook?: boolean; recorded?: string[]; writeFailures?: number } = {},
+) {
   const batches: ConsumedRecord[][] = [
     bars.map((_, i) => ({
       topic: "bars",
@@ -29,17 +33,20 @@ function scenario(bars: (MinuteBar | "poison")[]) {
   const commits: PartitionOffset[][] = [];
   const events: string[] = [];
   const written: IndicatorRow[][] = [];
-  const recorded = new Set<string>();
-  let writeFailures = 2;
+  const recorded = new Set<string>(options.recorded);
+  let writeFailures = options.writeFailures ?? 2;
   const stats = createStats();
   const rule: Rule = {
     id: "r",
     symbol: "X",
     condition: { kind: "price_cross", level: "100", direction: "up", hysteresis: "1" },
-    webhook: null,
+    webhook: options.webhook
+      ? { url: "http://127.0.0.1:9/hook", secret: "0123456789abcdef" }
+      : null,
     createdAt: T0,
   };
   const delivered: Firing[] = [];
+  const sent: OutboxDelivery[] = [];
   const runner = createRunner({
     consumer: {
       // librdkafka waits up to its poll timeout when nothing is fetched.
@@ -84,13 +91,25 @@ function scenario(bars: (MinuteBar | "poison")[]) {
     },
     publishIndicators: async () => {},
     rulesOf: () => [rule],
-    delivered: (firing) => delivered.push(firing),
+    outbox: {
+      async claim(delivery) {
+        events.push(`claimed ${delivery.id}`);
+        return true;
+      },
+      async remove(delivery) {
+        events.push(`released ${delivery.id}`);
+      },
+    },
+    delivered: (firing, _rule, delivery) => {
+      delivered.push(firing);
+      if (delivery) sent.push(delivery);
+    },
     stats,
     log: createLogger("runner-test", "fatal"),
     maxBatch: 100,
     retryMaxDelayMs: 20,
   });
-  return { runner, commits, events, written, delivered, stats };
+  return { runner, commits, events, written, delivered, sent, stats };
 }
 
 const bar = (minute: number, close: bigint, trades: bigint): MinuteBar => ({
@@ -143,4 +162,31 @@ test("a failing write pauses, retries and commits only once the batch's rows and
   ).toEqual({
     value: 99_750_000n,
   });
+});
+
+test("a webhook delivery is claimed in the outbox before its firing is recorded, and released when the firing was recorded already", async () => {
+  const key = (minute: number) => `r|${T0 + minute * MIN}|cross_up`;
+  const s = scenario(
+    [
+      bar(0, 99_000_000n, 1n),
+      bar(1, 101_000_000n, 1n),
+      bar(2, 99_000_000n, 1n),
+      bar(3, 101_000_000n, 1n),
+    ],
+    { webhook: true, recorded: [key(1)], writeFailures: 0 },
+  );
+  s.runner.start();
+  for (let i = 0; i < 200 && s.commits.length === 0; i += 1) await Bun.sleep(5);
+  await s.runner.stop();
+  expect(s.events.filter((e) => e !== "written")).toEqual([
+    `claimed ${key(1)}`,
+    "firing recorded",
+    `released ${key(1)}`,
+    `claimed ${key(3)}`,
+    "firing recorded",
+    "commit",
+  ]);
+  expect(s.sent.map((d) => [d.id, d.url, JSON.parse(d.body).price])).toEqual([
+    [key(3), "http://127.0.0.1:9/hook", "101"],
+  ]);
 });
