@@ -36,7 +36,13 @@ test("while ticks.sequence is renamed the consumer pauses (naming the missing co
     expect(paused.checks.pipeline?.detail).toBe("retrying writeTicks");
     const during = await stats(consumer);
     expect(during.records).toMatchObject({ written: 0, deadLettered: 0 });
-    expect(consumer.output()).toContain("has no column sequence");
+    // The warning reaches us through the child's stdout pipe, possibly after /readyz answered.
+    await waitFor(
+      "the consumer's log names the missing column",
+      async () => (consumer.output().includes("has no column sequence") ? true : undefined),
+      30_000,
+      consumer,
+    );
 
     await s.db.execute("ALTER TABLE ticks RENAME seq TO sequence");
     const final = await waitFor(
