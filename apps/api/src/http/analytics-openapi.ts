@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parseTimestamp } from "@repo/contracts";
 import { RuleRequest } from "@repo/contracts/alert-rules";
 import {
   AlertRuleSchema,
@@ -9,6 +8,7 @@ import {
   IndicatorsResponse,
 } from "./analytics-responses.ts";
 import { ErrorResponse } from "./responses.ts";
+import { operatorSecurity, timeParam } from "./schemas.ts";
 
 /** Intervals analytics computes (apps/analytics/src/series/rollup.ts). */
 export const INDICATOR_INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
@@ -33,25 +33,10 @@ const actions = {
   403: failure("Without API_OPERATOR_TOKENS only loopback clients may do this (`loopback_only`)"),
   413: failure("The body is larger than 16 KiB (`body_too_large`)"),
 };
-const bearer = [{ operatorToken: [] }];
 
-const isoTime = (name: string, meaning: string) =>
-  z
-    .string()
-    .max(40)
-    .superRefine((text, ctx) => {
-      const parsed = parseTimestamp(text);
-      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-    })
-    .optional()
-    .openapi({
-      param: { name, in: "query" },
-      description: meaning,
-      example: "2026-12-07T14:30:00Z",
-    });
 const range = {
-  from: isoTime("from", "Inclusive start, by bar start (default: 24 h before `to`)"),
-  to: isoTime("to", "Exclusive end, by bar start (default: now); at most 7 days after `from`"),
+  from: timeParam("from", "Inclusive start, by bar start (default: 24 h before `to`)"),
+  to: timeParam("to", "Exclusive end, by bar start (default: now); at most 7 days after `from`"),
 };
 
 /** The analytics routes as /openapi.json documents them (validated by these schemas). */
@@ -141,7 +126,7 @@ export const analyticsRoutes = {
       "every update of the symbol's latest 1-minute bar, latched after firing until the condition clears by " +
       "the hysteresis; each firing once (dedup key rule|bar|event). A webhook gets each firing signed: " +
       '`X-Marketpipe-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.',
-    security: bearer,
+    security: operatorSecurity,
     request: { body: { content: { "application/json": { schema: RuleRequest } }, required: true } },
     responses: {
       201: {
@@ -155,7 +140,7 @@ export const analyticsRoutes = {
     method: "delete",
     path: "/v1/alerts/rules/{id}",
     summary: "Deletes an alert rule (operator action)",
-    security: bearer,
+    security: operatorSecurity,
     request: {
       params: z.object({
         id: z

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
 import { ErrorResponse } from "./responses.ts";
+import { operatorSecurity, timeParam } from "./schemas.ts";
 
 /**
  * The console's request shapes (paths, queries, bodies) and answer sets, for the route
@@ -27,22 +28,9 @@ export const ok = <T extends z.ZodType>(schema: T, description: string) => ({
   200: { description, content: { "application/json": { schema } } },
   ...errors,
 });
-export const bearer = [{ operatorToken: [] }];
+export const bearer = operatorSecurity;
+const time = timeParam;
 
-export const time = (name: string, meaning: string) =>
-  z
-    .string()
-    .max(40)
-    .superRefine((text, ctx) => {
-      const parsed = parseTimestamp(text);
-      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-    })
-    .optional()
-    .openapi({
-      param: { name, in: "query" },
-      description: meaning,
-      example: "2026-01-05T14:30:00Z",
-    });
 export const offsetNumber = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const topicParam = z
   .string()

@@ -1,5 +1,4 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { parseTimestamp } from "@repo/contracts";
 import { ApiError } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import type { BearerToken } from "@repo/platform/tokens";
@@ -21,6 +20,7 @@ import {
   TriggeredRunResponse,
 } from "./ops-responses.ts";
 import { ErrorResponse } from "./responses.ts";
+import { operatorSecurity, timeParam } from "./schemas.ts";
 
 export interface OpsDeps {
   log: Logger;
@@ -65,22 +65,6 @@ const ok = <T extends z.ZodType>(
   200: { description, content: { "application/json": { schema } } },
   ...errors,
 });
-const bearer = [{ operatorToken: [] }];
-
-const isoTime = (name: string, meaning: string) =>
-  z
-    .string()
-    .max(40)
-    .superRefine((text, ctx) => {
-      const parsed = parseTimestamp(text);
-      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-    })
-    .optional()
-    .openapi({
-      param: { name, in: "query" },
-      description: meaning,
-      example: "2026-12-07T14:30:00Z",
-    });
 
 const providerParam = z
   .string()
@@ -98,8 +82,8 @@ const runsQuery = z
       .regex(PROVIDER, "must be a provider name such as simulator")
       .optional()
       .openapi({ param: { name: "provider", in: "query" }, description: "Default: all" }),
-    from: isoTime("from", "Runs started at or after (default: 24 hours before `to`)"),
-    to: isoTime("to", "Runs started before (default: now + 1 min)"),
+    from: timeParam("from", "Runs started at or after (default: 24 hours before `to`)"),
+    to: timeParam("to", "Runs started before (default: now + 1 min)"),
     limit: z.coerce
       .number()
       .int()
@@ -154,7 +138,7 @@ const providerAction = (action: "run" | "pause" | "resume") =>
       resume: "Resumes a paused provider",
     }[action],
     description: `Operator action, passed to ingest's \`POST /providers/{name}/${action}\`.`,
-    security: bearer,
+    security: operatorSecurity,
     request: { params: z.object({ name: providerParam }) },
     responses: ok(
       action === "run" ? TriggeredRunResponse : ProviderResponse,
@@ -196,7 +180,7 @@ const routes = {
     summary: "Plans (dry run, the default) or starts a backfill of Alpaca history",
     description:
       "A dry run answers the plan without a request to Alpaca; `dryRun: false` queues the job (202). Operator action.",
-    security: bearer,
+    security: operatorSecurity,
     request: {
       body: { content: { "application/json": { schema: backfillBody } }, required: true },
     },
@@ -225,7 +209,7 @@ const routes = {
     method: "delete",
     path: "/v1/backfills/{id}",
     summary: "Cancels a queued or running backfill (answers once it stopped fetching)",
-    security: bearer,
+    security: operatorSecurity,
     request: { params: z.object({ id: backfillId }) },
     responses: ok(BackfillResponse, "The cancelled backfill", actions),
   }),

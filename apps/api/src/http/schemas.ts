@@ -17,7 +17,11 @@ export const symbolParam = z
   .transform((symbol) => symbol.toUpperCase())
   .openapi({ param: { name: "symbol", in: "path" }, example: "AAPL" });
 
-const timeParam = (name: string, meaning: string) =>
+/** Operator actions in OpenAPI: they need a bearer token from `API_OPERATOR_TOKENS`. */
+export const operatorSecurity = [{ operatorToken: [] }];
+
+/** An optional ISO-8601 time query parameter, refused with the parser's reason. */
+export const timeParam = (name: string, meaning: string) =>
   z
     .string()
     .max(40, "must be an ISO-8601 time such as 2026-01-05T14:30:00Z")
