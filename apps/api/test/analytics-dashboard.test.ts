@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromiumPath, eventually, testResultsDir } from "@repo/testkit";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { eventually, testResultsDir } from "@repo/testkit";
+import type { BrowserContext, Page } from "playwright-core";
 import type { AlertRulesJson, IndicatorsJson } from "../src/http/analytics-responses.ts";
 import type { BarsJson } from "../src/http/responses.ts";
 import {
@@ -20,9 +20,9 @@ import {
   startAnalyticsPipeline,
   tradeNow,
 } from "./analytics-support.ts";
+import { launchChromium } from "./support.ts";
 
 const resultsDir = testResultsDir;
-const CHROMIUM = chromiumPath;
 const SYMBOL = "NVDA";
 const COLUMNS = ["sma20", "ema12", "bb20.lower", "bb20.middle", "bb20.upper", "rsi14"];
 
@@ -39,22 +39,7 @@ beforeAll(async () => {
   await run.post(ticks);
   await run.stored(ticks.length);
   profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1100 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1100 }));
   // The analytics routes must all answer; the other panels' routes (ingest's, which is not running
   // here, and the Kafka console's) are checked by their own tests. Chromium's "Failed to load
   // resource" line for an answer over 400 is judged by this response check instead.

@@ -9,13 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
-import { chromiumPath, eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
+import type { BrowserContext, Page } from "playwright-core";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
-import { type ApiPipeline, iso, marketTicks, startApiPipeline } from "./support.ts";
+import { type ApiPipeline, iso, launchChromium, marketTicks, startApiPipeline } from "./support.ts";
 
 const resultsDir = testResultsDir;
-const CHROMIUM = chromiumPath;
 const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
 const MINUTE_MS = 60_000;
 const NOW = Date.now();
@@ -128,19 +127,7 @@ beforeAll(async () => {
 
   mkdirSync(resultsDir, { recursive: true });
   profile = mkdtempSync(join(tmpdir(), "marketpipe-console-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1000 }));
   // This page runs without ingest, so the operations panel's routes answer 503
   // `ingest_unavailable` (correctly; ops-dashboard.test.ts checks that panel with ingest up). Every
   // other answer over 400 is a problem; Chromium's own "Failed to load resource" line for those

@@ -9,12 +9,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ExpositionFamily, parseExposition } from "@repo/platform/exposition";
-import { chromiumPath, eventually, testResultsDir } from "@repo/testkit";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { type ApiPipeline, iso, marketTicks, startApiPipeline } from "./support.ts";
+import { eventually, testResultsDir } from "@repo/testkit";
+import type { BrowserContext, Page } from "playwright-core";
+import { type ApiPipeline, iso, launchChromium, marketTicks, startApiPipeline } from "./support.ts";
 
 const resultsDir = testResultsDir;
-const CHROMIUM = chromiumPath;
 const MINUTE_MS = 60_000;
 /** 40 minutes of AAPL and MSFT history ending two minutes ago. */
 const END_MS = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 2 * MINUTE_MS;
@@ -66,22 +65,7 @@ beforeAll(async () => {
     REPLAY_FILE: replayFile,
     REPLAY_SPEED: "0",
   });
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1000 }));
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });

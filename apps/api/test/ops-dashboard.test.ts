@@ -10,14 +10,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromiumPath, eventually, type RunningService, testResultsDir } from "@repo/testkit";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { eventually, type RunningService, testResultsDir } from "@repo/testkit";
+import type { BrowserContext, Page } from "playwright-core";
 import { sessionsBetween } from "../../ingest/src/schedule/calendar.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
-import { type ApiPipeline, startApiPipeline } from "./support.ts";
+import { type ApiPipeline, launchChromium, startApiPipeline } from "./support.ts";
 
 const resultsDir = testResultsDir;
-const CHROMIUM = chromiumPath;
 
 let run: ApiPipeline;
 let fake: FakeAlpaca;
@@ -51,22 +50,7 @@ beforeAll(async () => {
     INGEST_GAP_OVERLAP_MS: "500",
   });
   profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1000 }));
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });

@@ -7,12 +7,14 @@ import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
 import { seededRandom } from "@repo/platform/random";
 import {
   buildApp,
+  chromiumPath,
   consumerCaughtUp,
   eventually,
   freePort,
   type RunningService,
   startService,
 } from "@repo/testkit";
+import { chromium } from "playwright-core";
 
 export interface ApiPipeline {
   pipeline: Pipeline;
@@ -256,4 +258,31 @@ export function openRawStream(
       });
     });
   });
+}
+
+/**
+ * Debian's Chromium, headless, on `profile` (a throw-away folder the caller removes afterwards), and
+ * its first page: what every dashboard test drives.
+ *
+ * @example
+ *   const { browser, page } = await launchChromium(profile, { width: 1400, height: 1000 });
+ */
+export async function launchChromium(profile: string, viewport: { width: number; height: number }) {
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  return { browser, page };
 }
