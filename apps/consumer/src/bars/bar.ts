@@ -1,7 +1,8 @@
+import { dayOf, MINUTE_US, minuteStart } from "@repo/cassandra";
 import { type Bar, divideHalfEven, formatDecimal, parseDecimal } from "@repo/contracts";
 
-export const MINUTE_US = 60_000_000;
-const DAY_MS = 86_400_000;
+/** The storage layout's time rules (`@repo/cassandra`), under the names the consumer imports. */
+export { dayOf, MINUTE_US, minuteStart };
 
 /** A trade as stored in the ticks table: the inputs of a bar. */
 export interface Trade {
@@ -13,23 +14,6 @@ export interface Trade {
   size: number;
   /** The provider cancelled this trade: its identity never counts in the bar (default false). */
   cancelled?: boolean;
-}
-
-/** Start of the UTC minute containing `micros`. */
-export const minuteStart = (micros: number) => Math.floor(micros / MINUTE_US) * MINUTE_US;
-
-const dayNames = new Map<number, string>();
-
-/** The UTC day (`YYYY-MM-DD`) containing `micros`: the time bucket of ticks and bars partitions. */
-export function dayOf(micros: number): string {
-  const day = Math.floor(micros / 1000 / DAY_MS);
-  let name = dayNames.get(day);
-  if (name === undefined) {
-    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
-    if (dayNames.size > 10_000) dayNames.clear();
-    dayNames.set(day, name);
-  }
-  return name;
 }
 
 /**
