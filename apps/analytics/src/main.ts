@@ -17,7 +17,7 @@ import { loadAnalyticsConfig } from "./config.ts";
 import { createAnalyticsApp } from "./http/app.ts";
 import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
-import { createHealthWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createSessionBook } from "./series/book.ts";
 import { historySessions } from "./series/daily.ts";
@@ -119,7 +119,7 @@ const runner = createRunner({
 
 let lag: PartitionLag[] = [];
 let lastRulesRead = 0;
-const health = createHealthWatch({
+const health = createReadiness({
   probes: {
     kafka: () => consumer.ping(2000),
     cassandra: () => store.ping(),
@@ -142,7 +142,7 @@ const app = createAnalyticsApp({
   log,
   allowedOrigins: config.ALLOWED_ORIGINS,
   maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 64 * 1024),
-  readiness: () => health.readiness(),
+  readiness: health.readiness,
   view: {
     stats,
     lag: () => lag,

@@ -12,7 +12,7 @@ import { createConsumerApp } from "./http/app.ts";
 import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry } from "./kafka/registry.ts";
-import { createHealthWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import { createRunner } from "./runner/index.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
@@ -97,7 +97,7 @@ const runner = createRunner({
 });
 
 let lag: PartitionLag[] = [];
-const health = createHealthWatch({
+const health = createReadiness({
   probes: {
     kafka: () => consumer.ping(2000),
     cassandra: () => store.ping(),

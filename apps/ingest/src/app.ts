@@ -4,7 +4,7 @@ import { controlGauges, streamGauges } from "./http/gauges.ts";
 import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { StreamProvider } from "./providers/provider.ts";
-import { ingestReadiness } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import type { PolledProviderView } from "./stats.ts";
 
 export interface IngestAppOptions {
@@ -34,6 +34,11 @@ export interface IngestAppOptions {
  */
 export function createIngestApp(options: IngestAppOptions) {
   const { streams, control } = options;
+  const health = createReadiness({
+    producerUrl: options.producerUrl,
+    forwarding: options.forwarding,
+    streams,
+  });
   const app = createServiceApp({
     service: "ingest",
     log: options.log,
@@ -46,7 +51,7 @@ export function createIngestApp(options: IngestAppOptions) {
         backfills: control.backfills.view(),
       }),
     }),
-    readiness: () => ingestReadiness(options.producerUrl, options.forwarding, streams),
+    readiness: health.round,
     gauges: () => [
       ...streamGauges(streams),
       ...controlGauges({ providers: control?.providers.list() ?? [] }),

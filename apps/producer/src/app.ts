@@ -12,7 +12,7 @@ export interface ProducerAppOptions {
   stats: Stats;
   /** What `/stats` shows of Kafka, the registry and the configured token names. */
   view: ProducerView;
-  readiness: () => Promise<Readiness>;
+  readiness: () => Readiness | Promise<Readiness>;
   /** Validates, encodes and produces one request's records (see `createPublisher`). */
   publish: (topic: string, records: PostedRecord[]) => Promise<DeliveredOffset[]>;
   tokens: readonly ProducerToken[];

@@ -31,8 +31,11 @@ const encoder = createSchemaRegistryClient({
     log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
 });
 
+const health = createReadiness({ kafka, registry: encoder });
+health.start();
 const app = createProducerApp({
   log,
+  readiness: health.readiness,
   stats,
   view: {
     connected: kafka.connected,
@@ -40,7 +43,6 @@ const app = createProducerApp({
     cachedSchemaIds: encoder.cachedSchemaIds,
     tokenNames,
   },
-  readiness: createReadiness({ kafka, registry: encoder }),
   publish: createPublisher({
     topicPrefix: config.TOPIC_PREFIX,
     sink: kafka,
@@ -56,6 +58,7 @@ const app = createProducerApp({
 });
 
 serve(app, async () => {
+  await health.stop();
   const inFlight = kafka.inFlight();
   await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
     log.error(

@@ -4,19 +4,15 @@ import type { Logger } from "../log.ts";
 import { type GaugeSample, serviceMetrics } from "../metrics.ts";
 import { ApiError, echo, errorResponse } from "./errors.ts";
 import { browserGuard } from "./origin.ts";
+import type { Readiness } from "./readiness.ts";
 import { ServiceApp } from "./service-app.ts";
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
-}
 
 export interface ServiceAppOptions {
   service: string;
   log: Logger;
   /** Body of `GET /stats`. */
   stats: () => unknown;
-  /** Whether the service can do its job now (dependencies reachable). */
+  /** Whether the service can do its job now (see `createReadinessWatch`). */
   readiness: () => Readiness | Promise<Readiness>;
   maxBodyBytes?: number;
   /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
