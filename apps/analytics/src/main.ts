@@ -5,6 +5,7 @@ import {
   createManualCommitConsumer,
   type PartitionLag,
 } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -140,8 +141,7 @@ const health = createReadiness({
 
 const app = createAnalyticsApp({
   log,
-  allowedOrigins: config.ALLOWED_ORIGINS,
-  maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 64 * 1024),
+  ...httpLimits(config, 64 * 1024),
   readiness: health.readiness,
   view: {
     stats,

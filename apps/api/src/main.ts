@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryConnection, registryTimeouts } from "@repo/registry";
@@ -82,8 +83,8 @@ const alerts = createAlertFeed({
 
 const app = createApiApp({
   log,
+  ...httpLimits(config),
   stats,
-  allowedOrigins: config.ALLOWED_ORIGINS,
   reader,
   stream,
   admission,

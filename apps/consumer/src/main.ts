@@ -2,6 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -112,16 +113,12 @@ const health = createReadiness({
   },
 });
 
-const app = createConsumerApp(
+const app = createConsumerApp({
   log,
-  {
-    stats,
-    lag: () => lag,
-    cassandraConnected: () => health.healthy("cassandra"),
-    readiness: () => health.readiness(),
-  },
-  config.ALLOWED_ORIGINS,
-);
+  ...httpLimits(config),
+  readiness: health.readiness,
+  view: { stats, lag: () => lag, cassandraConnected: () => health.healthy("cassandra") },
+});
 
 serve(app, async () => {
   await health.stop();

@@ -1,4 +1,4 @@
-import { createServiceApp } from "@repo/platform/http";
+import { appBase, createServiceApp, type HttpLimits } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { controlGauges, streamGauges } from "./http/gauges.ts";
 import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
@@ -7,7 +7,7 @@ import type { StreamProvider } from "./providers/provider.ts";
 import { createReadiness } from "./readiness.ts";
 import type { PolledProviderView } from "./stats.ts";
 
-export interface IngestAppOptions {
+export interface IngestAppOptions extends HttpLimits {
   log: Logger;
   ingest: Ingest;
   polled: readonly PolledProviderView[];
@@ -16,8 +16,6 @@ export interface IngestAppOptions {
   producerUrl: string;
   /** Why the forwarder holds batches it cannot deliver, if it does (`forwarder.problem`). */
   forwarding: () => string | undefined;
-  maxBodyBytes?: number;
-  allowedOrigins?: readonly string[];
   /** Runs, provider actions and backfills (`http/routes.ts`); absent: the shared routes only. */
   control?: Omit<IngestRoutesOptions, "log" | "streams">;
 }
@@ -40,10 +38,8 @@ export function createIngestApp(options: IngestAppOptions) {
     streams,
   });
   const app = createServiceApp({
+    ...appBase({ ...options, readiness: health.round }),
     service: "ingest",
-    log: options.log,
-    maxBodyBytes: options.maxBodyBytes,
-    allowedOrigins: options.allowedOrigins,
     stats: () => ({
       ...options.ingest.snapshot(options.polled, streams),
       ...(control && {
@@ -51,7 +47,6 @@ export function createIngestApp(options: IngestAppOptions) {
         backfills: control.backfills.view(),
       }),
     }),
-    readiness: health.round,
     gauges: () => [
       ...streamGauges(streams),
       ...controlGauges({ providers: control?.providers.list() ?? [] }),

@@ -1,4 +1,5 @@
 import { createKafkaProducer } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -35,6 +36,7 @@ const health = createReadiness({ kafka, registry: encoder });
 health.start();
 const app = createProducerApp({
   log,
+  ...httpLimits(config),
   readiness: health.readiness,
   stats,
   view: {
@@ -53,8 +55,6 @@ const app = createProducerApp({
   }),
   tokens: config.tokens,
   maxRecords: config.PRODUCER_MAX_RECORDS,
-  maxBodyBytes: config.MAX_BODY_BYTES,
-  allowedOrigins: config.ALLOWED_ORIGINS,
 });
 
 serve(app, async () => {
