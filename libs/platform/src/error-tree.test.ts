@@ -11,7 +11,6 @@ const FOREIGN_ERRORS = new Set(["Error", "TypeError", "RangeError", "HTTPExcepti
  * itself and catches, never reported and never retried.
  */
 const OUTSIDE_THE_TREE = new Map([
-  ["apps/consumer/src/runner/steps.ts > Stopped", "the consumer's retrier stopping at shutdown"],
   ["apps/analytics/src/runner.ts > Stopped", "the analytics runner stopping at shutdown"],
 ]);
 
