@@ -1,5 +1,5 @@
 import type { ConsumedRecord, ManualCommitConsumer, PartitionOffset } from "@repo/kafka-node/types";
-import { isRetriable } from "@repo/platform/errors";
+import { isRetriable, PipelineError } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
@@ -41,7 +41,14 @@ export interface RunnerOptions {
   now?: () => number;
 }
 
-class Stopped extends Error {}
+/** The loop is stopping: thrown out of a retried step at shutdown and caught by the loop. */
+class RunnerStopped extends PipelineError {
+  override name = "RunnerStopped";
+
+  constructor() {
+    super("the analytics runner is stopping", { retriable: false });
+  }
+}
 
 /**
  * The analytics loop: polls bar records, decodes them, applies each version to the session book
@@ -75,7 +82,7 @@ export function createRunner(options: RunnerOptions) {
         }
         return result;
       } catch (error) {
-        if (stopping) throw new Stopped();
+        if (stopping) throw new RunnerStopped();
         if (!isRetriable(error)) throw error;
         if (attempt === 0) consumer.pauseAll();
         failing = name;
@@ -236,7 +243,7 @@ export function createRunner(options: RunnerOptions) {
         await handle(records);
         commitOffsets(records);
       } catch (error) {
-        if (error instanceof Stopped) return;
+        if (error instanceof RunnerStopped) return;
         throw error;
       }
     }

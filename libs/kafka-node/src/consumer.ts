@@ -1,12 +1,11 @@
 import type {
   LibrdKafkaError,
-  Message,
   KafkaConsumer as RdKafkaConsumer,
 } from "@confluentinc/kafka-javascript";
 import { rdkafka } from "./addon.ts";
 import { baseKafkaConfig, watchRefusals } from "./config.ts";
+import { toRecordWithoutHeaders } from "./record.ts";
 import type {
-  ConsumedRecord,
   ManualCommitConsumer,
   ManualCommitConsumerOptions,
   PartitionLag,
@@ -102,7 +101,7 @@ export function createManualCommitConsumer(
       new Promise((resolve, reject) => {
         consumer.consume(max, (error, messages) => {
           if (error) return reject(error);
-          resolve(messages.map(toRecord));
+          resolve(messages.map(toRecordWithoutHeaders));
         });
       }),
     commit(offsets, { wait = true } = {}) {
@@ -176,17 +175,5 @@ export function createManualCommitConsumer(
         if (!consumer.isConnected()) return resolve();
         consumer.disconnect(() => resolve());
       }),
-  };
-}
-
-function toRecord(message: Message): ConsumedRecord {
-  const key = message.key;
-  return {
-    topic: message.topic,
-    partition: message.partition,
-    offset: message.offset,
-    key: key == null ? null : Buffer.isBuffer(key) ? key : Buffer.from(key),
-    value: message.value,
-    timestamp: message.timestamp,
   };
 }

@@ -5,12 +5,15 @@ import type {
 } from "@confluentinc/kafka-javascript";
 import { rdkafka } from "./addon.ts";
 import { baseKafkaConfig } from "./config.ts";
+import { toConsumedRecord } from "./record.ts";
 import type {
   ConsumedRecord,
   PartitionReader,
   PartitionReaderOptions,
   PartitionReadRequest,
 } from "./types.ts";
+
+export { toConsumedRecord };
 
 /** How long one poll waits; also the broker's longest wait for an empty fetch. */
 const POLL_MS = 100;
@@ -172,27 +175,5 @@ export function createPartitionReader(options: PartitionReaderOptions): Partitio
         all.map((consumer) => new Promise<void>((resolve) => consumer.disconnect(() => resolve()))),
       );
     },
-  };
-}
-
-/** A librdkafka message as a {@link ConsumedRecord}, headers included. */
-export function toConsumedRecord(message: Message): ConsumedRecord {
-  const key = message.key;
-  return {
-    topic: message.topic,
-    partition: message.partition,
-    offset: message.offset,
-    key: key == null ? null : Buffer.isBuffer(key) ? key : Buffer.from(key),
-    value: message.value,
-    timestamp: message.timestamp,
-    headers: (message.headers ?? []).flatMap((header) =>
-      Object.entries(header).map(
-        ([name, value]) =>
-          [
-            name,
-            value == null ? null : Buffer.isBuffer(value) ? value : Buffer.from(String(value)),
-          ] as [string, Buffer | null],
-      ),
-    ),
   };
 }
