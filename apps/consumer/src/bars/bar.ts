@@ -109,6 +109,11 @@ export class MinuteAggregate {
     return this.count;
   }
 
+  /** Slots of its table (≈ 31 bytes each): what the aggregate holds in memory. */
+  get slots(): number {
+    return this.offsets.length;
+  }
+
   /** Standing trades: distinct identities not cancelled (the bar's `trades`). */
   get trades(): number {
     return this.count - this.cancelledCount;
