@@ -241,6 +241,26 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
     expect(big.status).toBe(413);
   });
 
+  test("a partition the topic lacks is a 400 naming it, for a page and for the live tail", async () => {
+    const api = app(fakeKafka());
+    const last = await api.request("/v1/kafka/topics/market.ticks/messages?partition=5", {
+      headers: auth,
+    });
+    expect(last.status).toBe(200);
+    expect(((await last.json()) as { partitions: number[] }).partitions).toEqual([5]);
+    for (const view of ["messages", "tail"]) {
+      const beyond = await api.request(`/v1/kafka/topics/market.ticks/${view}?partition=6`, {
+        headers: auth,
+      });
+      expect(beyond.status).toBe(400);
+      expect(await beyond.json()).toMatchObject({
+        error: {
+          issues: [{ path: "partition", message: "the topic has 6 partitions (0-5)" }],
+        },
+      });
+    }
+  });
+
   test("redrive: a dry run sends nothing; a truncated envelope is refused with its reason; the send carries redrive headers", async () => {
     const kafka = fakeKafka();
     const api = app(kafka);
