@@ -2,7 +2,8 @@
  * The HTTP edge every service shares, one concern a file under `http/`: errors rendered for the
  * caller (`errors.ts`), the drainable app (`service-app.ts`), the browser guard (`origin.ts`),
  * JSON bodies validated with zod and limited in size (`body.ts`), the shared routes (`app.ts`),
- * what `/readyz` answers (`readiness.ts`) and serving with a graceful shutdown (`server.ts`).
+ * what `/readyz` answers (`readiness.ts`), the 400s and 503s routes answer (`route-errors.ts`)
+ * and serving with a graceful shutdown (`server.ts`).
  */
 export {
   type AppBaseOptions,
@@ -31,5 +32,11 @@ export {
   readinessOf,
   retryingCheck,
 } from "./http/readiness.ts";
+export {
+  invalidParameter,
+  invalidParameters,
+  type ParameterRefusal,
+  storeReads,
+} from "./http/route-errors.ts";
 export { startServer } from "./http/server.ts";
 export { ServiceApp } from "./http/service-app.ts";

@@ -2,10 +2,11 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { formatTimestamp } from "@repo/contracts";
 import { IndicatorsResponse } from "@repo/contracts/analytics-responses";
 import { timeParam } from "@repo/contracts/http-params";
+import { invalidParameter } from "@repo/platform/http";
 import type { AnalyticsStore } from "../cassandra/store.ts";
 import { parseIndicator } from "../indicators/specs.ts";
 import { INTERVAL_NAMES, type Interval } from "../series/rollup.ts";
-import { errors, invalid, MAX_SPAN_DAYS, type RouteKit } from "./route-kit.ts";
+import { errors, MAX_SPAN_DAYS, type RouteKit } from "./route-kit.ts";
 
 /** Longest span, and the default one, of a 1d indicators query (one row per day). */
 export const MAX_DAILY_SPAN_DAYS = 400;
@@ -71,18 +72,17 @@ function askedNames(
           .split(",")
           .map((n) => n.trim())
           .filter(Boolean);
-  if (asked.length === 0) throw invalid("names", "query", "must name an indicator");
+  if (asked.length === 0) throw invalidParameter("names", "must name an indicator");
   for (const name of asked) {
     const parsed = parseIndicator(name);
-    if (!parsed.ok) throw invalid("names", "query", parsed.message);
+    if (!parsed.ok) throw invalidParameter("names", parsed.message);
     if (!computed.includes(name))
-      throw invalid(
+      throw invalidParameter(
         "names",
-        "query",
         `${name} is not computed here; computed: ${computed.join(", ")}`,
       );
     if (interval === "1d" && parsed.spec.family === "vwapdev")
-      throw invalid("names", "query", "vwapdev is intraday only (the session's own VWAP)");
+      throw invalidParameter("names", "vwapdev is intraday only (the session's own VWAP)");
   }
   return asked;
 }

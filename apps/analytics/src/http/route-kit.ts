@@ -1,11 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
-import { isRetriable } from "@repo/platform/errors";
-import { ApiError, formatPath } from "@repo/platform/http";
+import { ApiError, invalidParameter, storeReads } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
 import type { Context } from "hono";
-import type { ZodError } from "zod";
 import { DAY_US, INTERVALS } from "../series/rollup.ts";
 
 /** Longest span one indicators or alerts query reads. */
@@ -38,29 +36,6 @@ export const errors = {
 export const operatorErrors = {
   401: failure("No or an unknown operator token (`unauthenticated`)"),
 };
-
-/** A 400 naming one parameter, in the shape of a zod refusal. */
-export function invalid(path: string, where: string, message: string) {
-  return new ApiError(400, "invalid_parameter", `${path}: ${message}`, {
-    issues: [{ path, in: where, message }],
-  });
-}
-
-/** A zod refusal of `target` (param, query, json) as a 400 naming each field. */
-export function invalidParameters(error: ZodError, target: string) {
-  const issues = error.issues.map((issue) => ({
-    path: formatPath(issue.path as (string | number)[]),
-    in: target === "param" ? "path" : target,
-    message: issue.message,
-  }));
-  const code = target === "json" ? "invalid_request" : "invalid_parameter";
-  return new ApiError(
-    400,
-    code,
-    issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "),
-    { issues },
-  );
-}
 
 /** What every resource's routes share: the request helpers, built once per app. */
 export interface RouteKit {
@@ -102,21 +77,7 @@ export function createRouteKit(deps: {
   return {
     now,
     operator,
-    async read(what, task) {
-      try {
-        return await task();
-      } catch (error) {
-        if (error instanceof ApiError || !isRetriable(error)) throw error;
-        deps.log.warn({ err: error, read: what }, "Cassandra request failed");
-        throw new ApiError(
-          503,
-          "store_unavailable",
-          "the analytics store is unavailable; retry later",
-          {},
-          { "Retry-After": "5" },
-        );
-      }
-    },
+    read: storeReads({ log: deps.log, store: "the analytics store" }),
     requireOperator(c) {
       const name = operator(c);
       if (!name)
@@ -132,9 +93,9 @@ export function createRouteKit(deps: {
     range(from, to, span = { defaultDays: 1, maxDays: MAX_SPAN_DAYS }) {
       const end = to ? micros(to) : now() + INTERVALS["1m"];
       const start = from ? micros(from) : end - span.defaultDays * DAY_US;
-      if (start >= end) throw invalid("from", "query", "must be before `to`");
+      if (start >= end) throw invalidParameter("from", "must be before `to`");
       if (end - start > span.maxDays * DAY_US)
-        throw invalid("to", "query", `must be at most ${span.maxDays} days after \`from\``);
+        throw invalidParameter("to", `must be at most ${span.maxDays} days after \`from\``);
       return { start, end };
     },
   };

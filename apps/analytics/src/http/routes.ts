@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { invalidParameters } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import type { BearerToken } from "@repo/platform/tokens";
 import type { AlertHub } from "../alerts/hub.ts";
@@ -7,7 +8,7 @@ import type { AnalyticsStore } from "../cassandra/store.ts";
 import { mountAlertRoutes } from "./alert-routes.ts";
 import { mountAlertStream } from "./alert-stream.ts";
 import { mountIndicatorRoutes } from "./indicator-routes.ts";
-import { createRouteKit, invalidParameters } from "./route-kit.ts";
+import { createRouteKit } from "./route-kit.ts";
 import { mountRuleRoutes } from "./rule-routes.ts";
 
 export { DEFAULT_DAILY_SPAN_DAYS, MAX_DAILY_SPAN_DAYS } from "./indicator-routes.ts";

@@ -6,11 +6,11 @@ import {
   AlertRuleSchema,
   AlertRulesResponse,
 } from "@repo/contracts/analytics-responses";
-import { ApiError } from "@repo/platform/http";
+import { ApiError, invalidParameter } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type Rule, RuleRequest } from "../alerts/rules.ts";
 import type { AnalyticsStore } from "../cassandra/store.ts";
-import { ErrorResponse, errors, invalid, operatorErrors, type RouteKit } from "./route-kit.ts";
+import { ErrorResponse, errors, operatorErrors, type RouteKit } from "./route-kit.ts";
 
 const routes = {
   createRule: createRoute({
@@ -96,10 +96,10 @@ function checkComputed(condition: Rule["condition"], computed: readonly string[]
         ? { path: "condition.sessions", name: `rvol${condition.sessions}` }
         : undefined;
   if (needs && !computed.includes(needs.name))
-    throw invalid(
+    throw invalidParameter(
       needs.path,
-      "body",
       `${needs.name} is not computed here (ANALYTICS_INDICATORS lists ${computed.join(", ")})`,
+      "body",
     );
 }
 
