@@ -30,7 +30,6 @@ export {
   type ReadinessOptions,
   type ReadinessWatch,
   readinessOf,
-  retryingCheck,
 } from "./http/readiness.ts";
 export {
   invalidParameter,
