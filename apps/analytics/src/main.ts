@@ -5,6 +5,7 @@ import {
   createManualCommitConsumer,
   type PartitionLag,
 } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -17,7 +18,7 @@ import { loadAnalyticsConfig } from "./config.ts";
 import { createAnalyticsApp } from "./http/app.ts";
 import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
-import { createHealthWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import { createRunner } from "./runner.ts";
 import { createSessionBook } from "./series/book.ts";
 import { historySessions } from "./series/daily.ts";
@@ -119,12 +120,10 @@ const runner = createRunner({
 
 let lag: PartitionLag[] = [];
 let lastRulesRead = 0;
-const health = createHealthWatch({
-  probes: {
-    kafka: () => consumer.ping(2000),
-    cassandra: () => store.ping(),
-    registry: () => registry.reachable(1500),
-  },
+const health = createReadiness({
+  consumer,
+  store,
+  registry,
   failingStep: () => runner.failingStep(),
   refresh: async () => {
     lag = (await consumer.lag().catch(() => undefined)) ?? lag;
@@ -140,9 +139,8 @@ const health = createHealthWatch({
 
 const app = createAnalyticsApp({
   log,
-  allowedOrigins: config.ALLOWED_ORIGINS,
-  maxBodyBytes: Math.min(config.MAX_BODY_BYTES, 64 * 1024),
-  readiness: () => health.readiness(),
+  ...httpLimits(config, 64 * 1024),
+  readiness: health.readiness,
   view: {
     stats,
     lag: () => lag,

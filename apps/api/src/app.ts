@@ -1,17 +1,12 @@
-import { createServiceApp, type Readiness } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
+import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
 import { mountDashboard } from "./http/dashboard.ts";
 import { type ApiDeps, createApiRoutes } from "./http/routes.ts";
-import { apiStats, METRIC } from "./stats.ts";
+import { API_COUNTERS, apiStats, METRIC } from "./stats.ts";
 
-export interface ApiAppOptions extends ApiDeps {
-  log: Logger;
-  readiness: () => Readiness | Promise<Readiness>;
+export interface ApiAppOptions extends ApiDeps, AppBaseOptions {
   cassandraConnected: () => boolean;
   /** The built dashboard (`dist/public`). */
   dashboardDir: string;
-  /** Other web origins whose pages may call the api (`ALLOWED_ORIGINS`). */
-  allowedOrigins?: readonly string[];
 }
 
 /**
@@ -25,10 +20,9 @@ export interface ApiAppOptions extends ApiDeps {
 export function createApiApp(options: ApiAppOptions) {
   const { stats, admission } = options;
   const app = createServiceApp({
+    ...appBase(options),
     service: "api",
-    log: options.log,
-    allowedOrigins: options.allowedOrigins,
-    readiness: options.readiness,
+    counters: API_COUNTERS,
     stats: () =>
       apiStats(stats, {
         streamClients: admission.open,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryConnection, registryTimeouts } from "@repo/registry";
@@ -15,14 +16,14 @@ import { createMarketReader } from "./market/reader.ts";
 import { consumerReader, createJobHistory } from "./ops/job-history.ts";
 import { createUpstream } from "./ops/upstream.ts";
 import { createPipelineProbe } from "./pipeline/health.ts";
-import { createCassandraWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import { createSchemaCatalog } from "./schemas/registry-view.ts";
 import { createStreamAdmission } from "./stream/admission.ts";
 import { createFeedDecoder } from "./stream/feed.ts";
 import { createKafkaStreamFeed } from "./stream/kafka-feed.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
-const { config, log, stats, stopping, serve, untilConnected } = bootService("api", loadApiConfig);
+const { config, log, stats, serve, untilConnected } = bootService("api", loadApiConfig);
 const client = createCassandraClient(config, {
   keyspace: config.CASSANDRA_KEYSPACE,
   consistency: consistencyNamed(config.CASSANDRA_CONSISTENCY),
@@ -63,7 +64,7 @@ const stream = createMarketStream({
   log,
   stats,
 });
-const cassandra = createCassandraWatch({ ping: () => reader.ping() });
+const health = createReadiness({ ping: () => reader.ping() });
 const job = createJobHistory({
   read: consumerReader(config.CONSUMER_URL, Math.min(config.API_UPSTREAM_TIMEOUT_MS, 2_000)),
   sampleMs: config.API_JOB_SAMPLE_MS,
@@ -82,8 +83,8 @@ const alerts = createAlertFeed({
 
 const app = createApiApp({
   log,
+  ...httpLimits(config),
   stats,
-  allowedOrigins: config.ALLOWED_ORIGINS,
   reader,
   stream,
   admission,
@@ -140,22 +141,23 @@ const app = createApiApp({
     }),
     alerts,
   },
-  cassandraConnected: cassandra.connected,
-  readiness: cassandra.readiness,
+  cassandraConnected: () => health.healthy("cassandra"),
+  readiness: health.readiness,
   // src/main.ts and the bundle dist/main.js both sit one folder below apps/api.
   dashboardDir: fileURLToPath(new URL("../dist/public", import.meta.url)),
 });
 
 serve(app, async () => {
   const streamClosed = stream.close();
+  const probesStopped = health.stop();
   alerts.close();
   job.stop();
   if (!(await admission.idle(2_000)))
     log.warn({ open: admission.open() }, "streams still open after their shutdown event");
-  await Promise.allSettled([streamClosed, client.shutdown(), kafka.close()]);
+  await Promise.allSettled([streamClosed, probesStopped, client.shutdown(), kafka.close()]);
 });
 
 if (await untilConnected("Cassandra", () => connectCassandra(client, config))) {
   log.info({ keyspace: config.CASSANDRA_KEYSPACE }, "connected to Cassandra");
-  await cassandra.start(stopping);
+  health.start();
 }

@@ -1,28 +1,33 @@
 import { expect, test } from "bun:test";
-import { createCassandraWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 
 test("not ready until Cassandra answers; ready while it does; not ready again once it stops", async () => {
   let answering = false;
-  const stopping = new AbortController();
-  const watch = createCassandraWatch({
+  const health = createReadiness({
     ping: async () => {
       if (!answering) throw new Error("connection refused");
       return true;
     },
     intervalMs: 5,
   });
-  expect(watch.readiness()).toEqual({
+  expect(health.readiness()).toEqual({
     ready: false,
-    checks: { cassandra: { ok: false, detail: "Cassandra did not answer" } },
+    checks: { cassandra: { ok: false, detail: "not checked yet" } },
   });
-  const probing = watch.start(stopping.signal);
+  health.start();
   answering = true;
-  await Bun.sleep(30);
-  expect(watch.readiness()).toEqual({ ready: true, checks: { cassandra: { ok: true } } });
-  expect(watch.connected()).toBe(true);
+  while (!health.healthy("cassandra")) await Bun.sleep(5);
+  expect(health.readiness()).toEqual({ ready: true, checks: { cassandra: { ok: true } } });
   answering = false;
-  await Bun.sleep(30);
-  expect(watch.readiness().ready).toBe(false);
-  stopping.abort();
-  await probing;
+  while (health.healthy("cassandra")) await Bun.sleep(5);
+  expect(health.readiness()).toEqual({ ready: false, checks: { cassandra: { ok: false } } });
+  await health.stop();
+});
+
+test("a ping that answers false is named", async () => {
+  const health = createReadiness({ ping: async () => false });
+  expect((await health.round()).checks.cassandra).toEqual({
+    ok: false,
+    detail: "Cassandra did not answer",
+  });
 });

@@ -1,34 +1,23 @@
-import type { Readiness } from "@repo/platform/http";
-import { sleep } from "@repo/platform/retry";
+import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
 
 /**
- * The api's readiness: Cassandra answers. It is probed every `intervalMs` in the background (so
- * `/readyz` and `/stats` never wait on a dead socket) from {@link start} until `signal` aborts.
+ * The api's readiness: Cassandra answers, probed every `intervalMs` in the background (so
+ * `/readyz` and `/stats` never wait on a dead socket) once started.
  *
  * @example
- *   const cassandra = createCassandraWatch({ ping: () => reader.ping() });
- *   void cassandra.start(stopping);
- *   cassandra.readiness(); // { ready: true, checks: { cassandra: { ok: true } } }
+ *   const health = createReadiness({ ping: () => reader.ping() });
+ *   health.start();
+ *   health.readiness(); // { ready: true, checks: { cassandra: { ok: true } } }
  */
-export function createCassandraWatch(options: {
+export function createReadiness(options: {
   ping: () => Promise<boolean>;
   intervalMs?: number;
-}) {
-  let ok = false;
-  return {
-    /** Probes until `signal` aborts; resolves then. */
-    async start(signal: AbortSignal) {
-      while (!signal.aborted) {
-        ok = await options.ping().catch(() => false);
-        await sleep(options.intervalMs ?? 2_000, signal);
-      }
+}): ReadinessWatch {
+  return createReadinessWatch({
+    intervalMs: options.intervalMs ?? 2_000,
+    probes: {
+      cassandra: async () =>
+        (await options.ping()) ? true : { ok: false, detail: "Cassandra did not answer" },
     },
-    connected: () => ok,
-    readiness(): Readiness {
-      return {
-        ready: ok,
-        checks: { cassandra: ok ? { ok } : { ok, detail: "Cassandra did not answer" } },
-      };
-    },
-  };
+  });
 }

@@ -2,6 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -12,7 +13,7 @@ import { createConsumerApp } from "./http/app.ts";
 import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry } from "./kafka/registry.ts";
-import { createHealthWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 import { createRunner } from "./runner/index.ts";
 import { createTickDecoder } from "./tick/decode.ts";
 
@@ -97,12 +98,10 @@ const runner = createRunner({
 });
 
 let lag: PartitionLag[] = [];
-const health = createHealthWatch({
-  probes: {
-    kafka: () => consumer.ping(2000),
-    cassandra: () => store.ping(),
-    registry: () => registry.ping(),
-  },
+const health = createReadiness({
+  consumer,
+  store,
+  registry,
   failingStep: () => runner.failingStep(),
   refresh: async () => {
     const fresh = await consumer.lag().catch(() => undefined);
@@ -112,16 +111,12 @@ const health = createHealthWatch({
   },
 });
 
-const app = createConsumerApp(
+const app = createConsumerApp({
   log,
-  {
-    stats,
-    lag: () => lag,
-    cassandraConnected: () => health.healthy("cassandra"),
-    readiness: () => health.readiness(),
-  },
-  config.ALLOWED_ORIGINS,
-);
+  ...httpLimits(config),
+  readiness: health.readiness,
+  view: { stats, lag: () => lag, cassandraConnected: () => health.healthy("cassandra") },
+});
 
 serve(app, async () => {
   await health.stop();

@@ -1,15 +1,15 @@
 import { expect, test } from "bun:test";
-import { createHealthWatch } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 
-test("ready only while every dependency answers and no step is retrying; the failing check is named", async () => {
+test("ready only while Kafka, Cassandra and the registry answer and no step is retrying; the failing check is named", async () => {
   let cassandraUp = true;
   let failing: string | undefined;
   let refreshed = 0;
-  const health = createHealthWatch({
-    probes: {
-      kafka: async () => true,
-      cassandra: async () => cassandraUp,
-      registry: async () => {
+  const health = createReadiness({
+    consumer: { ping: async () => true },
+    store: { ping: async () => cassandraUp },
+    registry: {
+      ping: async () => {
         throw new Error("ECONNREFUSED");
       },
     },
@@ -19,8 +19,7 @@ test("ready only while every dependency answers and no step is retrying; the fai
     },
   });
   expect(health.readiness().ready).toBe(false);
-  await health.round();
-  expect(health.readiness()).toEqual({
+  expect(await health.round()).toEqual({
     ready: false,
     checks: {
       kafka: { ok: true },
@@ -36,5 +35,6 @@ test("ready only while every dependency answers and no step is retrying; the fai
     cassandra: { ok: false },
     pipeline: { ok: false, detail: "retrying writeTicks" },
   });
+  expect(health.healthy("cassandra")).toBe(false);
   expect(refreshed).toBe(2);
 });

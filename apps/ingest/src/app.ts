@@ -1,13 +1,13 @@
-import { createServiceApp } from "@repo/platform/http";
+import { appBase, createServiceApp, type HttpLimits } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { controlGauges, streamGauges } from "./http/gauges.ts";
 import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { StreamProvider } from "./providers/provider.ts";
-import { ingestReadiness } from "./readiness.ts";
-import type { PolledProviderView } from "./stats.ts";
+import { createReadiness } from "./readiness.ts";
+import { INGEST_COUNTERS, type PolledProviderView } from "./stats.ts";
 
-export interface IngestAppOptions {
+export interface IngestAppOptions extends HttpLimits {
   log: Logger;
   ingest: Ingest;
   polled: readonly PolledProviderView[];
@@ -16,8 +16,6 @@ export interface IngestAppOptions {
   producerUrl: string;
   /** Why the forwarder holds batches it cannot deliver, if it does (`forwarder.problem`). */
   forwarding: () => string | undefined;
-  maxBodyBytes?: number;
-  allowedOrigins?: readonly string[];
   /** Runs, provider actions and backfills (`http/routes.ts`); absent: the shared routes only. */
   control?: Omit<IngestRoutesOptions, "log" | "streams">;
 }
@@ -34,11 +32,15 @@ export interface IngestAppOptions {
  */
 export function createIngestApp(options: IngestAppOptions) {
   const { streams, control } = options;
+  const health = createReadiness({
+    producerUrl: options.producerUrl,
+    forwarding: options.forwarding,
+    streams,
+  });
   const app = createServiceApp({
+    ...appBase({ ...options, readiness: health.round }),
     service: "ingest",
-    log: options.log,
-    maxBodyBytes: options.maxBodyBytes,
-    allowedOrigins: options.allowedOrigins,
+    counters: INGEST_COUNTERS,
     stats: () => ({
       ...options.ingest.snapshot(options.polled, streams),
       ...(control && {
@@ -46,7 +48,6 @@ export function createIngestApp(options: IngestAppOptions) {
         backfills: control.backfills.view(),
       }),
     }),
-    readiness: () => ingestReadiness(options.producerUrl, options.forwarding, streams),
     gauges: () => [
       ...streamGauges(streams),
       ...controlGauges({ providers: control?.providers.list() ?? [] }),

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import type { StreamProvider } from "./providers/provider.ts";
-import { ingestReadiness } from "./readiness.ts";
+import { createReadiness, ingestReadiness } from "./readiness.ts";
 
 let producerReady = true;
 const producer = Bun.serve({
@@ -38,6 +38,15 @@ test("each failing dependency is named with why", async () => {
       "stream.alpaca": { ok: false, detail: "connecting: 401 auth failed" },
     },
   });
+});
+
+test("each /readyz asks the producer again", async () => {
+  const health = createReadiness({ producerUrl: url });
+  expect((await health.round()).ready).toBe(true);
+  producerReady = false;
+  const after = await health.round();
+  producerReady = true;
+  expect(after.checks.producer).toEqual({ ok: false, detail: "producer /readyz answered 503" });
 });
 
 test("an unreachable producer makes ingest not ready", async () => {

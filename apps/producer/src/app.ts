@@ -1,24 +1,19 @@
-import { createServiceApp, parseJson, type Readiness } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
+import { type AppBaseOptions, appBase, createServiceApp, parseJson } from "@repo/platform/http";
 import type { Stats } from "@repo/platform/stats";
 import type { ProducerToken } from "./auth/tokens.ts";
 import { authorizeWrites } from "./http/authorize.ts";
 import type { DeliveredOffset } from "./records/publish.ts";
 import { type PostedRecord, recordsBody } from "./records/request.ts";
-import { type ProducerView, producerStats } from "./stats.ts";
+import { PRODUCER_COUNTERS, type ProducerView, producerStats } from "./stats.ts";
 
-export interface ProducerAppOptions {
-  log: Logger;
+export interface ProducerAppOptions extends AppBaseOptions {
   stats: Stats;
   /** What `/stats` shows of Kafka, the registry and the configured token names. */
   view: ProducerView;
-  readiness: () => Promise<Readiness>;
   /** Validates, encodes and produces one request's records (see `createPublisher`). */
   publish: (topic: string, records: PostedRecord[]) => Promise<DeliveredOffset[]>;
   tokens: readonly ProducerToken[];
   maxRecords: number;
-  maxBodyBytes?: number;
-  allowedOrigins?: readonly string[];
 }
 
 /**
@@ -32,12 +27,10 @@ export interface ProducerAppOptions {
 export function createProducerApp(options: ProducerAppOptions) {
   const { log, stats } = options;
   const app = createServiceApp({
+    ...appBase(options),
     service: "producer",
-    log,
-    maxBodyBytes: options.maxBodyBytes,
-    allowedOrigins: options.allowedOrigins,
     stats: () => producerStats(stats, options.view),
-    readiness: options.readiness,
+    counters: PRODUCER_COUNTERS,
   });
   const body = recordsBody(options.maxRecords);
   const authorize = authorizeWrites({ tokens: options.tokens, stats, log });

@@ -1,4 +1,5 @@
 import { createKafkaProducer } from "@repo/kafka-node";
+import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
@@ -31,8 +32,12 @@ const encoder = createSchemaRegistryClient({
     log.warn({ subject, err: error }, "registry unreachable; producing with the cached schema id"),
 });
 
+const health = createReadiness({ kafka, registry: encoder });
+health.start();
 const app = createProducerApp({
   log,
+  ...httpLimits(config),
+  readiness: health.readiness,
   stats,
   view: {
     connected: kafka.connected,
@@ -40,7 +45,6 @@ const app = createProducerApp({
     cachedSchemaIds: encoder.cachedSchemaIds,
     tokenNames,
   },
-  readiness: createReadiness({ kafka, registry: encoder }),
   publish: createPublisher({
     topicPrefix: config.TOPIC_PREFIX,
     sink: kafka,
@@ -51,11 +55,10 @@ const app = createProducerApp({
   }),
   tokens: config.tokens,
   maxRecords: config.PRODUCER_MAX_RECORDS,
-  maxBodyBytes: config.MAX_BODY_BYTES,
-  allowedOrigins: config.ALLOWED_ORIGINS,
 });
 
 serve(app, async () => {
+  await health.stop();
   const inFlight = kafka.inFlight();
   await kafka.flush(Math.max(1_000, config.SHUTDOWN_GRACE_MS - 3_000)).catch((error: Error) => {
     log.error(

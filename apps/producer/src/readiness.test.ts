@@ -5,7 +5,7 @@ const probe = (kafka: boolean, registry: boolean, cached = 0) =>
   createReadiness({
     kafka: { ping: async () => kafka },
     registry: { reachable: async () => registry, cachedSchemaIds: () => cached },
-  })();
+  }).round();
 
 test("ready only when Kafka and the registry both answer", async () => {
   expect((await probe(true, true)).ready).toBe(true);

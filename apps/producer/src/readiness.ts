@@ -1,43 +1,38 @@
-import type { Readiness } from "@repo/platform/http";
+import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
 
 /**
- * `GET /readyz`: Kafka answers a metadata request and the registry answers. A lost registry makes
- * the service not ready (operators see it) even though, once warm, the cached schema ids keep
- * producing working. Results are reused for one second.
+ * `GET /readyz`: Kafka answers a metadata request and the registry answers, probed every second in
+ * the background. A lost registry makes the service not ready (operators see it) even though, once
+ * warm, the cached schema ids keep producing working.
  *
  * @example
- *   createReadiness({ kafka, registry })(); // { ready: true, checks: { kafka: { ok: true }, registry: { ok: true } } }
+ *   const health = createReadiness({ kafka, registry });
+ *   health.start();
+ *   health.readiness(); // { ready: true, checks: { kafka: { ok: true, … }, registry: { ok: true, … } } }
  */
 export function createReadiness(deps: {
   kafka: { ping(timeoutMs: number): Promise<boolean> };
   registry: { reachable(timeoutMs: number): Promise<boolean>; cachedSchemaIds(): number };
   timeoutMs?: number;
-}): () => Promise<Readiness> {
-  const timeoutMs = deps.timeoutMs ?? 2_000;
-  let last: { at: number; result: Promise<Readiness> } | undefined;
-  const check = async (): Promise<Readiness> => {
-    const [kafka, registry] = await Promise.all([
-      deps.kafka.ping(timeoutMs),
-      deps.registry.reachable(timeoutMs),
-    ]);
-    const cached = deps.registry.cachedSchemaIds();
-    const registryOk = registry;
-    const registryDetail = registry
-      ? "reachable"
-      : cached > 0
-        ? `unreachable; still producing with ${cached} cached schema ids`
-        : "unreachable; no schema id cached yet";
-    return {
-      ready: kafka && registryOk,
-      checks: {
-        kafka: { ok: kafka, detail: kafka ? "metadata answered" : "no metadata answer" },
-        registry: { ok: registryOk, detail: registryDetail },
+}): ReadinessWatch {
+  return createReadinessWatch({
+    timeoutMs: deps.timeoutMs ?? 2_000,
+    probes: {
+      kafka: async (timeoutMs) =>
+        (await deps.kafka.ping(timeoutMs))
+          ? { ok: true, detail: "metadata answered" }
+          : { ok: false, detail: "no metadata answer" },
+      registry: async (timeoutMs) => {
+        if (await deps.registry.reachable(timeoutMs)) return { ok: true, detail: "reachable" };
+        const cached = deps.registry.cachedSchemaIds();
+        return {
+          ok: false,
+          detail:
+            cached > 0
+              ? `unreachable; still producing with ${cached} cached schema ids`
+              : "unreachable; no schema id cached yet",
+        };
       },
-    };
-  };
-  return () => {
-    const now = Date.now();
-    if (!last || now - last.at > 1_000) last = { at: now, result: check() };
-    return last.result;
-  };
+    },
+  });
 }

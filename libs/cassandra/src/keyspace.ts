@@ -1,30 +1,32 @@
-import { cassandraEnv, z } from "@repo/platform/config";
 import { AccessError, isRetriable } from "@repo/platform/errors";
 import { withRetry } from "@repo/platform/retry";
 import { type CassandraSettings, connectCassandra, createCassandraClient } from "./client.ts";
+import { type retentionEnv, retentionOf } from "./config.ts";
 import { type MigrationReport, migrate } from "./migrate.ts";
+import { applyRetention, describeChange, type RetentionChange } from "./retention-apply.ts";
 
-/**
- * What `cql:migrate` (and `bun run dev`) read: Cassandra as the services reach it, and the
- * replication of a keyspace it creates (a CQL map; SimpleStrategy RF 1 for the local stack,
- * production e.g. `{'class':'NetworkTopologyStrategy','dc1':3}`).
- */
-export const migrationEnv = {
-  ...cassandraEnv,
-  CASSANDRA_REPLICATION: z.string().default("{'class': 'SimpleStrategy', 'replication_factor': 1}"),
-};
+export { migrationEnv } from "./config.ts";
+
+/** The migrations applied, and the tables whose TTL or TWCS window was brought to the retention. */
+export interface KeyspaceReport extends MigrationReport {
+  retention: RetentionChange[];
+}
 
 /**
  * Connects (retrying `retries` times while the nodes do not answer; a refused credential or
- * certificate is thrown at once), applies the pending migrations to CASSANDRA_KEYSPACE, disconnects.
+ * certificate is thrown at once), applies the pending migrations to CASSANDRA_KEYSPACE, brings each
+ * table's TTL and TWCS window to the configured retention (`RETENTION_*_DAYS`), disconnects.
  *
  * @example
  *   const report = await migrateKeyspace(loadConfig(migrationEnv), { applicationName: "cql-migrate", retries: 3 });
  */
 export async function migrateKeyspace(
-  config: CassandraSettings & { CASSANDRA_KEYSPACE: string; CASSANDRA_REPLICATION: string },
+  config: CassandraSettings & {
+    CASSANDRA_KEYSPACE: string;
+    CASSANDRA_REPLICATION: string;
+  } & Record<keyof typeof retentionEnv, number>,
   options: { applicationName: string; retries: number; log?: (line: string) => void },
-): Promise<MigrationReport> {
+): Promise<KeyspaceReport> {
   const client = createCassandraClient(config, { applicationName: options.applicationName });
   try {
     await withRetry(() => connectCassandra(client, config), {
@@ -37,11 +39,14 @@ export async function migrateKeyspace(
         `cannot reach Cassandra at ${config.CASSANDRA_CONTACT_POINTS.join(", ")}: ${error.message}`,
       );
     });
-    return await migrate(client, {
+    const report = await migrate(client, {
       keyspace: config.CASSANDRA_KEYSPACE,
       replication: config.CASSANDRA_REPLICATION,
       ...(options.log ? { log: options.log } : {}),
     });
+    const retention = await applyRetention(client, config.CASSANDRA_KEYSPACE, retentionOf(config));
+    for (const change of retention) options.log?.(`retention ${describeChange(change)}`);
+    return { ...report, retention };
   } finally {
     await client.shutdown();
   }

@@ -1,14 +1,7 @@
 import { expect, test } from "bun:test";
 import { BARS_1M, columnList, INGEST_PROVIDER_STATE, insertInto } from "./layout.ts";
-import {
-  DAY_US,
-  dayOf,
-  daysOf,
-  MINUTE_US,
-  minuteStart,
-  partitionDay,
-  partitionKey,
-} from "./time.ts";
+import { partitionDay } from "./local-date.ts";
+import { DAY_US, dayOf, daysOf, MINUTE_US, minuteStart, partitionKey } from "./time.ts";
 
 const at = (iso: string) => Date.parse(iso) * 1000;
 

@@ -1,14 +1,32 @@
 /**
  * The time rules stored rows are bucketed by: times are microseconds since the Unix epoch (UTC), as
  * in the contract; time series are partitioned by UTC day and 1-minute bars keyed by their minute.
+ * Driver-free (`@repo/cassandra/time`): the dashboard bundles it; `partitionDay`, the driver's
+ * `LocalDate` of a day, is in `local-date.ts`.
  */
-import cassandra from "cassandra-driver";
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 export const MINUTE_US = 60_000_000;
 export const DAY_US = 86_400_000_000;
 export const DAY_SECONDS = 86_400;
+
+/**
+ * The bar intervals, each a whole number of minutes (or one UTC day) aligned to the UTC epoch: what
+ * `/v1/bars` serves and what `indicators_rollup.interval` holds (with `1m` in `indicators_1m`).
+ *
+ * @example
+ *   Math.floor(micros / INTERVALS["5m"]) * INTERVALS["5m"]; // start of the 5-minute bar
+ */
+export const INTERVALS = {
+  "1m": MINUTE_US,
+  "5m": 5 * MINUTE_US,
+  "15m": 15 * MINUTE_US,
+  "1h": 60 * MINUTE_US,
+  "1d": DAY_US,
+} as const;
+
+export type Interval = keyof typeof INTERVALS;
 
 /** Start of the UTC minute containing `micros`: a 1-minute bar's key. */
 export const minuteStart = (micros: number) => Math.floor(micros / MINUTE_US) * MINUTE_US;
@@ -30,25 +48,6 @@ export function dayOf(micros: number): string {
     dayNames.set(day, name);
   }
   return name;
-}
-
-const localDates = new Map<string, cassandra.types.LocalDate>();
-
-/**
- * The `day` column's value for `micros`, as the driver binds it (immutable, so shared per day).
- *
- * @example
- *   await client.execute(query, [symbol, partitionDay(eventTimeUs)], { prepare: true });
- */
-export function partitionDay(micros: number): cassandra.types.LocalDate {
-  const day = dayOf(micros);
-  let date = localDates.get(day);
-  if (!date) {
-    date = cassandra.types.LocalDate.fromString(day);
-    if (localDates.size > 10_000) localDates.clear();
-    localDates.set(day, date);
-  }
-  return date;
 }
 
 /**

@@ -5,6 +5,7 @@ import type cassandra from "cassandra-driver";
 import { createCassandraClient } from "../src/client.ts";
 import { BARS_1M, TABLES, type TableLayout } from "../src/layout.ts";
 import { migrate } from "../src/migrate.ts";
+import { applyRetention } from "../src/retention-apply.ts";
 
 /** What Cassandra's system_schema says about one table, in the shape of a {@link TableLayout}. */
 interface StoredTable {
@@ -114,6 +115,7 @@ describe("the storage layout (libs/cassandra/src/layout.ts) and cql/", () => {
       keyspace,
       replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
     });
+    await applyRetention(client, keyspace);
     stored = await storedTables(client, keyspace);
   }, 120_000);
 
@@ -122,7 +124,7 @@ describe("the storage layout (libs/cassandra/src/layout.ts) and cql/", () => {
     await client.shutdown();
   });
 
-  test("a keyspace migrated by every cql/ file has exactly the tables, columns, keys, TTLs and compaction windows the layout declares", () => {
+  test("a keyspace migrated by every cql/ file, then brought to the default retention, has exactly the tables, columns, keys, TTLs and compaction windows the layout declares", () => {
     expect(stored.get("ticks")?.partitionKey).toEqual(["symbol", "day"]);
     expect(differences(TABLES, stored)).toEqual([]);
   });

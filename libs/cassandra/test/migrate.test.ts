@@ -64,6 +64,66 @@ describe("bun run cql:migrate", () => {
     }
   }, 60_000);
 
+  test("retention comes from RETENTION_*_DAYS: each table's TTL and TWCS window are altered to match, and a second run changes nothing", async () => {
+    const ks = uniqueId("migrate_retention");
+    const env = {
+      CASSANDRA_KEYSPACE: ks,
+      RETENTION_TICKS_DAYS: "7",
+      RETENTION_BARS_DAYS: "0",
+      RETENTION_INGEST_BACKFILLS_DAYS: "14",
+    };
+    const client = await cassandraClient();
+    const schema = async () => {
+      const rows = await client.execute(
+        "SELECT table_name, default_time_to_live, compaction FROM system_schema.tables WHERE keyspace_name = ?",
+        [ks],
+      );
+      return Object.fromEntries(
+        rows.rows.map((row) => {
+          const { class: strategy, compaction_window_size: window } = row.get("compaction");
+          return [
+            row.get("table_name"),
+            [row.get("default_time_to_live"), strategy.split(".").pop(), window],
+          ];
+        }),
+      );
+    };
+    try {
+      const first = migrateCli(env);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain("retention ticks: default_time_to_live 7776000 → 604800 s\n");
+      expect(first.stdout).toContain(
+        "retention bars_1m: default_time_to_live 63072000 → 0 s, TWCS window 7 → 25 days",
+      );
+      expect(first.stdout).toContain(
+        "retention ingest_backfills: default_time_to_live 7776000 → 1209600 s",
+      );
+      const configured = await schema();
+      expect(configured.ticks).toEqual([604_800, "TimeWindowCompactionStrategy", "1"]);
+      expect(configured.bars_1m).toEqual([0, "TimeWindowCompactionStrategy", "25"]);
+      expect(configured.indicators_1m).toEqual([63_072_000, "TimeWindowCompactionStrategy", "25"]);
+      expect(configured.ingest_backfills?.[0]).toBe(1_209_600);
+      expect(configured.latest_quotes?.[0]).toBe(0);
+
+      const second = migrateCli(env);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain(
+        "retention: every table's TTL and compaction window as configured",
+      );
+      expect(second.stdout).not.toContain("retention ticks");
+      expect(await schema()).toEqual(configured);
+    } finally {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+      await client.shutdown();
+    }
+  }, 120_000);
+
+  test("a retention below 0 days is refused before connecting: exit 2 naming the variable", () => {
+    const run = migrateCli({ CASSANDRA_KEYSPACE: "market", RETENTION_TICKS_DAYS: "-1" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("RETENTION_TICKS_DAYS");
+  });
+
   test("a migration edited after it was applied is refused", () => {
     const dir = mkdtempSync(join(tmpdir(), "cql-"));
     const ks = uniqueId("migrate_edit");

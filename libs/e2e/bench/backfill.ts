@@ -18,147 +18,33 @@
  *
  *   bun run stack up && bun run bench:backfill   # 10 symbols × 390 minutes × (150 trades + 50 quotes)
  *
- * Internally the same file, run with `--serve-alpaca-history`, is the stand-in's process (seeded
- * there, so its page scans do not stall this process's sampling); it prints one JSON line with its
- * URL and what it holds, and exits when its stdin closes.
+ * The stand-in runs in its own process (`backfill-history.ts`); the settings and symbol sets are in
+ * `backfill-plan.ts`, the read-back checks in `backfill-checks.ts`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import {
-  canonical,
-  childEnv,
-  expectedBars,
-  type IngestStats,
-  type ProducerStats,
-  STORED_TRADE_COLUMNS,
-  type StoredTrade,
-  simulatorEnv,
-  storedTradeOf,
-} from "@repo/testkit";
-import cassandra from "cassandra-driver";
-import { exchangeDate, sessionsBetween } from "../../../apps/ingest/src/schedule/calendar.ts";
-import { startFakeAlpaca } from "../../../apps/ingest/src/testing/fake-alpaca.ts";
-import { loadConfig, positiveInt, z } from "../../platform/src/config.ts";
-import { configOrExit } from "../../platform/src/startup.ts";
+import { join } from "node:path";
+import { type IngestStats, simulatorEnv } from "@repo/testkit";
+import { cpuSecondsOf, quantile, rssOf } from "@repo/testkit/proc";
 import { startPipeline } from "../src/pipeline.ts";
-
-const config = configOrExit(() =>
-  loadConfig({
-    BENCH_BACKFILL_SYMBOLS: z.coerce.number().int().min(1).max(100).default(10),
-    BENCH_BACKFILL_TRADES_PER_MINUTE: z.coerce.number().int().min(1).max(2000).default(150),
-    BENCH_BACKFILL_QUOTES_PER_MINUTE: z.coerce.number().int().min(0).max(2000).default(50),
-    BENCH_STREAM_SYMBOLS: z.coerce.number().int().min(1).max(100).default(20),
-    BENCH_STREAM_RATE: positiveInt(300),
-    /** Streaming alone before the backfill starts, and again once lag is back to 0. */
-    BENCH_BASELINE_SECONDS: positiveInt(30),
-    BENCH_AFTER_SECONDS: positiveInt(20),
-    BENCH_TIMEOUT_SECONDS: positiveInt(1200),
-  }),
-);
-
-const TICKERS = [
-  "AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "AMD", "INTC", "ORCL",
-  "IBM", "CSCO", "ADBE", "CRM", "NFLX", "QCOM", "TXN", "AVGO", "PEP", "KO",
-  "JPM", "BAC", "WFC", "C", "GS", "MS", "XOM", "CVX", "PFE", "MRK",
-]; // biome-ignore format: a table
-const names = (count: number, offset: number) =>
-  Array.from({ length: count }, (_, i) => TICKERS[offset + i] ?? `SYM${offset + i}`);
-/** The simulator's symbols, then the backfill's: disjoint, so every row says which load it is. */
-const streamSymbols = names(config.BENCH_STREAM_SYMBOLS, 0);
-const backfillSymbols = names(config.BENCH_BACKFILL_SYMBOLS, config.BENCH_STREAM_SYMBOLS);
-
-/** The most recent regular session that ended before New York's today. */
-const session = (() => {
-  const today = exchangeDate(new Date());
-  const from = new Date(Date.parse(`${today}T00:00:00Z`) - 14 * 86_400_000);
-  const found = sessionsBetween(from.toISOString().slice(0, 10), today).at(-1);
-  if (!found) throw new Error(`no trading session in the two weeks before ${today}`);
-  return found;
-})();
-const sessionMinutes = Math.round((session.close.getTime() - session.open.getTime()) / 60_000);
-
-interface HeldHistory {
-  dataUrl: string;
-  keyId: string;
-  secretKey: string;
-  /** Per symbol: the Alpaca trade ids (a contiguous range) and how many quotes it holds. */
-  symbols: Record<string, { firstTradeId: number; lastTradeId: number; quotes: number }>;
-  seedSeconds: number;
-}
-
-if (process.argv.includes("--serve-alpaca-history")) {
-  const started = performance.now();
-  const fake = startFakeAlpaca();
-  const tpm = config.BENCH_BACKFILL_TRADES_PER_MINUTE;
-  const qpm = config.BENCH_BACKFILL_QUOTES_PER_MINUTE;
-  const held: HeldHistory["symbols"] = {};
-  for (const symbol of backfillSymbols) {
-    for (let minute = 0; minute < sessionMinutes; minute += 1) {
-      const startMs = session.open.getTime() + minute * 60_000;
-      for (let k = 0; k < tpm; k += 1)
-        fake.trades(symbol, 1, startMs + Math.floor((k * 60_000) / tpm));
-      for (let k = 0; k < qpm; k += 1)
-        fake.quotes(symbol, 1, startMs + Math.floor(((k + 0.5) * 60_000) / qpm));
-    }
-    const ids = fake.tradeIds(symbol);
-    held[symbol] = {
-      firstTradeId: ids[0] ?? 0,
-      lastTradeId: ids.at(-1) ?? 0,
-      quotes: fake.quoteCount(symbol),
-    };
-  }
-  const history: HeldHistory = {
-    dataUrl: fake.dataUrl,
-    keyId: fake.keyId,
-    secretKey: fake.secretKey,
-    symbols: held,
-    seedSeconds: (performance.now() - started) / 1000,
-  };
-  console.log(JSON.stringify(history));
-  // The parent holds our stdin: when it ends, for whatever reason, so do we.
-  for await (const _ of Bun.stdin.stream());
-  fake.stop();
-  process.exit(0);
-}
+import { checkStored, streamedLatency } from "./backfill-checks.ts";
+import {
+  backfillSymbols,
+  config,
+  session,
+  sessionMinutes,
+  streamSymbols,
+} from "./backfill-plan.ts";
+import {
+  type BackfillProcess,
+  type HeldHistoryProcess,
+  spawnBackfill,
+  startHeldHistory,
+} from "./backfill-processes.ts";
+import { createSampler, type Sample } from "./backfill-sampler.ts";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const secs = (ms: number) => (ms / 1000).toFixed(1);
-
-/** What the bench reads from the consumer's `/stats`. */
-interface ConsumerSample {
-  records: { consumed: number; written: number; deadLettered: number };
-  bars: { written: number; rebuilt: number; lateTicks: number };
-  lag: { total: number };
-  batches: { count: number; p50Ms: number | null; p99Ms: number | null };
-  latency: { endToEndMs: { p50: number | null; p99: number | null } };
-}
-interface Sample {
-  at: number;
-  consumer: ConsumerSample;
-  producer: ProducerStats;
-  rssMb: number;
-}
-
-function rssOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
-}
-
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 const aborted = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const)
@@ -171,25 +57,13 @@ const checkTime = (what: string) => {
 };
 
 const stateDir = mkdtempSync(join(tmpdir(), "bench-backfill-"));
-const historyProcess = Bun.spawn(["bun", import.meta.path, "--serve-alpaca-history"], {
-  env: childEnv(),
-  stdin: "pipe",
-  stdout: "pipe",
-  stderr: "inherit",
-});
-let backfill: ReturnType<typeof Bun.spawn> | undefined;
+let stand: HeldHistoryProcess | undefined;
+let backfill: BackfillProcess | undefined;
 let pipeline: Awaited<ReturnType<typeof startPipeline>> | undefined;
 let failures: string[] = [];
 try {
-  const reader = historyProcess.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the Alpaca stand-in ended before saying where it listens");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const history = JSON.parse(text.slice(0, text.indexOf("\n"))) as HeldHistory;
+  stand = await startHeldHistory();
+  const { history } = stand;
   const expected = Object.values(history.symbols).reduce(
     (n, s) => ({
       trades: n.trades + s.lastTradeId - s.firstTradeId + 1,
@@ -217,34 +91,12 @@ try {
       `${config.BENCH_BASELINE_SECONDS} s alone before the backfill`,
   );
 
-  const samples: Sample[] = [];
-  let ingestStopped = false;
-  const sample = async (): Promise<Sample> => {
-    const get = async <T>(url: string) =>
-      (await (await fetch(`${url}/stats`, { signal: AbortSignal.timeout(5000) })).json()) as T;
-    const [c, p] = await Promise.all([
-      get<ConsumerSample>(consumer.url),
-      get<ProducerStats>(producer.url),
-    ]);
-    const s = { at: Date.now(), consumer: c, producer: p, rssMb: rssOf(consumer.pid).rssMb };
-    samples.push(s);
-    return s;
-  };
-  const every = async (until: (s: Sample) => boolean, what: string): Promise<Sample> => {
-    for (;;) {
-      checkTime(what);
-      const next = Bun.sleep(1000);
-      const s = await sample();
-      for (const service of [consumer, producer, ingest]) {
-        const ended = service === ingest && ingestStopped ? undefined : service.ended();
-        if (ended) throw new Error(`${service.name} ended (${ended}) while ${what}`);
-      }
-      if (s.consumer.records.deadLettered > 0)
-        throw new Error(`the consumer dead-lettered ${s.consumer.records.deadLettered} records`);
-      if (until(s)) return s;
-      await next;
-    }
-  };
+  const { samples, every, stopWatching } = createSampler({
+    consumer,
+    producer,
+    watched: [consumer, producer, ingest],
+    checkTime,
+  });
   const timeline = (s: Sample, previous: Sample | undefined, label: string) => {
     if (!previous) return;
     const dt = (s.at - previous.at) / 1000;
@@ -268,37 +120,9 @@ try {
     consumer: consumer.pid,
     producer: producer.pid,
     ingest: ingest.pid,
-    "Alpaca stand-in": historyProcess.pid,
+    "Alpaca stand-in": stand.pid,
   } as Record<string, number>;
-  backfill = Bun.spawn(
-    [
-      "bun",
-      resolve(import.meta.dir, "../../../apps/ingest/src/backfill/cli.ts"),
-      "--provider",
-      "alpaca",
-      "--symbols",
-      backfillSymbols.join(","),
-      "--from",
-      session.date,
-      "--to",
-      new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10),
-      "--state",
-      join(stateDir, "state.json"),
-      "--progress",
-      "json",
-    ],
-    {
-      env: childEnv({
-        ALPACA_API_KEY_ID: history.keyId,
-        ALPACA_API_SECRET_KEY: history.secretKey,
-        ALPACA_DATA_URL: history.dataUrl,
-        ALPACA_RATE_PER_MINUTE: "60000",
-        PRODUCER_URL: producer.url,
-      }),
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
+  backfill = spawnBackfill(history, producer.url, stateDir);
   cpuPids.backfill = backfill.pid;
   const cpuBefore = Object.fromEntries(
     Object.entries(cpuPids).map(([name, pid]) => [
@@ -308,14 +132,7 @@ try {
   );
   const cpuAt = { ...cpuBefore };
   const backfillStart = baselineEnd;
-  const backfillOutput = Promise.all([
-    new Response(backfill.stdout as ReadableStream).text(),
-    new Response(backfill.stderr as ReadableStream).text(),
-  ]);
-  let backfillCode: number | undefined;
-  void backfill.exited.then((code) => {
-    backfillCode = code;
-  });
+  const run = backfill;
   console.log(
     `backfill started at t+${secs(Date.now() - startedAt)} s (bun run backfill, pid ${backfill.pid})`,
   );
@@ -325,34 +142,15 @@ try {
       timeline(s, shown, "backfill");
       shown = s;
     }
-    if (backfillCode === undefined) {
+    if (run.code() === undefined) {
       for (const [name, pid] of Object.entries(cpuPids)) {
         const now = cpuSecondsOf(pid);
         if (Number.isFinite(now)) cpuAt[name] = now;
       }
     }
-    return backfillCode !== undefined;
+    return run.code() !== undefined;
   }, "the backfill runs");
-  const [backfillStdout, backfillStderr] = await backfillOutput;
-  const done = backfillStdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map(
-      (line) =>
-        JSON.parse(line) as {
-          event: string;
-          forwarded: number;
-          rejected: number;
-          dropped: number;
-          fetched: number;
-        },
-    )
-    .at(-1);
-  if (backfillCode !== 0 || done?.event !== "done") {
-    throw new Error(
-      `bun run backfill exited ${backfillCode}:\n${backfillStdout.slice(-3000)}\n${backfillStderr.slice(-3000)}`,
-    );
-  }
+  const done = await run.result();
   const wall = (backfillEnd.at - backfillStart.at) / 1000;
   const cpu = Object.entries(cpuPids)
     .map(([name]) => `${name} ${((cpuAt[name] ?? 0) - (cpuBefore[name] ?? 0)).toFixed(1)} s`)
@@ -371,7 +169,7 @@ try {
     "streaming after the backfill",
   );
   const ingested = await ingest.json<IngestStats>("/stats");
-  ingestStopped = true;
+  stopWatching(ingest);
   const ingestExit = await ingest.stop();
   const ingestWarning =
     ingestExit === 0
@@ -407,37 +205,14 @@ try {
   const { peakMb } = rssOf(consumer.pid);
   const streamTicksDuring = Math.round(wall * config.BENCH_STREAM_RATE);
 
-  // The simulator's ticks as stored: ingestTime (stamped by ingest as it takes the tick) → the row's
-  // Cassandra write time (set by the consumer's driver as it writes the row).
+  const phases = await streamedLatency(pipeline.db, streamSymbols, [startedAt, Date.now()], {
+    from: baselineStart.at,
+    before: backfillStart.at,
+    during: backfillEnd.at,
+    "catch-up": caughtUp.at,
+    after: afterEnd.at,
+  });
   const db = pipeline.db;
-  const days = [
-    ...new Set([startedAt, Date.now()].map((ms) => new Date(ms).toISOString().slice(0, 10))),
-  ];
-  const phases = {
-    before: [] as number[],
-    during: [] as number[],
-    "catch-up": [] as number[],
-    after: [] as number[],
-  };
-  for (const symbol of streamSymbols) {
-    for (const day of days) {
-      const rows = await db.execute(
-        "SELECT ingest_time_us, writetime(kind) AS written_us FROM ticks WHERE symbol = ? AND day = ?",
-        [symbol, cassandra.types.LocalDate.fromString(day)],
-        { prepare: true, fetchSize: 5000, readTimeout: 30_000 },
-      );
-      for await (const row of rows) {
-        const ingestUs = Number(row.get("ingest_time_us"));
-        const latencyMs = (Number(row.get("written_us")) - ingestUs) / 1000;
-        const atMs = ingestUs / 1000;
-        if (atMs < baselineStart.at) continue;
-        if (atMs < backfillStart.at) phases.before.push(latencyMs);
-        else if (atMs < backfillEnd.at) phases.during.push(latencyMs);
-        else if (atMs < caughtUp.at) phases["catch-up"].push(latencyMs);
-        else if (atMs < afterEnd.at) phases.after.push(latencyMs);
-      }
-    }
-  }
   const latencyLine = (list: number[]) => {
     const sorted = list.sort((a, b) => a - b);
     if (sorted.length === 0) return "no ticks";
@@ -492,79 +267,9 @@ try {
 
   if (ingestWarning) console.log(`warning: ${ingestWarning}`);
   console.log("--- checks ---");
-  let storedTrades = 0;
-  let storedQuotes = 0;
-  let barsChecked = 0;
-  const day = session.open.toISOString().slice(0, 10);
-  if (session.close.toISOString().slice(0, 10) !== day)
-    throw new Error(`session ${session.date} spans two UTC days; the check reads one`);
-  const localDay = cassandra.types.LocalDate.fromString(day);
-  for (const symbol of backfillSymbols) {
-    const held = history.symbols[symbol];
-    if (!held) throw new Error(`the stand-in holds nothing for ${symbol}`);
-    const trades: StoredTrade[] = [];
-    const ids = new Set<number>();
-    let quotes = 0;
-    let others = 0;
-    let rows = 0;
-    const result = await db.execute(
-      `SELECT ${STORED_TRADE_COLUMNS} FROM ticks WHERE symbol = ? AND day = ?`,
-      [symbol, localDay],
-      { prepare: true, fetchSize: 5000, readTimeout: 30_000 },
-    );
-    for await (const row of result) {
-      rows += 1;
-      if (row.get("source") !== "alpaca") others += 1;
-      else if (row.get("kind") === "TRADE") {
-        const trade = storedTradeOf(row);
-        trades.push(trade);
-        ids.add(Number(trade.sequence));
-      } else quotes += 1;
-    }
-    const tradeCount = held.lastTradeId - held.firstTradeId + 1;
-    const outOfRange = [...ids].filter((id) => id < held.firstTradeId || id > held.lastTradeId);
-    if (trades.length !== tradeCount || ids.size !== tradeCount || outOfRange.length > 0)
-      failures.push(
-        `${symbol}: ${trades.length} trade rows (${ids.size} distinct ids, ${outOfRange.length} unknown) for ${tradeCount} trades`,
-      );
-    if (quotes !== held.quotes)
-      failures.push(`${symbol}: ${quotes} quote rows for ${held.quotes} quotes`);
-    if (others > 0) failures.push(`${symbol}: ${others} rows from another source`);
-    storedTrades += trades.length;
-    storedQuotes += quotes;
-
-    const wanted = expectedBars(trades);
-    const bars = await db.execute(
-      "SELECT minute, open, high, low, close, volume, vwap, trades FROM bars_1m WHERE symbol = ? AND day = ?",
-      [symbol, localDay],
-      { prepare: true, fetchSize: 5000, readTimeout: 30_000 },
-    );
-    const seen = new Set<number>();
-    for await (const bar of bars) {
-      const minuteMs = (bar.get("minute") as Date).getTime();
-      seen.add(minuteMs);
-      const want = wanted.get(`${symbol}|${minuteMs}`);
-      const got = ["open", "high", "low", "close", "vwap"].map((c) => canonical(bar.get(c)));
-      const counts = [bar.get("volume").toString(), bar.get("trades").toString()];
-      const expectedRow = want && [want.open, want.high, want.low, want.close, want.vwap];
-      if (
-        !want ||
-        JSON.stringify(got) !== JSON.stringify(expectedRow) ||
-        counts[0] !== want.volume.toString() ||
-        counts[1] !== want.trades.toString()
-      )
-        failures.push(
-          `${symbol} ${new Date(minuteMs).toISOString()}: bar ${JSON.stringify([...got, ...counts])} ≠ its ticks ${JSON.stringify(want, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`,
-        );
-      else barsChecked += 1;
-    }
-    for (const key of wanted.keys()) {
-      const minuteMs = Number(key.split("|")[1]);
-      if (!seen.has(minuteMs))
-        failures.push(`${symbol} ${new Date(minuteMs).toISOString()}: no bar`);
-    }
-    void rows;
-  }
+  const checked = await checkStored(db, history);
+  const { storedTrades, storedQuotes, barsChecked } = checked;
+  failures = checked.failures;
   failures = failures
     .slice(0, 50)
     .concat(failures.length > 50 ? [`… and ${failures.length - 50} more`] : []);
@@ -573,14 +278,8 @@ try {
       `${fmt(barsChecked)} of ${fmt(backfillSymbols.length * sessionMinutes)} backfilled bars equal their stored trades`,
   );
 } finally {
-  if (backfill && backfill.exitCode === null) {
-    backfill.kill("SIGTERM");
-    await backfill.exited;
-  }
-  historyProcess.stdin.end();
-  const timer = setTimeout(() => historyProcess.kill("SIGKILL"), 10_000);
-  await historyProcess.exited;
-  clearTimeout(timer);
+  await backfill?.kill();
+  await stand?.stop();
   await pipeline?.close();
   rmSync(stateDir, { recursive: true, force: true });
 }

@@ -10,9 +10,7 @@ const FOREIGN_ERRORS = new Set(["Error", "TypeError", "RangeError", "HTTPExcepti
  * Error classes allowed outside the tree, each with why: control-flow signals that a loop throws to
  * itself and catches, never reported and never retried.
  */
-const OUTSIDE_THE_TREE = new Map([
-  ["apps/consumer/src/runner/steps.ts > Stopped", "the consumer's retrier stopping at shutdown"],
-]);
+const OUTSIDE_THE_TREE = new Map<string, string>([]);
 
 interface Declared {
   name: string;

@@ -1,7 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
 import { isRetriable, PipelineError, retryAfter } from "./errors.ts";
-import { ApiError, createServiceApp, echo, formatPath, originAllowed, parseJson } from "./http.ts";
+import {
+  ApiError,
+  appBase,
+  createServiceApp,
+  echo,
+  formatPath,
+  httpLimits,
+  originAllowed,
+  parseJson,
+} from "./http.ts";
 import { createLogger } from "./log.ts";
 
 function app(ready = true) {
@@ -65,6 +74,33 @@ describe("service app", () => {
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
       error: { code: "body_too_large", limitBytes: 64 },
+    });
+  });
+
+  test("MAX_BODY_BYTES from the configuration limits every route of an app built with httpLimits", async () => {
+    const config = { MAX_BODY_BYTES: 100, ALLOWED_ORIGINS: [] };
+    expect(httpLimits(config, 50).maxBodyBytes).toBe(50);
+    const limited = createServiceApp({
+      ...appBase({
+        log: createLogger("test", "silent"),
+        readiness: () => ({ ready: true, checks: {} }),
+        ...httpLimits(config),
+      }),
+      service: "test",
+      stats: () => ({}),
+    });
+    limited.post("/things", async (c) => c.json({ length: (await c.req.text()).length }));
+    const send = (bytes: number) =>
+      limited.request("/things", {
+        method: "POST",
+        body: "x".repeat(bytes),
+        headers: { "content-type": "application/json" },
+      });
+    expect(await (await send(100)).json()).toEqual({ length: 100 });
+    const refused = await send(101);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({
+      error: { code: "body_too_large", limitBytes: 100 },
     });
   });
 

@@ -1,7 +1,11 @@
-import { createServiceApp, type Readiness } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
+import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
 import { type AnalyticsView, analyticsStats } from "../stats.ts";
 import { createAnalyticsRoutes, type RouteDeps } from "./routes.ts";
+
+export interface AnalyticsAppOptions extends AppBaseOptions {
+  view: AnalyticsView;
+  routes: Omit<RouteDeps, "log">;
+}
 
 /**
  * The analytics HTTP edge: `/v1/indicators/*`, `/v1/alerts*`, `/openapi.json`, and `/healthz`,
@@ -11,20 +15,11 @@ import { createAnalyticsRoutes, type RouteDeps } from "./routes.ts";
  *   const app = createAnalyticsApp({ log, view, readiness, routes });
  *   await app.request("/v1/indicators/AAPL?names=sma20");
  */
-export function createAnalyticsApp(options: {
-  log: Logger;
-  view: AnalyticsView;
-  readiness: () => Readiness;
-  routes: Omit<RouteDeps, "log">;
-  allowedOrigins?: readonly string[];
-  maxBodyBytes?: number;
-}) {
+export function createAnalyticsApp(options: AnalyticsAppOptions) {
   const app = createServiceApp({
+    ...appBase(options),
     service: "analytics",
-    log: options.log,
-    allowedOrigins: options.allowedOrigins,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
-    readiness: options.readiness,
     stats: () => analyticsStats(options.view),
     gauges: () =>
       options.view.lag().map((p) => ({

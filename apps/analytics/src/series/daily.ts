@@ -6,6 +6,7 @@ import {
 } from "../indicators/compute.ts";
 import type { IndicatorSpec } from "../indicators/specs.ts";
 import { combine, DAY_US, type MinuteBar } from "./rollup.ts";
+import type { ClosedTest, IndicatorRow, Session } from "./session.ts";
 
 /** The indicators computed at 1d: every one but `vwapdev` (a session's own VWAP, intraday only). */
 export const dailySpecs = (specs: readonly IndicatorSpec[]) =>
@@ -156,4 +157,47 @@ export function replaceEarlierDay(daily: DailySeries, bar: MinuteBar): boolean {
   earlier[index] = bar;
   daily.window = openDailyWindow(daily.window.specs, earlier.reverse());
   return true;
+}
+
+/** The 1d rows of `session` whose value or provisional flag changed since last emitted. */
+export function emitDaily(session: Session, provisional: boolean): IndicatorRow[] {
+  if (!session.daily) return [];
+  return changedDaily(session.daily, provisional).map(([name, value]) => ({
+    symbol: session.symbol,
+    interval: "1d",
+    start: session.day,
+    day: session.day,
+    name,
+    value,
+    provisional,
+  }));
+}
+
+/** Recomputes the session's day bar and 1d values from its minutes; returns the rows that changed. */
+export function recomputeDaily(session: Session, closed: ClosedTest): IndicatorRow[] {
+  const minutes = session.series["1m"].bars;
+  if (!session.daily || minutes.length === 0) return [];
+  updateDaily(session.daily, session.day, minutes);
+  return emitDaily(session, !closed("1d", session.daily.bar as MinuteBar));
+}
+
+/**
+ * The 1d rows of the symbol's later sessions in memory (`held`) whose windows hold `session`'s
+ * day, recomputed with its day bar as it is now.
+ *
+ * @example
+ *   rows.push(...recomputeDaily(session, closed), ...propagateDaily(session, held, closed));
+ */
+export function propagateDaily(
+  session: Session,
+  held: ReadonlySet<Session> | undefined,
+  closed: ClosedTest,
+): IndicatorRow[] {
+  const bar = session.daily?.bar;
+  if (!bar || !held || held.size < 2) return [];
+  const rows: IndicatorRow[] = [];
+  for (const later of held)
+    if (later.day > session.day && later.daily && replaceEarlierDay(later.daily, bar))
+      rows.push(...recomputeDaily(later, closed));
+  return rows;
 }

@@ -1,19 +1,11 @@
-import { DAY_US, MINUTE_US } from "@repo/cassandra";
+import { DAY_US, INTERVALS, type Interval, MINUTE_US } from "@repo/cassandra/time";
 import { divideHalfEven } from "../indicators/fixed.ts";
 
-/** Microseconds per minute and per UTC day (the storage layout's time rules). */
-export { DAY_US, MINUTE_US };
-
-/** The intervals indicators are kept for, aligned to the UTC epoch (as the api's bars). */
-export const INTERVALS = {
-  "1m": MINUTE_US,
-  "5m": 5 * MINUTE_US,
-  "15m": 15 * MINUTE_US,
-  "1h": 60 * MINUTE_US,
-  "1d": DAY_US,
-} as const;
-
-export type Interval = keyof typeof INTERVALS;
+/**
+ * Microseconds per minute and per UTC day, and the intervals indicators are kept for (the api's bar
+ * intervals): the storage layout's time rules.
+ */
+export { DAY_US, INTERVALS, type Interval, MINUTE_US };
 export const INTERVAL_NAMES = Object.keys(INTERVALS) as Interval[];
 /** The intervals computed within one session (cold at 00:00 UTC); 1d spans sessions (`daily.ts`). */
 export const INTRADAY_INTERVALS = ["1m", "5m", "15m", "1h"] as const;

@@ -1,24 +1,12 @@
 /**
- * The bar intervals `/v1/bars` serves. Times in the API are microseconds since the Unix epoch
- * (UTC), as in the contract; the storage's time rules (day partitions: `dayOf`, `daysOf`) are
- * `@repo/cassandra`'s. This module is also bundled into the dashboard, where `@repo/cassandra`
- * (cassandra-driver, Node only) cannot load, so it states the minute and day its intervals are made
- * of; `time.test.ts` fails to compile when they differ from the storage's.
+ * The bar intervals `/v1/bars` serves and the spans it allows. Times in the API are microseconds
+ * since the Unix epoch (UTC), as in the contract; the minute, the day and the intervals are the
+ * storage's time rules, from `@repo/cassandra/time`, the driver-free entry (this module is bundled
+ * into the dashboard, where cassandra-driver cannot load).
  */
+import { DAY_US, INTERVALS, type Interval, MINUTE_US } from "@repo/cassandra/time";
 
-export const MINUTE_US = 60_000_000;
-export const DAY_US = 86_400_000_000;
-
-/** Bar intervals served by `/v1/bars`, each a whole number of minutes aligned to the UTC epoch. */
-export const INTERVALS = {
-  "1m": MINUTE_US,
-  "5m": 5 * MINUTE_US,
-  "15m": 15 * MINUTE_US,
-  "1h": 60 * MINUTE_US,
-  "1d": DAY_US,
-} as const;
-
-export type Interval = keyof typeof INTERVALS;
+export { DAY_US, INTERVALS, type Interval, MINUTE_US };
 
 /** The longest `from`–`to` span each interval serves (it bounds the 1-minute rows read). */
 export const MAX_SPAN_US: Record<Interval, number> = {

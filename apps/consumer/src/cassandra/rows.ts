@@ -43,12 +43,6 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
  */
 type TickFieldColumns = { [K in keyof Tick]: Columns<Tick> };
 
-/** Unset (not null) for an absent optional: no tombstones in the time series. */
-const unsetIfNull = <T, R>(value: T | null, encode: (value: T) => R) =>
-  value === null ? undefined : encode(value);
-const nullable = <T, R>(value: T | null, encode: (value: T) => R) =>
-  value === null ? null : encode(value);
-
 const localDates = new Map<string, cassandra.types.LocalDate>();
 /** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
 export function localDate(micros: number): cassandra.types.LocalDate {
@@ -63,53 +57,47 @@ export function localDate(micros: number): cassandra.types.LocalDate {
 }
 
 /**
- * Partition-key columns (symbol, day) are typed values the driver routes by; the others are
- * encoded here ({@link bigintBytes}, {@link decimalBytes}, {@link timestampBytes}).
+ * The columns both tick tables store, with an absent optional bound as `absent`. Partition-key
+ * columns (symbol, day) are typed values the driver routes by; the others are encoded here
+ * ({@link bigintBytes}, {@link decimalBytes}, {@link timestampBytes}).
  */
+function sharedTickColumns(absent: null | undefined): TickFieldColumns {
+  const optional = <T, R>(value: T | null, encode: (value: T) => R) =>
+    value === null ? absent : encode(value);
+  return {
+    symbol: { symbol: (t) => t.symbol },
+    eventTime: {
+      event_time_us: (t) => bigintBytes(t.eventTime),
+      event_time: (t) => timestampBytes(t.eventTime),
+    },
+    source: { source: (t) => t.source },
+    sequence: { sequence: (t) => bigintBytes(t.sequence) },
+    kind: { kind: (t) => t.kind },
+    price: { price: (t) => decimalBytes(t.price) },
+    size: { size: (t) => bigintBytes(t.size) },
+    bid: { bid: (t) => optional(t.bid, decimalBytes) },
+    ask: { ask: (t) => optional(t.ask, decimalBytes) },
+    bidSize: { bid_size: (t) => optional(t.bidSize, bigintBytes) },
+    askSize: { ask_size: (t) => optional(t.askSize, bigintBytes) },
+    exchange: { exchange: (t) => optional(t.exchange, String) },
+    ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
+    // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store.
+    cancelled: {},
+  };
+}
+
+/** Unset (not null) for an absent optional: no tombstones in the time series. */
+const stored = sharedTickColumns(undefined);
 const tickColumns: TickFieldColumns = {
-  symbol: { symbol: (t) => t.symbol },
-  eventTime: {
-    day: (t) => localDate(t.eventTime),
-    event_time_us: (t) => bigintBytes(t.eventTime),
-    event_time: (t) => timestampBytes(t.eventTime),
-  },
-  source: { source: (t) => t.source },
-  sequence: { sequence: (t) => bigintBytes(t.sequence) },
-  kind: { kind: (t) => t.kind },
-  price: { price: (t) => decimalBytes(t.price) },
-  size: { size: (t) => bigintBytes(t.size) },
-  bid: { bid: (t) => unsetIfNull(t.bid, decimalBytes) },
-  ask: { ask: (t) => unsetIfNull(t.ask, decimalBytes) },
-  bidSize: { bid_size: (t) => unsetIfNull(t.bidSize, bigintBytes) },
-  askSize: { ask_size: (t) => unsetIfNull(t.askSize, bigintBytes) },
-  exchange: { exchange: (t) => unsetIfNull(t.exchange, String) },
-  ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
+  ...stored,
+  eventTime: { day: (t) => localDate(t.eventTime), ...stored.eventTime },
   // Written only when true, unset otherwise: a cancel stays cancelled whichever of the cancel and
   // the trade lands first and however often either is replayed.
   cancelled: { cancelled: (t) => (t.cancelled ? true : undefined) },
 };
 
 /** Explicit nulls: the latest tick replaces every column of the previous one. */
-const latestColumns: TickFieldColumns = {
-  symbol: { symbol: (t) => t.symbol },
-  eventTime: {
-    event_time_us: (t) => bigintBytes(t.eventTime),
-    event_time: (t) => timestampBytes(t.eventTime),
-  },
-  source: { source: (t) => t.source },
-  sequence: { sequence: (t) => bigintBytes(t.sequence) },
-  kind: { kind: (t) => t.kind },
-  price: { price: (t) => decimalBytes(t.price) },
-  size: { size: (t) => bigintBytes(t.size) },
-  bid: { bid: (t) => nullable(t.bid, decimalBytes) },
-  ask: { ask: (t) => nullable(t.ask, decimalBytes) },
-  bidSize: { bid_size: (t) => nullable(t.bidSize, bigintBytes) },
-  askSize: { ask_size: (t) => nullable(t.askSize, bigintBytes) },
-  exchange: { exchange: (t) => t.exchange },
-  ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
-  // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store.
-  cancelled: {},
-};
+const latestColumns = sharedTickColumns(null);
 
 const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
   Object.assign({}, ...Object.values(fields));

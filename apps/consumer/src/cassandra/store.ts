@@ -1,26 +1,14 @@
 import type { Tick } from "@repo/contracts";
-import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
 import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
-import { dateBytes, routingKey } from "./encode.ts";
-import { boundedAll, byDay, groupBy } from "./grouping.ts";
+import { dateBytes } from "./encode.ts";
+import { byDay, groupBy } from "./grouping.ts";
 import { createLanes } from "./lanes.ts";
-import {
-  barDeleteRow,
-  barRow,
-  latestRow,
-  localDate,
-  type MinuteBar,
-  type RowMapping,
-  tickRow,
-} from "./rows.ts";
+import { createPartitionWriter, type RejectedRow } from "./partition-writes.ts";
+import { barDeleteRow, barRow, latestRow, localDate, type MinuteBar, tickRow } from "./rows.ts";
 
-/** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */
-export interface RejectedRow<T> {
-  row: T;
-  error: DataError;
-}
+export type { RejectedRow };
 
 /**
  * The consumer's writes and the two reads bars need; every call is idempotent. Writes resolve with
@@ -72,22 +60,6 @@ const TABLE_COLUMNS =
   "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?";
 
 /**
- * Partitions per unlogged batch for the small per-symbol tables (bars, latest quotes): grouped by
- * replica set, so one request still lands on the nodes that store every row of it. Cassandra warns
- * above `unlogged_batch_across_partitions_warn_threshold` (10 by default).
- */
-const PARTITIONS_PER_BATCH = 10;
-
-/** How to find a partition's replicas: the bytes of its key columns. */
-type RoutingOf<T> = (row: T) => Buffer[];
-
-/** Response codes that mean the request itself is wrong; every other failure may pass on retry. */
-const REFUSED = new Set<number>([
-  cassandra.types.responseErrorCodes.invalid,
-  cassandra.types.responseErrorCodes.syntaxError,
-]);
-
-/**
  * Cassandra edge of the consumer: prepared statements, unlogged batches of rows that share a
  * partition key (one replica set per batch), at most `maxConcurrency` requests in flight.
  *
@@ -109,136 +81,23 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       queryOptions: cassandra.QueryOptions,
     ) => laneOf(queries[0]?.query)(() => options.client.batch(queries, queryOptions)),
   };
-  const writeOptions = { prepare: true, consistency, isIdempotent: true, logged: false };
-  /** Rows refused once while their table looked complete: refused again, they are the data's fault. */
-  const suspects = new WeakSet<object>();
-
-  /**
-   * A refusal is the data's fault only while the table has every column its INSERT binds: a
-   * dropped table, a renamed or dropped column, or a schema that was never migrated refuses every
-   * row alike, so it is thrown as transient (the step pauses and retries) instead of dead-lettering.
-   */
-  const refusedForItsData = async (error: unknown, row: RowMapping<unknown>): Promise<boolean> => {
-    const refused =
-      error instanceof TypeError ||
-      (error instanceof cassandra.errors.ResponseError && REFUSED.has(error.code));
-    if (!refused) return false;
-    const keyspace = options.client.keyspace ?? "";
-    const result = await client.execute(TABLE_COLUMNS, [keyspace, row.table], {
-      prepare: true,
-      consistency: cassandra.types.consistencies.localOne,
-    });
-    const present = new Set(result.rows.map((r) => r.get("column_name") as string));
-    const missing = row.columns.filter((column) => !present.has(column));
-    if (missing.length === 0) return true;
-    const what =
-      present.size === 0
-        ? `table ${keyspace}.${row.table} does not exist`
-        : `table ${keyspace}.${row.table} has no column ${missing.join(", ")}`;
-    throw new PipelineError(
-      `${what}: the schema does not match this consumer (run bun run cql:migrate): ${(error as Error).message}`,
-      { retriable: true, cause: error },
-    );
-  };
-
-  /** Writes `batch` whole, or row by row after a refusal to find exactly the refused rows. */
-  const writeBatch = async <T>(
-    batch: T[],
-    row: RowMapping<T>,
-    rejected: RejectedRow<T>[],
-    routing?: RoutingOf<T>,
-  ) => {
-    const write = () =>
-      batch.length === 1
-        ? client.execute(row.insert, row.values(batch[0] as T), writeOptions)
-        : client.batch(
-            batch.map((record) => ({ query: row.insert, params: row.values(record) })),
-            // Several partitions: the driver routes by the first row's key, given explicitly.
-            routing ? { ...writeOptions, routingKey: routing(batch[0] as T) } : writeOptions,
-          );
-    let error: unknown;
-    try {
-      await write();
-      return;
-    } catch (refusal) {
-      if (!(await refusedForItsData(refusal, row as RowMapping<unknown>))) throw refusal;
-      error = refusal;
-    }
-    if (batch.length > 1) {
-      for (const record of batch) await writeBatch([record], row, rejected);
-      return;
-    }
-    // The table is as this consumer expects now, but the refusal may predate a schema fix that
-    // landed a moment ago (a column renamed back while this row was being written). A row is
-    // blamed only when it is refused again on the step's next attempt, a backoff later: the first
-    // refusal is thrown as transient.
-    const record = batch[0] as T;
-    if (!suspects.has(record as object)) {
-      suspects.add(record as object);
-      throw new PipelineError(
-        `Cassandra refused a row of ${row.table} whose columns all exist; trying once more before blaming the row: ${(error as Error).message}`,
-        { retriable: true, cause: error },
-      );
-    }
-    const message = `Cassandra refused the row: ${(error as Error).message}`;
-    rejected.push({
-      row: record,
-      error: new DataError(message, { code: "cassandra_refused", cause: error }),
-    });
-  };
-
-  /** The hosts storing a partition, as a grouping key ("" when the driver has no token map). */
-  const replicasOf = (parts: Buffer[]): string => {
-    const keyspace = options.client.keyspace;
-    if (!keyspace) return "";
-    const hosts = options.client.getReplicas(keyspace, routingKey(parts)) ?? [];
-    return hosts
-      .map((host) => host.address)
-      .sort()
-      .join(",");
-  };
-
-  /**
-   * Unlogged batches of ≤ `batchMaxRows` rows: of one partition each (one replica set, applied
-   * together), or with `routing`, of up to {@link PARTITIONS_PER_BATCH} partitions that share
-   * their replicas — for tables whose partitions get a row or two per call.
-   */
-  const inPartitions = async <T>(
-    groups: Iterable<T[]>,
-    row: RowMapping<T>,
-    routing?: RoutingOf<T>,
-  ): Promise<RejectedRow<T>[]> => {
-    const batches: T[][] = [];
-    if (routing) {
-      const open = new Map<string, { rows: T[]; partitions: number }>();
-      for (const group of groups) {
-        const replicas = replicasOf(routing(group[0] as T));
-        let batch = open.get(replicas);
-        if (
-          !batch ||
-          batch.partitions >= PARTITIONS_PER_BATCH ||
-          batch.rows.length + group.length > options.batchMaxRows
-        ) {
-          batch = { rows: [], partitions: 0 };
-          open.set(replicas, batch);
-          batches.push(batch.rows);
-        }
-        batch.rows.push(...group);
-        batch.partitions += 1;
-      }
-    } else {
-      for (const group of groups) {
-        for (let i = 0; i < group.length; i += options.batchMaxRows) {
-          batches.push(group.slice(i, i + options.batchMaxRows));
-        }
-      }
-    }
-    const rejected: RejectedRow<T>[] = [];
-    await boundedAll(batches, options.maxConcurrency, (batch) =>
-      writeBatch(batch, row, rejected, routing),
-    );
-    return rejected;
-  };
+  const inPartitions = createPartitionWriter({
+    client: {
+      ...client,
+      async columnsOf(table) {
+        const keyspace = options.client.keyspace ?? "";
+        const result = await client.execute(TABLE_COLUMNS, [keyspace, table], {
+          prepare: true,
+          consistency: cassandra.types.consistencies.localOne,
+        });
+        return new Set(result.rows.map((r) => r.get("column_name") as string));
+      },
+    },
+    driver: options.client,
+    consistency,
+    maxConcurrency: options.maxConcurrency,
+    batchMaxRows: options.batchMaxRows,
+  });
 
   return {
     writeTicks: (ticks) => inPartitions(byDay(ticks), tickRow),

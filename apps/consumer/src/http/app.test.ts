@@ -10,13 +10,16 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
   stats.counter("records.deadLettered").add(1);
   stats.counter("deadLettered.invalid_value").add(1);
   stats.latency("batchMs").record(12);
-  const app = createConsumerApp(createLogger("consumer-test", "fatal"), {
-    stats,
-    lag: () => [
-      { topic: "market.ticks", partition: 0, committed: 3, highWatermark: 5, lag: 2 },
-      { topic: "market.ticks", partition: 1, committed: 7, highWatermark: 7, lag: 0 },
-    ],
-    cassandraConnected: () => false,
+  const app = createConsumerApp({
+    log: createLogger("consumer-test", "fatal"),
+    view: {
+      stats,
+      lag: () => [
+        { topic: "market.ticks", partition: 0, committed: 3, highWatermark: 5, lag: 2 },
+        { topic: "market.ticks", partition: 1, committed: 7, highWatermark: 7, lag: 0 },
+      ],
+      cassandraConnected: () => false,
+    },
     readiness: () => ({ ready: false, checks: { cassandra: { ok: false } } }),
   });
   const body = await (await app.request("/stats")).json();

@@ -1,26 +1,26 @@
-import { createServiceApp, type Readiness } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
-import { type ConsumerView, consumerStats } from "../stats.ts";
+import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
+import { CONSUMER_COUNTERS, type ConsumerView, consumerStats } from "../stats.ts";
+
+export interface ConsumerAppOptions extends AppBaseOptions {
+  /** What `/stats` and `/metrics` read: the stats registry, the partition lag, Cassandra. */
+  view: ConsumerView;
+}
 
 /**
  * The consumer's HTTP edge: `/healthz`, `/readyz` (Kafka, Cassandra, registry, no failing step)
  * `/stats` in the shape the issue defines and `/metrics` with the lag of each partition.
  *
  * @example
- *   const app = createConsumerApp(log, view);
+ *   const app = createConsumerApp({ log, view: { stats, lag, cassandraConnected }, readiness: health.readiness });
  *   await app.request("/stats"); // {"service":"consumer","records":{…},"lag":{…},…}
  */
-export function createConsumerApp(
-  log: Logger,
-  view: ConsumerView & { readiness: () => Readiness },
-  allowedOrigins: readonly string[] = [],
-) {
+export function createConsumerApp(options: ConsumerAppOptions) {
+  const { view } = options;
   return createServiceApp({
+    ...appBase(options),
     service: "consumer",
-    log,
-    allowedOrigins,
-    readiness: view.readiness,
     stats: () => consumerStats(view),
+    counters: CONSUMER_COUNTERS,
     gauges: () =>
       view.lag().map((p) => ({
         name: "partitionLag",

@@ -1,10 +1,16 @@
 import type { ManualCommitConsumer } from "@repo/kafka-node";
-import { isRetriable } from "@repo/platform/errors";
+import { isRetriable, PipelineError } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 
 /** Thrown by a retrying step once the runner stops: the batch is abandoned, not failed. */
-export class Stopped extends Error {}
+export class Stopped extends PipelineError {
+  override name = "Stopped";
+
+  constructor() {
+    super("the consumer is stopping: the batch is abandoned uncommitted", { retriable: false });
+  }
+}
 
 export interface StepOptions {
   consumer: Pick<ManualCommitConsumer, "pauseAll" | "resumeAll">;

@@ -1,31 +1,69 @@
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../log.ts";
-import { type GaugeSample, serviceMetrics } from "../metrics.ts";
+import { type GaugeSample, type LabelledCounter, serviceMetrics } from "../metrics.ts";
+import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./body.ts";
 import { ApiError, echo, errorResponse } from "./errors.ts";
 import { browserGuard } from "./origin.ts";
+import type { Readiness } from "./readiness.ts";
 import { ServiceApp } from "./service-app.ts";
 
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
-}
-
-export interface ServiceAppOptions {
-  service: string;
-  log: Logger;
-  /** Body of `GET /stats`. */
-  stats: () => unknown;
-  /** Whether the service can do its job now (dependencies reachable). */
-  readiness: () => Readiness | Promise<Readiness>;
+/** The HTTP settings of `httpEnv` every service's `main.ts` hands its app ({@link httpLimits}). */
+export interface HttpLimits {
+  /** `MAX_BODY_BYTES`: larger request bodies are refused with 413 (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
-  gauges?: () => GaugeSample[];
   /**
-   * Browser origins (`https://dashboard.example.com`, from `ALLOWED_ORIGINS`) that may call this
+   * `ALLOWED_ORIGINS`: browser origins (`https://dashboard.example.com`) that may call this
    * service from a web page; they get CORS headers. Requests carrying any other `Origin` are 403.
    */
   allowedOrigins?: readonly string[];
+}
+
+/**
+ * What every service's app factory takes besides its own parts: the logger, what `/readyz`
+ * answers and the HTTP limits. App factories extend it and pass it on with {@link appBase}.
+ */
+export interface AppBaseOptions extends HttpLimits {
+  log: Logger;
+  /** Whether the service can do its job now (see `createReadinessWatch`). */
+  readiness: () => Readiness | Promise<Readiness>;
+}
+
+export interface ServiceAppOptions extends AppBaseOptions {
+  service: string;
+  /** Body of `GET /stats`. */
+  stats: () => unknown;
+  /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
+  gauges?: () => GaugeSample[];
+  /** The service's counters whose last name segments are labels (see `labelledCounter`). */
+  counters?: readonly LabelledCounter[];
+}
+
+/**
+ * `MAX_BODY_BYTES` and `ALLOWED_ORIGINS` of a configuration built with `httpEnv`, as app options;
+ * `atMostBytes` caps the body limit for a service whose routes never take more.
+ *
+ * @example
+ *   const app = createProducerApp({ log, readiness: health.readiness, ...httpLimits(config), … });
+ */
+export function httpLimits(
+  config: { MAX_BODY_BYTES: number; ALLOWED_ORIGINS: readonly string[] },
+  atMostBytes = Number.POSITIVE_INFINITY,
+): Required<HttpLimits> {
+  return {
+    maxBodyBytes: Math.min(config.MAX_BODY_BYTES, atMostBytes),
+    allowedOrigins: config.ALLOWED_ORIGINS,
+  };
+}
+
+/**
+ * The {@link AppBaseOptions} of an app factory's options, to spread into `createServiceApp`.
+ *
+ * @example
+ *   createServiceApp({ ...appBase(options), service: "api", stats: () => apiStats(…) });
+ */
+export function appBase(options: AppBaseOptions): AppBaseOptions {
+  const { log, readiness, maxBodyBytes, allowedOrigins } = options;
+  return { log, readiness, maxBodyBytes, allowedOrigins };
 }
 
 /**
@@ -43,23 +81,7 @@ export interface ServiceAppOptions {
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const app = new ServiceApp(options.service);
   app.use(browserGuard(new Set(options.allowedOrigins ?? [])));
-  app.use(
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 1024 * 1024,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `request body exceeds ${options.maxBodyBytes ?? 1024 * 1024} bytes`,
-          {
-            limitBytes: options.maxBodyBytes ?? 1024 * 1024,
-          },
-          // The unread rest of the body makes the connection unusable for a next request.
-          { Connection: "close" },
-        );
-      },
-    }),
-  );
+  app.use(limitBody(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   app.get("/healthz", (c) => c.json({ status: "ok", service: options.service }));
   app.get("/readyz", async (c) => {
     const readiness = await options.readiness();
@@ -69,7 +91,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
-  const metrics = serviceMetrics({ service: options.service, gauges: options.gauges });
+  const metrics = serviceMetrics({
+    service: options.service,
+    gauges: options.gauges,
+    counters: options.counters,
+  });
   app.get("/metrics", async (c) =>
     c.body(await metrics.render(), 200, { "content-type": metrics.contentType }),
   );

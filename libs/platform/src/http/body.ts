@@ -1,6 +1,34 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { ApiError, type FieldIssue } from "./errors.ts";
+
+/** The body limit of a service whose configuration does not set `MAX_BODY_BYTES`: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Refuses a request whose body exceeds `maxBytes` with 413 `body_too_large` (`limitBytes` in the
+ * error), before a route reads it. `createServiceApp` applies it to every route with the service's
+ * `MAX_BODY_BYTES`; a route that takes less adds its own.
+ *
+ * @example
+ *   app.use("/v1/alerts/rules", limitBody(16 * 1024));
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(
+        413,
+        "body_too_large",
+        `request body exceeds ${maxBytes} bytes`,
+        { limitBytes: maxBytes },
+        // The unread rest of the body makes the connection unusable for a next request.
+        { Connection: "close" },
+      );
+    },
+  });
+}
 
 /**
  * Reads a JSON body and validates it with zod. Malformed JSON → 400 `malformed_json`; a shape error →
