@@ -217,7 +217,9 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
       body: JSON.stringify({ to: "timestamp" }),
     });
     expect(reset.status).toBe(400);
-    expect(JSON.stringify(await reset.json())).toContain('"path":"timestamp"');
+    const refusal = (await reset.json()) as { error: { code: string } };
+    expect(refusal.error.code).toBe("invalid_request");
+    expect(JSON.stringify(refusal)).toContain('"path":"timestamp"');
     const both = await api.request("/v1/kafka/dlq/redrive", {
       method: "POST",
       headers: auth,

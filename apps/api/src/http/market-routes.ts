@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { formatTimestamp, type Tick, tickToJson } from "@repo/contracts";
-import { isRetriable } from "@repo/platform/errors";
-import { ApiError } from "@repo/platform/http";
+import { invalidParameter, storeReads } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import {
   type CursorCodec,
@@ -43,23 +42,7 @@ export interface MarketDeps {
 export function mountMarketRoutes(api: OpenAPIHono, deps: MarketDeps) {
   const { now } = deps;
   /** A read whose transient failure (Cassandra down, timeouts) is a 503 the client may retry. */
-  const read = async <T>(what: string, task: () => Promise<T>): Promise<T> => {
-    try {
-      return await task();
-    } catch (error) {
-      if (error instanceof ApiError || !isRetriable(error)) throw error;
-      deps.log.warn({ err: error, read: what }, "Cassandra read failed");
-      return Promise.reject(
-        new ApiError(
-          503,
-          "store_unavailable",
-          "the market data store is unavailable; retry later",
-          {},
-          { "Retry-After": "5" },
-        ),
-      );
-    }
-  };
+  const read = storeReads({ log: deps.log, store: "the market data store" });
 
   api.openapi(routes.symbols, async (c) => {
     const symbols = await read("symbols", () => deps.reader.symbols());
@@ -162,11 +145,4 @@ function decodeCursor(cursors: CursorCodec, token: string): TicksCursor {
       throw invalidParameter("cursor", error.message, "query", error.reason);
     throw error;
   }
-}
-
-/** A 400 naming the parameter, in the same shape as a zod refusal. */
-function invalidParameter(name: string, message: string, where = "query", reason?: string) {
-  return new ApiError(400, "invalid_parameter", `${name}: ${message}`, {
-    issues: [{ path: name, in: where, message, ...(reason ? { reason } : {}) }],
-  });
 }

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError, formatPath } from "@repo/platform/http";
+import { invalidParameters } from "@repo/platform/http";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
-import type { ZodError } from "zod";
 import { publicHealth, type ServiceHealth } from "../pipeline/health.ts";
 import { type AnalyticsDeps, mountAnalyticsRoutes } from "./analytics-routes.ts";
 import { apiRoutes as routes } from "./api-specs.ts";
@@ -67,14 +66,4 @@ export function createApiRoutes(deps: ApiDeps) {
     },
   });
   return api;
-}
-
-function invalidParameters(error: ZodError, target: string) {
-  const issues = error.issues.map((issue) => ({
-    path: formatPath(issue.path as (string | number)[]),
-    in: target === "param" ? "path" : target,
-    message: issue.message,
-  }));
-  const message = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  return new ApiError(400, "invalid_parameter", message, { issues });
 }
