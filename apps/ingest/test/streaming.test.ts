@@ -19,10 +19,10 @@ import {
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { keyLabel } from "../src/providers/alpaca-stream.ts";
-import { sessionsBetween } from "../src/schedule/calendar.ts";
 import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { pastSession } from "../src/testing/past-session.ts";
 
 /**
  * The real stack end to end: a local server speaking Alpaca's stream and history protocols →
@@ -213,18 +213,10 @@ describe("streaming ingest on the real stack", () => {
   }, 180_000);
 
   test("backfilling a past session twice stores every trade and quote once", async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const sessions = sessionsBetween(
-      new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
-      today,
-    );
-    const session = sessions.at(-1) as (typeof sessions)[number];
+    const { session, next } = pastSession();
     const at = session.open.getTime() + 2 * 3_600_000;
     fake.trades("NVDA", 450, at);
     fake.quotes("NVDA", 120, at);
-    const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-      .toISOString()
-      .slice(0, 10);
     const run = async (...extra: string[]) => {
       const child = Bun.spawn(
         [
