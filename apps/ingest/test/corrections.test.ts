@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Tick } from "@repo/contracts";
 import {
   barsFromStoredTicks,
   buildApp,
   cassandraClient,
-  childEnv,
   describeServices,
   dropKeyspace,
   dropTopics,
@@ -25,6 +24,7 @@ import { postTicks } from "../../consumer/src/e2e/harness.ts";
 import type { IngestStats } from "../src/stats.ts";
 import { type FakeAlpaca, startFakeAlpaca, type TradeRecord } from "../src/testing/fake-alpaca.ts";
 import { pastSession } from "../src/testing/past-session.ts";
+import { runBackfill } from "./harness.ts";
 
 /**
  * Corrections and cancels as data, on the real stack: one Alpaca session with cancels and
@@ -307,33 +307,14 @@ test("a session with cancels and corrections ends with the same ticks and bars s
     await p.producer.stop();
   }
   const backfilled = await startPipeline("backfill");
-  const child = Bun.spawn(
-    [
-      "bun",
-      resolve(import.meta.dir, "../src/backfill/cli.ts"),
-      "--provider",
-      "alpaca",
-      "--symbols",
-      "SESS",
-      "--from",
-      session.date,
-      "--to",
-      next,
-      "--state",
-      join(dir, "backfill.json"),
-    ],
-    {
-      env: childEnv(alpacaEnv(backfilled.producer)),
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`backfill exited ${code}\n${out}\n${err}`);
+  await runBackfill({
+    provider: "alpaca",
+    symbols: "SESS",
+    from: session.date,
+    to: next,
+    state: join(dir, "backfill.json"),
+    env: alpacaEnv(backfilled.producer),
+  });
   const viaBackfill = await converged(backfilled);
 
   expect(viaGap).toEqual(viaStream);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   buildApp,
   cassandraClient,
-  childEnv,
   consumerCaughtUp,
   describeServices,
   dropKeyspace,
@@ -23,6 +22,7 @@ import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
 import { pastSession } from "../src/testing/past-session.ts";
+import { runBackfill } from "./harness.ts";
 
 /**
  * The real stack end to end: a local server speaking Alpaca's stream and history protocols →
@@ -217,41 +217,16 @@ describe("streaming ingest on the real stack", () => {
     const at = session.open.getTime() + 2 * 3_600_000;
     fake.trades("NVDA", 450, at);
     fake.quotes("NVDA", 120, at);
-    const run = async (...extra: string[]) => {
-      const child = Bun.spawn(
-        [
-          "bun",
-          resolve(import.meta.dir, "../src/backfill/cli.ts"),
-          "--provider",
-          "alpaca",
-          "--symbols",
-          "NVDA",
-          "--from",
-          session.date,
-          "--to",
-          next,
-          "--state",
-          join(dir, "backfill.json"),
-          ...extra,
-        ],
-        {
-          env: childEnv({
-            ...alpacaEnv(),
-            PRODUCER_URL: producer.url,
-            INGEST_LINGER_MS: "50",
-          }),
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
-      if (code !== 0) throw new Error(`backfill exited ${code}\n${out}\n${err}`);
-      return out;
-    };
+    const run = (...extra: string[]) =>
+      runBackfill({
+        provider: "alpaca",
+        symbols: "NVDA",
+        from: session.date,
+        to: next,
+        state: join(dir, "backfill.json"),
+        env: { ...alpacaEnv(), PRODUCER_URL: producer.url, INGEST_LINGER_MS: "50" },
+        extra,
+      });
     const writtenBefore = (await consumer.json<ConsumerStats>("/stats")).records.written;
     const started = performance.now();
     await run();
