@@ -1,6 +1,5 @@
 import { labelledCounter } from "@repo/platform/metrics";
 import { quantiles, type Stats } from "@repo/platform/stats";
-import type { StreamEnd } from "./http/sse.ts";
 import type { StreamRefusal } from "./stream/admission.ts";
 
 const requests = labelledCounter({
@@ -8,6 +7,9 @@ const requests = labelledCounter({
   help: "Answers to /v1 requests (streams excluded), by status class.",
   values: { status: ["1xx", "2xx", "3xx", "4xx", "5xx"] },
 });
+
+/** Why a stream ended, as counted in `/stats` `stream.ended`. */
+export type StreamEnd = "client_gone" | "slow_client" | "write_timeout" | "shutdown";
 
 /** The api's labelled counters, exported by `/metrics` with their labels. */
 export const API_COUNTERS = [requests];

@@ -1,18 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { tickFromJson, toWire } from "@repo/contracts";
 import { createLogger } from "@repo/platform/log";
-import { createStats } from "@repo/platform/stats";
-import { parseBearerTokens } from "@repo/platform/tokens";
-import { createApiApp } from "../app.ts";
 import type { KafkaConsole, KafkaRecord } from "../kafka/console.ts";
 import type { WriterTypes } from "../kafka/decode.ts";
-import { createCursorCodec } from "../market/cursor.ts";
-import type { MarketReader } from "../market/reader.ts";
-import { createStreamAdmission } from "../stream/admission.ts";
-import { idleFeed } from "../stream/feed.ts";
-import { createMarketStream } from "../stream/market-stream.ts";
+import { unitApiApp } from "../testing/unit-api-app.ts";
 
-const log = createLogger("test", "silent");
+const _log = createLogger("test", "silent");
 const OPERATOR = "op-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${OPERATOR}`, "content-type": "application/json" };
 
@@ -111,21 +104,8 @@ const TICK = {
 };
 
 function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`, types: WriterTypes = readsAs(TICK)) {
-  const stats = createStats();
-  const reader = {} as MarketReader;
-  return createApiApp({
-    log,
-    stats,
-    reader,
-    stream: createMarketStream({ source: reader, feed: idleFeed, log, stats }),
-    admission: createStreamAdmission({ maxClients: 1, maxPerClient: 1 }),
-    streamLimits: { queueMax: 10, writeTimeoutMs: 1000, retryMs: 7000 },
-    cursors: createCursorCodec({ key: Buffer.alloc(32, 1), ttlMs: 60_000 }),
-    operatorTokens: parseBearerTokens(tokens).tokens,
-    pipeline: async () => [],
-    readiness: () => ({ ready: true, checks: {} }),
-    cassandraConnected: () => true,
-    dashboardDir: "/nonexistent",
+  return unitApiApp({
+    tokens,
     console: {
       kafka,
       catalog: {
