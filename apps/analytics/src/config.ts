@@ -1,12 +1,4 @@
-import {
-  ConfigError,
-  cassandraEnv,
-  httpEnv,
-  loadConfig,
-  pipelineEnv,
-  positiveInt,
-  z,
-} from "@repo/platform/config";
+import { ConfigError, loadConfig, positiveInt, streamServiceEnv, z } from "@repo/platform/config";
 import { isLoopbackHost } from "@repo/platform/security";
 import { parseBearerTokens } from "@repo/platform/tokens";
 import { registryClientEnv } from "@repo/registry";
@@ -14,10 +6,8 @@ import { type IndicatorSpec, parseIndicatorList } from "./indicators/specs.ts";
 
 /** Every setting of the analytics service, from the environment (see README for meanings). */
 export const analyticsEnv = {
-  ...httpEnv(3005),
-  ...pipelineEnv,
+  ...streamServiceEnv(3005),
   ...registryClientEnv,
-  ...cassandraEnv,
   ANALYTICS_GROUP: z.string().min(1).default("market-analytics"),
   /** Indicators kept for every symbol and interval: sma<N>, ema<N>, rsi<N>, bb<N>, rv<N>, rvol<N>, vwapdev. */
   ANALYTICS_INDICATORS: z
@@ -39,13 +29,8 @@ export const analyticsEnv = {
   /** How long a delivery is retried (with backoff) before it is dropped (and counted); at most 1 day (the outbox keeps rows 2 days). */
   ANALYTICS_WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   ANALYTICS_WEBHOOK_MAX_DELAY_MS: positiveInt(30_000),
-  CASSANDRA_CONSISTENCY: z
-    .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
-    .default("LOCAL_QUORUM"),
-  CASSANDRA_MAX_CONCURRENCY: positiveInt(32),
   /** `name:token` entries (the PRODUCER_TOKENS rules): who may create and delete alert rules. */
   API_OPERATOR_TOKENS: z.string().optional(),
-  RETRY_MAX_DELAY_MS: positiveInt(5000),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
 };
 

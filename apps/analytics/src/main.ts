@@ -121,11 +121,9 @@ const runner = createRunner({
 let lag: PartitionLag[] = [];
 let lastRulesRead = 0;
 const health = createReadiness({
-  probes: {
-    kafka: () => consumer.ping(2000),
-    cassandra: () => store.ping(),
-    registry: () => registry.reachable(1500),
-  },
+  consumer,
+  store,
+  registry,
   failingStep: () => runner.failingStep(),
   refresh: async () => {
     lag = (await consumer.lag().catch(() => undefined)) ?? lag;

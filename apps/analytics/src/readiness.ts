@@ -1,27 +1,30 @@
-import {
-  createReadinessWatch,
-  type Probe,
-  type ReadinessWatch,
-  retryingCheck,
-} from "@repo/platform/http";
+import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
 
 /**
- * Analytics readiness: Kafka, Cassandra and the registry answer (probed every `intervalMs` in the
- * background, so `/readyz` never waits on a dead socket) and no step of the loop is being retried.
- * `refresh` runs after each round (partition lag, alert rules).
+ * Analytics readiness: Kafka (the bars consumer), Cassandra and the registry answer, probed every
+ * `intervalMs` in the background, and no step of the loop is being retried. `refresh` runs after
+ * each round (partition lag, alert rules).
  *
  * @example
- *   const health = createReadiness({ probes: { kafka, cassandra, registry }, failingStep: runner.failingStep });
+ *   const health = createReadiness({ consumer, store, registry, failingStep: runner.failingStep });
  *   health.start();
  */
-export function createReadiness(options: {
-  probes: { kafka: Probe; cassandra: Probe; registry: Probe };
+export function createReadiness(deps: {
+  consumer: { ping(timeoutMs: number): Promise<boolean> };
+  store: { ping(): Promise<boolean> };
+  registry: { reachable(timeoutMs: number): Promise<boolean> };
   failingStep: () => string | undefined;
   refresh?: () => Promise<void>;
   intervalMs?: number;
 }): ReadinessWatch {
   return createReadinessWatch({
-    ...options,
-    checks: () => ({ pipeline: retryingCheck(options.failingStep()) }),
+    probes: {
+      kafka: () => deps.consumer.ping(2_000),
+      cassandra: () => deps.store.ping(),
+      registry: () => deps.registry.reachable(1_500),
+    },
+    failingStep: deps.failingStep,
+    refresh: deps.refresh,
+    intervalMs: deps.intervalMs,
   });
 }

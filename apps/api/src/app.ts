@@ -1,7 +1,7 @@
 import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
 import { mountDashboard } from "./http/dashboard.ts";
 import { type ApiDeps, createApiRoutes } from "./http/routes.ts";
-import { apiStats, METRIC } from "./stats.ts";
+import { API_COUNTERS, apiStats, METRIC } from "./stats.ts";
 
 export interface ApiAppOptions extends ApiDeps, AppBaseOptions {
   cassandraConnected: () => boolean;
@@ -22,6 +22,7 @@ export function createApiApp(options: ApiAppOptions) {
   const app = createServiceApp({
     ...appBase(options),
     service: "api",
+    counters: API_COUNTERS,
     stats: () =>
       apiStats(stats, {
         streamClients: admission.open,

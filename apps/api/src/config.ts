@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   ConfigError,
+  cassandraConsistencyEnv,
   cassandraEnv,
   clockSkewEnv,
   httpEnv,
@@ -22,9 +23,7 @@ const serviceUrl = (fallback: string) =>
 export const apiEnv = {
   ...httpEnv(3004),
   ...cassandraEnv,
-  CASSANDRA_CONSISTENCY: z
-    .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
-    .default("LOCAL_QUORUM"),
+  ...cassandraConsistencyEnv,
   /** Where the dashboard's pipeline health reads each service's `/stats`. */
   INGEST_URL: serviceUrl("http://127.0.0.1:3001"),
   PRODUCER_URL: serviceUrl("http://127.0.0.1:3002"),

@@ -1,11 +1,23 @@
+import { labelledCounter } from "@repo/platform/metrics";
 import { quantiles, type Stats } from "@repo/platform/stats";
-import type { StreamEnd } from "./http/sse.ts";
 import type { StreamRefusal } from "./stream/admission.ts";
+
+const requests = labelledCounter({
+  counter: "requests.{status}",
+  help: "Answers to /v1 requests (streams excluded), by status class.",
+  values: { status: ["1xx", "2xx", "3xx", "4xx", "5xx"] },
+});
+
+/** Why a stream ended, as counted in `/stats` `stream.ended`. */
+export type StreamEnd = "client_gone" | "slow_client" | "write_timeout" | "shutdown";
+
+/** The api's labelled counters, exported by `/metrics` with their labels. */
+export const API_COUNTERS = [requests];
 
 /** The api's metric names: written by the request middleware and the stream, read by `/stats` and `/metrics`. */
 export const METRIC = {
   /** Answers by status class, e.g. `requests.2xx`. */
-  requests: (statusClass: `${number}xx` | "") => `requests.${statusClass}`,
+  requests: (statusClass: `${number}xx` | "") => requests.name({ status: statusClass }),
   requestLatencyMs: "requestLatencyMs",
   /** First events read from Cassandra for a new stream client. */
   streamSnapshots: "stream.snapshots",

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, type RunningService, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
-import { sessionsBetween } from "../../ingest/src/schedule/calendar.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
+import { pastSession } from "../../ingest/src/testing/past-session.ts";
 import { type ApiPipeline, launchChromium, startApiPipeline } from "./support.ts";
 
 const resultsDir = testResultsDir;
@@ -153,15 +153,7 @@ describe("the operations views in Chromium on the real pipeline", () => {
   });
 
   test("a backfill from the page: dry run first, then confirmed, with its progress", async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const sessions = sessionsBetween(
-      new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
-      today,
-    );
-    const session = sessions.at(-1) as (typeof sessions)[number];
-    const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-      .toISOString()
-      .slice(0, 10);
+    const { session, next } = pastSession();
     fake.trades("NVDA", 200, session.open.getTime() + 3_600_000);
     await tab("actions");
     await page.locator('#backfill-form input[name="symbols"]').fill("NVDA");

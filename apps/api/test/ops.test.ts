@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually, type RunningService } from "@repo/testkit";
 import type { BackfillRecord } from "../../ingest/src/backfill/job.ts";
 import type { Run } from "../../ingest/src/runs/run.ts";
-import { sessionsBetween } from "../../ingest/src/schedule/calendar.ts";
+
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
+import { pastSession } from "../../ingest/src/testing/past-session.ts";
 import type { JobPointJson, ProvidersJson, StreamingJobJson } from "../src/http/ops-responses.ts";
 import { type ApiPipeline, startApiPipeline } from "./support.ts";
 
@@ -130,15 +131,7 @@ describe("operations through the api on the real stack", () => {
   });
 
   test("a backfill: dry run, then for real with progress; a second one cancelled stops fetching", async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const sessions = sessionsBetween(
-      new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
-      today,
-    );
-    const session = sessions.at(-1) as (typeof sessions)[number];
-    const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-      .toISOString()
-      .slice(0, 10);
+    const { session, next } = pastSession();
     const at = session.open.getTime() + 2 * 3_600_000;
     fake.trades("NVDA", 400, at);
     const job = {

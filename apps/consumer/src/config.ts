@@ -1,18 +1,9 @@
-import {
-  cassandraEnv,
-  httpEnv,
-  loadConfig,
-  pipelineEnv,
-  positiveInt,
-  z,
-} from "@repo/platform/config";
+import { loadConfig, positiveInt, streamServiceEnv, z } from "@repo/platform/config";
 import { consumerRegistryEnv } from "./kafka/registry.ts";
 
 /** Every setting of the consumer, from the environment (see README for meanings). */
 export const consumerEnv = {
-  ...httpEnv(3003),
-  ...pipelineEnv,
-  ...cassandraEnv,
+  ...streamServiceEnv(3003),
   ...consumerRegistryEnv,
   CONSUMER_GROUP: z.string().min(1).default("market-consumer"),
   CONSUMER_MAX_BATCH: positiveInt(2000),
@@ -40,15 +31,10 @@ export const consumerEnv = {
   CONSUMER_SESSION_TIMEOUT_MS: positiveInt(45_000),
   /** librdkafka max.poll.interval.ms; the loop keeps polling while it retries, so outages may outlast it. */
   CONSUMER_MAX_POLL_INTERVAL_MS: positiveInt(300_000),
-  CASSANDRA_CONSISTENCY: z
-    .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
-    .default("LOCAL_QUORUM"),
-  CASSANDRA_MAX_CONCURRENCY: positiveInt(32),
   CASSANDRA_BATCH_MAX_ROWS: positiveInt(40),
   BAR_LATE_ALLOWANCE_MS: z.coerce.number().int().min(0).default(60_000),
   /** How long a final minute (late data, a backfill) stays in memory after a batch last touched it. */
   BAR_FINAL_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
-  RETRY_MAX_DELAY_MS: positiveInt(5000),
   SHUTDOWN_GRACE_MS: positiveInt(25_000),
 };
 

@@ -99,11 +99,9 @@ const runner = createRunner({
 
 let lag: PartitionLag[] = [];
 const health = createReadiness({
-  probes: {
-    kafka: () => consumer.ping(2000),
-    cassandra: () => store.ping(),
-    registry: () => registry.ping(),
-  },
+  consumer,
+  store,
+  registry,
   failingStep: () => runner.failingStep(),
   refresh: async () => {
     const fresh = await consumer.lag().catch(() => undefined);

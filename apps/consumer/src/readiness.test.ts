@@ -6,10 +6,10 @@ test("ready only while Kafka, Cassandra and the registry answer and no step is r
   let failing: string | undefined;
   let refreshed = 0;
   const health = createReadiness({
-    probes: {
-      kafka: async () => true,
-      cassandra: async () => cassandraUp,
-      registry: async () => {
+    consumer: { ping: async () => true },
+    store: { ping: async () => cassandraUp },
+    registry: {
+      ping: async () => {
         throw new Error("ECONNREFUSED");
       },
     },

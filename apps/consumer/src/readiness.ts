@@ -1,28 +1,32 @@
-import {
-  createReadinessWatch,
-  type Probe,
-  type ReadinessWatch,
-  retryingCheck,
-} from "@repo/platform/http";
+import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
 
 /**
- * The consumer's readiness: Kafka, Cassandra and the registry answer (probed every `intervalMs`
- * in the background, so `/readyz` never waits on a dead socket), and no pipeline step is being
- * retried. `refresh` runs after each round (the partition lag is refreshed there).
+ * The consumer's readiness: Kafka (the group's consumer), Cassandra (the tick store) and the
+ * registry answer, probed every `intervalMs` in the background so `/readyz` never waits on a dead
+ * socket, and no step of the runner is being retried. `refresh` runs after each round (the
+ * partition lag is refreshed there).
  *
  * @example
- *   const health = createReadiness({ probes: { kafka, cassandra, registry }, failingStep });
+ *   const health = createReadiness({ consumer, store, registry, failingStep: runner.failingStep });
  *   health.start();
- *   health.readiness(); // { ready: false, checks: { pipeline: { ok: false, detail: "retrying writeTicks" }, … } }
+ *   health.readiness(); // { ready: false, checks: { …, pipeline: { ok: false, detail: "retrying writeTicks" } } }
  */
-export function createReadiness(options: {
-  probes: { kafka: Probe; cassandra: Probe; registry: Probe };
+export function createReadiness(deps: {
+  consumer: { ping(timeoutMs: number): Promise<boolean> };
+  store: { ping(): Promise<boolean> };
+  registry: { ping(): Promise<boolean> };
   failingStep: () => string | undefined;
   refresh?: () => Promise<void>;
   intervalMs?: number;
 }): ReadinessWatch {
   return createReadinessWatch({
-    ...options,
-    checks: () => ({ pipeline: retryingCheck(options.failingStep()) }),
+    probes: {
+      kafka: () => deps.consumer.ping(2_000),
+      cassandra: () => deps.store.ping(),
+      registry: () => deps.registry.ping(),
+    },
+    failingStep: deps.failingStep,
+    refresh: deps.refresh,
+    intervalMs: deps.intervalMs,
   });
 }

@@ -1,5 +1,14 @@
 import type { PartitionLag } from "@repo/kafka-node";
+import { labelledCounter } from "@repo/platform/metrics";
 import type { Stats } from "@repo/platform/stats";
+
+const deadLetteredFor = labelledCounter({
+  counter: "deadLettered.{reason}",
+  help: "Records sent to the dead-letter topic, by reason code.",
+});
+
+/** The consumer's labelled counters, exported by `/metrics` with their labels. */
+export const CONSUMER_COUNTERS = [deadLetteredFor];
 
 /** The consumer's metric names: written by the runner, read by `/stats` and `/metrics`. */
 export const METRIC = {
@@ -7,7 +16,7 @@ export const METRIC = {
   written: "records.written",
   deadLettered: "records.deadLettered",
   /** Dead letters of one reason code, e.g. `deadLettered.invalid_value`. */
-  deadLetteredFor: (code: string) => `deadLettered.${code}`,
+  deadLetteredFor: (code: string) => deadLetteredFor.name({ reason: code }),
   /** Dead letters Kafka could not take whole, sent as a truncated envelope instead. */
   deadLettersTruncated: "deadLetters.truncated",
   /** Records Kafka refused even as an envelope: logged with topic, partition and offset, skipped. */

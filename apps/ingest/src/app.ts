@@ -5,7 +5,7 @@ import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { StreamProvider } from "./providers/provider.ts";
 import { createReadiness } from "./readiness.ts";
-import type { PolledProviderView } from "./stats.ts";
+import { INGEST_COUNTERS, type PolledProviderView } from "./stats.ts";
 
 export interface IngestAppOptions extends HttpLimits {
   log: Logger;
@@ -40,6 +40,7 @@ export function createIngestApp(options: IngestAppOptions) {
   const app = createServiceApp({
     ...appBase({ ...options, readiness: health.round }),
     service: "ingest",
+    counters: INGEST_COUNTERS,
     stats: () => ({
       ...options.ingest.snapshot(options.polled, streams),
       ...(control && {

@@ -1,3 +1,4 @@
+import { httpLimits } from "@repo/platform/http";
 import { bootService } from "@repo/platform/startup";
 import { createIngestApp } from "./app.ts";
 import { loadIngestConfig } from "./config.ts";
@@ -59,8 +60,7 @@ const app = createIngestApp({
   streams,
   producerUrl: config.PRODUCER_URL,
   forwarding: forwarder.problem,
-  maxBodyBytes: config.MAX_BODY_BYTES,
-  allowedOrigins: config.ALLOWED_ORIGINS,
+  ...httpLimits(config),
   control: { ledger, providers, backfills, operatorTokens: config.operatorTokens },
 });
 

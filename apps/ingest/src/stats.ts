@@ -1,3 +1,4 @@
+import { labelledCounter } from "@repo/platform/metrics";
 import type { Stats } from "@repo/platform/stats";
 import type { TickBuffer } from "./forward/buffer.ts";
 import type { ProducerRefusal } from "./forward/forwarder.ts";
@@ -30,13 +31,31 @@ export const SKIP_REASONS: readonly SkipReason[] = ["unresolved_cancel", "unreso
 export const DROP_REASONS = ["buffer_full", "shutdown"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
+const rejected = labelledCounter({
+  counter: "records.rejected.{reason}",
+  help: "Records refused by the data-quality gates or the producer, by reason.",
+});
+const droppedByReason = labelledCounter({
+  counter: "records.droppedByReason.{reason}",
+  help: "Accepted records that never reached the producer, by reason.",
+});
+const providerPolls = labelledCounter({
+  counter: "providers.{provider}.{outcome}",
+  metric: "provider.polls",
+  help: "Polls of each provider, by outcome (ok: it answered; errors: it failed).",
+  values: { outcome: ["ok", "errors"] },
+});
+
+/** Ingest's labelled counters, exported by `/metrics` with their labels. */
+export const INGEST_COUNTERS = [rejected, droppedByReason, providerPolls];
+
 /** Ingest's metric names: written by the ingest path and the forwarder, read by `/stats`, `/metrics` and the backfill. */
 export const METRIC = {
   polls: "polls",
   fetched: "records.fetched",
   forwarded: "records.forwarded",
   /** Refused records by reason, e.g. `records.rejected.duplicate`. */
-  rejected: (reason: Rejection | "") => `records.rejected.${reason}`,
+  rejected: (reason: Rejection | "") => rejected.name({ reason }),
   dropped: "records.dropped",
   /** Accepted cancels (a cancelled trade, or the original of a correction). */
   cancels: "records.cancels",
@@ -45,11 +64,11 @@ export const METRIC = {
   /** Records skipped by reason, e.g. `records.skipped.unresolved_cancel`. */
   skipped: (reason: SkipReason) => `records.skipped.${reason}`,
   /** Dropped records by reason, e.g. `records.droppedByReason.buffer_full`. */
-  droppedByReason: (reason: DropReason) => `records.droppedByReason.${reason}`,
+  droppedByReason: (reason: DropReason) => droppedByReason.name({ reason }),
   reanchored: "gates.reanchored",
   /** Polls of one provider that answered, e.g. `providers.alpaca.ok`. */
-  providerOk: (provider: string) => `providers.${provider}.ok`,
-  providerErrors: (provider: string) => `providers.${provider}.errors`,
+  providerOk: (provider: string) => providerPolls.name({ provider, outcome: "ok" }),
+  providerErrors: (provider: string) => providerPolls.name({ provider, outcome: "errors" }),
 } as const;
 
 export interface PolledProviderView {

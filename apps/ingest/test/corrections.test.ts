@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Tick } from "@repo/contracts";
 import {
   barsFromStoredTicks,
   buildApp,
   cassandraClient,
-  childEnv,
   describeServices,
   dropKeyspace,
   dropTopics,
@@ -22,9 +21,10 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import { postTicks } from "../../consumer/src/e2e/harness.ts";
-import { sessionsBetween } from "../src/schedule/calendar.ts";
 import type { IngestStats } from "../src/stats.ts";
 import { type FakeAlpaca, startFakeAlpaca, type TradeRecord } from "../src/testing/fake-alpaca.ts";
+import { pastSession } from "../src/testing/past-session.ts";
+import { runBackfill } from "./harness.ts";
 
 /**
  * Corrections and cancels as data, on the real stack: one Alpaca session with cancels and
@@ -182,11 +182,7 @@ function expectedSession(records: readonly TradeRecord[]) {
 
 test("a session with cancels and corrections ends with the same ticks and bars streamed, recovered from history after a drop, and backfilled; each equals the recomputation from the surviving trades", async () => {
   const [streamed, recovered] = await Promise.all([startPipeline("stream"), startPipeline("gap")]);
-  const sessions = sessionsBetween(
-    new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
-    new Date().toISOString().slice(0, 10),
-  );
-  const session = sessions.at(-1) as (typeof sessions)[number];
+  const { session, next } = pastSession();
   // A minute boundary of that session: the gap path's history window starts at its last streamed
   // trade (3 s before) and spans the seconds it was disconnected, so the session fits in it.
   const boundary = session.open.getTime() + 3 * 3_600_000;
@@ -311,36 +307,14 @@ test("a session with cancels and corrections ends with the same ticks and bars s
     await p.producer.stop();
   }
   const backfilled = await startPipeline("backfill");
-  const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  const child = Bun.spawn(
-    [
-      "bun",
-      resolve(import.meta.dir, "../src/backfill/cli.ts"),
-      "--provider",
-      "alpaca",
-      "--symbols",
-      "SESS",
-      "--from",
-      session.date,
-      "--to",
-      next,
-      "--state",
-      join(dir, "backfill.json"),
-    ],
-    {
-      env: childEnv(alpacaEnv(backfilled.producer)),
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`backfill exited ${code}\n${out}\n${err}`);
+  await runBackfill({
+    provider: "alpaca",
+    symbols: "SESS",
+    from: session.date,
+    to: next,
+    state: join(dir, "backfill.json"),
+    env: alpacaEnv(backfilled.producer),
+  });
   const viaBackfill = await converged(backfilled);
 
   expect(viaGap).toEqual(viaStream);

@@ -14,9 +14,9 @@ import {
 } from "@repo/testkit";
 import type { BackfillPlan, BackfillRecord } from "../src/backfill/job.ts";
 import type { Run } from "../src/runs/run.ts";
-import { sessionsBetween } from "../src/schedule/calendar.ts";
 import type { IngestStats } from "../src/stats.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { pastSession } from "../src/testing/past-session.ts";
 
 /**
  * Ingest's runs, operator actions and backfills on the real stack: ingest spawned as users run it,
@@ -121,20 +121,6 @@ async function stored(symbol: string) {
     else quotes += 1;
   }
   return { trades: trades.sort((a, b) => a - b), quotes };
-}
-
-/** A past trading session (the latest within 12 days) and the date after it. */
-function pastSession(daysBack = 12) {
-  const today = new Date().toISOString().slice(0, 10);
-  const sessions = sessionsBetween(
-    new Date(Date.now() - daysBack * 86_400_000).toISOString().slice(0, 10),
-    today,
-  );
-  const session = sessions.at(-1) as (typeof sessions)[number];
-  const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  return { session, next };
 }
 
 describe("ingest runs and operator actions on the real stack", () => {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   buildApp,
   cassandraClient,
-  childEnv,
   consumerCaughtUp,
   describeServices,
   dropKeyspace,
@@ -19,10 +18,11 @@ import {
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { keyLabel } from "../src/providers/alpaca-stream.ts";
-import { sessionsBetween } from "../src/schedule/calendar.ts";
 import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
 import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { pastSession } from "../src/testing/past-session.ts";
+import { runBackfill } from "./harness.ts";
 
 /**
  * The real stack end to end: a local server speaking Alpaca's stream and history protocols →
@@ -213,53 +213,20 @@ describe("streaming ingest on the real stack", () => {
   }, 180_000);
 
   test("backfilling a past session twice stores every trade and quote once", async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const sessions = sessionsBetween(
-      new Date(Date.now() - 12 * 86_400_000).toISOString().slice(0, 10),
-      today,
-    );
-    const session = sessions.at(-1) as (typeof sessions)[number];
+    const { session, next } = pastSession();
     const at = session.open.getTime() + 2 * 3_600_000;
     fake.trades("NVDA", 450, at);
     fake.quotes("NVDA", 120, at);
-    const next = new Date(Date.parse(`${session.date}T00:00:00Z`) + 86_400_000)
-      .toISOString()
-      .slice(0, 10);
-    const run = async (...extra: string[]) => {
-      const child = Bun.spawn(
-        [
-          "bun",
-          resolve(import.meta.dir, "../src/backfill/cli.ts"),
-          "--provider",
-          "alpaca",
-          "--symbols",
-          "NVDA",
-          "--from",
-          session.date,
-          "--to",
-          next,
-          "--state",
-          join(dir, "backfill.json"),
-          ...extra,
-        ],
-        {
-          env: childEnv({
-            ...alpacaEnv(),
-            PRODUCER_URL: producer.url,
-            INGEST_LINGER_MS: "50",
-          }),
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
-      if (code !== 0) throw new Error(`backfill exited ${code}\n${out}\n${err}`);
-      return out;
-    };
+    const run = (...extra: string[]) =>
+      runBackfill({
+        provider: "alpaca",
+        symbols: "NVDA",
+        from: session.date,
+        to: next,
+        state: join(dir, "backfill.json"),
+        env: { ...alpacaEnv(), PRODUCER_URL: producer.url, INGEST_LINGER_MS: "50" },
+        extra,
+      });
     const writtenBefore = (await consumer.json<ConsumerStats>("/stats")).records.written;
     const started = performance.now();
     await run();

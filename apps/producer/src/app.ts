@@ -4,7 +4,7 @@ import type { ProducerToken } from "./auth/tokens.ts";
 import { authorizeWrites } from "./http/authorize.ts";
 import type { DeliveredOffset } from "./records/publish.ts";
 import { type PostedRecord, recordsBody } from "./records/request.ts";
-import { type ProducerView, producerStats } from "./stats.ts";
+import { PRODUCER_COUNTERS, type ProducerView, producerStats } from "./stats.ts";
 
 export interface ProducerAppOptions extends AppBaseOptions {
   stats: Stats;
@@ -30,6 +30,7 @@ export function createProducerApp(options: ProducerAppOptions) {
     ...appBase(options),
     service: "producer",
     stats: () => producerStats(stats, options.view),
+    counters: PRODUCER_COUNTERS,
   });
   const body = recordsBody(options.maxRecords);
   const authorize = authorizeWrites({ tokens: options.tokens, stats, log });

@@ -1,3 +1,4 @@
+import { labelledCounter } from "@repo/platform/metrics";
 import { quantiles, type Stats } from "@repo/platform/stats";
 
 /** Why a write was refused before its records were read. */
@@ -6,6 +7,22 @@ export type Refusal =
   | "unknown_token"
   | "topic_not_writable"
   | "topic_not_allowed";
+
+const invalidByField = labelledCounter({
+  counter: "invalidByField.{field}",
+  help: "Record fields refused by the schema, by field name.",
+});
+const authRequests = labelledCounter({
+  counter: "auth.requests.{token}",
+  help: "Writes by the name of the token that authorised them.",
+});
+const authRefused = labelledCounter({
+  counter: "auth.refused.{reason}",
+  help: "Writes refused before their records were read, by reason.",
+});
+
+/** The producer's labelled counters, exported by `/metrics` with their labels. */
+export const PRODUCER_COUNTERS = [invalidByField, authRequests, authRefused];
 
 /** The producer's metric names: written by the publisher and the authoriser, read by `/stats` and `/metrics`. */
 export const METRIC = {
@@ -16,11 +33,11 @@ export const METRIC = {
   invalid: "records.invalid",
   throttled: "records.throttled",
   /** Refused fields by schema field name, e.g. `invalidByField.eventTime`. */
-  invalidField: (field: string) => `invalidByField.${field}`,
+  invalidField: (field: string) => invalidByField.name({ field }),
   /** Writes by token name (never the token), e.g. `auth.requests.ingest`. */
-  requestsByToken: (name: string) => `auth.requests.${name}`,
+  requestsByToken: (name: string) => authRequests.name({ token: name }),
   /** Refused writes by reason, e.g. `auth.refused.missing_token`. */
-  refused: (reason: Refusal | "") => `auth.refused.${reason}`,
+  refused: (reason: Refusal | "") => authRefused.name({ reason }),
   deliveryLatencyMs: "deliveryLatencyMs",
   requestLatencyMs: "requestLatencyMs",
 } as const;

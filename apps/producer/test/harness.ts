@@ -6,10 +6,15 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions, topics } from "@repo/contracts";
 import {
+  brokers,
   buildApp,
+  dropIsolated,
+  freePort,
   provisionTopics,
+  type Relay,
   type RunningService,
   stackEnv,
+  startRelay,
   startService,
   uniqueId,
 } from "@repo/testkit";
@@ -53,6 +58,74 @@ export async function isolatedProducer(
     { waitFor: options.waitFor ?? "readyz" },
   );
   return { prefix, producer };
+}
+
+/** A producer that reaches Kafka or the registry only through a loopback relay the test controls. */
+export interface RelayedProducer {
+  prefix: string;
+  producer: RunningService;
+  /** Starts relaying to the shared Kafka or registry: the producer can reach it (again). */
+  open(): Promise<void>;
+  /** Stops relaying and cuts open connections: the producer's upstream is gone. */
+  cut(): Promise<void>;
+  /** Stops the producer and the relay, and deletes the producer's topics and subjects. */
+  close(): Promise<void>;
+}
+
+/**
+ * An {@link isolatedProducer} whose `upstream` address is a relay on a free loopback port, open
+ * from the start when `open` is set (else the upstream is unreachable until `open()`), so a test
+ * takes it away and brings it back without stopping the shared stack.
+ *
+ * @example
+ *   const late = await relayedProducer("kafka", { open: false, name: "prod_late", waitFor: "healthz" });
+ *   await late.open();
+ */
+export async function relayedProducer(
+  upstream: "kafka" | "registry",
+  options: {
+    open: boolean;
+    name: string;
+    env?: Record<string, string>;
+    waitFor?: "healthz" | "readyz";
+  },
+): Promise<RelayedProducer> {
+  const port = await freePort();
+  const target =
+    upstream === "kafka"
+      ? Number((brokers[0] ?? "").split(":")[1])
+      : Number(new URL(stackEnv.SCHEMA_REGISTRY_URL).port);
+  let relay: Relay | undefined;
+  const open = async () => {
+    relay = await startRelay(port, target);
+  };
+  const cut = async () => {
+    await relay?.close();
+    relay = undefined;
+  };
+  if (options.open) await open();
+  const address: Record<string, string> =
+    upstream === "kafka"
+      ? { KAFKA_BROKERS: `127.0.0.1:${port}` }
+      : { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}` };
+  const { prefix, producer } = await isolatedProducer(
+    { ...address, ...options.env },
+    { name: options.name, ...(options.waitFor ? { waitFor: options.waitFor } : {}) },
+  ).catch(async (error) => {
+    await cut();
+    throw error;
+  });
+  return {
+    prefix,
+    producer,
+    open,
+    cut,
+    async close() {
+      await producer.stop();
+      await cut();
+      await dropIsolated({ prefix });
+    },
+  };
 }
 
 export const registry = new SchemaRegistry(

@@ -1,40 +1,23 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 
-import {
-  describeServices,
-  dropIsolated,
-  eventually,
-  freePort,
-  type Relay,
-  type RunningService,
-  readTopic,
-  startRelay,
-} from "@repo/testkit";
+import { describeServices, eventually, type RunningService, readTopic } from "@repo/testkit";
 import type { ProducerStats } from "../src/stats.ts";
-import { isolatedProducer, postRecords, tickJson } from "./harness.ts";
+import { postRecords, type RelayedProducer, relayedProducer, tickJson } from "./harness.ts";
 
 /**
  * Kafka unreachable when the producer starts, without stopping the shared broker: the producer
  * bootstraps through a loopback TCP relay to 127.0.0.1:9092 that only starts listening later.
  */
+let relayed: RelayedProducer;
 let producer: RunningService;
-let relay: Relay | undefined;
-let relayPort: number;
 let prefix: string;
 
 beforeAll(async () => {
-  relayPort = await freePort();
-  ({ prefix, producer } = await isolatedProducer(
-    { KAFKA_BROKERS: `127.0.0.1:${relayPort}` },
-    { name: "prod_late", waitFor: "healthz" },
-  ));
+  relayed = await relayedProducer("kafka", { open: false, name: "prod_late", waitFor: "healthz" });
+  ({ prefix, producer } = relayed);
 }, 120_000);
 
-afterAll(async () => {
-  await producer?.stop();
-  await relay?.close();
-  await dropIsolated({ prefix });
-});
+afterAll(() => relayed?.close());
 
 test("a producer started before Kafka is not ready, then recovers and acknowledges every record", async () => {
   const notReady = await fetch(`${producer.url}/readyz`);
@@ -52,7 +35,7 @@ test("a producer started before Kafka is not ready, then recovers and acknowledg
     message: "the producer did not report a failed connection attempt before Kafka returned",
     diagnose: () => describeServices([producer]),
   });
-  relay = await startRelay(relayPort, 9092);
+  await relayed.open();
 
   await eventually(async () => ((await fetch(`${producer.url}/readyz`)).ok ? true : undefined), {
     timeoutMs: 60_000,

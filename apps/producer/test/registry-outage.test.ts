@@ -1,43 +1,27 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import {
-  dropIsolated,
-  eventually,
-  freePort,
-  type Relay,
-  type RunningService,
-  readTopic,
-  startRelay,
-} from "@repo/testkit";
-import { isolatedProducer, postRecords, tickJson } from "./harness.ts";
+import { eventually, type RunningService, readTopic } from "@repo/testkit";
+import { postRecords, type RelayedProducer, relayedProducer, tickJson } from "./harness.ts";
 
 /**
  * The registry goes away after the producer is warm (its address is a loopback relay to the shared
  * registry, closed mid-test): /readyz reports it, producing continues with the cached schema id,
  * and readiness returns with the registry.
  */
+let relayed: RelayedProducer;
 let producer: RunningService;
-let relay: Relay | undefined;
-let relayPort: number;
 let prefix: string;
 const CACHE_TTL_MS = 500;
 
 beforeAll(async () => {
-  relayPort = await freePort();
-  relay = await startRelay(relayPort, 8081);
-  ({ prefix, producer } = await isolatedProducer(
-    {
-      SCHEMA_REGISTRY_URL: `http://127.0.0.1:${relayPort}`,
-      SCHEMA_CACHE_TTL_MS: String(CACHE_TTL_MS),
-    },
-    { name: "prod_sr" },
-  ));
+  relayed = await relayedProducer("registry", {
+    open: true,
+    name: "prod_sr",
+    env: { SCHEMA_CACHE_TTL_MS: String(CACHE_TTL_MS) },
+  });
+  ({ prefix, producer } = relayed);
 }, 120_000);
 
-afterAll(async () => {
-  await producer?.stop();
-  await relay?.close();
-  await dropIsolated({ prefix });
-});
+afterAll(() => relayed?.close());
 
 const readiness = async () => {
   const response = await fetch(`${producer.url}/readyz`);
@@ -54,8 +38,7 @@ test("a warm producer keeps producing through a registry outage and reports it i
   expect((await postRecords(producer, "market.ticks", batch(1))).status).toBe(200);
   const warmAt = Date.now(); // the schema id was fetched and cached before this
 
-  await relay?.close();
-  relay = undefined;
+  await relayed.cut();
   const down = await eventually(async () => {
     const current = await readiness();
     return current.status === 503 ? current : undefined;
@@ -70,7 +53,7 @@ test("a warm producer keeps producing through a registry outage and reports it i
   expect(during.status).toBe(200);
   expect(during.json.offsets).toHaveLength(10);
 
-  relay = await startRelay(relayPort, 8081);
+  await relayed.open();
   await eventually(async () => ((await readiness()).status === 200 ? true : undefined));
   expect((await postRecords(producer, "market.ticks", batch(21))).status).toBe(200);
   expect((await readTopic(`${prefix}market.ticks`)).length).toBe(30);

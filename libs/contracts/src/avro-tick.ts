@@ -6,7 +6,7 @@ import type { Tick } from "./generated/Tick.ts";
  * The Tick layout the hand-written reader below decodes, field by field in wire order. The reader
  * is used for a writer schema only when avsc finds that schema equal to this one (same Parsing
  * Canonical Form: names, order, types, decimal precision and scale), so a change to
- * `schemas/Tick.avsc` turns the fast path off instead of misreading (`avro-tick.test.ts` fails
+ * `schemas/Tick.avsc` turns the fast path off instead of misreading (`apps/consumer/src/tick/fast-read.test.ts` fails
  * until this layout and the reader follow the schema).
  */
 const DECIMAL = { type: "bytes", logicalType: "decimal", precision: 18, scale: 6 } as const;

@@ -119,6 +119,13 @@ export const cassandraEnv = {
   ...cassandraSecurityEnv,
 };
 
+/** The consistency level of a service's Cassandra queries: `LOCAL_QUORUM` unless told otherwise. */
+export const cassandraConsistencyEnv = {
+  CASSANDRA_CONSISTENCY: z
+    .enum(["LOCAL_QUORUM", "QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ONE", "ALL"])
+    .default("LOCAL_QUORUM"),
+};
+
 /** How far in the future a tick's eventTime or ingestTime may lie (clock skew between hosts). */
 export const clockSkewEnv = {
   MAX_CLOCK_SKEW_MS: positiveInt(60_000),
@@ -143,5 +150,23 @@ export const pipelineEnv = {
   ...clockSkewEnv,
   ...topicPrefixEnv,
 };
+
+/**
+ * What a service that consumes a Kafka topic into Cassandra (the consumer, analytics) reads besides
+ * its own settings and its registry client's: HTTP, the record path through Kafka
+ * ({@link pipelineEnv}), Cassandra and its consistency, how many queries run at once, and the
+ * longest wait between retries of a failing step.
+ *
+ * @example
+ *   export const analyticsEnv = { ...streamServiceEnv(3005), ...registryClientEnv, ANALYTICS_GROUP: z.string() };
+ */
+export const streamServiceEnv = (defaultPort: number) => ({
+  ...httpEnv(defaultPort),
+  ...pipelineEnv,
+  ...cassandraEnv,
+  ...cassandraConsistencyEnv,
+  CASSANDRA_MAX_CONCURRENCY: positiveInt(32),
+  RETRY_MAX_DELAY_MS: positiveInt(5000),
+});
 
 export { z };

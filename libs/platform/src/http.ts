@@ -1,8 +1,10 @@
 /**
  * The HTTP edge every service shares, one concern a file under `http/`: errors rendered for the
  * caller (`errors.ts`), the drainable app (`service-app.ts`), the browser guard (`origin.ts`),
- * JSON bodies validated with zod and limited in size (`body.ts`), the shared routes (`app.ts`),
- * what `/readyz` answers (`readiness.ts`) and serving with a graceful shutdown (`server.ts`).
+ * JSON bodies validated with zod and limited in size (`body.ts`), calendar dates in requests
+ * (`dates.ts`), the shared routes (`app.ts`),
+ * what `/readyz` answers (`readiness.ts`), the 400s and 503s routes answer (`route-errors.ts`)
+ * and serving with a graceful shutdown (`server.ts`).
  */
 export {
   type AppBaseOptions,
@@ -19,6 +21,7 @@ export {
   limitBody,
   parseJson,
 } from "./http/body.ts";
+export { calendarDate } from "./http/dates.ts";
 export { ApiError, echo, type FieldIssue, MAX_ECHO_CHARS } from "./http/errors.ts";
 export { browserGuard, originAllowed } from "./http/origin.ts";
 export {
@@ -29,7 +32,12 @@ export {
   type ReadinessOptions,
   type ReadinessWatch,
   readinessOf,
-  retryingCheck,
 } from "./http/readiness.ts";
+export {
+  invalidParameter,
+  invalidParameters,
+  type ParameterRefusal,
+  storeReads,
+} from "./http/route-errors.ts";
 export { startServer } from "./http/server.ts";
 export { ServiceApp } from "./http/service-app.ts";

@@ -3,8 +3,30 @@ import { Registry } from "prom-client";
 import { parseExposition } from "./exposition.ts";
 import { createServiceApp } from "./http.ts";
 import { createLogger } from "./log.ts";
-import { MAX_LABEL_VALUES, serviceMetrics, snake } from "./metrics.ts";
+import {
+  type LabelledCounter,
+  labelledCounter,
+  MAX_LABEL_VALUES,
+  serviceMetrics,
+  snake,
+} from "./metrics.ts";
 import { createStats } from "./stats.ts";
+
+const deadLettered = labelledCounter({
+  counter: "deadLettered.{reason}",
+  help: "Records sent to the dead-letter topic, by reason.",
+});
+const rejected = labelledCounter({
+  counter: "records.rejected.{reason}",
+  help: "Refused records.",
+});
+const polls = labelledCounter({
+  counter: "providers.{provider}.{outcome}",
+  metric: "provider.polls",
+  help: "Polls by provider and outcome.",
+  values: { outcome: ["ok", "errors"] },
+});
+const declared: LabelledCounter[] = [deadLettered, rejected, polls];
 
 function scrape(
   stats: ReturnType<typeof createStats>[],
@@ -16,7 +38,7 @@ function scrape(
   }[] = () => [],
 ) {
   const metrics = serviceMetrics(
-    { service: "consumer", stats: () => stats, gauges },
+    { service: "consumer", stats: () => stats, gauges, counters: declared },
     new Registry(),
   );
   return metrics.render().then(parseExposition);
@@ -36,16 +58,16 @@ describe("Prometheus metrics bridged from the stats registry", () => {
     expect(families.get("marketpipe_consumer_bars_late_ticks_total")?.samples[0]?.value).toBe(2);
   });
 
-  test("reason-suffixed counters are one metric with a reason label", async () => {
+  test("a declared family is one metric whose labels come from the counter names, with its help", async () => {
     const stats = createStats();
-    stats.counter("deadLettered.invalid_value").add(3);
+    stats.counter(deadLettered.name({ reason: "invalid_value" })).add(3);
     stats.counter("deadLettered.corrupt_avro").add();
     stats.counter("records.rejected.price_jump").add(5);
-    stats.counter("providers.simulator.ok").add(9);
-    stats.counter("records.droppedByReason.buffer_full").add(2);
-    stats.counter("requests.4xx").add(6);
+    stats.counter(polls.name({ provider: "simulator", outcome: "ok" })).add(9);
     const families = await scrape([stats]);
-    expect(families.get("marketpipe_consumer_dead_lettered_total")?.samples).toEqual([
+    const letters = families.get("marketpipe_consumer_dead_lettered_total");
+    expect(letters?.help).toBe("Records sent to the dead-letter topic, by reason.");
+    expect(letters?.samples).toEqual([
       {
         name: "marketpipe_consumer_dead_lettered_total",
         labels: { reason: "invalid_value" },
@@ -60,17 +82,37 @@ describe("Prometheus metrics bridged from the stats registry", () => {
     expect(families.get("marketpipe_consumer_records_rejected_total")?.samples[0]?.labels).toEqual({
       reason: "price_jump",
     });
-    expect(families.get("marketpipe_consumer_provider_polls_total")?.samples[0]?.labels).toEqual({
-      provider: "simulator",
-      outcome: "ok",
+    expect(families.get("marketpipe_consumer_provider_polls_total")?.samples[0]).toMatchObject({
+      labels: { provider: "simulator", outcome: "ok" },
+      value: 9,
     });
+  });
+
+  test("counters outside every declared family keep their whole name and no label", async () => {
+    const stats = createStats();
+    stats.counter("providers.simulator.retries").add(2);
+    stats.counter("records.skipped.unresolved_cancel").add(1);
+    const families = await scrape([stats]);
+    expect(families.get("marketpipe_consumer_providers_simulator_retries_total")?.samples).toEqual([
+      { name: "marketpipe_consumer_providers_simulator_retries_total", labels: {}, value: 2 },
+    ]);
     expect(
-      families.get("marketpipe_consumer_records_dropped_by_reason_total")?.samples[0]?.labels,
-    ).toEqual({ reason: "buffer_full" });
-    expect(families.get("marketpipe_consumer_requests_total")?.samples[0]).toMatchObject({
-      labels: { status: "4xx" },
-      value: 6,
+      families.get("marketpipe_consumer_records_skipped_unresolved_cancel_total")?.samples[0]
+        ?.value,
+    ).toBe(1);
+    expect(families.has("marketpipe_consumer_provider_polls_total")).toBe(false);
+  });
+
+  test("a family names its counters and reads them back", () => {
+    expect(polls.name({ provider: "alpaca", outcome: "errors" })).toBe("providers.alpaca.errors");
+    expect(polls.match("providers.alpaca.errors")).toEqual({
+      provider: "alpaca",
+      outcome: "errors",
     });
+    expect(polls.match("providers.alpaca.errors.x")).toBeUndefined();
+    expect(deadLettered.match("records.deadLettered")).toBeUndefined();
+    expect(polls.labels).toEqual(["provider", "outcome"]);
+    expect(rejected.metric).toBe("records.rejected");
   });
 
   test("a label set past the bound is folded into `other` instead of growing the series", async () => {
@@ -125,7 +167,10 @@ describe("Prometheus metrics bridged from the stats registry", () => {
 
   test("counters that appear after the first scrape are exported by the next", async () => {
     const stats = createStats();
-    const metrics = serviceMetrics({ service: "ingest", stats: () => [stats] }, new Registry());
+    const metrics = serviceMetrics(
+      { service: "ingest", stats: () => [stats], counters: declared },
+      new Registry(),
+    );
     expect(parseExposition(await metrics.render()).size).toBe(0);
     stats.counter("records.rejected.duplicate").add(4);
     const families = parseExposition(await metrics.render());

@@ -16,6 +16,8 @@ export interface MetricsSource {
   /** The registries to export (default: every {@link Stats} this process holds). */
   stats?: () => Stats[];
   gauges?: () => GaugeSample[];
+  /** The service's labelled counter families ({@link labelledCounter}). */
+  counters?: readonly LabelledCounter[];
 }
 
 export interface ServiceMetrics {
@@ -24,30 +26,72 @@ export interface ServiceMetrics {
   readonly contentType: string;
 }
 
+/** The label names written in braces in a counter template: `providers.{provider}.{outcome}` → `"provider" | "outcome"`. */
+export type LabelsOf<T extends string> = T extends `${string}{${infer L}}${infer Rest}`
+  ? L | LabelsOf<Rest>
+  : never;
+
 /**
- * Counters whose last name segments are a label value from a bounded set: each pattern's groups
- * become the labels, the rest of the name the metric. Values past {@link MAX_LABEL_VALUES} per
- * metric are folded into `other`, so a bug cannot explode the series count.
+ * A family of stats counters whose name segments are label values from a bounded set, declared
+ * by the service that writes them (see {@link labelledCounter}).
  */
-const LABELLED_COUNTERS: { pattern: RegExp; metric: string; labels: string[] }[] = [
-  { pattern: /^records\.rejected\.([^.]+)$/, metric: "records.rejected", labels: ["reason"] },
-  { pattern: /^rejected\.([^.]+)$/, metric: "rejected", labels: ["reason"] },
-  {
-    pattern: /^records\.droppedByReason\.([^.]+)$/,
-    metric: "records.droppedByReason",
-    labels: ["reason"],
-  },
-  { pattern: /^deadLettered\.([^.]+)$/, metric: "deadLettered", labels: ["reason"] },
-  { pattern: /^invalidByField\.([^.]+)$/, metric: "invalidByField", labels: ["field"] },
-  { pattern: /^requests\.([1-5]xx)$/, metric: "requests", labels: ["status"] },
-  { pattern: /^auth\.requests\.([^.]+)$/, metric: "auth.requests", labels: ["token"] },
-  { pattern: /^auth\.refused\.([^.]+)$/, metric: "auth.refused", labels: ["reason"] },
-  {
-    pattern: /^providers\.([^.]+)\.(ok|errors)$/,
-    metric: "provider.polls",
-    labels: ["provider", "outcome"],
-  },
-];
+export interface LabelledCounter<L extends string = string> {
+  /** Stats-style metric name, exported as `marketpipe_<service>_<snake name>_total`. */
+  readonly metric: string;
+  readonly help: string;
+  readonly labels: readonly L[];
+  /** The stats counter name of one label set: `{ reason: "invalid_value" }` → `deadLettered.invalid_value`. */
+  name(labels: Record<L, string>): string;
+  /** The label values of a stats counter name of this family, or undefined. */
+  match(counterName: string): Record<L, string> | undefined;
+}
+
+/**
+ * Declares a family of labelled counters. `counter` is the stats counter name with each label in
+ * braces; a label matches one name segment, or only the listed `values`. The exported metric is
+ * `metric`, by default the name before the first label. Pass the families to `createServiceApp`
+ * (`counters`); counters not declared are exported with no labels. Values past
+ * {@link MAX_LABEL_VALUES} per family are folded into `other`, so a bug cannot explode the series.
+ *
+ * @example
+ *   const deadLettered = labelledCounter({ counter: "deadLettered.{reason}", help: "Dead letters by reason." });
+ *   stats.counter(deadLettered.name({ reason: "invalid_value" })).add();
+ *   // /metrics: marketpipe_consumer_dead_lettered_total{reason="invalid_value"} 1
+ */
+export function labelledCounter<const T extends string>(spec: {
+  counter: T;
+  help: string;
+  metric?: string;
+  values?: Partial<Record<LabelsOf<T>, readonly string[]>>;
+}): LabelledCounter<LabelsOf<T>> {
+  type L = LabelsOf<T>;
+  const parts = spec.counter.split(/\{([^}]+)\}/);
+  const labels = parts.filter((_, i) => i % 2 === 1) as L[];
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const source = parts
+    .map((part, i) => {
+      if (i % 2 === 0) return literal(part);
+      const values = spec.values?.[part as L];
+      return values ? `(${values.map(literal).join("|")})` : "([^.]+)";
+    })
+    .join("");
+  const pattern = new RegExp(`^${source}$`);
+  const metric = spec.metric ?? (parts[0] ?? "").replace(/\.$/, "");
+  return {
+    metric,
+    help: spec.help,
+    labels,
+    name: (values) => parts.map((part, i) => (i % 2 === 0 ? part : values[part as L])).join(""),
+    match(counterName) {
+      const found = pattern.exec(counterName);
+      if (!found) return undefined;
+      return Object.fromEntries(labels.map((label, i) => [label, found[i + 1] ?? ""])) as Record<
+        L,
+        string
+      >;
+    },
+  };
+}
 
 export const MAX_LABEL_VALUES = 64;
 
@@ -80,12 +124,13 @@ interface Bridge {
 /**
  * Exports the platform stats registry as Prometheus metrics, without touching instrumentation
  * points: counter `records.accepted` → `marketpipe_<service>_records_accepted_total`, counter
- * `deadLettered.invalid_value` → `marketpipe_<service>_dead_lettered_total{reason="invalid_value"}`,
+ * `deadLettered.invalid_value` of a declared family (`counters`, see {@link labelledCounter}) →
+ * `marketpipe_<service>_dead_lettered_total{reason="invalid_value"}`,
  * latency `deliveryLatencyMs` → histogram `marketpipe_<service>_delivery_latency_seconds`, and the
  * source's gauges. Families are registered in the process registry the first time they appear.
  *
  * @example
- *   const metrics = serviceMetrics({ service: "consumer", gauges: () => lagSamples() });
+ *   const metrics = serviceMetrics({ service: "consumer", gauges: () => lagSamples(), counters: [deadLettered] });
  *   app.get("/metrics", async (c) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
  */
 export function serviceMetrics(
@@ -166,9 +211,13 @@ export function collectFamilies(source: MetricsSource): Map<string, Family> {
 
   for (const registry of stats) {
     for (const [counterName, value] of Object.entries(registry.counters())) {
-      const { metric, labels } = labelledCounter(counterName);
+      const { metric, labels, help } = labelledFamily(source.counters ?? [], counterName);
       const name = `${prefix}${snake(metric)}_total`;
-      const target = family(name, "counter", `Stats counter ${metric} of ${source.service}.`);
+      const target = family(
+        name,
+        "counter",
+        help ?? `Stats counter ${metric} of ${source.service}.`,
+      );
       add(target, { labels: boundedLabels(target, labels), value });
     }
     for (const [latencyName, latency] of registry.latencies()) {
@@ -198,17 +247,15 @@ export function collectFamilies(source: MetricsSource): Map<string, Family> {
   return families;
 }
 
-function labelledCounter(name: string): { metric: string; labels: Record<string, string> } {
-  for (const { pattern, metric, labels } of LABELLED_COUNTERS) {
-    const match = pattern.exec(name);
-    if (match) {
-      return {
-        metric,
-        labels: Object.fromEntries(labels.map((label, i) => [label, match[i + 1] ?? ""])),
-      };
-    }
+function labelledFamily(
+  declared: readonly LabelledCounter[],
+  counterName: string,
+): { metric: string; labels: Record<string, string>; help?: string } {
+  for (const counter of declared) {
+    const labels = counter.match(counterName);
+    if (labels) return { metric: counter.metric, labels, help: counter.help };
   }
-  return { metric: name, labels: {} };
+  return { metric: counterName, labels: {} };
 }
 
 function boundedLabels(target: Family, labels: Record<string, string>): Record<string, string> {

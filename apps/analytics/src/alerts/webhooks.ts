@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { formatTimestamp } from "@repo/contracts";
+import type { AnalyticsAlertJson } from "@repo/contracts/analytics-responses";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
@@ -212,7 +213,7 @@ export function createWebhookSender(options: {
 }
 
 /** A firing as JSON (the webhook body, the SSE event, `GET /v1/alerts`): times ISO 8601 UTC. */
-export function alertJson(firing: Firing) {
+export function alertJson(firing: Firing): AnalyticsAlertJson {
   return {
     id: firing.dedupKey,
     ruleId: firing.ruleId,

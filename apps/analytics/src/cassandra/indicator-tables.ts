@@ -1,9 +1,15 @@
-import { INDICATORS_1M, INDICATORS_ROLLUP, insertInto, partitionDay } from "@repo/cassandra";
+import {
+  INDICATORS_1M,
+  INDICATORS_ROLLUP,
+  insertInto,
+  partitionDay,
+  rollupRowTtlSeconds,
+} from "@repo/cassandra";
+import { boundedAll } from "@repo/platform/bounded";
 import type { IndicatorValue } from "../indicators/compute.ts";
 import type { IndicatorRow } from "../series/book.ts";
 import { DAY_US, type Interval } from "../series/rollup.ts";
 import {
-  bounded,
   canonical,
   decimal,
   microsOf,
@@ -63,6 +69,12 @@ const bands = (value: IndicatorValue) =>
     ? { value: decimal(value.value), lower: null, upper: null }
     : { value: decimal(value.middle), lower: decimal(value.lower), upper: decimal(value.upper) };
 
+/** The rollup insert per interval: with `USING TTL` where the layout keeps its rows longer (1d). */
+const insertRollup = (interval: Interval) => {
+  const ttl = rollupRowTtlSeconds(interval);
+  return ttl === undefined ? INSERT_ROLLUP : `${INSERT_ROLLUP} USING TTL ${ttl}`;
+};
+
 /** The insert of one row: 1m rows in `indicators_1m`, the others in `indicators_rollup`. */
 function insertOf(row: IndicatorRow, now: Date): Statement {
   const { value, lower, upper } = bands(row.value);
@@ -70,7 +82,7 @@ function insertOf(row: IndicatorRow, now: Date): Statement {
   const day = partitionDay(row.start);
   return row.interval === "1m"
     ? { query: INSERT_1M, params: [row.symbol, day, ...values] }
-    : { query: INSERT_ROLLUP, params: [row.symbol, row.interval, day, ...values] };
+    : { query: insertRollup(row.interval), params: [row.symbol, row.interval, day, ...values] };
 }
 
 /**
@@ -103,7 +115,7 @@ export function createIndicatorTables(options: TableOptions) {
       for (const list of partitions.values())
         for (let i = 0; i < list.length; i += BATCH_ROWS)
           chunks.push(list.slice(i, i + BATCH_ROWS));
-      await bounded(chunks, maxConcurrency, (chunk) => {
+      await boundedAll(chunks, maxConcurrency, (chunk) => {
         const [only] = chunk;
         return chunk.length === 1 && only
           ? client.execute(only.query, only.params, write)
@@ -127,7 +139,7 @@ export function createIndicatorTables(options: TableOptions) {
       const reads = names.flatMap((name) => days.map((day) => ({ name, day })));
       const found = new Map<string, ServedValue[]>();
       const range = [timestampOf(from), timestampOf(to)];
-      await bounded(reads, maxConcurrency, async ({ name, day }) => {
+      await boundedAll(reads, maxConcurrency, async ({ name, day }) => {
         const partition = partitionDay(day);
         const rows =
           interval === "1m"

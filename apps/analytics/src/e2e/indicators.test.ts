@@ -131,6 +131,16 @@ describe("analytics indicators on the real stack", () => {
     const daily = [...stored.keys()].filter((k) => k.startsWith("1d|IND0|"));
     expect(daily.length).toBe(12);
     expect(daily.filter((k) => k.endsWith("|vwapdev") || k.endsWith("|ema12"))).toEqual([]);
+    // Daily rollups are kept (written USING TTL 0); the other rollups expire with the table.
+    const ttls = await scenario.db.execute(
+      "SELECT interval, TTL(value) AS ttl FROM indicators_rollup",
+    );
+    const ttlOf = (interval: string) =>
+      ttls.rows.filter((row) => row.get("interval") === interval).map((row) => row.get("ttl"));
+    expect(ttlOf("1d").length).toBeGreaterThan(0);
+    expect(ttlOf("1d").filter((ttl) => ttl !== null)).toEqual([]);
+    expect(ttlOf("5m").length).toBeGreaterThan(0);
+    expect(ttlOf("5m").filter((ttl) => !(ttl > 0))).toEqual([]);
     expect(await messageCount(scenario.topic.indicators)).toBeGreaterThanOrEqual(stored.size);
 
     for (const symbol of SYMBOLS) {

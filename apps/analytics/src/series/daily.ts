@@ -1,12 +1,7 @@
-import {
-  type CarriedState,
-  emptyState,
-  type IndicatorValue,
-  indicatorsAt,
-} from "../indicators/compute.ts";
+import { emptyState, type IndicatorValue, indicatorsAt } from "../indicators/compute.ts";
 import type { IndicatorSpec } from "../indicators/specs.ts";
 import { combine, DAY_US, type MinuteBar } from "./rollup.ts";
-import type { ClosedTest, IndicatorRow, Session } from "./session.ts";
+import type { ClosedTest, DailySeries, DailyWindow, IndicatorRow, Session } from "./session.ts";
 
 /** The indicators computed at 1d: every one but `vwapdev` (a session's own VWAP, intraday only). */
 export const dailySpecs = (specs: readonly IndicatorSpec[]) =>
@@ -24,15 +19,6 @@ export function dailyWindow(specs: readonly IndicatorSpec[]): number {
   for (const spec of dailySpecs(specs))
     window = Math.max(window, spec.family === "rvol" ? spec.length + 1 : spec.warmup);
   return window;
-}
-
-/** A session's 1d window: the day bars of its earlier sessions and the state carried after them. */
-export interface DailyWindow {
-  specs: readonly IndicatorSpec[];
-  /** Day bars of the earlier sessions in the window, oldest first (at most W − 1). */
-  earlier: readonly MinuteBar[];
-  /** The recursive indicators' state after the last earlier day (seeded at the first). */
-  state: CarriedState;
 }
 
 /** `rvol<N>` at 1d: the day's volume against its N previous days in the window. */
@@ -93,14 +79,6 @@ export const historyLookbackDays = (count: number) => Math.ceil((count * 7) / 5)
 /** What a row was last emitted as (value and provisional flag): unchanged rows are not rewritten. */
 export const rowSignature = (value: IndicatorValue, provisional: boolean) =>
   `${"value" in value ? value.value : `${value.lower}|${value.middle}|${value.upper}`}|${provisional ? 1 : 0}`;
-
-/** A session's 1d series: its window, its day bar and values now, what was last emitted per name. */
-export interface DailySeries {
-  window: DailyWindow;
-  bar?: MinuteBar;
-  values: Map<string, IndicatorValue>;
-  emitted: Map<string, string>;
-}
 
 const dayBar = (minutes: readonly MinuteBar[]) => {
   const ordered = [...minutes].sort((a, b) => a.start - b.start);

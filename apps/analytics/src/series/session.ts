@@ -1,5 +1,5 @@
 import type { CarriedState, IndicatorValue } from "../indicators/compute.ts";
-import type { DailySeries } from "./daily.ts";
+import type { IndicatorSpec } from "../indicators/specs.ts";
 import { DAY_US, type Interval, type IntradayInterval, type MinuteBar } from "./rollup.ts";
 
 /** One indicator value at one bar of one interval: a row of `indicators_1m` / `indicators_rollup`. */
@@ -27,6 +27,23 @@ export interface IntervalSeries {
 
 /** A previous session's volume per interval and bucket offset within the day (relative volume). */
 export type SessionVolumes = Record<IntradayInterval, Map<number, bigint>>;
+
+/** A session's 1d window: the day bars of its earlier sessions and the state carried after them. */
+export interface DailyWindow {
+  specs: readonly IndicatorSpec[];
+  /** Day bars of the earlier sessions in the window, oldest first (at most W − 1). */
+  earlier: readonly MinuteBar[];
+  /** The recursive indicators' state after the last earlier day (seeded at the first). */
+  state: CarriedState;
+}
+
+/** A session's 1d series: its window, its day bar and values now, what was last emitted per name. */
+export interface DailySeries {
+  window: DailyWindow;
+  bar?: MinuteBar;
+  values: Map<string, IndicatorValue>;
+  emitted: Map<string, string>;
+}
 
 /** A symbol's UTC day in memory: its minutes, the intraday series built from them, its 1d series. */
 export interface Session {

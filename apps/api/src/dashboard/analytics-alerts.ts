@@ -10,6 +10,7 @@ import {
   rules as listRules,
   recentAlerts,
 } from "./analytics-api.ts";
+import { el } from "./dom.ts";
 
 /** Alerts kept in the list (newest first). */
 const MAX_ALERTS = 100;
@@ -38,17 +39,6 @@ const FIELDS: Record<string, [string, string, string][]> = {
   ],
 };
 const NUMBERS = new Set(["windowMinutes", "length", "baselineBars"]);
-
-const el = <K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-) => {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-};
 
 /**
  * Mounts the alerts panel in `root`. `onAvailability` learns whether analytics answers (the chart's

@@ -1,7 +1,7 @@
 // The Dead letters view of the Kafka console: filter, select, dry run, then redrive.
 import type { DeadLettersJson, RedriveJson } from "../http/console-responses.ts";
-import { el, row, table } from "./console-dom.ts";
 import type { ConsoleView } from "./console-types.ts";
+import { el, row, table } from "./dom.ts";
 
 /**
  * Dead letters by reason; selected ones redriven after a dry run shows what would be sent.

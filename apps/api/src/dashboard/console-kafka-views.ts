@@ -1,7 +1,7 @@
 // The Topics and Consumer groups views of the Kafka console.
 import type { GroupJson, TopicJson } from "../http/console-responses.ts";
-import { duration, el, row, table } from "./console-dom.ts";
 import type { ConsoleView } from "./console-types.ts";
+import { duration, el, row, table } from "./dom.ts";
 
 /**
  * Every topic with its partitions, offsets, rates and retention, reloaded every 5 s.

@@ -1,7 +1,7 @@
 // The Messages view of the Kafka console: seek, symbol search, NDJSON export and the live tail.
 import type { MessageJson, MessagesJson, TopicJson } from "../http/console-responses.ts";
-import { el, row, table } from "./console-dom.ts";
 import type { ConsoleView } from "./console-types.ts";
+import { el, row, table } from "./dom.ts";
 
 function messageRows(list: MessageJson[]) {
   return list.map((m) => {

@@ -1,7 +1,7 @@
 // The Schemas view of the Kafka console: subjects, versions, and a diff between two versions.
 import type { SchemaDiffJson, SchemasJson } from "../http/console-responses.ts";
-import { el, row, table } from "./console-dom.ts";
 import type { ConsoleView } from "./console-types.ts";
+import { el, row, table } from "./dom.ts";
 
 /**
  * Subjects with their versions and compatibility, and the diff of two versions.

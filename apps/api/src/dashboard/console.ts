@@ -2,10 +2,10 @@
 // run, then a confirmation) and schema diffs, over the api's /v1/kafka and /v1/schemas routes.
 
 import { dlqView } from "./console-dlq-view.ts";
-import { el } from "./console-dom.ts";
 import { groupsView, topicsView } from "./console-kafka-views.ts";
 import { messagesView } from "./console-messages-view.ts";
 import { schemasView } from "./console-schemas-view.ts";
+import { el, statusLine, tabBar } from "./dom.ts";
 
 type View = "topics" | "groups" | "messages" | "dlq" | "schemas";
 
@@ -20,7 +20,7 @@ export function createConsole(root: HTMLElement) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let tail: EventSource | undefined;
   const body = el("div", { id: "console-view" });
-  const status = el("span", { id: "console-status" });
+  const status = statusLine("console-status");
   const token = el("input", {
     id: "operator-token",
     type: "password",
@@ -38,20 +38,27 @@ export function createConsole(root: HTMLElement) {
     prefix = prefixInput.value.trim();
     show(view);
   });
-  const tabs = el("nav", { id: "console-tabs" });
-  for (const [name, label] of [
-    ["topics", "Topics"],
-    ["groups", "Consumer groups"],
-    ["messages", "Messages"],
-    ["dlq", "Dead letters"],
-    ["schemas", "Schemas"],
-  ] as const) {
-    const button = el("button", { type: "button", "data-view": name }, label);
-    button.addEventListener("click", () => show(name));
-    tabs.append(button);
-  }
+  const tabs = tabBar<View>(
+    "console-tabs",
+    [
+      ["topics", "Topics"],
+      ["groups", "Consumer groups"],
+      ["messages", "Messages"],
+      ["dlq", "Dead letters"],
+      ["schemas", "Schemas"],
+    ],
+    show,
+  );
   root.append(
-    el("div", { class: "toolbar" }, el("h2", {}, "Kafka"), tabs, prefixInput, token, status),
+    el(
+      "div",
+      { class: "toolbar" },
+      el("h2", {}, "Kafka"),
+      tabs.nav,
+      prefixInput,
+      token,
+      status.node,
+    ),
     body,
   );
 
@@ -65,14 +72,7 @@ export function createConsole(root: HTMLElement) {
       throw new Error(answer.error?.message ?? `${path} answered ${response.status}`);
     return answer;
   }
-  const fail = (error: unknown) => {
-    status.textContent = `error: ${(error as Error).message}`;
-    status.dataset.state = "error";
-  };
-  const done = (text: string) => {
-    status.textContent = text;
-    status.dataset.state = "ok";
-  };
+  const { fail, done } = status;
 
   function remember() {
     const url = new URLSearchParams(location.search);
@@ -89,8 +89,7 @@ export function createConsole(root: HTMLElement) {
     timer = undefined;
     tail?.close();
     tail = undefined;
-    for (const button of tabs.querySelectorAll("button"))
-      button.setAttribute("aria-pressed", String(button.dataset.view === next));
+    tabs.select(next);
     body.replaceChildren();
     body.dataset.view = next;
     const context = {

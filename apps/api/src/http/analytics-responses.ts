@@ -1,67 +1,26 @@
 /**
- * The JSON of the analytics routes (`/v1/indicators/*`, `/v1/alerts`, `/v1/alerts/rules*`), as zod
- * schemas (they document /openapi.json) and the types the dashboard reads. Analytics' answers are
- * passed on as analytics documents them (apps/analytics/README.md). Nothing here imports server
- * code, so the dashboard can `import type` from it.
+ * The JSON of the analytics routes (`/v1/indicators/*`, `/v1/alerts`, `/v1/alerts/rules*`): the
+ * schemas analytics answers with and documents (`@repo/contracts/analytics-responses`), passed on
+ * as they are, and the api's own `/v1/analytics/status`. Nothing here imports server code, so the
+ * dashboard can `import type` from it.
  */
 import { z } from "@hono/zod-openapi";
 
-const decimal = z.string().openapi({ example: "187.25", description: "Exact decimal" });
-
-export const BandSchema = z
-  .object({ lower: decimal, middle: decimal, upper: decimal })
-  .openapi("BollingerBand");
-
-export const IndicatorPointSchema = z
-  .object({
-    time: z.string().openapi({ description: "Start of the bar, ISO 8601 UTC" }),
-    value: z.union([decimal, BandSchema]),
-    provisional: z.boolean().openapi({
-      description: "The bar is still open (or within its late allowance): the value may change",
-    }),
-  })
-  .openapi("IndicatorPoint");
-
-export const IndicatorsResponse = z
-  .object({
-    symbol: z.string(),
-    interval: z.string(),
-    series: z.record(z.string(), z.array(IndicatorPointSchema)),
-  })
-  .openapi("Indicators");
-
-export const AlertRuleSchema = z
-  .object({
-    id: z.string(),
-    symbol: z.string(),
-    condition: z.record(z.string(), z.unknown()),
-    webhook: z.object({ url: z.string() }).nullable(),
-    createdAt: z.string(),
-  })
-  .openapi("AlertRule");
-
-export const AlertRulesResponse = z
-  .object({ rules: z.array(AlertRuleSchema) })
-  .openapi("AlertRules");
-
-export const AnalyticsAlertSchema = z
-  .object({
-    id: z.string().openapi({ description: "The dedup key: rule|bar start µs|event" }),
-    ruleId: z.string(),
-    symbol: z.string(),
-    kind: z.string(),
-    event: z.string(),
-    barStart: z.string(),
-    price: decimal,
-    value: decimal.nullable(),
-    message: z.string(),
-    firedAt: z.string(),
-  })
-  .openapi("AnalyticsAlert");
-
-export const AnalyticsAlertsResponse = z
-  .object({ alerts: z.array(AnalyticsAlertSchema) })
-  .openapi("AnalyticsAlerts");
+export {
+  type AlertRuleJson,
+  AlertRuleSchema,
+  type AlertRulesJson,
+  AlertRulesResponse,
+  type AnalyticsAlertJson,
+  AnalyticsAlertSchema,
+  type AnalyticsAlertsJson,
+  AnalyticsAlertsResponse,
+  BandSchema,
+  type IndicatorPointJson,
+  IndicatorPointSchema,
+  type IndicatorsJson,
+  IndicatorsResponse,
+} from "@repo/contracts/analytics-responses";
 
 export const AnalyticsStatusResponse = z
   .object({
@@ -73,9 +32,3 @@ export const AnalyticsStatusResponse = z
   .openapi("AnalyticsStatus");
 
 export type AnalyticsStatusJson = z.infer<typeof AnalyticsStatusResponse>;
-export type IndicatorPointJson = z.infer<typeof IndicatorPointSchema>;
-export type IndicatorsJson = z.infer<typeof IndicatorsResponse>;
-export type AlertRuleJson = z.infer<typeof AlertRuleSchema>;
-export type AlertRulesJson = z.infer<typeof AlertRulesResponse>;
-export type AnalyticsAlertJson = z.infer<typeof AnalyticsAlertSchema>;
-export type AnalyticsAlertsJson = z.infer<typeof AnalyticsAlertsResponse>;

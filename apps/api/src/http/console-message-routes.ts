@@ -33,15 +33,7 @@ export function mountMessageRoutes(api: OpenAPIHono, deps: ConsoleDeps, ctx: Con
     const deadline = started + deps.limits.timeoutMs;
     const result = await guarded("messages", async () => {
       const ends = await deps.kafka.offsets(topic);
-      let partitions = ends.map((p) => p.partition);
-      if (q.partition !== undefined) {
-        if (q.partition >= ends.length)
-          throw invalid(
-            "partition",
-            `the topic has ${ends.length} partitions (0-${ends.length - 1})`,
-          );
-        partitions = [q.partition];
-      }
+      let partitions = partitionsAsked(ends, q.partition);
       if (q.symbol !== undefined) {
         const partition = partitionForKey(q.symbol, ends.length) as number;
         if (q.partition !== undefined && q.partition !== partition)
@@ -143,15 +135,7 @@ export function mountMessageRoutes(api: OpenAPIHono, deps: ConsoleDeps, ctx: Con
     const streams = deps.streams;
     if (!streams) throw new ApiError(404, "not_found", "the live tail is not enabled");
     const ends = await guarded("tail", () => deps.kafka.offsets(topic));
-    let partitions = ends.map((p) => p.partition);
-    if (q.partition !== undefined) {
-      if (q.partition >= ends.length)
-        throw invalid(
-          "partition",
-          `the topic has ${ends.length} partitions (0-${ends.length - 1})`,
-        );
-      partitions = [q.partition];
-    }
+    let partitions = partitionsAsked(ends, q.partition);
     if (q.symbol !== undefined) partitions = [partitionForKey(q.symbol, ends.length) as number];
     if (c.req.method !== "GET")
       return c.body(null, 200, { "Content-Type": "text/event-stream" }) as never;
@@ -217,6 +201,12 @@ export function mountMessageRoutes(api: OpenAPIHono, deps: ConsoleDeps, ctx: Con
       done: () => slot.release(),
     }) as never;
   });
+}
 
-  /** Dead letters of [fromMs, toMs) matching `reason`, newest first, reading every DLQ partition. */
+/** Every partition of the topic, or the one asked (a 400 naming `partition` when the topic lacks it). */
+function partitionsAsked(ends: readonly { partition: number }[], partition: number | undefined) {
+  if (partition === undefined) return ends.map((p) => p.partition);
+  if (partition >= ends.length)
+    throw invalid("partition", `the topic has ${ends.length} partitions (0-${ends.length - 1})`);
+  return [partition];
 }

@@ -1,18 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { tickFromJson, toWire } from "@repo/contracts";
 import { createLogger } from "@repo/platform/log";
-import { createStats } from "@repo/platform/stats";
-import { parseBearerTokens } from "@repo/platform/tokens";
-import { createApiApp } from "../app.ts";
 import type { KafkaConsole, KafkaRecord } from "../kafka/console.ts";
 import type { WriterTypes } from "../kafka/decode.ts";
-import { createCursorCodec } from "../market/cursor.ts";
-import type { MarketReader } from "../market/reader.ts";
-import { createStreamAdmission } from "../stream/admission.ts";
-import { idleFeed } from "../stream/feed.ts";
-import { createMarketStream } from "../stream/market-stream.ts";
+import { unitApiApp } from "../testing/unit-api-app.ts";
 
-const log = createLogger("test", "silent");
+const _log = createLogger("test", "silent");
 const OPERATOR = "op-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${OPERATOR}`, "content-type": "application/json" };
 
@@ -111,21 +104,8 @@ const TICK = {
 };
 
 function app(kafka: KafkaConsole, tokens = `ops:${OPERATOR}`, types: WriterTypes = readsAs(TICK)) {
-  const stats = createStats();
-  const reader = {} as MarketReader;
-  return createApiApp({
-    log,
-    stats,
-    reader,
-    stream: createMarketStream({ source: reader, feed: idleFeed, log, stats }),
-    admission: createStreamAdmission({ maxClients: 1, maxPerClient: 1 }),
-    streamLimits: { queueMax: 10, writeTimeoutMs: 1000, retryMs: 7000 },
-    cursors: createCursorCodec({ key: Buffer.alloc(32, 1), ttlMs: 60_000 }),
-    operatorTokens: parseBearerTokens(tokens).tokens,
-    pipeline: async () => [],
-    readiness: () => ({ ready: true, checks: {} }),
-    cassandraConnected: () => true,
-    dashboardDir: "/nonexistent",
+  return unitApiApp({
+    tokens,
     console: {
       kafka,
       catalog: {
@@ -217,7 +197,9 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
       body: JSON.stringify({ to: "timestamp" }),
     });
     expect(reset.status).toBe(400);
-    expect(JSON.stringify(await reset.json())).toContain('"path":"timestamp"');
+    const refusal = (await reset.json()) as { error: { code: string } };
+    expect(refusal.error.code).toBe("invalid_request");
+    expect(JSON.stringify(refusal)).toContain('"path":"timestamp"');
     const both = await api.request("/v1/kafka/dlq/redrive", {
       method: "POST",
       headers: auth,
@@ -239,6 +221,26 @@ describe("console routes (HTTP rules, Kafka faked)", () => {
       body: JSON.stringify({ records: [], pad: "x".repeat(70_000) }),
     });
     expect(big.status).toBe(413);
+  });
+
+  test("a partition the topic lacks is a 400 naming it, for a page and for the live tail", async () => {
+    const api = app(fakeKafka());
+    const last = await api.request("/v1/kafka/topics/market.ticks/messages?partition=5", {
+      headers: auth,
+    });
+    expect(last.status).toBe(200);
+    expect(((await last.json()) as { partitions: number[] }).partitions).toEqual([5]);
+    for (const view of ["messages", "tail"]) {
+      const beyond = await api.request(`/v1/kafka/topics/market.ticks/${view}?partition=6`, {
+        headers: auth,
+      });
+      expect(beyond.status).toBe(400);
+      expect(await beyond.json()).toMatchObject({
+        error: {
+          issues: [{ path: "partition", message: "the topic has 6 partitions (0-5)" }],
+        },
+      });
+    }
   });
 
   test("redrive: a dry run sends nothing; a truncated envelope is refused with its reason; the send carries redrive headers", async () => {

@@ -1,15 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@repo/platform/log";
-import { createStats } from "@repo/platform/stats";
-import { parseBearerTokens } from "@repo/platform/tokens";
-import { createApiApp } from "../app.ts";
-import { createCursorCodec } from "../market/cursor.ts";
-import type { MarketReader } from "../market/reader.ts";
 import { createJobHistory } from "../ops/job-history.ts";
 import { createUpstream } from "../ops/upstream.ts";
-import { createStreamAdmission } from "../stream/admission.ts";
-import { idleFeed } from "../stream/feed.ts";
-import { createMarketStream } from "../stream/market-stream.ts";
+import { unitApiApp } from "../testing/unit-api-app.ts";
 
 const log = createLogger("test", "silent");
 const OPERATOR = "op-token-0123456789abcdef";
@@ -43,8 +36,6 @@ const ingest = Bun.serve({
 afterAll(() => ingest.stop(true));
 
 function app(options: { ingestUrl?: string; tokens?: string; timeoutMs?: number } = {}) {
-  const stats = createStats();
-  const reader = {} as MarketReader;
   const upstream = (name: string, baseUrl: string) =>
     createUpstream({
       name,
@@ -53,19 +44,8 @@ function app(options: { ingestUrl?: string; tokens?: string; timeoutMs?: number 
       log,
       token: INGEST_TOKEN,
     });
-  return createApiApp({
-    log,
-    stats,
-    reader,
-    stream: createMarketStream({ source: reader, feed: idleFeed, log, stats }),
-    admission: createStreamAdmission({ maxClients: 1, maxPerClient: 1 }),
-    streamLimits: { queueMax: 10, writeTimeoutMs: 1000, retryMs: 7000 },
-    cursors: createCursorCodec({ key: Buffer.alloc(32, 1), ttlMs: 60_000 }),
-    operatorTokens: parseBearerTokens(options.tokens ?? `ops:${OPERATOR}`).tokens,
-    pipeline: async () => [],
-    readiness: () => ({ ready: true, checks: {} }),
-    cassandraConnected: () => true,
-    dashboardDir: "/nonexistent",
+  return unitApiApp({
+    tokens: options.tokens ?? `ops:${OPERATOR}`,
     ops: {
       ingest: upstream("ingest", options.ingestUrl ?? `http://127.0.0.1:${ingest.port}`),
       prometheus: upstream("prometheus", options.ingestUrl ?? `http://127.0.0.1:${ingest.port}`),

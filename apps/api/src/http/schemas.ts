@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { parseTimestamp, SYMBOL_PATTERN } from "@repo/contracts";
+import { timeParam } from "@repo/contracts/http-params";
 import { INTERVALS } from "../market/time.ts";
 
 /** Symbols one `/v1/quotes` or `/v1/stream` request may name. */
@@ -20,22 +21,8 @@ export const symbolParam = z
 /** Operator actions in OpenAPI: they need a bearer token from `API_OPERATOR_TOKENS`. */
 export const operatorSecurity = [{ operatorToken: [] }];
 
-/** An optional ISO-8601 time query parameter, refused with the parser's reason. */
-export const timeParam = (name: string, meaning: string) =>
-  z
-    .string()
-    .max(40, "must be an ISO-8601 time such as 2026-01-05T14:30:00Z")
-    .superRefine((text, ctx) => {
-      const parsed = parseTimestamp(text);
-      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-    })
-    .optional()
-    .openapi({
-      param: { name, in: "query" },
-      description: meaning,
-      example: "2026-01-05T14:30:00Z",
-      format: "date-time",
-    });
+/** An optional ISO-8601 time query parameter (the one every edge uses, also analytics'). */
+export { timeParam };
 
 const symbolsText = z
   .string()

@@ -1,6 +1,9 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import type { StreamEnd } from "../stats.ts";
 import type { MarketStream, StreamEvent } from "../stream/market-stream.ts";
+
+export type { StreamEnd };
 
 /** A comment line this often keeps proxies and browsers from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
@@ -18,9 +21,6 @@ export interface StreamLimits {
   retryMs: number;
   keepaliveMs?: number;
 }
-
-/** Why a stream ended, as counted in `/stats` `stream.ended`. */
-export type StreamEnd = "client_gone" | "slow_client" | "write_timeout" | "shutdown";
 
 /** The Node response under `@hono/node-server` (also under Bun): its socket's state. */
 interface NodeConnection {

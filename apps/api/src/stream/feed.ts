@@ -2,9 +2,13 @@ import { type Bar, type Tick, validate, validateTick } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node/types";
 import { decodeAvro, type WriterTypes } from "../kafka/decode.ts";
 import type { StoredBar } from "../market/rollup.ts";
-import type { StreamEvent } from "./market-stream.ts";
 
 /** The live half of `/v1/stream`: a Kafka tail the stream starts while someone listens. */
+/** What a stream client is sent: a symbol's newer quote, or its 1-minute bar (new or corrected). */
+export type StreamEvent =
+  | { event: "quote"; symbol: string; tick: Tick }
+  | { event: "bar"; symbol: string; bar: StoredBar };
+
 export interface StreamFeed {
   /** Starts delivering (from the topics' ends as of now); rejects when Kafka cannot be reached. */
   start(): Promise<void>;

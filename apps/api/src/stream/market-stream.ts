@@ -4,11 +4,9 @@ import type { Stats } from "@repo/platform/stats";
 import type { StoredBar } from "../market/rollup.ts";
 import { MINUTE_US } from "../market/time.ts";
 import { METRIC } from "../stats.ts";
-import type { StreamFeed } from "./feed.ts";
+import type { StreamEvent, StreamFeed } from "./feed.ts";
 
-export type StreamEvent =
-  | { event: "quote"; symbol: string; tick: Tick }
-  | { event: "bar"; symbol: string; bar: StoredBar };
+export type { StreamEvent };
 
 /** What a new subscriber's first events are read from: Cassandra's latest ticks and 1-minute bars. */
 export interface StreamSource {

@@ -8,13 +8,12 @@ import type { Tick } from "@repo/contracts";
 import { barsFromStoredTicks, produceRaw, storedBars } from "@repo/testkit";
 import fc from "fast-check";
 import {
+  allHandled,
   makeTicks,
   postTicks,
   type Scenario,
   scenario,
   startProducer,
-  stats,
-  waitFor,
 } from "./harness.ts";
 
 let s: Scenario | undefined;
@@ -101,16 +100,7 @@ test("random bytes and mutated records written straight onto the topic never sta
     await postTicks(producer, good.slice(2 * third));
     const total = good.length + foreign.length;
 
-    const final = await waitFor(
-      `${total} records handled and lag 0`,
-      async () => {
-        const now = await stats(consumer);
-        const handled = now.records.written + now.records.deadLettered;
-        return handled === total && now.lag.total === 0 ? now : undefined;
-      },
-      120_000,
-      consumer,
-    );
+    const final = await allHandled(consumer, total, 120_000);
     expect(final.records.consumed).toBe(total);
     expect(final.deadLetters.skipped).toBe(0);
     expect(consumer.ended()).toBeUndefined();

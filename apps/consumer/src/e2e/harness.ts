@@ -219,6 +219,39 @@ export async function waitFor<T>(
 export type { ConsumerStats };
 export const stats = (service: RunningService) => service.json<ConsumerStats>("/stats");
 
+/**
+ * Waits until the consumer handled exactly `total` records (written plus dead-lettered) with lag 0;
+ * resolves its stats then.
+ *
+ * @example
+ *   const final = await allHandled(consumer, good.length + 2, 60_000);
+ */
+export function allHandled(consumer: RunningService, total: number, timeoutMs: number) {
+  return waitFor(
+    `${total} records handled and lag 0`,
+    async () => {
+      const now = await stats(consumer);
+      const handled = now.records.written + now.records.deadLettered;
+      return handled === total && now.lag.total === 0 ? now : undefined;
+    },
+    timeoutMs,
+    consumer,
+  );
+}
+
+/**
+ * How many decode steps the consumer logged as failed and to be retried, in what it printed after
+ * its first `from` characters (`consumer.output().length` before the records went out).
+ */
+export function decodeRetries(consumer: RunningService, from: number): number {
+  return consumer
+    .output()
+    .slice(from)
+    .split("\n")
+    .filter((line) => line.includes('"step":"decode"') && line.includes("step failed; retrying"))
+    .length;
+}
+
 /** Reads every row of a table (paged). */
 export async function allRows(db: cassandra.Client, query: string): Promise<cassandra.types.Row[]> {
   const rows: cassandra.types.Row[] = [];

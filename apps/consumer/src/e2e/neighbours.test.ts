@@ -9,13 +9,12 @@ import { avroTypeOf, dlqHeaders, type Tick, topicNamed } from "@repo/contracts";
 import { barsFromStoredTicks, produceRaw, readTopic, storedBars } from "@repo/testkit";
 import type { Schema } from "avsc";
 import {
+  allHandled,
   makeTicks,
   postTicks,
   type Scenario,
   scenario,
   startProducer,
-  stats,
-  waitFor,
 } from "./harness.ts";
 
 let s: Scenario | undefined;
@@ -56,16 +55,7 @@ test("a record just under the broker's limit and a 200,000-byte decimal are dead
     ]);
     await postTicks(producer, good.slice(20));
     const total = good.length + 2;
-    const final = await waitFor(
-      `${total} records handled and lag 0`,
-      async () => {
-        const now = await stats(consumer);
-        const handled = now.records.written + now.records.deadLettered;
-        return handled === total && now.lag.total === 0 ? now : undefined;
-      },
-      60_000,
-      consumer,
-    );
+    const final = await allHandled(consumer, total, 60_000);
     expect(final.records).toEqual({ consumed: total, written: good.length, deadLettered: 2 });
     expect(await s.tickCount()).toBe(good.length);
 

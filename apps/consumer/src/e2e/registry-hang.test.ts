@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { avroTypeOf, toWire } from "@repo/contracts";
 import { buildApp, produceRaw, type RunningService, startService } from "@repo/testkit";
-import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
+import { decodeRetries, makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 import {
   registerSchema,
   type SwitchableRelay,
@@ -166,16 +166,7 @@ test("once warm, a hang neither stops writes with a cached schema id nor loses r
   );
   await waitFor(
     "the consumer to retry the decode of the new schema id twice",
-    async () => {
-      const retries = consumer
-        .output()
-        .slice(logged)
-        .split("\n")
-        .filter(
-          (line) => line.includes('"step":"decode"') && line.includes("step failed; retrying"),
-        );
-      return retries.length >= 2 ? true : undefined;
-    },
+    async () => (decodeRetries(consumer, logged) >= 2 ? true : undefined),
     60_000,
     consumer,
   );

@@ -7,7 +7,7 @@ import {
   readTopic,
   startRelay,
 } from "@repo/testkit";
-import { makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
+import { decodeRetries, makeTicks, type Scenario, scenario, stats, waitFor } from "./harness.ts";
 
 /**
  * The registry goes away mid-stream (the consumer reaches it through a loopback relay that the test
@@ -75,16 +75,7 @@ test("a registry outage pauses only what needs the registry and loses nothing", 
   await produceRaw(s.topic.ticks, [{ key: "SYM00", value: unknownId }]);
   await waitFor(
     "the consumer to poll the record with an unresolvable schema id and retry its decode 3 times",
-    async () => {
-      const retries = consumer
-        .output()
-        .slice(logged)
-        .split("\n")
-        .filter(
-          (line) => line.includes('"step":"decode"') && line.includes("step failed; retrying"),
-        );
-      return retries.length >= 3 ? true : undefined;
-    },
+    async () => (decodeRetries(consumer, logged) >= 3 ? true : undefined),
     30_000,
     consumer,
   );

@@ -1,5 +1,5 @@
 import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
-import { type ConsumerView, consumerStats } from "../stats.ts";
+import { CONSUMER_COUNTERS, type ConsumerView, consumerStats } from "../stats.ts";
 
 export interface ConsumerAppOptions extends AppBaseOptions {
   /** What `/stats` and `/metrics` read: the stats registry, the partition lag, Cassandra. */
@@ -20,6 +20,7 @@ export function createConsumerApp(options: ConsumerAppOptions) {
     ...appBase(options),
     service: "consumer",
     stats: () => consumerStats(view),
+    counters: CONSUMER_COUNTERS,
     gauges: () =>
       view.lag().map((p) => ({
         name: "partitionLag",

@@ -2,7 +2,7 @@ import { dlqHeaders } from "@repo/contracts";
 import { isRetriable } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
-import type { DeadLetter } from "../runner/index.ts";
+import type { DeadLetter } from "../runner/types.ts";
 import { METRIC } from "../stats.ts";
 import type { OutgoingRecord, RecordPublisher } from "./publisher.ts";
 

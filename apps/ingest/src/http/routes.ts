@@ -1,6 +1,7 @@
 import { z } from "@repo/platform/config";
 import {
   ApiError,
+  calendarDate,
   describeIssues,
   formatPath,
   parseJson,
@@ -22,14 +23,6 @@ const DAY_MS = 86_400_000;
 export const MAX_RUN_RANGE_DAYS = 31;
 export const MAX_RUNS = 1_000;
 
-const DATE = /^\d{4}-\d\d-\d\d$/;
-const date = z
-  .string()
-  .regex(DATE, "must be a date YYYY-MM-DD")
-  .refine((text) => {
-    const parsed = Date.parse(`${text}T00:00:00Z`);
-    return !Number.isNaN(parsed) && new Date(parsed).toISOString().slice(0, 10) === text;
-  }, "must be a real date");
 const instant = z
   .string()
   .refine((text) => !Number.isNaN(Date.parse(text)), "must be an ISO-8601 time")
@@ -61,8 +54,8 @@ const backfillBody = z
       .min(1)
       .max(100)
       .transform((list) => list.map((s) => s.toUpperCase())),
-    from: date,
-    to: date,
+    from: calendarDate,
+    to: calendarDate,
     kinds: z
       .array(z.enum(["trades", "quotes"]))
       .min(1)

@@ -1,6 +1,6 @@
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../log.ts";
-import { type GaugeSample, serviceMetrics } from "../metrics.ts";
+import { type GaugeSample, type LabelledCounter, serviceMetrics } from "../metrics.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./body.ts";
 import { ApiError, echo, errorResponse } from "./errors.ts";
 import { browserGuard } from "./origin.ts";
@@ -34,6 +34,8 @@ export interface ServiceAppOptions extends AppBaseOptions {
   stats: () => unknown;
   /** Values sampled at each `/metrics` scrape besides the stats registry (e.g. consumer lag). */
   gauges?: () => GaugeSample[];
+  /** The service's counters whose last name segments are labels (see `labelledCounter`). */
+  counters?: readonly LabelledCounter[];
 }
 
 /**
@@ -89,7 +91,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     );
   });
   app.get("/stats", (c) => c.json(options.stats() as object));
-  const metrics = serviceMetrics({ service: options.service, gauges: options.gauges });
+  const metrics = serviceMetrics({
+    service: options.service,
+    gauges: options.gauges,
+    counters: options.counters,
+  });
   app.get("/metrics", async (c) =>
     c.body(await metrics.render(), 200, { "content-type": metrics.contentType }),
   );

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createReadinessWatch, readinessOf, retryingCheck } from "./readiness.ts";
+import { createReadinessWatch, readinessOf } from "./readiness.ts";
 
 test("not ready before the first round, then ready only while every probe and check is ok", async () => {
   let kafka = true;
@@ -9,7 +9,7 @@ test("not ready before the first round, then ready only while every probe and ch
       kafka: async () => kafka,
       registry: async () => ({ ok: true, detail: "reachable" }),
     },
-    checks: () => ({ pipeline: retryingCheck(failing) }),
+    failingStep: () => failing,
   });
   expect(health.readiness()).toEqual({
     ready: false,

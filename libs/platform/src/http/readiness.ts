@@ -22,8 +22,10 @@ export type Probe = (timeoutMs: number) => Promise<boolean | Check>;
 export interface ReadinessOptions {
   /** Dependencies asked at each round; `readiness()` shows their last answers. */
   probes?: Record<string, Probe>;
-  /** In-process conditions read at each `readiness()` (a retried step, held batches, streams). */
+  /** In-process conditions read at each `readiness()` (held batches, streams). */
   checks?: () => Record<string, Check>;
+  /** The step a loop is retrying, if any: the `pipeline` check, not ok while there is one. */
+  failingStep?: () => string | undefined;
   /** Runs after each round (e.g. refreshing the partition lag); its errors are ignored. */
   refresh?: () => Promise<void>;
   /** Time between rounds once started (default 1 s). */
@@ -54,7 +56,7 @@ export interface ReadinessWatch {
  * @example
  *   const health = createReadinessWatch({
  *     probes: { kafka: () => consumer.ping(2000), cassandra: () => store.ping() },
- *     checks: () => ({ pipeline: retryingCheck(runner.failingStep()) }),
+ *     failingStep: runner.failingStep,
  *   });
  *   health.start();
  *   health.readiness(); // { ready: true, checks: { kafka: { ok: true }, cassandra: { ok: true }, pipeline: { ok: true } } }
@@ -68,7 +70,12 @@ export function createReadinessWatch(options: ReadinessOptions): ReadinessWatch 
   const stopping = new AbortController();
   let loop: Promise<void> | undefined;
 
-  const readiness = () => readinessOf({ ...Object.fromEntries(last), ...options.checks?.() });
+  const readiness = () =>
+    readinessOf({
+      ...Object.fromEntries(last),
+      ...(options.failingStep && { pipeline: retryingCheck(options.failingStep()) }),
+      ...options.checks?.(),
+    });
 
   async function round(): Promise<Readiness> {
     const answers = await Promise.all(probes.map(([, probe]) => ask(probe, timeoutMs)));
@@ -108,13 +115,7 @@ export function readinessOf(checks: Record<string, Check>): Readiness {
   return { ready: Object.values(checks).every((check) => check.ok), checks };
 }
 
-/**
- * The check of a loop whose steps are retried: not ok while one is, naming it.
- *
- * @example
- *   retryingCheck("writeTicks"); // { ok: false, detail: "retrying writeTicks" }
- */
-export function retryingCheck(failingStep: string | undefined): Check {
+function retryingCheck(failingStep: string | undefined): Check {
   return failingStep ? { ok: false, detail: `retrying ${failingStep}` } : { ok: true };
 }
 
