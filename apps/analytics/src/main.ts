@@ -15,7 +15,7 @@ import { createWebhookSender } from "./alerts/webhooks.ts";
 import { createOutboxStore } from "./cassandra/outbox.ts";
 import { createAnalyticsStore } from "./cassandra/store.ts";
 import { loadAnalyticsConfig } from "./config.ts";
-import { createAnalyticsApp } from "./http/app.ts";
+import { createAnalyticsApp } from "./app.ts";
 import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
 import { createReadiness } from "./readiness.ts";

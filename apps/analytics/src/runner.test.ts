@@ -18,7 +18,12 @@ const MIN = 60_000_000;
 /** Bars by record value: the fake decoder reads `value` as an index into this list. */
 function scenario(
   bars: (MinuteBar | "poison")[],
-  options: { webhook?: boolean; recorded?: string[]; writeFailures?: number } = {},
+  options: {
+    webhook?: boolean;
+    recorded?: string[];
+    writeFailures?: number;
+    publishFailures?: number;
+  } = {},
 ) {
   const batches: ConsumedRecord[][] = [
     bars.map((_, i) => ({
@@ -35,6 +40,8 @@ function scenario(
   const written: IndicatorRow[][] = [];
   const recorded = new Set<string>(options.recorded);
   let writeFailures = options.writeFailures ?? 2;
+  let publishFailures = options.publishFailures ?? 0;
+  const publishes: string[] = [];
   const stats = createStats();
   const rule: Rule = {
     id: "r",
@@ -89,7 +96,13 @@ function scenario(
         return true;
       },
     },
-    publishIndicators: async () => {},
+    async publishIndicators() {
+      if (publishFailures-- > 0) {
+        publishes.push("publish failed");
+        throw new PipelineError("Kafka broker unavailable", { retriable: true });
+      }
+      publishes.push("published");
+    },
     rulesOf: () => [rule],
     outbox: {
       async claim(delivery) {
@@ -109,7 +122,11 @@ function scenario(
     maxBatch: 100,
     retryMaxDelayMs: 20,
   });
-  return { runner, commits, events, written, delivered, sent, stats };
+  /** The indicator writes succeed from now on. */
+  const heal = () => {
+    writeFailures = 0;
+  };
+  return { runner, commits, events, publishes, written, delivered, sent, stats, heal };
 }
 
 const bar = (minute: number, close: bigint, trades: bigint): MinuteBar => ({
@@ -190,3 +207,37 @@ test("a webhook delivery is claimed in the outbox before its firing is recorded,
     [key(3), "http://127.0.0.1:9/hook", "101"],
   ]);
 });
+
+test("when the indicator write and its publish both fail, the first to recover does not resume the loop: it stays paused and not ready until both recovered", async () => {
+  const s = scenario([bar(0, 99_000_000n, 1n), bar(1, 101_000_000n, 1n)], {
+    writeFailures: Number.POSITIVE_INFINITY,
+    publishFailures: 2,
+  });
+  const reported: (string | undefined)[] = [];
+  const writeFailed = () => s.events.filter((e) => e === "write failed").length;
+  s.runner.start();
+  // The publish recovers after its third attempt; the write keeps failing after that.
+  for (let i = 0; i < 600 && !(s.publishes.includes("published") && writeFailed() >= 5); i += 1) {
+    if (s.events.includes("pause")) reported.push(s.runner.failingStep());
+    await Bun.sleep(5);
+  }
+  expect(s.publishes).toEqual(["publish failed", "publish failed", "published"]);
+  expect(writeFailed()).toBeGreaterThanOrEqual(5);
+  // Readiness reads failingStep: a step was reported at every look while either was down.
+  expect(reported.length).toBeGreaterThan(0);
+  expect(reported.filter((step) => step !== "writeIndicators")).toEqual([]);
+  expect(s.events.filter((e) => e !== "write failed")).toEqual(["pause"]);
+  expect(s.commits).toEqual([]);
+
+  s.heal();
+  for (let i = 0; i < 600 && s.commits.length === 0; i += 1) await Bun.sleep(5);
+  await s.runner.stop();
+  expect(s.events.filter((e) => e !== "write failed")).toEqual([
+    "pause",
+    "written",
+    "resume",
+    "firing recorded",
+    "commit",
+  ]);
+  expect(s.runner.failingStep()).toBeUndefined();
+}, 20_000);

@@ -1,8 +1,8 @@
 import type { ConsumedRecord, ManualCommitConsumer, PartitionOffset } from "@repo/kafka-node/types";
-import { isRetriable, PipelineError } from "@repo/platform/errors";
 import type { Logger } from "@repo/platform/log";
 import { backoffDelay, sleep } from "@repo/platform/retry";
 import type { Stats } from "@repo/platform/stats";
+import { createSteps, Stopped } from "@repo/platform/steps";
 import { type AlertEvent, createEvaluator } from "./alerts/evaluate.ts";
 import type { Rule } from "./alerts/rules.ts";
 import { deliveryOf } from "./alerts/webhooks.ts";
@@ -41,22 +41,14 @@ export interface RunnerOptions {
   now?: () => number;
 }
 
-/** The loop is stopping: thrown out of a retried step at shutdown and caught by the loop. */
-class RunnerStopped extends PipelineError {
-  override name = "RunnerStopped";
-
-  constructor() {
-    super("the analytics runner is stopping", { retriable: false });
-  }
-}
-
 /**
  * The analytics loop: polls bar records, decodes them, applies each version to the session book
  * (loading a session's stored bars the first time it is touched), evaluates the alert rules on every
  * update of a session's latest minute that is not stale, then writes the changed indicator rows, publishes
  * them, records the firings (a firing whose dedup key is already stored is not delivered again), and
  * only then commits the batch's offsets. Transient failures pause the partitions and retry the step
- * with backoff; a record that is not a bar is counted and skipped.
+ * with backoff ({@link createSteps}: the partitions resume, and `failingStep` clears, once every
+ * failing step recovered); a record that is not a bar is counted and skipped.
  *
  * @example
  *   const runner = createRunner({ consumer, decode, book, store, publishIndicators, rulesOf, delivered, stats, log, maxBatch: 2000, retryMaxDelayMs: 5000 });
@@ -68,41 +60,13 @@ export function createRunner(options: RunnerOptions) {
   const evaluator = createEvaluator();
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let failing: string | undefined;
   let lastSweep = 0;
-
-  async function step<T>(name: string, task: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const result = await task();
-        if (attempt > 0) {
-          failing = undefined;
-          consumer.resumeAll();
-          log.info({ step: name, attempts: attempt + 1 }, "recovered");
-        }
-        return result;
-      } catch (error) {
-        if (stopping) throw new RunnerStopped();
-        if (!isRetriable(error)) throw error;
-        if (attempt === 0) consumer.pauseAll();
-        failing = name;
-        const delay = backoffDelay(attempt, {
-          minDelayMs: 200,
-          maxDelayMs: options.retryMaxDelayMs,
-        });
-        log.warn(
-          { step: name, attempt, delayMs: Math.round(delay), err: error },
-          "step failed; retrying",
-        );
-        await sleep(delay);
-      }
-    }
-  }
+  const steps = createSteps({ ...options, isStopping: () => stopping });
 
   async function handle(records: ConsumedRecord[]) {
     const started = performance.now();
     stats.counter(METRIC.barsConsumed).add(records.length);
-    const decoded = await step("decode", () =>
+    const decoded = await steps.run("decode", () =>
       Promise.all(records.map((r) => options.decode(r.value))),
     );
     const rows: IndicatorRow[] = [];
@@ -118,7 +82,7 @@ export function createRunner(options: RunnerOptions) {
       const sessions = [...missing.values()];
       const count = options.historySessions ?? 0;
       const lookback = historyLookbackDays(count);
-      const stored = await step("readSessions", () =>
+      const stored = await steps.run("readSessions", () =>
         Promise.all(
           sessions.map(async (s) => ({
             bars: await options.store.dayBars(s.symbol, s.day),
@@ -178,8 +142,8 @@ export function createRunner(options: RunnerOptions) {
     }
     if (rows.length > 0) {
       await Promise.all([
-        step("writeIndicators", () => options.store.writeIndicators(rows)),
-        step("publishIndicators", () => options.publishIndicators(rows)),
+        steps.run("writeIndicators", () => options.store.writeIndicators(rows)),
+        steps.run("publishIndicators", () => options.publishIndicators(rows)),
       ]);
       stats.counter(METRIC.indicatorRows).add(rows.length);
       stats.counter(METRIC.indicatorsPublished).add(rows.length);
@@ -196,12 +160,12 @@ export function createRunner(options: RunnerOptions) {
     const { outbox } = options;
     const delivery = rule?.webhook && outbox ? deliveryOf(rule.webhook, firing, now()) : undefined;
     const claimed =
-      delivery && outbox ? await step("claimDelivery", () => outbox.claim(delivery)) : false;
-    const recorded = await step("recordFiring", () => options.store.recordFiring(firing));
+      delivery && outbox ? await steps.run("claimDelivery", () => outbox.claim(delivery)) : false;
+    const recorded = await steps.run("recordFiring", () => options.store.recordFiring(firing));
     if (!recorded) {
       stats.counter(METRIC.alertsDuplicate).add();
       if (claimed && delivery && outbox)
-        await step("releaseDelivery", () => outbox.remove(delivery));
+        await steps.run("releaseDelivery", () => outbox.remove(delivery));
       return;
     }
     stats.counter(METRIC.alertsFired).add();
@@ -243,7 +207,7 @@ export function createRunner(options: RunnerOptions) {
         await handle(records);
         commitOffsets(records);
       } catch (error) {
-        if (error instanceof RunnerStopped) return;
+        if (error instanceof Stopped) return;
         throw error;
       }
     }
@@ -264,7 +228,7 @@ export function createRunner(options: RunnerOptions) {
     revoked() {
       book.clear();
     },
-    failingStep: () => failing,
+    failingStep: steps.failingStep,
     forgetRule: (id: string) => evaluator.forget(id),
   };
 }

@@ -9,7 +9,7 @@ import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
 import { loadConsumerConfig } from "./config.ts";
-import { createConsumerApp } from "./http/app.ts";
+import { createConsumerApp } from "./app.ts";
 import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry } from "./kafka/registry.ts";

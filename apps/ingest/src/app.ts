@@ -1,21 +1,14 @@
-import { appBase, createServiceApp, type HttpLimits } from "@repo/platform/http";
-import type { Logger } from "@repo/platform/log";
+import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
 import { controlGauges, streamGauges } from "./http/gauges.ts";
 import { addIngestRoutes, type IngestRoutesOptions } from "./http/routes.ts";
 import type { Ingest } from "./ingest.ts";
 import type { StreamProvider } from "./providers/provider.ts";
-import { createReadiness } from "./readiness.ts";
 import { INGEST_COUNTERS, type PolledProviderView } from "./stats.ts";
 
-export interface IngestAppOptions extends HttpLimits {
-  log: Logger;
+export interface IngestAppOptions extends AppBaseOptions {
   ingest: Ingest;
   polled: readonly PolledProviderView[];
   streams: readonly StreamProvider[];
-  /** The producer whose `/readyz` ingest's readiness includes. */
-  producerUrl: string;
-  /** Why the forwarder holds batches it cannot deliver, if it does (`forwarder.problem`). */
-  forwarding: () => string | undefined;
   /** Runs, provider actions and backfills (`http/routes.ts`); absent: the shared routes only. */
   control?: Omit<IngestRoutesOptions, "log" | "streams">;
 }
@@ -27,18 +20,14 @@ export interface IngestAppOptions extends HttpLimits {
  * operator actions (see `http/routes.ts`).
  *
  * @example
- *   const app = createIngestApp({ log, ingest, polled, streams, producerUrl, forwarding: forwarder.problem });
+ *   const health = createReadiness({ producerUrl, forwarding: forwarder.problem, streams });
+ *   const app = createIngestApp({ log, ingest, polled, streams, readiness: health.round });
  *   await app.request("/stats"); // {"service":"ingest","records":{…},"providers":{…},…}
  */
 export function createIngestApp(options: IngestAppOptions) {
   const { streams, control } = options;
-  const health = createReadiness({
-    producerUrl: options.producerUrl,
-    forwarding: options.forwarding,
-    streams,
-  });
   const app = createServiceApp({
-    ...appBase({ ...options, readiness: health.round }),
+    ...appBase(options),
     service: "ingest",
     counters: INGEST_COUNTERS,
     stats: () => ({

@@ -6,6 +6,7 @@ import { createBackfillManager } from "./control/backfills.ts";
 import { createProviderControl } from "./control/providers.ts";
 import { createIngestPipeline } from "./pipeline.ts";
 import { alpacaHistoryFor, createProviders } from "./providers/registry.ts";
+import { createReadiness } from "./readiness.ts";
 import { createRunLedger } from "./runs/ledger.ts";
 import { createSchedule } from "./schedule/scheduler.ts";
 import { cassandraStorage } from "./storage/cassandra.ts";
@@ -58,8 +59,11 @@ const app = createIngestApp({
   ingest,
   polled: polled.map(({ provider, schedule }) => ({ provider, schedule: schedule.view })),
   streams,
-  producerUrl: config.PRODUCER_URL,
-  forwarding: forwarder.problem,
+  readiness: createReadiness({
+    producerUrl: config.PRODUCER_URL,
+    forwarding: forwarder.problem,
+    streams,
+  }).round,
   ...httpLimits(config),
   control: { ledger, providers, backfills, operatorTokens: config.operatorTokens },
 });

@@ -48,27 +48,6 @@ export async function readAll(
   return rows;
 }
 
-/**
- * Runs `run` on every item, at most `limit` at a time.
- *
- * @example
- *   await bounded(partitions, 32, (chunk) => client.batch(chunk, options));
- */
-export async function bounded<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
 /** A time in µs as the driver's timestamp. */
 export const timestampOf = (micros: number) => new Date(micros / 1000);
 

@@ -1,5 +1,6 @@
 import { BARS_1M, columnList, DAY_US, dayOf, daysOf, LATEST_QUOTES, TICKS } from "@repo/cassandra";
 import { canonicalDecimal, type Tick } from "@repo/contracts";
+import { boundedAll } from "@repo/platform/bounded";
 import type cassandra from "cassandra-driver";
 import type { TicksPosition } from "./cursor.ts";
 import type { StoredBar } from "./rollup.ts";
@@ -130,7 +131,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
 
     async minuteBars(symbol, fromUs, toUs) {
       const days = daysOf(fromUs, toUs);
-      const perDay = await mapBounded(days, PARTITION_CONCURRENCY, async (day) => {
+      const perDay = await boundedAll(days, PARTITION_CONCURRENCY, async (day) => {
         const bars: StoredBar[] = [];
         const rows = await client.execute(
           `${SELECT_BARS} WHERE symbol = ? AND day = ? AND minute >= ? AND minute < ?`,
@@ -154,7 +155,7 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
       for (const day of daysOf(fromUs, toUs))
         for (let i = 0; i < symbols.length; i += IN_CHUNK)
           queries.push([symbols.slice(i, i + IN_CHUNK), day]);
-      await mapBounded(queries, PARTITION_CONCURRENCY, async ([chunk, day]) => {
+      await boundedAll(queries, PARTITION_CONCURRENCY, async ([chunk, day]) => {
         const rows = await client.execute(
           `${SELECT_SYMBOL_BARS} WHERE symbol IN ? AND day = ? AND minute >= ? AND minute < ?`,
           [
@@ -238,17 +239,3 @@ const optionalLong = (value: unknown) =>
 const decimal = (value: unknown) => canonicalDecimal(String(value)) ?? String(value);
 const optionalDecimal = (value: unknown) =>
   value === null || value === undefined ? null : decimal(value);
-
-/** `task` over `items` with at most `limit` running at once, results in input order. */
-async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>) {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}

@@ -5,6 +5,8 @@
 import { DAY_US } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 
+export { boundedAll } from "@repo/platform/bounded";
+
 /** `rows` grouped by `keyOf`, in first-seen order. */
 export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> {
   const groups = new Map<string, T[]>();
@@ -41,31 +43,4 @@ export function byDay(ticks: Tick[]): Tick[][] {
     group.ticks.push(tick);
   }
   return groups;
-}
-
-/**
- * Runs `task` over `items` with at most `limit` in flight; rejects with the first failure after
- * every started task settled.
- */
-export async function boundedAll<T, R>(
-  items: T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await task(items[index] as T);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
-  return results;
 }

@@ -5,6 +5,7 @@ import { createBackfillManager } from "../control/backfills.ts";
 import { calendarAhead } from "../control/calendar.ts";
 import { createProviderControl } from "../control/providers.ts";
 import type { AlpacaHistory } from "../providers/alpaca-history.ts";
+import { createReadiness } from "../readiness.ts";
 import { createRunLedger } from "../runs/ledger.ts";
 import { createSchedule } from "../schedule/scheduler.ts";
 import { memoryStorage } from "../storage/storage.ts";
@@ -49,8 +50,7 @@ function ingestApp(options: { tokens?: string; alpaca?: boolean } = {}) {
     ingest,
     polled: [{ provider, schedule: schedule.view }],
     streams: [],
-    producerUrl: "http://127.0.0.1:9",
-    forwarding: () => undefined,
+    readiness: createReadiness({ producerUrl: "http://127.0.0.1:9" }).round,
     maxBodyBytes: 4_096,
     control: {
       ledger,

@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { createLogger } from "@repo/platform/log";
 import { createStats } from "@repo/platform/stats";
 import { parseBearerTokens } from "@repo/platform/tokens";
-import { createAlertHub } from "../alerts/hub.ts";
-import type { Rule } from "../alerts/rules.ts";
-import type { ServedValue, StoredRule } from "../cassandra/store.ts";
+import { createAlertHub } from "./alerts/hub.ts";
+import type { Rule } from "./alerts/rules.ts";
+import type { ServedValue, StoredRule } from "./cassandra/store.ts";
 import { createAnalyticsApp } from "./app.ts";
 
 const TOKEN = "operator-token-0123456789";

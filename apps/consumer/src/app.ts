@@ -1,5 +1,5 @@
 import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
-import { CONSUMER_COUNTERS, type ConsumerView, consumerStats } from "../stats.ts";
+import { CONSUMER_COUNTERS, type ConsumerView, consumerStats } from "./stats.ts";
 
 export interface ConsumerAppOptions extends AppBaseOptions {
   /** What `/stats` and `/metrics` read: the stats registry, the partition lag, Cassandra. */
