@@ -1,9 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "@repo/platform/http";
+import { ApiError, limitBody } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AlertFeed, AlertFeedEvent } from "../analytics/alert-feed.ts";
 import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
 import type { StreamAdmission } from "../stream/admission.ts";
@@ -82,7 +81,7 @@ export function mountAnalyticsRoutes(api: OpenAPIHono, deps: AnalyticsDeps) {
     return c.json({ rules } as never, 200);
   });
 
-  api.use("/v1/alerts/rules", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/alerts/rules", limitBody(MAX_BODY));
   api.openapi(routes.createRule, async (c) => {
     const who = authorize(c, deps.operatorTokens, true);
     const answer = await deps.analytics.request("POST", "/v1/alerts/rules", c.req.valid("json"));
@@ -169,10 +168,4 @@ function refuse(
   }
   const status = code === "too_many_streams_from_client" ? 429 : 503;
   throw new ApiError(status, code, message, {}, { "Retry-After": retryAfter });
-}
-
-function tooLarge(): never {
-  throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY} bytes`, {
-    limitBytes: MAX_BODY,
-  });
 }

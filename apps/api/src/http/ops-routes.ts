@@ -1,9 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "@repo/platform/http";
+import { ApiError, limitBody } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import type { BearerToken } from "@repo/platform/tokens";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { JobHistory } from "../ops/job-history.ts";
 import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
 import { authorize } from "./console-routes.ts";
@@ -81,7 +80,7 @@ export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
 
   api.openapi(routes.streams, async (c) => relay(c, await deps.ingest.request("GET", "/streams")));
 
-  api.use("/v1/backfills", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/backfills", limitBody(MAX_BODY));
   api.openapi(routes.startBackfill, async (c) => {
     const who = operator(c);
     const body = c.req.valid("json");
@@ -162,10 +161,4 @@ interface PrometheusAlert {
   annotations?: Record<string, string>;
   state?: string;
   activeAt?: string;
-}
-
-function tooLarge(): never {
-  throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY} bytes`, {
-    limitBytes: MAX_BODY,
-  });
 }
