@@ -4,7 +4,7 @@ import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
 import type { Context } from "hono";
 import type { AlertFeed, AlertFeedEvent } from "../analytics/alert-feed.ts";
-import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
+import { relayAnswer, type Upstream, type UpstreamAnswer } from "../ops/upstream.ts";
 import type { StreamAdmission } from "../stream/admission.ts";
 import { analyticsRoutes as routes } from "./analytics-openapi.ts";
 import { authorize, isLoopback } from "./console-routes.ts";
@@ -35,20 +35,12 @@ const STREAM_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "
  *   mountAnalyticsRoutes(api, { log, analytics, alerts, operatorTokens, streams });
  */
 export function mountAnalyticsRoutes(api: OpenAPIHono, deps: AnalyticsDeps) {
-  const relay = (c: Context, answer: UpstreamAnswer) => {
-    if (answer.status === 401 || answer.status === 403) {
-      deps.log.error(
-        { status: answer.status, code: (answer.body.error as { code?: string })?.code },
-        "analytics refused the api's operator action: check ANALYTICS_OPERATOR_TOKEN",
-      );
-      throw new ApiError(
-        503,
-        "analytics_refused_api",
-        "analytics refused the api's credentials (ANALYTICS_OPERATOR_TOKEN); tell the operator",
-      );
-    }
-    return c.json(answer.body, answer.status as 200) as never;
-  };
+  const relay = (c: Context, answer: UpstreamAnswer) =>
+    relayAnswer(c, answer, {
+      name: "analytics",
+      tokenVariable: "ANALYTICS_OPERATOR_TOKEN",
+      log: deps.log,
+    });
   /** Whether the caller may see webhook URLs: an operator token, or loopback without tokens. */
   const operatorSees = (c: Context) =>
     deps.operatorTokens.length > 0

@@ -4,7 +4,7 @@ import type { Logger } from "@repo/platform/log";
 import type { BearerToken } from "@repo/platform/tokens";
 import type { Context } from "hono";
 import type { JobHistory } from "../ops/job-history.ts";
-import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
+import { relayAnswer, type Upstream, type UpstreamAnswer } from "../ops/upstream.ts";
 import { authorize } from "./console-routes.ts";
 import { opsRoutes as routes } from "./ops-specs.ts";
 
@@ -32,20 +32,12 @@ const MAX_BODY = 16 * 1024;
 export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
   const operator = (c: Context) => authorize(c, deps.operatorTokens, true);
   /** Ingest's answer as it came; its refusal of the api's own token is the api's 503. */
-  const relay = (c: Context, answer: UpstreamAnswer) => {
-    if (answer.status === 401 || answer.status === 403) {
-      deps.log.error(
-        { status: answer.status, code: (answer.body.error as { code?: string })?.code },
-        "ingest refused the api's operator action: check INGEST_OPERATOR_TOKEN",
-      );
-      throw new ApiError(
-        503,
-        "ingest_refused_api",
-        "ingest refused the api's credentials (INGEST_OPERATOR_TOKEN); tell the operator",
-      );
-    }
-    return c.json(answer.body, answer.status as 200) as never;
-  };
+  const relay = (c: Context, answer: UpstreamAnswer) =>
+    relayAnswer(c, answer, {
+      name: "ingest",
+      tokenVariable: "INGEST_OPERATOR_TOKEN",
+      log: deps.log,
+    });
 
   api.openapi(routes.runs, async (c) => {
     const query = c.req.valid("query");
