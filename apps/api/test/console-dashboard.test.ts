@@ -12,7 +12,14 @@ import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
 import { eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
-import { type ApiPipeline, iso, launchChromium, marketTicks, startApiPipeline } from "./support.ts";
+import {
+  type ApiPipeline,
+  collectPageProblems,
+  iso,
+  launchChromium,
+  marketTicks,
+  startApiPipeline,
+} from "./support.ts";
 
 const resultsDir = testResultsDir;
 const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
@@ -133,16 +140,9 @@ beforeAll(async () => {
   // other answer over 400 is a problem; Chromium's own "Failed to load resource" line for those
   // responses is judged by this response check instead.
   const ingestRoutes = /\/v1\/(runs|providers|streams|streaming-job|backfills|alerts\/firing)\b/;
-  page.on("response", (response) => {
-    if (response.status() >= 400 && !ingestRoutes.test(new URL(response.url()).pathname))
-      problems.push(`response: ${response.status()} ${response.url()}`);
+  collectPageProblems(page, problems, {
+    badResponse: (url) => !ingestRoutes.test(new URL(url).pathname),
   });
-  page.on("console", (message) => {
-    if (message.type() !== "error") return;
-    if (message.text().startsWith("Failed to load resource: the server responded")) return;
-    problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   // The run's id (its topics are `<id>.…`, its group `<id>-group`) filters topics, groups, subjects.
   await page.goto(`${run.api.url}/?view=topics&prefix=${run.pipeline.prefix.slice(0, -1)}`);
 }, 240_000);
@@ -220,7 +220,7 @@ describe("the Kafka console in headless Chromium", () => {
     const cell = page.locator(`#messages-table tr[data-offset="${poisonOffset}"]`);
     await cell.waitFor({ timeout: 15_000 });
     expect(await cell.getAttribute("data-encoding")).toBe("hex");
-    const text = await cell.innerText();
+    const text = await cell.textContent();
     expect(text).toContain("not_wire_format");
     expect(text).toContain(Buffer.from("not avro at all").toString("hex"));
     await shot("messages");
@@ -251,7 +251,7 @@ describe("the Kafka console in headless Chromium", () => {
       { timeoutMs: 20_000, intervalMs: 1_000, message: "the live tail showed no row" },
     );
     expect(shown).toBeGreaterThan(0);
-    expect(await page.locator("#tail-table tbody tr").first().innerText()).toContain("MSFT");
+    expect(await page.locator("#tail-table tbody tr").first().textContent()).toContain("MSFT");
     await shot("tail");
   });
 
@@ -290,7 +290,7 @@ describe("the Kafka console in headless Chromium", () => {
     await page.click("#schema-diff");
     const added = page.locator('#schema-changes li[data-change="added"]');
     await added.waitFor({ timeout: 15_000 });
-    expect(await added.innerText()).toContain("b: added");
+    expect(await added.textContent()).toContain("b: added");
     expect(await page.locator("#schema-changes li").count()).toBe(1);
     await shot("schemas");
   });

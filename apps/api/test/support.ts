@@ -14,7 +14,7 @@ import {
   type RunningService,
   startService,
 } from "@repo/testkit";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 
 export interface ApiPipeline {
   pipeline: Pipeline;
@@ -285,4 +285,40 @@ export async function launchChromium(profile: string, viewport: { width: number;
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   return { browser, page };
+}
+
+/**
+ * Collects into `problems` what goes wrong on `page` as its user would see it: console errors,
+ * uncaught page errors, failed requests `failedRequest` counts (by URL) and, when `badResponse` is
+ * given, answers of 400 and over it counts; Chromium's own "Failed to load resource" console line
+ * for such an answer is then left to that check.
+ *
+ * @example
+ *   const problems: string[] = [];
+ *   collectPageProblems(page, problems, { failedRequest: (url) => !url.includes("/v1/stream") });
+ *   expect(problems).toEqual([]);
+ */
+export function collectPageProblems(
+  page: Page,
+  problems: string[],
+  judge: { failedRequest?: (url: string) => boolean; badResponse?: (url: string) => boolean },
+): void {
+  const { failedRequest, badResponse } = judge;
+  if (badResponse)
+    page.on("response", (response) => {
+      if (response.status() >= 400 && badResponse(response.url()))
+        problems.push(`response: ${response.status()} ${response.url()}`);
+    });
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    if (badResponse && message.text().startsWith("Failed to load resource: the server responded"))
+      return;
+    problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  if (failedRequest)
+    page.on("requestfailed", (request) => {
+      if (failedRequest(request.url()))
+        problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+    });
 }
