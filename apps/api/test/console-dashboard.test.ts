@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
-import { eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
+import { eventually, produceRaw, registryRequest, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
 import {
@@ -22,7 +22,6 @@ import {
 } from "./support.ts";
 
 const resultsDir = testResultsDir;
-const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
 const MINUTE_MS = 60_000;
 const NOW = Date.now();
 const SYMBOLS = ["AAPL", "MSFT", "NVDA"];
@@ -44,17 +43,6 @@ let poisonOffset: number;
 const problems: string[] = [];
 const importSubject = () => `${run.pipeline.prefix}import-value`;
 
-async function registry(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${REGISTRY}${path}`, {
-    method,
-    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 const shot = (name: string) =>
   page.screenshot({ path: join(resultsDir, `console-${name}.png`), fullPage: true });
 
@@ -73,16 +61,24 @@ beforeAll(async () => {
     { key: "AAPL", value: Buffer.from("not avro at all"), partition: 0 },
   ]);
   const tickSchema = String(
-    (await registry("GET", `/subjects/${run.pipeline.prefix}market.ticks-value/versions/latest`))
-      .schema,
+    (
+      await registryRequest(
+        "GET",
+        `/subjects/${run.pipeline.prefix}market.ticks-value/versions/latest`,
+      )
+    ).schema,
   );
-  const probe = await registry("POST", `/subjects/${run.pipeline.prefix}probe-value/versions`, {
-    schema: JSON.stringify({
-      type: "record",
-      name: `Probe${Date.now()}`,
-      fields: [{ name: "a", type: "int" }],
-    }),
-  });
+  const probe = await registryRequest(
+    "POST",
+    `/subjects/${run.pipeline.prefix}probe-value/versions`,
+    {
+      schema: JSON.stringify({
+        type: "record",
+        name: `Probe${Date.now()}`,
+        fields: [{ name: "a", type: "int" }],
+      }),
+    },
+  );
   const unknownId = Number(probe.id) + 20 + Math.floor(Math.random() * 20);
   const eventTime = iso(NOW - 3 * MINUTE_MS);
   const parsed = tickFromJson({
@@ -110,18 +106,18 @@ beforeAll(async () => {
     { timeoutMs: 30_000, message: "the consumer did not dead-letter both records" },
   );
   // The cause is removed: the id becomes known (Confluent IMPORT mode).
-  await registry("PUT", `/mode/${importSubject()}?force=true`, { mode: "IMPORT" });
-  await registry("POST", `/subjects/${importSubject()}/versions`, {
+  await registryRequest("PUT", `/mode/${importSubject()}?force=true`, { mode: "IMPORT" });
+  await registryRequest("POST", `/subjects/${importSubject()}/versions`, {
     schema: tickSchema,
     id: unknownId,
   });
   // Two versions of a subject to diff.
   const demo = `${run.pipeline.prefix}diffdemo-value`;
-  await registry("PUT", `/config/${demo}`, { compatibility: "NONE" });
-  await registry("POST", `/subjects/${demo}/versions`, {
+  await registryRequest("PUT", `/config/${demo}`, { compatibility: "NONE" });
+  await registryRequest("POST", `/subjects/${demo}/versions`, {
     schema: JSON.stringify({ type: "record", name: "Demo", fields: [{ name: "a", type: "int" }] }),
   });
-  await registry("POST", `/subjects/${demo}/versions`, {
+  await registryRequest("POST", `/subjects/${demo}/versions`, {
     schema: JSON.stringify({
       type: "record",
       name: "Demo",
@@ -150,7 +146,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => {});
   if (profile) rmSync(profile, { recursive: true, force: true });
-  await registry("DELETE", `/mode/${importSubject()}`).catch(() => {});
+  await registryRequest("DELETE", `/mode/${importSubject()}`).catch(() => {});
   await run?.pipeline.close();
 }, 60_000);
 

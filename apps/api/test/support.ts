@@ -1,9 +1,8 @@
 /**
  * The api against a real pipeline: producer and consumer on an isolated prefix and keyspace (see
- * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
+ * testkit's startPipeline), the api reading that keyspace, ticks posted through the producer.
  */
 import { connect } from "node:net";
-import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
 import { seededRandom } from "@repo/platform/random";
 import {
   buildApp,
@@ -11,7 +10,10 @@ import {
   consumerCaughtUp,
   eventually,
   freePort,
+  type Pipeline,
+  postTickRecords,
   type RunningService,
+  startPipeline,
   startService,
 } from "@repo/testkit";
 import { chromium, type Page } from "playwright-core";
@@ -66,18 +68,11 @@ export async function startApiPipeline(
   return {
     pipeline,
     api,
-    async post(ticks) {
-      for (let i = 0; i < ticks.length; i += 500) {
-        const records = ticks.slice(i, i + 500).map((value) => ({ value }));
-        const response = await fetch(`${pipeline.producer.url}/v1/topics/market.ticks/records`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ records }),
-        });
-        if (response.status !== 200)
-          throw new Error(`producer answered ${response.status}: ${await response.text()}`);
-      }
-    },
+    post: (ticks) =>
+      postTickRecords(
+        pipeline.producer,
+        ticks.map((value) => ({ value })),
+      ),
     async stored(written) {
       await consumerCaughtUp(pipeline.consumer, written, { diagnose: pipeline.diagnose });
     },
