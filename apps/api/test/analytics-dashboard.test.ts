@@ -20,7 +20,7 @@ import {
   startAnalyticsPipeline,
   tradeNow,
 } from "./analytics-support.ts";
-import { launchChromium } from "./support.ts";
+import { collectPageProblems, launchChromium } from "./support.ts";
 
 const resultsDir = testResultsDir;
 const SYMBOL = "NVDA";
@@ -44,21 +44,13 @@ beforeAll(async () => {
   // here, and the Kafka console's) are checked by their own tests. Chromium's "Failed to load
   // resource" line for an answer over 400 is judged by this response check instead.
   const analyticsRoutes = /^\/v1\/(indicators|analytics|alerts(?!\/firing))\b/;
-  page.on("response", (response) => {
-    if (response.status() >= 400 && analyticsRoutes.test(new URL(response.url()).pathname))
-      problems.push(`response: ${response.status()} ${response.url()}`);
-  });
-  page.on("console", (message) => {
-    if (message.type() !== "error") return;
-    if (message.text().startsWith("Failed to load resource: the server responded")) return;
-    problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => {
-    // A stream open at a navigation is aborted by it.
-    const path = new URL(request.url()).pathname;
-    if (analyticsRoutes.test(path) && path !== "/v1/alerts/stream")
-      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+  collectPageProblems(page, problems, {
+    badResponse: (url) => analyticsRoutes.test(new URL(url).pathname),
+    failedRequest: (url) => {
+      // A stream open at a navigation is aborted by it.
+      const path = new URL(url).pathname;
+      return analyticsRoutes.test(path) && path !== "/v1/alerts/stream";
+    },
   });
   mkdirSync(resultsDir, { recursive: true });
 }, 240_000);

@@ -3,7 +3,7 @@
  * plus analytics on the same topic prefix and keyspace (its own group), at a port the api's
  * ANALYTICS_URL names from the start, so a test can stop and restart it there.
  */
-import { buildApp, dropIsolated, freePort, type RunningService, startService } from "@repo/testkit";
+import { buildApp, freePort, type RunningService, startService } from "@repo/testkit";
 import { type ApiPipeline, marketTicks, startApiPipeline } from "./support.ts";
 
 export const ANALYTICS_TOKEN = "analytics-token-of-the-api-0123";
@@ -44,6 +44,7 @@ export async function startAnalyticsPipeline(
     buildApp("analytics"),
   ]);
   const group = `${run.pipeline.prefix}analytics`;
+  run.pipeline.groups.push(group);
   const env = {
     PORT: String(port),
     TOPIC_PREFIX: run.pipeline.prefix,
@@ -63,10 +64,7 @@ export async function startAnalyticsPipeline(
       pipeline.analytics = service;
       return service;
     },
-    async close() {
-      await run.pipeline.close();
-      await dropIsolated({ groups: [group] });
-    },
+    close: () => run.pipeline.close(),
   };
   try {
     await pipeline.startAnalytics();

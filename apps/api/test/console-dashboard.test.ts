@@ -9,13 +9,19 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
-import { eventually, produceRaw, stackEnv, testResultsDir } from "@repo/testkit";
+import { eventually, produceRaw, registryRequest, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
-import { type ApiPipeline, iso, launchChromium, marketTicks, startApiPipeline } from "./support.ts";
+import {
+  type ApiPipeline,
+  collectPageProblems,
+  iso,
+  launchChromium,
+  marketTicks,
+  startApiPipeline,
+} from "./support.ts";
 
 const resultsDir = testResultsDir;
-const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
 const MINUTE_MS = 60_000;
 const NOW = Date.now();
 const SYMBOLS = ["AAPL", "MSFT", "NVDA"];
@@ -37,17 +43,6 @@ let poisonOffset: number;
 const problems: string[] = [];
 const importSubject = () => `${run.pipeline.prefix}import-value`;
 
-async function registry(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${REGISTRY}${path}`, {
-    method,
-    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 const shot = (name: string) =>
   page.screenshot({ path: join(resultsDir, `console-${name}.png`), fullPage: true });
 
@@ -66,16 +61,24 @@ beforeAll(async () => {
     { key: "AAPL", value: Buffer.from("not avro at all"), partition: 0 },
   ]);
   const tickSchema = String(
-    (await registry("GET", `/subjects/${run.pipeline.prefix}market.ticks-value/versions/latest`))
-      .schema,
+    (
+      await registryRequest(
+        "GET",
+        `/subjects/${run.pipeline.prefix}market.ticks-value/versions/latest`,
+      )
+    ).schema,
   );
-  const probe = await registry("POST", `/subjects/${run.pipeline.prefix}probe-value/versions`, {
-    schema: JSON.stringify({
-      type: "record",
-      name: `Probe${Date.now()}`,
-      fields: [{ name: "a", type: "int" }],
-    }),
-  });
+  const probe = await registryRequest(
+    "POST",
+    `/subjects/${run.pipeline.prefix}probe-value/versions`,
+    {
+      schema: JSON.stringify({
+        type: "record",
+        name: `Probe${Date.now()}`,
+        fields: [{ name: "a", type: "int" }],
+      }),
+    },
+  );
   const unknownId = Number(probe.id) + 20 + Math.floor(Math.random() * 20);
   const eventTime = iso(NOW - 3 * MINUTE_MS);
   const parsed = tickFromJson({
@@ -103,18 +106,18 @@ beforeAll(async () => {
     { timeoutMs: 30_000, message: "the consumer did not dead-letter both records" },
   );
   // The cause is removed: the id becomes known (Confluent IMPORT mode).
-  await registry("PUT", `/mode/${importSubject()}?force=true`, { mode: "IMPORT" });
-  await registry("POST", `/subjects/${importSubject()}/versions`, {
+  await registryRequest("PUT", `/mode/${importSubject()}?force=true`, { mode: "IMPORT" });
+  await registryRequest("POST", `/subjects/${importSubject()}/versions`, {
     schema: tickSchema,
     id: unknownId,
   });
   // Two versions of a subject to diff.
   const demo = `${run.pipeline.prefix}diffdemo-value`;
-  await registry("PUT", `/config/${demo}`, { compatibility: "NONE" });
-  await registry("POST", `/subjects/${demo}/versions`, {
+  await registryRequest("PUT", `/config/${demo}`, { compatibility: "NONE" });
+  await registryRequest("POST", `/subjects/${demo}/versions`, {
     schema: JSON.stringify({ type: "record", name: "Demo", fields: [{ name: "a", type: "int" }] }),
   });
-  await registry("POST", `/subjects/${demo}/versions`, {
+  await registryRequest("POST", `/subjects/${demo}/versions`, {
     schema: JSON.stringify({
       type: "record",
       name: "Demo",
@@ -133,16 +136,9 @@ beforeAll(async () => {
   // other answer over 400 is a problem; Chromium's own "Failed to load resource" line for those
   // responses is judged by this response check instead.
   const ingestRoutes = /\/v1\/(runs|providers|streams|streaming-job|backfills|alerts\/firing)\b/;
-  page.on("response", (response) => {
-    if (response.status() >= 400 && !ingestRoutes.test(new URL(response.url()).pathname))
-      problems.push(`response: ${response.status()} ${response.url()}`);
+  collectPageProblems(page, problems, {
+    badResponse: (url) => !ingestRoutes.test(new URL(url).pathname),
   });
-  page.on("console", (message) => {
-    if (message.type() !== "error") return;
-    if (message.text().startsWith("Failed to load resource: the server responded")) return;
-    problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   // The run's id (its topics are `<id>.…`, its group `<id>-group`) filters topics, groups, subjects.
   await page.goto(`${run.api.url}/?view=topics&prefix=${run.pipeline.prefix.slice(0, -1)}`);
 }, 240_000);
@@ -150,7 +146,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => {});
   if (profile) rmSync(profile, { recursive: true, force: true });
-  await registry("DELETE", `/mode/${importSubject()}`).catch(() => {});
+  await registryRequest("DELETE", `/mode/${importSubject()}`).catch(() => {});
   await run?.pipeline.close();
 }, 60_000);
 
@@ -220,7 +216,7 @@ describe("the Kafka console in headless Chromium", () => {
     const cell = page.locator(`#messages-table tr[data-offset="${poisonOffset}"]`);
     await cell.waitFor({ timeout: 15_000 });
     expect(await cell.getAttribute("data-encoding")).toBe("hex");
-    const text = await cell.innerText();
+    const text = await cell.textContent();
     expect(text).toContain("not_wire_format");
     expect(text).toContain(Buffer.from("not avro at all").toString("hex"));
     await shot("messages");
@@ -251,7 +247,7 @@ describe("the Kafka console in headless Chromium", () => {
       { timeoutMs: 20_000, intervalMs: 1_000, message: "the live tail showed no row" },
     );
     expect(shown).toBeGreaterThan(0);
-    expect(await page.locator("#tail-table tbody tr").first().innerText()).toContain("MSFT");
+    expect(await page.locator("#tail-table tbody tr").first().textContent()).toContain("MSFT");
     await shot("tail");
   });
 
@@ -290,7 +286,7 @@ describe("the Kafka console in headless Chromium", () => {
     await page.click("#schema-diff");
     const added = page.locator('#schema-changes li[data-change="added"]');
     await added.waitFor({ timeout: 15_000 });
-    expect(await added.innerText()).toContain("b: added");
+    expect(await added.textContent()).toContain("b: added");
     expect(await page.locator("#schema-changes li").count()).toBe(1);
     await shot("schemas");
   });

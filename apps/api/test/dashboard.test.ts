@@ -11,7 +11,14 @@ import { join } from "node:path";
 import { type ExpositionFamily, parseExposition } from "@repo/platform/exposition";
 import { eventually, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
-import { type ApiPipeline, iso, launchChromium, marketTicks, startApiPipeline } from "./support.ts";
+import {
+  type ApiPipeline,
+  collectPageProblems,
+  iso,
+  launchChromium,
+  marketTicks,
+  startApiPipeline,
+} from "./support.ts";
 
 const resultsDir = testResultsDir;
 const MINUTE_MS = 60_000;
@@ -66,14 +73,7 @@ beforeAll(async () => {
     REPLAY_SPEED: "0",
   });
   ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1000 }));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => {
-    if (!request.url().includes("/v1/stream"))
-      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
-  });
+  collectPageProblems(page, problems, { failedRequest: (url) => !url.includes("/v1/stream") });
 }, 240_000);
 
 afterAll(async () => {

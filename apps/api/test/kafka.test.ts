@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Admin } from "@platformatic/kafka";
 import { avroTypeOf, tickFromJson, toWire } from "@repo/contracts";
-import { brokers, eventually, produceRaw, readTopic, runCommand, stackEnv } from "@repo/testkit";
+import {
+  brokers,
+  eventually,
+  produceRaw,
+  readTopic,
+  registryRequest,
+  runCommand,
+} from "@repo/testkit";
 import { partitionForKey } from "../src/kafka/partitioner.ts";
 import { type ApiPipeline, iso, marketTicks, startApiPipeline } from "./support.ts";
 
@@ -21,7 +28,6 @@ const ticks = marketTicks({
   source: "console-test",
   seed: 11,
 });
-const REGISTRY = stackEnv.SCHEMA_REGISTRY_URL;
 const BROKER = brokers[0] as string;
 
 let run: ApiPipeline;
@@ -78,17 +84,6 @@ async function kcatOffsets(topic: string, partitions: number, when: number): Pro
   return offsets;
 }
 
-async function registry(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${REGISTRY}${path}`, {
-    method,
-    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 beforeAll(async () => {
   run = await startApiPipeline("console");
   ticksTopic = `${run.pipeline.prefix}market.ticks`;
@@ -101,7 +96,8 @@ beforeAll(async () => {
 const TAIL_TICKS = 6;
 
 afterAll(async () => {
-  for (const subject of extraSubjects) await registry("DELETE", `/mode/${subject}`).catch(() => {});
+  for (const subject of extraSubjects)
+    await registryRequest("DELETE", `/mode/${subject}`).catch(() => {});
   await run?.pipeline.close();
 });
 
@@ -266,11 +262,11 @@ describe("Kafka console on the real stack", () => {
     const prefix = run.pipeline.prefix;
     const tickSubject = `${prefix}market.ticks-value`;
     const tickSchema = String(
-      (await registry("GET", `/subjects/${tickSubject}/versions/latest`)).schema,
+      (await registryRequest("GET", `/subjects/${tickSubject}/versions/latest`)).schema,
     );
     // An id just past the registry's sequence, which IMPORT mode can later register under it.
     const probeSubject = `${prefix}probe-value`;
-    const probe = await registry("POST", `/subjects/${probeSubject}/versions`, {
+    const probe = await registryRequest("POST", `/subjects/${probeSubject}/versions`, {
       schema: JSON.stringify({
         type: "record",
         name: `Probe${Date.now()}`,
@@ -337,8 +333,8 @@ describe("Kafka console on the real stack", () => {
     // The cause goes away: the schema id becomes known (Confluent IMPORT mode).
     const importSubject = `${prefix}import-value`;
     extraSubjects.push(importSubject);
-    await registry("PUT", `/mode/${importSubject}?force=true`, { mode: "IMPORT" });
-    await registry("POST", `/subjects/${importSubject}/versions`, {
+    await registryRequest("PUT", `/mode/${importSubject}?force=true`, { mode: "IMPORT" });
+    await registryRequest("POST", `/subjects/${importSubject}/versions`, {
       schema: tickSchema,
       id: unknownId,
     });
@@ -387,7 +383,7 @@ describe("Kafka console on the real stack", () => {
 
   test("schemas: subjects with versions and compatibility; a field-level diff between two versions", async () => {
     const subject = `${run.pipeline.prefix}diffdemo-value`;
-    await registry("PUT", `/config/${subject}`, { compatibility: "NONE" });
+    await registryRequest("PUT", `/config/${subject}`, { compatibility: "NONE" });
     const v1 = { type: "record", name: "Demo", fields: [{ name: "a", type: "int" }] };
     const v2 = {
       type: "record",
@@ -397,8 +393,8 @@ describe("Kafka console on the real stack", () => {
         { name: "b", type: ["null", "string"], default: null },
       ],
     };
-    await registry("POST", `/subjects/${subject}/versions`, { schema: JSON.stringify(v1) });
-    await registry("POST", `/subjects/${subject}/versions`, { schema: JSON.stringify(v2) });
+    await registryRequest("POST", `/subjects/${subject}/versions`, { schema: JSON.stringify(v1) });
+    await registryRequest("POST", `/subjects/${subject}/versions`, { schema: JSON.stringify(v2) });
     const { subjects } = await get<{
       subjects: { subject: string; versions: number[]; compatibility: string }[];
     }>("/v1/schemas");

@@ -12,9 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, type RunningService, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
+
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
 import { pastSession } from "../../ingest/src/testing/past-session.ts";
-import { type ApiPipeline, launchChromium, startApiPipeline } from "./support.ts";
+import {
+  type ApiPipeline,
+  collectPageProblems,
+  launchChromium,
+  startApiPipeline,
+} from "./support.ts";
 
 const resultsDir = testResultsDir;
 
@@ -51,14 +57,7 @@ beforeAll(async () => {
   });
   profile = mkdtempSync(join(tmpdir(), "marketpipe-chromium-"));
   ({ browser, page } = await launchChromium(profile, { width: 1400, height: 1000 }));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => {
-    if (!request.url().includes("/v1/stream"))
-      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
-  });
+  collectPageProblems(page, problems, { failedRequest: (url) => !url.includes("/v1/stream") });
   mkdirSync(resultsDir, { recursive: true });
 }, 180_000);
 

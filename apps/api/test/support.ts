@@ -1,9 +1,8 @@
 /**
  * The api against a real pipeline: producer and consumer on an isolated prefix and keyspace (see
- * libs/e2e startPipeline), the api reading that keyspace, ticks posted through the producer.
+ * testkit's startPipeline), the api reading that keyspace, ticks posted through the producer.
  */
 import { connect } from "node:net";
-import { type Pipeline, startPipeline } from "@repo/e2e/src/pipeline.ts";
 import { seededRandom } from "@repo/platform/random";
 import {
   buildApp,
@@ -11,10 +10,13 @@ import {
   consumerCaughtUp,
   eventually,
   freePort,
+  type Pipeline,
+  postTickRecords,
   type RunningService,
+  startPipeline,
   startService,
 } from "@repo/testkit";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 
 export interface ApiPipeline {
   pipeline: Pipeline;
@@ -66,18 +68,11 @@ export async function startApiPipeline(
   return {
     pipeline,
     api,
-    async post(ticks) {
-      for (let i = 0; i < ticks.length; i += 500) {
-        const records = ticks.slice(i, i + 500).map((value) => ({ value }));
-        const response = await fetch(`${pipeline.producer.url}/v1/topics/market.ticks/records`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ records }),
-        });
-        if (response.status !== 200)
-          throw new Error(`producer answered ${response.status}: ${await response.text()}`);
-      }
-    },
+    post: (ticks) =>
+      postTickRecords(
+        pipeline.producer,
+        ticks.map((value) => ({ value })),
+      ),
     async stored(written) {
       await consumerCaughtUp(pipeline.consumer, written, { diagnose: pipeline.diagnose });
     },
@@ -285,4 +280,40 @@ export async function launchChromium(profile: string, viewport: { width: number;
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   return { browser, page };
+}
+
+/**
+ * Collects into `problems` what goes wrong on `page` as its user would see it: console errors,
+ * uncaught page errors, failed requests `failedRequest` counts (by URL) and, when `badResponse` is
+ * given, answers of 400 and over it counts; Chromium's own "Failed to load resource" console line
+ * for such an answer is then left to that check.
+ *
+ * @example
+ *   const problems: string[] = [];
+ *   collectPageProblems(page, problems, { failedRequest: (url) => !url.includes("/v1/stream") });
+ *   expect(problems).toEqual([]);
+ */
+export function collectPageProblems(
+  page: Page,
+  problems: string[],
+  judge: { failedRequest?: (url: string) => boolean; badResponse?: (url: string) => boolean },
+): void {
+  const { failedRequest, badResponse } = judge;
+  if (badResponse)
+    page.on("response", (response) => {
+      if (response.status() >= 400 && badResponse(response.url()))
+        problems.push(`response: ${response.status()} ${response.url()}`);
+    });
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    if (badResponse && message.text().startsWith("Failed to load resource: the server responded"))
+      return;
+    problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  if (failedRequest)
+    page.on("requestfailed", (request) => {
+      if (failedRequest(request.url()))
+        problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+    });
 }

@@ -6,21 +6,17 @@ import type { Tick } from "@repo/contracts";
 import {
   barsFromStoredTicks,
   buildApp,
-  cassandraClient,
   describeServices,
-  dropKeyspace,
-  dropTopics,
   eventually,
   expectedBars,
-  provisionKeyspace,
-  provisionTopics,
+  type Pipeline,
+  postTicks,
   type RunningService,
   sampleTick,
+  startPipeline,
   startService,
   storedBars,
-  uniqueId,
 } from "@repo/testkit";
-import { postTicks } from "../../consumer/src/e2e/harness.ts";
 import type { IngestStats } from "../src/stats.ts";
 import { type FakeAlpaca, startFakeAlpaca, type TradeRecord } from "../src/testing/fake-alpaca.ts";
 import { pastSession } from "../src/testing/past-session.ts";
@@ -35,44 +31,16 @@ import { runBackfill } from "./harness.ts";
  * posted to the producer directly.
  */
 
-const id = uniqueId("corrections");
 const dir = mkdtempSync(join(tmpdir(), "corrections-"));
+/** The ingest services the tests start (each pipeline stops its own producer and consumer). */
 const services: RunningService[] = [];
 let fake: FakeAlpaca;
 
-interface Pipeline {
-  name: string;
-  prefix: string;
-  keyspace: string;
-  group: string;
-  producer: RunningService;
-  consumer: RunningService;
-  db: Awaited<ReturnType<typeof cassandraClient>>;
-}
-const pipelines: Pipeline[] = [];
+type NamedPipeline = Pipeline & { name: string };
+const pipelines: NamedPipeline[] = [];
 
-async function startPipeline(name: string): Promise<Pipeline> {
-  const keyspace = `${id}_${name}`;
-  const prefix = `${keyspace}.`;
-  const group = `${keyspace}-group`;
-  await Promise.all([provisionTopics(prefix), provisionKeyspace(keyspace)]);
-  const producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
-  services.push(producer);
-  const consumer = await startService(
-    "consumer",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: keyspace, CONSUMER_GROUP: group },
-    { waitFor: "readyz" },
-  );
-  services.push(consumer);
-  const pipeline = {
-    name,
-    prefix,
-    keyspace,
-    group,
-    producer,
-    consumer,
-    db: await cassandraClient(keyspace),
-  };
+async function startNamedPipeline(name: string): Promise<NamedPipeline> {
+  const pipeline = { ...(await startPipeline(`corrections_${name}`)), name };
   pipelines.push(pipeline);
   return pipeline;
 }
@@ -84,11 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const service of services.reverse()) await service.stop().catch(() => {});
-  for (const p of pipelines) {
-    await p.db.shutdown().catch(() => {});
-    await dropKeyspace(p.keyspace).catch(() => {});
-    await dropTopics(p.prefix, [p.group]).catch(() => {});
-  }
+  for (const p of pipelines) await p.close();
   fake?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
@@ -114,7 +78,7 @@ const wait = <T>(check: () => Promise<T | undefined>, message: string, timeoutMs
     timeoutMs,
     intervalMs: 200,
     message,
-    diagnose: () => describeServices(services),
+    diagnose: () => describeServices([...services, ...pipelines.flatMap((p) => p.services)]),
   });
 
 /** A stored tick as compared across keyspaces (ingest time aside: it is when each path read it). */
@@ -181,7 +145,10 @@ function expectedSession(records: readonly TradeRecord[]) {
 }
 
 test("a session with cancels and corrections ends with the same ticks and bars streamed, recovered from history after a drop, and backfilled; each equals the recomputation from the surviving trades", async () => {
-  const [streamed, recovered] = await Promise.all([startPipeline("stream"), startPipeline("gap")]);
+  const [streamed, recovered] = await Promise.all([
+    startNamedPipeline("stream"),
+    startNamedPipeline("gap"),
+  ]);
   const { session, next } = pastSession();
   // A minute boundary of that session: the gap path's history window starts at its last streamed
   // trade (3 s before) and spans the seconds it was disconnected, so the session fits in it.
@@ -256,7 +223,7 @@ test("a session with cancels and corrections ends with the same ticks and bars s
   const expected = expectedSession(fake.tradeRecords("SESS"));
   expect(expected.rows.filter((r) => r[7]).length).toBe(4);
   expect(expected.bars.length).toBe(1); // the lone minute's only trade is cancelled: no bar
-  const converged = async (p: Pipeline) =>
+  const converged = async (p: NamedPipeline) =>
     wait(async () => {
       const rows = await tickRows(p.db, "SESS");
       const bars = await barsOf(p.db, "SESS");
@@ -306,7 +273,7 @@ test("a session with cancels and corrections ends with the same ticks and bars s
     await p.consumer.stop();
     await p.producer.stop();
   }
-  const backfilled = await startPipeline("backfill");
+  const backfilled = await startNamedPipeline("backfill");
   await runBackfill({
     provider: "alpaca",
     symbols: "SESS",
@@ -329,7 +296,7 @@ test("a session with cancels and corrections ends with the same ticks and bars s
 }, 420_000);
 
 test("through the producer directly: a correction before its trade, and a cancel replayed twice, end as the surviving trades' bars; a minute of only cancelled trades has no bar row", async () => {
-  const p = pipelines.find((x) => x.name === "backfill") ?? (await startPipeline("direct"));
+  const p = pipelines.find((x) => x.name === "backfill") ?? (await startNamedPipeline("direct"));
   const minute = (Math.floor(Date.now() / 60_000) - 10) * 60_000_000;
   const trade = (sequence: number, price: string, offsetUs: number, size = 10): Tick =>
     sampleTick({

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  buildApp,
-  cassandraClient,
   describeServices,
-  dropKeyspace,
-  dropTopics,
   eventually,
-  provisionKeyspace,
-  provisionTopics,
+  type Pipeline,
   type RunningService,
+  startPipeline,
   startService,
-  uniqueId,
 } from "@repo/testkit";
 import type { BackfillPlan, BackfillRecord } from "../src/backfill/job.ts";
 import type { Run } from "../src/runs/run.ts";
@@ -24,36 +19,21 @@ import { pastSession } from "../src/testing/past-session.ts";
  * producer, Kafka and consumer behind it, and a local stand-in for Alpaca (`fake-alpaca.ts`).
  */
 
-const id = uniqueId("ingest_runs");
-const prefix = `${id}.`;
-const group = `${id}-group`;
-const services: RunningService[] = [];
+let pipeline: Pipeline;
+let services: RunningService[];
 let fake: FakeAlpaca;
 let producer: RunningService;
-let consumer: RunningService;
-let db: Awaited<ReturnType<typeof cassandraClient>>;
+let db: Pipeline["db"];
 
 beforeAll(async () => {
   fake = startFakeAlpaca({ maxPage: 40 });
-  await Promise.all([buildApp("producer"), buildApp("consumer"), provisionTopics(prefix)]);
-  await provisionKeyspace(id);
-  db = await cassandraClient(id);
-  producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
-  services.push(producer);
-  consumer = await startService(
-    "consumer",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group },
-    { waitFor: "readyz" },
-  );
-  services.push(consumer);
+  pipeline = await startPipeline("ingest_runs");
+  ({ services, producer, db } = pipeline);
 }, 240_000);
 
 afterAll(async () => {
-  for (const service of services.reverse()) await service.stop().catch(() => {});
-  await db?.shutdown().catch(() => {});
+  await pipeline?.close();
   fake?.stop();
-  await dropKeyspace(id).catch(() => {});
-  await dropTopics(prefix, [group]).catch(() => {});
 }, 60_000);
 
 const alpacaEnv = (ratePerMinute = 6000) => ({
@@ -67,7 +47,7 @@ const alpacaEnv = (ratePerMinute = 6000) => ({
 const ingestEnv = (extra: Record<string, string>) => ({
   ...alpacaEnv(),
   PRODUCER_URL: producer.url,
-  CASSANDRA_KEYSPACE: id,
+  CASSANDRA_KEYSPACE: pipeline.keyspace,
   INGEST_LINGER_MS: "50",
   INGEST_RUNS_CHECKPOINT_MS: "300",
   ...extra,

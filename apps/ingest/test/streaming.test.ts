@@ -3,18 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  buildApp,
-  cassandraClient,
   consumerCaughtUp,
   describeServices,
-  dropKeyspace,
-  dropTopics,
   eventually,
-  provisionKeyspace,
-  provisionTopics,
+  type Pipeline,
   type RunningService,
+  startPipeline,
   startService,
-  uniqueId,
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { keyLabel } from "../src/providers/alpaca-stream.ts";
@@ -30,37 +25,23 @@ import { runBackfill } from "./harness.ts";
  * topics, keyspace and group of their own.
  */
 
-const id = uniqueId("ingest_stream");
-const prefix = `${id}.`;
-const group = `${id}-group`;
-const services: RunningService[] = [];
+let pipeline: Pipeline;
+let services: RunningService[];
 const dir = mkdtempSync(join(tmpdir(), "ingest-stream-"));
 let fake: FakeAlpaca;
 let producer: RunningService;
 let consumer: RunningService;
-let db: Awaited<ReturnType<typeof cassandraClient>>;
+let db: Pipeline["db"];
 
 beforeAll(async () => {
   fake = startFakeAlpaca({ maxPage: 40 });
-  await Promise.all([buildApp("producer"), buildApp("consumer"), provisionTopics(prefix)]);
-  await provisionKeyspace(id);
-  db = await cassandraClient(id);
-  producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
-  services.push(producer);
-  consumer = await startService(
-    "consumer",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group },
-    { waitFor: "readyz" },
-  );
-  services.push(consumer);
+  pipeline = await startPipeline("ingest_stream");
+  ({ services, producer, consumer, db } = pipeline);
 }, 240_000);
 
 afterAll(async () => {
-  for (const service of services.reverse()) await service.stop().catch(() => {});
-  await db?.shutdown().catch(() => {});
+  await pipeline?.close();
   fake?.stop();
-  await dropKeyspace(id).catch(() => {});
-  await dropTopics(prefix, [group]).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

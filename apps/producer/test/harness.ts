@@ -13,6 +13,7 @@ import {
   provisionTopics,
   type Relay,
   type RunningService,
+  registryRequest,
   stackEnv,
   startRelay,
   startService,
@@ -29,14 +30,9 @@ export const buildProducer = () => buildApp("producer");
 export async function registerSubjectsOnly(prefix: string): Promise<void> {
   for (const topic of topics) {
     if (topic.value === "bytes") continue;
-    const subject = `${prefix}${topic.name}-value`;
-    const response = await fetch(`${stackEnv.SCHEMA_REGISTRY_URL}/subjects/${subject}/versions`, {
-      method: "POST",
-      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-      body: JSON.stringify({ schema: JSON.stringify(topic.value.schema) }),
+    await registryRequest("POST", `/subjects/${prefix}${topic.name}-value/versions`, {
+      schema: JSON.stringify(topic.value.schema),
     });
-    if (!response.ok)
-      throw new Error(`registering ${subject}: ${response.status} ${await response.text()}`);
   }
 }
 

@@ -6,4 +6,7 @@ export * from "./local-date.ts";
 export * from "./migrate.ts";
 export * from "./retention.ts";
 export * from "./retention-apply.ts";
+export * from "./rows/bars.ts";
+export { type DecimalOf, type RowLike, textDecimalList } from "./rows/row.ts";
+export * from "./rows/ticks.ts";
 export * from "./time.ts";

@@ -1,99 +1,19 @@
 /**
- * The pieces of an end-to-end run: an isolated pipeline (topics, keyspace, group, the three services
- * as users run them) and the checks on what reached Cassandra, shared by the pipeline tests.
+ * The pieces of an end-to-end run: the isolated pipeline (testkit's `startPipeline`: topics,
+ * keyspace, group, the services as users run them) and the checks on what reached Cassandra,
+ * shared by the pipeline tests.
  */
 import {
-  buildApp,
-  cassandraClient,
-  describeServices,
-  dropIsolated,
   expectedBars,
-  provisionKeyspace,
-  provisionTopics,
   type RunningService,
   STORED_TRADE_COLUMNS,
   type StoredTrade,
-  startService,
   storedBarValues,
   storedTradeOf,
-  uniqueId,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
 
-export interface Pipeline {
-  prefix: string;
-  keyspace: string;
-  group: string;
-  db: cassandra.Client;
-  producer: RunningService;
-  consumer: RunningService;
-  services: RunningService[];
-  startIngest(env: Record<string, string>): Promise<RunningService>;
-  /** `/readyz`, `/stats` and the output tail of every service started so far, for failed waits. */
-  diagnose(): Promise<string>;
-  /** Stops the services and drops the pipeline's keyspace, topics, subjects and consumer group. */
-  close(): Promise<void>;
-}
-
-/**
- * Builds and starts producer and consumer on their own topics, keyspace and group; `env` is added
- * to both (e.g. `KAFKA_BROKERS` pointing at a relay). Topics are created on the stack's broker.
- */
-export async function startPipeline(
-  name: string,
-  env: Record<string, string> = {},
-): Promise<Pipeline> {
-  await Promise.all([buildApp("producer"), buildApp("consumer")]);
-  const id = uniqueId(name);
-  const prefix = `${id}.`;
-  const group = `${id}-group`;
-  await provisionTopics(prefix);
-  await provisionKeyspace(id);
-  const db = await cassandraClient(id);
-  const services: RunningService[] = [];
-  const producer = await startService(
-    "producer",
-    { TOPIC_PREFIX: prefix, ...env },
-    { waitFor: "readyz" },
-  );
-  services.push(producer);
-  const consumer = await startService(
-    "consumer",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, CONSUMER_GROUP: group, ...env },
-    { waitFor: "readyz" },
-  );
-  services.push(consumer);
-  return {
-    prefix,
-    keyspace: id,
-    group,
-    db,
-    producer,
-    consumer,
-    services,
-    async startIngest(env) {
-      const ingest = await startService(
-        "ingest",
-        // Its runs go to the pipeline's keyspace, dropped with it.
-        {
-          PRODUCER_URL: producer.url,
-          INGEST_PROVIDERS: "simulator",
-          CASSANDRA_KEYSPACE: id,
-          ...env,
-        },
-        { waitFor: "readyz" },
-      );
-      services.push(ingest);
-      return ingest;
-    },
-    diagnose: () => describeServices(services),
-    async close() {
-      for (const service of services) await service.stop().catch(() => {});
-      await db.shutdown().catch(() => {});
-      await dropIsolated({ prefix, groups: [group], keyspace: id });
-    },
-  };
-}
+export { type Pipeline, startPipeline } from "@repo/testkit";
 
 /** Pino lines at level error (50) or fatal (60) that a service printed. */
 export function loggedErrors(service: RunningService): string[] {

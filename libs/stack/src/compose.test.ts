@@ -15,7 +15,7 @@ import { repoRoot } from "./paths.ts";
 
 interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   ports?: string[];
   command?: string[];
   working_dir?: string;
@@ -30,6 +30,9 @@ const compose = Bun.YAML.parse(readFileSync(join(repoRoot, "compose.yaml"), "utf
 const services = compose.services;
 const oneShots = ["cql-migrate", "schemas-push"];
 const apps = { producer: 3002, consumer: 3003, ingest: 3001, api: 3004, analytics: 3005 } as const;
+/** The Node services' one Dockerfile (the app and its port are build arguments). */
+const NODE_SERVICE = "apps/node-service.Dockerfile";
+const nodeApps = ["producer", "consumer", "api", "analytics"] as const;
 
 /** `CMD ["node", "x.js"]` of a Dockerfile as an argv array. */
 function dockerCmd(dockerfile: string): string[] {
@@ -81,7 +84,11 @@ describe("compose.yaml", () => {
     test(`${app} is built from its Dockerfile whose CMD is the app's real start command`, () => {
       const service = services[app];
       const dockerfile = service?.build?.dockerfile ?? "";
-      expect(dockerfile).toBe(`apps/${app}/Dockerfile`);
+      if (app === "ingest") expect(dockerfile).toBe("apps/ingest/Dockerfile");
+      else {
+        expect(dockerfile).toBe(NODE_SERVICE);
+        expect(service?.build?.args).toEqual({ APP: app, PORT: String(port) });
+      }
       expect(existsSync(join(repoRoot, dockerfile))).toBe(true);
       const pkg = JSON.parse(readFileSync(join(repoRoot, `apps/${app}/package.json`), "utf8"));
       const cmd = dockerCmd(dockerfile);
@@ -111,14 +118,7 @@ function stages(dockerfile: string): { from: string; lines: string[] }[] {
   return result;
 }
 
-const dockerfiles = [
-  "apps/producer/Dockerfile",
-  "apps/consumer/Dockerfile",
-  "apps/ingest/Dockerfile",
-  "apps/api/Dockerfile",
-  "apps/analytics/Dockerfile",
-  "libs/stack/tools.Dockerfile",
-];
+const dockerfiles = [NODE_SERVICE, "apps/ingest/Dockerfile", "libs/stack/tools.Dockerfile"];
 
 describe("images", () => {
   test("every Dockerfile compose builds is checked here", () => {
@@ -158,15 +158,29 @@ describe("images", () => {
   });
 
   test("the Node services' runtime stage gets the bundle and lockfile-installed dependencies, never the sources", () => {
-    for (const app of ["producer", "consumer", "api"]) {
-      const final = stages(`apps/${app}/Dockerfile`).at(-1);
-      const copies = final?.lines.filter((l) => l.startsWith("COPY ") || l.startsWith("ADD "));
-      for (const copy of copies ?? [])
-        expect(copy, "copied from a build stage").toContain("--from=");
-      const deps = stages(`apps/${app}/Dockerfile`).find((s) => s.from.endsWith(" AS deps"));
-      expect(deps?.lines.join("\n")).toContain(
-        `bun install --frozen-lockfile --production --filter @repo/${app}`,
+    const final = stages(NODE_SERVICE).at(-1);
+    const copies = final?.lines.filter((l) => l.startsWith("COPY ") || l.startsWith("ADD "));
+    expect(copies?.length).toBeGreaterThan(0);
+    for (const copy of copies ?? []) expect(copy, "copied from a build stage").toContain("--from=");
+    const deps = stages(NODE_SERVICE).find((s) => s.from.endsWith(" AS deps"));
+    expect(deps?.lines.join("\n")).toContain(
+      'bun install --frozen-lockfile --production --filter "@repo/$APP"',
+    );
+    for (const app of nodeApps)
+      expect(existsSync(join(repoRoot, "apps", app, "package.json")), app).toBe(true);
+  });
+
+  test("the Node services' Dockerfile declares each build argument in every stage that uses it (an ARG is scoped to its stage)", () => {
+    const used = (line: string) => [...line.matchAll(/\$\{?([A-Z_]+)\}?/g)].map((m) => m[1]);
+    for (const stage of stages(NODE_SERVICE)) {
+      const declared = new Set(
+        stage.lines.filter((l) => l.startsWith("ARG ")).map((l) => l.slice(4).trim()),
       );
+      for (const line of stage.lines.filter(
+        (l) => !l.startsWith("CMD ") && !l.startsWith("HEALTHCHECK "),
+      ))
+        for (const name of used(line))
+          expect(declared.has(name as string), `${stage.from}: ${line} uses ${name}`).toBe(true);
     }
   });
 

@@ -5,15 +5,12 @@ import { join } from "node:path";
 import {
   buildApp,
   describeServices,
-  dropKeyspace,
-  dropTopics,
   eventually,
   freePort,
-  provisionKeyspace,
-  provisionTopics,
+  type Pipeline,
   type RunningService,
+  startPipeline,
   startService,
-  uniqueId,
 } from "@repo/testkit";
 import { prometheusServer } from "../src/components/prometheus.ts";
 import type { Server } from "../src/components/types.ts";
@@ -26,12 +23,9 @@ import { downTopology, type Topology, upTopology } from "../src/topology.ts";
  * MarketpipeServiceDown, which resolves once it is back.
  */
 
-const id = uniqueId("prom");
-const prefix = `${id}.`;
-const group = `${id}-group`;
-const analyticsGroup = `${id}-analytics`;
 const dir = mkdtempSync(join(tmpdir(), "prometheus-test-"));
-const services: RunningService[] = [];
+let pipeline: Pipeline;
+let services: RunningService[];
 let producer: RunningService;
 let consumer: RunningService;
 let ingest: RunningService;
@@ -67,37 +61,24 @@ const consumerDown = (alert: Alert) =>
   alert.labels.alertname === "MarketpipeServiceDown" && alert.labels.service === "consumer";
 
 beforeAll(async () => {
-  await Promise.all([
-    buildApp("producer"),
-    buildApp("consumer"),
-    buildApp("analytics"),
-    provisionTopics(prefix),
-  ]);
-  await provisionKeyspace(id);
-  producer = await startService("producer", { TOPIC_PREFIX: prefix }, { waitFor: "readyz" });
-  services.push(producer);
+  // The consumer keeps its port across the restart below: Prometheus scrapes one address.
   consumerPort = await freePort();
-  consumer = await startService(
-    "consumer",
-    {
-      TOPIC_PREFIX: prefix,
-      CASSANDRA_KEYSPACE: id,
-      CONSUMER_GROUP: group,
-      PORT: String(consumerPort),
-    },
-    { waitFor: "readyz" },
-  );
-  services.push(consumer);
+  [pipeline] = await Promise.all([
+    startPipeline("prom", {}, { consumer: { PORT: String(consumerPort) } }),
+    buildApp("analytics"),
+  ]);
+  ({ services, producer, consumer } = pipeline);
+  const { keyspace, prefix } = pipeline;
   ingest = await startService(
     "ingest",
-    { PRODUCER_URL: producer.url, CASSANDRA_KEYSPACE: id, SIMULATOR_RATE: "5" },
+    { PRODUCER_URL: producer.url, CASSANDRA_KEYSPACE: keyspace, SIMULATOR_RATE: "5" },
     { waitFor: "readyz" },
   );
   services.push(ingest);
   apiService = await startService(
     "api",
     {
-      CASSANDRA_KEYSPACE: id,
+      CASSANDRA_KEYSPACE: keyspace,
       TOPIC_PREFIX: prefix,
       INGEST_URL: ingest.url,
       PRODUCER_URL: producer.url,
@@ -106,9 +87,11 @@ beforeAll(async () => {
     { waitFor: "healthz" },
   );
   services.push(apiService);
+  const analyticsGroup = `${pipeline.id}-analytics`;
+  pipeline.groups.push(analyticsGroup);
   analytics = await startService(
     "analytics",
-    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: id, ANALYTICS_GROUP: analyticsGroup },
+    { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: keyspace, ANALYTICS_GROUP: analyticsGroup },
     { waitFor: "healthz" },
   );
   services.push(analytics);
@@ -116,7 +99,7 @@ beforeAll(async () => {
   api = `http://127.0.0.1:${port}`;
   const place = { runDir: join(dir, "run"), logDir: join(dir, "logs") };
   server = prometheusServer({
-    name: `prometheus-${id}`,
+    name: `prometheus-${pipeline.id}`,
     port,
     dataDir: join(dir, "data"),
     place,
@@ -138,9 +121,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (topology) await downTopology(topology).catch(() => {});
-  for (const service of services.reverse()) await service.stop().catch(() => {});
-  await dropKeyspace(id).catch(() => {});
-  await dropTopics(prefix, [group, analyticsGroup]).catch(() => {});
+  await pipeline?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -186,17 +167,7 @@ describe("Prometheus from the stack's component", () => {
     expect(firing.labels).toMatchObject({ severity: "critical", job: "marketpipe" });
     expect(firedAfter).toBeGreaterThanOrEqual(30);
 
-    consumer = await startService(
-      "consumer",
-      {
-        TOPIC_PREFIX: prefix,
-        CASSANDRA_KEYSPACE: id,
-        CONSUMER_GROUP: group,
-        PORT: String(consumerPort),
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(consumer);
+    consumer = await pipeline.startConsumer();
     const restartedAt = performance.now();
     await eventually(async () => ((await alerts()).some(consumerDown) ? undefined : true), {
       timeoutMs: 30_000,

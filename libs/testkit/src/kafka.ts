@@ -125,6 +125,29 @@ export async function produceRaw(
   }
 }
 
+/**
+ * Produces `values` keyed by their symbol, each encoded by `encode` (a registry client's `encode`
+ * with a schema id: the Confluent wire format any Avro client writes), `batch` records a request.
+ *
+ * @example
+ *   await produceBySymbol(`${prefix}market.ticks`, ticks, (tick) => registry.encode(schemaId, tick));
+ */
+export async function produceBySymbol<T extends { symbol: string }>(
+  topic: string,
+  values: T[],
+  encode: (value: T) => Promise<Buffer>,
+  batch = 5000,
+): Promise<void> {
+  for (let i = 0; i < values.length; i += batch) {
+    const messages = await Promise.all(
+      values
+        .slice(i, i + batch)
+        .map(async (value) => ({ key: value.symbol, value: await encode(value) })),
+    );
+    await produceRaw(topic, messages);
+  }
+}
+
 /** The high watermark (next offset) of every partition of a topic, by partition index. */
 export async function endOffsets(topic: string): Promise<Map<number, bigint>> {
   const consumer = new Consumer({

@@ -9,22 +9,36 @@ import { stackEnv } from "./env.ts";
  */
 export async function dropSubjects(prefix: string): Promise<string[]> {
   if (prefix.length === 0) throw new Error("dropSubjects needs a non-empty prefix");
-  const subjects = ((await call("GET", "/subjects")) as string[]).filter((subject) =>
+  const subjects = (await registryRequest<string[]>("GET", "/subjects")).filter((subject) =>
     subject.startsWith(prefix),
   );
   for (const subject of subjects) {
-    await call("DELETE", `/subjects/${encodeURIComponent(subject)}`);
-    await call("DELETE", `/subjects/${encodeURIComponent(subject)}?permanent=true`);
+    await registryRequest("DELETE", `/subjects/${encodeURIComponent(subject)}`);
+    await registryRequest("DELETE", `/subjects/${encodeURIComponent(subject)}?permanent=true`);
   }
   return subjects;
 }
 
-async function call(method: string, path: string): Promise<unknown> {
+/**
+ * One request to the stack's Schema Registry REST API (`body` sent as JSON); resolves the parsed
+ * answer (undefined when empty) and throws on any status but 2xx, naming method, path and answer.
+ *
+ * @example
+ *   const latest = await registryRequest("GET", `/subjects/${prefix}market.ticks-value/versions/latest`);
+ *   await registryRequest("PUT", `/config/${subject}`, { compatibility: "NONE" });
+ */
+export async function registryRequest<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${stackEnv.SCHEMA_REGISTRY_URL}${path}`, {
     method,
+    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
-  const body = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${body.slice(0, 200)}`);
-  return body === "" ? undefined : JSON.parse(body);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text === "" ? undefined : JSON.parse(text)) as T;
 }

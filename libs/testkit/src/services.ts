@@ -218,6 +218,27 @@ export async function describeServices(
   return reports.join("\n");
 }
 
+/**
+ * {@link eventually} for a check named by `what`; when it gives up, the error carries each given
+ * service's `/readyz`, `/stats` and last 40 output lines, the state that explains the failed wait.
+ *
+ * @example
+ *   const s = await waitFor("lag 0", async () => ((await lag()) === 0 ? true : undefined), 60_000, consumer);
+ */
+export function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  services: RunningService | RunningService[] = [],
+): Promise<T> {
+  const shown = [services].flat();
+  return eventually(check, {
+    timeoutMs,
+    message: what,
+    diagnose: shown.length > 0 ? () => describeServices(shown, { logLines: 40 }) : undefined,
+  });
+}
+
 async function answer(url: string, path: string): Promise<string> {
   try {
     const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_000) });

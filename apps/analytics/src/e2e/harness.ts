@@ -7,17 +7,12 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { avroOptions, type Bar, type Tick } from "@repo/contracts";
 import {
   buildApp,
-  cassandraClient,
-  describeServices,
-  dropIsolated,
-  eventually,
-  produceRaw,
-  provisionKeyspace,
-  provisionTopics,
+  produceBySymbol,
+  provisionIsolated,
   type RunningService,
   stackEnv,
   startService,
-  uniqueId,
+  waitFor,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
 import type { AnalyticsStats } from "../stats.ts";
@@ -38,16 +33,11 @@ export interface AnalyticsScenario {
 
 export async function analyticsScenario(name: string): Promise<AnalyticsScenario> {
   await Promise.all([buildApp("analytics"), buildApp("consumer")]);
-  const id = uniqueId(name);
-  const prefix = `${id}.`;
-  const keyspace = id.replace(/[^a-z0-9_]/g, "_");
+  const { id, prefix, keyspace, db, release } = await provisionIsolated(name);
   const registry = new SchemaRegistry(
     { host: stackEnv.SCHEMA_REGISTRY_URL },
     { [SchemaType.AVRO]: avroOptions as never },
   );
-  await provisionTopics(prefix);
-  await provisionKeyspace(keyspace);
-  const db = await cassandraClient(keyspace);
   const groups = new Set<string>([`${id}-analytics`, `${id}-consumer`]);
   const started: RunningService[] = [];
   const topic = {
@@ -60,18 +50,8 @@ export async function analyticsScenario(name: string): Promise<AnalyticsScenario
     bars: await registry.getLatestSchemaId(`${topic.bars}-value`),
   };
   const env = { TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: keyspace };
-  const produce = async (topicName: string, schemaId: number, values: { symbol: string }[]) => {
-    for (let i = 0; i < values.length; i += 2000) {
-      const chunk = values.slice(i, i + 2000);
-      const messages = await Promise.all(
-        chunk.map(async (value) => ({
-          key: value.symbol,
-          value: await registry.encode(schemaId, value),
-        })),
-      );
-      await produceRaw(topicName, messages);
-    }
-  };
+  const produce = (topicName: string, schemaId: number, values: { symbol: string }[]) =>
+    produceBySymbol(topicName, values, (value) => registry.encode(schemaId, value), 2000);
   return {
     prefix,
     keyspace,
@@ -98,27 +78,14 @@ export async function analyticsScenario(name: string): Promise<AnalyticsScenario
     },
     async close() {
       for (const service of started) await service.stop().catch(() => {});
-      await db.shutdown().catch(() => {});
-      await dropIsolated({ prefix, groups: [...groups], keyspace });
+      await release([...groups]);
     },
   };
 }
 
 export const stats = (service: RunningService) => service.json<AnalyticsStats>("/stats");
 
-/** testkit's `eventually`, dumping the given services' state when it gives up. */
-export function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  services: RunningService[] = [],
-): Promise<T> {
-  return eventually(check, {
-    timeoutMs,
-    message: what,
-    diagnose: services.length > 0 ? () => describeServices(services, { logLines: 40 }) : undefined,
-  });
-}
+export { waitFor };
 
 /** Waits until analytics committed everything on the bars topic (lag 0 over every partition it owns). */
 export async function caughtUp(service: RunningService, consumed: number, timeoutMs = 60_000) {

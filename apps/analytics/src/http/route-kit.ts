@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
+import { ErrorResponse, failure } from "@repo/contracts/http-errors";
 import { ApiError, invalidParameter, storeReads } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
@@ -9,23 +9,7 @@ import { DAY_US, INTERVALS } from "../series/rollup.ts";
 /** Longest span one indicators or alerts query reads. */
 export const MAX_SPAN_DAYS = 7;
 
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      issues: z
-        .array(z.object({ path: z.string(), in: z.string().optional(), message: z.string() }))
-        .optional(),
-    }),
-  })
-  .openapi("Error");
-
-/** An error answer as OpenAPI documents it. */
-export const failure = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorResponse } },
-});
+export { ErrorResponse, failure };
 
 /** The failures every route may answer. */
 export const errors = {

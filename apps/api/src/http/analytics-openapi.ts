@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RuleRequest } from "@repo/contracts/alert-rules";
+import { failure } from "@repo/contracts/http-errors";
 import {
   AlertRuleSchema,
   AlertRulesResponse,
@@ -7,7 +8,6 @@ import {
   AnalyticsStatusResponse,
   IndicatorsResponse,
 } from "./analytics-responses.ts";
-import { ErrorResponse } from "./responses.ts";
 import { operatorSecurity, timeParam } from "./schemas.ts";
 
 /** Intervals analytics computes (apps/analytics/src/series/rollup.ts). */
@@ -15,10 +15,6 @@ export const INDICATOR_INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
 const NAMES =
   /^((sma|ema|rsi|bb|rv|rvol)\d{1,3}|vwapdev)(,((sma|ema|rsi|bb|rv|rvol)\d{1,3}|vwapdev))*$/;
 
-export const failure = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorResponse } },
-});
 const reads = {
   400: failure(
     "A parameter is invalid, or names an indicator analytics does not compute; `error.issues` names each one",

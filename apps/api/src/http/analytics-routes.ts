@@ -1,11 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "@repo/platform/http";
+import { ApiError, limitBody } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AlertFeed, AlertFeedEvent } from "../analytics/alert-feed.ts";
-import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
+import { relayAnswer, type Upstream, type UpstreamAnswer } from "../ops/upstream.ts";
 import type { StreamAdmission } from "../stream/admission.ts";
 import { analyticsRoutes as routes } from "./analytics-openapi.ts";
 import { authorize, isLoopback } from "./console-routes.ts";
@@ -36,20 +35,12 @@ const STREAM_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "
  *   mountAnalyticsRoutes(api, { log, analytics, alerts, operatorTokens, streams });
  */
 export function mountAnalyticsRoutes(api: OpenAPIHono, deps: AnalyticsDeps) {
-  const relay = (c: Context, answer: UpstreamAnswer) => {
-    if (answer.status === 401 || answer.status === 403) {
-      deps.log.error(
-        { status: answer.status, code: (answer.body.error as { code?: string })?.code },
-        "analytics refused the api's operator action: check ANALYTICS_OPERATOR_TOKEN",
-      );
-      throw new ApiError(
-        503,
-        "analytics_refused_api",
-        "analytics refused the api's credentials (ANALYTICS_OPERATOR_TOKEN); tell the operator",
-      );
-    }
-    return c.json(answer.body, answer.status as 200) as never;
-  };
+  const relay = (c: Context, answer: UpstreamAnswer) =>
+    relayAnswer(c, answer, {
+      name: "analytics",
+      tokenVariable: "ANALYTICS_OPERATOR_TOKEN",
+      log: deps.log,
+    });
   /** Whether the caller may see webhook URLs: an operator token, or loopback without tokens. */
   const operatorSees = (c: Context) =>
     deps.operatorTokens.length > 0
@@ -82,7 +73,7 @@ export function mountAnalyticsRoutes(api: OpenAPIHono, deps: AnalyticsDeps) {
     return c.json({ rules } as never, 200);
   });
 
-  api.use("/v1/alerts/rules", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/alerts/rules", limitBody(MAX_BODY));
   api.openapi(routes.createRule, async (c) => {
     const who = authorize(c, deps.operatorTokens, true);
     const answer = await deps.analytics.request("POST", "/v1/alerts/rules", c.req.valid("json"));
@@ -169,10 +160,4 @@ function refuse(
   }
   const status = code === "too_many_streams_from_client" ? 429 : 503;
   throw new ApiError(status, code, message, {}, { "Retry-After": retryAfter });
-}
-
-function tooLarge(): never {
-  throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY} bytes`, {
-    limitBytes: MAX_BODY,
-  });
 }

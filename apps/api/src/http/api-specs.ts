@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { failure } from "@repo/contracts/http-errors";
 import {
   BarsResponse,
-  ErrorResponse,
   PipelineResponse,
   QuotesResponse,
   SymbolsResponse,
@@ -17,15 +17,8 @@ import {
 } from "./schemas.ts";
 
 const errors = {
-  400: {
-    description: "A parameter is invalid; `error.issues` names each one",
-    content: { "application/json": { schema: ErrorResponse } },
-  },
-  503: {
-    description:
-      "Cassandra is unreachable (`store_unavailable`; retry after `Retry-After` seconds)",
-    content: { "application/json": { schema: ErrorResponse } },
-  },
+  400: failure("A parameter is invalid; `error.issues` names each one"),
+  503: failure("Cassandra is unreachable (`store_unavailable`; retry after `Retry-After` seconds)"),
 };
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -97,14 +90,8 @@ export const apiRoutes = {
         content: { "text/event-stream": { schema: z.string() } },
       },
       400: errors[400],
-      429: {
-        description: "Too many open streams from this address (`too_many_streams_from_client`)",
-        content: { "application/json": { schema: ErrorResponse } },
-      },
-      503: {
-        description: "Too many open streams (`too_many_streams`)",
-        content: { "application/json": { schema: ErrorResponse } },
-      },
+      429: failure("Too many open streams from this address (`too_many_streams_from_client`)"),
+      503: failure("Too many open streams (`too_many_streams`)"),
     },
   }),
   pipeline: createRoute({

@@ -8,7 +8,6 @@ import { decodeValue, textOrHex, type WriterTypes } from "../kafka/decode.ts";
 import { createLagHistory } from "../kafka/lag-history.ts";
 import type { SchemaCatalog } from "../schemas/registry-view.ts";
 import type { StreamAdmission } from "../stream/admission.ts";
-import { MAX_BODY } from "./console-params.ts";
 import { remoteAddress, type StreamLimits } from "./sse.ts";
 
 export interface ConsoleDeps {
@@ -133,12 +132,6 @@ export function authorize(c: Context, tokens: readonly BearerToken[], required: 
  */
 export function isLoopback(address: string): boolean {
   return /^(127\.|::1$|::ffff:127\.)/.test(address);
-}
-
-export function tooLarge(): never {
-  throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY} bytes`, {
-    limitBytes: MAX_BODY,
-  });
 }
 
 export function invalid(name: string, message: string, where = "query") {

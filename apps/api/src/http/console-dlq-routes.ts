@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { validateTick } from "@repo/contracts";
-import { ApiError } from "@repo/platform/http";
-import { bodyLimit } from "hono/body-limit";
+import { ApiError, limitBody } from "@repo/platform/http";
 import type { KafkaRecord } from "../kafka/console.ts";
 import { decodeAvro } from "../kafka/decode.ts";
 import { deadLetterOf, planRedrive, type RedrivePlanItem } from "../kafka/dlq.ts";
@@ -11,7 +10,6 @@ import {
   invalid,
   messageJson,
   micros,
-  tooLarge,
 } from "./console-common.ts";
 import { MAX_BODY } from "./console-params.ts";
 import { routes } from "./console-specs.ts";
@@ -118,7 +116,7 @@ export function mountDeadLetterRoutes(api: OpenAPIHono, deps: ConsoleDeps, ctx: 
     );
   });
 
-  api.use("/v1/kafka/dlq/redrive", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/kafka/dlq/redrive", limitBody(MAX_BODY));
   api.openapi(routes.redrive, async (c) => {
     const who = operator(c, true);
     const body = c.req.valid("json");

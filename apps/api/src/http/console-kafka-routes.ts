@@ -1,15 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
-import { ApiError } from "@repo/platform/http";
-import { bodyLimit } from "hono/body-limit";
-import {
-  type ConsoleContext,
-  type ConsoleDeps,
-  invalid,
-  micros,
-  round,
-  tooLarge,
-} from "./console-common.ts";
+import { ApiError, limitBody } from "@repo/platform/http";
+import { type ConsoleContext, type ConsoleDeps, invalid, micros, round } from "./console-common.ts";
 import { MAX_BODY } from "./console-params.ts";
 import { routes } from "./console-specs.ts";
 
@@ -135,7 +127,7 @@ export function mountKafkaRoutes(api: OpenAPIHono, deps: ConsoleDeps, ctx: Conso
     return c.json({ groups }, 200);
   });
 
-  api.use("/v1/kafka/groups/:group/offsets", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/kafka/groups/:group/offsets", limitBody(MAX_BODY));
   api.openapi(routes.resetOffsets, async (c) => {
     operator(c, true);
     const { group } = c.req.valid("param");

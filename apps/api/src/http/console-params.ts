@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { parseTimestamp } from "@repo/contracts";
-import { ErrorResponse } from "./responses.ts";
+import { failure } from "@repo/contracts/http-errors";
 import { operatorSecurity, timeParam } from "./schemas.ts";
 
 /**
@@ -13,10 +13,7 @@ export const MAX_BODY = 64 * 1024;
 export const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 export const TICKER = /^[A-Za-z0-9.-]{1,12}$/;
 
-export const failure = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorResponse } },
-});
+export { failure };
 export const errors = {
   400: failure("A parameter is invalid; `error.issues` names each one"),
   401: failure("An operator token is needed (`operator_token_required`, `invalid_operator_token`)"),

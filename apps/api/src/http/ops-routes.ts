@@ -1,11 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "@repo/platform/http";
+import { ApiError, limitBody } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import type { BearerToken } from "@repo/platform/tokens";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { JobHistory } from "../ops/job-history.ts";
-import type { Upstream, UpstreamAnswer } from "../ops/upstream.ts";
+import { relayAnswer, type Upstream, type UpstreamAnswer } from "../ops/upstream.ts";
 import { authorize } from "./console-routes.ts";
 import { opsRoutes as routes } from "./ops-specs.ts";
 
@@ -33,20 +32,12 @@ const MAX_BODY = 16 * 1024;
 export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
   const operator = (c: Context) => authorize(c, deps.operatorTokens, true);
   /** Ingest's answer as it came; its refusal of the api's own token is the api's 503. */
-  const relay = (c: Context, answer: UpstreamAnswer) => {
-    if (answer.status === 401 || answer.status === 403) {
-      deps.log.error(
-        { status: answer.status, code: (answer.body.error as { code?: string })?.code },
-        "ingest refused the api's operator action: check INGEST_OPERATOR_TOKEN",
-      );
-      throw new ApiError(
-        503,
-        "ingest_refused_api",
-        "ingest refused the api's credentials (INGEST_OPERATOR_TOKEN); tell the operator",
-      );
-    }
-    return c.json(answer.body, answer.status as 200) as never;
-  };
+  const relay = (c: Context, answer: UpstreamAnswer) =>
+    relayAnswer(c, answer, {
+      name: "ingest",
+      tokenVariable: "INGEST_OPERATOR_TOKEN",
+      log: deps.log,
+    });
 
   api.openapi(routes.runs, async (c) => {
     const query = c.req.valid("query");
@@ -81,7 +72,7 @@ export function mountOpsRoutes(api: OpenAPIHono, deps: OpsDeps) {
 
   api.openapi(routes.streams, async (c) => relay(c, await deps.ingest.request("GET", "/streams")));
 
-  api.use("/v1/backfills", bodyLimit({ maxSize: MAX_BODY, onError: tooLarge }));
+  api.use("/v1/backfills", limitBody(MAX_BODY));
   api.openapi(routes.startBackfill, async (c) => {
     const who = operator(c);
     const body = c.req.valid("json");
@@ -162,10 +153,4 @@ interface PrometheusAlert {
   annotations?: Record<string, string>;
   state?: string;
   activeAt?: string;
-}
-
-function tooLarge(): never {
-  throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY} bytes`, {
-    limitBytes: MAX_BODY,
-  });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { failure } from "@repo/contracts/http-errors";
 import { calendarDate } from "@repo/platform/http";
 import {
   AlertsResponse,
@@ -12,15 +13,10 @@ import {
   StreamsResponse,
   TriggeredRunResponse,
 } from "./ops-responses.ts";
-import { ErrorResponse } from "./responses.ts";
 import { operatorSecurity, timeParam } from "./schemas.ts";
 
 const PROVIDER = /^[a-z0-9_-]{1,64}$/;
 
-const failure = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorResponse } },
-});
 const reads = {
   400: failure("A parameter is invalid; `error.issues` names each one"),
   503: failure(

@@ -97,22 +97,5 @@ export type SymbolsJson = z.infer<typeof SymbolsResponse>;
 export type BarsJson = z.infer<typeof BarsResponse>;
 export type PipelineJson = z.infer<typeof PipelineResponse>;
 
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      issues: z
-        .array(
-          z.object({
-            path: z.string(),
-            in: z.string(),
-            message: z.string(),
-            /** For `cursor`: malformed, forged, expired, out_of_range or other_query. */
-            reason: z.string().optional(),
-          }),
-        )
-        .optional(),
-    }),
-  })
-  .openapi("Error");
+/** The error answer (shared with analytics, in `@repo/contracts/http-errors`). */
+export { ErrorResponse } from "@repo/contracts/http-errors";

@@ -1,5 +1,6 @@
 import { ApiError } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
+import type { Context } from "hono";
 
 /** Largest upstream answer read (1,000 runs fit in well under this). */
 export const MAX_UPSTREAM_BYTES = 8 * 1024 * 1024;
@@ -76,6 +77,33 @@ export function createUpstream(options: UpstreamOptions) {
 }
 
 export type Upstream = ReturnType<typeof createUpstream>;
+
+/**
+ * An upstream's answer passed on as it came, except its refusal (401, 403) of the api's own
+ * credentials: that is the api's misconfiguration, logged naming `tokenVariable`, and answered 503
+ * `<name>_refused_api` (the caller can do nothing about it).
+ *
+ * @example
+ *   return relayAnswer(c, await ingest.request("GET", "/runs"), { name: "ingest", tokenVariable: "INGEST_OPERATOR_TOKEN", log });
+ */
+export function relayAnswer(
+  c: Context,
+  answer: UpstreamAnswer,
+  upstream: { name: string; tokenVariable: string; log: Logger },
+): never {
+  if (answer.status === 401 || answer.status === 403) {
+    upstream.log.error(
+      { status: answer.status, code: (answer.body.error as { code?: string })?.code },
+      `${upstream.name} refused the api's operator action: check ${upstream.tokenVariable}`,
+    );
+    throw new ApiError(
+      503,
+      `${upstream.name}_refused_api`,
+      `${upstream.name} refused the api's credentials (${upstream.tokenVariable}); tell the operator`,
+    );
+  }
+  return c.json(answer.body, answer.status as 200) as never;
+}
 
 async function readBounded(response: Response, timeoutMs: number): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? 0);

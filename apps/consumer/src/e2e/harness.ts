@@ -4,21 +4,17 @@
  */
 import { resolve } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { avroOptions, type Tick, tickToJson } from "@repo/contracts";
+import { avroOptions, type Tick } from "@repo/contracts";
 import {
   buildApp,
-  cassandraClient,
-  describeServices,
-  dropIsolated,
-  eventually,
-  produceRaw,
-  provisionKeyspace,
-  provisionTopics,
+  postTicks,
+  produceBySymbol,
+  provisionIsolated,
   type RunningService,
   sampleTick,
   stackEnv,
   startService,
-  uniqueId,
+  waitFor,
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
 import type { ConsumerStats } from "../stats.ts";
@@ -67,17 +63,11 @@ export interface Scenario {
  */
 export async function scenario(name: string): Promise<Scenario> {
   await buildConsumer();
-  const id = uniqueId(name);
-  const prefix = `${id}.`;
-  const keyspace = id.replace(/[^a-z0-9_]/g, "_");
+  const { prefix, keyspace, group, db, release } = await provisionIsolated(name);
   const registry = new SchemaRegistry(
     { host: stackEnv.SCHEMA_REGISTRY_URL },
     { [SchemaType.AVRO]: avroOptions as never },
   );
-  const group = `${id}-group`;
-  await provisionTopics(prefix);
-  await provisionKeyspace(keyspace);
-  const db = await cassandraClient(keyspace);
   const started: RunningService[] = [];
   const s: Scenario = {
     prefix,
@@ -107,8 +97,7 @@ export async function scenario(name: string): Promise<Scenario> {
     storedIdentities: () => storedIdentities(db),
     async close() {
       for (const consumer of started) await consumer.stop().catch(() => {});
-      await db.shutdown().catch(() => {});
-      await dropIsolated({ prefix, groups: [group], keyspace });
+      await release([group]);
     },
   };
   return s;
@@ -123,23 +112,7 @@ export async function startProducer(s: Scenario): Promise<RunningService> {
   return startService("producer", { TOPIC_PREFIX: s.prefix }, { waitFor: "readyz" });
 }
 
-/** Posts ticks to the producer's `POST /v1/topics/market.ticks/records`, 500 a request; throws on a refusal. */
-export async function postTicks(producer: RunningService, ticks: Tick[]) {
-  for (let i = 0; i < ticks.length; i += 500) {
-    const records = ticks.slice(i, i + 500).map((tick) => ({
-      key: tick.symbol,
-      value: tickToJson(tick),
-    }));
-    const response = await fetch(`${producer.url}/v1/topics/market.ticks/records`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ records }),
-    });
-    if (response.status !== 200) {
-      throw new Error(`producer answered ${response.status}: ${await response.text()}`);
-    }
-  }
-}
+export { postTicks };
 
 export function startConsumer(
   s: Scenario,
@@ -187,36 +160,12 @@ function defaultBase() {
 }
 
 /** Encodes with the subject's latest schema id and produces (key = symbol) in chunks. */
-export async function produceTicks(s: Scenario, ticks: Tick[]) {
-  const id = s.tickSchemaId;
-  for (let i = 0; i < ticks.length; i += 5000) {
-    const chunk = ticks.slice(i, i + 5000);
-    const messages = await Promise.all(
-      chunk.map(async (tick) => ({ key: tick.symbol, value: await s.registry.encode(id, tick) })),
-    );
-    await produceRaw(s.topic.ticks, messages);
-  }
-}
-
-/**
- * testkit's `eventually`; when it gives up, the error carries each given service's `/readyz`,
- * `/stats` and recent output, so a failed wait shows the state that explains it.
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  services?: RunningService | RunningService[],
-): Promise<T> {
-  const shown = services === undefined ? [] : [services].flat();
-  return eventually(check, {
-    timeoutMs,
-    message: what,
-    diagnose: shown.length > 0 ? () => describeServices(shown, { logLines: 40 }) : undefined,
-  });
+export function produceTicks(s: Scenario, ticks: Tick[]) {
+  return produceBySymbol(s.topic.ticks, ticks, (tick) => s.registry.encode(s.tickSchemaId, tick));
 }
 
 export type { ConsumerStats };
+export { waitFor };
 export const stats = (service: RunningService) => service.json<ConsumerStats>("/stats");
 
 /**
