@@ -1,4 +1,4 @@
-import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { connectCassandra, createServiceClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import {
   createKafkaProducer,
@@ -12,10 +12,10 @@ import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
 import { createAlertHub } from "./alerts/hub.ts";
 import { createRuleRegistry } from "./alerts/registry.ts";
 import { createWebhookSender } from "./alerts/webhooks.ts";
+import { createAnalyticsApp } from "./app.ts";
 import { createOutboxStore } from "./cassandra/outbox.ts";
 import { createAnalyticsStore } from "./cassandra/store.ts";
 import { loadAnalyticsConfig } from "./config.ts";
-import { createAnalyticsApp } from "./app.ts";
 import { createBarDecoder } from "./kafka/bars.ts";
 import { createIndicatorPublisher } from "./kafka/indicators.ts";
 import { createReadiness } from "./readiness.ts";
@@ -28,13 +28,7 @@ const { config, log, stats, stopping, serve, untilConnected } = bootService(
   loadAnalyticsConfig,
 );
 const topics = topicNames(config.TOPIC_PREFIX);
-const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
-
-const client = createCassandraClient(config, {
-  keyspace: config.CASSANDRA_KEYSPACE,
-  consistency,
-  applicationName: "analytics",
-});
+const { client, consistency } = createServiceClient(config, "analytics");
 const store = createAnalyticsStore({
   client,
   consistency,

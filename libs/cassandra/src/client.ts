@@ -55,6 +55,35 @@ export function createCassandraClient(
   });
 }
 
+/** The cluster settings plus the keyspace and consistency a service reads from `cassandraEnv`. */
+export interface ServiceCassandraSettings extends CassandraSettings {
+  CASSANDRA_KEYSPACE: string;
+  /** A consistency level name (`LOCAL_QUORUM`, `ONE`, …). */
+  CASSANDRA_CONSISTENCY: string;
+}
+
+/**
+ * A service's client, bound to the configured keyspace and using the configured consistency,
+ * which is returned too for statements that set it themselves. Connect it with
+ * {@link connectCassandra}.
+ *
+ * @example
+ *   const { client, consistency } = createServiceClient(config, "analytics");
+ *   await untilConnected("Cassandra", () => connectCassandra(client, config));
+ */
+export function createServiceClient(
+  settings: ServiceCassandraSettings,
+  applicationName: string,
+): { client: cassandra.Client; consistency: number } {
+  const consistency = consistencyNamed(settings.CASSANDRA_CONSISTENCY);
+  const client = createCassandraClient(settings, {
+    keyspace: settings.CASSANDRA_KEYSPACE,
+    consistency,
+    applicationName,
+  });
+  return { client, consistency };
+}
+
 function tlsOptions(settings: CassandraSettings) {
   const read = (path: string | undefined) => (path ? readFileSync(path) : undefined);
   return {

@@ -4,7 +4,18 @@
  * with exact decimal arithmetic (BigInt micro-units, VWAP rounded half to even at 6 places), so a
  * test never trusts the consumer's own aggregation code. Bars are keyed `symbol|minuteStartMs`.
  */
-import { BARS_1M, columnList, MINUTE_MS, MINUTE_US, TICKS } from "@repo/cassandra";
+import {
+  BAR_ROW_COLUMNS,
+  BARS_1M,
+  barRowOf,
+  barValuesOf,
+  columnList,
+  MINUTE_MS,
+  MINUTE_US,
+  type BarValues as StoredBarValues,
+  TICKS,
+  tickReader,
+} from "@repo/cassandra";
 import type cassandra from "cassandra-driver";
 
 export interface StoredTrade {
@@ -19,33 +30,18 @@ export interface StoredTrade {
 }
 
 /** A bar's values: decimals as text, counts as bigint. */
-export interface BarValues {
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: bigint;
-  vwap: string;
-  trades: bigint;
-}
+export type BarValues = StoredBarValues<string>;
 
 export interface ExpectedBar extends BarValues {
   symbol: string;
   minuteMs: number;
 }
 
-/** The values of a `bars_1m` row (selected with at least open … trades), decimals as the driver prints them. */
-export function storedBarValues(row: cassandra.types.Row): BarValues {
-  return {
-    open: String(row.get("open")),
-    high: String(row.get("high")),
-    low: String(row.get("low")),
-    close: String(row.get("close")),
-    volume: BigInt(row.get("volume").toString()),
-    vwap: String(row.get("vwap")),
-    trades: BigInt(row.get("trades").toString()),
-  };
-}
+/**
+ * The values of a `bars_1m` row (selected with at least `BAR_VALUE_COLUMNS`), decimals as the
+ * driver prints them.
+ */
+export const storedBarValues = (row: cassandra.types.Row): BarValues => barValuesOf(row, String);
 
 const SCALE = 6;
 const UNIT = 10n ** BigInt(SCALE);
@@ -135,10 +131,9 @@ export function expectedBars(trades: StoredTrade[]): Map<string, ExpectedBar> {
   return bars;
 }
 
-/** The columns of `ticks` that {@link storedTradeOf} reads. */
-export const STORED_TRADE_COLUMNS = columnList(TICKS, [
+const tradeRows = tickReader(String, [
   "symbol",
-  "event_time_us",
+  "eventTime",
   "sequence",
   "source",
   "kind",
@@ -147,29 +142,33 @@ export const STORED_TRADE_COLUMNS = columnList(TICKS, [
   "cancelled",
 ]);
 
+/** The columns of `ticks` that {@link storedTradeOf} reads. */
+export const STORED_TRADE_COLUMNS = tradeRows.columns;
+
 /** A `ticks` row (selected with {@link STORED_TRADE_COLUMNS}) as the checker reads it. */
 export function storedTradeOf(row: cassandra.types.Row): StoredTrade {
+  const tick = tradeRows.read(row);
   return {
-    symbol: row.get("symbol") as string,
-    eventTimeUs: BigInt(row.get("event_time_us").toString()),
-    sequence: BigInt(row.get("sequence").toString()),
-    source: row.get("source") as string,
-    price: String(row.get("price")),
-    size: BigInt(row.get("size").toString()),
-    cancelled: row.get("cancelled") === true,
+    symbol: tick.symbol,
+    eventTimeUs: BigInt(tick.eventTime),
+    sequence: BigInt(tick.sequence),
+    source: tick.source,
+    price: tick.price,
+    size: BigInt(tick.size),
+    cancelled: tick.cancelled,
   };
 }
 
 /** Every TRADE row of the `ticks` table (paged), as the checker reads them. */
 export async function storedTrades(db: cassandra.Client): Promise<StoredTrade[]> {
-  const trades: StoredTrade[] = [];
+  const found: StoredTrade[] = [];
   const rows = await db.execute(`SELECT ${STORED_TRADE_COLUMNS} FROM ${TICKS.name}`, [], {
     prepare: true,
     fetchSize: 5000,
     readTimeout: 30_000,
   });
-  for await (const row of rows) if (row.get("kind") === "TRADE") trades.push(storedTradeOf(row));
-  return trades;
+  for await (const row of rows) if (row.get("kind") === "TRADE") found.push(storedTradeOf(row));
+  return found;
 }
 
 /** A bar as compared in tests: [open, high, low, close, volume, vwap, trades], decimals canonical. */
@@ -199,17 +198,7 @@ export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<str
   );
 }
 
-const STORED_BAR_COLUMNS = columnList(BARS_1M, [
-  "symbol",
-  "minute",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "vwap",
-  "trades",
-]);
+const STORED_BAR_COLUMNS = columnList(BARS_1M, ["symbol", ...BAR_ROW_COLUMNS]);
 
 /** The keyspace's `bars_1m` rows, in the shape of {@link barsFromStoredTicks}. */
 export async function storedBars(db: cassandra.Client): Promise<Map<string, BarRow>> {
@@ -219,16 +208,17 @@ export async function storedBars(db: cassandra.Client): Promise<Map<string, BarR
     fetchSize: 5000,
     readTimeout: 30_000,
   });
-  for await (const r of rows) {
-    bars.set(`${r.get("symbol")}|${(r.get("minute") as Date).getTime()}`, [
-      canonical(r.get("open")),
-      canonical(r.get("high")),
-      canonical(r.get("low")),
-      canonical(r.get("close")),
-      r.get("volume").toString(),
-      canonical(r.get("vwap")),
-      r.get("trades").toString(),
-    ] as BarRow);
+  for await (const row of rows) {
+    const bar = barRowOf(row, (stored) => canonical(stored as { toString(): string }) as string);
+    bars.set(`${row.get("symbol")}|${bar.start / 1000}`, [
+      bar.open,
+      bar.high,
+      bar.low,
+      bar.close,
+      bar.volume.toString(),
+      bar.vwap,
+      bar.trades.toString(),
+    ]);
   }
   return bars;
 }

@@ -40,7 +40,10 @@ export async function provisionIsolated(name: string): Promise<Isolated> {
   const id = uniqueId(name);
   const prefix = `${id}.`;
   const keyspace = id.replace(/[^a-z0-9_]/g, "_");
-  await Promise.all([provisionTopics(prefix), provisionKeyspace(keyspace)]);
+  // One after the other: on a loaded machine the registry pushes and Cassandra's schema change
+  // compete for the same cores, and a keyspace creation past the driver's 12 s timeout fails a test.
+  await provisionTopics(prefix);
+  await provisionKeyspace(keyspace);
   const db = await cassandraClient(keyspace);
   return {
     id,

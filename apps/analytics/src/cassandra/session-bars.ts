@@ -1,12 +1,12 @@
-import { BARS_1M, partitionDay } from "@repo/cassandra";
+import { BAR_ROW_COLUMNS, BARS_1M, barRowOf, partitionDay, textDecimalList } from "@repo/cassandra";
 import { parseMicros } from "../indicators/fixed.ts";
 import { DAY_US, type MinuteBar } from "../series/rollup.ts";
-import { canonical, microsOf, statementOptions, type TableOptions } from "./driver.ts";
+import { statementOptions, type TableOptions } from "./driver.ts";
 
-const SELECT_DAY_BARS = `SELECT minute, CAST(open AS text) AS open, CAST(high AS text) AS high, CAST(low AS text) AS low,
-  CAST(close AS text) AS close, volume, CAST(vwap AS text) AS vwap, trades FROM ${BARS_1M.name} WHERE symbol = ? AND day = ?`;
+const SELECT_DAY_BARS = `SELECT ${textDecimalList(BARS_1M, BAR_ROW_COLUMNS)} FROM ${BARS_1M.name} WHERE symbol = ? AND day = ?`;
 
-const price = (value: unknown) => parseMicros(canonical(value) as string);
+/** A stored decimal, selected as text, in micro-units. */
+const micros = (stored: unknown) => parseMicros(String(stored));
 
 /**
  * The one read of the consumer's tables: the stored 1-minute bars of a session (`bars_1m`) and of
@@ -27,16 +27,7 @@ export function createSessionBarReads(options: TableOptions) {
         ...read,
         fetchSize: 2000,
       });
-      return result.rows.map((row) => ({
-        start: microsOf(row.get("minute")),
-        open: price(row.get("open")),
-        high: price(row.get("high")),
-        low: price(row.get("low")),
-        close: price(row.get("close")),
-        volume: BigInt(row.get("volume").toString()),
-        vwap: price(row.get("vwap")),
-        trades: BigInt(row.get("trades").toString()),
-      }));
+      return result.rows.map((row): MinuteBar => barRowOf(row, micros));
     },
 
     /**

@@ -1,4 +1,15 @@
-import { BARS_1M, columnList, DAY_US, dayOf, daysOf, LATEST_QUOTES, TICKS } from "@repo/cassandra";
+import {
+  BAR_ROW_COLUMNS,
+  BARS_1M,
+  barRowOf,
+  columnList,
+  DAY_US,
+  dayOf,
+  daysOf,
+  LATEST_QUOTES,
+  TICKS,
+  tickReader,
+} from "@repo/cassandra";
 import { canonicalDecimal, type Tick } from "@repo/contracts";
 import { boundedAll } from "@repo/platform/bounded";
 import type cassandra from "cassandra-driver";
@@ -43,45 +54,23 @@ export interface MarketReader {
   ping(): Promise<boolean>;
 }
 
-/** A column `ticks` and `latest_quotes` both have (the storage layout's tick columns). */
-type TickColumn = keyof typeof TICKS.columns & keyof typeof LATEST_QUOTES.columns;
-
-/** A stored column and how its value becomes the Tick field. */
-interface FieldColumn<V> {
-  column: TickColumn;
-  read(value: unknown): V;
-}
-
+/** A stored decimal in the contract's canonical form (no trailing zeros). */
+const decimal = (stored: unknown) => canonicalDecimal(String(stored)) ?? String(stored);
 /**
- * Every Tick field with the column it is read from (the consumer's `tickColumns` in
- * apps/consumer/src/cassandra/rows.ts writes them). Keyed by the generated Tick type, so adding a
- * field to `schemas/Tick.avsc` fails to compile here until it is read; the SELECTs list exactly
- * these columns.
+ * Every Tick field with the column it is read from (`@repo/cassandra`'s `tickReader`; the
+ * consumer's `tickColumns` in apps/consumer/src/cassandra/rows.ts writes them). `tickOf` returns
+ * the generated Tick type, so a field added to `schemas/Tick.avsc` fails to compile here until the
+ * reader reads it; the SELECTs list exactly its columns.
  */
-const tickFields: { [K in keyof Tick]-?: FieldColumn<Tick[K]> } = {
-  source: { column: "source", read: (value) => value as string },
-  symbol: { column: "symbol", read: (value) => value as string },
-  kind: { column: "kind", read: (value) => value as Tick["kind"] },
-  eventTime: { column: "event_time_us", read: (value) => long(value) },
-  sequence: { column: "sequence", read: (value) => long(value) },
-  price: { column: "price", read: (value) => decimal(value) },
-  size: { column: "size", read: (value) => long(value) },
-  bid: { column: "bid", read: (value) => optionalDecimal(value) },
-  ask: { column: "ask", read: (value) => optionalDecimal(value) },
-  bidSize: { column: "bid_size", read: (value) => optionalLong(value) },
-  askSize: { column: "ask_size", read: (value) => optionalLong(value) },
-  exchange: { column: "exchange", read: (value) => (value ?? null) as string | null },
-  ingestTime: { column: "ingest_time_us", read: (value) => optionalLong(value) ?? 0 },
-  // Cancelled trades are returned, marked: a reader sees what was busted (never in bars).
-  cancelled: { column: "cancelled", read: (value) => value === true },
-};
-const tickFieldEntries = Object.entries(tickFields) as [keyof Tick, FieldColumn<unknown>][];
-const tickColumns = tickFieldEntries.map(([, field]) => field.column);
-const SELECT_TICKS = `SELECT ${columnList(TICKS, tickColumns)} FROM ${TICKS.name}`;
-const SELECT_LATEST = `SELECT ${columnList(LATEST_QUOTES, tickColumns)} FROM ${LATEST_QUOTES.name}`;
-const barColumns = ["minute", "open", "high", "low", "close", "volume", "vwap", "trades"] as const;
-const SELECT_BARS = `SELECT ${columnList(BARS_1M, barColumns)} FROM ${BARS_1M.name}`;
-const SELECT_SYMBOL_BARS = `SELECT ${columnList(BARS_1M, ["symbol", ...barColumns])} FROM ${BARS_1M.name}`;
+const tickRows = tickReader(decimal);
+const tickOf = (row: cassandra.types.Row): Tick => tickRows.read(row);
+const barOf = (row: cassandra.types.Row): StoredBar => barRowOf(row, decimal);
+const summaryRows = tickReader(decimal, ["symbol", "eventTime"]);
+const SELECT_SUMMARIES = `SELECT ${summaryRows.columns} FROM ${LATEST_QUOTES.name}`;
+const SELECT_TICKS = `SELECT ${tickRows.columns} FROM ${TICKS.name}`;
+const SELECT_LATEST = `SELECT ${tickRows.columns} FROM ${LATEST_QUOTES.name}`;
+const SELECT_BARS = `SELECT ${columnList(BARS_1M, BAR_ROW_COLUMNS)} FROM ${BARS_1M.name}`;
+const SELECT_SYMBOL_BARS = `SELECT ${columnList(BARS_1M, ["symbol", ...BAR_ROW_COLUMNS])} FROM ${BARS_1M.name}`;
 /** Day partitions read at once by a bars query. */
 const PARTITION_CONCURRENCY = 8;
 /** IN lists are split so no single query names too many partitions. */
@@ -100,13 +89,14 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
   return {
     async symbols() {
       const out: SymbolSummary[] = [];
-      const query = `SELECT ${columnList(LATEST_QUOTES, ["symbol", "event_time_us"])} FROM ${LATEST_QUOTES.name}`;
-      const rows = await client.execute(query, [], {
+      const rows = await client.execute(SELECT_SUMMARIES, [], {
         ...options,
         fetchSize: 1000,
       });
-      for await (const row of rows)
-        out.push({ symbol: row.get("symbol"), latestEventTime: long(row.get("event_time_us")) });
+      for await (const row of rows) {
+        const { symbol, eventTime } = summaryRows.read(row);
+        out.push({ symbol, latestEventTime: eventTime });
+      }
       return out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
     },
 
@@ -212,30 +202,3 @@ export function createMarketReader(client: cassandra.Client): MarketReader {
     },
   };
 }
-
-function barOf(row: cassandra.types.Row): StoredBar {
-  return {
-    start: (row.get("minute") as Date).getTime() * 1000,
-    open: decimal(row.get("open")),
-    high: decimal(row.get("high")),
-    low: decimal(row.get("low")),
-    close: decimal(row.get("close")),
-    volume: BigInt(row.get("volume").toString()),
-    vwap: decimal(row.get("vwap")),
-    trades: BigInt(row.get("trades").toString()),
-  };
-}
-
-function tickOf(row: cassandra.types.Row): Tick {
-  const tick: Record<string, unknown> = {};
-  for (const [name, field] of tickFieldEntries) tick[name] = field.read(row.get(field.column));
-  return tick as unknown as Tick;
-}
-
-const long = (value: unknown) => Number(String(value));
-const optionalLong = (value: unknown) =>
-  value === null || value === undefined ? null : long(value);
-/** A stored decimal in the contract's canonical form (no trailing zeros). */
-const decimal = (value: unknown) => canonicalDecimal(String(value)) ?? String(value);
-const optionalDecimal = (value: unknown) =>
-  value === null || value === undefined ? null : decimal(value);

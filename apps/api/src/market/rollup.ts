@@ -1,17 +1,11 @@
+import type { StoredMinuteBar } from "@repo/cassandra";
 import { divideHalfEven, formatDecimal, parseDecimal } from "@repo/contracts";
 
-/** A 1-minute bar as stored in `bars_1m`, or a rollup of them. Decimals are canonical strings. */
-export interface StoredBar {
-  /** Start of the bar, µs since the epoch. */
-  start: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: bigint;
-  vwap: string;
-  trades: bigint;
-}
+/**
+ * A 1-minute bar as stored in `bars_1m` (`@repo/cassandra`'s row mapping), or a rollup of them.
+ * Decimals are canonical strings.
+ */
+export type StoredBar = StoredMinuteBar<string>;
 
 /**
  * Rolls 1-minute bars (any order) up into bars of `intervalUs` aligned to the UTC epoch, exactly:

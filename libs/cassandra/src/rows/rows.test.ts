@@ -146,6 +146,7 @@ test("unset optional tick columns read as null (ingest time 0, not cancelled); d
 test("a reader of some tick fields selects and returns only those", () => {
   const trades = tickReader(String, ["symbol", "eventTime", "price", "cancelled"]);
   expect(trades.columns).toBe("symbol, event_time_us, price, cancelled");
+  expect(trades.textColumns).toBe("symbol, event_time_us, CAST(price AS text) AS price, cancelled");
   const row = rowOf({
     symbol: "MSFT",
     event_time_us: Long.fromNumber(5),

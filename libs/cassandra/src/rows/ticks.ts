@@ -6,7 +6,7 @@
 
 import { type LATEST_QUOTES, TICKS } from "../layout/market.ts";
 import { columnList } from "../layout/table.ts";
-import { type DecimalOf, longOf, optional, type RowLike } from "./row.ts";
+import { type DecimalOf, longOf, optional, type RowLike, textDecimalList } from "./row.ts";
 
 /** A tick as stored, decimals as `D`; the api's `Tick` is `StoredTick<string>`. */
 export interface StoredTick<D> {
@@ -63,6 +63,8 @@ const ALL_FIELDS = Object.keys(TICK_FIELDS) as TickField[];
 export interface TickReader<T> {
   /** The columns to select (the same names in `ticks` and `latest_quotes`), comma-separated. */
   columns: string;
+  /** The same columns with each decimal selected as text ({@link textDecimalList}). */
+  textColumns: string;
   read(row: RowLike): T;
 }
 
@@ -81,11 +83,10 @@ export function tickReader<D, F extends TickField = TickField>(
   fields: readonly F[] = ALL_FIELDS as F[],
 ): TickReader<Pick<StoredTick<D>, F>> {
   const reads = fields.map((field) => [field, TICK_FIELDS[field]] as const);
+  const names = reads.map(([, { column }]) => column);
   return {
-    columns: columnList(
-      TICKS,
-      reads.map(([, { column }]) => column),
-    ),
+    columns: columnList(TICKS, names),
+    textColumns: textDecimalList(TICKS, names),
     read(row) {
       const tick: Record<string, unknown> = {};
       for (const [field, { column, read }] of reads) tick[field] = read(row.get(column), decimal);
