@@ -6,18 +6,22 @@ import {
   consumerCaughtUp,
   describeServices,
   eventually,
-  type Pipeline,
   type RunningService,
-  startPipeline,
   startService,
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { keyLabel } from "../src/providers/alpaca-stream.ts";
 import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
-import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import type { FakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../src/testing/past-session.ts";
-import { runBackfill } from "./harness.ts";
+import {
+  type AlpacaPipeline,
+  runBackfill,
+  startAlpacaPipeline,
+  storedTradesAndQuotes,
+} from "./harness.ts";
 
 /**
  * The real stack end to end: a local server speaking Alpaca's stream and history protocols →
@@ -25,49 +29,25 @@ import { runBackfill } from "./harness.ts";
  * topics, keyspace and group of their own.
  */
 
-let pipeline: Pipeline;
+let run: AlpacaPipeline;
 let services: RunningService[];
 const dir = mkdtempSync(join(tmpdir(), "ingest-stream-"));
 let fake: FakeAlpaca;
 let producer: RunningService;
 let consumer: RunningService;
-let db: Pipeline["db"];
+let db: AlpacaPipeline["db"];
 
 beforeAll(async () => {
-  fake = startFakeAlpaca({ maxPage: 40 });
-  pipeline = await startPipeline("ingest_stream");
-  ({ services, producer, consumer, db } = pipeline);
+  run = await startAlpacaPipeline("ingest_stream");
+  ({ services, fake, producer, consumer, db } = run);
 }, 240_000);
 
 afterAll(async () => {
-  await pipeline?.close();
-  fake?.stop();
+  await run?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-const alpacaEnv = () => ({
-  ALPACA_API_KEY_ID: fake.keyId,
-  ALPACA_API_SECRET_KEY: fake.secretKey,
-  ALPACA_STREAM_URL: fake.streamUrl,
-  ALPACA_DATA_URL: fake.dataUrl,
-  ALPACA_RATE_PER_MINUTE: "6000",
-});
-
-/** Every stored row of a symbol: TRADE sequences and QUOTE count. */
-async function stored(symbol: string) {
-  const trades: number[] = [];
-  let quotes = 0;
-  const rows = await db.execute("SELECT symbol, kind, sequence FROM ticks", [], {
-    prepare: true,
-    fetchSize: 2_000,
-  });
-  for await (const row of rows) {
-    if (row.get("symbol") !== symbol) continue;
-    if (row.get("kind") === "TRADE") trades.push(Number(row.get("sequence")));
-    else quotes += 1;
-  }
-  return { trades: trades.sort((a, b) => a - b), quotes };
-}
+const alpacaEnv = () => fakeAlpacaEnv(fake);
 
 /** Every stored QUOTE of a symbol: its bid and ask sizes. */
 async function storedQuoteSizes(symbol: string) {
@@ -183,7 +163,7 @@ describe("streaming ingest on the real stack", () => {
 
     await caughtUp(total);
     for (const symbol of ["AAPL", "MSFT"]) {
-      const rows = await stored(symbol);
+      const rows = await storedTradesAndQuotes(db, symbol);
       expect(rows.trades).toEqual(fake.tradeIds(symbol)); // each id once: no gap, no duplicate
       expect(rows.quotes).toBe(fake.quoteCount(symbol));
     }
@@ -213,13 +193,13 @@ describe("streaming ingest on the real stack", () => {
     await run();
     await caughtUp(writtenBefore + 570);
     const seconds = (performance.now() - started) / 1000;
-    const first = await stored("NVDA");
+    const first = await storedTradesAndQuotes(db, "NVDA");
     expect(first.trades).toEqual(fake.tradeIds("NVDA"));
     expect(first.quotes).toBe(120);
 
     await run("--restart");
     await caughtUp(writtenBefore + 2 * 570);
-    const second = await stored("NVDA");
+    const second = await storedTradesAndQuotes(db, "NVDA");
     expect(second.trades).toEqual(fake.tradeIds("NVDA"));
     expect(second.quotes).toBe(120);
     console.log(
@@ -260,7 +240,7 @@ describe("streaming ingest on the real stack", () => {
     await caughtUp(before + 30 * 4 + 10 * 2);
     const storedMs = performance.now() - emitted;
     for (const symbol of symbols) {
-      const rows = await stored(symbol);
+      const rows = await storedTradesAndQuotes(db, symbol);
       expect({ symbol, trades: rows.trades }).toEqual({ symbol, trades: fake.tradeIds(symbol) });
       expect({ symbol, quotes: rows.quotes }).toEqual({ symbol, quotes: 1 });
     }
@@ -334,8 +314,8 @@ describe("streaming ingest on the real stack", () => {
     fake.trades("KO", 5);
     fake.trades("PEP", 5);
     await caughtUp(before + 10);
-    expect((await stored("KO")).trades).toEqual(fake.tradeIds("KO"));
-    expect((await stored("PEP")).trades).toEqual(fake.tradeIds("PEP"));
+    expect((await storedTradesAndQuotes(db, "KO")).trades).toEqual(fake.tradeIds("KO"));
+    expect((await storedTradesAndQuotes(db, "PEP")).trades).toEqual(fake.tradeIds("PEP"));
     const firstStats = await first.json<AlpacaStats>("/stats");
     expect(firstStats.providers.alpaca).toMatchObject({ state: "streaming", reconnects: 0 });
     expect(firstStats.records.forwarded).toBe(10);
@@ -364,7 +344,7 @@ describe("streaming ingest on the real stack", () => {
     fake.trades("DLY", 20, delayed);
     fake.quotes("DLY", 5, delayed);
     await caughtUp(before + 25);
-    const rows = await stored("DLY");
+    const rows = await storedTradesAndQuotes(db, "DLY");
     expect(rows.trades).toEqual(fake.tradeIds("DLY"));
     expect(rows.quotes).toBe(5);
     const stats = await ingest.json<AlpacaStats>("/stats");
