@@ -324,6 +324,8 @@ try {
     let firstWriteAt: number | undefined;
     /** RSS when each tenth of the backlog was written: flat, or growing with what it consumed. */
     const rssByTenth: number[] = [];
+    /** What RSS is made of at each tenth: a growing heap, Buffers, or native memory. */
+    const heapByTenth: Awaited<ReturnType<typeof heapOf>>[] = [];
     /** The V8 heap and external memory when RSS peaked: what the peak is made of. */
     let atPeak: (Awaited<ReturnType<typeof heapOf>> & { rssMb: number }) | undefined;
     let phasePeakMb = 0;
@@ -336,7 +338,13 @@ try {
       const rssMb = rssNow();
       if (rssMb > phasePeakMb) atPeak = { rssMb, ...(await heapOf(consumer.url)) };
       phasePeakMb = Math.max(phasePeakMb, rssMb);
-      while (rssByTenth.length < Math.floor((written / total) * 10)) rssByTenth.push(rssMb);
+      if (rssByTenth.length < Math.floor((written / total) * 10)) {
+        const heap = await heapOf(consumer.url);
+        while (rssByTenth.length < Math.floor((written / total) * 10)) {
+          rssByTenth.push(rssMb);
+          heapByTenth.push(heap);
+        }
+      }
       const deadLettered = sum((one) => one.records.deadLettered);
       if (deadLettered > 0) {
         throw new Error(
@@ -386,6 +394,9 @@ try {
     console.log(`  CPU per tick: ${drainCpuUsed.perUnit(total)}`);
     console.log(
       `  consumer RSS${replicas > 1 ? " (the larger replica)" : ""} once started: ${fmt(startedRssMb)} MB; at each tenth of the drain: ${rssByTenth.map((mb) => fmt(mb)).join(", ")} MB (peak ${fmt(phasePeakMb)} MB)`,
+    );
+    console.log(
+      `  at each tenth, V8 heap total / used / external (Buffers), MB: ${heapByTenth.map((h) => `${fmt(h.heapTotalMb)}/${fmt(h.heapUsedMb)}/${fmt(h.externalMb)}`).join(", ")}`,
     );
     if (atPeak) {
       const { rssMb, heapTotalMb, heapUsedMb, externalMb } = atPeak;

@@ -40,12 +40,21 @@ interface Edge {
   price: bigint;
 }
 
-const before = (a: Edge, b: Edge) =>
-  a.eventTime !== b.eventTime
-    ? a.eventTime < b.eventTime
-    : a.sequence !== b.sequence
-      ? a.sequence < b.sequence
-      : a.source < b.source;
+/** Whether the trade (eventTime, sequence, source) comes before `edge`. */
+const precedes = (eventTime: number, sequence: number, source: string, edge: Edge) =>
+  eventTime !== edge.eventTime
+    ? eventTime < edge.eventTime
+    : sequence !== edge.sequence
+      ? sequence < edge.sequence
+      : source < edge.source;
+
+/** Whether the trade (eventTime, sequence, source) comes after `edge`. */
+const follows = (eventTime: number, sequence: number, source: string, edge: Edge) =>
+  eventTime !== edge.eventTime
+    ? eventTime > edge.eventTime
+    : sequence !== edge.sequence
+      ? sequence > edge.sequence
+      : source > edge.source;
 
 const EMPTY = -1;
 const TWO_32 = 4_294_967_296;
@@ -98,6 +107,11 @@ export class MinuteAggregate {
   /** Distinct identities held (standing trades and cancelled ones). */
   get size(): number {
     return this.count;
+  }
+
+  /** Slots of its table (≈ 31 bytes each): what the aggregate holds in memory. */
+  get slots(): number {
+    return this.offsets.length;
   }
 
   /** Standing trades: distinct identities not cancelled (the bar's `trades`). */
@@ -240,9 +254,13 @@ export class MinuteAggregate {
     const shares = BigInt(size);
     this.volume += shares;
     this.notional += price * shares;
+    // An edge object only for a trade that becomes the open or the close, not one per trade.
+    const opens = !this.first || precedes(eventTime, sequence, source, this.first);
+    const closes = !this.last || follows(eventTime, sequence, source, this.last);
+    if (!opens && !closes) return;
     const edge = { eventTime, sequence, source, price };
-    if (!this.first || before(edge, this.first)) this.first = edge;
-    if (!this.last || before(this.last, edge)) this.last = edge;
+    if (opens) this.first = edge;
+    if (closes) this.last = edge;
   }
 
   private refold() {

@@ -83,3 +83,49 @@ test("a final minute touched batch after batch (a backfill) stays in memory; unt
   expect([2, 3, 4].map((m) => book.get("AAPL", at(m)) !== undefined)).toEqual([true, false, true]);
   expect(book.finalKept).toBe(2);
 });
+
+test("final minutes in their grace hold at most maxFinalSlots table slots: the least recently touched go first, and are no longer fresh", () => {
+  const lateness = createLateness(60_000);
+  let clock = 0;
+  const book = createMinuteBook(lateness, {
+    finalGraceMs: 60_000,
+    maxFinalSlots: 300,
+    now: () => clock,
+  });
+  book.setHorizon("AAPL", at(0), Number.NEGATIVE_INFINITY, partition, book.epoch);
+  for (const m of [1, 2, 3, 4]) {
+    const minute = new MinuteAggregate("AAPL", at(m));
+    for (let i = 0; i < 60; i += 1) {
+      minute.add({ source: "sim", sequence: i, eventTime: at(m) + i, price: "1", size: 1 });
+    }
+    book.put(minute, partition);
+    clock += 10;
+  }
+  // Each minute holds 128 slots (60 trades, at most half full); 4 × 128 > 300 ≥ 2 × 128.
+  expect(book.get("AAPL", at(1))?.slots).toBe(128);
+  book.observeFinished([{ symbol: "AAPL", eventTime: at(4) }]);
+  book.evictFinal();
+  // Minutes 1 and 2 are final (4 is past their end + 60 s); 3 and 4 are open, whatever they hold.
+  expect([1, 2, 3, 4].map((m) => book.get("AAPL", at(m)) !== undefined)).toEqual([
+    true,
+    true,
+    true,
+    true,
+  ]);
+  book.observeFinished([{ symbol: "AAPL", eventTime: at(10) }]);
+  book.touch("AAPL", at(1));
+  book.evictFinal();
+  // Minute 1 was just touched (a backfill): kept, whatever the budget says.
+  expect(book.get("AAPL", at(1))).toBeDefined();
+  clock += 5_000;
+  book.touch("AAPL", at(4));
+  book.evictFinal();
+  // All four final within their grace: 512 slots > 300, so the least recently touched (2, 3) go.
+  expect([1, 2, 3, 4].map((m) => book.get("AAPL", at(m)) !== undefined)).toEqual([
+    true,
+    false,
+    false,
+    true,
+  ]);
+  expect(book.isFresh("AAPL", at(2))).toBe(false);
+});

@@ -1,6 +1,11 @@
 import { dayOf, type MinuteAggregate } from "./bar.ts";
 import type { Lateness } from "./lateness.ts";
 
+/** 2^19 slots ≈ 16 MB of final minutes in their grace (a minute of ≈ 130,000–260,000 trades). */
+const DEFAULT_MAX_FINAL_SLOTS = 2 ** 19;
+/** Final minutes touched this recently are kept whatever {@link DEFAULT_MAX_FINAL_SLOTS} says. */
+const RECENTLY_TOUCHED_MS = 1000;
+
 /**
  * The bars of the minutes still open (not yet final by the lateness rule) for the partitions this
  * member owns, kept in memory so a busy minute is read from Cassandra once, not once per batch,
@@ -27,11 +32,18 @@ export function createMinuteBook(
     finalGraceMs?: number;
     /** Final minutes kept in their grace period at most (the oldest-touched go first). */
     maxFinalKept?: number;
+    /**
+     * Table slots (≈ 31 bytes each, {@link MinuteAggregate.slots}) final minutes may hold while in
+     * their grace, oldest-touched evicted first. A drain closes minutes faster than the grace ends:
+     * 25,000 ticks/s of a busy market kept ≈ 15 final minutes of ≈ 37,500 trades each (≈ 40 MB).
+     */
+    maxFinalSlots?: number;
     now?: () => number;
   } = {},
 ) {
   const finalGraceMs = options.finalGraceMs ?? 30_000;
   const maxFinalKept = options.maxFinalKept ?? 10_000;
+  const maxFinalSlots = options.maxFinalSlots ?? DEFAULT_MAX_FINAL_SLOTS;
   const now = options.now ?? Date.now;
   const minutes = new Map<string, MinuteAggregate>();
   /** When each minute in `minutes` was last put or touched. */
@@ -134,6 +146,7 @@ export function createMinuteBook(
     evictFinal() {
       const at = now();
       const waiting: [string, MinuteAggregate, number][] = [];
+      let slots = 0;
       const evict = (name: string, aggregate: MinuteAggregate) => {
         minutes.delete(name);
         touchedAt.delete(name);
@@ -144,12 +157,22 @@ export function createMinuteBook(
         if (!lateness.closedBy(folded.get(aggregate.symbol), aggregate.start)) continue;
         const touched = touchedAt.get(name) ?? 0;
         if (at - touched >= finalGraceMs) evict(name, aggregate);
-        else waiting.push([name, aggregate, touched]);
+        else {
+          waiting.push([name, aggregate, touched]);
+          slots += aggregate.slots;
+        }
       }
-      if (waiting.length <= maxFinalKept) return;
+      if (waiting.length <= maxFinalKept && slots <= maxFinalSlots) return;
       waiting.sort((a, b) => a[2] - b[2]);
-      for (const [name, aggregate] of waiting.slice(0, waiting.length - maxFinalKept)) {
+      let kept = waiting.length;
+      for (const [name, aggregate, touched] of waiting) {
+        if (kept <= maxFinalKept && slots <= maxFinalSlots) break;
+        // A minute a backfill touches batch after batch stays, however large: read back per batch
+        // it would cost far more than it holds.
+        if (kept <= maxFinalKept && at - touched < RECENTLY_TOUCHED_MS) break;
         evict(name, aggregate);
+        kept -= 1;
+        slots -= aggregate.slots;
       }
     },
     /** Final minutes kept for their grace period. */

@@ -37,33 +37,69 @@ export function planBatch(
   lateness: Lateness,
 ): BatchPlan {
   const plan = emptyPlan();
-  const minutes = new Map<string, MinuteKey>();
-  const commits = new Map<string, PartitionOffset>();
-  records.forEach((record, i) => {
-    keepHighest(commits, {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset + 1,
-    });
+  const minutes = new MinuteSet();
+  /** The next offset per partition, in first-seen order (a batch holds few partitions). */
+  const commits: PartitionOffset[] = [];
+  for (let i = 0; i < records.length; i += 1) {
+    const record = records[i] as ConsumedRecord;
+    keepHighest(commits, record.topic, record.partition, record.offset + 1);
     const result = decoded[i];
     if (!result) throw new Error(`record ${i} was not decoded`);
     if (!result.ok) {
       plan.deadLetters.push({ record, reason: result.reason });
-      return;
+      continue;
     }
     const tick = result.tick;
     plan.ticks.push(tick);
     plan.recordOf.set(tick, record);
     if (tick.kind === "TRADE") {
       if (lateness.isLate(tick.symbol, tick.eventTime)) plan.lateTicks += 1;
-      const start = minuteStart(tick.eventTime);
-      minutes.set(`${tick.symbol}|${start}`, { symbol: tick.symbol, start });
+      minutes.add(tick.symbol, minuteStart(tick.eventTime));
     }
     lateness.observe(tick.symbol, tick.eventTime);
-  });
-  plan.minutes = [...minutes.values()];
-  plan.commits = [...commits.values()];
+  }
+  plan.minutes = minutes.list;
+  plan.commits = commits;
   return plan;
+}
+
+/** Keeps the highest offset to commit per partition (a new entry for a new partition). */
+function keepHighest(commits: PartitionOffset[], topic: string, partition: number, offset: number) {
+  for (const commit of commits) {
+    if (commit.partition !== partition || commit.topic !== topic) continue;
+    if (commit.offset < offset) commit.offset = offset;
+    return;
+  }
+  commits.push({ topic, partition, offset });
+}
+
+/**
+ * Distinct (symbol, minute) pairs in first-seen order, without a string key per tick: a symbol's
+ * ticks in one batch nearly always share a minute or two.
+ */
+export class MinuteSet {
+  readonly list: MinuteKey[] = [];
+  private readonly bySymbol = new Map<string, MinuteKey[]>();
+
+  /** The pair's key, added when new. */
+  add(symbol: string, start: number): MinuteKey {
+    let starts = this.bySymbol.get(symbol);
+    if (!starts) {
+      starts = [];
+      this.bySymbol.set(symbol, starts);
+    }
+    for (const minute of starts) if (minute.start === start) return minute;
+    const minute = { symbol, start };
+    starts.push(minute);
+    this.list.push(minute);
+    return minute;
+  }
+
+  get(symbol: string, start: number): MinuteKey | undefined {
+    const starts = this.bySymbol.get(symbol);
+    if (starts) for (const minute of starts) if (minute.start === start) return minute;
+    return undefined;
+  }
 }
 
 /** The newest tick per symbol among `ticks` (what `latest_quotes` must hold after them). */
@@ -90,18 +126,19 @@ export function isAfter(a: Tick, b: Tick): boolean {
 export function mergePlans(plans: BatchPlan[]): BatchPlan {
   if (plans.length === 1) return plans[0] as BatchPlan;
   const merged = emptyPlan();
-  const minutes = new Map<string, MinuteKey>();
-  const commits = new Map<string, PartitionOffset>();
+  const minutes = new MinuteSet();
+  const commits: PartitionOffset[] = [];
   for (const plan of plans) {
     for (const tick of plan.ticks) merged.ticks.push(tick);
     for (const [tick, record] of plan.recordOf) merged.recordOf.set(tick, record);
     for (const letter of plan.deadLetters) merged.deadLetters.push(letter);
-    for (const minute of plan.minutes) minutes.set(`${minute.symbol}|${minute.start}`, minute);
+    for (const minute of plan.minutes) minutes.add(minute.symbol, minute.start);
     merged.lateTicks += plan.lateTicks;
-    for (const commit of plan.commits) keepHighest(commits, commit);
+    for (const { topic, partition, offset } of plan.commits)
+      keepHighest(commits, topic, partition, offset);
   }
-  merged.minutes = [...minutes.values()];
-  merged.commits = [...commits.values()];
+  merged.minutes = minutes.list;
+  merged.commits = commits;
   return merged;
 }
 
@@ -116,13 +153,6 @@ function emptyPlan(): BatchPlan {
   };
 }
 
-/** Keeps the highest offset to commit per partition. */
-function keepHighest(commits: Map<string, PartitionOffset>, offset: PartitionOffset) {
-  const key = `${offset.topic}\u0000${offset.partition}`;
-  const current = commits.get(key);
-  if (!current || current.offset < offset.offset) commits.set(key, offset);
-}
-
 /**
  * The part of `plan` whose partitions `keep` accepts (the partitions this member still owns): its
  * ticks, dead letters, touched minutes and commits. Used to drop the work of partitions revoked
@@ -133,19 +163,16 @@ export function keepPartitions(
   keep: (at: { topic: string; partition: number }) => boolean,
 ): BatchPlan {
   const kept = emptyPlan();
-  const minutes = new Map<string, MinuteKey>();
+  const minutes = new MinuteSet();
   for (const tick of plan.ticks) {
     const record = plan.recordOf.get(tick);
     if (!record || !keep(record)) continue;
     kept.ticks.push(tick);
     kept.recordOf.set(tick, record);
-    if (tick.kind === "TRADE") {
-      const start = minuteStart(tick.eventTime);
-      minutes.set(`${tick.symbol}|${start}`, { symbol: tick.symbol, start });
-    }
+    if (tick.kind === "TRADE") minutes.add(tick.symbol, minuteStart(tick.eventTime));
   }
   kept.deadLetters = plan.deadLetters.filter((letter) => keep(letter.record));
-  kept.minutes = [...minutes.values()];
+  kept.minutes = minutes.list;
   kept.lateTicks = plan.lateTicks;
   kept.commits = plan.commits.filter(keep);
   return kept;

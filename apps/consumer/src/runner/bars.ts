@@ -100,11 +100,23 @@ export function createBarFolder(options: BarFolderOptions) {
      */
     async fold(plan: BatchPlan, written: Tick[], epoch: number): Promise<FoldedMinute[]> {
       const touched = new Map<string, { minute: MinuteKey; trades: Tick[] }>();
-      for (const minute of plan.minutes)
-        touched.set(`${minute.symbol}|${minute.start}`, { minute, trades: [] });
+      /** Per symbol, its touched minutes: no string key per trade. */
+      const bySymbol = new Map<string, { minute: MinuteKey; trades: Tick[] }[]>();
+      for (const minute of plan.minutes) {
+        const entry = { minute, trades: [] };
+        touched.set(`${minute.symbol}|${minute.start}`, entry);
+        const entries = bySymbol.get(minute.symbol);
+        if (entries) entries.push(entry);
+        else bySymbol.set(minute.symbol, [entry]);
+      }
       for (const tick of written) {
         if (tick.kind !== "TRADE") continue;
-        touched.get(`${tick.symbol}|${minuteStart(tick.eventTime)}`)?.trades.push(tick);
+        const start = minuteStart(tick.eventTime);
+        for (const entry of bySymbol.get(tick.symbol) ?? []) {
+          if (entry.minute.start !== start) continue;
+          entry.trades.push(tick);
+          break;
+        }
       }
       const recordOf = (name: string) => {
         const source = touched.get(name)?.trades[0];
