@@ -49,6 +49,24 @@ afterAll(async () => {
 
 const alpacaEnv = () => fakeAlpacaEnv(fake);
 
+/** Ingest on the Alpaca stand-in (all hours, 50 ms linger) with `extra` on top, until it is ready. */
+async function startAlpacaIngest(extra: Record<string, string>) {
+  const ingest = await startService(
+    "ingest",
+    {
+      ...alpacaEnv(),
+      PRODUCER_URL: producer.url,
+      INGEST_PROVIDERS: "alpaca",
+      ALPACA_REGULAR_HOURS_ONLY: "false",
+      INGEST_LINGER_MS: "50",
+      ...extra,
+    },
+    { waitFor: "readyz" },
+  );
+  services.push(ingest);
+  return ingest;
+}
+
 /** Every stored QUOTE of a symbol: its bid and ask sizes. */
 async function storedQuoteSizes(symbol: string) {
   const sizes: [number, number][] = [];
@@ -76,23 +94,13 @@ const caughtUp = (atLeast: number) =>
 
 describe("streaming ingest on the real stack", () => {
   test("a stream dropped mid-session: the missed trades arrive through gap recovery and every trade id is stored exactly once in Cassandra", async () => {
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_MODE: "stream",
-        ALPACA_SYMBOLS: "AAPL,MSFT",
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        INGEST_STREAM_RECONNECT_MIN_MS: "50",
-        INGEST_STREAM_RECONNECT_MAX_MS: "500",
-        INGEST_GAP_OVERLAP_MS: "500",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({
+      ALPACA_MODE: "stream",
+      ALPACA_SYMBOLS: "AAPL,MSFT",
+      INGEST_STREAM_RECONNECT_MIN_MS: "50",
+      INGEST_STREAM_RECONNECT_MAX_MS: "500",
+      INGEST_GAP_OVERLAP_MS: "500",
+    });
     const ingestStats = () =>
       ingest.json<
         IngestStats & { providers: { alpaca: StreamedProviderStats<WebSocketStreamView> } }
@@ -210,20 +218,10 @@ describe("streaming ingest on the real stack", () => {
   test("40 symbols on a 30-symbol plan: one connection streams 30, the other 10 are polled over REST and named; all 40 are stored, quote sizes in shares", async () => {
     const symbols = Array.from({ length: 40 }, (_, n) => `P${String(n).padStart(2, "0")}`);
     const before = await written();
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_SYMBOLS: symbols.join(","),
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        ALPACA_OVERFLOW_POLL_MS: "200",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({
+      ALPACA_SYMBOLS: symbols.join(","),
+      ALPACA_OVERFLOW_POLL_MS: "200",
+    });
     expect(fake.subscriptions()).toEqual([symbols.slice(0, 30)]);
     const streamed = symbols.slice(0, 30);
     const polled = symbols.slice(30);
@@ -326,20 +324,7 @@ describe("streaming ingest on the real stack", () => {
 
   test("ALPACA_FEED=delayed_sip stores its ticks: events 16 minutes old pass the staleness gate that allows the feed's 15-minute delay", async () => {
     const before = await written();
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_FEED: "delayed_sip",
-        ALPACA_SYMBOLS: "DLY",
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({ ALPACA_FEED: "delayed_sip", ALPACA_SYMBOLS: "DLY" });
     const delayed = Date.now() - 16 * 60_000;
     fake.trades("DLY", 20, delayed);
     fake.quotes("DLY", 5, delayed);
