@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { connectCassandra, createServiceClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
@@ -24,11 +24,7 @@ import { createKafkaStreamFeed } from "./stream/kafka-feed.ts";
 import { createMarketStream } from "./stream/market-stream.ts";
 
 const { config, log, stats, serve, untilConnected } = bootService("api", loadApiConfig);
-const client = createCassandraClient(config, {
-  keyspace: config.CASSANDRA_KEYSPACE,
-  consistency: consistencyNamed(config.CASSANDRA_CONSISTENCY),
-  applicationName: "api",
-});
+const { client } = createServiceClient(config, "api");
 const reader = createMarketReader(client);
 const admission = createStreamAdmission({
   maxClients: config.API_STREAM_MAX_CLIENTS,

@@ -14,6 +14,7 @@ import { eventually, type RunningService, testResultsDir } from "@repo/testkit";
 import type { BrowserContext, Page } from "playwright-core";
 
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../../ingest/src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../../ingest/src/testing/past-session.ts";
 import {
   type ApiPipeline,
@@ -46,11 +47,7 @@ beforeAll(async () => {
     INGEST_RUNS_CHECKPOINT_MS: "300",
     ALPACA_SYMBOLS: "AAPL",
     ALPACA_REGULAR_HOURS_ONLY: "false",
-    ALPACA_API_KEY_ID: fake.keyId,
-    ALPACA_API_SECRET_KEY: fake.secretKey,
-    ALPACA_STREAM_URL: fake.streamUrl,
-    ALPACA_DATA_URL: fake.dataUrl,
-    ALPACA_RATE_PER_MINUTE: "600",
+    ...fakeAlpacaEnv(fake, 600),
     INGEST_STREAM_RECONNECT_MIN_MS: "50",
     INGEST_STREAM_RECONNECT_MAX_MS: "500",
     INGEST_GAP_OVERLAP_MS: "500",

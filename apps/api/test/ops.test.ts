@@ -9,6 +9,7 @@ import type { BackfillRecord } from "../../ingest/src/backfill/job.ts";
 import type { Run } from "../../ingest/src/runs/run.ts";
 
 import { type FakeAlpaca, startFakeAlpaca } from "../../ingest/src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../../ingest/src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../../ingest/src/testing/past-session.ts";
 import type { JobPointJson, ProvidersJson, StreamingJobJson } from "../src/http/ops-responses.ts";
 import { type ApiPipeline, startApiPipeline } from "./support.ts";
@@ -28,11 +29,7 @@ beforeAll(async () => {
     SIMULATOR_CRON: "* * * * * *",
     INGEST_LINGER_MS: "50",
     INGEST_RUNS_CHECKPOINT_MS: "300",
-    ALPACA_API_KEY_ID: fake.keyId,
-    ALPACA_API_SECRET_KEY: fake.secretKey,
-    ALPACA_STREAM_URL: fake.streamUrl,
-    ALPACA_DATA_URL: fake.dataUrl,
-    ALPACA_RATE_PER_MINUTE: "300",
+    ...fakeAlpacaEnv(fake, 300),
   });
 }, 180_000);
 

@@ -1,15 +1,15 @@
 import { setFlagsFromString } from "node:v8";
-import { connectCassandra, consistencyNamed, createCassandraClient } from "@repo/cassandra";
+import { connectCassandra, createServiceClient } from "@repo/cassandra";
 import { topicNames } from "@repo/contracts";
 import { createManualCommitConsumer, type PartitionLag } from "@repo/kafka-node";
 import { httpLimits } from "@repo/platform/http";
 import { kafkaSecurity, registryAccess } from "@repo/platform/security";
 import { bootService } from "@repo/platform/startup";
 import { createSchemaRegistryClient, registryTimeouts } from "@repo/registry";
+import { createConsumerApp } from "./app.ts";
 import { createLateness } from "./bars/lateness.ts";
 import { createTickStore } from "./cassandra/store.ts";
 import { loadConsumerConfig } from "./config.ts";
-import { createConsumerApp } from "./app.ts";
 import { createDeadLetterPublisher } from "./kafka/dead-letters.ts";
 import { createRecordPublisher } from "./kafka/publisher.ts";
 import { createConsumerRegistry } from "./kafka/registry.ts";
@@ -26,13 +26,7 @@ if (config.CONSUMER_HEAP_GROWTH_PERCENT > 0) {
   setFlagsFromString(`--heap-growing-percent=${config.CONSUMER_HEAP_GROWTH_PERCENT}`);
 }
 const topics = topicNames(config.TOPIC_PREFIX);
-const consistency = consistencyNamed(config.CASSANDRA_CONSISTENCY);
-
-const client = createCassandraClient(config, {
-  keyspace: config.CASSANDRA_KEYSPACE,
-  consistency,
-  applicationName: "consumer",
-});
+const { client, consistency } = createServiceClient(config, "consumer");
 const store = createTickStore({
   client,
   consistency,

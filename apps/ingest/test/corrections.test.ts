@@ -19,6 +19,7 @@ import {
 } from "@repo/testkit";
 import type { IngestStats } from "../src/stats.ts";
 import { type FakeAlpaca, startFakeAlpaca, type TradeRecord } from "../src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../src/testing/past-session.ts";
 import { runBackfill } from "./harness.ts";
 
@@ -58,11 +59,7 @@ afterAll(async () => {
 }, 120_000);
 
 const alpacaEnv = (producer: RunningService) => ({
-  ALPACA_API_KEY_ID: fake.keyId,
-  ALPACA_API_SECRET_KEY: fake.secretKey,
-  ALPACA_STREAM_URL: fake.streamUrl,
-  ALPACA_DATA_URL: fake.dataUrl,
-  ALPACA_RATE_PER_MINUTE: "6000",
+  ...fakeAlpacaEnv(fake),
   PRODUCER_URL: producer.url,
   INGEST_PROVIDERS: "alpaca",
   ALPACA_MODE: "stream",

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  describeServices,
-  eventually,
-  type Pipeline,
-  type RunningService,
-  startPipeline,
-  startService,
-} from "@repo/testkit";
+import { describeServices, eventually, type RunningService, startService } from "@repo/testkit";
 import type { BackfillPlan, BackfillRecord } from "../src/backfill/job.ts";
 import type { Run } from "../src/runs/run.ts";
 import type { IngestStats } from "../src/stats.ts";
-import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import type { FakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../src/testing/past-session.ts";
+import { type AlpacaPipeline, startAlpacaPipeline, storedTradesAndQuotes } from "./harness.ts";
 
 /**
  * Ingest's runs, operator actions and backfills on the real stack: ingest spawned as users run it,
@@ -19,35 +14,24 @@ import { pastSession } from "../src/testing/past-session.ts";
  * producer, Kafka and consumer behind it, and a local stand-in for Alpaca (`fake-alpaca.ts`).
  */
 
-let pipeline: Pipeline;
+let run: AlpacaPipeline;
 let services: RunningService[];
 let fake: FakeAlpaca;
 let producer: RunningService;
-let db: Pipeline["db"];
 
 beforeAll(async () => {
-  fake = startFakeAlpaca({ maxPage: 40 });
-  pipeline = await startPipeline("ingest_runs");
-  ({ services, producer, db } = pipeline);
+  run = await startAlpacaPipeline("ingest_runs");
+  ({ services, fake, producer } = run);
 }, 240_000);
 
-afterAll(async () => {
-  await pipeline?.close();
-  fake?.stop();
-}, 60_000);
+afterAll(() => run?.close(), 60_000);
 
-const alpacaEnv = (ratePerMinute = 6000) => ({
-  ALPACA_API_KEY_ID: fake.keyId,
-  ALPACA_API_SECRET_KEY: fake.secretKey,
-  ALPACA_STREAM_URL: fake.streamUrl,
-  ALPACA_DATA_URL: fake.dataUrl,
-  ALPACA_RATE_PER_MINUTE: String(ratePerMinute),
-});
+const alpacaEnv = (ratePerMinute?: number) => fakeAlpacaEnv(fake, ratePerMinute);
 
 const ingestEnv = (extra: Record<string, string>) => ({
   ...alpacaEnv(),
   PRODUCER_URL: producer.url,
-  CASSANDRA_KEYSPACE: pipeline.keyspace,
+  CASSANDRA_KEYSPACE: run.keyspace,
   INGEST_LINGER_MS: "50",
   INGEST_RUNS_CHECKPOINT_MS: "300",
   ...extra,
@@ -86,22 +70,6 @@ async function act(ingest: RunningService, method: string, path: string, body?: 
 }
 
 const sum = (runs: Run[], count: (run: Run) => number) => runs.reduce((n, r) => n + count(r), 0);
-
-/** Every stored row of a symbol: TRADE sequences and QUOTE count. */
-async function stored(symbol: string) {
-  const trades: number[] = [];
-  let quotes = 0;
-  const rows = await db.execute("SELECT symbol, kind, sequence FROM ticks", [], {
-    prepare: true,
-    fetchSize: 2_000,
-  });
-  for await (const row of rows) {
-    if (row.get("symbol") !== symbol) continue;
-    if (row.get("kind") === "TRADE") trades.push(Number(row.get("sequence")));
-    else quotes += 1;
-  }
-  return { trades: trades.sort((a, b) => a - b), quotes };
-}
 
 describe("ingest runs and operator actions on the real stack", () => {
   test("scheduled and triggered polls are runs with counts that add up to /stats; pausing stops a provider's runs, resuming restarts them; a restarted ingest lists the earlier runs and keeps the pause", async () => {
@@ -278,13 +246,13 @@ describe("ingest runs and operator actions on the real stack", () => {
     // and the consumer's lag sample (also once a second) can stay in phase with it for minutes.
     await wait(
       async () => {
-        const rows = await stored("NVDA");
+        const rows = await storedTradesAndQuotes(run.db, "NVDA");
         return rows.trades.length >= 450 && rows.quotes >= 120 ? rows : undefined;
       },
       "not every NVDA trade and quote was stored",
       90_000,
     );
-    const rows = await stored("NVDA");
+    const rows = await storedTradesAndQuotes(run.db, "NVDA");
     expect(rows.trades).toEqual(fake.tradeIds("NVDA"));
     expect(rows.quotes).toBe(120);
     const backfillRuns = (await runsOf(ingest, "alpaca")).filter((r) => r.kind === "backfill");
@@ -367,13 +335,13 @@ describe("ingest runs and operator actions on the real stack", () => {
     expect(fake.historyRequests.length - pagesBefore).toBeLessThanOrEqual(20 - 3 + 1);
     await wait(
       async () => {
-        const rows = await stored("AMD");
+        const rows = await storedTradesAndQuotes(run.db, "AMD");
         return rows.trades.length >= 800 ? rows : undefined;
       },
       "not every AMD trade was stored",
       90_000,
     );
-    expect((await stored("AMD")).trades).toEqual(fake.tradeIds("AMD"));
+    expect((await storedTradesAndQuotes(run.db, "AMD")).trades).toEqual(fake.tradeIds("AMD"));
     expect(await ingest.stop("SIGTERM", 20_000)).toBe(0);
   }, 180_000);
 

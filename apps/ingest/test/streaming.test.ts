@@ -6,18 +6,22 @@ import {
   consumerCaughtUp,
   describeServices,
   eventually,
-  type Pipeline,
   type RunningService,
-  startPipeline,
   startService,
 } from "@repo/testkit";
 import type { ConsumerStats } from "../../consumer/src/stats.ts";
 import { keyLabel } from "../src/providers/alpaca-stream.ts";
 import type { IngestStats, StreamedProviderStats } from "../src/stats.ts";
 import type { WebSocketStreamView } from "../src/stream/websocket-provider.ts";
-import { type FakeAlpaca, startFakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import type { FakeAlpaca } from "../src/testing/fake-alpaca.ts";
+import { fakeAlpacaEnv } from "../src/testing/fake-alpaca-env.ts";
 import { pastSession } from "../src/testing/past-session.ts";
-import { runBackfill } from "./harness.ts";
+import {
+  type AlpacaPipeline,
+  runBackfill,
+  startAlpacaPipeline,
+  storedTradesAndQuotes,
+} from "./harness.ts";
 
 /**
  * The real stack end to end: a local server speaking Alpaca's stream and history protocols →
@@ -25,48 +29,42 @@ import { runBackfill } from "./harness.ts";
  * topics, keyspace and group of their own.
  */
 
-let pipeline: Pipeline;
+let run: AlpacaPipeline;
 let services: RunningService[];
 const dir = mkdtempSync(join(tmpdir(), "ingest-stream-"));
 let fake: FakeAlpaca;
 let producer: RunningService;
 let consumer: RunningService;
-let db: Pipeline["db"];
+let db: AlpacaPipeline["db"];
 
 beforeAll(async () => {
-  fake = startFakeAlpaca({ maxPage: 40 });
-  pipeline = await startPipeline("ingest_stream");
-  ({ services, producer, consumer, db } = pipeline);
+  run = await startAlpacaPipeline("ingest_stream");
+  ({ services, fake, producer, consumer, db } = run);
 }, 240_000);
 
 afterAll(async () => {
-  await pipeline?.close();
-  fake?.stop();
+  await run?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-const alpacaEnv = () => ({
-  ALPACA_API_KEY_ID: fake.keyId,
-  ALPACA_API_SECRET_KEY: fake.secretKey,
-  ALPACA_STREAM_URL: fake.streamUrl,
-  ALPACA_DATA_URL: fake.dataUrl,
-  ALPACA_RATE_PER_MINUTE: "6000",
-});
+const alpacaEnv = () => fakeAlpacaEnv(fake);
 
-/** Every stored row of a symbol: TRADE sequences and QUOTE count. */
-async function stored(symbol: string) {
-  const trades: number[] = [];
-  let quotes = 0;
-  const rows = await db.execute("SELECT symbol, kind, sequence FROM ticks", [], {
-    prepare: true,
-    fetchSize: 2_000,
-  });
-  for await (const row of rows) {
-    if (row.get("symbol") !== symbol) continue;
-    if (row.get("kind") === "TRADE") trades.push(Number(row.get("sequence")));
-    else quotes += 1;
-  }
-  return { trades: trades.sort((a, b) => a - b), quotes };
+/** Ingest on the Alpaca stand-in (all hours, 50 ms linger) with `extra` on top, until it is ready. */
+async function startAlpacaIngest(extra: Record<string, string>) {
+  const ingest = await startService(
+    "ingest",
+    {
+      ...alpacaEnv(),
+      PRODUCER_URL: producer.url,
+      INGEST_PROVIDERS: "alpaca",
+      ALPACA_REGULAR_HOURS_ONLY: "false",
+      INGEST_LINGER_MS: "50",
+      ...extra,
+    },
+    { waitFor: "readyz" },
+  );
+  services.push(ingest);
+  return ingest;
 }
 
 /** Every stored QUOTE of a symbol: its bid and ask sizes. */
@@ -96,23 +94,13 @@ const caughtUp = (atLeast: number) =>
 
 describe("streaming ingest on the real stack", () => {
   test("a stream dropped mid-session: the missed trades arrive through gap recovery and every trade id is stored exactly once in Cassandra", async () => {
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_MODE: "stream",
-        ALPACA_SYMBOLS: "AAPL,MSFT",
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        INGEST_STREAM_RECONNECT_MIN_MS: "50",
-        INGEST_STREAM_RECONNECT_MAX_MS: "500",
-        INGEST_GAP_OVERLAP_MS: "500",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({
+      ALPACA_MODE: "stream",
+      ALPACA_SYMBOLS: "AAPL,MSFT",
+      INGEST_STREAM_RECONNECT_MIN_MS: "50",
+      INGEST_STREAM_RECONNECT_MAX_MS: "500",
+      INGEST_GAP_OVERLAP_MS: "500",
+    });
     const ingestStats = () =>
       ingest.json<
         IngestStats & { providers: { alpaca: StreamedProviderStats<WebSocketStreamView> } }
@@ -183,7 +171,7 @@ describe("streaming ingest on the real stack", () => {
 
     await caughtUp(total);
     for (const symbol of ["AAPL", "MSFT"]) {
-      const rows = await stored(symbol);
+      const rows = await storedTradesAndQuotes(db, symbol);
       expect(rows.trades).toEqual(fake.tradeIds(symbol)); // each id once: no gap, no duplicate
       expect(rows.quotes).toBe(fake.quoteCount(symbol));
     }
@@ -213,13 +201,13 @@ describe("streaming ingest on the real stack", () => {
     await run();
     await caughtUp(writtenBefore + 570);
     const seconds = (performance.now() - started) / 1000;
-    const first = await stored("NVDA");
+    const first = await storedTradesAndQuotes(db, "NVDA");
     expect(first.trades).toEqual(fake.tradeIds("NVDA"));
     expect(first.quotes).toBe(120);
 
     await run("--restart");
     await caughtUp(writtenBefore + 2 * 570);
-    const second = await stored("NVDA");
+    const second = await storedTradesAndQuotes(db, "NVDA");
     expect(second.trades).toEqual(fake.tradeIds("NVDA"));
     expect(second.quotes).toBe(120);
     console.log(
@@ -230,20 +218,10 @@ describe("streaming ingest on the real stack", () => {
   test("40 symbols on a 30-symbol plan: one connection streams 30, the other 10 are polled over REST and named; all 40 are stored, quote sizes in shares", async () => {
     const symbols = Array.from({ length: 40 }, (_, n) => `P${String(n).padStart(2, "0")}`);
     const before = await written();
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_SYMBOLS: symbols.join(","),
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        ALPACA_OVERFLOW_POLL_MS: "200",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({
+      ALPACA_SYMBOLS: symbols.join(","),
+      ALPACA_OVERFLOW_POLL_MS: "200",
+    });
     expect(fake.subscriptions()).toEqual([symbols.slice(0, 30)]);
     const streamed = symbols.slice(0, 30);
     const polled = symbols.slice(30);
@@ -260,7 +238,7 @@ describe("streaming ingest on the real stack", () => {
     await caughtUp(before + 30 * 4 + 10 * 2);
     const storedMs = performance.now() - emitted;
     for (const symbol of symbols) {
-      const rows = await stored(symbol);
+      const rows = await storedTradesAndQuotes(db, symbol);
       expect({ symbol, trades: rows.trades }).toEqual({ symbol, trades: fake.tradeIds(symbol) });
       expect({ symbol, quotes: rows.quotes }).toEqual({ symbol, quotes: 1 });
     }
@@ -334,8 +312,8 @@ describe("streaming ingest on the real stack", () => {
     fake.trades("KO", 5);
     fake.trades("PEP", 5);
     await caughtUp(before + 10);
-    expect((await stored("KO")).trades).toEqual(fake.tradeIds("KO"));
-    expect((await stored("PEP")).trades).toEqual(fake.tradeIds("PEP"));
+    expect((await storedTradesAndQuotes(db, "KO")).trades).toEqual(fake.tradeIds("KO"));
+    expect((await storedTradesAndQuotes(db, "PEP")).trades).toEqual(fake.tradeIds("PEP"));
     const firstStats = await first.json<AlpacaStats>("/stats");
     expect(firstStats.providers.alpaca).toMatchObject({ state: "streaming", reconnects: 0 });
     expect(firstStats.records.forwarded).toBe(10);
@@ -346,25 +324,12 @@ describe("streaming ingest on the real stack", () => {
 
   test("ALPACA_FEED=delayed_sip stores its ticks: events 16 minutes old pass the staleness gate that allows the feed's 15-minute delay", async () => {
     const before = await written();
-    const ingest = await startService(
-      "ingest",
-      {
-        ...alpacaEnv(),
-        PRODUCER_URL: producer.url,
-        INGEST_PROVIDERS: "alpaca",
-        ALPACA_FEED: "delayed_sip",
-        ALPACA_SYMBOLS: "DLY",
-        ALPACA_REGULAR_HOURS_ONLY: "false",
-        INGEST_LINGER_MS: "50",
-      },
-      { waitFor: "readyz" },
-    );
-    services.push(ingest);
+    const ingest = await startAlpacaIngest({ ALPACA_FEED: "delayed_sip", ALPACA_SYMBOLS: "DLY" });
     const delayed = Date.now() - 16 * 60_000;
     fake.trades("DLY", 20, delayed);
     fake.quotes("DLY", 5, delayed);
     await caughtUp(before + 25);
-    const rows = await stored("DLY");
+    const rows = await storedTradesAndQuotes(db, "DLY");
     expect(rows.trades).toEqual(fake.tradeIds("DLY"));
     expect(rows.quotes).toBe(5);
     const stats = await ingest.json<AlpacaStats>("/stats");

@@ -7,6 +7,7 @@ export * from "./migrate.ts";
 export * from "./retention.ts";
 export * from "./retention-apply.ts";
 export * from "./rows/bars.ts";
+export * from "./rows/encode.ts";
 export { type DecimalOf, type RowLike, textDecimalList } from "./rows/row.ts";
 export * from "./rows/ticks.ts";
 export * from "./time.ts";

@@ -182,21 +182,18 @@ export type BarRow = string[];
  */
 export async function barsFromStoredTicks(db: cassandra.Client): Promise<Map<string, BarRow>> {
   const bars = expectedBars(await storedTrades(db));
-  return new Map(
-    [...bars].map(([key, bar]) => [
-      key,
-      [
-        bar.open,
-        bar.high,
-        bar.low,
-        bar.close,
-        bar.volume.toString(),
-        bar.vwap,
-        bar.trades.toString(),
-      ],
-    ]),
-  );
+  return new Map([...bars].map(([key, bar]) => [key, barRowOfValues(bar)]));
 }
+
+const barRowOfValues = (bar: BarValues): BarRow => [
+  bar.open,
+  bar.high,
+  bar.low,
+  bar.close,
+  bar.volume.toString(),
+  bar.vwap,
+  bar.trades.toString(),
+];
 
 const STORED_BAR_COLUMNS = columnList(BARS_1M, ["symbol", ...BAR_ROW_COLUMNS]);
 
@@ -210,15 +207,7 @@ export async function storedBars(db: cassandra.Client): Promise<Map<string, BarR
   });
   for await (const row of rows) {
     const bar = barRowOf(row, (stored) => canonical(stored as { toString(): string }) as string);
-    bars.set(`${row.get("symbol")}|${bar.start / 1000}`, [
-      bar.open,
-      bar.high,
-      bar.low,
-      bar.close,
-      bar.volume.toString(),
-      bar.vwap,
-      bar.trades.toString(),
-    ]);
+    bars.set(`${row.get("symbol")}|${bar.start / 1000}`, barRowOfValues(bar));
   }
   return bars;
 }

@@ -1,6 +1,6 @@
+import { routingKey } from "@repo/cassandra";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
-import { routingKey } from "./encode.ts";
 import { boundedAll } from "./grouping.ts";
 import type { RowMapping } from "./rows.ts";
 

@@ -2,7 +2,10 @@ import { expect, test } from "bun:test";
 import { BARS_1M, LATEST_QUOTES, TICKS } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import { sampleTick } from "@repo/testkit";
-import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
+import {
+  dataTypes,
+  driverCodec,
+} from "../../../../libs/cassandra/src/rows/driver-codec.test-helpers.ts";
 import { barDeleteRow, barRow, latestRow, tickRow } from "./rows.ts";
 
 const tick = sampleTick({

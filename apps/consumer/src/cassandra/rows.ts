@@ -1,10 +1,14 @@
-import { BARS_1M, LATEST_QUOTES, TICKS } from "@repo/cassandra";
+import {
+  BARS_1M,
+  bigintBytes,
+  decimalBytes,
+  LATEST_QUOTES,
+  partitionDay,
+  TICKS,
+  timestampBytes,
+  versionBytes,
+} from "@repo/cassandra";
 import type { Bar, Tick } from "@repo/contracts";
-import cassandra from "cassandra-driver";
-import { dayOf } from "../bars/bar.ts";
-import { bigintBytes, decimalBytes, timestampBytes, versionBytes } from "./encode.ts";
-
-const { LocalDate } = cassandra.types;
 
 /** Column name → how to compute its bound value from a record. */
 type Columns<T> = Record<string, (value: T) => unknown>;
@@ -43,19 +47,6 @@ function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping
  */
 type TickFieldColumns = { [K in keyof Tick]: Columns<Tick> };
 
-const localDates = new Map<string, cassandra.types.LocalDate>();
-/** The partition day of a timestamp as the driver's LocalDate (immutable, so shared per day). */
-export function localDate(micros: number): cassandra.types.LocalDate {
-  const day = dayOf(micros);
-  let date = localDates.get(day);
-  if (!date) {
-    date = LocalDate.fromString(day);
-    if (localDates.size > 10_000) localDates.clear();
-    localDates.set(day, date);
-  }
-  return date;
-}
-
 /**
  * The columns both tick tables store, with an absent optional bound as `absent`. Partition-key
  * columns (symbol, day) are typed values the driver routes by; the others are encoded here
@@ -90,7 +81,7 @@ function sharedTickColumns(absent: null | undefined): TickFieldColumns {
 const stored = sharedTickColumns(undefined);
 const tickColumns: TickFieldColumns = {
   ...stored,
-  eventTime: { day: (t) => localDate(t.eventTime), ...stored.eventTime },
+  eventTime: { day: (t) => partitionDay(t.eventTime), ...stored.eventTime },
   // Written only when true, unset otherwise: a cancel stays cancelled whichever of the cancel and
   // the trade lands first and however often either is replayed.
   cancelled: { cancelled: (t) => (t.cancelled ? true : undefined) },
@@ -183,7 +174,7 @@ export const barDeleteRow: RowMapping<MinuteBar> = {
     return [
       versionBytes(base, tiebreak),
       minute.symbol,
-      localDate(minute.start),
+      partitionDay(minute.start),
       timestampBytes(minute.start),
     ];
   },
@@ -193,7 +184,7 @@ export const barDeleteRow: RowMapping<MinuteBar> = {
 export const barRow: RowMapping<MinuteBar> = (() => {
   const columns: Columns<Bar> = {
     symbol: (b) => b.symbol,
-    day: (b) => localDate(b.start),
+    day: (b) => partitionDay(b.start),
     minute: (b) => timestampBytes(b.start),
     open: (b) => decimalBytes(b.open),
     high: (b) => decimalBytes(b.high),

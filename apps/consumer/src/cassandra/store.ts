@@ -1,12 +1,12 @@
+import { dateBytes, MINUTE_US, partitionDay, partitionKey } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
-import { dayOf, MINUTE_US, type Trade } from "../bars/bar.ts";
+import type { Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
-import { dateBytes } from "./encode.ts";
 import { byDay, groupBy } from "./grouping.ts";
 import { createLanes } from "./lanes.ts";
 import { createPartitionWriter, type RejectedRow } from "./partition-writes.ts";
-import { barDeleteRow, barRow, latestRow, localDate, type MinuteBar, tickRow } from "./rows.ts";
+import { barDeleteRow, barRow, latestRow, type MinuteBar, tickRow } from "./rows.ts";
 
 export type { RejectedRow };
 
@@ -106,7 +106,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       for (let page = 0; page < 10_000; page += 1) {
         const result = await client.execute(
           SELECT_MINUTE,
-          [symbol, localDate(start), start, start + MINUTE_US],
+          [symbol, partitionDay(start), start, start + MINUTE_US],
           { prepare: true, consistency, fetchSize: 5000, pageState },
         );
         for (const row of result.rows) {
@@ -125,7 +125,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       }
     },
     async newestEventTime(symbol, micros) {
-      const result = await client.execute(SELECT_NEWEST, [symbol, localDate(micros)], {
+      const result = await client.execute(SELECT_NEWEST, [symbol, partitionDay(micros)], {
         prepare: true,
         consistency,
       });
@@ -133,7 +133,7 @@ export function createTickStore(options: TickStoreOptions): TickStore {
       return newest ? newest.toNumber() : Number.NEGATIVE_INFINITY;
     },
     async writeBars(minutes) {
-      const keyOf = (m: MinuteBar) => `${m.symbol}|${dayOf(m.start)}`;
+      const keyOf = (m: MinuteBar) => partitionKey(m.symbol, m.start);
       const routing = (m: MinuteBar) => [Buffer.from(m.symbol), dateBytes(m.start)];
       const [written, deleted] = await Promise.all([
         inPartitions(

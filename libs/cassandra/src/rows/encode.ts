@@ -1,11 +1,13 @@
 /**
- * Column values in Cassandra's native protocol form, for the columns written per tick. The driver
+ * Column values in Cassandra's native protocol form, for the columns the consumer writes per tick
+ * (the row writers in `ticks.ts` and `bars.ts` bind them). The driver
  * passes a Buffer through unchanged, so the hot path skips its generic conversions (a decimal
  * string parsed into a BigDecimal of goog.math Integers, a number turned into a Long, a Date) —
  * byte for byte the same values it would send (`encode.test.ts` compares them with the driver's own
  * encoder). Partition-key columns stay typed values: the driver reads them for token-aware routing.
  */
 import { unscaledToBytes } from "@repo/contracts";
+import { DAY_US } from "../time.ts";
 
 const TWO_32 = 2 ** 32;
 
@@ -88,10 +90,13 @@ function varintLength(value: number): number {
   return length;
 }
 
-/** `date` (days since the epoch, offset by 2^31, unsigned) of the UTC day containing `micros`. */
+/**
+ * `date` (days since the epoch, offset by 2^31, unsigned) of the UTC day containing `micros`: the
+ * bytes of {@link partitionDay}, for routing keys.
+ */
 export function dateBytes(micros: number): Buffer {
   const bytes = Buffer.allocUnsafe(4);
-  bytes.writeUInt32BE(Math.floor(micros / 86_400_000_000) + 2 ** 31, 0);
+  bytes.writeUInt32BE(Math.floor(micros / DAY_US) + 2 ** 31, 0);
   return bytes;
 }
 
