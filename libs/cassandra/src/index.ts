@@ -10,4 +10,5 @@ export * from "./rows/bars.ts";
 export * from "./rows/encode.ts";
 export { type DecimalOf, type RowLike, textDecimalList } from "./rows/row.ts";
 export * from "./rows/ticks.ts";
+export * from "./rows/write.ts";
 export * from "./time.ts";

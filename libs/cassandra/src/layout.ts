@@ -20,7 +20,7 @@ import type { TableLayout } from "./layout/table.ts";
 export * from "./layout/analytics.ts";
 export * from "./layout/ingest.ts";
 export * from "./layout/market.ts";
-export { columnList, insertInto, type TableLayout } from "./layout/table.ts";
+export { columnList, type InsertOptions, insertInto, type TableLayout } from "./layout/table.ts";
 
 /** Every table the migrations create (besides their own ledger, `schema_migrations`). */
 export const TABLES: readonly TableLayout[] = [

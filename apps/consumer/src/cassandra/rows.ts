@@ -1,100 +1,23 @@
 import {
   BARS_1M,
-  bigintBytes,
-  decimalBytes,
-  LATEST_QUOTES,
+  barWriter,
+  latestQuoteWriter,
   partitionDay,
-  TICKS,
+  type RowWriter,
+  tickWriter,
   timestampBytes,
   versionBytes,
 } from "@repo/cassandra";
 import type { Bar, Tick } from "@repo/contracts";
 
-/** Column name → how to compute its bound value from a record. */
-type Columns<T> = Record<string, (value: T) => unknown>;
-
 /**
- * A table's row mapping: named columns, the INSERT generated from them, and the bound values in
- * the same order. No statement is written by hand, so a column cannot be bound out of place.
+ * A table's statement and the values it binds for a record. The columns and their encoding are
+ * `@repo/cassandra`'s row writers; this module adds the consumer's write timestamps.
  */
-export interface RowMapping<T> {
-  table: string;
-  /** The columns the INSERT binds, in order. */
-  columns: string[];
-  insert: string;
-  values(record: T): unknown[];
-}
+export type RowMapping<T> = RowWriter<T>;
 
-function mapping<T>(table: string, columns: Columns<T>, suffix = ""): RowMapping<T> {
-  const names = Object.keys(columns);
-  const compute = Object.values(columns);
-  return {
-    table,
-    columns: names,
-    insert: `INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${suffix}`,
-    values: (record) => {
-      const values = new Array<unknown>(compute.length);
-      for (let i = 0; i < compute.length; i += 1)
-        values[i] = (compute[i] as Columns<T>[string])(record);
-      return values;
-    },
-  };
-}
-
-/**
- * Every Tick field with the column(s) it is stored in. Keyed by the generated Tick type, so adding
- * a field to `schemas/Tick.avsc` fails to compile here until it is mapped (or stored nowhere, `{}`).
- */
-type TickFieldColumns = { [K in keyof Tick]: Columns<Tick> };
-
-/**
- * The columns both tick tables store, with an absent optional bound as `absent`. Partition-key
- * columns (symbol, day) are typed values the driver routes by; the others are encoded here
- * ({@link bigintBytes}, {@link decimalBytes}, {@link timestampBytes}).
- */
-function sharedTickColumns(absent: null | undefined): TickFieldColumns {
-  const optional = <T, R>(value: T | null, encode: (value: T) => R) =>
-    value === null ? absent : encode(value);
-  return {
-    symbol: { symbol: (t) => t.symbol },
-    eventTime: {
-      event_time_us: (t) => bigintBytes(t.eventTime),
-      event_time: (t) => timestampBytes(t.eventTime),
-    },
-    source: { source: (t) => t.source },
-    sequence: { sequence: (t) => bigintBytes(t.sequence) },
-    kind: { kind: (t) => t.kind },
-    price: { price: (t) => decimalBytes(t.price) },
-    size: { size: (t) => bigintBytes(t.size) },
-    bid: { bid: (t) => optional(t.bid, decimalBytes) },
-    ask: { ask: (t) => optional(t.ask, decimalBytes) },
-    bidSize: { bid_size: (t) => optional(t.bidSize, bigintBytes) },
-    askSize: { ask_size: (t) => optional(t.askSize, bigintBytes) },
-    exchange: { exchange: (t) => optional(t.exchange, String) },
-    ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
-    // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store.
-    cancelled: {},
-  };
-}
-
-/** Unset (not null) for an absent optional: no tombstones in the time series. */
-const stored = sharedTickColumns(undefined);
-const tickColumns: TickFieldColumns = {
-  ...stored,
-  eventTime: { day: (t) => partitionDay(t.eventTime), ...stored.eventTime },
-  // Written only when true, unset otherwise: a cancel stays cancelled whichever of the cancel and
-  // the trade lands first and however often either is replayed.
-  cancelled: { cancelled: (t) => (t.cancelled ? true : undefined) },
-};
-
-/** Explicit nulls: the latest tick replaces every column of the previous one. */
-const latestColumns = sharedTickColumns(null);
-
-const flatten = <T>(fields: Record<string, Columns<T>>): Columns<T> =>
-  Object.assign({}, ...Object.values(fields));
-
-/** One row per tick identity in `ticks`. */
-export const tickRow = mapping(TICKS.name, flatten(tickColumns));
+/** One row per tick identity in `ticks` (absent optionals unset, `cancelled` only when true). */
+export const tickRow: RowMapping<Tick> = tickWriter;
 
 /** FNV-1a of `text`: a stable 32-bit spread for write-timestamp tiebreaks. */
 function fnv1a(text: string): number {
@@ -119,16 +42,15 @@ export const latestVersion = (tick: Tick) => ({
 });
 
 /** The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` {@link latestVersion}. */
-export const latestRow: RowMapping<Tick> = (() => {
-  const row = mapping(LATEST_QUOTES.name, flatten(latestColumns), " USING TIMESTAMP ?");
-  return {
-    ...row,
-    values: (tick) => {
-      const { base, tiebreak } = latestVersion(tick);
-      return [...row.values(tick), versionBytes(base, tiebreak)];
-    },
-  };
-})();
+export const latestRow: RowMapping<Tick> = {
+  ...latestQuoteWriter,
+  values: (tick) => {
+    const values = latestQuoteWriter.values(tick);
+    const { base, tiebreak } = latestVersion(tick);
+    values.push(versionBytes(base, tiebreak));
+    return values;
+  },
+};
 
 /**
  * A minute's bar as one member sees it: `seen` is how much of the minute it folded (1 per standing
@@ -167,7 +89,7 @@ export const barDeletion = (minute: { start: number; seen: number }) => ({
 /** Deletes a minute's bar row `USING TIMESTAMP` {@link barDeletion}. */
 export const barDeleteRow: RowMapping<MinuteBar> = {
   table: BARS_1M.name,
-  columns: ["symbol", "day", "minute"],
+  columns: ["symbol", "day", "minute"] satisfies (keyof typeof BARS_1M.columns)[],
   insert: `DELETE FROM ${BARS_1M.name} USING TIMESTAMP ? WHERE symbol = ? AND day = ? AND minute = ?`,
   values: (minute) => {
     const { base, tiebreak } = barDeletion(minute);
@@ -181,27 +103,13 @@ export const barDeleteRow: RowMapping<MinuteBar> = {
 };
 
 /** One row per symbol and minute in `bars_1m`, versioned by {@link barVersion}. */
-export const barRow: RowMapping<MinuteBar> = (() => {
-  const columns: Columns<Bar> = {
-    symbol: (b) => b.symbol,
-    day: (b) => partitionDay(b.start),
-    minute: (b) => timestampBytes(b.start),
-    open: (b) => decimalBytes(b.open),
-    high: (b) => decimalBytes(b.high),
-    low: (b) => decimalBytes(b.low),
-    close: (b) => decimalBytes(b.close),
-    volume: (b) => bigintBytes(b.volume),
-    vwap: (b) => decimalBytes(b.vwap),
-    trades: (b) => bigintBytes(b.trades),
-    updated_at: () => new Date(),
-  };
-  const row = mapping(BARS_1M.name, columns, " USING TIMESTAMP ?");
-  return {
-    ...row,
-    values: ({ bar, seen }) => {
-      if (!bar) throw new Error("a minute without a bar is deleted (barDeleteRow), not written");
-      const { base, tiebreak } = barVersion(bar, seen);
-      return [...row.values(bar), versionBytes(base, tiebreak)];
-    },
-  };
-})();
+export const barRow: RowMapping<MinuteBar> = {
+  ...barWriter,
+  values: ({ bar, seen }) => {
+    if (!bar) throw new Error("a minute without a bar is deleted (barDeleteRow), not written");
+    const values = barWriter.values(bar);
+    const { base, tiebreak } = barVersion(bar, seen);
+    values.push(versionBytes(base, tiebreak));
+    return values;
+  },
+};

@@ -1,4 +1,12 @@
-import { dateBytes, MINUTE_US, partitionDay, partitionKey } from "@repo/cassandra";
+import {
+  columnList,
+  dateBytes,
+  MINUTE_US,
+  partitionDay,
+  partitionKey,
+  TICKS,
+  tickReader,
+} from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import type { Trade } from "../bars/bar.ts";
@@ -45,15 +53,27 @@ export interface TickStoreOptions {
   batchMaxRows: number;
 }
 
+/** A minute's trades (the fields bars fold) and the column that tells trades from quotes. */
+const minuteTrades = tickReader(String, [
+  "source",
+  "sequence",
+  "eventTime",
+  "price",
+  "size",
+  "cancelled",
+]);
+
 /**
  * A minute's ticks with the price as Cassandra's own text of the decimal: the driver would build a
  * BigDecimal of goog.math Integers per row only for us to print it again.
  */
-const SELECT_MINUTE = `SELECT source, sequence, event_time_us, kind, CAST(price AS text) AS price, size, cancelled
-  FROM ticks WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
+const SELECT_MINUTE = `SELECT ${minuteTrades.textColumns}, ${columnList(TICKS, ["kind"])}
+  FROM ${TICKS.name} WHERE symbol = ? AND day = ? AND event_time_us >= ? AND event_time_us < ?`;
+
+const newestTick = tickReader(String, ["eventTime"]);
 
 /** The clustering order is event time descending: the first row is the newest. */
-const SELECT_NEWEST = "SELECT event_time_us FROM ticks WHERE symbol = ? AND day = ? LIMIT 1";
+const SELECT_NEWEST = `SELECT ${newestTick.columns} FROM ${TICKS.name} WHERE symbol = ? AND day = ? LIMIT 1`;
 
 /** The columns a table has now (read from the schema tables, not the driver's cached metadata). */
 const TABLE_COLUMNS =
@@ -109,17 +129,8 @@ export function createTickStore(options: TickStoreOptions): TickStore {
           [symbol, partitionDay(start), start, start + MINUTE_US],
           { prepare: true, consistency, fetchSize: 5000, pageState },
         );
-        for (const row of result.rows) {
-          if (row.get("kind") !== "TRADE") continue;
-          fold({
-            source: row.get("source"),
-            sequence: (row.get("sequence") as cassandra.types.Long).toNumber(),
-            eventTime: (row.get("event_time_us") as cassandra.types.Long).toNumber(),
-            price: row.get("price") as string,
-            size: (row.get("size") as cassandra.types.Long).toNumber(),
-            cancelled: row.get("cancelled") === true,
-          });
-        }
+        for (const row of result.rows)
+          if (row.get("kind") === "TRADE") fold(minuteTrades.read(row));
         pageState = result.pageState ?? undefined;
         if (!pageState) break;
       }
@@ -129,8 +140,8 @@ export function createTickStore(options: TickStoreOptions): TickStore {
         prepare: true,
         consistency,
       });
-      const newest = result.first()?.get("event_time_us") as cassandra.types.Long | undefined;
-      return newest ? newest.toNumber() : Number.NEGATIVE_INFINITY;
+      const newest = result.first();
+      return newest ? newestTick.read(newest).eventTime : Number.NEGATIVE_INFINITY;
     },
     async writeBars(minutes) {
       const keyOf = (m: MinuteBar) => partitionKey(m.symbol, m.start);

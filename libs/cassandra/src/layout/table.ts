@@ -62,16 +62,26 @@ export function columnList<C extends string>(
   return (names ?? (Object.keys(layout.columns) as C[])).join(", ");
 }
 
+export interface InsertOptions {
+  /** Append `USING TIMESTAMP ?`: the write timestamp is bound after the columns. */
+  usingTimestamp?: boolean;
+}
+
 /**
- * `INSERT INTO <table> (<columns>) VALUES (?, …)` binding `names` in order (every column by default).
+ * `INSERT INTO <table> (<columns>) VALUES (?, …)` binding `names` in order (every column by
+ * default), then the write timestamp with `usingTimestamp`.
  *
  * @example
  *   await client.execute(insertInto(INGEST_PROVIDER_STATE), [name, true, new Date(), "ops"], { prepare: true });
+ *   insertInto(LATEST_QUOTES, ["symbol", "price"], { usingTimestamp: true });
+ *   // INSERT INTO latest_quotes (symbol, price) VALUES (?, ?) USING TIMESTAMP ?
  */
 export function insertInto<C extends string>(
   layout: TableLayout<C>,
   names?: readonly NoInfer<C>[],
+  options: InsertOptions = {},
 ): string {
   const columns = names ?? (Object.keys(layout.columns) as C[]);
-  return `INSERT INTO ${layout.name} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
+  const using = options.usingTimestamp ? " USING TIMESTAMP ?" : "";
+  return `INSERT INTO ${layout.name} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})${using}`;
 }

@@ -1,10 +1,14 @@
 /**
- * The read mapping of `bars_1m` rows: which columns a reader selects and how each becomes a field.
- * Generic over the decimal type (canonical text in the api, micro-units in analytics, the driver's
- * text in testkit); volume and trades are always bigint. The consumer's `barRow` writes them.
+ * The row mapping of `bars_1m`, both ways: which columns a reader selects and how each becomes a
+ * field, generic over the decimal type (canonical text in the api, micro-units in analytics, the
+ * driver's text in testkit; volume and trades are always bigint), and {@link barWriter}, through
+ * which the consumer writes.
  */
-import type { BARS_1M } from "../layout/market.ts";
+import { BARS_1M } from "../layout/market.ts";
+import { partitionDay } from "../local-date.ts";
+import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
 import { bigintOf, type DecimalOf, microsOfTimestamp, type RowLike } from "./row.ts";
+import { type RowWriter, rowWriter } from "./write.ts";
 
 type BarColumn = keyof typeof BARS_1M.columns;
 
@@ -70,3 +74,45 @@ export function barValuesOf<D>(row: RowLike, decimal: DecimalOf<D>): BarValues<D
 export function barRowOf<D>(row: RowLike, decimal: DecimalOf<D>): StoredMinuteBar<D> {
   return { start: microsOfTimestamp(row.get("minute")), ...barValuesOf(row, decimal) };
 }
+
+/** A 1-minute bar as the writer takes it: the contract's `Bar` (decimals as plain text). */
+export interface WrittenBar {
+  symbol: string;
+  /** Start of the minute, µs since the epoch. */
+  start: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+  vwap: string;
+  trades: number;
+}
+
+/**
+ * One row per symbol and minute in `bars_1m`, `USING TIMESTAMP ?`: the caller appends the write
+ * timestamp to {@link RowWriter.values} (the consumer's `barVersion`). Values are pre-encoded
+ * (`encode.ts`) except the partition key; `updated_at` is the time of the write.
+ *
+ * @example
+ *   const values = barWriter.values(bar);
+ *   values.push(versionBytes(bar.start + bar.trades, 0));
+ *   await client.execute(barWriter.insert, values, { prepare: true });
+ */
+export const barWriter: RowWriter<WrittenBar> = rowWriter(
+  BARS_1M,
+  {
+    symbol: (b: WrittenBar) => b.symbol,
+    day: (b: WrittenBar) => partitionDay(b.start),
+    minute: (b: WrittenBar) => timestampBytes(b.start),
+    open: (b: WrittenBar) => decimalBytes(b.open),
+    high: (b: WrittenBar) => decimalBytes(b.high),
+    low: (b: WrittenBar) => decimalBytes(b.low),
+    close: (b: WrittenBar) => decimalBytes(b.close),
+    volume: (b: WrittenBar) => bigintBytes(b.volume),
+    vwap: (b: WrittenBar) => decimalBytes(b.vwap),
+    trades: (b: WrittenBar) => bigintBytes(b.trades),
+    updated_at: () => new Date(),
+  },
+  { usingTimestamp: true },
+);

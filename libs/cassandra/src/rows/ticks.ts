@@ -1,12 +1,16 @@
 /**
- * The read mapping of `ticks` and `latest_quotes` rows (both store a tick in the same columns):
- * each Tick field, the column it is read from and how. Generic over the decimal type; longs are
- * numbers as in the contract. The consumer's `tickRow`/`latestRow` write these columns.
+ * The row mapping of `ticks` and `latest_quotes` (both store a tick in the same columns), both
+ * ways: each Tick field, the column it is read from and how ({@link tickReader}, generic over the
+ * decimal type; longs are numbers as in the contract), and the columns it is written to
+ * ({@link tickWriter}, {@link latestQuoteWriter}, through which the consumer writes).
  */
 
-import { type LATEST_QUOTES, TICKS } from "../layout/market.ts";
+import { LATEST_QUOTES, TICKS } from "../layout/market.ts";
 import { columnList } from "../layout/table.ts";
+import { partitionDay } from "../local-date.ts";
+import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
 import { type DecimalOf, longOf, optional, type RowLike, textDecimalList } from "./row.ts";
+import { type ColumnWrites, mergeWrites, type RowWriter, rowWriter } from "./write.ts";
 
 /** A tick as stored, decimals as `D`; the api's `Tick` is `StoredTick<string>`. */
 export interface StoredTick<D> {
@@ -94,3 +98,72 @@ export function tickReader<D, F extends TickField = TickField>(
     },
   };
 }
+
+/** A tick as the writers take it: the contract's `Tick` (decimals as plain text). */
+type WrittenTick = StoredTick<string>;
+
+/**
+ * Every tick field with the column(s) it is written to and how, an absent optional bound as
+ * `absent`. Partition-key columns (symbol, day) are typed values the driver routes by; the others
+ * are pre-encoded (`encode.ts`). Keyed by {@link TickField}: a new field does not compile until its
+ * columns are declared here (or `{}`: stored nowhere).
+ */
+function tickWrites(absent: null | undefined): {
+  [K in TickField]-?: ColumnWrites<TickColumn, WrittenTick>;
+} {
+  const optional = <T, R>(value: T | null, encode: (value: T) => R) =>
+    value === null ? absent : encode(value);
+  return {
+    symbol: { symbol: (t) => t.symbol },
+    eventTime: {
+      event_time_us: (t) => bigintBytes(t.eventTime),
+      event_time: (t) => timestampBytes(t.eventTime),
+    },
+    source: { source: (t) => t.source },
+    sequence: { sequence: (t) => bigintBytes(t.sequence) },
+    kind: { kind: (t) => t.kind },
+    price: { price: (t) => decimalBytes(t.price) },
+    size: { size: (t) => bigintBytes(t.size) },
+    bid: { bid: (t) => optional(t.bid, decimalBytes) },
+    ask: { ask: (t) => optional(t.ask, decimalBytes) },
+    bidSize: { bid_size: (t) => optional(t.bidSize, bigintBytes) },
+    askSize: { ask_size: (t) => optional(t.askSize, bigintBytes) },
+    exchange: { exchange: (t) => optional(t.exchange, String) },
+    ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
+    // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store there.
+    cancelled: {},
+  };
+}
+
+/** Unset (not null) for an absent optional: no tombstones in the time series. */
+const seriesWrites = tickWrites(undefined);
+
+/**
+ * One row per tick identity in `ticks`. `cancelled` is written only when true, unset otherwise: a
+ * cancel stays cancelled whichever of the cancel and the trade lands first and however often
+ * either is replayed.
+ *
+ * @example
+ *   await client.execute(tickWriter.insert, tickWriter.values(tick), { prepare: true });
+ */
+export const tickWriter: RowWriter<WrittenTick> = rowWriter(TICKS, {
+  day: (t: WrittenTick) => partitionDay(t.eventTime),
+  ...mergeWrites(seriesWrites),
+  cancelled: (t: WrittenTick) => (t.cancelled ? true : undefined),
+});
+
+/**
+ * The newest tick per symbol in `latest_quotes`, explicit nulls for absent optionals (the latest
+ * tick replaces every column of the previous one), `USING TIMESTAMP ?`: the caller appends the write
+ * timestamp to {@link RowWriter.values} (the consumer's `latestVersion`).
+ *
+ * @example
+ *   const values = latestQuoteWriter.values(tick);
+ *   values.push(versionBytes(tick.eventTime, 0));
+ *   await client.execute(latestQuoteWriter.insert, values, { prepare: true });
+ */
+export const latestQuoteWriter: RowWriter<WrittenTick> = rowWriter(
+  LATEST_QUOTES,
+  mergeWrites(tickWrites(null)),
+  { usingTimestamp: true },
+);
