@@ -1,9 +1,13 @@
 import { dayOf, type MinuteAggregate } from "./bar.ts";
 import type { Lateness } from "./lateness.ts";
 
-/** 2^19 slots ≈ 16 MB of final minutes in their grace (a minute of ≈ 130,000–260,000 trades). */
-const DEFAULT_MAX_FINAL_SLOTS = 2 ** 19;
-/** Final minutes touched this recently are kept whatever {@link DEFAULT_MAX_FINAL_SLOTS} says. */
+/**
+ * 2^17 slots ≈ 4 MB of final minutes in their grace (a minute of ≈ 32,000–65,000 trades). In a
+ * drain no final minute is touched again, so what they hold is dead weight; a backfill's minutes
+ * stay whatever their size ({@link RECENTLY_TOUCHED_MS}).
+ */
+const DEFAULT_MAX_FINAL_SLOTS = 2 ** 17;
+/** Final minutes touched this recently are kept whatever the slot budget says. */
 const RECENTLY_TOUCHED_MS = 1000;
 
 /**
@@ -34,8 +38,9 @@ export function createMinuteBook(
     maxFinalKept?: number;
     /**
      * Table slots (≈ 31 bytes each, {@link MinuteAggregate.slots}) final minutes may hold while in
-     * their grace, oldest-touched evicted first. A drain closes minutes faster than the grace ends:
-     * 25,000 ticks/s of a busy market kept ≈ 15 final minutes of ≈ 37,500 trades each (≈ 40 MB).
+     * their grace, oldest-touched evicted first (default 2^17). A drain closes minutes faster than
+     * the grace ends: at 25,000 ticks/s of a busy market ≈ 15 final minutes of ≈ 37,500 trades each
+     * would wait (≈ 3 MB each).
      */
     maxFinalSlots?: number;
     now?: () => number;
