@@ -7,9 +7,9 @@
  *
  *   node dist/bench-ceiling.js '{"keyspace":"…","total":100000,"startUs":…,"spanUs":…,"chunk":2000,"inFlight":4,…}'
  */
-import { readFileSync } from "node:fs";
 import { createCassandraClient } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
+import { cpuSecondsOf } from "@repo/testkit/proc";
 import cassandra from "cassandra-driver";
 import { createTickStore } from "../src/cassandra/store.ts";
 import { mixedTicks } from "./ticks.ts";
@@ -35,11 +35,6 @@ export interface CeilingResult {
   wallSeconds: number;
   writerCpuSeconds: number;
   cassandraCpuSeconds: number | undefined;
-}
-
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as CeilingSpec;

@@ -1,0 +1,115 @@
+/**
+ * The consumer bench's raw Cassandra ceiling: the bench's ticks written by `ceiling-writer.ts` on
+ * Node (bundled like the consumer) to a keyspace of its own, in 50,000-row chunks and in the
+ * consumer's own shape; prints each run's rate and CPU per row (writer, Cassandra) and returns
+ * them for the drain's ratios.
+ */
+import { localStack, statusOf } from "@repo/stack";
+import { dropKeyspace, provisionKeyspace, stackEnv } from "@repo/testkit";
+import { consumerEnv } from "../src/config.ts";
+import { appDir } from "../src/e2e/harness.ts";
+import type { CeilingResult, CeilingSpec } from "./ceiling-writer.ts";
+import { cassandraSettled, fmt } from "./meters.ts";
+
+/** The consumer's defaults (its config module), so the ceiling can write in the same shape. */
+export const CONSUMER_SHAPE = {
+  maxBatch: consumerEnv.CONSUMER_MAX_BATCH.parse(undefined),
+  inFlightBatches: consumerEnv.CONSUMER_MAX_IN_FLIGHT_BATCHES.parse(undefined),
+  maxConcurrency: consumerEnv.CASSANDRA_MAX_CONCURRENCY.parse(undefined),
+  batchMaxRows: consumerEnv.CASSANDRA_BATCH_MAX_ROWS.parse(undefined),
+};
+
+/** One ceiling shape's result: rows/s and the writer's CPU µs per row. */
+export interface Ceiling {
+  label: string;
+  rate: number;
+  writerUs: number;
+}
+
+/**
+ * Runs the ceiling in both shapes.
+ *
+ * @example
+ * const ceilings = await runCeilings({ keyspace, total, startUs, spanUs, nodeFlags: [] });
+ */
+export async function runCeilings({
+  keyspace: ceilingKeyspace,
+  total,
+  startUs,
+  spanUs,
+  nodeFlags,
+}: {
+  keyspace: string;
+  total: number;
+  startUs: number;
+  spanUs: number;
+  nodeFlags: string[];
+}): Promise<Ceiling[]> {
+  const ceilings: Ceiling[] = [];
+  /** Per ceiling shape: rows/s and the writer's CPU µs per row, for the ratios below. */
+  // The writer runs on Node, as the consumer does (this script runs on Bun), bundled like it.
+  const built = Bun.spawnSync(
+    [
+      "bun",
+      "build",
+      "./bench/ceiling-writer.ts",
+      "--target=node",
+      "--outfile=dist/bench-ceiling.js",
+      "--external",
+      "cassandra-driver",
+    ],
+    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+  );
+  if (built.exitCode !== 0) throw new Error(`building the ceiling writer: ${built.stderr}`);
+  const cassandraPid = (await statusOf(localStack)).find((x) => x.name === "cassandra")?.pid;
+  const shapes = [
+    {
+      label: `50,000-row chunks, ${CONSUMER_SHAPE.maxConcurrency} requests in flight`,
+      chunk: 50_000,
+      inFlight: 1,
+    },
+    {
+      label: `the consumer's shape: ${fmt(CONSUMER_SHAPE.maxBatch)}-row polls, ${CONSUMER_SHAPE.inFlightBatches} in flight, ${CONSUMER_SHAPE.maxConcurrency} requests`,
+      chunk: CONSUMER_SHAPE.maxBatch,
+      inFlight: CONSUMER_SHAPE.inFlightBatches,
+    },
+  ];
+  for (const shape of shapes) {
+    await provisionKeyspace(ceilingKeyspace);
+    const spec: CeilingSpec = {
+      keyspace: ceilingKeyspace,
+      contactPoints: stackEnv.CASSANDRA_CONTACT_POINTS.split(","),
+      localDc: stackEnv.CASSANDRA_LOCAL_DC,
+      total,
+      startUs,
+      spanUs,
+      chunk: shape.chunk,
+      inFlight: shape.inFlight,
+      maxConcurrency: CONSUMER_SHAPE.maxConcurrency,
+      batchMaxRows: CONSUMER_SHAPE.batchMaxRows,
+      cassandraPid,
+    };
+    const run = Bun.spawnSync(
+      ["node", ...nodeFlags, "dist/bench-ceiling.js", JSON.stringify(spec)],
+      { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+    );
+    if (run.exitCode !== 0) throw new Error(`the ceiling writer failed: ${run.stderr}`);
+    const result = JSON.parse(run.stdout.toString().trim()) as CeilingResult;
+    const writerUs = (result.writerCpuSeconds * 1e6) / total;
+    const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
+    ceilings.push({ label: shape.label, rate: result.rate, writerUs });
+    console.log(
+      `raw Cassandra ceiling (same table, driver and store code on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
+    );
+    console.log(
+      `  CPU over the writes (${result.wallSeconds.toFixed(1)} s): writer ${result.writerCpuSeconds.toFixed(1)} s, cassandra ${(result.cassandraCpuSeconds ?? Number.NaN).toFixed(1)} s; per row: writer ${fmt(writerUs)} µs, cassandra ${fmt(cassandraUs)} µs`,
+    );
+    // The ceiling's rows would otherwise sit in Cassandra's memtables and be flushed during the
+    // drain (memtable or commit-log limits), charging the drain for the ceiling's work.
+    await dropKeyspace(ceilingKeyspace);
+    console.log(
+      `  dropped the ceiling's keyspace; Cassandra idle again after ${(await cassandraSettled()).toFixed(1)} s`,
+    );
+  }
+  return ceilings;
+}
