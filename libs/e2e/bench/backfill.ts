@@ -24,9 +24,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type IngestStats, simulatorEnv } from "@repo/testkit";
+import { type IngestStats, simulatorEnv, startPipeline } from "@repo/testkit";
 import { cpuSecondsOf, quantile, rssOf } from "@repo/testkit/proc";
-import { startPipeline } from "../src/pipeline.ts";
 import { checkStored, streamedLatency } from "./backfill-checks.ts";
 import {
   backfillSymbols,

@@ -6,8 +6,7 @@
  *
  *   bun run stack up && bun libs/e2e/bench/pipeline.ts        # BENCH_RATE=2000 BENCH_SECONDS=20
  */
-import { consumerCaughtUp, simulateBenchLoad, simulatorLoad } from "@repo/testkit";
-import { startPipeline } from "../src/pipeline.ts";
+import { consumerCaughtUp, simulateBenchLoad, simulatorLoad, startPipeline } from "@repo/testkit";
 
 const { rate, seconds, limit } = simulatorLoad({ rate: 2000, seconds: 20 });
 
