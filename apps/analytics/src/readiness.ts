@@ -1,4 +1,4 @@
-import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
+import { consumingServiceReadiness, type ReadinessWatch } from "@repo/platform/http";
 
 /**
  * Analytics readiness: Kafka (the bars consumer), Cassandra and the registry answer, probed every
@@ -17,14 +17,5 @@ export function createReadiness(deps: {
   refresh?: () => Promise<void>;
   intervalMs?: number;
 }): ReadinessWatch {
-  return createReadinessWatch({
-    probes: {
-      kafka: () => deps.consumer.ping(2_000),
-      cassandra: () => deps.store.ping(),
-      registry: () => deps.registry.reachable(1_500),
-    },
-    failingStep: deps.failingStep,
-    refresh: deps.refresh,
-    intervalMs: deps.intervalMs,
-  });
+  return consumingServiceReadiness({ ...deps, registry: () => deps.registry.reachable(1_500) });
 }

@@ -1,4 +1,4 @@
-import { createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
+import { consumingServiceReadiness, type ReadinessWatch } from "@repo/platform/http";
 
 /**
  * The consumer's readiness: Kafka (the group's consumer), Cassandra (the tick store) and the
@@ -19,14 +19,5 @@ export function createReadiness(deps: {
   refresh?: () => Promise<void>;
   intervalMs?: number;
 }): ReadinessWatch {
-  return createReadinessWatch({
-    probes: {
-      kafka: () => deps.consumer.ping(2_000),
-      cassandra: () => deps.store.ping(),
-      registry: () => deps.registry.ping(),
-    },
-    failingStep: deps.failingStep,
-    refresh: deps.refresh,
-    intervalMs: deps.intervalMs,
-  });
+  return consumingServiceReadiness({ ...deps, registry: () => deps.registry.ping() });
 }

@@ -26,6 +26,8 @@ export { ApiError, echo, type FieldIssue, MAX_ECHO_CHARS } from "./http/errors.t
 export { browserGuard, originAllowed } from "./http/origin.ts";
 export {
   type Check,
+  type ConsumingServiceDeps,
+  consumingServiceReadiness,
   createReadinessWatch,
   type Probe,
   type Readiness,

@@ -139,3 +139,38 @@ async function ask(probe: Probe, timeoutMs: number): Promise<Check> {
     clearTimeout(timer);
   }
 }
+
+/** What a service that consumes a topic into Cassandra depends on (the consumer and analytics). */
+export interface ConsumingServiceDeps {
+  /** Its Kafka consumer. */
+  consumer: { ping(timeoutMs: number): Promise<boolean> };
+  /** Its Cassandra store. */
+  store: { ping(): Promise<boolean> };
+  /** Whether the schema registry answers. */
+  registry: () => Promise<boolean>;
+  /** The step its loop is retrying, if any (the `pipeline` check). */
+  failingStep: () => string | undefined;
+  refresh?: () => Promise<void>;
+  intervalMs?: number;
+}
+
+/**
+ * The readiness of a service that consumes a topic into Cassandra: Kafka, Cassandra and the
+ * registry answer, probed in the background, and no step of its loop is being retried.
+ *
+ * @example
+ *   const health = consumingServiceReadiness({ consumer, store, registry: () => registry.ping(), failingStep });
+ *   health.start();
+ */
+export function consumingServiceReadiness(deps: ConsumingServiceDeps): ReadinessWatch {
+  return createReadinessWatch({
+    probes: {
+      kafka: () => deps.consumer.ping(2_000),
+      cassandra: () => deps.store.ping(),
+      registry: () => deps.registry(),
+    },
+    failingStep: deps.failingStep,
+    refresh: deps.refresh,
+    intervalMs: deps.intervalMs,
+  });
+}
