@@ -33,6 +33,8 @@ const apps = { producer: 3002, consumer: 3003, ingest: 3001, api: 3004, analytic
 /** The Node services' one Dockerfile (the app and its port are build arguments). */
 const NODE_SERVICE = "apps/node-service.Dockerfile";
 const nodeApps = ["producer", "consumer", "api", "analytics"] as const;
+/** The Bun services: each builds from its own `apps/<name>/Dockerfile` and runs `bun dist/main.js`. */
+const bunApps: readonly string[] = ["ingest"];
 
 /** `CMD ["node", "x.js"]` of a Dockerfile as an argv array. */
 function dockerCmd(dockerfile: string): string[] {
@@ -84,7 +86,7 @@ describe("compose.yaml", () => {
     test(`${app} is built from its Dockerfile whose CMD is the app's real start command`, () => {
       const service = services[app];
       const dockerfile = service?.build?.dockerfile ?? "";
-      if (app === "ingest") expect(dockerfile).toBe("apps/ingest/Dockerfile");
+      if (bunApps.includes(app)) expect(dockerfile).toBe(`apps/${app}/Dockerfile`);
       else {
         expect(dockerfile).toBe(NODE_SERVICE);
         expect(service?.build?.args).toEqual({ APP: app, PORT: String(port) });
@@ -96,7 +98,7 @@ describe("compose.yaml", () => {
       expect(cmd.at(-1)).toBe("dist/main.js");
       expect(pkg.scripts.build).toContain("./src/main.ts");
       expect(existsSync(join(repoRoot, "apps", app, "src/main.ts"))).toBe(true);
-      if (app === "ingest") {
+      if (bunApps.includes(app)) {
         expect(cmd).toEqual(["bun", "dist/main.js"]);
         expect(pkg.scripts.start).toBe("bun src/main.ts");
       } else expect(cmd.join(" ")).toBe(pkg.scripts.start);

@@ -4,6 +4,7 @@
  * driver's text in testkit; volume and trades are always bigint), and {@link barWriter}, through
  * which the consumer writes.
  */
+import type { Bar } from "@repo/contracts";
 import { BARS_1M } from "../layout/market.ts";
 import { partitionDay } from "../local-date.ts";
 import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
@@ -76,18 +77,10 @@ export function barRowOf<D>(row: RowLike, decimal: DecimalOf<D>): StoredMinuteBa
 }
 
 /** A 1-minute bar as the writer takes it: the contract's `Bar` (decimals as plain text). */
-export interface WrittenBar {
-  symbol: string;
-  /** Start of the minute, µs since the epoch. */
-  start: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: number;
-  vwap: string;
-  trades: number;
-}
+export type WrittenBar = Pick<
+  Bar,
+  "symbol" | "start" | "open" | "high" | "low" | "close" | "volume" | "vwap" | "trades"
+>;
 
 /**
  * One row per symbol and minute in `bars_1m`, `USING TIMESTAMP ?`: the caller appends the write
