@@ -13,23 +13,25 @@
  *   bun run stack up && bun run bench:analytics      # BENCH_BARS=20000 BENCH_SYMBOLS=20 BENCH_ALERTS=40
  */
 import { type Bar, formatTimestamp } from "@repo/contracts";
+import { loadConfig, z } from "@repo/platform/config";
+import { configOrExit } from "@repo/platform/startup";
 import { startService } from "@repo/testkit";
+import { quantile } from "@repo/testkit/proc";
 import { analyticsScenario, caughtUp, stats, waitFor } from "../src/e2e/harness.ts";
 
-const positive = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0 || value > 1_000_000)
-    throw new Error(`${name} must be an integer in 1..1000000`);
-  return value;
-};
-const BARS = positive("BENCH_BARS", 20_000);
-const SYMBOLS = positive("BENCH_SYMBOLS", 20);
-const ALERTS = Math.min(positive("BENCH_ALERTS", 40), 200);
+/** What the benchmark reads; a bad value exits 2 naming it. */
+const config = configOrExit(() =>
+  loadConfig({
+    BENCH_BARS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+    BENCH_SYMBOLS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    BENCH_ALERTS: z.coerce.number().int().min(1).max(200).default(40),
+  }),
+);
+const BARS = config.BENCH_BARS;
+const SYMBOLS = config.BENCH_SYMBOLS;
+const ALERTS = config.BENCH_ALERTS;
 const TOKEN = "bench-operator-token-0123456789";
 const MINUTE = 60_000_000;
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 const s = await analyticsScenario("an_bench");
 try {
