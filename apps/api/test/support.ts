@@ -286,7 +286,9 @@ export async function launchChromium(profile: string, viewport: { width: number;
  * Collects into `problems` what goes wrong on `page` as its user would see it: console errors,
  * uncaught page errors, failed requests `failedRequest` counts (by URL) and, when `badResponse` is
  * given, answers of 400 and over it counts; Chromium's own "Failed to load resource" console line
- * for such an answer is then left to that check.
+ * for such an answer is then left to that check. A request cancelled before its answer
+ * (`net::ERR_ABORTED`: the test navigated while it was in flight) is not a failure: a refused,
+ * reset or empty answer has its own error text and still counts.
  *
  * @example
  *   const problems: string[] = [];
@@ -313,7 +315,8 @@ export function collectPageProblems(
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   if (failedRequest)
     page.on("requestfailed", (request) => {
-      if (failedRequest(request.url()))
-        problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+      const errorText = request.failure()?.errorText;
+      if (errorText !== "net::ERR_ABORTED" && failedRequest(request.url()))
+        problems.push(`request failed: ${request.url()} ${errorText}`);
     });
 }
