@@ -70,10 +70,14 @@ export function createOutboxStore(options: {
       );
     },
 
-    /** Every delivery waiting whose firing's bar started in the hours from `fromUs` to now, oldest first. */
+    /**
+     * Every delivery waiting whose firing's bar started from `fromUs` on, oldest first. Rows are
+     * bucketed by their bar's hour, and a bar may start after now (a producer's clock ahead of
+     * ours, within the accepted skew), so the scan reaches the hour after `nowUs`'s.
+     */
     async pending(fromUs: number, nowUs: number): Promise<OutboxDelivery[]> {
       const found: OutboxDelivery[] = [];
-      for (let hour = hourOf(fromUs); hour <= nowUs; hour += HOUR_US) {
+      for (let hour = hourOf(fromUs); hour <= hourOf(nowUs) + HOUR_US; hour += HOUR_US) {
         let pageState: string | undefined;
         do {
           const result = await client.execute(SELECT, [new Date(hour / 1000)], {
