@@ -4,8 +4,8 @@ import { createStats } from "@repo/platform/stats";
 import { parseBearerTokens } from "@repo/platform/tokens";
 import { createAlertHub } from "./alerts/hub.ts";
 import type { Rule } from "./alerts/rules.ts";
-import type { ServedValue, StoredRule } from "./cassandra/store.ts";
 import { createAnalyticsApp } from "./app.ts";
+import type { ServedValue, StoredRule } from "./cassandra/store.ts";
 
 const TOKEN = "operator-token-0123456789";
 

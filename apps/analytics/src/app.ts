@@ -1,6 +1,6 @@
 import { type AppBaseOptions, appBase, createServiceApp } from "@repo/platform/http";
-import { type AnalyticsView, analyticsStats } from "./stats.ts";
 import { createAnalyticsRoutes, type RouteDeps } from "./http/routes.ts";
+import { type AnalyticsView, analyticsStats } from "./stats.ts";
 
 export interface AnalyticsAppOptions extends AppBaseOptions {
   view: AnalyticsView;

@@ -21,7 +21,9 @@ test("an active provider without its key fails naming the variable, never printi
   expect(() =>
     loadIngestConfig({ INGEST_PROVIDERS: "replay", REPLAY_FILE: "/no/such/recording.ndjson" }),
   ).toThrow(/REPLAY_FILE \(\/no\/such\/recording.ndjson\): no such file/);
-  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "nosuchprovider" })).toThrow(/INGEST_PROVIDERS/);
+  expect(() => loadIngestConfig({ INGEST_PROVIDERS: "nosuchprovider" })).toThrow(
+    /INGEST_PROVIDERS/,
+  );
   const missingToken = () =>
     loadIngestConfig({
       INGEST_PROVIDERS: "tiingo",
