@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import type { StreamProvider } from "./providers/provider.ts";
-import { createReadiness, ingestReadiness } from "./readiness.ts";
+import { createReadiness } from "./readiness.ts";
 
 let producerReady = true;
 const producer = Bun.serve({
@@ -20,7 +20,13 @@ const stream = (ok: boolean): StreamProvider => ({
 });
 
 test("ready when the producer is ready, nothing is held and every stream streams", async () => {
-  expect(await ingestReadiness(url, () => undefined, [stream(true)])).toEqual({
+  expect(
+    await createReadiness({
+      producerUrl: url,
+      forwarding: () => undefined,
+      streams: [stream(true)],
+    }).round(),
+  ).toEqual({
     ready: true,
     checks: { producer: { ok: true }, forwarding: { ok: true }, "stream.alpaca": { ok: true } },
   });
@@ -28,7 +34,11 @@ test("ready when the producer is ready, nothing is held and every stream streams
 
 test("each failing dependency is named with why", async () => {
   producerReady = false;
-  const notReady = await ingestReadiness(url, () => "producer has no schema yet", [stream(false)]);
+  const notReady = await createReadiness({
+    producerUrl: url,
+    forwarding: () => "producer has no schema yet",
+    streams: [stream(false)],
+  }).round();
   producerReady = true;
   expect(notReady).toEqual({
     ready: false,
@@ -50,7 +60,11 @@ test("each /readyz asks the producer again", async () => {
 });
 
 test("an unreachable producer makes ingest not ready", async () => {
-  const readiness = await ingestReadiness("http://127.0.0.1:1", undefined, [], 500);
+  const readiness = await createReadiness({
+    producerUrl: "http://127.0.0.1:1",
+    streams: [],
+    timeoutMs: 500,
+  }).round();
   expect(readiness.ready).toBe(false);
   expect(readiness.checks.producer?.detail).toStartWith("producer unreachable");
 });

@@ -1,9 +1,4 @@
-import {
-  type Check,
-  createReadinessWatch,
-  type Readiness,
-  type ReadinessWatch,
-} from "@repo/platform/http";
+import { type Check, createReadinessWatch, type ReadinessWatch } from "@repo/platform/http";
 import type { StreamProvider } from "./providers/provider.ts";
 
 /**
@@ -36,21 +31,6 @@ export function createReadiness(options: {
       return checks;
     },
   });
-}
-
-/**
- * What ingest's `/readyz` answers now, asking the producer once.
- *
- * @example
- *   await ingestReadiness("http://127.0.0.1:3002", forwarder.problem); // { ready: false, checks: { … } }
- */
-export function ingestReadiness(
-  producerUrl: string,
-  forwarding?: () => string | undefined,
-  streams: readonly StreamProvider[] = [],
-  timeoutMs = 2_000,
-): Promise<Readiness> {
-  return createReadiness({ producerUrl, forwarding, streams, timeoutMs }).round();
 }
 
 async function producerCheck(producerUrl: string, timeoutMs: number): Promise<Check> {

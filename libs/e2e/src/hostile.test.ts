@@ -5,9 +5,9 @@
  * normal ticks is stored and the consumer's lag returns to 0.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { consumerCaughtUp } from "@repo/testkit";
+import { consumerCaughtUp, type Pipeline, startPipeline } from "@repo/testkit";
 import fc from "fast-check";
-import { type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
+import { storedOutcome } from "./pipeline.ts";
 
 let pipeline: Pipeline;
 beforeAll(async () => {

@@ -13,13 +13,15 @@ import {
   freePort,
   type IngestStats,
   ingestSettled,
+  type Pipeline,
   type ProducerStats,
   type Relay,
   type RunningService,
   simulatorEnv,
   startKafkaRelay,
+  startPipeline,
 } from "@repo/testkit";
-import { type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
+import { storedOutcome } from "./pipeline.ts";
 
 const TICK_LIMIT = 3_000; // 30 s at 100 ticks/s
 /** Ticks ingest must be holding before Kafka returns: 10 s of simulator, past ingest's forward timeout. */

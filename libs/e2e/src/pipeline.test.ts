@@ -10,10 +10,12 @@ import {
   consumerCaughtUp,
   endOffsets,
   ingestSettled,
+  type Pipeline,
   type ProducerStats,
   simulatorEnv,
+  startPipeline,
 } from "@repo/testkit";
-import { loggedErrors, type Pipeline, startPipeline, storedOutcome } from "./pipeline.ts";
+import { loggedErrors, storedOutcome } from "./pipeline.ts";
 
 const RATE_PER_SECOND = 250;
 const TICK_LIMIT = 5_000; // 20 s of simulated market at 250 ticks/s

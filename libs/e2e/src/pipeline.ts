@@ -13,8 +13,6 @@ import {
 } from "@repo/testkit";
 import type cassandra from "cassandra-driver";
 
-export { type Pipeline, startPipeline } from "@repo/testkit";
-
 /** Pino lines at level error (50) or fatal (60) that a service printed. */
 export function loggedErrors(service: RunningService): string[] {
   return service

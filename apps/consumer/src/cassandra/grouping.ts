@@ -1,11 +1,9 @@
 /**
- * How the store splits its work: rows grouped by partition, and a bounded number of requests at
- * once.
+ * How the store splits its work: rows grouped by partition (the bounded number of requests at
+ * once is `boundedAll` from `@repo/platform/bounded`).
  */
 import { DAY_US } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
-
-export { boundedAll } from "@repo/platform/bounded";
 
 /** `rows` grouped by `keyOf`, in first-seen order. */
 export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> {

@@ -1,7 +1,7 @@
 import { routingKey } from "@repo/cassandra";
+import { boundedAll } from "@repo/platform/bounded";
 import { DataError, PipelineError } from "@repo/platform/errors";
 import cassandra from "cassandra-driver";
-import { boundedAll } from "./grouping.ts";
 import type { RowMapping } from "./rows.ts";
 
 /** A row Cassandra refused for what it holds (retrying cannot help), with the reason. */

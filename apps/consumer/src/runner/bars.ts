@@ -1,13 +1,13 @@
 import { type Bar, type Tick, validate } from "@repo/contracts";
+import { boundedAll } from "@repo/platform/bounded";
 import type { Stats } from "@repo/platform/stats";
+import type { Steps } from "@repo/platform/steps";
 import { MinuteAggregate, minuteStart } from "../bars/bar.ts";
 import type { MinuteBook } from "../bars/book.ts";
 import type { BatchPlan, MinuteKey } from "../batch/plan.ts";
-import { boundedAll } from "../cassandra/grouping.ts";
 import type { TickStore } from "../cassandra/store.ts";
 import { METRIC } from "../stats.ts";
 import { type Ownership, partitionKey } from "./partitions.ts";
-import type { Steps } from "./steps.ts";
 
 /** A touched minute of a batch: its trades, and its bar (or why it cannot be represented). */
 export interface FoldedMinute {

@@ -1,6 +1,7 @@
 import type { Tick } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import { sleep } from "@repo/platform/retry";
+import { createSteps, Stopped } from "@repo/platform/steps";
 import { createMinuteBook } from "../bars/book.ts";
 import { type BatchPlan, keepPartitions, mergePlans, planBatch } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
@@ -11,7 +12,6 @@ import { createOffsetLedger } from "./offsets.ts";
 import { createOwnership, partitionKey } from "./partitions.ts";
 import { createPoller } from "./poller.ts";
 import { createSinks } from "./sinks.ts";
-import { createSteps, Stopped } from "./steps.ts";
 import type { DeadLetter, RunnerOptions } from "./types.ts";
 
 export type { DeadLetter, RunnerOptions };

@@ -1,12 +1,12 @@
 import type { Bar, Tick } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
+import type { Steps } from "@repo/platform/steps";
 import { latestOf } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
 import type { RejectedRow, TickStore } from "../cassandra/store.ts";
 import { boundReason } from "../kafka/dead-letters.ts";
 import { METRIC } from "../stats.ts";
-import type { Steps } from "./steps.ts";
 import type { DeadLetter } from "./types.ts";
 
 /** Samples behind the end-to-end latency quantiles (1.6 s at 10,000 ticks/s, 8 s at 2,000). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cleanupsAfterEach, freePort, until } from "@repo/testkit";
 import { createSimulator } from "../providers/simulator.ts";
-import { ingestReadiness } from "../readiness.ts";
+import { createReadiness } from "../readiness.ts";
 import { forwardingHarness } from "../testing/ingest.ts";
 
 interface ReceivedRecord {
@@ -185,7 +185,10 @@ describe("forwarding to the producer", () => {
     buffer.offer(createSimulator({ seed: 2, symbols: ["AAPL"], ticksPerPoll: 0 }).next(25));
     forwarder.start();
     await until(() => producer.received.length >= 3);
-    const held = await ingestReadiness(`http://127.0.0.1:${port}`, forwarder.problem);
+    const held = await createReadiness({
+      producerUrl: `http://127.0.0.1:${port}`,
+      forwarding: forwarder.problem,
+    }).round();
     expect(held.ready).toBe(false);
     expect(held.checks.forwarding?.detail).toMatch(
       /market\.ticks-value.*unknown_subject.*holding 25 buffered records/,
@@ -198,7 +201,14 @@ describe("forwarding to the producer", () => {
     const sequences = [...new Set(producer.records().map((r) => r.value.sequence))];
     expect(sequences).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(Object.values(ingest.snapshot([]).records.rejected).every((n) => n === 0)).toBe(true);
-    expect((await ingestReadiness(`http://127.0.0.1:${port}`, forwarder.problem)).ready).toBe(true);
+    expect(
+      (
+        await createReadiness({
+          producerUrl: `http://127.0.0.1:${port}`,
+          forwarding: forwarder.problem,
+        }).round()
+      ).ready,
+    ).toBe(true);
   });
 
   test("413 splits the batch in halves down to one record: the record too large on its own is counted as producer_too_large, every other arrives in order", async () => {
