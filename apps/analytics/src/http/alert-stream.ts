@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { failure } from "@repo/contracts/http-errors";
 import { ApiError } from "@repo/platform/http";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AlertHub, HubClient } from "../alerts/hub.ts";
 import { alertJson } from "../alerts/webhooks.ts";
-import { failure } from "./route-kit.ts";
 
 const streamRoute = createRoute({
   method: "get",

@@ -1,5 +1,5 @@
 import { parseTimestamp } from "@repo/contracts";
-import { ErrorResponse, failure } from "@repo/contracts/http-errors";
+import { failure } from "@repo/contracts/http-errors";
 import { ApiError, invalidParameter, storeReads } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type BearerToken, bearerTokenOf } from "@repo/platform/tokens";
@@ -8,8 +8,6 @@ import { DAY_US, INTERVALS } from "../series/rollup.ts";
 
 /** Longest span one indicators or alerts query reads. */
 export const MAX_SPAN_DAYS = 7;
-
-export { ErrorResponse, failure };
 
 /** The failures every route may answer. */
 export const errors = {

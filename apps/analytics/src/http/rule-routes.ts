@@ -6,11 +6,12 @@ import {
   AlertRuleSchema,
   AlertRulesResponse,
 } from "@repo/contracts/analytics-responses";
+import { ErrorResponse } from "@repo/contracts/http-errors";
 import { ApiError, invalidParameter } from "@repo/platform/http";
 import type { Logger } from "@repo/platform/log";
 import { type Rule, RuleRequest } from "../alerts/rules.ts";
 import type { AnalyticsStore } from "../cassandra/store.ts";
-import { ErrorResponse, errors, operatorErrors, type RouteKit } from "./route-kit.ts";
+import { errors, operatorErrors, type RouteKit } from "./route-kit.ts";
 
 const routes = {
   createRule: createRoute({

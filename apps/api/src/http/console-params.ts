@@ -13,7 +13,6 @@ export const MAX_BODY = 64 * 1024;
 export const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 export const TICKER = /^[A-Za-z0-9.-]{1,12}$/;
 
-export { failure };
 export const errors = {
   400: failure("A parameter is invalid; `error.issues` names each one"),
   401: failure("An operator token is needed (`operator_token_required`, `invalid_operator_token`)"),

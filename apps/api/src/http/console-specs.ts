@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { failure } from "@repo/contracts/http-errors";
 import {
   bearer,
   dlqQuery,
   errors,
-  failure,
   messagesQuery,
   ok,
   prefixParam,

@@ -96,6 +96,3 @@ export type ServiceHealth = z.infer<typeof ServiceHealthSchema>;
 export type SymbolsJson = z.infer<typeof SymbolsResponse>;
 export type BarsJson = z.infer<typeof BarsResponse>;
 export type PipelineJson = z.infer<typeof PipelineResponse>;
-
-/** The error answer (shared with analytics, in `@repo/contracts/http-errors`). */
-export { ErrorResponse } from "@repo/contracts/http-errors";

@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
 import { sampleTick } from "@repo/testkit";
 import { Hono } from "hono";
+import type { StreamEnd } from "../stats.ts";
 import type { MarketStream, StreamListener } from "../stream/market-stream.ts";
-import { type StreamEnd, type StreamLimits, streamMarket } from "./sse.ts";
+import { type StreamLimits, streamMarket } from "./sse.ts";
 
 /** A stream with one subscriber slot the test feeds by hand. */
 function handFedStream() {

@@ -1,9 +1,8 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { StreamEnd } from "../stats.ts";
-import type { MarketStream, StreamEvent } from "../stream/market-stream.ts";
-
-export type { StreamEnd };
+import type { StreamEvent } from "../stream/feed.ts";
+import type { MarketStream } from "../stream/market-stream.ts";
 
 /** A comment line this often keeps proxies and browsers from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;

@@ -3,8 +3,7 @@ import type { ConsumedRecord } from "@repo/kafka-node/types";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import { METRIC } from "../stats.ts";
-import type { StreamFeed } from "./feed.ts";
-import type { StreamEvent } from "./market-stream.ts";
+import type { StreamEvent, StreamFeed } from "./feed.ts";
 
 /**
  * The stream's {@link StreamFeed} on librdkafka (Node only): a group-less tail of the ticks and bars

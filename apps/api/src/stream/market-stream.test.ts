@@ -5,8 +5,8 @@ import { createStats } from "@repo/platform/stats";
 import { sampleTick } from "@repo/testkit";
 import type { StoredBar } from "../market/rollup.ts";
 import { MINUTE_US } from "../market/time.ts";
-import type { StreamFeed } from "./feed.ts";
-import { createMarketStream, type StreamEvent, type StreamSource } from "./market-stream.ts";
+import type { StreamEvent, StreamFeed } from "./feed.ts";
+import { createMarketStream, type StreamSource } from "./market-stream.ts";
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30) * 1000;
 const log = createLogger("test", "silent");

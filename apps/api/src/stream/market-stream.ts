@@ -6,8 +6,6 @@ import { MINUTE_US } from "../market/time.ts";
 import { METRIC } from "../stats.ts";
 import type { StreamEvent, StreamFeed } from "./feed.ts";
 
-export type { StreamEvent };
-
 /** What a new subscriber's first events are read from: Cassandra's latest ticks and 1-minute bars. */
 export interface StreamSource {
   latest(symbols?: readonly string[]): Promise<Tick[]>;
