@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Server } from "./components/types.ts";
 import { assertPortsFree, StackError } from "./ports.ts";
 import { killRecorded, type Place, runningRecord, type Stopped, stopRecorded } from "./process.ts";
-import { waitUntilReady } from "./wait.ts";
+import { ExitedWhileStarting, waitUntilReady } from "./wait.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A set of servers started and stopped together: the single-node local stack, or the cluster.
@@ -76,16 +78,28 @@ export async function upTopology(
   const bringUp = async (s: Server): Promise<ServerStatus> => {
     await Promise.all((topology.dependsOn[s.name] ?? []).map((d) => started.get(d)));
     const existing = runningRecord(s.name, place);
-    if (!existing) {
-      await assertPortsFree(s.name, s.ports);
-      await s.start();
-    }
+    const attempts = existing ? 1 : (s.startAttempts ?? 1);
     try {
-      const version = await waitUntilReady(s.name, () => s.probe(), {
-        timeoutMs: s.readyTimeoutMs,
-        alive: () => runningRecord(s.name, place) !== undefined,
-        place,
-      });
+      let version: string | undefined;
+      for (let attempt = 1; version === undefined; attempt++) {
+        if (!existing) {
+          await assertPortsFree(s.name, s.ports);
+          await s.start();
+        }
+        try {
+          version = await waitUntilReady(s.name, () => s.probe(), {
+            timeoutMs: s.readyTimeoutMs,
+            alive: () => runningRecord(s.name, place) !== undefined,
+            place,
+          });
+        } catch (error) {
+          if (!(error instanceof ExitedWhileStarting) || attempt >= attempts) throw error;
+          console.log(
+            `  ${s.name} exited while starting; starting it again (${attempt + 1}/${attempts})`,
+          );
+          await sleep(1_000);
+        }
+      }
       const pid = runningRecord(s.name, place)?.pid;
       const rss = rssMiB(pid);
       return {

@@ -3,6 +3,11 @@ import { logFile, logTail, type Place, stackPlace } from "./process.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The server's process ended before its probe answered (as opposed to answering too late). */
+export class ExitedWhileStarting extends StackError {
+  override name = "ExitedWhileStarting";
+}
+
 /**
  * Polls `probe` until it resolves a value, the process dies, or `timeoutMs` passes. On failure the
  * error carries the last lines of the component's log, so nothing ever hangs silently.
@@ -22,7 +27,7 @@ export async function waitUntilReady<T>(
       lastError = error;
     }
     if (!options.alive()) {
-      throw new StackError(
+      throw new ExitedWhileStarting(
         `${name} exited while starting (${describe(lastError)}). Last lines of ${logFile(name, place)}:\n${logTail(name, 30, place)}`,
       );
     }

@@ -15,8 +15,16 @@ import {
   readTopic,
   uniqueId,
 } from "@repo/testkit";
+import type { Server } from "../src/components/types.ts";
 import { assertPortsFree, StackError } from "../src/ports.ts";
-import { logFile, recordStarted, runningRecord, stopRecorded } from "../src/process.ts";
+import {
+  logFile,
+  recordStarted,
+  runningRecord,
+  startDetached,
+  stopRecorded,
+} from "../src/process.ts";
+import { downTopology, type Topology, upTopology } from "../src/topology.ts";
 import { waitUntilReady } from "../src/wait.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
@@ -157,6 +165,63 @@ describe("stack CLI", () => {
       expect((error as Error).message).toContain("ERROR something specific went wrong");
     } finally {
       rmSync(logFile(name), { force: true });
+    }
+  });
+
+  test("a server that exits while starting is started again, up to its startAttempts", async () => {
+    const place = {
+      runDir: join(tmpdir(), uniqueId("run")),
+      logDir: join(tmpdir(), uniqueId("logs")),
+    };
+    const name = "flaky";
+    let starts = 0;
+    // The first process exits at once, as the registry does when its first Cassandra session fails;
+    // the second stays up, and its probe answers.
+    const flaky = (startAttempts: number): Server => ({
+      name,
+      ports: [],
+      endpoint: "-",
+      readyTimeoutMs: 10_000,
+      stopGraceMs: 1_000,
+      startAttempts,
+      install: async () => {},
+      async start() {
+        starts++;
+        startDetached({
+          name,
+          command: "sh",
+          args: ["-c", starts === 1 ? "echo 'no connections were made'; exit 1" : "exec sleep 30"],
+          version: "test",
+          place,
+        });
+      },
+      probe: async () => {
+        if (starts < 2) throw new Error("connection refused");
+        return "test";
+      },
+    });
+    const topology = (s: Server): Topology => ({
+      name: "test",
+      servers: [s],
+      dependsOn: {},
+      place,
+    });
+    try {
+      const once = await upTopology(topology(flaky(1))).catch((e: unknown) => e);
+      expect(once).toBeInstanceOf(StackError);
+      expect((once as Error).message).toContain("flaky exited while starting");
+      expect((once as Error).message).toContain("no connections were made");
+      expect(starts).toBe(1);
+
+      starts = 0;
+      const [status] = await upTopology(topology(flaky(3)));
+      expect(starts).toBe(2);
+      expect(status).toMatchObject({ name, up: true, version: "test" });
+      expect(runningRecord(name, place)?.pid).toBe(status?.pid);
+    } finally {
+      await downTopology(topology(flaky(1)));
+      rmSync(place.runDir, { recursive: true, force: true });
+      rmSync(place.logDir, { recursive: true, force: true });
     }
   });
 

@@ -6,6 +6,7 @@ import {
   probeRegistry,
   registryBinary,
   registryConfig,
+  registryStartAttempts,
 } from "../components/registry.ts";
 import type { Server } from "../components/types.ts";
 import { stackConfig } from "../config.ts";
@@ -61,6 +62,7 @@ const clusterRegistry: Server = {
   summary: `schemas in keyspace schema_registry (RF 3) at LOCAL_QUORUM`,
   // Its first start creates 21 tables, each waiting for the three nodes to agree on the schema.
   readyTimeoutMs: 240_000,
+  startAttempts: registryStartAttempts,
   stopGraceMs: 10_000,
   installer: "go",
   install: installRegistry,

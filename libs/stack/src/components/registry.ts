@@ -3,6 +3,7 @@ import { join } from "node:path";
 import cassandraDriver from "cassandra-driver";
 import { stackConfig } from "../config.ts";
 import { cacheDir, confDir } from "../paths.ts";
+import { StackError } from "../ports.ts";
 import { startDetached } from "../process.ts";
 import { requireTool, runAsync } from "../tools.ts";
 import { registryModule, versions } from "../versions.ts";
@@ -11,6 +12,13 @@ import type { Component } from "./types.ts";
 const port = stackConfig.STACK_REGISTRY_PORT;
 const cassandraPort = stackConfig.STACK_CASSANDRA_PORT;
 const keyspace = "schema_registry";
+
+/**
+ * The registry opens its Cassandra session once at start-up and exits when no connection to its
+ * keyspace can be made (gocql's "no connections were made when creating the session"), which a
+ * ring that has only just formed can still cause; `up` starts it again rather than failing.
+ */
+export const registryStartAttempts = 3;
 
 /** The registry binary `installRegistry` builds. */
 export const registryBinary = join(cacheDir, `registry-${versions.registry}`, "schema-registry");
@@ -25,6 +33,7 @@ export const registry: Component = {
   ports: [port],
   endpoint: `http://127.0.0.1:${port}`,
   readyTimeoutMs: 60_000,
+  startAttempts: registryStartAttempts,
   stopGraceMs: 10_000,
   installer: "go",
   install: installRegistry,
@@ -110,8 +119,34 @@ export async function createRegistryKeyspace(cassandra: {
     await client.execute(
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${cassandra.replication}`,
     );
+    // The driver waits at most 10 s for the nodes to agree on the new keyspace and then carries on;
+    // the registry's `USE schema_registry` fails on a node that has not seen it yet.
+    await waitForSchemaAgreement(client, 60_000);
   } finally {
     await client.shutdown().catch(() => {});
+  }
+}
+
+async function waitForSchemaAgreement(
+  client: cassandraDriver.Client,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // What the driver's own agreement check reads: one coordinator's schema version and its peers'.
+  const versionsSeen = async () => {
+    const [local, peers] = await Promise.all([
+      client.execute("SELECT schema_version FROM system.local"),
+      client.execute("SELECT schema_version FROM system.peers"),
+    ]);
+    return new Set([...local.rows, ...peers.rows].map((row) => String(row.get("schema_version"))));
+  };
+  while ((await versionsSeen()).size !== 1) {
+    if (Date.now() > deadline) {
+      throw new StackError(
+        `the Cassandra nodes did not agree on keyspace ${keyspace} within ${timeoutMs / 1000} s`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -18,6 +18,13 @@ export interface Server {
   probe(): Promise<string>;
   /** How long `up` waits for `probe` before giving up. */
   readyTimeoutMs: number;
+  /**
+   * How many times `up` starts a server whose process exits before its probe answers, one second
+   * apart, before reporting it with its log. 1 by default. For a server that connects once at
+   * start-up to a dependency that may still be settling (the registry to a ring that has just
+   * formed), and exits when that first connection fails.
+   */
+  startAttempts?: number;
   /** How long `down` waits after SIGTERM before SIGKILL. */
   stopGraceMs: number;
   /**
