@@ -1,9 +1,13 @@
 /**
  * The raw Cassandra ceiling's writer, run on Node like the consumer (the bench itself runs on Bun,
  * whose runtime would make the comparison unlike): the bench's ticks written to the `ticks` table
- * with the consumer's store code and driver, in the shape given, nothing else. Generates the ticks
- * before the clock starts, then prints one JSON line: rows/s, its own CPU seconds and Cassandra's
- * over the writes alone.
+ * in the shape given, nothing else, bound one of two ways:
+ * - `store`: with the consumer's own store code (values pre-encoded to the bytes the driver sends);
+ * - `bare`: with nothing of ours, as a driver user writes: one prepared INSERT, the driver's own
+ *   types (`Long`, `BigDecimal`, `LocalDate`, `Date`) encoded by the driver, unlogged batches per
+ *   partition, a fixed number of requests in flight.
+ * Generates the ticks before the clock starts, then prints one JSON line: rows/s, its own CPU
+ * seconds and Cassandra's over the writes alone.
  *
  *   node dist/bench-ceiling.js '{"keyspace":"…","total":100000,"startUs":…,"spanUs":…,"chunk":2000,"inFlight":4,…}'
  */
@@ -12,6 +16,7 @@ import type { Tick } from "@repo/contracts";
 import { cpuSecondsOf } from "@repo/testkit/proc";
 import cassandra from "cassandra-driver";
 import { createTickStore } from "../src/cassandra/store.ts";
+import { createBareWriter } from "./bare-writer.ts";
 import { mixedTicks } from "./ticks.ts";
 
 export interface CeilingSpec {
@@ -28,6 +33,7 @@ export interface CeilingSpec {
   batchMaxRows: number;
   /** Cassandra's process, to meter its CPU over the writes. */
   cassandraPid: number | undefined;
+  binding: "store" | "bare";
 }
 
 export interface CeilingResult {
@@ -43,12 +49,16 @@ const client = createCassandraClient(
   { keyspace: spec.keyspace },
 );
 await client.connect();
-const store = createTickStore({
-  client,
-  consistency: cassandra.types.consistencies.localQuorum,
-  maxConcurrency: spec.maxConcurrency,
-  batchMaxRows: spec.batchMaxRows,
-});
+const consistency = cassandra.types.consistencies.localQuorum;
+const store =
+  spec.binding === "bare"
+    ? createBareWriter(client, spec)
+    : createTickStore({
+        client,
+        consistency,
+        maxConcurrency: spec.maxConcurrency,
+        batchMaxRows: spec.batchMaxRows,
+      });
 const ticks = [...mixedTicks(spec.total, spec.startUs, spec.spanUs, "bench")];
 const cassandraBefore = spec.cassandraPid ? cpuSecondsOf(spec.cassandraPid) : undefined;
 const cpuBefore = process.cpuUsage();

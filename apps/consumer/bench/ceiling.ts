@@ -1,7 +1,7 @@
 /**
  * The consumer bench's raw Cassandra ceiling: the bench's ticks written by `ceiling-writer.ts` on
- * Node (bundled like the consumer) to a keyspace of its own, in 50,000-row chunks and in the
- * consumer's own shape; prints each run's rate and CPU per row (writer, Cassandra) and returns
+ * Node (bundled like the consumer) to a keyspace of its own: with the consumer's store code in
+ * 50,000-row chunks and in the consumer's own shape, and with the bare driver in the consumer's shape; prints each run's rate and CPU per row (writer, Cassandra) and returns
  * them for the drain's ratios.
  */
 import { localStack, statusOf } from "@repo/stack";
@@ -62,16 +62,25 @@ export async function runCeilings({
   );
   if (built.exitCode !== 0) throw new Error(`building the ceiling writer: ${built.stderr}`);
   const cassandraPid = (await statusOf(localStack)).find((x) => x.name === "cassandra")?.pid;
-  const shapes = [
+  const consumerShape = `${fmt(CONSUMER_SHAPE.maxBatch)}-row polls, ${CONSUMER_SHAPE.inFlightBatches} in flight, ${CONSUMER_SHAPE.maxConcurrency} requests`;
+  const shapes: { label: string; chunk: number; inFlight: number; binding: "store" | "bare" }[] = [
     {
-      label: `50,000-row chunks, ${CONSUMER_SHAPE.maxConcurrency} requests in flight`,
+      label: `store code, 50,000-row chunks, ${CONSUMER_SHAPE.maxConcurrency} requests in flight`,
       chunk: 50_000,
       inFlight: 1,
+      binding: "store",
     },
     {
-      label: `the consumer's shape: ${fmt(CONSUMER_SHAPE.maxBatch)}-row polls, ${CONSUMER_SHAPE.inFlightBatches} in flight, ${CONSUMER_SHAPE.maxConcurrency} requests`,
+      label: `store code, the consumer's shape: ${consumerShape}`,
       chunk: CONSUMER_SHAPE.maxBatch,
       inFlight: CONSUMER_SHAPE.inFlightBatches,
+      binding: "store",
+    },
+    {
+      label: `bare driver (driver-encoded values, nothing of ours), the consumer's shape`,
+      chunk: CONSUMER_SHAPE.maxBatch,
+      inFlight: CONSUMER_SHAPE.inFlightBatches,
+      binding: "bare",
     },
   ];
   for (const shape of shapes) {
@@ -88,6 +97,7 @@ export async function runCeilings({
       maxConcurrency: CONSUMER_SHAPE.maxConcurrency,
       batchMaxRows: CONSUMER_SHAPE.batchMaxRows,
       cassandraPid,
+      binding: shape.binding,
     };
     const run = Bun.spawnSync(
       ["node", ...nodeFlags, "dist/bench-ceiling.js", JSON.stringify(spec)],
@@ -99,7 +109,7 @@ export async function runCeilings({
     const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
     ceilings.push({ label: shape.label, rate: result.rate, writerUs });
     console.log(
-      `raw Cassandra ceiling (same table, driver and store code on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
+      `raw Cassandra ceiling (same table and driver on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
     );
     console.log(
       `  CPU over the writes (${result.wallSeconds.toFixed(1)} s): writer ${result.writerCpuSeconds.toFixed(1)} s, cassandra ${(result.cassandraCpuSeconds ?? Number.NaN).toFixed(1)} s; per row: writer ${fmt(writerUs)} µs, cassandra ${fmt(cassandraUs)} µs`,
