@@ -105,7 +105,11 @@ class Cursor {
     return value;
   }
 
-  /** Length-prefixed UTF-8 (invalid sequences become U+FFFD, as avsc reads them). */
+  /**
+   * Length-prefixed UTF-8 (invalid sequences become U+FFFD, as avsc reads them). A short string
+   * (a source, symbol or exchange: a feed repeats few) is the one decoded before from the same
+   * bytes ({@link internedText}), so a tick allocates no string for them.
+   */
   string(): string {
     const length = this.varint();
     const end = this.pos + length;
@@ -113,7 +117,10 @@ class Cursor {
       this.ok = false;
       return "";
     }
-    const text = this.buf.toString("utf8", this.pos, end);
+    const text =
+      length <= MAX_INTERNED_BYTES
+        ? internedText(this.buf, this.pos, end)
+        : this.buf.toString("utf8", this.pos, end);
     this.pos = end;
     return text;
   }
@@ -140,6 +147,40 @@ class Cursor {
     if (branch !== 1) this.ok = false;
     return true;
   }
+}
+
+/** Strings up to this many bytes are interned; longer ones are decoded each time. */
+const MAX_INTERNED_BYTES = 24;
+/** Slots of the direct-mapped intern table (a power of two): 4,096 × ≤ 24 bytes of keys at most. */
+const INTERN_SLOTS = 4096;
+const internedBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const internedTexts: string[] = new Array(INTERN_SLOTS).fill("");
+
+/**
+ * The text of `buf[start, end)` as UTF-8, the same string each time the same bytes come again
+ * (while no other bytes took their slot): one table slot per FNV-1a hash of the bytes, checked
+ * byte for byte, replaced on a collision. The text is `toString`'s, so it is exactly what avsc
+ * reads.
+ */
+function internedText(buf: Buffer, start: number, end: number): string {
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i += 1) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193);
+  const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+  const known = internedBytes[slot];
+  if (known !== undefined && known.length === end - start) {
+    let same = true;
+    for (let i = 0; i < known.length; i += 1) {
+      if (known[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return internedTexts[slot] as string;
+  }
+  const text = buf.toString("utf8", start, end);
+  internedBytes[slot] = Uint8Array.prototype.slice.call(buf, start, end);
+  internedTexts[slot] = text;
+  return text;
 }
 
 /** One cursor for every read: decoding is synchronous, so it is never shared by two at once. */

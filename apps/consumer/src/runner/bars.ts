@@ -1,3 +1,4 @@
+import { DAY_US } from "@repo/cassandra";
 import { type Bar, type Tick, validate } from "@repo/contracts";
 import { boundedAll } from "@repo/platform/bounded";
 import type { Stats } from "@repo/platform/stats";
@@ -74,8 +75,18 @@ export function createBarFolder(options: BarFolderOptions) {
      */
     async learnHorizons(plan: BatchPlan) {
       const reads = new Set<Promise<void>>();
+      /** Per symbol, the days of it this call has seen: no string key per tick. */
+      const seen = new Map<string, number[]>();
       for (const tick of plan.ticks) {
         const { symbol, eventTime } = tick;
+        const day = Math.floor(eventTime / DAY_US);
+        let days = seen.get(symbol);
+        if (!days) {
+          days = [];
+          seen.set(symbol, days);
+        }
+        if (days.includes(day)) continue;
+        days.push(day);
         const name = book.horizonName(symbol, eventTime);
         if (book.hasHorizon(name)) continue;
         let reading = horizonReads.get(name);

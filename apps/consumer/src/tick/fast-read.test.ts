@@ -139,3 +139,38 @@ test("on mutated bytes it answers avsc's value or hands the record to avsc, neve
     { numRuns: 5000, seed: 2026 },
   );
 });
+
+test("records that repeat a few sources, symbols and exchanges each read as their own text", () => {
+  // Short strings are interned by their bytes: a repeat, a string of the same length and a
+  // different one after it must each come back as written (the pool forces slot reuse).
+  const pool = [
+    "AAPL",
+    "AAPM",
+    "MSFT",
+    "",
+    "é",
+    "\u00ff",
+    "BRK.B",
+    "XNAS",
+    "bench",
+    "a".repeat(24),
+  ];
+  const word = fc.constantFrom(...pool);
+  const record = fc
+    .tuple(tick, word, word, fc.option(word, { nil: null }))
+    .map(([value, source, symbol, exchange]) => ({ ...value, source, symbol, exchange }));
+  fc.assert(
+    fc.property(fc.array(record, { minLength: 2, maxLength: 20 }), (records) => {
+      for (const value of records) {
+        const got = read?.(tickType.toBuffer(value));
+        if (got === undefined) continue;
+        expect([got.source, got.symbol, got.exchange]).toEqual([
+          value.source,
+          value.symbol,
+          value.exchange,
+        ]);
+      }
+    }),
+    { numRuns: 500, seed: 26 },
+  );
+});
