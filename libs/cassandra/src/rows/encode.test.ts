@@ -3,7 +3,14 @@ import cassandra from "cassandra-driver";
 import fc from "fast-check";
 import { partitionDay } from "../local-date.ts";
 import { dataTypes, driverCodec } from "./driver-codec.test-helpers.ts";
-import { bigintBytes, dateBytes, decimalBytes, routingKey, timestampBytes } from "./encode.ts";
+import {
+  bigintBytes,
+  dateBytes,
+  decimalBytes,
+  routingKey,
+  textBytes,
+  timestampBytes,
+} from "./encode.ts";
 
 const { BigDecimal, Long } = cassandra.types;
 /** What the driver would send for the same value (protocol v4). */
@@ -99,4 +106,18 @@ test("a routing key is the key's bytes, or for several columns Cassandra's compo
   expect(routingKey([symbol, day])).toEqual(
     Buffer.concat([Buffer.from([0, 4]), symbol, Buffer.from([0, 0, 4]), day, Buffer.from([0])]),
   );
+});
+
+test("text bytes equal the driver's encoding of the same string, one Buffer per distinct text", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), (text) => {
+      expect(textBytes(text)).toEqual(driver(text, dataTypes.text));
+    }),
+    { numRuns: 2000, seed: 17 },
+  );
+  expect(textBytes("XNAS")).toBe(textBytes("XNAS"));
+  expect(textBytes("XNAS")).not.toBe(textBytes("XNYS"));
+  // Bounded: past its limit it starts over, and still answers the right bytes.
+  for (let i = 0; i < 10_000; i += 1) textBytes(`source-${i}`);
+  expect(textBytes("XNAS").toString("utf8")).toBe("XNAS");
 });

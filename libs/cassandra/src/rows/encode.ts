@@ -31,6 +31,25 @@ export function versionBytes(base: number, tiebreak: number): Buffer {
   return bytes;
 }
 
+/** Distinct texts {@link textBytes} keeps at most before it starts over. */
+const TEXT_CACHE_LIMIT = 4096;
+const textCache = new Map<string, Buffer>();
+
+/**
+ * `text` (UTF-8 bytes) of a value a feed repeats (a source, a kind, an exchange code): the same
+ * Buffer each time, so a row allocates none for them (the driver copies bound bytes into its
+ * request and never writes to them). Bounded: past {@link TEXT_CACHE_LIMIT} texts it starts over.
+ */
+export function textBytes(text: string): Buffer {
+  let bytes = textCache.get(text);
+  if (bytes === undefined) {
+    if (textCache.size >= TEXT_CACHE_LIMIT) textCache.clear();
+    bytes = Buffer.from(text, "utf8");
+    textCache.set(text, bytes);
+  }
+  return bytes;
+}
+
 /** `timestamp` (milliseconds since the epoch as a bigint) of a time in microseconds. */
 export function timestampBytes(micros: number): Buffer {
   return bigintBytes(Math.floor(micros / 1000));

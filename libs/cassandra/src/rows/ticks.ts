@@ -8,7 +8,7 @@
 import { LATEST_QUOTES, TICKS } from "../layout/market.ts";
 import { columnList } from "../layout/table.ts";
 import { partitionDay } from "../local-date.ts";
-import { bigintBytes, decimalBytes, timestampBytes } from "./encode.ts";
+import { bigintBytes, decimalBytes, textBytes, timestampBytes } from "./encode.ts";
 import { type DecimalOf, longOf, optional, type RowLike, textDecimalList } from "./row.ts";
 import { type ColumnWrites, mergeWrites, type RowWriter, rowWriter } from "./write.ts";
 
@@ -119,16 +119,16 @@ function tickWrites(absent: null | undefined): {
       event_time_us: (t) => bigintBytes(t.eventTime),
       event_time: (t) => timestampBytes(t.eventTime),
     },
-    source: { source: (t) => t.source },
+    source: { source: (t) => textBytes(t.source) },
     sequence: { sequence: (t) => bigintBytes(t.sequence) },
-    kind: { kind: (t) => t.kind },
+    kind: { kind: (t) => textBytes(t.kind) },
     price: { price: (t) => decimalBytes(t.price) },
     size: { size: (t) => bigintBytes(t.size) },
     bid: { bid: (t) => optional(t.bid, decimalBytes) },
     ask: { ask: (t) => optional(t.ask, decimalBytes) },
     bidSize: { bid_size: (t) => optional(t.bidSize, bigintBytes) },
     askSize: { ask_size: (t) => optional(t.askSize, bigintBytes) },
-    exchange: { exchange: (t) => optional(t.exchange, String) },
+    exchange: { exchange: (t) => optional(t.exchange, textBytes) },
     ingestTime: { ingest_time_us: (t) => bigintBytes(t.ingestTime) },
     // Cancels never reach latest_quotes (the consumer leaves them out), so nothing to store there.
     cancelled: {},

@@ -25,6 +25,7 @@ const codes: Record<string, number> = {
   bigint: dataTypes.bigint,
   timestamp: dataTypes.timestamp,
   decimal: dataTypes.decimal,
+  text: dataTypes.text,
 };
 
 /** Column name → bound value as text (bytes decoded by the driver as their column's layout type). */
