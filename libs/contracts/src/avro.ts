@@ -1,5 +1,12 @@
 import avro, { type ForSchemaOptions, type Schema, type Type } from "avsc";
-import { bytesToUnscaled, formatDecimal, parseDecimal, unscaledToBytes } from "./decimal.ts";
+import {
+  bytesToUnscaled,
+  formatDecimal,
+  parseDecimal,
+  safeIntegerBytes,
+  unscaledNumber,
+  unscaledToBytes,
+} from "./decimal.ts";
 
 interface DecimalAttributes {
   precision?: number;
@@ -29,6 +36,7 @@ export class DecimalType extends avro.types.LogicalType {
   /** Why `value` is not a valid decimal of this type, or undefined when it is. */
   problem(value: unknown): string | undefined {
     if (typeof value !== "string") return `expected a decimal string, got ${describe(value)}`;
+    if (unscaledNumber(value, this.scale, this.precision) !== undefined) return undefined;
     const parsed = parseDecimal(value, this.scale, this.precision);
     return parsed.ok ? undefined : parsed.message;
   }
@@ -47,6 +55,9 @@ export class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _toValue(value: unknown): Buffer {
+    const short =
+      typeof value === "string" ? unscaledNumber(value, this.scale, this.precision) : undefined;
+    if (short !== undefined) return safeIntegerBytes(short);
     const problem = this.problem(value);
     if (problem !== undefined) throw new Error(problem);
     const parsed = parseDecimal(value as string, this.scale, this.precision);

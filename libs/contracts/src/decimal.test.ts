@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { avroTypeOf } from "./avro.ts";
 import {
   bytesToUnscaled,
   divideHalfEven,
   formatDecimal,
   parseDecimal,
+  safeIntegerBytes,
+  unscaledNumber,
   unscaledToBytes,
 } from "./decimal.ts";
 
@@ -87,4 +90,67 @@ test("an Avro decimal longer than its precision allows is refused before it is c
   expect(() => type.fromBuffer(huge)).toThrow(
     "decimal of 1000000 bytes cannot fit decimal(18, 6) (at most 8 bytes)",
   );
+});
+
+describe("the BigInt-free short paths", () => {
+  /** Decimal-looking texts: signs, leading zeros, points in odd places, up to 20 characters. */
+  const texts = fc.oneof(
+    fc.stringMatching(/^-?\d{1,12}(\.\d{0,8})?$/),
+    fc.stringMatching(/^[-0-9.]{0,20}$/),
+    fc.double({ noNaN: true }).map(String),
+  );
+
+  test("unscaledNumber is parseDecimal's unscaled value whenever it answers, for any scale and precision", () => {
+    fc.assert(
+      fc.property(
+        texts,
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 1, max: 18 }),
+        (text, scale, extra) => {
+          const precision = Math.max(scale, extra);
+          const short = unscaledNumber(text, scale, precision);
+          if (short === undefined) return;
+          const parsed = parseDecimal(text, scale, precision);
+          expect(parsed.ok).toBe(true);
+          if (parsed.ok) expect(BigInt(short)).toBe(parsed.unscaled);
+          expect(Object.is(short, -0)).toBe(false);
+        },
+      ),
+      { numRuns: 20_000, seed: 26 },
+    );
+    expect(unscaledNumber("187.25")).toBe(187_250_000);
+    expect(unscaledNumber("-0.000001")).toBe(-1);
+    expect(unscaledNumber("-0")).toBe(0);
+    // Left to parseDecimal: too many places, too long, exponents, malformed.
+    for (const text of ["1.0000001", "12345678901.5", "1e3", "1.", ".5", "1.2.3", "", "-"])
+      expect(unscaledNumber(text)).toBeUndefined();
+  });
+
+  test("safeIntegerBytes is unscaledToBytes for every safe integer", () => {
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (n) => {
+        expect(safeIntegerBytes(n)).toEqual(unscaledToBytes(BigInt(n)));
+      }),
+      { numRuns: 20_000, seed: 27 },
+    );
+    for (const n of [0, 1, -1, 127, 128, -128, -129, 255, 256, 2 ** 47, -(2 ** 47)])
+      expect(safeIntegerBytes(n)).toEqual(unscaledToBytes(BigInt(n)));
+  });
+
+  test("an Avro decimal encodes the same bytes by either path", () => {
+    const type = avroTypeOf({
+      type: "record",
+      name: "Price",
+      fields: [
+        { name: "p", type: { type: "bytes", logicalType: "decimal", precision: 18, scale: 6 } },
+      ],
+    });
+    for (const p of ["187.25", "0.000001", "-3", "999999999999.999999", "123456789.123456"]) {
+      const bytes = type.toBuffer({ p });
+      expect(type.fromBuffer(bytes)).toEqual({ p });
+    }
+    expect(type.isValid({ p: "1.0000001" })).toBe(false);
+    expect(type.isValid({ p: "1000000000000" })).toBe(false);
+    expect(type.isValid({ p: "999999999999.999999" })).toBe(true);
+  });
 });

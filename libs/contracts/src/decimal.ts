@@ -1,7 +1,8 @@
 /**
  * Exact decimals for prices: Avro `decimal(18, 6)` values are carried as canonical decimal
  * strings in the app and as two's-complement big-endian unscaled integers on the wire.
- * No floating point is ever involved.
+ * No fraction is ever rounded: values are integers of millionths (BigInt, or a safe integer on the
+ * short paths).
  */
 
 /** Decimal places every price in the contract carries (Avro `scale`). */
@@ -84,6 +85,62 @@ export function unscaledToBytes(value: bigint): Buffer {
     if ((rest === 0n && !signBitSet) || (rest === -1n && signBitSet)) break;
   }
   return Buffer.from(bytes);
+}
+
+/** Digits a safe integer always holds (10^15 < 2^53): the bound of the BigInt-free paths below. */
+const SAFE_DIGITS = 15;
+
+/**
+ * The unscaled integer of a plain decimal string (as {@link parseDecimal} reads it) when it fits
+ * in 15 digits at `scale`, as a safe integer — exact integer arithmetic, no BigInt, no fraction
+ * ever rounded; undefined for anything else (more places than `scale`, longer values, exponents,
+ * malformed text), which {@link parseDecimal} then settles. The hot paths' shortcut: a price per
+ * tick and per bar.
+ */
+export function unscaledNumber(
+  text: string,
+  scale = PRICE_SCALE,
+  precision = PRICE_PRECISION,
+): number | undefined {
+  const length = text.length;
+  if (length === 0 || length > SAFE_DIGITS + 2) return undefined;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const negative = i === 1;
+  let value = 0;
+  let digits = 0;
+  let places = -1;
+  for (; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+      digits += 1;
+      if (places >= 0) places += 1;
+    } else if (code === 46 && places < 0 && digits > 0 && i < length - 1) places = 0;
+    else return undefined;
+  }
+  if (digits === 0) return undefined;
+  if (places < 0) places = 0;
+  if (places > scale || digits + scale - places > Math.min(SAFE_DIGITS, precision))
+    return undefined;
+  const unscaled = value * 10 ** (scale - places);
+  return negative && unscaled !== 0 ? -unscaled : unscaled;
+}
+
+/** {@link unscaledToBytes} of a safe integer, without BigInt: the same minimal two's complement. */
+export function safeIntegerBytes(value: number): Buffer {
+  let size = 1;
+  let bound = 128;
+  while (value >= bound || value < -bound) {
+    size += 1;
+    bound *= 256;
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  let rest = value;
+  for (let at = size - 1; at >= 0; at -= 1) {
+    bytes[at] = ((rest % 256) + 256) % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return bytes;
 }
 
 /** Integer from two's-complement big-endian bytes (empty bytes read as 0). */

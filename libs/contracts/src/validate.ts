@@ -1,6 +1,6 @@
 import type { Schema, Type } from "avsc";
 import { avroTypeOf, DecimalType, describe } from "./avro.ts";
-import { parseDecimal } from "./decimal.ts";
+import { parseDecimal, unscaledNumber } from "./decimal.ts";
 import type { Bar } from "./generated/Bar.ts";
 import type { Tick } from "./generated/Tick.ts";
 import { topics } from "./topics.ts";
@@ -234,7 +234,10 @@ function rulesFor(recordName: string): Rule {
   return () => [];
 }
 
-const unscaled = (text: unknown): bigint => {
+/** A bar decimal's unscaled value: a safe integer when short (no BigInt), else a bigint. */
+const unscaled = (text: unknown): number | bigint => {
+  const short = typeof text === "string" ? unscaledNumber(text) : undefined;
+  if (short !== undefined) return short;
   const parsed = parseDecimal(String(text));
   return parsed.ok ? parsed.unscaled : 0n;
 };
@@ -317,7 +320,7 @@ function barRules(bar: Record<string, unknown>): ValidationIssue[] {
   const [low, high] = [unscaled(bar.low), unscaled(bar.high)];
   for (const field of ["open", "high", "low", "close", "vwap"]) {
     const price = unscaled(bar[field]);
-    if (price <= 0n) fail(field, "must be positive");
+    if (price <= 0) fail(field, "must be positive");
     else if (price < low || price > high) fail(field, "must lie between low and high");
   }
   for (const field of ["volume", "trades"]) {
