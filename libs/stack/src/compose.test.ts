@@ -66,6 +66,19 @@ describe("compose.yaml", () => {
     }
   });
 
+  test("the consumer runs with the malloc arena limit its own start scripts set", () => {
+    const scripts = (
+      JSON.parse(readFileSync(join(repoRoot, "apps/consumer/package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    // A shell default: the user's own MALLOC_ARENA_MAX wins.
+    const twoArenas = "MALLOC_ARENA_MAX=$" + "{MALLOC_ARENA_MAX:-2} node";
+    expect(scripts.start).toContain(twoArenas);
+    expect(scripts.dev).toContain(twoArenas);
+    expect(String(services.consumer?.environment?.MALLOC_ARENA_MAX)).toBe("2");
+  });
+
   test("migrations and the schema push are one-shot services running the real root scripts", () => {
     const scripts = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"))
       .scripts as Record<string, string>;
@@ -101,7 +114,17 @@ describe("compose.yaml", () => {
       if (bunApps.includes(app)) {
         expect(cmd).toEqual(["bun", "dist/main.js"]);
         expect(pkg.scripts.start).toBe("bun src/main.ts");
-      } else expect(cmd.join(" ")).toBe(pkg.scripts.start);
+      } else {
+        // A leading variable assignment of the script is the service's compose environment.
+        const [, assigned, command] = /^((?:[A-Z_]+=\S+ )*)(.*)$/.exec(pkg.scripts.start) ?? [];
+        expect(cmd.join(" ")).toBe(command ?? "");
+        for (const [name] of (assigned ?? "")
+          .trim()
+          .split(" ")
+          .filter(Boolean)
+          .map((a) => a.split("=")))
+          expect(service?.environment?.[name as string]).toBeDefined();
+      }
       expect(service?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(Number(service?.environment?.PORT)).toBe(port);
     });

@@ -68,6 +68,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * What a service's own start scripts set for its runtime (`apps/<name>/package.json`, compose.yaml),
+ * so tests and benches run it as users do: the consumer's two glibc malloc arenas.
+ */
+const RUNTIME_ENV: Partial<Record<ServiceName, Record<string, string>>> = {
+  consumer: { MALLOC_ARENA_MAX: "2" },
+};
+
+/**
  * Starts a service as users do (Node for producer, consumer, api and analytics from their built
  * `dist/`, Bun for ingest) with the stack's endpoints and `env` on top, and waits until `/healthz`
  * (or `/readyz`) answers 200.
@@ -100,6 +108,7 @@ export async function startService(
     env: childEnv({
       ...stackEnv,
       LOG_LEVEL: "info",
+      ...RUNTIME_ENV[name],
       ...env,
       HOST: "127.0.0.1",
       PORT: String(port),
