@@ -127,7 +127,7 @@ export function createDrain({ total, ceilings, launch, profileDir }: DrainContex
     );
     for (const ceiling of ceilings) {
       console.log(
-        `  ratio to the ceiling (${ceiling.label}): drain ${(drainRate / ceiling.rate).toFixed(2)}×, consumer CPU per tick ${(consumerUs / ceiling.writerUs).toFixed(1)}× the writer's per row`,
+        `  ratio to the ceiling (${ceiling.label}): drain ${(drainRate / ceiling.rate).toFixed(2)}×, consumer CPU per tick ${(consumerUs / ceiling.writerUs).toFixed(2)}× the writer's per row (${consumerUs.toFixed(1)} vs ${ceiling.writerUs.toFixed(1)} µs)`,
       );
     }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed.text}`);
