@@ -1,7 +1,8 @@
 import cassandra from "cassandra-driver";
-import { dayOf } from "./time.ts";
+import { DAY_US, dayOf } from "./time.ts";
 
-const localDates = new Map<string, cassandra.types.LocalDate>();
+/** Per UTC day number (days since the epoch): no date text is made for a day already seen. */
+const localDates = new Map<number, cassandra.types.LocalDate>();
 
 /**
  * The `day` column's value for `micros`, as the driver binds it (immutable, so shared per day).
@@ -10,10 +11,10 @@ const localDates = new Map<string, cassandra.types.LocalDate>();
  *   await client.execute(query, [symbol, partitionDay(eventTimeUs)], { prepare: true });
  */
 export function partitionDay(micros: number): cassandra.types.LocalDate {
-  const day = dayOf(micros);
+  const day = Math.floor(micros / DAY_US);
   let date = localDates.get(day);
   if (!date) {
-    date = cassandra.types.LocalDate.fromString(day);
+    date = cassandra.types.LocalDate.fromString(dayOf(micros));
     if (localDates.size > 10_000) localDates.clear();
     localDates.set(day, date);
   }
