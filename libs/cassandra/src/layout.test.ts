@@ -15,6 +15,12 @@ test("a time belongs to the UTC day and minute that contain it, the last microse
   expect(DAY_US / MINUTE_US).toBe(1440);
 });
 
+test("the partition day of ticks alternating across midnight is each one's own day", () => {
+  const times = ["2026-01-05T23:59:59.999Z", "2026-01-06T00:00:00Z", "2026-01-05T12:00:00Z"];
+  for (const iso of [...times, ...times.reverse(), "1969-12-31T23:59:59Z"])
+    expect(partitionDay(at(iso)).toString()).toBe(iso.slice(0, 10));
+});
+
 test("a range touches every day partition it overlaps, its end excluded", () => {
   const days = daysOf(at("2026-01-05T23:00:00Z"), at("2026-01-07T00:00:00Z")).map(dayOf);
   expect(days).toEqual(["2026-01-05", "2026-01-06"]);
