@@ -14,14 +14,17 @@
  *   6. end-to-end latency at a steady 2,000 and 10,000 ticks/s POSTed to the real producer: from its
  *      HTTP acknowledgement to the row being readable in Cassandra, percentiles over every probe of
  *      the phase (`steady.ts`), with the CPU per tick of the consumer, producer and stack;
- *   7. the consumer's peak RSS.
+ *   7. the consumer's peak RSS;
+ *   8. only when BENCH_PHASES names `spark`: a PySpark Structured Streaming job draining the same
+ *      backlog into a keyspace of its own (`spark.ts`), its rate next to the consumer's drain.
  * Loopback only, isolated topics and keyspaces (dropped at the end), bounded in count and time.
  *
  *   bun run bench:consumer                 # BENCH_TICKS=500000 BENCH_STEADY_SECONDS=15
  *   BENCH_PHASES=drain BENCH_CPU_PROFILE=/tmp/prof bun run bench:consumer
  *
- * BENCH_PHASES (default "ceiling,drain,lowmem,replicas,steady") picks what runs; BENCH_CPU_PROFILE=<dir> runs the
- * draining consumer under `node --cpu-prof` and prints where its main thread spent its time;
+ * BENCH_PHASES (default "ceiling,drain,lowmem,replicas,steady"; "spark" only when named) picks what
+ * runs; BENCH_CPU_PROFILE=<dir> runs the draining consumer under `node --cpu-prof` and prints where
+ * its main thread spent its time;
  * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings).
  *
  * The phases live beside this file: `ceiling.ts` (and its Node writer `ceiling-writer.ts`),
@@ -52,10 +55,13 @@ import {
 import { runCeilings } from "./ceiling.ts";
 import { createDrain } from "./drain.ts";
 import { cassandraSettled, cpuMeter, fmt } from "./meters.ts";
+import { sparkDrain } from "./spark.ts";
 import { type Percentiles, steadyPhase } from "./steady.ts";
 import { mixedTicks, SYMBOLS } from "./ticks.ts";
 
-const PHASES = ["ceiling", "drain", "lowmem", "replicas", "steady"] as const;
+const PHASES = ["ceiling", "drain", "lowmem", "replicas", "spark", "steady"] as const;
+/** The Spark baseline installs PySpark and fetches jars on its first run, so it is asked for by name. */
+const DEFAULT_PHASES = PHASES.filter((phase) => phase !== "spark");
 
 /** What the benchmark reads; a bad value exits 2 naming it. */
 const config = configOrExit(() =>
@@ -64,7 +70,7 @@ const config = configOrExit(() =>
     BENCH_STEADY_SECONDS: z.coerce.number().int().min(1).max(120).default(15),
     BENCH_PHASES: z
       .string()
-      .default(PHASES.join(","))
+      .default(DEFAULT_PHASES.join(","))
       .transform((text) => text.split(",").map((p) => p.trim()))
       .pipe(z.array(z.enum(PHASES)).min(1)),
     /** A directory: the draining consumer runs under `node --cpu-prof` and its profile is summarised. */
@@ -112,6 +118,7 @@ const ceilingKeyspace = `${s.keyspace}_ceiling`;
 /** Where the low-memory and two-replica drains write, so each starts from an empty keyspace. */
 const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
 const twoReplicas = { keyspace: `${s.keyspace}_replicas`, group: `${s.group}_replicas` };
+const sparkKeyspace = `${s.keyspace}_spark`;
 /** Every service the bench starts: stopped at the end even when a phase fails. */
 const startedConsumers: RunningService[] = [];
 const launch = async (env: Record<string, string>, flags: string[]) => {
@@ -133,7 +140,7 @@ try {
 
   const started = performance.now();
   // Only the drains read the backlog; steady phases alone start from an empty topic.
-  if (["drain", "lowmem", "replicas"].some((phase) => phases.has(phase))) {
+  if (["drain", "lowmem", "replicas", "spark"].some((phase) => phases.has(phase))) {
     await produceAll(s, producer, mixedTicks(total, startUs, spanUs, "bench"));
     console.log(
       `filled ${s.topic.ticks} with ${fmt(total)} ticks (${SYMBOLS} symbols, Zipf-like, 1 quote in 4) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -193,6 +200,15 @@ try {
       { flags: nodeFlags, replicas: 2 },
     );
   }
+  if (phases.has("spark")) {
+    // The same backlog drained by a Spark user's ticks-only job (no bars or latest quotes).
+    const spark = await sparkDrain({ topic: s.topic.ticks, total, keyspace: sparkKeyspace });
+    if (drainRate !== undefined) {
+      console.log(
+        `  consumer drain ÷ Spark drain, from each one's first write: ${(drainRate / spark.rate).toFixed(2)}× (${fmt(drainRate)} vs ${fmt(spark.rate)} rows/s; target ≥ 2×)`,
+      );
+    }
+  }
   const producerService = phases.has("steady") ? await startProducer(s) : undefined;
   if (producerService) startedConsumers.push(producerService);
   for (const rate of phases.has("steady") ? [2_000, 10_000] : []) {
@@ -251,6 +267,7 @@ try {
   await dropKeyspace(ceilingKeyspace).catch(() => {});
   await dropKeyspace(lowMemory.keyspace).catch(() => {});
   await dropKeyspace(twoReplicas.keyspace).catch(() => {});
+  await dropKeyspace(sparkKeyspace).catch(() => {});
   // The backlog topics (hundreds of MB at the default size) and both groups go too.
   await dropIsolated({
     prefix: s.prefix,
