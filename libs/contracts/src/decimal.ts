@@ -128,19 +128,29 @@ export function unscaledNumber(
 
 /** {@link unscaledToBytes} of a safe integer, without BigInt: the same minimal two's complement. */
 export function safeIntegerBytes(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(safeIntegerLength(value));
+  writeSafeInteger(bytes, 0, value, bytes.length);
+  return bytes;
+}
+
+/** How many bytes {@link safeIntegerBytes} takes for `value` (1 to 7). */
+export function safeIntegerLength(value: number): number {
   let size = 1;
   let bound = 128;
   while (value >= bound || value < -bound) {
     size += 1;
     bound *= 256;
   }
-  const bytes = Buffer.allocUnsafe(size);
+  return size;
+}
+
+/** Writes {@link safeIntegerBytes} of `value` into `target[at, at + size)`, big-endian. */
+export function writeSafeInteger(target: Buffer, at: number, value: number, size: number): void {
   let rest = value;
-  for (let at = size - 1; at >= 0; at -= 1) {
-    bytes[at] = ((rest % 256) + 256) % 256;
+  for (let i = at + size - 1; i >= at; i -= 1) {
+    target[i] = ((rest % 256) + 256) % 256;
     rest = Math.floor(rest / 256);
   }
-  return bytes;
 }
 
 /** Integer from two's-complement big-endian bytes (empty bytes read as 0). */

@@ -12,7 +12,10 @@ export {
   PRICE_PRECISION,
   PRICE_SCALE,
   parseDecimal,
+  safeIntegerLength,
+  unscaledNumber,
   unscaledToBytes,
+  writeSafeInteger,
 } from "./decimal.ts";
 export type { Bar } from "./generated/Bar.ts";
 export type { Indicator } from "./generated/Indicator.ts";

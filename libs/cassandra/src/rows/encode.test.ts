@@ -87,6 +87,8 @@ test("decimal bytes equal the driver's encoding of BigDecimal.fromString, short 
   }
   expect(() => decimalBytes("1e5")).toThrow("not a plain decimal");
   expect(() => decimalBytes("")).toThrow("not a plain decimal");
+  for (const text of ["1.", ".5", "-", "1.2.3"])
+    expect(() => decimalBytes(text)).toThrow("not a plain decimal");
 });
 
 test("date bytes equal the driver's encoding of the partition day", () => {

@@ -6,7 +6,13 @@
  * byte for byte the same values it would send (`encode.test.ts` compares them with the driver's own
  * encoder). Partition-key columns stay typed values: the driver reads them for token-aware routing.
  */
-import { unscaledToBytes } from "@repo/contracts";
+import {
+  parseDecimal,
+  safeIntegerLength,
+  unscaledNumber,
+  unscaledToBytes,
+  writeSafeInteger,
+} from "@repo/contracts";
 import { DAY_US } from "../time.ts";
 
 const TWO_32 = 2 ** 32;
@@ -58,55 +64,27 @@ export function timestampBytes(micros: number): Buffer {
 /**
  * `decimal` (4-byte scale, then the unscaled value as a minimal two's-complement varint) of a plain
  * decimal string, with the scale the string has ("101.25" → scale 2, unscaled 10125), as the
- * driver's `BigDecimal.fromString` would. One pass over the characters and one allocation for the
- * usual price (≤ 15 digits); longer values take the bigint path.
+ * driver's `BigDecimal.fromString` would. One allocation and no BigInt for the usual price (≤ 15
+ * digits, `unscaledNumber`); longer values take `parseDecimal`'s bigint path.
  */
 export function decimalBytes(text: string): Buffer {
-  const length = text.length;
-  let i = text.charCodeAt(0) === 45 ? 1 : 0;
-  const negative = i === 1;
-  let digits = 0;
-  let scale = -1;
-  let value = 0;
-  for (; i < length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57) {
-      value = value * 10 + (code - 48);
-      digits += 1;
-      if (scale >= 0) scale += 1;
-    } else if (code === 46 && scale < 0 && digits > 0 && i < length - 1) scale = 0;
-    else throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
-  }
-  if (digits === 0) throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
-  if (scale < 0) scale = 0;
-  if (digits > 15) {
-    const unscaled = unscaledToBytes(BigInt(text.replace(".", "")));
-    const bytes = Buffer.allocUnsafe(4 + unscaled.length);
+  const point = text.indexOf(".");
+  const scale = point < 0 ? 0 : text.length - point - 1;
+  const short = unscaledNumber(text, scale, text.length);
+  if (short !== undefined) {
+    const size = safeIntegerLength(short);
+    const bytes = Buffer.allocUnsafe(4 + size);
     bytes.writeInt32BE(scale, 0);
-    unscaled.copy(bytes, 4);
+    writeSafeInteger(bytes, 4, short, size);
     return bytes;
   }
-  const signed = negative ? -value : value;
-  const size = varintLength(signed);
-  const bytes = Buffer.allocUnsafe(4 + size);
+  const parsed = parseDecimal(text, scale, Math.max(1, text.length));
+  if (!parsed.ok) throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
+  const unscaled = unscaledToBytes(parsed.unscaled);
+  const bytes = Buffer.allocUnsafe(4 + unscaled.length);
   bytes.writeInt32BE(scale, 0);
-  let rest = signed;
-  for (let at = 3 + size; at >= 4; at -= 1) {
-    bytes[at] = ((rest % 256) + 256) % 256;
-    rest = Math.floor(rest / 256);
-  }
+  unscaled.copy(bytes, 4);
   return bytes;
-}
-
-/** Bytes of the smallest two's-complement integer holding a safe integer (1 to 7). */
-function varintLength(value: number): number {
-  let length = 1;
-  let bound = 128;
-  while (value >= bound || value < -bound) {
-    length += 1;
-    bound *= 256;
-  }
-  return length;
 }
 
 /**
