@@ -22,6 +22,15 @@ export type { Indicator } from "./generated/Indicator.ts";
 export { type Tick, tickDefaults } from "./generated/Tick.ts";
 export { tickIdentity } from "./identity.ts";
 export { fromJson, tickFromJson, tickToJson, toJson } from "./json.ts";
+export {
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  EXCHANGE_PATTERN,
+  MAX_TICK_SIZE,
+  SOURCE_PATTERN,
+  SYMBOL_PATTERN,
+  type ValidateOptions,
+  type ValidationIssue,
+} from "./rules.ts";
 export { formatTimestamp, parseTimestamp } from "./timestamp.ts";
 export {
   type Compatibility,
@@ -38,15 +47,8 @@ export {
   valueSubject,
 } from "./topics.ts";
 export {
-  DEFAULT_MAX_FUTURE_SKEW_MS,
-  EXCHANGE_PATTERN,
-  MAX_TICK_SIZE,
   type RecordTypes,
-  SOURCE_PATTERN,
-  SYMBOL_PATTERN,
-  type ValidateOptions,
   type Validation,
-  type ValidationIssue,
   validate,
   validateBar,
   validateTick,

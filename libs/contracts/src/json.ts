@@ -9,12 +9,12 @@ import { z } from "zod";
 import { describe } from "./avro.ts";
 import { formatDecimal, parseDecimal } from "./decimal.ts";
 import type { Tick } from "./generated/Tick.ts";
+import type { ValidateOptions } from "./rules.ts";
 import { formatTimestamp, parseTimestamp } from "./timestamp.ts";
 import {
   formatPath,
   type RecordTypes,
   recordContract,
-  type ValidateOptions,
   type Validation,
   validate,
 } from "./validate.ts";
