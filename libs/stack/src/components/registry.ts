@@ -132,11 +132,13 @@ async function waitForSchemaAgreement(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  // What the driver's own agreement check reads: one coordinator's schema version and its peers'.
+  // What the driver's own agreement check reads: one node's schema version and the versions it
+  // sees its peers at, both asked of that same node.
   const versionsSeen = async () => {
+    const host = client.getState().getConnectedHosts()[0];
     const [local, peers] = await Promise.all([
-      client.execute("SELECT schema_version FROM system.local"),
-      client.execute("SELECT schema_version FROM system.peers"),
+      client.execute("SELECT schema_version FROM system.local", [], { host }),
+      client.execute("SELECT schema_version FROM system.peers", [], { host }),
     ]);
     return new Set([...local.rows, ...peers.rows].map((row) => String(row.get("schema_version"))));
   };
