@@ -4,10 +4,12 @@
  * the consumer's `ticks` rows, as the driver's documentation shows (one prepared statement, values
  * as the driver's own types, which the driver encodes; `unset` for an absent optional), in unlogged
  * batches of at most `batchMaxRows` rows of one partition (the driver routes each to a replica of
- * it), with at most `maxConcurrency` requests in flight.
+ * it), with at most `maxConcurrency` requests in flight across calls (the consumer's own limiter,
+ * `lanes.ts`: harness, not data path).
  */
 import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
+import { createLanes } from "../src/cassandra/lanes.ts";
 
 const { BigDecimal, LocalDate, Long } = cassandra.types;
 const { unset } = cassandra.types;
@@ -55,22 +57,16 @@ export function createBareWriter(
   client: cassandra.Client,
   options: { maxConcurrency: number; batchMaxRows: number },
 ) {
-  let inFlight = 0;
-  const waiting: (() => void)[] = [];
-  const send = async (queries: { query: string; params: unknown[] }[]) => {
-    while (inFlight >= options.maxConcurrency) await new Promise<void>((r) => waiting.push(r));
-    inFlight += 1;
-    try {
-      await client.batch(queries, {
+  // One limit across every call, as the consumer's store shares one (its lanes; here one lane).
+  const limited = createLanes(options.maxConcurrency).bulk;
+  const send = (queries: { query: string; params: unknown[] }[]) =>
+    limited(() =>
+      client.batch(queries, {
         prepare: true,
         logged: false,
         consistency: cassandra.types.consistencies.localQuorum,
-      });
-    } finally {
-      inFlight -= 1;
-      waiting.shift()?.();
-    }
-  };
+      }),
+    );
   return {
     async writeTicks(ticks: Tick[]): Promise<void> {
       const partitions = new Map<string, { query: string; params: unknown[] }[]>();
@@ -80,7 +76,7 @@ export function createBareWriter(
         if (rows.length === 0) partitions.set(key, rows);
         rows.push({ query: INSERT, params: paramsOf(tick) });
       }
-      const batches: Promise<void>[] = [];
+      const batches: Promise<unknown>[] = [];
       for (const rows of partitions.values())
         for (let i = 0; i < rows.length; i += options.batchMaxRows)
           batches.push(send(rows.slice(i, i + options.batchMaxRows)));

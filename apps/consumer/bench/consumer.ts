@@ -180,13 +180,12 @@ try {
     await dropKeyspace(into.keyspace);
   };
   if (phases.has("lowmem")) {
-    // Under the low-memory settings the README gives.
+    // Under the low-memory settings the README gives (two malloc arenas are the default now).
     await drainAgain(
       lowMemory,
       "consumer drain, low-memory settings",
       "low-memory drain rate / default drain rate",
       {
-        env: { MALLOC_ARENA_MAX: "2" },
         flags: ["--max-semi-space-size=8", "--max-old-space-size=160"],
       },
     );
