@@ -54,13 +54,12 @@ export class DecimalType extends avro.types.LogicalType {
     return formatDecimal(bytesToUnscaled(bytes), this.scale);
   }
 
+  /** The bytes of a decimal string, each value parsed once: the short path, else `parseDecimal`. */
   protected override _toValue(value: unknown): Buffer {
-    const short =
-      typeof value === "string" ? unscaledNumber(value, this.scale, this.precision) : undefined;
+    if (typeof value !== "string") throw new Error(this.problem(value));
+    const short = unscaledNumber(value, this.scale, this.precision);
     if (short !== undefined) return safeIntegerBytes(short);
-    const problem = this.problem(value);
-    if (problem !== undefined) throw new Error(problem);
-    const parsed = parseDecimal(value as string, this.scale, this.precision);
+    const parsed = parseDecimal(value, this.scale, this.precision);
     if (!parsed.ok) throw new Error(parsed.message);
     return unscaledToBytes(parsed.unscaled);
   }
