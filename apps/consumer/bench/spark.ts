@@ -101,14 +101,14 @@ export function ensureSparkVenv(): { python: string; sparkHome: string } {
 /** The last `limit` lines of a stream, read to its end (Spark logs a lot on stderr). */
 async function tail(stream: ReadableStream<Uint8Array>, limit: number) {
   const lines: string[] = [];
-  for await (const line of lines_(stream)) {
+  for await (const line of linesOf(stream)) {
     lines.push(line);
     if (lines.length > limit) lines.shift();
   }
   return lines;
 }
 
-async function* lines_(stream: ReadableStream<Uint8Array>) {
+async function* linesOf(stream: ReadableStream<Uint8Array>) {
   const decoder = new TextDecoder();
   let rest = "";
   for await (const chunk of stream) {
@@ -185,7 +185,7 @@ export async function sparkDrain({
     let atFirst: { jvm: number; cassandra: number } | undefined;
     let atLast: { jvm: number; cassandra: number } | undefined;
     const stdout = (async () => {
-      for await (const line of lines_(job.stdout)) {
+      for await (const line of linesOf(job.stdout)) {
         if (!line.startsWith("{")) continue;
         const report = JSON.parse(line) as {
           startMs?: number;
