@@ -1,5 +1,5 @@
-import { expect, test } from "bun:test";
-import { createStats, quantiles } from "./stats.ts";
+import { describe, expect, test } from "bun:test";
+import { createStats, quantiles, selectRank } from "./stats.ts";
 
 test("counters add up and are listed by prefix", () => {
   const stats = createStats();
@@ -37,4 +37,26 @@ test("quantiles shows a latency's median and 99th percentile, null before any sa
   expect(quantiles(stats.latency("requestLatencyMs").summary())).toEqual({ p50: null, p99: null });
   for (let ms = 1; ms <= 100; ms += 1) stats.latency("requestLatencyMs").record(ms);
   expect(quantiles(stats.latency("requestLatencyMs").summary())).toEqual({ p50: 50, p99: 99 });
+});
+
+describe("selectRank", () => {
+  test("finds the value a sort puts at each rank, duplicates and all", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let round = 0; round < 300; round += 1) {
+      const n = 1 + Math.floor(random() * 200);
+      // Few distinct values in some rounds, so equal keys meet the pivot often.
+      const distinct = round % 3 === 0 ? 3 : 1_000_000;
+      const values = Float64Array.from({ length: n }, () => Math.floor(random() * distinct) / 7);
+      const sorted = values.slice().sort();
+      const k = Math.floor(random() * n);
+      const work = values.slice();
+      expect(selectRank(work, k, 0, n - 1)).toBe(sorted[k] as number);
+      for (let i = 0; i < k; i += 1) expect(work[i]).toBeLessThanOrEqual(work[k] as number);
+      for (let i = k; i < n; i += 1) expect(work[i]).toBeGreaterThanOrEqual(work[k] as number);
+    }
+  });
 });
