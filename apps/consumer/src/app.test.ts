@@ -30,6 +30,7 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
     deadLettered: { invalid_value: 1 },
     deadLetters: { truncated: 0, skipped: 0 },
     bars: { written: 0, lateTicks: 0, refused: 0, rebuilt: 0 },
+    latest: { written: 0, superseded: 0 },
     lag: { total: 2, byPartition: { "0": 2, "1": 0 } },
     commits: { resent: 0 },
     batches: { count: 1, p50Ms: 12, p99Ms: 12 },

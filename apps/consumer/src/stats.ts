@@ -26,6 +26,10 @@ export const METRIC = {
   barsRefused: "bars.refused",
   barsRebuilt: "bars.rebuilt",
   barsUnpublished: "bars.unpublished",
+  /** Rows written to `latest_quotes`. */
+  latestWritten: "latest.written",
+  /** A symbol's newest tick of a batch left to a later in-flight batch that holds a newer one. */
+  latestSuperseded: "latest.superseded",
   /** Offsets committed again because Kafka did not hold them (a commit lost in a rebalance). */
   commitsResent: "commits.resent",
   /** Rows Cassandra refused for their data, by table role (`bar.refused`, `latest.refused`). */
@@ -76,6 +80,14 @@ export function consumerStats(view: ConsumerView) {
       refused: count(METRIC.barsRefused),
       /** Open minutes read back from stored ticks (first touch, restart, rebalance, late trades). */
       rebuilt: count(METRIC.barsRebuilt),
+    },
+    /**
+     * Rows written to `latest_quotes`, and a batch's newest ticks left to a later batch that holds a
+     * newer tick of the symbol (during a backlog a symbol is rewritten at most once a second).
+     */
+    latest: {
+      written: count(METRIC.latestWritten),
+      superseded: count(METRIC.latestSuperseded),
     },
     lag: {
       total: lag.reduce((sum, p) => sum + p.lag, 0),

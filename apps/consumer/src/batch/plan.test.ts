@@ -5,7 +5,7 @@ import { sampleTick } from "@repo/testkit";
 import { MINUTE_US } from "../bars/bar.ts";
 import { createLateness } from "../bars/lateness.ts";
 import type { DecodedTick } from "../tick/decode.ts";
-import { latestOf, mergePlans, planBatch } from "./plan.ts";
+import { mergePlans, newestBySymbol, planBatch } from "./plan.ts";
 
 const minute = 1_795_617_000_000_000;
 const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick =>
@@ -64,7 +64,7 @@ test("bars are touched by trades only; quotes still update the latest tick", () 
     { symbol: "AAPL", start: minute },
     { symbol: "MSFT", start: minute },
   ]);
-  expect(latestOf(plan.ticks).map((t) => [t.symbol, t.kind])).toEqual([
+  expect([...newestBySymbol(plan.ticks).values()].map((t) => [t.symbol, t.kind])).toEqual([
     ["AAPL", "QUOTE"],
     ["MSFT", "TRADE"],
   ]);
@@ -82,7 +82,7 @@ test("a trade beyond the late allowance (history, a recovered gap) is counted an
     { symbol: "AAPL", start: minute + 3 * MINUTE_US },
     { symbol: "AAPL", start: minute },
   ]);
-  expect(latestOf(plan.ticks)[0]?.eventTime).toBe(minute + 3 * MINUTE_US);
+  expect(newestBySymbol(plan.ticks).get("AAPL")?.eventTime).toBe(minute + 3 * MINUTE_US);
 });
 
 test("merged plans do their batches' work once: each minute and commit once, the highest offset per partition", () => {

@@ -102,14 +102,18 @@ export class MinuteSet {
   }
 }
 
-/** The newest tick per symbol among `ticks` (what `latest_quotes` must hold after them). */
-export function latestOf(ticks: Tick[]): Tick[] {
-  const latest = new Map<string, Tick>();
+/**
+ * The newest tick per symbol among `ticks` (what `latest_quotes` must hold after them), cancels
+ * left out: a cancel repeats an old trade, it never becomes a symbol's latest tick.
+ */
+export function newestBySymbol(ticks: Tick[]): Map<string, Tick> {
+  const newest = new Map<string, Tick>();
   for (const tick of ticks) {
-    const current = latest.get(tick.symbol);
-    if (!current || isAfter(tick, current)) latest.set(tick.symbol, tick);
+    if (tick.cancelled) continue;
+    const current = newest.get(tick.symbol);
+    if (!current || isAfter(tick, current)) newest.set(tick.symbol, tick);
   }
-  return [...latest.values()];
+  return newest;
 }
 
 /** Event-time order of ticks of one symbol: time, then sequence, then source. */

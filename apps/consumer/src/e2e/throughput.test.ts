@@ -28,9 +28,9 @@ test("20,000 ticks over 20 symbols become exactly 20,000 rows, bars equal their 
       consumer,
     );
     const seconds = (performance.now() - started) / 1000;
-    const batches = (await stats(consumer)).batches;
+    const { batches, latest: quotes } = await stats(consumer);
     console.log(
-      `throughput: 20,000 ticks from a full topic into Cassandra in ${seconds.toFixed(1)} s including start-up and group join → ${Math.round(20_000 / seconds)} rows/s; batches p50 ${batches.p50Ms} ms, p99 ${batches.p99Ms} ms over ${batches.count}`,
+      `throughput: 20,000 ticks from a full topic into Cassandra in ${seconds.toFixed(1)} s including start-up and group join → ${Math.round(20_000 / seconds)} rows/s; batches p50 ${batches.p50Ms} ms, p99 ${batches.p99Ms} ms over ${batches.count}; latest quotes written ${quotes.written}, left to a later batch ${quotes.superseded}`,
     );
     expect(await s.tickCount()).toBe(20_000);
 

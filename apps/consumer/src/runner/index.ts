@@ -8,6 +8,7 @@ import type { MinuteBar } from "../cassandra/rows.ts";
 import { METRIC } from "../stats.ts";
 import { decodeAll, type PoisonReason } from "../tick/decode.ts";
 import { createBarFolder } from "./bars.ts";
+import { createLatestQuotes } from "./latest.ts";
 import { createOffsetLedger } from "./offsets.ts";
 import { createOwnership, partitionKey } from "./partitions.ts";
 import { createPoller } from "./poller.ts";
@@ -81,6 +82,7 @@ export function createRunner(options: RunnerOptions) {
   const ledger = createOffsetLedger({ ...options, ownership });
   const folder = createBarFolder({ ...options, book, ownership, steps });
   const sinks = createSinks({ ...options, steps });
+  const latest = createLatestQuotes();
 
   /** Decodes and plans a polled batch (the part that overlaps the previous batch's writes). */
   async function prepare(records: ConsumedRecord[]): Promise<Prepared> {
@@ -108,9 +110,14 @@ export function createRunner(options: RunnerOptions) {
 
   /**
    * The rest of a batch once its ticks are durable, in poll order: folds its trades into bars, then
-   * writes dead letters, bar rows, bar records and latest quotes together, then commits.
+   * writes dead letters, bar rows, bar records and latest quotes together, then commits. `later` is
+   * the ticks of the batches polled after it, still in flight (they may supersede latest quotes).
    */
-  async function finishBatch({ plan, started, epoch }: Prepared, stored: StoredTicks) {
+  async function finishBatch(
+    { plan, started, epoch }: Prepared,
+    stored: StoredTicks,
+    later: Tick[][],
+  ) {
     const { written } = stored;
     const letters: DeadLetter[] = [...plan.deadLetters, ...stored.letters];
     const bars: MinuteBar[] = [];
@@ -128,11 +135,10 @@ export function createRunner(options: RunnerOptions) {
         );
       }
     }
-    await Promise.all([
-      sinks.deadLetter(letters),
-      sinks.writeBars(bars),
-      sinks.writeLatest(written),
-    ]);
+    const due = latest.due(written, later);
+    stats.counter(METRIC.latestSuperseded).add(latest.waiting);
+    await Promise.all([sinks.deadLetter(letters), sinks.writeBars(bars), sinks.writeLatest(due)]);
+    latest.written(due);
     // Counted once the whole batch is durable (ticks, bars, latest quotes, dead letters), so a
     // reader of /stats that sees every tick written also sees their bars.
     stats.counter(METRIC.written).add(written.length);
@@ -211,6 +217,7 @@ export function createRunner(options: RunnerOptions) {
               epoch: ownership.epoch,
             },
             { written: owned.flatMap((b) => b.written), letters: owned.flatMap((b) => b.letters) },
+            inFlight.slice(count).map((b) => b.prepared.plan.ticks),
           );
           if (failure) break;
           inFlight.splice(0, count);

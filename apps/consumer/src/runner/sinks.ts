@@ -2,7 +2,6 @@ import type { Bar, Tick } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import type { Steps } from "@repo/platform/steps";
-import { latestOf } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
 import type { RejectedRow, TickStore } from "../cassandra/store.ts";
 import { boundReason } from "../kafka/dead-letters.ts";
@@ -84,11 +83,11 @@ export function createSinks(options: SinkOptions) {
       stats.counter(METRIC.barsWritten).add(minutes.length);
     },
 
-    async writeLatest(written: Tick[]) {
-      // A cancel repeats an old trade: it never becomes a symbol's latest tick.
-      const latest = latestOf(written.filter((tick) => !tick.cancelled));
+    /** `latest`: each symbol's newest tick to store (`LatestQuotes.due`). */
+    async writeLatest(latest: Tick[]) {
       if (latest.length === 0) return;
       refusedRows("latest", await steps.run("writeLatest", () => store.writeLatest(latest)));
+      stats.counter(METRIC.latestWritten).add(latest.length);
     },
 
     /** How late each tick is once durable: from ingest (our pipeline) and from the event (the market). */
