@@ -122,7 +122,7 @@ export function createDrain({ total, ceilings, launch, profileDir }: DrainContex
     console.log(
       `${label}: ${fmt(drainRate)} rows/s from its first write (${fmt(withStartup)} including start-up and group join); ` +
         `batches p50 ${first.batches.p50Ms} ms, p99 ${first.batches.p99Ms} ms${replicas > 1 ? " (first replica)" : ""}; ` +
-        `${fmt(summed((one) => one.bars.written))} bar writes, ${fmt(summed((one) => one.bars.rebuilt))} minutes read back from stored ticks, ` +
+        `${fmt(summed((one) => one.bars.written))} bar writes, ${fmt(summed((one) => one.latest.written))} latest-quote writes (${fmt(summed((one) => one.latest.superseded))} left to a later batch), ${fmt(summed((one) => one.bars.rebuilt))} minutes read back from stored ticks, ` +
         `${fmt(summed((one) => one.commits.resent))} offsets committed again (lost in a rebalance)`,
     );
     for (const ceiling of ceilings) {
