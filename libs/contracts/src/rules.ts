@@ -37,6 +37,11 @@ export interface ValidateOptions {
    * types) is given; only the rules and bounds are checked, and decimals for their precision.
    */
   decodedFromAvro?: boolean;
+  /**
+   * With `decodedFromAvro`: every decimal is known to fit its precision (the consumer's fast reader
+   * reads at most 6 bytes of a decimal(18,6): under 2^47, 15 digits), so its digits are not counted.
+   */
+  decimalsFit?: boolean;
 }
 
 /** Checks what Avro cannot express of one record; what it returns is never pushed to. */

@@ -76,7 +76,9 @@ export function validate(
 ): Validation<unknown> {
   const contract = recordContract(topicOrType);
   const shape = options.decodedFromAvro
-    ? decimalIssues(contract.type, value as Record<string, unknown>)
+    ? options.decimalsFit
+      ? NONE
+      : decimalIssues(contract.type, value as Record<string, unknown>)
     : shapeIssues(contract.type, value);
   const issues =
     shape.length === 0 ? contract.rules(value as Record<string, unknown>, options) : shape;
@@ -118,17 +120,20 @@ function shapeIssues(type: Type, value: unknown): ValidationIssue[] {
  * scale is the schema's by construction). Counting digits settles the usual case; only a value
  * with too many is parsed, for the message.
  */
-function decimalIssues(type: Type, value: Record<string, unknown>): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
+function decimalIssues(type: Type, value: Record<string, unknown>): readonly ValidationIssue[] {
+  let issues: ValidationIssue[] | undefined;
   for (const { name, decimal } of decimalFields(type)) {
     const text = value[name];
     if (text === null || text === undefined) continue;
     if (typeof text === "string" && significantDigits(text) <= decimal.precision) continue;
     const problem = decimal.problem(text);
-    if (problem) issues.push({ path: name, message: problem });
+    if (problem) (issues ??= []).push({ path: name, message: problem });
   }
-  return issues;
+  return issues ?? NONE;
 }
+
+/** No issues: shared, never pushed to (a valid record allocates no list). */
+const NONE: readonly ValidationIssue[] = Object.freeze([]);
 
 /** Digits of a plain decimal string, without sign, point or leading zeros ("-0012.50" → 4). */
 function significantDigits(text: string): number {

@@ -5,7 +5,7 @@ import { sampleTick } from "@repo/testkit";
 import { MINUTE_US } from "../bars/bar.ts";
 import { createLateness } from "../bars/lateness.ts";
 import type { DecodedTick } from "../tick/decode.ts";
-import { mergePlans, newestBySymbol, planBatch } from "./plan.ts";
+import { keepPartitions, mergePlans, newestBySymbol, planBatch, sourceOf } from "./plan.ts";
 
 const minute = 1_795_617_000_000_000;
 const tick = (symbol: string, eventTime: number, kind: Tick["kind"] = "TRADE"): Tick =>
@@ -30,7 +30,7 @@ const record = (partition: number, offset: number): ConsumedRecord => ({
   value: Buffer.from([0]),
   timestamp: 0,
 });
-const ok = (t: Tick): DecodedTick => ({ ok: true, tick: t });
+const ok = (t: Tick): DecodedTick => ({ ok: true, value: t });
 
 test("commits the next offset of every partition, including partitions that only had poison", () => {
   const plan = planBatch(
@@ -109,6 +109,30 @@ test("merged plans do their batches' work once: each minute and commit once, the
     "1@21",
     "2@6",
   ]);
-  for (const tick of merged.ticks) expect(merged.recordOf.get(tick)).toBeDefined();
+  // Each tick keeps its own record, by index and through sourceOf.
+  expect(merged.records.map((r) => `${r.partition}@${r.offset}`)).toEqual(["0@10", "1@20", "0@11"]);
+  merged.ticks.forEach((t, i) => expect(sourceOf(merged, t)).toBe(merged.records[i]));
   expect(mergePlans([first])).toBe(first);
+});
+
+test("the part of a plan whose partitions are still owned keeps each tick with its own record", () => {
+  const plan = planBatch(
+    [record(0, 1), record(1, 1), record(0, 2), record(1, 2)],
+    [
+      ok(tick("AAPL", minute)),
+      ok(tick("MSFT", minute + 1)),
+      ok(tick("AAPL", minute + MINUTE_US)),
+      { ok: false, reason: { code: "empty_value", stage: "decode", detail: "no value" } },
+    ],
+    createLateness(60_000),
+  );
+  const kept = keepPartitions(plan, (at) => at.partition === 0);
+  expect(kept.ticks.map((t) => t.symbol)).toEqual(["AAPL", "AAPL"]);
+  expect(kept.records.map((r) => `${r.partition}@${r.offset}`)).toEqual(["0@1", "0@2"]);
+  expect(kept.minutes).toEqual([
+    { symbol: "AAPL", start: minute },
+    { symbol: "AAPL", start: minute + MINUTE_US },
+  ]);
+  expect(kept.deadLetters).toEqual([]);
+  expect(kept.commits).toEqual([{ topic: "market.ticks", partition: 0, offset: 3 }]);
 });

@@ -13,8 +13,11 @@ export interface MinuteKey {
 /** What one polled batch requires, in the order it must happen before its offsets are committed. */
 export interface BatchPlan {
   ticks: Tick[];
-  /** The record each tick was decoded from (to dead-letter a tick Cassandra or its bar refuses). */
-  recordOf: Map<Tick, ConsumedRecord>;
+  /**
+   * The record each tick was decoded from, by index (`records[i]` is `ticks[i]`'s): its partition,
+   * and what a tick Cassandra or its bar refuses is dead-lettered as. See {@link sourceOf}.
+   */
+  records: ConsumedRecord[];
   deadLetters: { record: ConsumedRecord; reason: PoisonReason }[];
   minutes: MinuteKey[];
   lateTicks: number;
@@ -49,9 +52,9 @@ export function planBatch(
       plan.deadLetters.push({ record, reason: result.reason });
       continue;
     }
-    const tick = result.tick;
+    const tick = result.value;
     plan.ticks.push(tick);
-    plan.recordOf.set(tick, record);
+    plan.records.push(record);
     if (tick.kind === "TRADE") {
       if (lateness.isLate(tick.symbol, tick.eventTime)) plan.lateTicks += 1;
       minutes.add(tick.symbol, minuteStart(tick.eventTime));
@@ -134,7 +137,7 @@ export function mergePlans(plans: BatchPlan[]): BatchPlan {
   const commits: PartitionOffset[] = [];
   for (const plan of plans) {
     for (const tick of plan.ticks) merged.ticks.push(tick);
-    for (const [tick, record] of plan.recordOf) merged.recordOf.set(tick, record);
+    for (const record of plan.records) merged.records.push(record);
     for (const letter of plan.deadLetters) merged.deadLetters.push(letter);
     for (const minute of plan.minutes) minutes.add(minute.symbol, minute.start);
     merged.lateTicks += plan.lateTicks;
@@ -149,7 +152,7 @@ export function mergePlans(plans: BatchPlan[]): BatchPlan {
 function emptyPlan(): BatchPlan {
   return {
     ticks: [],
-    recordOf: new Map(),
+    records: [],
     deadLetters: [],
     minutes: [],
     lateTicks: 0,
@@ -168,11 +171,12 @@ export function keepPartitions(
 ): BatchPlan {
   const kept = emptyPlan();
   const minutes = new MinuteSet();
-  for (const tick of plan.ticks) {
-    const record = plan.recordOf.get(tick);
-    if (!record || !keep(record)) continue;
+  for (let i = 0; i < plan.ticks.length; i += 1) {
+    const tick = plan.ticks[i] as Tick;
+    const record = plan.records[i] as ConsumedRecord;
+    if (!keep(record)) continue;
     kept.ticks.push(tick);
-    kept.recordOf.set(tick, record);
+    kept.records.push(record);
     if (tick.kind === "TRADE") minutes.add(tick.symbol, minuteStart(tick.eventTime));
   }
   kept.deadLetters = plan.deadLetters.filter((letter) => keep(letter.record));
@@ -180,4 +184,26 @@ export function keepPartitions(
   kept.lateTicks = plan.lateTicks;
   kept.commits = plan.commits.filter(keep);
   return kept;
+}
+
+/** Per plan: each tick's record, built on first use (a refusal or a revoke: rare paths). */
+const sources = new WeakMap<BatchPlan, Map<Tick, ConsumedRecord>>();
+
+/**
+ * The record `tick` of `plan` was decoded from. The hot path reads `plan.records` by index; this
+ * is for the rare paths that hold a tick alone (a row Cassandra refused, a trade whose bar cannot
+ * be represented, a revoke mid-batch).
+ *
+ * @example
+ *   const record = sourceOf(plan, refusedTick); // dead-letter it as itself
+ */
+export function sourceOf(plan: BatchPlan, tick: Tick): ConsumedRecord | undefined {
+  let map = sources.get(plan);
+  if (!map) {
+    map = new Map();
+    for (let i = 0; i < plan.ticks.length; i += 1)
+      map.set(plan.ticks[i] as Tick, plan.records[i] as ConsumedRecord);
+    sources.set(plan, map);
+  }
+  return map.get(tick);
 }

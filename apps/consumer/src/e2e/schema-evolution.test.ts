@@ -59,7 +59,7 @@ test("FULL_TRANSITIVE accepts the new field; old records read as not cancelled, 
   const { cancelled: _, ...oldShape } = trade;
   const oldBytes = await client.encode(old.id, oldShape);
   const read = await decoder(oldBytes);
-  expect(read).toEqual({ ok: true, tick: { ...trade, cancelled: false } });
+  expect(read).toEqual({ ok: true, value: { ...trade, cancelled: false } });
 
   // New writer (a cancel) → the previous consumer's reader schema, by avsc resolution.
   const cancel: Tick = { ...trade, cancelled: true };
@@ -75,5 +75,5 @@ test("FULL_TRANSITIVE accepts the new field; old records read as not cancelled, 
   ) as Record<string, unknown>;
   expect(asPrevious).toEqual(oldShape);
   // And this consumer reads the same bytes as the cancel.
-  expect(await decoder(newBytes)).toEqual({ ok: true, tick: cancel });
+  expect(await decoder(newBytes)).toEqual({ ok: true, value: cancel });
 }, 30_000);

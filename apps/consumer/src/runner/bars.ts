@@ -1,5 +1,6 @@
 import { DAY_US } from "@repo/cassandra";
 import { type Bar, type Tick, validate } from "@repo/contracts";
+import type { ConsumedRecord } from "@repo/kafka-node";
 import { boundedAll } from "@repo/platform/bounded";
 import type { Stats } from "@repo/platform/stats";
 import type { Steps } from "@repo/platform/steps";
@@ -9,6 +10,13 @@ import type { BatchPlan, MinuteKey } from "../batch/plan.ts";
 import type { TickStore } from "../cassandra/store.ts";
 import { METRIC } from "../stats.ts";
 import { type Ownership, partitionKey } from "./partitions.ts";
+
+/** A minute a batch touches: its durable trades and the record of the first one. */
+interface TouchedMinute {
+  minute: MinuteKey;
+  trades: Tick[];
+  source: ConsumedRecord | undefined;
+}
 
 /** A touched minute of a batch: its trades, and its bar (or why it cannot be represented). */
 export interface FoldedMinute {
@@ -77,8 +85,8 @@ export function createBarFolder(options: BarFolderOptions) {
       const reads = new Set<Promise<void>>();
       /** Per symbol, the days of it this call has seen: no string key per tick. */
       const seen = new Map<string, number[]>();
-      for (const tick of plan.ticks) {
-        const { symbol, eventTime } = tick;
+      for (let i = 0; i < plan.ticks.length; i += 1) {
+        const { symbol, eventTime } = plan.ticks[i] as Tick;
         const day = Math.floor(eventTime / DAY_US);
         let days = seen.get(symbol);
         if (!days) {
@@ -91,8 +99,7 @@ export function createBarFolder(options: BarFolderOptions) {
         if (book.hasHorizon(name)) continue;
         let reading = horizonReads.get(name);
         if (!reading) {
-          const record = plan.recordOf.get(tick);
-          const partition = record ? partitionKey(record) : "";
+          const partition = partitionKey(plan.records[i] as ConsumedRecord);
           const readEpoch = book.epoch;
           reading = store
             .newestEventTime(symbol, eventTime)
@@ -110,29 +117,31 @@ export function createBarFolder(options: BarFolderOptions) {
      * revoked since `epoch` (while their stored trades were read) are left out: not ours to write.
      */
     async fold(plan: BatchPlan, written: Tick[], epoch: number): Promise<FoldedMinute[]> {
-      const touched = new Map<string, { minute: MinuteKey; trades: Tick[] }>();
+      const touched = new Map<string, TouchedMinute>();
       /** Per symbol, its touched minutes: no string key per trade. */
-      const bySymbol = new Map<string, { minute: MinuteKey; trades: Tick[] }[]>();
+      const bySymbol = new Map<string, TouchedMinute[]>();
       for (const minute of plan.minutes) {
-        const entry = { minute, trades: [] };
+        const entry: TouchedMinute = { minute, trades: [], source: undefined };
         touched.set(`${minute.symbol}|${minute.start}`, entry);
         const entries = bySymbol.get(minute.symbol);
         if (entries) entries.push(entry);
         else bySymbol.set(minute.symbol, [entry]);
       }
-      for (const tick of written) {
-        if (tick.kind !== "TRADE") continue;
+      // `written` is `plan.ticks` less the rows Cassandra refused, in order: the same ticks when
+      // as many (the usual batch), so each trade's record is read by index without a lookup.
+      const durable = written.length === plan.ticks.length ? undefined : new Set(written);
+      for (let i = 0; i < plan.ticks.length; i += 1) {
+        const tick = plan.ticks[i] as Tick;
+        if (tick.kind !== "TRADE" || (durable && !durable.has(tick))) continue;
         const start = minuteStart(tick.eventTime);
         for (const entry of bySymbol.get(tick.symbol) ?? []) {
           if (entry.minute.start !== start) continue;
           entry.trades.push(tick);
+          entry.source ??= plan.records[i];
           break;
         }
       }
-      const recordOf = (name: string) => {
-        const source = touched.get(name)?.trades[0];
-        return source && plan.recordOf.get(source);
-      };
+      const recordOf = (name: string) => touched.get(name)?.source;
       const partitionOf = (minute: MinuteKey) => {
         const record = recordOf(`${minute.symbol}|${minute.start}`);
         return record ? partitionKey(record) : "";

@@ -77,7 +77,7 @@ function world(options: Options) {
     },
     decode: async (value): Promise<DecodedTick> => {
       const { sequence, symbol } = JSON.parse(String(value));
-      return { ok: true, tick: trade(sequence, "10.5", symbol) };
+      return { ok: true, value: trade(sequence, "10.5", symbol) };
     },
     store: {
       async writeTicks(ticks) {

@@ -104,7 +104,7 @@ function world(
     },
     decode: async (value): Promise<DecodedTick> =>
       value?.[0] === 0
-        ? { ok: true, tick: decodeTick(value[1] as number) }
+        ? { ok: true, value: decodeTick(value[1] as number) }
         : { ok: false, reason: { code: "bad_magic_byte", stage: "decode", detail: "x" } },
     store,
     publishDeadLetters: async (letters: DeadLetter[]) => {
@@ -378,7 +378,7 @@ function pipelineWorld(maxInFlightBatches: number, firstWrite: "slow" | "down" =
     },
     decode: async (value): Promise<DecodedTick> => {
       events.push(`decode ${value?.[1]}`);
-      return { ok: true, tick: tickAt(value?.[1] as number) };
+      return { ok: true, value: tickAt(value?.[1] as number) };
     },
     store: {
       async writeTicks(ticks) {

@@ -3,7 +3,7 @@ import type { ConsumedRecord } from "@repo/kafka-node";
 import { sleep } from "@repo/platform/retry";
 import { createSteps, Stopped } from "@repo/platform/steps";
 import { createMinuteBook } from "../bars/book.ts";
-import { type BatchPlan, keepPartitions, mergePlans, planBatch } from "../batch/plan.ts";
+import { type BatchPlan, keepPartitions, mergePlans, planBatch, sourceOf } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
 import { METRIC } from "../stats.ts";
 import { decodeAll, type PoisonReason } from "../tick/decode.ts";
@@ -41,7 +41,7 @@ interface InFlight {
 }
 
 function letterFor(plan: BatchPlan, tick: Tick, reason: PoisonReason): DeadLetter {
-  const record = plan.recordOf.get(tick);
+  const record = sourceOf(plan, tick);
   if (!record) throw new Error(`tick ${tick.symbol}@${tick.eventTime} has no source record`);
   return { record, reason };
 }
@@ -157,7 +157,7 @@ export function createRunner(options: RunnerOptions) {
     return {
       plan: keepPartitions(plan, owned),
       written: stored.written.filter((tick) => {
-        const record = plan.recordOf.get(tick);
+        const record = sourceOf(plan, tick);
         return record !== undefined && owned(record);
       }),
       letters: stored.letters.filter((letter) => owned(letter.record)),

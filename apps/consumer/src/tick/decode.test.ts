@@ -45,7 +45,22 @@ const decode = createTickDecoder({
 });
 
 test("a wire-format tick decodes to the exact value, decimals and micros intact", async () => {
-  expect(await decode(wire(1, tickType.toBuffer(tick)))).toEqual({ ok: true, tick });
+  expect(await decode(wire(1, tickType.toBuffer(tick)))).toEqual({ ok: true, value: tick });
+});
+
+test("a price with more digits than decimal(18,6) allows is invalid_value, not stored (the fast reader leaves it to avsc)", async () => {
+  // The same bytes as a Tick whose price is 19 digits: 1234567890123.456789 (8 bytes unscaled).
+  const plain = (spec.schema as { fields: { name: string; type: unknown }[] }).fields.map((f) =>
+    f.name === "price" ? { ...f, type: "bytes" } : f,
+  );
+  const bytesType = avro.Type.forSchema({ ...(spec.schema as object), fields: plain } as Schema);
+  const unscaled = Buffer.alloc(8);
+  unscaled.writeBigInt64BE(1_234_567_890_123_456_789n);
+  const result = await decode(wire(1, bytesType.toBuffer({ ...tick, price: unscaled })));
+  expect(result.ok).toBe(false);
+  if (result.ok) return;
+  expect(result.reason.code).toBe("invalid_value");
+  expect(result.reason.detail).toStartWith("price: ");
 });
 
 test.each([
