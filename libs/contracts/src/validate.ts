@@ -127,7 +127,9 @@ function decimalIssues(type: Type, value: Record<string, unknown>): readonly Val
     if (text === null || text === undefined) continue;
     if (typeof text === "string" && significantDigits(text) <= decimal.precision) continue;
     const problem = decimal.problem(text);
-    if (problem) (issues ??= []).push({ path: name, message: problem });
+    if (!problem) continue;
+    issues ??= [];
+    issues.push({ path: name, message: problem });
   }
   return issues ?? NONE;
 }

@@ -111,7 +111,9 @@ test("merged plans do their batches' work once: each minute and commit once, the
   ]);
   // Each tick keeps its own record, by index and through sourceOf.
   expect(merged.records.map((r) => `${r.partition}@${r.offset}`)).toEqual(["0@10", "1@20", "0@11"]);
-  merged.ticks.forEach((t, i) => expect(sourceOf(merged, t)).toBe(merged.records[i]));
+  merged.ticks.forEach((t, i) => {
+    expect(sourceOf(merged, t)).toBe(merged.records[i] as ConsumedRecord);
+  });
   expect(mergePlans([first])).toBe(first);
 });
 
