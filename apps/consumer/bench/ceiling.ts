@@ -38,12 +38,15 @@ export async function runCeilings({
   startUs,
   spanUs,
   nodeFlags,
+  bareOnly = false,
 }: {
   keyspace: string;
   total: number;
   startUs: number;
   spanUs: number;
   nodeFlags: string[];
+  /** Only the bare driver's ceiling (a later round's baseline). */
+  bareOnly?: boolean;
 }): Promise<Ceiling[]> {
   const ceilings: Ceiling[] = [];
   /** Per ceiling shape: rows/s and the writer's CPU µs per row, for the ratios below. */
@@ -84,6 +87,7 @@ export async function runCeilings({
     },
   ];
   for (const shape of shapes) {
+    if (bareOnly && shape.binding !== "bare") continue;
     await provisionKeyspace(ceilingKeyspace);
     const spec: CeilingSpec = {
       keyspace: ceilingKeyspace,

@@ -25,7 +25,9 @@
  * BENCH_PHASES (default "ceiling,drain,lowmem,replicas,steady"; "spark" only when named) picks what
  * runs; BENCH_CPU_PROFILE=<dir> runs the draining consumer under `node --cpu-prof` and prints where
  * its main thread spent its time;
- * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings).
+ * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings);
+ * BENCH_ROUNDS=N (with `ceiling,drain`) repeats the bare driver's ceiling and a drain N − 1 more
+ * times and prints the CPU ratio of each round and their median (the machine's speed drifts).
  *
  * The phases live beside this file: `ceiling.ts` (and its Node writer `ceiling-writer.ts`),
  * `drain.ts`, `steady.ts`; `meters.ts` measures CPU, Cassandra's quiet and the V8 heap.
@@ -52,7 +54,7 @@ import {
   startProducer,
   stats,
 } from "../src/e2e/harness.ts";
-import { runCeilings } from "./ceiling.ts";
+import { type Ceiling, runCeilings } from "./ceiling.ts";
 import { createDrain } from "./drain.ts";
 import { cassandraSettled, cpuMeter, fmt } from "./meters.ts";
 import { sparkDrain } from "./spark.ts";
@@ -68,6 +70,11 @@ const config = configOrExit(() =>
   loadConfig({
     BENCH_TICKS: z.coerce.number().int().min(1).max(5_000_000).default(500_000),
     BENCH_STEADY_SECONDS: z.coerce.number().int().min(1).max(120).default(15),
+    /**
+     * Rounds of the bare driver's ceiling and a drain (with `ceiling,drain`): the machine's speed
+     * drifts, so the CPU ratio is printed per round and as their median.
+     */
+    BENCH_ROUNDS: z.coerce.number().int().min(1).max(10).default(1),
     BENCH_PHASES: z
       .string()
       .default(DEFAULT_PHASES.join(","))
@@ -85,6 +92,7 @@ const config = configOrExit(() =>
 );
 const total = config.BENCH_TICKS;
 const steadySeconds = config.BENCH_STEADY_SECONDS;
+const rounds = config.BENCH_ROUNDS;
 const phases = new Set<string>(config.BENCH_PHASES);
 const nodeFlags = config.BENCH_NODE_FLAGS;
 const profileDir = config.BENCH_CPU_PROFILE ? resolve(config.BENCH_CPU_PROFILE) : undefined;
@@ -160,8 +168,52 @@ try {
   };
 
   let drainRate: number | undefined;
+  /** Per round: the consumer's CPU per tick ÷ the bare driver's per row. */
+  const ratios: number[] = [];
+  const bareRatio = (roundCeilings: readonly Ceiling[], consumerUs: number) => {
+    const bare = roundCeilings.find((c) => c.label.startsWith("bare driver"));
+    if (bare) ratios.push(consumerUs / bare.writerUs);
+  };
   if (phases.has("drain")) {
-    drainRate = await drain("consumer drain", { env: {}, flags: nodeFlags, profile: true });
+    const first = await drainOnce("consumer drain", { env: {}, flags: nodeFlags, profile: true });
+    peakMb = Math.max(peakMb, first.peakMb);
+    drainRate = first.rate;
+    bareRatio(ceilings, first.consumerUs);
+  }
+  for (let round = 2; round <= rounds && phases.has("ceiling") && phases.has("drain"); round += 1) {
+    // The same backlog again, each round beside a fresh bare-driver ceiling, into an empty keyspace.
+    const roundCeilings = await runCeilings({
+      keyspace: ceilingKeyspace,
+      total,
+      startUs,
+      spanUs,
+      nodeFlags,
+      bareOnly: true,
+    });
+    const into = { keyspace: `${s.keyspace}_round${round}`, group: `${s.group}_round${round}` };
+    await provisionKeyspace(into.keyspace);
+    const again = await createDrain({ total, ceilings: roundCeilings, launch, profileDir })(
+      `consumer drain, round ${round}`,
+      {
+        env: { CASSANDRA_KEYSPACE: into.keyspace, CONSUMER_GROUP: into.group },
+        flags: nodeFlags,
+        profile: false,
+      },
+    );
+    peakMb = Math.max(peakMb, again.peakMb);
+    bareRatio(roundCeilings, again.consumerUs);
+    await dropKeyspace(into.keyspace);
+  }
+  if (ratios.length > 1) {
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median =
+      sorted.length % 2
+        ? (sorted[Math.floor(mid)] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    console.log(
+      `consumer CPU per tick ÷ the bare driver's per row, by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median.toFixed(2)}; target ≤ 1.5)`,
+    );
   }
   /** The same backlog again into an empty keyspace and group, its rate beside the first drain's. */
   const drainAgain = async (

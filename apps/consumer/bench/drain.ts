@@ -161,6 +161,6 @@ export function createDrain({ total, ceilings, launch, profileDir }: DrainContex
         );
       }
     }
-    return { rate: drainRate, peakMb: phasePeakMb };
+    return { rate: drainRate, peakMb: phasePeakMb, consumerUs };
   };
 }

@@ -66,17 +66,24 @@ describe("compose.yaml", () => {
     }
   });
 
-  test("the consumer runs with the malloc arena limit its own start scripts set", () => {
+  test("the consumer runs with the malloc settings its own start scripts set", () => {
     const scripts = (
       JSON.parse(readFileSync(join(repoRoot, "apps/consumer/package.json"), "utf8")) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    // A shell default: the user's own MALLOC_ARENA_MAX wins.
-    const twoArenas = "MALLOC_ARENA_MAX=$" + "{MALLOC_ARENA_MAX:-2} node";
-    expect(scripts.start).toContain(twoArenas);
-    expect(scripts.dev).toContain(twoArenas);
-    expect(String(services.consumer?.environment?.MALLOC_ARENA_MAX)).toBe("2");
+    // Shell defaults: the user's own values win.
+    const mallocDefaults =
+      "MALLOC_ARENA_MAX=$" +
+      "{MALLOC_ARENA_MAX:-2} MALLOC_MMAP_THRESHOLD_=$" +
+      "{MALLOC_MMAP_THRESHOLD_:-131072} MALLOC_TRIM_THRESHOLD_=$" +
+      "{MALLOC_TRIM_THRESHOLD_:-131072} node";
+    expect(scripts.start).toContain(mallocDefaults);
+    expect(scripts.dev).toContain(mallocDefaults);
+    const environment = services.consumer?.environment ?? {};
+    expect(String(environment.MALLOC_ARENA_MAX)).toBe("2");
+    expect(String(environment.MALLOC_MMAP_THRESHOLD_)).toBe("131072");
+    expect(String(environment.MALLOC_TRIM_THRESHOLD_)).toBe("131072");
   });
 
   test("migrations and the schema push are one-shot services running the real root scripts", () => {

@@ -69,10 +69,15 @@ export async function freePort(): Promise<number> {
 
 /**
  * What a service's own start scripts set for its runtime (`apps/<name>/package.json`, compose.yaml),
- * so tests and benches run it as users do: the consumer's two glibc malloc arenas.
+ * so tests and benches run it as users do: the consumer's glibc malloc settings (two arenas, a fixed
+ * 128 KiB mmap and trim threshold).
  */
 const RUNTIME_ENV: Partial<Record<ServiceName, Record<string, string>>> = {
-  consumer: { MALLOC_ARENA_MAX: "2" },
+  consumer: {
+    MALLOC_ARENA_MAX: "2",
+    MALLOC_MMAP_THRESHOLD_: "131072",
+    MALLOC_TRIM_THRESHOLD_: "131072",
+  },
 };
 
 /**
