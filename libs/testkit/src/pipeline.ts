@@ -101,13 +101,23 @@ export function consumersCaughtUp(
   atLeast: number,
   options: WaitOptions = {},
 ): Promise<ConsumerStats[]> {
+  /** When lag 0 with `atLeast` written was first seen (and has held since). */
+  let caughtUpAt: number | undefined;
   return eventually(
     async () => {
       const stats = await Promise.all(
         consumers.map((consumer) => consumer.json<ConsumerStats>("/stats")),
       );
       const written = stats.reduce((sum, s) => sum + s.records.written, 0);
-      return stats.every((s) => s.lag.total === 0) && written >= atLeast ? stats : undefined;
+      if (!(stats.every((s) => s.lag.total === 0) && written >= atLeast)) {
+        caughtUpAt = undefined;
+        return undefined;
+      }
+      caughtUpAt ??= Date.now();
+      // `/stats`' lag is the consumer's last lag refresh (once a second), live `written` is not: a
+      // lag of 0 read before the last ticks reached Kafka would pass. Only lag 0 that still holds
+      // after a refresh later than the last write means Kafka holds the last commits.
+      return Date.now() - caughtUpAt >= LAG_REFRESH_MS ? stats : undefined;
     },
     {
       timeoutMs: options.timeoutMs ?? 120_000,
@@ -117,6 +127,12 @@ export function consumersCaughtUp(
     },
   );
 }
+
+/**
+ * How long one round of the consumer's readiness probes and lag refresh may take, with the 1 s
+ * pause between rounds (`consumingServiceReadiness` in `@repo/platform/http/readiness`).
+ */
+const LAG_REFRESH_MS = 2500;
 
 /** {@link consumersCaughtUp} for one consumer: its stats once it is at lag 0 with `atLeast` written. */
 export async function consumerCaughtUp(
