@@ -18,6 +18,7 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
         { topic: "market.ticks", partition: 0, committed: 3, highWatermark: 5, lag: 2 },
         { topic: "market.ticks", partition: 1, committed: 7, highWatermark: 7, lag: 0 },
       ],
+      lagReadAt: () => 1_795_617_000_000,
       cassandraConnected: () => false,
     },
     readiness: () => ({ ready: false, checks: { cassandra: { ok: false } } }),
@@ -31,7 +32,7 @@ test("/stats has the documented shape and /readyz is 503 while a dependency is d
     deadLetters: { truncated: 0, skipped: 0 },
     bars: { written: 0, lateTicks: 0, refused: 0, rebuilt: 0 },
     latest: { written: 0, superseded: 0 },
-    lag: { total: 2, byPartition: { "0": 2, "1": 0 } },
+    lag: { total: 2, byPartition: { "0": 2, "1": 0 }, readAt: 1_795_617_000_000 },
     commits: { resent: 0 },
     batches: { count: 1, p50Ms: 12, p99Ms: 12 },
     latency: {

@@ -92,15 +92,18 @@ const runner = createRunner({
 });
 
 let lag: PartitionLag[] = [];
+let lagReadAt: number | null = null;
 const health = createReadiness({
   consumer,
   store,
   registry,
   failingStep: () => runner.failingStep(),
   refresh: async () => {
+    const askedAt = Date.now();
     const fresh = await consumer.lag().catch(() => undefined);
     if (!fresh) return;
     lag = fresh;
+    lagReadAt = askedAt;
     runner.reconcile(fresh);
   },
 });
@@ -109,7 +112,12 @@ const app = createConsumerApp({
   log,
   ...httpLimits(config),
   readiness: health.readiness,
-  view: { stats, lag: () => lag, cassandraConnected: () => health.healthy("cassandra") },
+  view: {
+    stats,
+    lag: () => lag,
+    lagReadAt: () => lagReadAt,
+    cassandraConnected: () => health.healthy("cassandra"),
+  },
 });
 
 serve(app, async () => {

@@ -42,6 +42,8 @@ export const METRIC = {
 export interface ConsumerView {
   stats: Stats;
   lag: () => PartitionLag[];
+  /** When the lag `lag()` returns was read from Kafka (epoch ms), null before the first read. */
+  lagReadAt: () => number | null;
   cassandraConnected: () => boolean;
 }
 
@@ -51,7 +53,7 @@ const quantiles = ({ p50, p99 }: { p50: number | null; p99: number | null }) => 
  * The body of `GET /stats`.
  *
  * @example
- *   consumerStats({ stats, lag: () => [], cassandraConnected: () => true }).records.written;
+ *   consumerStats({ stats, lag: () => [], lagReadAt: () => null, cassandraConnected: () => true }).records.written;
  */
 export function consumerStats(view: ConsumerView) {
   const { stats } = view;
@@ -92,6 +94,8 @@ export function consumerStats(view: ConsumerView) {
     lag: {
       total: lag.reduce((sum, p) => sum + p.lag, 0),
       byPartition: Object.fromEntries(lag.map((p) => [String(p.partition), p.lag])),
+      /** When Kafka was asked (epoch ms; once a readiness round): lag describes that moment. */
+      readAt: view.lagReadAt(),
     },
     /** Offsets committed again because Kafka did not hold them (lost in a rebalance). */
     commits: { resent: count(METRIC.commitsResent) },

@@ -55,6 +55,7 @@ test("ingest forwarded = producer delivered = consumer written = rows in Cassand
   // sent (a commit librdkafka retried can land after a newer one), so this is read until it holds.
   const topic = `${pipeline.prefix}market.ticks`;
   const ends = await endOffsets(topic);
+  const expected = [...ends.values()];
   const admin = new Admin({ clientId: "e2e", bootstrapBrokers: brokers });
   const committedOffsets = async () => {
     const [committed] = await admin.listConsumerGroupOffsets({ groups: [pipeline.group] });
@@ -68,11 +69,11 @@ test("ingest forwarded = producer delivered = consumer written = rows in Cassand
     const atEnd = await eventually(
       async () => {
         const offsets = await committedOffsets();
-        return offsets.every((offset, i) => offset === [...ends.values()][i]) ? offsets : undefined;
+        return offsets.every((offset, i) => offset === expected[i]) ? offsets : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 500, message: "committed offsets did not reach the ends" },
     ).catch(() => committedOffsets());
-    expect(atEnd).toEqual([...ends.values()]);
+    expect(atEnd).toEqual(expected);
   } finally {
     await admin.close();
   }

@@ -23,7 +23,8 @@ export interface ProducerStats {
 export interface ConsumerStats {
   records: { consumed: number; written: number; deadLettered: number };
   bars: { written: number };
-  lag: { total: number; byPartition: Record<string, number> };
+  /** `readAt`: when the consumer read this lag from Kafka (epoch ms), null before its first read. */
+  lag: { total: number; byPartition: Record<string, number>; readAt: number | null };
 }
 
 export interface WaitOptions {
@@ -101,23 +102,21 @@ export function consumersCaughtUp(
   atLeast: number,
   options: WaitOptions = {},
 ): Promise<ConsumerStats[]> {
-  /** When lag 0 with `atLeast` written was first seen (and has held since). */
-  let caughtUpAt: number | undefined;
+  /** When this wait first saw `atLeast` ticks written, every commit for them already handed to Kafka. */
+  let writtenAt: number | undefined;
   return eventually(
     async () => {
       const stats = await Promise.all(
         consumers.map((consumer) => consumer.json<ConsumerStats>("/stats")),
       );
       const written = stats.reduce((sum, s) => sum + s.records.written, 0);
-      if (!(stats.every((s) => s.lag.total === 0) && written >= atLeast)) {
-        caughtUpAt = undefined;
-        return undefined;
-      }
-      caughtUpAt ??= Date.now();
-      // `/stats`' lag is the consumer's last lag refresh (once a second), live `written` is not: a
-      // lag of 0 read before the last ticks reached Kafka would pass. Only lag 0 that still holds
-      // after a refresh later than the last write means Kafka holds the last commits.
-      return Date.now() - caughtUpAt >= LAG_REFRESH_MS ? stats : undefined;
+      if (written < atLeast) return undefined;
+      writtenAt ??= Date.now();
+      const since = writtenAt;
+      // `/stats`' lag is read from Kafka once a readiness round, `written` is live: only a lag read
+      // after the last ticks were written says whether Kafka holds their commits.
+      const fresh = stats.every((s) => s.lag.readAt !== null && s.lag.readAt >= since);
+      return fresh && stats.every((s) => s.lag.total === 0) ? stats : undefined;
     },
     {
       timeoutMs: options.timeoutMs ?? 120_000,
@@ -127,12 +126,6 @@ export function consumersCaughtUp(
     },
   );
 }
-
-/**
- * How long one round of the consumer's readiness probes and lag refresh may take, with the 1 s
- * pause between rounds (`consumingServiceReadiness` in `@repo/platform/http/readiness`).
- */
-const LAG_REFRESH_MS = 2500;
 
 /** {@link consumersCaughtUp} for one consumer: its stats once it is at lag 0 with `atLeast` written. */
 export async function consumerCaughtUp(
