@@ -5,10 +5,11 @@
  * them for the drain's ratios.
  */
 import { localStack, statusOf } from "@repo/stack";
-import { dropKeyspace, provisionKeyspace, stackEnv } from "@repo/testkit";
+import { brokers, dropKeyspace, provisionKeyspace, stackEnv } from "@repo/testkit";
 import { consumerEnv } from "../src/config.ts";
 import { appDir } from "../src/e2e/harness.ts";
 import type { CeilingResult, CeilingSpec } from "./ceiling-writer.ts";
+import type { KafkaReadResult, KafkaReadSpec } from "./kafka-reader.ts";
 import { cassandraSettled, fmt } from "./meters.ts";
 
 /** The consumer's defaults (its config module), so the ceiling can write in the same shape. */
@@ -17,6 +18,8 @@ export const CONSUMER_SHAPE = {
   inFlightBatches: consumerEnv.CONSUMER_MAX_IN_FLIGHT_BATCHES.parse(undefined),
   maxConcurrency: consumerEnv.CASSANDRA_MAX_CONCURRENCY.parse(undefined),
   batchMaxRows: consumerEnv.CASSANDRA_BATCH_MAX_ROWS.parse(undefined),
+  prefetchKbytes: consumerEnv.CONSUMER_PREFETCH_KBYTES.parse(undefined),
+  fetchMaxKbytes: consumerEnv.CONSUMER_FETCH_MAX_KBYTES.parse(undefined),
 };
 
 /** One ceiling shape's result: rows/s and the writer's CPU µs per row. */
@@ -126,4 +129,72 @@ export async function runCeilings({
     );
   }
   return ceilings;
+}
+
+/** The Kafka read ceiling: records/s and the reader's CPU µs per record (all threads, main thread). */
+export interface KafkaCeiling {
+  rate: number;
+  readerUs: number;
+  mainThreadUs: number;
+}
+
+/**
+ * Reads the backlog of `topic` with librdkafka's binding alone (`kafka-reader.ts`, on Node, in a
+ * fresh group `group`), in the consumer's poll size and fetch settings, and prints its rate and CPU
+ * per record: what handing each record to JavaScript costs before any of the consumer's work.
+ *
+ * @example
+ * const read = await runKafkaRead({ topic: s.topic.ticks, group: `${s.group}_read`, total, nodeFlags: [] });
+ */
+export async function runKafkaRead({
+  topic,
+  group,
+  total,
+  nodeFlags,
+}: {
+  topic: string;
+  group: string;
+  total: number;
+  nodeFlags: string[];
+}): Promise<KafkaCeiling> {
+  const built = Bun.spawnSync(
+    [
+      "bun",
+      "build",
+      "./bench/kafka-reader.ts",
+      "--target=node",
+      "--outfile=dist/bench-kafka-reader.js",
+      "--external",
+      "@confluentinc/kafka-javascript",
+    ],
+    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+  );
+  if (built.exitCode !== 0) throw new Error(`building the Kafka reader: ${built.stderr}`);
+  const spec: KafkaReadSpec = {
+    brokers: brokers.join(","),
+    topic,
+    group,
+    total,
+    maxBatch: CONSUMER_SHAPE.maxBatch,
+    prefetchKbytes: CONSUMER_SHAPE.prefetchKbytes,
+    fetchMaxKbytes: CONSUMER_SHAPE.fetchMaxKbytes,
+  };
+  const run = Bun.spawnSync(
+    ["node", ...nodeFlags, "dist/bench-kafka-reader.js", JSON.stringify(spec)],
+    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+  );
+  if (run.exitCode !== 0) throw new Error(`the Kafka reader failed: ${run.stderr}`);
+  const result = JSON.parse(run.stdout.toString().trim()) as KafkaReadResult;
+  const read: KafkaCeiling = {
+    rate: result.rate,
+    readerUs: (result.readerCpuSeconds * 1e6) / result.records,
+    mainThreadUs: (result.mainThreadCpuSeconds * 1e6) / result.records,
+  };
+  console.log(
+    `Kafka read ceiling (librdkafka's Node binding alone, nothing decoded or written, ${fmt(CONSUMER_SHAPE.maxBatch)}-record polls, the consumer's fetch settings): ${fmt(read.rate)} records/s`,
+  );
+  console.log(
+    `  CPU per record over ${fmt(result.records)} records (${result.wallSeconds.toFixed(1)} s): reader ${read.readerUs.toFixed(1)} µs, of which its main thread ${read.mainThreadUs.toFixed(1)} µs (the binding handing each record to JavaScript)`,
+  );
+  return read;
 }

@@ -6,6 +6,9 @@
  *   2. the raw Cassandra ceiling: the same ticks written to the same table with the same driver and
  *      store code (no Kafka, decoding or bars), twice: in 50,000-row chunks, and in the consumer's
  *      own shape (its default poll size, batches in flight, requests in flight, rows per batch);
+ *      and, when a drain follows, the Kafka read ceiling: the backlog read by librdkafka's binding
+ *      alone (`kafka-reader.ts`), whose CPU per record plus the bare driver's per row is a bare
+ *      pipeline's, against which the drain's CPU per tick is taken apart;
  *   3. the consumer draining the full topic: rows/s, CPU µs per tick of the consumer, Cassandra and
  *      Kafka, and both ratios (rate, CPU per tick) to each ceiling of the same run;
  *   4. the same drain under the low-memory settings (MALLOC_ARENA_MAX=2, an 8 MiB young and a
@@ -54,7 +57,7 @@ import {
   startProducer,
   stats,
 } from "../src/e2e/harness.ts";
-import { type Ceiling, runCeilings } from "./ceiling.ts";
+import { type Ceiling, type KafkaCeiling, runCeilings, runKafkaRead } from "./ceiling.ts";
 import { createDrain } from "./drain.ts";
 import { cassandraSettled, cpuMeter, fmt } from "./meters.ts";
 import { sparkDrain } from "./spark.ts";
@@ -103,6 +106,15 @@ const tickType = avroTypeOf(spec.schema as Schema);
 
 const wire = (schemaId: number, tick: Tick) => toWire(schemaId, tickType.toBuffer(tick));
 
+/** The middle value of `list` (the mean of the two middle ones for an even count). */
+function median(list: number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2
+    ? (sorted[Math.floor(mid)] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 async function produceAll(s: Scenario, producer: Producer, ticks: Iterable<Tick>) {
   let chunk: { topic: string; key: Buffer; value: Buffer }[] = [];
   const flush = async () => {
@@ -127,6 +139,8 @@ const ceilingKeyspace = `${s.keyspace}_ceiling`;
 const lowMemory = { keyspace: `${s.keyspace}_lowmem`, group: `${s.group}_lowmem` };
 const twoReplicas = { keyspace: `${s.keyspace}_replicas`, group: `${s.group}_replicas` };
 const sparkKeyspace = `${s.keyspace}_spark`;
+/** The groups the Kafka read ceilings join, deleted at the end with the others. */
+const readGroups: string[] = [];
 /** Every service the bench starts: stopped at the end even when a phase fails. */
 const startedConsumers: RunningService[] = [];
 const launch = async (env: Record<string, string>, flags: string[]) => {
@@ -158,9 +172,19 @@ try {
   const ceilings = phases.has("ceiling")
     ? await runCeilings({ keyspace: ceilingKeyspace, total, startUs, spanUs, nodeFlags })
     : [];
+  /** The backlog read by the binding alone, in a group of its own (only when a drain filled it). */
+  const readBacklog = (round: number) => {
+    const group = `${s.group}_read${round}`;
+    readGroups.push(group);
+    return runKafkaRead({ topic: s.topic.ticks, group, total, nodeFlags });
+  };
+  let kafkaRead: KafkaCeiling | undefined;
+  if (phases.has("ceiling") && phases.has("drain")) {
+    kafkaRead = await readBacklog(1);
+  }
 
   let peakMb = 0;
-  const drainOnce = createDrain({ total, ceilings, launch, profileDir });
+  const drainOnce = createDrain({ total, ceilings, kafkaRead, launch, profileDir });
   const drain = async (label: string, options: Parameters<typeof drainOnce>[1]) => {
     const result = await drainOnce(label, options);
     peakMb = Math.max(peakMb, result.peakMb);
@@ -168,17 +192,22 @@ try {
   };
 
   let drainRate: number | undefined;
-  /** Per round: the consumer's CPU per tick ÷ the bare driver's per row. */
+  /** Per round: the consumer's CPU per tick ÷ the bare driver's per row, and ÷ the bare pipeline's. */
   const ratios: number[] = [];
-  const bareRatio = (roundCeilings: readonly Ceiling[], consumerUs: number) => {
+  const pipelineRatios: number[] = [];
+  const bareRatio = (
+    roundCeilings: readonly Ceiling[],
+    drained: { consumerUs: number; pipelineRatio?: number | undefined },
+  ) => {
     const bare = roundCeilings.find((c) => c.label.startsWith("bare driver"));
-    if (bare) ratios.push(consumerUs / bare.writerUs);
+    if (bare) ratios.push(drained.consumerUs / bare.writerUs);
+    if (drained.pipelineRatio !== undefined) pipelineRatios.push(drained.pipelineRatio);
   };
   if (phases.has("drain")) {
     const first = await drainOnce("consumer drain", { env: {}, flags: nodeFlags, profile: true });
     peakMb = Math.max(peakMb, first.peakMb);
     drainRate = first.rate;
-    bareRatio(ceilings, first.consumerUs);
+    bareRatio(ceilings, first);
   }
   for (let round = 2; round <= rounds && phases.has("ceiling") && phases.has("drain"); round += 1) {
     // The same backlog again, each round beside a fresh bare-driver ceiling, into an empty keyspace.
@@ -190,30 +219,35 @@ try {
       nodeFlags,
       bareOnly: true,
     });
+    const roundRead = await readBacklog(round);
     const into = { keyspace: `${s.keyspace}_round${round}`, group: `${s.group}_round${round}` };
     await provisionKeyspace(into.keyspace);
-    const again = await createDrain({ total, ceilings: roundCeilings, launch, profileDir })(
-      `consumer drain, round ${round}`,
-      {
-        env: { CASSANDRA_KEYSPACE: into.keyspace, CONSUMER_GROUP: into.group },
-        flags: nodeFlags,
-        profile: false,
-      },
-    );
+    const again = await createDrain({
+      total,
+      ceilings: roundCeilings,
+      kafkaRead: roundRead,
+      launch,
+      profileDir,
+    })(`consumer drain, round ${round}`, {
+      env: { CASSANDRA_KEYSPACE: into.keyspace, CONSUMER_GROUP: into.group },
+      flags: nodeFlags,
+      profile: false,
+    });
     peakMb = Math.max(peakMb, again.peakMb);
-    bareRatio(roundCeilings, again.consumerUs);
+    bareRatio(roundCeilings, again);
     await dropKeyspace(into.keyspace);
   }
   if (ratios.length > 1) {
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const median =
-      sorted.length % 2
-        ? (sorted[Math.floor(mid)] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    const byRound = (list: number[]) =>
+      `${list.map((r) => r.toFixed(2)).join(", ")} (median ${median(list).toFixed(2)})`;
     console.log(
-      `consumer CPU per tick ÷ the bare driver's per row, by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median.toFixed(2)}; target ≤ 1.5)`,
+      `consumer CPU per tick ÷ the bare driver's per row, by round: ${byRound(ratios)}; target ≤ 1.5`,
     );
+    if (pipelineRatios.length > 1) {
+      console.log(
+        `consumer CPU per tick ÷ the bare pipeline's (Kafka read + bare driver write), by round: ${byRound(pipelineRatios)}`,
+      );
+    }
   }
   /** The same backlog again into an empty keyspace and group, its rate beside the first drain's. */
   const drainAgain = async (
@@ -322,7 +356,7 @@ try {
   // The backlog topics (hundreds of MB at the default size) and both groups go too.
   await dropIsolated({
     prefix: s.prefix,
-    groups: [s.group, lowMemory.group, twoReplicas.group],
+    groups: [s.group, lowMemory.group, twoReplicas.group, ...readGroups],
     keyspace: s.keyspace,
   });
 }

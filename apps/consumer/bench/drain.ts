@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describeServices, type RunningService } from "@repo/testkit";
 import { rssOf } from "@repo/testkit/proc";
 import { type ConsumerStats, stats } from "../src/e2e/harness.ts";
-import type { Ceiling } from "./ceiling.ts";
+import type { Ceiling, KafkaCeiling } from "./ceiling.ts";
 import { cassandraSettled, cpuMeter, fmt, heapOf } from "./meters.ts";
 import { summarise } from "./profile.ts";
 
@@ -17,6 +17,8 @@ export interface DrainContext {
   total: number;
   /** The ceilings of the same run, for the ratios. */
   ceilings: readonly Ceiling[];
+  /** The Kafka read ceiling of the same run: with the bare driver's, the bare pipeline. */
+  kafkaRead?: KafkaCeiling;
   /** Starts one consumer with extra environment and Node flags (stopped by the bench at the end). */
   launch: (env: Record<string, string>, flags: string[]) => Promise<RunningService>;
   /** Where `--cpu-prof` writes when a drain is profiled. */
@@ -28,7 +30,7 @@ export interface DrainContext {
  * const drain = createDrain({ total, ceilings, launch, profileDir });
  * const { rate, peakMb } = await drain("consumer drain", { env: {}, flags: [], profile: true });
  */
-export function createDrain({ total, ceilings, launch, profileDir }: DrainContext) {
+export function createDrain({ total, ceilings, kafkaRead, launch, profileDir }: DrainContext) {
   /**
    * Drains the whole topic with `replicas` fresh consumers in one group (the scenario's group and
    * keyspace unless `env` names others) and prints the rate, batches, CPU, RSS by tenth (the
@@ -130,6 +132,18 @@ export function createDrain({ total, ceilings, launch, profileDir }: DrainContex
         `  ratio to the ceiling (${ceiling.label}): drain ${(drainRate / ceiling.rate).toFixed(2)}×, consumer CPU per tick ${(consumerUs / ceiling.writerUs).toFixed(2)}× the writer's per row (${consumerUs.toFixed(1)} vs ${ceiling.writerUs.toFixed(1)} µs)`,
       );
     }
+    const bare = ceilings.find((ceiling) => ceiling.label.startsWith("bare driver"));
+    /** The consumer's CPU per tick ÷ a bare pipeline's: the binding's read plus the bare driver's write. */
+    let pipelineRatio: number | undefined;
+    if (bare && kafkaRead) {
+      const pipelineUs = kafkaRead.readerUs + bare.writerUs;
+      pipelineRatio = consumerUs / pipelineUs;
+      console.log(
+        `  taken apart: a bare pipeline spends ${pipelineUs.toFixed(1)} µs per tick (Kafka read ${kafkaRead.readerUs.toFixed(1)} + bare driver write ${bare.writerUs.toFixed(1)}); ` +
+          `the consumer ${consumerUs.toFixed(1)} µs = ${pipelineRatio.toFixed(2)}× it, ${(consumerUs - pipelineUs).toFixed(1)} µs for everything of ours ` +
+          `(decoding, validation, bars, latest quotes, commits, less what pre-encoded values save the driver)`,
+      );
+    }
     console.log(`  CPU during the drain (after start-up): ${drainCpuUsed.text}`);
     console.log(`  CPU per tick: ${drainCpuUsed.perUnit(total)}`);
     console.log(
@@ -161,6 +175,6 @@ export function createDrain({ total, ceilings, launch, profileDir }: DrainContex
         );
       }
     }
-    return { rate: drainRate, peakMb: phasePeakMb, consumerUs };
+    return { rate: drainRate, peakMb: phasePeakMb, consumerUs, pipelineRatio };
   };
 }

@@ -14,8 +14,24 @@ import { readFileSync } from "node:fs";
  * const perTickUs = ((cpuSecondsOf(consumer.pid) - before) * 1e6) / ticks;
  */
 export function cpuSecondsOf(pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds a process's main thread (the event loop of a Node process: its thread id is the
+ * process id) has used so far, without the threads beside it (libuv's pool, librdkafka's); NaN once
+ * it has gone.
+ *
+ * @example
+ * const mainUs = ((mainThreadCpuSecondsOf(process.pid) - before) * 1e6) / records;
+ */
+export function mainThreadCpuSecondsOf(pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsIn(statPath: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const fields = readFileSync(statPath, "utf8").split(") ")[1]?.split(" ") ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
