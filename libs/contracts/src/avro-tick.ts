@@ -125,19 +125,22 @@ class Cursor {
     return text;
   }
 
-  /** A decimal(18,6) as its canonical string (see `formatDecimal`). */
-  decimal(): string {
+  /**
+   * A decimal(18,6) as its count of millionths (its unscaled value: |x| < 2^47, a safe integer),
+   * never formatted as text: the consumer encodes and folds it as a number.
+   */
+  decimal(): number {
     const length = this.varint();
     const end = this.pos + length;
     if (!this.ok || length < 0 || length > MAX_DECIMAL_BYTES || end > this.buf.length) {
       this.ok = false;
-      return "";
+      return 0;
     }
     let value = 0;
     for (let i = this.pos; i < end; i += 1) value = value * 256 + (this.buf[i] as number);
     if (length > 0 && ((this.buf[this.pos] as number) & 0x80) !== 0) value -= 2 ** (8 * length);
     this.pos = end;
-    return formatUnits(value);
+    return value;
   }
 
   /** A `["null", T]` union's branch: false for null, true for T (any other index clears `ok`). */
@@ -203,14 +206,28 @@ export function formatUnits(units: number): string {
 }
 
 /**
+ * A decimal(18,6) value as the consumer carries it: its count of millionths (a safe integer: what
+ * the fast reader yields, 187.25 → 187250000), or its plain text (what avsc yields, "187.25").
+ */
+export type DecimalValue = number | string;
+
+/** A Tick whose decimals (price, bid, ask) are `D`; the contract's {@link Tick} is `TickOf<string>`. */
+export type TickOf<D> = Omit<Tick, "price" | "bid" | "ask"> & {
+  price: D;
+  bid: D | null;
+  ask: D | null;
+};
+
+/**
  * Reads an Avro body (from `start` to the end of `body`, e.g. after the 5-byte Confluent header)
- * written with exactly {@link FAST_TICK_SCHEMA} into the Tick avsc would
- * produce (same fields, same values), without avsc's generic machinery or BigInt. Returns
+ * written with exactly {@link FAST_TICK_SCHEMA} into the Tick avsc would produce (same fields, same
+ * values), except that its decimals are counts of millionths instead of text (`formatUnits` of
+ * each is avsc's text), without avsc's generic machinery, BigInt or a string per decimal. Returns
  * undefined for anything it does not take on (a truncated or trailing body, a bad union or enum
  * index, a decimal over 6 bytes, a long beyond 2^53): the caller then decodes with avsc, whose
  * answer (and error message) stays the reference.
  */
-function readFastTick(body: Buffer, start = 0): Tick | undefined {
+function readFastTick(body: Buffer, start = 0): TickOf<number> | undefined {
   const c = cursor;
   c.reset(body, start);
   const source = c.string();
@@ -249,14 +266,15 @@ function readFastTick(body: Buffer, start = 0): Tick | undefined {
 
 /**
  * The hand-written Tick reader when `writer` is the schema it reads ({@link FAST_TICK_SCHEMA}),
- * else undefined (another version, another record): decode those with avsc.
+ * else undefined (another version, another record): decode those with avsc. Its ticks carry their
+ * decimals as counts of millionths ({@link TickOf}`<number>`).
  *
  * @example
  *   const fast = fastTickReader(writerType);
- *   const tick = fast?.(value, 5) ?? readerType.fromBuffer(value.subarray(5));
+ *   const tick = fast?.(value, 5) ?? readerType.fromBuffer(value.subarray(5)); // price 187250000 or "187.25"
  */
 export function fastTickReader(
   writer: Type,
-): ((body: Buffer, start?: number) => Tick | undefined) | undefined {
+): ((body: Buffer, start?: number) => TickOf<number> | undefined) | undefined {
   return JSON.stringify(layoutOf(writer)) === fastLayout ? readFastTick : undefined;
 }

@@ -4,7 +4,13 @@
  * (timestamps in microseconds since the epoch), optional fields are `T | null`.
  */
 export { avroOptions, avroTypeOf, DecimalType } from "./avro.ts";
-export { FAST_TICK_SCHEMA, fastTickReader, formatUnits } from "./avro-tick.ts";
+export {
+  type DecimalValue,
+  FAST_TICK_SCHEMA,
+  fastTickReader,
+  formatUnits,
+  type TickOf,
+} from "./avro-tick.ts";
 export {
   canonicalDecimal,
   divideHalfEven,

@@ -40,6 +40,7 @@ export interface ValidateOptions {
   /**
    * With `decodedFromAvro`: every decimal is known to fit its precision (the consumer's fast reader
    * reads at most 6 bytes of a decimal(18,6): under 2^47, 15 digits), so its digits are not counted.
+   * The fast reader's decimals are counts of millionths (numbers), which the rules take as such.
    */
   decimalsFit?: boolean;
 }
@@ -65,9 +66,14 @@ const unscaled = (text: unknown): number | bigint => {
   return parsed.ok ? parsed.unscaled : 0n;
 };
 
-/** Whether a decimal string (already checked against its schema) is above zero: no sign, a non-zero digit. */
-const isPositive = (text: unknown) =>
-  typeof text === "string" && !text.startsWith("-") && /[1-9]/.test(text);
+/**
+ * Whether a decimal (already checked against its schema) is above zero: a count of millionths
+ * (the consumer's fast reader) above 0, or text with no sign and a non-zero digit.
+ */
+const isPositive = (value: unknown) =>
+  typeof value === "number"
+    ? value > 0
+    : typeof value === "string" && !value.startsWith("-") && /[1-9]/.test(value);
 
 /**
  * The last text each pattern accepted: a feed repeats few sources, symbols and exchanges (the fast

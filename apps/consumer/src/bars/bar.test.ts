@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatDecimal } from "@repo/contracts";
+import { type DecimalValue, formatDecimal, formatUnits } from "@repo/contracts";
 import fc from "fast-check";
 import { computeBar, dayOf, MINUTE_US, MinuteAggregate, minuteStart, type Trade } from "./bar.ts";
 import { createLateness } from "./lateness.ts";
@@ -90,7 +90,8 @@ function referenceBar(trades: Trade[]) {
     (a, b) =>
       a.eventTime - b.eventTime || a.sequence - b.sequence || (a.source < b.source ? -1 : 1),
   );
-  const units = (price: string) => {
+  const units = (price: DecimalValue) => {
+    if (typeof price === "number") return BigInt(price);
     const [whole = "0", fraction = ""] = price.split(".");
     return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
   };
@@ -217,4 +218,30 @@ test("any decimal(18,6) price text, padded or not, folds to its exact value (fas
     { numRuns: 3000, seed: 26 },
   );
   expect(() => computeBar("AAPL", start, [trade(1, "1.0000001", 1)])).toThrow("decimal(18,6)");
+});
+
+test("trades whose prices are millionths (the fast reader's) fold to the bar of the same prices as text", () => {
+  const trades = fc.array(
+    fc.record({
+      offset: fc.integer({ min: 0, max: MINUTE_US - 1 }),
+      millionths: fc.integer({ min: 1, max: 2 ** 47 - 1 }),
+      size: fc.integer({ min: 1, max: 1_000_000 }),
+    }),
+    { minLength: 1, maxLength: 50 },
+  );
+  fc.assert(
+    fc.property(trades, (list) => {
+      const asText = list.map((t, i) => trade(t.offset, formatUnits(t.millionths), t.size, i));
+      const asMillionths = list.map((t, i) => ({
+        ...trade(t.offset, "0", t.size, i),
+        price: t.millionths,
+      }));
+      // Mixed too: a minute read back from Cassandra (text) then fed the fast reader's trades.
+      const mixed = list.map((t, i) => (i % 2 ? asText : asMillionths)[i] as Trade);
+      const expected = computeBar("AAPL", start, asText);
+      expect(computeBar("AAPL", start, asMillionths)).toEqual(expected);
+      expect(computeBar("AAPL", start, mixed)).toEqual(expected);
+    }),
+    { numRuns: 500, seed: 26 },
+  );
 });

@@ -1,5 +1,5 @@
 import { dayOf, MINUTE_US, minuteStart } from "@repo/cassandra";
-import { type Bar, divideHalfEven, formatDecimal } from "@repo/contracts";
+import { type Bar, type DecimalValue, divideHalfEven, formatDecimal } from "@repo/contracts";
 import { unscaled } from "./price.ts";
 
 /** The storage layout's time rules (`@repo/cassandra`), under the names the consumer imports. */
@@ -10,8 +10,8 @@ export interface Trade {
   source: string;
   sequence: number;
   eventTime: number;
-  /** Decimal string, e.g. "187.25". */
-  price: string;
+  /** Millionths as the fast reader yields them (187250000), or decimal text ("187.25"). */
+  price: DecimalValue;
   size: number;
   /** The provider cancelled this trade: its identity never counts in the bar (default false). */
   cancelled?: boolean;

@@ -1,8 +1,7 @@
-import type { Tick } from "@repo/contracts";
 import type { ConsumedRecord, PartitionOffset } from "@repo/kafka-node";
 import { minuteStart } from "../bars/bar.ts";
 import type { Lateness } from "../bars/lateness.ts";
-import type { DecodedTick, PoisonReason } from "../tick/decode.ts";
+import type { ConsumerTick, DecodedTick, PoisonReason } from "../tick/decode.ts";
 
 /** A (symbol, minute) whose bar must be recomputed. */
 export interface MinuteKey {
@@ -12,7 +11,7 @@ export interface MinuteKey {
 
 /** What one polled batch requires, in the order it must happen before its offsets are committed. */
 export interface BatchPlan {
-  ticks: Tick[];
+  ticks: ConsumerTick[];
   /**
    * The record each tick was decoded from, by index (`records[i]` is `ticks[i]`'s): its partition,
    * and what a tick Cassandra or its bar refuses is dead-lettered as. See {@link sourceOf}.
@@ -109,8 +108,8 @@ export class MinuteSet {
  * The newest tick per symbol among `ticks` (what `latest_quotes` must hold after them), cancels
  * left out: a cancel repeats an old trade, it never becomes a symbol's latest tick.
  */
-export function newestBySymbol(ticks: Tick[]): Map<string, Tick> {
-  const newest = new Map<string, Tick>();
+export function newestBySymbol(ticks: ConsumerTick[]): Map<string, ConsumerTick> {
+  const newest = new Map<string, ConsumerTick>();
   for (const tick of ticks) {
     if (tick.cancelled) continue;
     const current = newest.get(tick.symbol);
@@ -120,7 +119,7 @@ export function newestBySymbol(ticks: Tick[]): Map<string, Tick> {
 }
 
 /** Event-time order of ticks of one symbol: time, then sequence, then source. */
-export function isAfter(a: Tick, b: Tick): boolean {
+export function isAfter(a: ConsumerTick, b: ConsumerTick): boolean {
   if (a.eventTime !== b.eventTime) return a.eventTime > b.eventTime;
   if (a.sequence !== b.sequence) return a.sequence > b.sequence;
   return a.source > b.source;
@@ -172,7 +171,7 @@ export function keepPartitions(
   const kept = emptyPlan();
   const minutes = new MinuteSet();
   for (let i = 0; i < plan.ticks.length; i += 1) {
-    const tick = plan.ticks[i] as Tick;
+    const tick = plan.ticks[i] as ConsumerTick;
     const record = plan.records[i] as ConsumedRecord;
     if (!keep(record)) continue;
     kept.ticks.push(tick);
@@ -187,7 +186,7 @@ export function keepPartitions(
 }
 
 /** Per plan: each tick's record, built on first use (a refusal or a revoke: rare paths). */
-const sources = new WeakMap<BatchPlan, Map<Tick, ConsumedRecord>>();
+const sources = new WeakMap<BatchPlan, Map<ConsumerTick, ConsumedRecord>>();
 
 /**
  * The record `tick` of `plan` was decoded from. The hot path reads `plan.records` by index; this
@@ -197,12 +196,12 @@ const sources = new WeakMap<BatchPlan, Map<Tick, ConsumedRecord>>();
  * @example
  *   const record = sourceOf(plan, refusedTick); // dead-letter it as itself
  */
-export function sourceOf(plan: BatchPlan, tick: Tick): ConsumedRecord | undefined {
+export function sourceOf(plan: BatchPlan, tick: ConsumerTick): ConsumedRecord | undefined {
   let map = sources.get(plan);
   if (!map) {
     map = new Map();
     for (let i = 0; i < plan.ticks.length; i += 1)
-      map.set(plan.ticks[i] as Tick, plan.records[i] as ConsumedRecord);
+      map.set(plan.ticks[i] as ConsumerTick, plan.records[i] as ConsumedRecord);
     sources.set(plan, map);
   }
   return map.get(tick);

@@ -3,7 +3,7 @@
  * once is `boundedAll` from `@repo/platform/bounded`).
  */
 import { DAY_US } from "@repo/cassandra";
-import type { Tick } from "@repo/contracts";
+import type { ConsumerTick } from "../tick/decode.ts";
 
 /** `rows` grouped by `keyOf`, in first-seen order. */
 export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> {
@@ -21,9 +21,9 @@ export function groupBy<T>(rows: T[], keyOf: (row: T) => string): Iterable<T[]> 
  * Ticks grouped by partition (symbol, UTC day) without a string key per tick: by symbol, then by
  * day number (a batch's ticks of one symbol nearly always share a day).
  */
-export function byDay(ticks: Tick[]): Tick[][] {
-  const bySymbol = new Map<string, { day: number; ticks: Tick[] }[]>();
-  const groups: Tick[][] = [];
+export function byDay(ticks: ConsumerTick[]): ConsumerTick[][] {
+  const bySymbol = new Map<string, { day: number; ticks: ConsumerTick[] }[]>();
+  const groups: ConsumerTick[][] = [];
   for (const tick of ticks) {
     const day = Math.floor(tick.eventTime / DAY_US);
     let days = bySymbol.get(tick.symbol);
@@ -31,7 +31,7 @@ export function byDay(ticks: Tick[]): Tick[][] {
       days = [];
       bySymbol.set(tick.symbol, days);
     }
-    let group: { day: number; ticks: Tick[] } | undefined;
+    let group: { day: number; ticks: ConsumerTick[] } | undefined;
     for (const candidate of days) if (candidate.day === day) group = candidate;
     if (!group) {
       group = { day, ticks: [] };

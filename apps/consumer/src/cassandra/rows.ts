@@ -8,7 +8,8 @@ import {
   timestampBytes,
   versionBytes,
 } from "@repo/cassandra";
-import type { Bar, Tick } from "@repo/contracts";
+import type { Bar } from "@repo/contracts";
+import type { ConsumerTick } from "../tick/decode.ts";
 
 /**
  * A table's statement and the values it binds for a record. The columns and their encoding are
@@ -17,7 +18,7 @@ import type { Bar, Tick } from "@repo/contracts";
 export type RowMapping<T> = RowWriter<T>;
 
 /** One row per tick identity in `ticks` (absent optionals unset, `cancelled` only when true). */
-export const tickRow: RowMapping<Tick> = tickWriter;
+export const tickRow: RowMapping<ConsumerTick> = tickWriter;
 
 /** FNV-1a of `text`: a stable 32-bit spread for write-timestamp tiebreaks. */
 function fnv1a(text: string): number {
@@ -36,13 +37,13 @@ function fnv1a(text: string): number {
  * and a quote) get different timestamps, so the row is always one tick, never cells of both.
  * Within a microsecond one source's ticks are ordered by sequence (modulo 1024).
  */
-export const latestVersion = (tick: Tick) => ({
+export const latestVersion = (tick: ConsumerTick) => ({
   base: tick.eventTime,
   tiebreak: (fnv1a(tick.source) + (tick.sequence % 1024)) & 1023,
 });
 
 /** The newest tick per symbol in `latest_quotes`, written `USING TIMESTAMP` {@link latestVersion}. */
-export const latestRow: RowMapping<Tick> = {
+export const latestRow: RowMapping<ConsumerTick> = {
   ...latestQuoteWriter,
   values: (tick) => {
     const values = latestQuoteWriter.values(tick);

@@ -7,10 +7,10 @@ import {
   TICKS,
   tickReader,
 } from "@repo/cassandra";
-import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import type { Trade } from "../bars/bar.ts";
 import type { MinuteKey } from "../batch/plan.ts";
+import type { ConsumerTick } from "../tick/decode.ts";
 import { byDay, groupBy } from "./grouping.ts";
 import { createLanes } from "./lanes.ts";
 import { createPartitionWriter, type RejectedRow } from "./partition-writes.ts";
@@ -24,7 +24,7 @@ export type { RejectedRow };
  * reject only with transient errors (timeouts, unavailable, connection loss).
  */
 export interface TickStore {
-  writeTicks(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
+  writeTicks(ticks: ConsumerTick[]): Promise<RejectedRow<ConsumerTick>[]>;
   /**
    * Calls `fold` with each TRADE tick stored for one symbol-minute (cancelled ones with
    * `cancelled: true`), a page at a time.
@@ -40,7 +40,7 @@ export interface TickStore {
    * from more; a minute without a bar (every trade cancelled) has its row deleted above them.
    */
   writeBars(minutes: MinuteBar[]): Promise<RejectedRow<MinuteBar>[]>;
-  writeLatest(ticks: Tick[]): Promise<RejectedRow<Tick>[]>;
+  writeLatest(ticks: ConsumerTick[]): Promise<RejectedRow<ConsumerTick>[]>;
   /** Whether a trivial query succeeds now. */
   ping(): Promise<boolean>;
 }

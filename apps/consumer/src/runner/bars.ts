@@ -1,5 +1,5 @@
 import { DAY_US } from "@repo/cassandra";
-import { type Bar, type Tick, validate } from "@repo/contracts";
+import { type Bar, validate } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import { boundedAll } from "@repo/platform/bounded";
 import type { Stats } from "@repo/platform/stats";
@@ -9,19 +9,20 @@ import type { MinuteBook } from "../bars/book.ts";
 import type { BatchPlan, MinuteKey } from "../batch/plan.ts";
 import type { TickStore } from "../cassandra/store.ts";
 import { METRIC } from "../stats.ts";
+import type { ConsumerTick } from "../tick/decode.ts";
 import { type Ownership, partitionKey } from "./partitions.ts";
 
 /** A minute a batch touches: its durable trades and the record of the first one. */
 interface TouchedMinute {
   minute: MinuteKey;
-  trades: Tick[];
+  trades: ConsumerTick[];
   source: ConsumedRecord | undefined;
 }
 
 /** A touched minute of a batch: its trades, and its bar (or why it cannot be represented). */
 export interface FoldedMinute {
   minute: MinuteKey;
-  trades: Tick[];
+  trades: ConsumerTick[];
   /**
    * The minute's bar, undefined without standing trades (none, or every one cancelled: see
    * `seen`), or the reason it cannot be represented.
@@ -86,7 +87,7 @@ export function createBarFolder(options: BarFolderOptions) {
       /** Per symbol, the days of it this call has seen: no string key per tick. */
       const seen = new Map<string, number[]>();
       for (let i = 0; i < plan.ticks.length; i += 1) {
-        const { symbol, eventTime } = plan.ticks[i] as Tick;
+        const { symbol, eventTime } = plan.ticks[i] as ConsumerTick;
         const day = Math.floor(eventTime / DAY_US);
         let days = seen.get(symbol);
         if (!days) {
@@ -116,7 +117,7 @@ export function createBarFolder(options: BarFolderOptions) {
      * The bars of the batch's minutes with its durable trades folded in. Minutes of partitions
      * revoked since `epoch` (while their stored trades were read) are left out: not ours to write.
      */
-    async fold(plan: BatchPlan, written: Tick[], epoch: number): Promise<FoldedMinute[]> {
+    async fold(plan: BatchPlan, written: ConsumerTick[], epoch: number): Promise<FoldedMinute[]> {
       const touched = new Map<string, TouchedMinute>();
       /** Per symbol, its touched minutes: no string key per trade. */
       const bySymbol = new Map<string, TouchedMinute[]>();
@@ -131,7 +132,7 @@ export function createBarFolder(options: BarFolderOptions) {
       // as many (the usual batch), so each trade's record is read by index without a lookup.
       const durable = written.length === plan.ticks.length ? undefined : new Set(written);
       for (let i = 0; i < plan.ticks.length; i += 1) {
-        const tick = plan.ticks[i] as Tick;
+        const tick = plan.ticks[i] as ConsumerTick;
         if (tick.kind !== "TRADE" || (durable && !durable.has(tick))) continue;
         const start = minuteStart(tick.eventTime);
         for (const entry of bySymbol.get(tick.symbol) ?? []) {
@@ -196,7 +197,7 @@ export function createBarFolder(options: BarFolderOptions) {
  * trade count beyond Avro's long, a price that is not a decimal(18,6), a minute past what an
  * aggregate holds: it keeps the bar of the trades it has). Errors here are the data's: never a crash.
  */
-function foldInto(aggregate: MinuteAggregate, minute: MinuteKey, trades: Tick[]) {
+function foldInto(aggregate: MinuteAggregate, minute: MinuteKey, trades: ConsumerTick[]) {
   let bar: Bar | undefined;
   try {
     for (const trade of trades) aggregate.add(trade);

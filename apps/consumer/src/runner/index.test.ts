@@ -7,7 +7,7 @@ import { createStats } from "@repo/platform/stats";
 import { sampleTick } from "@repo/testkit";
 import { createLateness } from "../bars/lateness.ts";
 import type { TickStore } from "../cassandra/store.ts";
-import type { DecodedTick } from "../tick/decode.ts";
+import type { ConsumerTick, DecodedTick } from "../tick/decode.ts";
 import { createRunner, type DeadLetter } from "./index.ts";
 
 const minute = 1_795_617_000_000_000;
@@ -36,7 +36,7 @@ function world(
   commitSettleMs = 20,
 ) {
   const events: string[] = [];
-  const stored: Tick[] = [...storedBefore];
+  const stored: ConsumerTick[] = [...storedBefore];
   const reads = { minutes: 0, horizons: 0 };
   const stats = createStats();
   let remainingFailures = failures;

@@ -1,4 +1,3 @@
-import type { Tick } from "@repo/contracts";
 import type { ConsumedRecord } from "@repo/kafka-node";
 import { sleep } from "@repo/platform/retry";
 import { createSteps, Stopped } from "@repo/platform/steps";
@@ -6,6 +5,7 @@ import { createMinuteBook } from "../bars/book.ts";
 import { type BatchPlan, keepPartitions, mergePlans, planBatch, sourceOf } from "../batch/plan.ts";
 import type { MinuteBar } from "../cassandra/rows.ts";
 import { METRIC } from "../stats.ts";
+import type { ConsumerTick } from "../tick/decode.ts";
 import { decodeAll, type PoisonReason } from "../tick/decode.ts";
 import { createBarFolder } from "./bars.ts";
 import { createLatestQuotes } from "./latest.ts";
@@ -26,7 +26,7 @@ interface Prepared {
 
 /** A batch's ticks once durable: those Cassandra stored, and letters for those it refused. */
 interface StoredTicks {
-  written: Tick[];
+  written: ConsumerTick[];
   letters: DeadLetter[];
 }
 
@@ -40,7 +40,7 @@ interface InFlight {
   settle(): void;
 }
 
-function letterFor(plan: BatchPlan, tick: Tick, reason: PoisonReason): DeadLetter {
+function letterFor(plan: BatchPlan, tick: ConsumerTick, reason: PoisonReason): DeadLetter {
   const record = sourceOf(plan, tick);
   if (!record) throw new Error(`tick ${tick.symbol}@${tick.eventTime} has no source record`);
   return { record, reason };
@@ -116,7 +116,7 @@ export function createRunner(options: RunnerOptions) {
   async function finishBatch(
     { plan, started, epoch }: Prepared,
     stored: StoredTicks,
-    later: Tick[][],
+    later: ConsumerTick[][],
   ) {
     const { written } = stored;
     const letters: DeadLetter[] = [...plan.deadLetters, ...stored.letters];

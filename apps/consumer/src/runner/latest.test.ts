@@ -1,12 +1,13 @@
 import { expect, test } from "bun:test";
 import type { Tick } from "@repo/contracts";
 import { sampleTick } from "@repo/testkit";
+import type { ConsumerTick } from "../tick/decode.ts";
 import { createLatestQuotes } from "./latest.ts";
 
 const minute = 1_795_617_000_000_000;
 const tick = (symbol: string, offset: number, cancelled = false): Tick =>
   sampleTick({ source: "sim", symbol, eventTime: minute + offset, sequence: offset, cancelled });
-const shown = (ticks: Tick[]) => ticks.map((t) => `${t.symbol}@${t.sequence}`).sort();
+const shown = (ticks: ConsumerTick[]) => ticks.map((t) => `${t.symbol}@${t.sequence}`).sort();
 
 /** A clock the test moves by hand. */
 function clock() {

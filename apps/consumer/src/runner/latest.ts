@@ -1,5 +1,5 @@
-import type { Tick } from "@repo/contracts";
 import { isAfter, newestBySymbol } from "../batch/plan.ts";
+import type { ConsumerTick } from "../tick/decode.ts";
 
 /** How often at most a symbol's latest quote is rewritten while a backlog keeps superseding it. */
 export const DEFAULT_LATEST_REFRESH_MS = 1000;
@@ -33,13 +33,13 @@ export function createLatestQuotes(options: { refreshMs?: number; now?: () => nu
   const refreshMs = options.refreshMs ?? DEFAULT_LATEST_REFRESH_MS;
   const now = options.now ?? performance.now.bind(performance);
   /** Per symbol: the newest tick not written yet because a later batch supersedes it. */
-  const candidates = new Map<string, Tick>();
+  const candidates = new Map<string, ConsumerTick>();
   /** Per symbol: when its latest quote was last written. */
   const writtenAt = new Map<string, number>();
   /** Newest tick per symbol of a later batch's ticks, computed once per batch. */
-  const newestOf = new WeakMap<Tick[], Map<string, Tick>>();
+  const newestOf = new WeakMap<ConsumerTick[], Map<string, ConsumerTick>>();
 
-  const newestIn = (ticks: Tick[]) => {
+  const newestIn = (ticks: ConsumerTick[]) => {
     let newest = newestOf.get(ticks);
     if (!newest) {
       newest = newestBySymbol(ticks);
@@ -54,7 +54,7 @@ export function createLatestQuotes(options: { refreshMs?: number; now?: () => nu
      * batches polled after it that are still in flight (in poll order): every symbol's newest tick,
      * less those a later batch supersedes and that were written within `refreshMs`.
      */
-    due(written: Tick[], later: Tick[][]): Tick[] {
+    due(written: ConsumerTick[], later: ConsumerTick[][]): ConsumerTick[] {
       const newest = newestBySymbol(written);
       for (const [symbol, candidate] of candidates) {
         const current = newest.get(symbol);
@@ -62,7 +62,7 @@ export function createLatestQuotes(options: { refreshMs?: number; now?: () => nu
       }
       candidates.clear();
       const at = now();
-      const due: Tick[] = [];
+      const due: ConsumerTick[] = [];
       for (const [symbol, tick] of newest) {
         const last = writtenAt.get(symbol);
         if (last !== undefined && at - last < refreshMs && supersedes(later, symbol, tick)) {
@@ -74,7 +74,7 @@ export function createLatestQuotes(options: { refreshMs?: number; now?: () => nu
       return due;
     },
     /** Notes that `ticks` are durable in `latest_quotes`. */
-    written(ticks: Tick[]) {
+    written(ticks: ConsumerTick[]) {
       const at = now();
       for (const tick of ticks) {
         writtenAt.delete(tick.symbol);
@@ -90,7 +90,7 @@ export function createLatestQuotes(options: { refreshMs?: number; now?: () => nu
     },
   };
 
-  function supersedes(later: Tick[][], symbol: string, tick: Tick): boolean {
+  function supersedes(later: ConsumerTick[][], symbol: string, tick: ConsumerTick): boolean {
     for (const ticks of later) {
       const newer = newestIn(ticks).get(symbol);
       if (newer && !isAfter(tick, newer)) return true;

@@ -1,4 +1,4 @@
-import type { Bar, Tick } from "@repo/contracts";
+import type { Bar } from "@repo/contracts";
 import type { Logger } from "@repo/platform/log";
 import type { Stats } from "@repo/platform/stats";
 import type { Steps } from "@repo/platform/steps";
@@ -6,6 +6,7 @@ import type { MinuteBar } from "../cassandra/rows.ts";
 import type { RejectedRow, TickStore } from "../cassandra/store.ts";
 import { boundReason } from "../kafka/dead-letters.ts";
 import { METRIC } from "../stats.ts";
+import type { ConsumerTick } from "../tick/decode.ts";
 import type { DeadLetter } from "./types.ts";
 
 /** Samples behind the end-to-end latency quantiles (1.6 s at 10,000 ticks/s, 8 s at 2,000). */
@@ -84,14 +85,14 @@ export function createSinks(options: SinkOptions) {
     },
 
     /** `latest`: each symbol's newest tick to store (`LatestQuotes.due`). */
-    async writeLatest(latest: Tick[]) {
+    async writeLatest(latest: ConsumerTick[]) {
       if (latest.length === 0) return;
       refusedRows("latest", await steps.run("writeLatest", () => store.writeLatest(latest)));
       stats.counter(METRIC.latestWritten).add(latest.length);
     },
 
     /** How late each tick is once durable: from ingest (our pipeline) and from the event (the market). */
-    recordLatencies(ticks: Tick[]) {
+    recordLatencies(ticks: ConsumerTick[]) {
       const durableUs = Date.now() * 1000;
       for (const tick of ticks) {
         endToEnd.record((durableUs - tick.ingestTime) / 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { avroTypeOf, topicNamed } from "@repo/contracts";
+import { avroTypeOf, type Tick, topicNamed } from "@repo/contracts";
 import { isRetriable } from "@repo/platform/errors";
 import {
   RegistryAccessError,
@@ -44,8 +44,12 @@ const decode = createTickDecoder({
   retryBudgetMs: 1_000,
 });
 
-test("a wire-format tick decodes to the exact value, decimals and micros intact", async () => {
-  expect(await decode(wire(1, tickType.toBuffer(tick)))).toEqual({ ok: true, value: tick });
+test("a wire-format tick decodes to the exact value, decimals (in millionths) and micros intact", async () => {
+  // The fast reader carries each decimal as its count of millionths: 187.123456 → 187123456.
+  expect(await decode(wire(1, tickType.toBuffer(tick)))).toEqual({
+    ok: true,
+    value: { ...tick, price: 187_123_456 },
+  });
 });
 
 test("a price with more digits than decimal(18,6) allows is invalid_value, not stored (the fast reader leaves it to avsc)", async () => {
@@ -83,6 +87,23 @@ test("an invalid value names the field and the reason", async () => {
   expect(result.ok ? "" : result.reason.detail).toContain(
     "size: a TRADE must have a positive size",
   );
+});
+
+test("a price, bid or ask of zero or below is invalid, read in millionths as in text", async () => {
+  const quote = { ...tick, kind: "QUOTE" as const, size: 0, bid: "187.1", ask: "187.2" };
+  const cases: [Partial<Tick>, string][] = [
+    [{ price: "0" }, "price: must be positive"],
+    [{ price: "-0.000001" }, "price: must be positive"],
+    [{ bid: "-187.1" }, "bid: must be positive"],
+    [{ ask: "0.000000" }, "ask: must be positive"],
+  ];
+  for (const [change, detail] of cases) {
+    const result = await decode(wire(1, tickType.toBuffer({ ...quote, ...change })));
+    expect(result.ok ? "ok" : result.reason.detail).toBe(detail);
+  }
+  // The smallest positive price passes, and is 1 millionth.
+  const smallest = await decode(wire(1, tickType.toBuffer({ ...quote, price: "0.000001" })));
+  expect(smallest.ok ? smallest.value.price : smallest.reason.detail).toBe(1);
 });
 
 test("a registry outage is thrown (retried by the runner), never dead-lettered", async () => {

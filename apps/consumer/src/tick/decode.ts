@@ -1,8 +1,9 @@
 import {
   avroTypeOf,
+  type DecimalValue,
   fastTickReader,
   fromWire,
-  type Tick,
+  type TickOf,
   TOPIC,
   topicNamed,
   type ValidateOptions,
@@ -34,8 +35,15 @@ export interface PoisonReason {
   detail: string;
 }
 
+/**
+ * A tick as the consumer holds it: the contract's Tick, each decimal a count of millionths when
+ * the fast reader read it (the usual record) or text when avsc did (another schema version, a
+ * decimal over 6 bytes). The row writers and the bar fold take both.
+ */
+export type ConsumerTick = TickOf<DecimalValue>;
+
 /** A decoded, validated tick (validation's own result, not a copy), or why the record is poison. */
-export type DecodedTick = { ok: true; value: Tick } | { ok: false; reason: PoisonReason };
+export type DecodedTick = { ok: true; value: ConsumerTick } | { ok: false; reason: PoisonReason };
 
 /**
  * Where writer schemas come from (the Schema Registry, cached by id). `typeOf` throws
@@ -60,7 +68,7 @@ export interface WriterSchemas {
  * schema differs from the reader's.
  */
 interface Reading {
-  fast: ((value: Buffer, start: number) => Tick | undefined) | undefined;
+  fast: ((value: Buffer, start: number) => TickOf<number> | undefined) | undefined;
   resolver: Resolver | undefined;
 }
 

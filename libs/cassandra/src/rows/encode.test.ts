@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { formatUnits } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import fc from "fast-check";
 import { partitionDay } from "../local-date.ts";
@@ -18,7 +19,7 @@ const driver = (value: unknown, code: number) => driverCodec.encode(value, { cod
 
 test("bigint bytes equal the driver's encoding of the same number", () => {
   fc.assert(
-    fc.property(fc.maxSafeInteger(), (n) => {
+    fc.property(fc.oneof(fc.maxSafeInteger(), fc.integer({ min: -2, max: 1100 })), (n) => {
       expect(bigintBytes(n)).toEqual(driver(Long.fromNumber(n), dataTypes.bigint));
     }),
     { numRuns: 2000, seed: 16 },
@@ -89,6 +90,38 @@ test("decimal bytes equal the driver's encoding of BigDecimal.fromString, short 
   expect(() => decimalBytes("")).toThrow("not a plain decimal");
   for (const text of ["1.", ".5", "-", "1.2.3"])
     expect(() => decimalBytes(text)).toThrow("not a plain decimal");
+});
+
+test("a count of millionths is written as the bytes of its canonical text, which the driver would send", () => {
+  const millionths = fc.oneof(
+    fc.maxSafeInteger(),
+    fc.integer({ min: -(2 ** 47), max: 2 ** 47 - 1 }),
+    // Prices with trailing zeros in their fraction: whole cents, whole dollars.
+    fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((n) => n * 10_000),
+    fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((n) => n * 1_000_000),
+  );
+  fc.assert(
+    fc.property(millionths, (units) => {
+      const text = formatUnits(units);
+      expect(decimalBytes(units)).toEqual(decimalBytes(text));
+      expect(decimalBytes(units)).toEqual(driver(BigDecimal.fromString(text), dataTypes.decimal));
+    }),
+    { numRuns: 5000, seed: 26 },
+  );
+  for (const units of [0, 1, -1, 10, 1_000_000, -1_000_000, 187_250_000, 127_000_000, 128_000_000])
+    expect(decimalBytes(units)).toEqual(decimalBytes(formatUnits(units)));
+  // 187.25: scale 2, unscaled 18725 (0x4925), as BigDecimal.fromString("187.25") writes it.
+  expect([...decimalBytes(187_250_000)]).toEqual([0, 0, 0, 2, 0x49, 0x25]);
+  expect(() => decimalBytes(0.5)).toThrow("not a safe integer count of millionths");
+  expect(() => decimalBytes(2 ** 53)).toThrow("not a safe integer count of millionths");
+});
+
+test("a small count (a lot size) is one shared Buffer; any other value gets its own", () => {
+  expect(bigintBytes(100)).toBe(bigintBytes(100));
+  expect(bigintBytes(1023)).toBe(bigintBytes(1023));
+  expect(bigintBytes(1024)).not.toBe(bigintBytes(1024));
+  expect(bigintBytes(-1)).not.toBe(bigintBytes(-1));
+  expect([...bigintBytes(100)]).toEqual([0, 0, 0, 0, 0, 0, 0, 100]);
 });
 
 test("date bytes equal the driver's encoding of the partition day", () => {

@@ -17,8 +17,25 @@ import { DAY_US } from "../time.ts";
 
 const TWO_32 = 2 ** 32;
 
-/** `bigint` (8-byte big-endian two's complement) of a safe integer. */
+/** Small counts a feed repeats (trade and quote sizes: round and odd lots) get shared bytes. */
+const SMALL_BIGINTS = 1024;
+const smallBigints: (Buffer | undefined)[] = new Array(SMALL_BIGINTS).fill(undefined);
+
+/**
+ * `bigint` (8-byte big-endian two's complement) of a safe integer. A value in [0, 1024) (most sizes:
+ * lots of 1–1,000 shares) is the same Buffer each time, as {@link textBytes} shares a text's: the
+ * driver copies bound bytes into its request and never writes to them.
+ */
 export function bigintBytes(value: number): Buffer {
+  if (value >= 0 && value < SMALL_BIGINTS && Number.isInteger(value)) {
+    let shared = smallBigints[value];
+    if (shared === undefined) {
+      shared = Buffer.alloc(8);
+      shared.writeUInt32BE(value, 4);
+      smallBigints[value] = shared;
+    }
+    return shared;
+  }
   if (!Number.isSafeInteger(value)) throw new TypeError(`not a safe integer: ${value}`);
   const bytes = Buffer.allocUnsafe(8);
   bytes.writeInt32BE(Math.floor(value / TWO_32), 0);
@@ -65,9 +82,13 @@ export function timestampBytes(micros: number): Buffer {
  * `decimal` (4-byte scale, then the unscaled value as a minimal two's-complement varint) of a plain
  * decimal string, with the scale the string has ("101.25" → scale 2, unscaled 10125), as the
  * driver's `BigDecimal.fromString` would. One allocation and no BigInt for the usual price (≤ 15
- * digits, `unscaledNumber`); longer values take `parseDecimal`'s bigint path.
+ * digits, `unscaledNumber`); longer values take `parseDecimal`'s bigint path. A number is a count
+ * of millionths (`DecimalValue`): the bytes of its canonical text, made without the text
+ * (187250000 → those of "187.25": scale 2, unscaled 18725).
  */
-export function decimalBytes(text: string): Buffer {
+export function decimalBytes(value: string | number): Buffer {
+  if (typeof value === "number") return millionthsBytes(value);
+  const text = value;
   const point = text.indexOf(".");
   const scale = point < 0 ? 0 : text.length - point - 1;
   const short = unscaledNumber(text, scale, text.length);
@@ -84,6 +105,30 @@ export function decimalBytes(text: string): Buffer {
   const bytes = Buffer.allocUnsafe(4 + unscaled.length);
   bytes.writeInt32BE(scale, 0);
   unscaled.copy(bytes, 4);
+  return bytes;
+}
+
+/** Decimal places of a count of millionths. */
+const MILLIONTHS_SCALE = 6;
+
+/**
+ * {@link decimalBytes} of a safe integer count of millionths: trailing zeros of the fraction
+ * dropped first, so the scale is the canonical text's (as `formatUnits` writes it).
+ */
+function millionthsBytes(millionths: number): Buffer {
+  if (!Number.isSafeInteger(millionths)) {
+    throw new TypeError(`not a safe integer count of millionths: ${millionths}`);
+  }
+  let unscaled = millionths;
+  let scale = MILLIONTHS_SCALE;
+  while (scale > 0 && unscaled % 10 === 0) {
+    unscaled /= 10;
+    scale -= 1;
+  }
+  const size = safeIntegerLength(unscaled);
+  const bytes = Buffer.allocUnsafe(4 + size);
+  bytes.writeInt32BE(scale, 0);
+  writeSafeInteger(bytes, 4, unscaled, size);
   return bytes;
 }
 

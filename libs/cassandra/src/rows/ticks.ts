@@ -99,8 +99,11 @@ export function tickReader<D, F extends TickField = TickField>(
   };
 }
 
-/** A tick as the writers take it: the contract's `Tick` (decimals as plain text). */
-type WrittenTick = StoredTick<string>;
+/**
+ * A tick as the writers take it: the contract's `Tick`, each decimal as plain text or as a count of
+ * millionths (the consumer's fast reader: `DecimalValue`); both are written as the same bytes.
+ */
+type WrittenTick = StoredTick<string | number>;
 
 /**
  * Every tick field with the column(s) it is written to and how, an absent optional bound as
