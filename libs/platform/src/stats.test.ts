@@ -60,3 +60,23 @@ describe("selectRank", () => {
     }
   });
 });
+
+test("a busy window (more samples than it holds) selects its quantiles again at most every 500 ms; the count is always current", () => {
+  let clock = 1_000_000;
+  const latency = createStats(() => clock).latency("busy", 100);
+  for (let i = 0; i < 200; i += 1) latency.record(5);
+  expect(latency.summary()).toEqual({ count: 200, p50: 5, p99: 5 });
+  for (let i = 0; i < 100; i += 1) latency.record(9);
+  clock += 499;
+  expect(latency.summary()).toEqual({ count: 300, p50: 5, p99: 5 });
+  clock += 1;
+  expect(latency.summary()).toEqual({ count: 300, p50: 9, p99: 9 });
+});
+
+test("a window not yet full gives exact quantiles at every read", () => {
+  const latency = createStats(() => 0).latency("quiet", 100);
+  for (let i = 0; i < 50; i += 1) latency.record(5);
+  expect(latency.summary()).toEqual({ count: 50, p50: 5, p99: 5 });
+  for (let i = 0; i < 50; i += 1) latency.record(9);
+  expect(latency.summary()).toEqual({ count: 100, p50: 5, p99: 9 });
+});

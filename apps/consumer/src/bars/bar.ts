@@ -57,6 +57,10 @@ const follows = (eventTime: number, sequence: number, source: string, edge: Edge
       : source > edge.source;
 
 const EMPTY = -1;
+/** Slots of a new minute's table. */
+const INITIAL_SLOTS = 16;
+/** Bytes of one slot across the columns: sequence 8, price 8, size 8, offset 4, source 2, excluded 1. */
+const SLOT_BYTES = 31;
 const TWO_32 = 4_294_967_296;
 
 /**
@@ -68,7 +72,7 @@ const TWO_32 = 4_294_967_296;
  * identity never counts again, whatever arrives after, and the bar is refolded without it. Its bar
  * equals {@link computeBar} of the same distinct trades.
  *
- * Memory is an open-addressing table of typed arrays, ≈ 27 bytes a slot at most half full (a
+ * Memory is an open-addressing table of typed arrays, 31 bytes a slot at most half full (a
  * million-trade minute holds ≈ 50–100 MB instead of ≈ 250 MB of objects and Map entries, and has no
  * Map's 2^24-entry ceiling): the identity (sequence, event time within the minute, source index)
  * and the values (unscaled price, size) the bar needs.
@@ -79,14 +83,14 @@ const TWO_32 = 4_294_967_296;
  *   minute.bar(); // { open, high, low, close, volume, vwap, trades, … }
  */
 export class MinuteAggregate {
-  private sequences = new Float64Array(16);
+  private sequences!: Float64Array;
   /** Event time minus the minute's start (µs, < 60,000,000); EMPTY marks a free slot. */
-  private offsets = new Int32Array(16).fill(EMPTY);
-  private sourceIds = new Uint16Array(16);
-  private prices = new BigInt64Array(16);
-  private sizes = new Float64Array(16);
+  private offsets!: Int32Array;
+  private sourceIds!: Uint16Array;
+  private prices!: BigInt64Array;
+  private sizes!: Float64Array;
   /** 1: the identity was cancelled and never counts. */
-  private excluded = new Uint8Array(16);
+  private excluded!: Uint8Array;
   private count = 0;
   private cancelledCount = 0;
   private readonly sources: string[] = [];
@@ -102,7 +106,23 @@ export class MinuteAggregate {
   constructor(
     readonly symbol: string,
     readonly start: number,
-  ) {}
+  ) {
+    this.allocate(INITIAL_SLOTS);
+  }
+
+  /**
+   * Empty columns of `capacity` slots (a power of two ≥ 8), all six views of one ArrayBuffer: a
+   * new minute or a growing one allocates one backing store, not one per column.
+   */
+  private allocate(capacity: number) {
+    const memory = new ArrayBuffer(capacity * SLOT_BYTES);
+    this.sequences = new Float64Array(memory, 0, capacity);
+    this.prices = new BigInt64Array(memory, 8 * capacity, capacity);
+    this.sizes = new Float64Array(memory, 16 * capacity, capacity);
+    this.offsets = new Int32Array(memory, 24 * capacity, capacity).fill(EMPTY);
+    this.sourceIds = new Uint16Array(memory, 28 * capacity, capacity);
+    this.excluded = new Uint8Array(memory, 30 * capacity, capacity);
+  }
 
   /** Distinct identities held (standing trades and cancelled ones). */
   get size(): number {
@@ -230,13 +250,7 @@ export class MinuteAggregate {
 
   private grow() {
     const { sequences, offsets, sourceIds, prices, sizes, excluded } = this;
-    const capacity = offsets.length * 2;
-    this.sequences = new Float64Array(capacity);
-    this.offsets = new Int32Array(capacity).fill(EMPTY);
-    this.sourceIds = new Uint16Array(capacity);
-    this.prices = new BigInt64Array(capacity);
-    this.sizes = new Float64Array(capacity);
-    this.excluded = new Uint8Array(capacity);
+    this.allocate(offsets.length * 2);
     for (let slot = 0; slot < offsets.length; slot += 1) {
       const offset = offsets[slot] as number;
       if (offset === EMPTY) continue;
