@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.."
 
 BUN_VERSION="1.4.5"
 # prometheus: the stack's metrics server (`bun run stack up` runs it on 127.0.0.1:9090) and promtool.
-DEBIAN_PACKAGES=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev build-essential python3 chromium prometheus)
+# kcat: the Kafka console's tests compare its offsets and records with what kcat (librdkafka) reads.
+DEBIAN_PACKAGES=(zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev build-essential python3 chromium prometheus kcat)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
