@@ -22,6 +22,26 @@ export const CONSUMER_SHAPE = {
   fetchMaxKbytes: consumerEnv.CONSUMER_FETCH_MAX_KBYTES.parse(undefined),
 };
 
+/** Bundles a bench script of this app for Node (as the consumer is built), `external` left to node_modules. */
+function bundleForNode(entry: string, outfile: string, external: string) {
+  const built = Bun.spawnSync(
+    ["bun", "build", entry, "--target=node", `--outfile=${outfile}`, "--external", external],
+    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+  );
+  if (built.exitCode !== 0) throw new Error(`building ${entry}: ${built.stderr}`);
+}
+
+/** Runs a bundled bench script on Node with its spec as JSON; returns the JSON line it prints. */
+function runOnNode<R>(script: string, spec: unknown, nodeFlags: string[]): R {
+  const run = Bun.spawnSync(["node", ...nodeFlags, script, JSON.stringify(spec)], {
+    cwd: appDir,
+    stderr: "pipe",
+    stdout: "pipe",
+  });
+  if (run.exitCode !== 0) throw new Error(`${script} failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.toString().trim()) as R;
+}
+
 /** One ceiling shape's result: rows/s and the writer's CPU µs per row. */
 export interface Ceiling {
   label: string;
@@ -54,19 +74,7 @@ export async function runCeilings({
   const ceilings: Ceiling[] = [];
   /** Per ceiling shape: rows/s and the writer's CPU µs per row, for the ratios below. */
   // The writer runs on Node, as the consumer does (this script runs on Bun), bundled like it.
-  const built = Bun.spawnSync(
-    [
-      "bun",
-      "build",
-      "./bench/ceiling-writer.ts",
-      "--target=node",
-      "--outfile=dist/bench-ceiling.js",
-      "--external",
-      "cassandra-driver",
-    ],
-    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
-  );
-  if (built.exitCode !== 0) throw new Error(`building the ceiling writer: ${built.stderr}`);
+  bundleForNode("./bench/ceiling-writer.ts", "dist/bench-ceiling.js", "cassandra-driver");
   const cassandraPid = (await statusOf(localStack)).find((x) => x.name === "cassandra")?.pid;
   const consumerShape = `${fmt(CONSUMER_SHAPE.maxBatch)}-row polls, ${CONSUMER_SHAPE.inFlightBatches} in flight, ${CONSUMER_SHAPE.maxConcurrency} requests`;
   const shapes: { label: string; chunk: number; inFlight: number; binding: "store" | "bare" }[] = [
@@ -106,12 +114,7 @@ export async function runCeilings({
       cassandraPid,
       binding: shape.binding,
     };
-    const run = Bun.spawnSync(
-      ["node", ...nodeFlags, "dist/bench-ceiling.js", JSON.stringify(spec)],
-      { cwd: appDir, stderr: "pipe", stdout: "pipe" },
-    );
-    if (run.exitCode !== 0) throw new Error(`the ceiling writer failed: ${run.stderr}`);
-    const result = JSON.parse(run.stdout.toString().trim()) as CeilingResult;
+    const result = runOnNode<CeilingResult>("dist/bench-ceiling.js", spec, nodeFlags);
     const writerUs = (result.writerCpuSeconds * 1e6) / total;
     const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
     ceilings.push({ label: shape.label, rate: result.rate, writerUs });
@@ -157,19 +160,11 @@ export async function runKafkaRead({
   total: number;
   nodeFlags: string[];
 }): Promise<KafkaCeiling> {
-  const built = Bun.spawnSync(
-    [
-      "bun",
-      "build",
-      "./bench/kafka-reader.ts",
-      "--target=node",
-      "--outfile=dist/bench-kafka-reader.js",
-      "--external",
-      "@confluentinc/kafka-javascript",
-    ],
-    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
+  bundleForNode(
+    "./bench/kafka-reader.ts",
+    "dist/bench-kafka-reader.js",
+    "@confluentinc/kafka-javascript",
   );
-  if (built.exitCode !== 0) throw new Error(`building the Kafka reader: ${built.stderr}`);
   const spec: KafkaReadSpec = {
     brokers: brokers.join(","),
     topic,
@@ -179,12 +174,7 @@ export async function runKafkaRead({
     prefetchKbytes: CONSUMER_SHAPE.prefetchKbytes,
     fetchMaxKbytes: CONSUMER_SHAPE.fetchMaxKbytes,
   };
-  const run = Bun.spawnSync(
-    ["node", ...nodeFlags, "dist/bench-kafka-reader.js", JSON.stringify(spec)],
-    { cwd: appDir, stderr: "pipe", stdout: "pipe" },
-  );
-  if (run.exitCode !== 0) throw new Error(`the Kafka reader failed: ${run.stderr}`);
-  const result = JSON.parse(run.stdout.toString().trim()) as KafkaReadResult;
+  const result = runOnNode<KafkaReadResult>("dist/bench-kafka-reader.js", spec, nodeFlags);
   const read: KafkaCeiling = {
     rate: result.rate,
     readerUs: (result.readerCpuSeconds * 1e6) / result.records,
