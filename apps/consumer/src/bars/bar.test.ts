@@ -237,7 +237,7 @@ test("trades whose prices are millionths (the fast reader's) fold to the bar of 
         price: t.millionths,
       }));
       // Mixed too: a minute read back from Cassandra (text) then fed the fast reader's trades.
-      const mixed = list.map((t, i) => (i % 2 ? asText : asMillionths)[i] as Trade);
+      const mixed = list.map((_, i) => (i % 2 ? asText : asMillionths)[i] as Trade);
       const expected = computeBar("AAPL", start, asText);
       expect(computeBar("AAPL", start, asMillionths)).toEqual(expected);
       expect(computeBar("AAPL", start, mixed)).toEqual(expected);
