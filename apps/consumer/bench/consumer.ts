@@ -29,8 +29,10 @@
  * runs; BENCH_CPU_PROFILE=<dir> runs the draining consumer under `node --cpu-prof` and prints where
  * its main thread spent its time;
  * BENCH_NODE_FLAGS passes Node/V8 flags to the consumers it starts (heap limits, GC settings);
- * BENCH_ROUNDS=N (with `ceiling,drain`) repeats the bare driver's ceiling and a drain N − 1 more
- * times and prints the CPU ratio of each round and their median (the machine's speed drifts).
+ * BENCH_ROUNDS=N (with `ceiling,drain`) repeats the bare driver's ceiling, the Kafka read and a
+ * drain N − 1 more times and prints the CPU ratios of each round and their medians (the machine's
+ * speed drifts); with `ceiling,drain` the bare driver's ceiling also runs once after the last
+ * drain, so each drain's ratio is also printed against the bare driver measured on both sides of it.
  *
  * The phases live beside this file: `ceiling.ts` (and its Node writer `ceiling-writer.ts`),
  * `drain.ts`, `steady.ts`; `meters.ts` measures CPU, Cassandra's quiet and the V8 heap.
@@ -195,14 +197,34 @@ try {
   /** Per round: the consumer's CPU per tick ÷ the bare driver's per row, and ÷ the bare pipeline's. */
   const ratios: number[] = [];
   const pipelineRatios: number[] = [];
+  /**
+   * Per round: the bare driver's CPU per row just before its drain and the drain's CPU per tick;
+   * the next round's ceiling (or one more after the last) is the bare driver's just after it.
+   */
+  const bracketed: { bareBeforeUs: number; consumerUs: number }[] = [];
   const bareRatio = (
     roundCeilings: readonly Ceiling[],
     drained: { consumerUs: number; pipelineRatio?: number | undefined },
   ) => {
     const bare = roundCeilings.find((c) => c.label.startsWith("bare driver"));
-    if (bare) ratios.push(drained.consumerUs / bare.writerUs);
+    if (bare) {
+      ratios.push(drained.consumerUs / bare.writerUs);
+      bracketed.push({ bareBeforeUs: bare.writerUs, consumerUs: drained.consumerUs });
+    }
     if (drained.pipelineRatio !== undefined) pipelineRatios.push(drained.pipelineRatio);
   };
+  /** The bare driver's ceiling alone (a round's baseline, or the last round's after its drain). */
+  const bareCeiling = async () =>
+    (
+      await runCeilings({
+        keyspace: ceilingKeyspace,
+        total,
+        startUs,
+        spanUs,
+        nodeFlags,
+        bareOnly: true,
+      })
+    ).find((c) => c.label.startsWith("bare driver"));
   if (phases.has("drain")) {
     const first = await drainOnce("consumer drain", { env: {}, flags: nodeFlags, profile: true });
     peakMb = Math.max(peakMb, first.peakMb);
@@ -211,14 +233,8 @@ try {
   }
   for (let round = 2; round <= rounds && phases.has("ceiling") && phases.has("drain"); round += 1) {
     // The same backlog again, each round beside a fresh bare-driver ceiling, into an empty keyspace.
-    const roundCeilings = await runCeilings({
-      keyspace: ceilingKeyspace,
-      total,
-      startUs,
-      spanUs,
-      nodeFlags,
-      bareOnly: true,
-    });
+    const bare = await bareCeiling();
+    const roundCeilings = bare ? [bare] : [];
     const roundRead = await readBacklog(round);
     const into = { keyspace: `${s.keyspace}_round${round}`, group: `${s.group}_round${round}` };
     await provisionKeyspace(into.keyspace);
@@ -237,9 +253,22 @@ try {
     bareRatio(roundCeilings, again);
     await dropKeyspace(into.keyspace);
   }
+  const byRound = (list: number[]) =>
+    `${list.map((r) => r.toFixed(2)).join(", ")} (median ${median(list).toFixed(2)})`;
+  if (bracketed.length > 0) {
+    // The machine's speed drifts within a run: the bare driver measured on both sides of each
+    // drain, averaged, is a baseline a drift during the drain moves less than the one before it.
+    const after = await bareCeiling();
+    const bareUs = [...bracketed.slice(1).map((round) => round.bareBeforeUs), after?.writerUs];
+    const around = bracketed.flatMap(({ bareBeforeUs, consumerUs }, i) => {
+      const afterUs = bareUs[i];
+      return afterUs === undefined ? [] : [consumerUs / ((bareBeforeUs + afterUs) / 2)];
+    });
+    console.log(
+      `consumer CPU per tick ÷ the mean of the bare driver's per row just before and just after each drain, by round: ${byRound(around)}; target ≤ 1.5`,
+    );
+  }
   if (ratios.length > 1) {
-    const byRound = (list: number[]) =>
-      `${list.map((r) => r.toFixed(2)).join(", ")} (median ${median(list).toFixed(2)})`;
     console.log(
       `consumer CPU per tick ÷ the bare driver's per row, by round: ${byRound(ratios)}; target ≤ 1.5`,
     );
