@@ -194,23 +194,19 @@ try {
   };
 
   let drainRate: number | undefined;
-  /** Per round: the consumer's CPU per tick ÷ the bare driver's per row, and ÷ the bare pipeline's. */
-  const ratios: number[] = [];
-  const pipelineRatios: number[] = [];
   /**
-   * Per round: the bare driver's CPU per row just before its drain and the drain's CPU per tick;
-   * the next round's ceiling (or one more after the last) is the bare driver's just after it.
+   * Per round: the bare driver's CPU per row just before its drain and the drain's CPU per tick
+   * (the next round's ceiling, or one more after the last, is the bare driver's just after it).
    */
   const bracketed: { bareBeforeUs: number; consumerUs: number }[] = [];
+  /** Per round: the consumer's CPU per tick ÷ the bare pipeline's. */
+  const pipelineRatios: number[] = [];
   const bareRatio = (
     roundCeilings: readonly Ceiling[],
     drained: { consumerUs: number; pipelineRatio?: number | undefined },
   ) => {
     const bare = roundCeilings.find((c) => c.label.startsWith("bare driver"));
-    if (bare) {
-      ratios.push(drained.consumerUs / bare.writerUs);
-      bracketed.push({ bareBeforeUs: bare.writerUs, consumerUs: drained.consumerUs });
-    }
+    if (bare) bracketed.push({ bareBeforeUs: bare.writerUs, consumerUs: drained.consumerUs });
     if (drained.pipelineRatio !== undefined) pipelineRatios.push(drained.pipelineRatio);
   };
   /** The bare driver's ceiling alone (a round's baseline, or the last round's after its drain). */
@@ -268,6 +264,7 @@ try {
       `consumer CPU per tick ÷ the mean of the bare driver's per row just before and just after each drain, by round: ${byRound(around)}; target ≤ 1.5`,
     );
   }
+  const ratios = bracketed.map(({ bareBeforeUs, consumerUs }) => consumerUs / bareBeforeUs);
   if (ratios.length > 1) {
     console.log(
       `consumer CPU per tick ÷ the bare driver's per row, by round: ${byRound(ratios)}; target ≤ 1.5`,

@@ -92,13 +92,7 @@ export function decimalBytes(value: string | number): Buffer {
   const point = text.indexOf(".");
   const scale = point < 0 ? 0 : text.length - point - 1;
   const short = unscaledNumber(text, scale, text.length);
-  if (short !== undefined) {
-    const size = safeIntegerLength(short);
-    const bytes = Buffer.allocUnsafe(4 + size);
-    bytes.writeInt32BE(scale, 0);
-    writeSafeInteger(bytes, 4, short, size);
-    return bytes;
-  }
+  if (short !== undefined) return safeDecimalBytes(scale, short);
   const parsed = parseDecimal(text, scale, Math.max(1, text.length));
   if (!parsed.ok) throw new TypeError(`not a plain decimal: ${JSON.stringify(text)}`);
   const unscaled = unscaledToBytes(parsed.unscaled);
@@ -125,6 +119,11 @@ function millionthsBytes(millionths: number): Buffer {
     unscaled /= 10;
     scale -= 1;
   }
+  return safeDecimalBytes(scale, unscaled);
+}
+
+/** `decimal` bytes of a scale and a safe integer unscaled value, in one allocation. */
+function safeDecimalBytes(scale: number, unscaled: number): Buffer {
   const size = safeIntegerLength(unscaled);
   const bytes = Buffer.allocUnsafe(4 + size);
   bytes.writeInt32BE(scale, 0);
