@@ -2,18 +2,24 @@
  * The bare driver's tick writer, the baseline #26 defines the consumer's CPU per tick against:
  * nothing of ours between the ticks and the DataStax Node.js driver. It writes the same columns as
  * the consumer's `ticks` rows, as the driver's documentation shows (one prepared statement, values
- * as the driver's own types, which the driver encodes; `unset` for an absent optional), in unlogged
- * batches of at most `batchMaxRows` rows of one partition (the driver routes each to a replica of
- * it), with at most `maxConcurrency` requests in flight across calls (the consumer's own limiter,
- * `lanes.ts`: harness, not data path).
+ * as the driver's own types, which the driver encodes; `unset` for an absent optional), in the
+ * consumer's batch shape: unlogged batches of at most `batchMaxRows` rows, a partition's rows in full
+ * batches of their own and the rest packed up to 10 partitions and Cassandra's 5 KiB batch warning
+ * per batch with the same replicas (the driver's `getReplicas`; each batch routed by its first
+ * row's key), with at most `maxConcurrency` requests in flight across calls. The consumer's own
+ * limiter (`lanes.ts`), key encoders (`routingKey`, `dateBytes`) and size estimate (`boundBytes`,
+ * which counts a driver type as 8 bytes) shape the batches: harness, not data path.
  */
+import { dateBytes, routingKey } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import { createLanes } from "../src/cassandra/lanes.ts";
+import { boundBytes, MULTI_PARTITION_MAX_BYTES } from "../src/cassandra/partition-writes.ts";
 
 const { BigDecimal, LocalDate, Long } = cassandra.types;
 const { unset } = cassandra.types;
 const DAY_MS = 86_400_000;
+type Row = { query: string; params: unknown[] };
 
 const INSERT = `INSERT INTO ticks (symbol, day, event_time_us, source, sequence, event_time, kind,
   price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us)
@@ -59,27 +65,65 @@ export function createBareWriter(
 ) {
   // One limit across every call, as the consumer's store shares one (its lanes; here one lane).
   const limited = createLanes(options.maxConcurrency).bulk;
-  const send = (queries: { query: string; params: unknown[] }[]) =>
+  const send = (queries: Row[], key: Buffer) =>
     limited(() =>
       client.batch(queries, {
         prepare: true,
         logged: false,
         consistency: cassandra.types.consistencies.localQuorum,
+        routingKey: key,
       }),
     );
+  const replicas = new Map<string, string>();
+  const replicasOf = (name: string, key: Buffer) => {
+    let hosts = replicas.get(name);
+    if (hosts === undefined) {
+      hosts = (client.getReplicas(client.keyspace, key) ?? [])
+        .map((host) => host.address)
+        .sort()
+        .join(",");
+      replicas.set(name, hosts);
+    }
+    return hosts;
+  };
   return {
     async writeTicks(ticks: Tick[]): Promise<void> {
-      const partitions = new Map<string, { query: string; params: unknown[] }[]>();
+      const partitions = new Map<string, { key: Buffer; rows: Row[] }>();
       for (const tick of ticks) {
-        const key = `${tick.symbol}/${Math.floor(tick.eventTime / (DAY_MS * 1000))}`;
-        const rows = partitions.get(key) ?? [];
-        if (rows.length === 0) partitions.set(key, rows);
-        rows.push({ query: INSERT, params: paramsOf(tick) });
+        const name = `${tick.symbol}/${Math.floor(tick.eventTime / (DAY_MS * 1000))}`;
+        let partition = partitions.get(name);
+        if (!partition) {
+          const key = routingKey([Buffer.from(tick.symbol), dateBytes(tick.eventTime)]);
+          partition = { key, rows: [] };
+          partitions.set(name, partition);
+        }
+        partition.rows.push({ query: INSERT, params: paramsOf(tick) });
       }
       const batches: Promise<unknown>[] = [];
-      for (const rows of partitions.values())
-        for (let i = 0; i < rows.length; i += options.batchMaxRows)
-          batches.push(send(rows.slice(i, i + options.batchMaxRows)));
+      type Open = { key: Buffer; rows: Row[]; partitions: number; bytes: number };
+      const open = new Map<string, Open>();
+      for (const [name, { key, rows }] of partitions) {
+        const hosts = replicasOf(name, key);
+        for (let i = 0; i < rows.length; i += options.batchMaxRows) {
+          const slice = rows.slice(i, i + options.batchMaxRows);
+          const bytes = slice.reduce((sum, row) => sum + boundBytes(row.params), 0);
+          let batch = open.get(hosts);
+          if (
+            !batch ||
+            batch.partitions >= 10 ||
+            batch.rows.length + slice.length > options.batchMaxRows ||
+            batch.bytes + bytes > MULTI_PARTITION_MAX_BYTES
+          ) {
+            if (batch) batches.push(send(batch.rows, batch.key));
+            batch = { key, rows: [], partitions: 0, bytes: 0 };
+            open.set(hosts, batch);
+          }
+          batch.rows.push(...slice);
+          batch.partitions += 1;
+          batch.bytes += bytes;
+        }
+      }
+      for (const batch of open.values()) batches.push(send(batch.rows, batch.key));
       await Promise.all(batches);
     },
   };

@@ -119,7 +119,7 @@ export async function runCeilings({
     const cassandraUs = ((result.cassandraCpuSeconds ?? Number.NaN) * 1e6) / total;
     ceilings.push({ label: shape.label, rate: result.rate, writerUs });
     console.log(
-      `raw Cassandra ceiling (same table and driver on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows per partition; ${shape.label}): ${fmt(result.rate)} rows/s`,
+      `raw Cassandra ceiling (same table and driver on Node, unlogged batches of ≤ ${CONSUMER_SHAPE.batchMaxRows} rows, small partitions 10 to a batch; ${shape.label}): ${fmt(result.rate)} rows/s`,
     );
     console.log(
       `  CPU over the writes (${result.wallSeconds.toFixed(1)} s): writer ${result.writerCpuSeconds.toFixed(1)} s, cassandra ${(result.cassandraCpuSeconds ?? Number.NaN).toFixed(1)} s; per row: writer ${fmt(writerUs)} µs, cassandra ${fmt(cassandraUs)} µs`,

@@ -120,7 +120,8 @@ export function createTickStore(options: TickStoreOptions): TickStore {
   });
 
   return {
-    writeTicks: (ticks) => inPartitions(byDay(ticks), tickRow),
+    writeTicks: (ticks) =>
+      inPartitions(byDay(ticks), tickRow, (t) => [Buffer.from(t.symbol), dateBytes(t.eventTime)]),
     async foldTrades({ symbol, start }, fold) {
       let pageState: string | undefined;
       for (let page = 0; page < 10_000; page += 1) {

@@ -1,7 +1,8 @@
 /**
  * The Cassandra edge against the real server (a fresh migrated keyspace): refused rows are found
- * row by row while their neighbours are written, and a bar computed from fewer ticks never
- * replaces one computed from more, whatever order the writes land in.
+ * row by row while their neighbours are written, a bar computed from fewer ticks never replaces
+ * one computed from more, whatever order the writes land in, and quiet symbols' ticks share
+ * batches Cassandra accepts without a warning.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Bar, Tick } from "@repo/contracts";
@@ -14,6 +15,8 @@ import {
   uniqueId,
 } from "@repo/testkit";
 import cassandra from "cassandra-driver";
+import { boundBytes } from "../cassandra/partition-writes.ts";
+import { tickRow } from "../cassandra/rows.ts";
 import { createTickStore } from "../cassandra/store.ts";
 
 const keyspace = uniqueId("store").replace(/[^a-z0-9_]/g, "_");
@@ -198,4 +201,98 @@ test("a minute whose every trade is cancelled: its bar row is deleted above the 
   expect(await read()).toEqual([]);
   await store.writeBars([seenAs({ ...one, trades: 1, close: "189" }, 3)]);
   expect(await read()).toEqual([1]);
+});
+
+/** The warnings Cassandra attached to its answers while `run` ran (the driver logs them). */
+async function warningsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const warnings: string[] = [];
+  const listener = (level: string, _source: string, message: string) => {
+    if (level === "warning") warnings.push(message);
+  };
+  client.on("log", listener);
+  try {
+    await run();
+  } finally {
+    client.off("log", listener);
+  }
+  return warnings;
+}
+
+test("quiet symbols' ticks share batches of ≤ 10 partitions: far fewer requests than partitions, every row stored, no warning from Cassandra", async () => {
+  const requests: number[] = [];
+  // The store's driver client, with its requests counted (everything else is the client's own).
+  const counted = Object.create(client) as cassandra.Client;
+  counted.batch = ((queries: unknown[], options: cassandra.QueryOptions) => {
+    requests.push(queries.length);
+    return client.batch(queries as never, options);
+  }) as never;
+  counted.execute = ((query: string, params: unknown[], options: cassandra.QueryOptions) => {
+    if (query === tickRow.insert) requests.push(1);
+    return client.execute(query, params, options);
+  }) as never;
+  const packing = createTickStore({
+    client: counted,
+    consistency: cassandra.types.consistencies.localQuorum,
+    maxConcurrency: 4,
+    batchMaxRows: 40,
+  });
+  const symbols = Array.from({ length: 57 }, (_, i) => `QUIET${i}`);
+  const ticks = symbols.flatMap((symbol, i) =>
+    Array.from({ length: 1 + (i % 3) }, (_, n) => tick(1000 + n, { symbol })),
+  );
+  const warnings = await warningsDuring(async () => {
+    expect(await packing.writeTicks(ticks)).toEqual([]);
+  });
+  expect(warnings).toEqual([]);
+  // 57 partitions, 114 rows: at most 10 partitions and 40 rows per request, so ≥ 6 requests; one
+  // per partition would be 57.
+  expect(requests.reduce((a, b) => a + b, 0)).toBe(ticks.length);
+  expect(requests.length).toBeGreaterThanOrEqual(6);
+  expect(requests.length).toBeLessThanOrEqual(15);
+  const stored = await client.execute(
+    `SELECT symbol, sequence FROM ticks WHERE symbol IN (${symbols.map(() => "?").join(",")}) AND day = ?`,
+    [...symbols, new Date(minute / 1000).toISOString().slice(0, 10)],
+    { prepare: true },
+  );
+  expect(stored.rows.map((r) => `${r.get("symbol")}#${r.get("sequence")}`).sort()).toEqual(
+    ticks.map((t) => `${t.symbol}#${t.sequence}`).sort(),
+  );
+});
+
+test("a batch's size as the store estimates it is at or just above Cassandra's own count (its warning names it), for the longest rows the contracts allow and for typical ones", async () => {
+  const longest = (i: number): Tick =>
+    tick(2000 + i, {
+      source: "S".repeat(64),
+      symbol: `LONG${i % 10}`.padEnd(12, "X"),
+      kind: "QUOTE",
+      price: "123456789.123456",
+      size: 1_000_000_000,
+      bid: "123456789.123455",
+      ask: "123456789.123457",
+      bidSize: 1_000_000_000,
+      askSize: 1_000_000_000,
+      exchange: "E".repeat(32),
+      cancelled: true,
+    });
+  const typical = (i: number): Tick =>
+    tick(3000 + i, { source: "alpaca", symbol: `TYP${i % 10}`, exchange: "V" });
+  // Enough rows of 10 partitions to pass the stack's 64 KiB warning threshold, so Cassandra says
+  // how it counted them.
+  for (const [make, rows] of [
+    [longest, 200],
+    [typical, 600],
+  ] as const) {
+    const bound = Array.from({ length: rows }, (_, i) => tickRow.values(make(i)));
+    const estimate = bound.reduce((sum, values) => sum + boundBytes(values), 0);
+    const warnings = await warningsDuring(() =>
+      client.batch(
+        bound.map((params) => ({ query: tickRow.insert, params })),
+        { prepare: true, logged: false },
+      ),
+    );
+    const counted = Number(/is of size (\d+)/.exec(warnings.join(" "))?.[1]);
+    expect(counted).toBeGreaterThan(64 * 1024);
+    expect(estimate).toBeGreaterThanOrEqual(counted);
+    expect(estimate).toBeLessThanOrEqual(counted * 1.25);
+  }
 });
