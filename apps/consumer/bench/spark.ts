@@ -222,11 +222,15 @@ export async function sparkDrain({
       );
     }
     const sparkCpuSeconds = Number(job.resourceUsage()?.cpuTime.total ?? Number.NaN) / 1e6;
-    const rows = Number(
-      (await db.execute("SELECT COUNT(*) AS n FROM ticks", [], { readTimeout: 120_000 }))
-        .first()
-        ?.get("n") ?? 0,
-    );
+    // Counted page by page: one COUNT(*) over a million rows outlasts Cassandra's own range-read
+    // timeout on a busy machine.
+    let rows = 0;
+    let pageState: string | undefined;
+    do {
+      const page = await db.execute("SELECT day FROM ticks", [], { fetchSize: 20_000, pageState });
+      rows += page.rowLength;
+      pageState = page.pageState ?? undefined;
+    } while (pageState);
     const rate = total / ((lastEndMs - firstRowMs) / 1000);
     const withStartup = total / ((lastEndMs - startedAtMs) / 1000);
     console.log(
