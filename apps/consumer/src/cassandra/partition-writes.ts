@@ -81,8 +81,8 @@ const REFUSED = new Set<number>([
  * their replicas. A partition with more rows than a batch holds gets full batches of its own and
  * its remainder shares one. With routing, the many partitions that get a row or two per call cost
  * one request per ten instead of one each: for the bench's 300 Zipf-distributed symbols a
- * 2,000-tick poll takes ≈ 90 tick requests instead of ≈ 260, and the writer's CPU per row falls by
- * about a sixth and Cassandra's by about a quarter (README, "Performance"). Resolves with the rows
+ * 2,000-tick poll takes ≈ 90 tick requests instead of ≈ 260, for ≈ 6 % less of the writer's CPU
+ * per row and ≈ 8 % less of Cassandra's (measured, noisy: README, "Performance"). Resolves with the rows
  * Cassandra refused for their data (found row by row, their neighbours written); rejects only with
  * transient errors, including a refusal while the table lacks a column its INSERT binds.
  *
