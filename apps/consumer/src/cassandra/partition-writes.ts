@@ -34,8 +34,8 @@ export interface PartitionWriterOptions {
  * the nodes that store every row of it. Cassandra warns above
  * `unlogged_batch_across_partitions_warn_threshold` (10 by default). Its size thresholds
  * (`batch_size_warn_threshold`, 5 KiB; `batch_size_fail_threshold`, 50 KiB) apply only to batches
- * of several partitions: 40 tick rows stay under the warning (`e2e/store.test.ts`), and a batch it
- * refuses as too large is written row by row like any refused batch.
+ * of several partitions: such batches stay under the warning ({@link MULTI_PARTITION_MAX_BYTES}),
+ * and a batch Cassandra refuses anyway is written row by row like any refused batch.
  */
 const PARTITIONS_PER_BATCH = 10;
 
