@@ -231,12 +231,12 @@ export function createPartitionWriter(options: PartitionWriterOptions) {
             bytes += boundBytes(values);
           }
           let batch = open.get(replicas);
-          const fits =
-            batch !== undefined &&
-            batch.partitions < PARTITIONS_PER_BATCH &&
-            batch.rows.length + (to - from) <= options.batchMaxRows &&
-            batch.bytes + bytes <= MULTI_PARTITION_MAX_BYTES;
-          if (!batch || !fits) {
+          if (
+            !batch ||
+            batch.partitions >= PARTITIONS_PER_BATCH ||
+            batch.rows.length + (to - from) > options.batchMaxRows ||
+            batch.bytes + bytes > MULTI_PARTITION_MAX_BYTES
+          ) {
             batch = { rows: [], bound: [], partitions: 0, bytes: 0 };
             open.set(replicas, batch);
             batches.push(batch);
