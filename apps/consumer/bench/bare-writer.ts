@@ -7,19 +7,18 @@
  * batches of their own and the rest packed up to 10 partitions and Cassandra's 5 KiB batch warning
  * per batch with the same replicas (the driver's `getReplicas`; each batch routed by its first
  * row's key), with at most `maxConcurrency` requests in flight across calls. The consumer's own
- * limiter (`lanes.ts`), key encoders (`routingKey`, `dateBytes`) and size estimate (`boundBytes`,
- * which counts a driver type as 8 bytes) shape the batches: harness, not data path.
+ * limiter (`lanes.ts`), key encoders (`routingKey`, `dateBytes`) and packer (`packByReplicas`,
+ * whose size estimate counts a driver type as 8 bytes) shape the batches: harness, not data path.
  */
 import { dateBytes, routingKey } from "@repo/cassandra";
 import type { Tick } from "@repo/contracts";
 import cassandra from "cassandra-driver";
 import { createLanes } from "../src/cassandra/lanes.ts";
-import { boundBytes, MULTI_PARTITION_MAX_BYTES } from "../src/cassandra/partition-writes.ts";
+import { type PartitionRows, packByReplicas } from "../src/cassandra/partition-writes.ts";
 
 const { BigDecimal, LocalDate, Long } = cassandra.types;
 const { unset } = cassandra.types;
 const DAY_MS = 86_400_000;
-type Row = { query: string; params: unknown[] };
 
 const INSERT = `INSERT INTO ticks (symbol, day, event_time_us, source, sequence, event_time, kind,
   price, size, bid, ask, bid_size, ask_size, exchange, ingest_time_us)
@@ -65,15 +64,19 @@ export function createBareWriter(
 ) {
   // One limit across every call, as the consumer's store shares one (its lanes; here one lane).
   const limited = createLanes(options.maxConcurrency).bulk;
-  const send = (queries: Row[], key: Buffer) =>
+  const send = (bound: unknown[][], key: Buffer) =>
     limited(() =>
-      client.batch(queries, {
-        prepare: true,
-        logged: false,
-        consistency: cassandra.types.consistencies.localQuorum,
-        routingKey: key,
-      }),
+      client.batch(
+        bound.map((params) => ({ query: INSERT, params })),
+        {
+          prepare: true,
+          logged: false,
+          consistency: cassandra.types.consistencies.localQuorum,
+          routingKey: key,
+        },
+      ),
     );
+  /** Each partition's replica set, asked of the driver's token map once per partition. */
   const replicas = new Map<string, string>();
   const replicasOf = (name: string, key: Buffer) => {
     let hosts = replicas.get(name);
@@ -88,42 +91,22 @@ export function createBareWriter(
   };
   return {
     async writeTicks(ticks: Tick[]): Promise<void> {
-      const partitions = new Map<string, { key: Buffer; rows: Row[] }>();
+      // Each row is its partition's routing key, all a request needs beside the bound values.
+      const partitions = new Map<string, PartitionRows<Buffer> & { key: Buffer }>();
       for (const tick of ticks) {
         const name = `${tick.symbol}/${Math.floor(tick.eventTime / (DAY_MS * 1000))}`;
         let partition = partitions.get(name);
         if (!partition) {
           const key = routingKey([Buffer.from(tick.symbol), dateBytes(tick.eventTime)]);
-          partition = { key, rows: [] };
+          partition = { key, replicas: replicasOf(name, key), rows: [], bound: [] };
           partitions.set(name, partition);
         }
-        partition.rows.push({ query: INSERT, params: paramsOf(tick) });
+        partition.rows.push(partition.key);
+        partition.bound.push(paramsOf(tick));
       }
-      const batches: Promise<unknown>[] = [];
-      type Open = { key: Buffer; rows: Row[]; partitions: number; bytes: number };
-      const open = new Map<string, Open>();
-      for (const [name, { key, rows }] of partitions) {
-        const hosts = replicasOf(name, key);
-        for (let i = 0; i < rows.length; i += options.batchMaxRows) {
-          const slice = rows.slice(i, i + options.batchMaxRows);
-          const bytes = slice.reduce((sum, row) => sum + boundBytes(row.params), 0);
-          let batch = open.get(hosts);
-          if (
-            !batch ||
-            batch.partitions >= 10 ||
-            batch.rows.length + slice.length > options.batchMaxRows ||
-            batch.bytes + bytes > MULTI_PARTITION_MAX_BYTES
-          ) {
-            if (batch) batches.push(send(batch.rows, batch.key));
-            batch = { key, rows: [], partitions: 0, bytes: 0 };
-            open.set(hosts, batch);
-          }
-          batch.rows.push(...slice);
-          batch.partitions += 1;
-          batch.bytes += bytes;
-        }
-      }
-      for (const batch of open.values()) batches.push(send(batch.rows, batch.key));
+      const batches = packByReplicas(partitions.values(), options.batchMaxRows).map(
+        ({ rows, bound }) => send(bound, rows[0] as Buffer),
+      );
       await Promise.all(batches);
     },
   };

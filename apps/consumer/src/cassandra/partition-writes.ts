@@ -61,6 +61,64 @@ export function boundBytes(values: unknown[]): number {
   return bytes;
 }
 
+/** A partition's rows, their bound values (index for index) and the replica set that stores them. */
+export interface PartitionRows<T> {
+  replicas: string;
+  rows: T[];
+  bound: unknown[][];
+}
+
+/** The rows of one request and their bound values. */
+export interface PackedBatch<T> {
+  rows: T[];
+  bound: unknown[][];
+}
+
+/**
+ * Cuts partitions into unlogged batches of ≤ `batchMaxRows` rows, each on one replica set: a
+ * partition's rows fill batches of their own, and what is left of it shares a batch with up to
+ * {@link PARTITIONS_PER_BATCH} partitions on the same replicas while the batch stays under
+ * {@link MULTI_PARTITION_MAX_BYTES}. The consumer's writer and the bench's bare driver both use it,
+ * so the baseline writes the consumer's batch shape.
+ *
+ * @example
+ *   const batches = packByReplicas([{ replicas: "10.0.0.1", rows, bound }], 40);
+ *   for (const { bound } of batches) await client.batch(bound.map((params) => ({ query, params })));
+ */
+export function packByReplicas<T>(
+  partitions: Iterable<PartitionRows<T>>,
+  batchMaxRows: number,
+): PackedBatch<T>[] {
+  type Open = PackedBatch<T> & { partitions: number; bytes: number };
+  const batches: Open[] = [];
+  const open = new Map<string, Open>();
+  for (const { replicas, rows, bound } of partitions) {
+    for (let from = 0; from < rows.length; from += batchMaxRows) {
+      const to = Math.min(rows.length, from + batchMaxRows);
+      let bytes = 0;
+      for (let i = from; i < to; i += 1) bytes += boundBytes(bound[i] as unknown[]);
+      let batch = open.get(replicas);
+      if (
+        !batch ||
+        batch.partitions >= PARTITIONS_PER_BATCH ||
+        batch.rows.length + (to - from) > batchMaxRows ||
+        batch.bytes + bytes > MULTI_PARTITION_MAX_BYTES
+      ) {
+        batch = { rows: [], bound: [], partitions: 0, bytes: 0 };
+        open.set(replicas, batch);
+        batches.push(batch);
+      }
+      for (let i = from; i < to; i += 1) {
+        batch.rows.push(rows[i] as T);
+        batch.bound.push(bound[i] as unknown[]);
+      }
+      batch.partitions += 1;
+      batch.bytes += bytes;
+    }
+  }
+  return batches;
+}
+
 /** How long a partition's replica set is reused before the token map is asked again. */
 const REPLICAS_TTL_MS = 10_000;
 /** Partitions whose replica sets are kept at most (the cache starts over past it). */
@@ -215,39 +273,19 @@ export function createPartitionWriter(options: PartitionWriterOptions) {
     row: RowMapping<T>,
     routing?: RoutingOf<T>,
   ): Promise<RejectedRow<T>[]> => {
-    const batches: { rows: T[]; bound?: unknown[][] }[] = [];
+    let batches: { rows: T[]; bound?: unknown[][] }[];
     if (routing) {
-      type Open = { rows: T[]; bound: unknown[][]; partitions: number; bytes: number };
-      const open = new Map<string, Open>();
+      const partitions: PartitionRows<T>[] = [];
       for (const group of groups) {
-        const replicas = replicasOf(routing(group[0] as T));
-        for (let from = 0; from < group.length; from += options.batchMaxRows) {
-          const to = Math.min(group.length, from + options.batchMaxRows);
-          const bound: unknown[][] = [];
-          let bytes = 0;
-          for (let i = from; i < to; i += 1) {
-            const values = row.values(group[i] as T);
-            bound.push(values);
-            bytes += boundBytes(values);
-          }
-          let batch = open.get(replicas);
-          if (
-            !batch ||
-            batch.partitions >= PARTITIONS_PER_BATCH ||
-            batch.rows.length + (to - from) > options.batchMaxRows ||
-            batch.bytes + bytes > MULTI_PARTITION_MAX_BYTES
-          ) {
-            batch = { rows: [], bound: [], partitions: 0, bytes: 0 };
-            open.set(replicas, batch);
-            batches.push(batch);
-          }
-          for (let i = from; i < to; i += 1) batch.rows.push(group[i] as T);
-          for (const values of bound) batch.bound.push(values);
-          batch.partitions += 1;
-          batch.bytes += bytes;
-        }
+        partitions.push({
+          replicas: replicasOf(routing(group[0] as T)),
+          rows: group,
+          bound: group.map((record) => row.values(record)),
+        });
       }
+      batches = packByReplicas(partitions, options.batchMaxRows);
     } else {
+      batches = [];
       for (const group of groups) {
         for (let i = 0; i < group.length; i += options.batchMaxRows) {
           batches.push({ rows: group.slice(i, i + options.batchMaxRows) });
